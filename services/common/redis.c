@@ -1,0 +1,141 @@
+// redis.c: a self-reconnecting hiredis connection.
+#include "common/redis.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "common/log.h"
+
+struct hd_redis {
+	redisContext *ctx;
+	char host[256];
+	char path[256]; // unix socket, when set
+	int port;
+	int db;
+	struct timeval timeout;
+};
+
+static hd_err redis_parse(struct hd_redis *r, const char *url)
+{
+	if (strncmp(url, "unix://", 7) == 0) {
+		const char *p = url + 7;
+		const char *q = strchr(p, '?');
+		size_t n = q != NULL ? (size_t)(q - p) : strlen(p);
+		if (n == 0 || n >= sizeof(r->path))
+			return HD_EBADREQUEST;
+		memcpy(r->path, p, n);
+		r->path[n] = '\0';
+		if (q != NULL && sscanf(q, "?db=%d", &r->db) != 1)
+			return HD_EBADREQUEST;
+		return HD_OK;
+	}
+	if (strncmp(url, "redis://", 8) == 0) {
+		const char *p = url + 8;
+		const char *at = strrchr(p, '@'); // credentials are not supported yet
+		if (at != NULL)
+			return HD_EBADREQUEST;
+		char rest[256];
+		if (strlen(p) >= sizeof(rest))
+			return HD_EBADREQUEST;
+		r->port = 6379;
+		if (sscanf(p, "%255[^:/]:%d/%d", r->host, &r->port, &r->db) >= 1 ||
+		    sscanf(p, "%255[^:/]/%d", r->host, &r->db) >= 1)
+			return r->port > 0 && r->port < 65536 && r->db >= 0 ? HD_OK : HD_EBADREQUEST;
+	}
+	return HD_EBADREQUEST;
+}
+
+// redis_connect (re)establishes the connection and selects the database.
+static hd_err redis_connect(struct hd_redis *r)
+{
+	if (r->ctx != NULL) {
+		redisFree(r->ctx);
+		r->ctx = NULL;
+	}
+	redisContext *c = r->path[0] != '\0' ? redisConnectUnixWithTimeout(r->path, r->timeout)
+					     : redisConnectWithTimeout(r->host, r->port, r->timeout);
+	if (c == NULL)
+		return HD_ENOMEM;
+	if (c->err != 0) {
+		HD_DEBUG("redis connect failed: %s", c->errstr);
+		redisFree(c);
+		return HD_EUNAVAILABLE;
+	}
+	redisSetTimeout(c, r->timeout);
+	if (r->db != 0) {
+		redisReply *rep = redisCommand(c, "SELECT %d", r->db);
+		int ok = rep != NULL && rep->type == REDIS_REPLY_STATUS;
+		if (rep != NULL)
+			freeReplyObject(rep);
+		if (!ok) {
+			redisFree(c);
+			return HD_EUNAVAILABLE;
+		}
+	}
+	r->ctx = c;
+	return HD_OK;
+}
+
+hd_err hd_redis_open(struct hd_redis **out, const char *url, int timeout_ms)
+{
+	struct hd_redis *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return HD_ENOMEM;
+	if (redis_parse(r, url) != HD_OK) {
+		HD_ERROR("bad Redis URL '%s' (want redis://host:port[/db] or unix:///path)", url);
+		free(r);
+		return HD_EBADREQUEST;
+	}
+	r->timeout.tv_sec = timeout_ms / 1000;
+	r->timeout.tv_usec = (timeout_ms % 1000) * 1000;
+	if (redis_connect(r) != HD_OK)
+		HD_WARN("Redis at %s is not reachable yet; will retry", url);
+	*out = r;
+	return HD_OK;
+}
+
+void hd_redis_close(struct hd_redis *r)
+{
+	if (r == NULL)
+		return;
+	if (r->ctx != NULL)
+		redisFree(r->ctx);
+	free(r);
+}
+
+hd_err hd_redis_command(struct hd_redis *r, redisReply **reply, int argc, const char **argv, const size_t *argvlen)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if ((r->ctx == NULL || r->ctx->err != 0) && redis_connect(r) != HD_OK)
+			continue;
+		redisReply *rep = redisCommandArgv(r->ctx, argc, argv, argvlen);
+		if (rep == NULL) {
+			HD_WARN("redis %s failed: %s; reconnecting", argv[0], r->ctx->errstr);
+			redisFree(r->ctx);
+			r->ctx = NULL;
+			continue;
+		}
+		if (rep->type == REDIS_REPLY_ERROR) {
+			HD_ERROR("redis %s: %s", argv[0], rep->str);
+			freeReplyObject(rep);
+			*reply = NULL;
+			return HD_EINTERNAL;
+		}
+		*reply = rep;
+		return HD_OK;
+	}
+	*reply = NULL;
+	return HD_EUNAVAILABLE;
+}
+
+hd_err hd_redis_ping(struct hd_redis *r)
+{
+	const char *argv[] = {"PING"};
+	redisReply *rep;
+	hd_err err = hd_redis_command(r, &rep, 1, argv, NULL);
+	if (err == HD_OK)
+		freeReplyObject(rep);
+	return err == HD_OK ? HD_OK : HD_EUNAVAILABLE;
+}

@@ -1,0 +1,32 @@
+// redis.h: one Redis connection that reconnects by itself (hiredis 0.14).
+// Not thread-safe: each worker thread owns its own.
+#ifndef HD_REDIS_H
+#define HD_REDIS_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+
+#include "common/err.h"
+
+struct hd_redis;
+
+// hd_redis_open parses url ("redis://host:port[/db]" or "unix:///path[?db=N]")
+// and connects; a server that is down now is retried on each command.
+// timeout_ms bounds connect and each command. Returns HD_OK, HD_EBADREQUEST
+// for a bad URL, HD_ENOMEM.
+hd_err hd_redis_open(struct hd_redis **out, const char *url, int timeout_ms);
+
+// hd_redis_close closes the connection and frees r. NULL is a no-op.
+void hd_redis_close(struct hd_redis *r);
+
+// hd_redis_command runs one command given as argv (binary-safe; argvlen may
+// be NULL for C strings). When the connection is lost it reconnects and
+// retries once, so commands must be idempotent. On HD_OK *reply is the
+// caller's (freeReplyObject); a Redis error reply gives HD_EINTERNAL (logged)
+// with *reply NULL; no connection gives HD_EUNAVAILABLE.
+hd_err hd_redis_command(struct hd_redis *r, redisReply **reply, int argc, const char **argv, const size_t *argvlen);
+
+// hd_redis_ping checks the connection (PING). Returns HD_OK or HD_EUNAVAILABLE.
+hd_err hd_redis_ping(struct hd_redis *r);
+
+#endif

@@ -1,0 +1,464 @@
+// rpc.c: REQ/REP helpers over nng_ctx and the PUB/SUB event bus.
+#include "common/rpc.h"
+
+#include <nng/protocol/pubsub0/pub.h>
+#include <nng/protocol/pubsub0/sub.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+hd_err hd_msg_pack(const ProtobufCMessage *pb, nng_msg **out)
+{
+	size_t n = protobuf_c_message_get_packed_size(pb);
+	nng_msg *m;
+	if (nng_msg_alloc(&m, n) != 0)
+		return HD_ENOMEM;
+	protobuf_c_message_pack(pb, nng_msg_body(m));
+	*out = m;
+	return HD_OK;
+}
+
+// dial_all dials each comma-separated URL without waiting for it to connect.
+static hd_err dial_all(nng_socket s, const char *urls)
+{
+	char *copy = strdup(urls), *save = NULL;
+	if (copy == NULL)
+		return HD_ENOMEM;
+	hd_err err = HD_OK;
+	int n = 0;
+	for (char *u = strtok_r(copy, ",", &save); u != NULL; u = strtok_r(NULL, ",", &save)) {
+		while (*u == ' ')
+			u++;
+		if (*u == '\0')
+			continue;
+		int rv = nng_dial(s, u, NULL, NNG_FLAG_NONBLOCK);
+		if (rv != 0) {
+			HD_ERROR("cannot dial %s: %s", u, nng_strerror(rv));
+			err = HD_EBADREQUEST;
+			break;
+		}
+		n++;
+	}
+	free(copy);
+	if (err == HD_OK && n == 0)
+		err = HD_EBADREQUEST;
+	return err;
+}
+
+// ---- client ----
+
+// rpc_call is one outstanding request: a REQ context and its aio, reused
+// through the client's free list.
+struct rpc_call {
+	struct hd_rpc_client *client;
+	nng_ctx ctx;
+	nng_aio *aio;
+	hd_rpc_client_callback cb;
+	void *arg;
+	int receiving;
+	struct rpc_call *next_free;
+	struct rpc_call *next_all;
+};
+
+struct hd_rpc_client {
+	nng_socket sock;
+	pthread_mutex_t mtx;
+	struct rpc_call *free_list;
+	struct rpc_call *all;
+	int closing;
+};
+
+hd_err hd_rpc_client_open(struct hd_rpc_client **out, const char *urls)
+{
+	struct hd_rpc_client *c = calloc(1, sizeof(*c));
+	hd_err err;
+	if (c == NULL)
+		return HD_ENOMEM;
+	if (nng_req0_open(&c->sock) != 0) {
+		free(c);
+		return HD_ENOMEM;
+	}
+	// Our own timeouts bound every call; resending would duplicate writes.
+	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50);
+	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000);
+	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 4 << 20);
+	if ((err = dial_all(c->sock, urls)) != HD_OK) {
+		nng_close(c->sock);
+		free(c);
+		return err;
+	}
+	pthread_mutex_init(&c->mtx, NULL);
+	*out = c;
+	return HD_OK;
+}
+
+static void call_release(struct rpc_call *call)
+{
+	struct hd_rpc_client *c = call->client;
+	pthread_mutex_lock(&c->mtx);
+	call->cb = NULL;
+	call->next_free = c->free_list;
+	c->free_list = call;
+	pthread_mutex_unlock(&c->mtx);
+}
+
+// call_done runs on an NNG thread when a send or a receive completes.
+static void call_done(void *p)
+{
+	struct rpc_call *call = p;
+	int rv = nng_aio_result(call->aio);
+	hd_rpc_client_callback cb = call->cb;
+	void *arg = call->arg;
+
+	if (!call->receiving) {
+		if (rv != 0) {
+			nng_msg_free(nng_aio_get_msg(call->aio));
+			call_release(call);
+			cb(arg, rv == NNG_ETIMEDOUT ? HD_EUNAVAILABLE : hd_err_from_nng(rv), NULL);
+			return;
+		}
+		call->receiving = 1;
+		nng_ctx_recv(call->ctx, call->aio);
+		return;
+	}
+	nng_msg *reply = rv == 0 ? nng_aio_get_msg(call->aio) : NULL;
+	call_release(call);
+	cb(arg, hd_err_from_nng(rv), reply);
+}
+
+hd_err hd_rpc_call_async(struct hd_rpc_client *c, nng_msg *req, int32_t timeout_ms, hd_rpc_client_callback cb,
+			 void *arg)
+{
+	struct rpc_call *call;
+	pthread_mutex_lock(&c->mtx);
+	if (c->closing) {
+		pthread_mutex_unlock(&c->mtx);
+		return HD_ECLOSED;
+	}
+	call = c->free_list;
+	if (call != NULL) {
+		c->free_list = call->next_free;
+	} else {
+		call = calloc(1, sizeof(*call));
+		if (call == NULL || nng_ctx_open(&call->ctx, c->sock) != 0 ||
+		    nng_aio_alloc(&call->aio, call_done, call) != 0) {
+			if (call != NULL && call->aio == NULL && nng_ctx_id(call->ctx) > 0)
+				nng_ctx_close(call->ctx);
+			free(call);
+			pthread_mutex_unlock(&c->mtx);
+			return HD_ENOMEM;
+		}
+		call->client = c;
+		call->next_all = c->all;
+		c->all = call;
+	}
+	pthread_mutex_unlock(&c->mtx);
+
+	call->cb = cb;
+	call->arg = arg;
+	call->receiving = 0;
+	nng_aio_set_timeout(call->aio, timeout_ms);
+	nng_aio_set_msg(call->aio, req);
+	nng_ctx_send(call->ctx, call->aio);
+	return HD_OK;
+}
+
+hd_err hd_rpc_call(struct hd_rpc_client *c, nng_msg *req, int32_t timeout_ms, nng_msg **reply)
+{
+	nng_ctx ctx;
+	nng_aio *aio;
+	int rv;
+	if (nng_ctx_open(&ctx, c->sock) != 0) {
+		nng_msg_free(req);
+		return HD_ECLOSED;
+	}
+	if (nng_aio_alloc(&aio, NULL, NULL) != 0) {
+		nng_ctx_close(ctx);
+		nng_msg_free(req);
+		return HD_ENOMEM;
+	}
+	nng_aio_set_timeout(aio, timeout_ms);
+	nng_aio_set_msg(aio, req);
+	nng_ctx_send(ctx, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) != 0) {
+		nng_msg_free(nng_aio_get_msg(aio));
+		nng_aio_free(aio);
+		nng_ctx_close(ctx);
+		return rv == NNG_ETIMEDOUT ? HD_EUNAVAILABLE : hd_err_from_nng(rv);
+	}
+	nng_ctx_recv(ctx, aio);
+	nng_aio_wait(aio);
+	rv = nng_aio_result(aio);
+	*reply = rv == 0 ? nng_aio_get_msg(aio) : NULL;
+	nng_aio_free(aio);
+	nng_ctx_close(ctx);
+	return hd_err_from_nng(rv);
+}
+
+void hd_rpc_client_close(struct hd_rpc_client *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->mtx);
+	c->closing = 1;
+	pthread_mutex_unlock(&c->mtx);
+	// Stopping each aio runs its callback with NNG_ECANCELED or NNG_ECLOSED.
+	for (struct rpc_call *call = c->all; call != NULL; call = call->next_all)
+		nng_aio_stop(call->aio);
+	nng_close(c->sock);
+	struct rpc_call *call = c->all;
+	while (call != NULL) {
+		struct rpc_call *next = call->next_all;
+		nng_aio_free(call->aio);
+		free(call);
+		call = next;
+	}
+	pthread_mutex_destroy(&c->mtx);
+	free(c);
+}
+
+// ---- server ----
+
+struct rpc_worker {
+	struct hd_rpc_server *server;
+	void *state;
+	pthread_t thread;
+	nng_ctx ctx;
+	nng_aio *aio;
+	int started;
+};
+
+struct hd_rpc_server {
+	nng_socket sock;
+	hd_rpc_handler fn;
+	int nworkers;
+	struct rpc_worker *workers;
+};
+
+static hd_err listen_url(nng_socket s, const char *url)
+{
+	int rv = nng_listen(s, url, NULL, 0);
+	if (rv != 0) {
+		HD_ERROR("cannot listen on %s: %s", url, nng_strerror(rv));
+		return rv == NNG_EADDRINVAL || rv == NNG_ENOTSUP ? HD_EBADREQUEST : HD_EUNAVAILABLE;
+	}
+	return HD_OK;
+}
+
+// worker_main is one REP worker thread: receive, handle, reply, repeat,
+// until the socket closes.
+static void *worker_main(void *p)
+{
+	struct rpc_worker *w = p;
+	for (;;) {
+		nng_ctx_recv(w->ctx, w->aio);
+		nng_aio_wait(w->aio);
+		int rv = nng_aio_result(w->aio);
+		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+			break;
+		if (rv != 0)
+			continue;
+		nng_msg *req = nng_aio_get_msg(w->aio);
+		nng_msg *reply = w->server->fn(w->state, req);
+		nng_msg_free(req);
+		if (reply == NULL)
+			continue;
+		nng_aio_set_msg(w->aio, reply);
+		nng_ctx_send(w->ctx, w->aio);
+		nng_aio_wait(w->aio);
+		rv = nng_aio_result(w->aio);
+		if (rv != 0) {
+			nng_msg_free(nng_aio_get_msg(w->aio));
+			if (rv == NNG_ECLOSED)
+				break;
+		}
+	}
+	return NULL;
+}
+
+hd_err hd_rpc_server_open(struct hd_rpc_server **out, const char *url, int nworkers, hd_rpc_handler fn,
+			  void **worker_states)
+{
+	struct hd_rpc_server *s = calloc(1, sizeof(*s));
+	hd_err err = HD_ENOMEM;
+	if (s == NULL)
+		return HD_ENOMEM;
+	s->fn = fn;
+	s->nworkers = nworkers;
+	if ((s->workers = calloc((size_t)nworkers, sizeof(*s->workers))) == NULL)
+		goto fail_alloc;
+	if (nng_rep0_open(&s->sock) != 0)
+		goto fail_alloc;
+	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, 4 << 20);
+	if ((err = listen_url(s->sock, url)) != HD_OK)
+		goto fail_sock;
+	for (int i = 0; i < nworkers; i++) {
+		struct rpc_worker *w = &s->workers[i];
+		w->server = s;
+		w->state = worker_states != NULL ? worker_states[i] : NULL;
+		if (nng_ctx_open(&w->ctx, s->sock) != 0 || nng_aio_alloc(&w->aio, NULL, NULL) != 0) {
+			err = HD_ENOMEM;
+			goto fail_workers;
+		}
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+			err = HD_ENOMEM;
+			goto fail_workers;
+		}
+		w->started = 1;
+	}
+	*out = s;
+	return HD_OK;
+
+fail_workers:
+	hd_rpc_server_close(s);
+	return err;
+fail_sock:
+	nng_close(s->sock);
+fail_alloc:
+	free(s->workers);
+	free(s);
+	return err;
+}
+
+void hd_rpc_server_close(struct hd_rpc_server *s)
+{
+	if (s == NULL)
+		return;
+	nng_close(s->sock);
+	for (int i = 0; i < s->nworkers; i++) {
+		struct rpc_worker *w = &s->workers[i];
+		if (w->started)
+			pthread_join(w->thread, NULL);
+		if (w->aio != NULL)
+			nng_aio_free(w->aio);
+	}
+	free(s->workers);
+	free(s);
+}
+
+// ---- events ----
+
+hd_err hd_pub_open(nng_socket *out, const char *url)
+{
+	nng_socket s;
+	hd_err err;
+	if (nng_pub0_open(&s) != 0)
+		return HD_ENOMEM;
+	nng_socket_set_size(s, NNG_OPT_SENDBUF, 8192);
+	if ((err = listen_url(s, url)) != HD_OK) {
+		nng_close(s);
+		return err;
+	}
+	*out = s;
+	return HD_OK;
+}
+
+hd_err hd_pub_send(nng_socket pub, const char *topic, const uint8_t *data, size_t len)
+{
+	size_t tlen = strlen(topic) + 1;
+	nng_msg *m;
+	if (nng_msg_alloc(&m, tlen + len) != 0)
+		return HD_ENOMEM;
+	memcpy(nng_msg_body(m), topic, tlen);
+	if (len > 0)
+		memcpy((uint8_t *)nng_msg_body(m) + tlen, data, len);
+	int rv = nng_sendmsg(pub, m, 0);
+	if (rv != 0) {
+		nng_msg_free(m);
+		return hd_err_from_nng(rv);
+	}
+	return HD_OK;
+}
+
+struct hd_sub {
+	nng_socket sock;
+	nng_aio *aio;
+	hd_sub_callback cb;
+	void *arg;
+};
+
+// sub_received runs on an NNG thread for each event, then asks for the next.
+static void sub_received(void *p)
+{
+	struct hd_sub *s = p;
+	int rv = nng_aio_result(s->aio);
+	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+		return;
+	if (rv == 0) {
+		nng_msg *m = nng_aio_get_msg(s->aio);
+		const uint8_t *body = nng_msg_body(m);
+		size_t len = nng_msg_len(m);
+		const uint8_t *nul = memchr(body, '\0', len);
+		if (nul != NULL) {
+			size_t tlen = (size_t)(nul - body) + 1;
+			s->cb(s->arg, (const char *)body, body + tlen, len - tlen);
+		} else {
+			HD_WARN("event without topic separator dropped (%zu bytes)", len);
+		}
+		nng_msg_free(m);
+	}
+	nng_recv_aio(s->sock, s->aio);
+}
+
+hd_err hd_sub_open(struct hd_sub **out, const char *urls, hd_sub_callback cb, void *arg)
+{
+	struct hd_sub *s = calloc(1, sizeof(*s));
+	hd_err err = HD_ENOMEM;
+	if (s == NULL)
+		return HD_ENOMEM;
+	s->cb = cb;
+	s->arg = arg;
+	if (nng_sub0_open(&s->sock) != 0)
+		goto fail_alloc;
+	nng_socket_set_int(s->sock, NNG_OPT_RECVBUF, 8192);
+	nng_socket_set_ms(s->sock, NNG_OPT_RECONNMINT, 50);
+	nng_socket_set_ms(s->sock, NNG_OPT_RECONNMAXT, 1000);
+	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, 4 << 20);
+	if (nng_aio_alloc(&s->aio, sub_received, s) != 0)
+		goto fail_sock;
+	if ((err = dial_all(s->sock, urls)) != HD_OK)
+		goto fail_aio;
+	nng_recv_aio(s->sock, s->aio);
+	*out = s;
+	return HD_OK;
+
+fail_aio:
+	nng_aio_free(s->aio);
+fail_sock:
+	nng_close(s->sock);
+fail_alloc:
+	free(s);
+	return err;
+}
+
+static hd_err sub_set(struct hd_sub *s, const char *opt, const char *topic)
+{
+	int rv = nng_socket_set(s->sock, opt, topic, strlen(topic) + 1);
+	return rv == 0 || rv == NNG_ENOENT ? HD_OK : hd_err_from_nng(rv);
+}
+
+hd_err hd_sub_subscribe(struct hd_sub *s, const char *topic)
+{
+	return sub_set(s, NNG_OPT_SUB_SUBSCRIBE, topic);
+}
+
+hd_err hd_sub_unsubscribe(struct hd_sub *s, const char *topic)
+{
+	return sub_set(s, NNG_OPT_SUB_UNSUBSCRIBE, topic);
+}
+
+void hd_sub_close(struct hd_sub *s)
+{
+	if (s == NULL)
+		return;
+	nng_aio_stop(s->aio);
+	nng_close(s->sock);
+	nng_aio_free(s->aio);
+	free(s);
+}

@@ -1,0 +1,99 @@
+// rpc.h: NNG request/reply between Huddle daemons (REQ/REP with nng_ctx)
+// and the room-event bus (PUB/SUB, topic = meeting id + NUL).
+#ifndef HD_RPC_H
+#define HD_RPC_H
+
+#include <nng/nng.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+// hd_msg_pack packs a protobuf message into a new nng_msg (*out, owned by the
+// caller). Returns HD_OK or HD_ENOMEM.
+hd_err hd_msg_pack(const ProtobufCMessage *pb, nng_msg **out);
+
+// ---- client side (REQ) ----
+
+struct hd_rpc_client;
+
+// hd_rpc_client_callback receives the outcome of hd_rpc_call_async on an NNG
+// thread. On HD_OK it owns reply; otherwise reply is NULL and err is
+// HD_ETIMEOUT, HD_EUNAVAILABLE, HD_ECLOSED (client closing) or HD_ENOMEM.
+typedef void (*hd_rpc_client_callback)(void *arg, hd_err err, nng_msg *reply);
+
+// hd_rpc_client_open opens a REQ socket dialing every comma-separated URL in
+// urls (in the background, retrying, so the server may start later).
+// Requests are spread over connected servers. Returns HD_OK,
+// HD_EBADREQUEST for a bad URL, or HD_ENOMEM.
+hd_err hd_rpc_client_open(struct hd_rpc_client **out, const char *urls);
+
+// hd_rpc_client_close cancels outstanding calls and frees the client; a call
+// still in flight may get its callback with HD_ECLOSED or none at all, so
+// callers drop their pending state themselves. NULL is a no-op. Never call it
+// from a callback.
+void hd_rpc_client_close(struct hd_rpc_client *c);
+
+// hd_rpc_call_async sends req and calls cb once with the reply or an error,
+// at most timeout_ms later. Takes ownership of req when it returns HD_OK
+// (then cb always runs); on error nothing is sent and req is still the
+// caller's. Thread-safe.
+hd_err hd_rpc_call_async(struct hd_rpc_client *c, nng_msg *req, int32_t timeout_ms, hd_rpc_client_callback cb,
+			 void *arg);
+
+// hd_rpc_call is the blocking form: on HD_OK *reply is the caller's; req is
+// always consumed. Errors as for the callback.
+hd_err hd_rpc_call(struct hd_rpc_client *c, nng_msg *req, int32_t timeout_ms, nng_msg **reply);
+
+// ---- server side (REP) ----
+
+struct hd_rpc_server;
+
+// hd_rpc_handler serves one request on worker thread `worker` (0..n-1) with
+// that worker's state. It borrows req and returns the reply (owned by the
+// server afterwards), or NULL to drop the request (the client times out).
+typedef nng_msg *(*hd_rpc_handler)(void *worker_state, nng_msg *req);
+
+// hd_rpc_server_open listens on url with a REP socket and starts nworkers
+// threads, each with its own nng_ctx, calling fn with worker_states[i]
+// (borrowed; must outlive the server). Returns HD_OK, HD_EUNAVAILABLE when
+// the address cannot be bound, HD_EBADREQUEST for a bad URL, HD_ENOMEM.
+hd_err hd_rpc_server_open(struct hd_rpc_server **out, const char *url, int nworkers, hd_rpc_handler fn,
+			  void **worker_states);
+
+// hd_rpc_server_close closes the socket, which wakes the workers, and joins
+// them; a handler running finishes first. NULL is a no-op.
+void hd_rpc_server_close(struct hd_rpc_server *s);
+
+// ---- events (PUB/SUB) ----
+
+// hd_pub_open listens on url with a PUB socket. Errors as hd_rpc_server_open.
+hd_err hd_pub_open(nng_socket *out, const char *url);
+
+// hd_pub_send publishes data (len bytes) under topic (a meeting id): the
+// message is topic, one NUL byte, data. Never blocks; slow subscribers lose
+// messages (NNG pub0 semantics). Returns HD_OK, HD_ENOMEM or HD_ECLOSED.
+hd_err hd_pub_send(nng_socket pub, const char *topic, const uint8_t *data, size_t len);
+
+struct hd_sub;
+
+// hd_sub_callback gets each event (topic NUL-terminated, data borrowed for
+// the call) on an NNG thread, one event at a time, in arrival order.
+typedef void (*hd_sub_callback)(void *arg, const char *topic, const uint8_t *data, size_t len);
+
+// hd_sub_open opens a SUB socket dialing every comma-separated URL (in the
+// background, retrying) and starts delivering subscribed topics to cb.
+// Errors as hd_rpc_client_open.
+hd_err hd_sub_open(struct hd_sub **out, const char *urls, hd_sub_callback cb, void *arg);
+
+// hd_sub_subscribe / hd_sub_unsubscribe add or drop a topic (a meeting id).
+// Subscriptions are not counted: subscribe once, unsubscribe once. Returns
+// HD_OK or HD_ENOMEM.
+hd_err hd_sub_subscribe(struct hd_sub *s, const char *topic);
+hd_err hd_sub_unsubscribe(struct hd_sub *s, const char *topic);
+
+// hd_sub_close stops delivery (waits for a running callback) and frees s.
+void hd_sub_close(struct hd_sub *s);
+
+#endif

@@ -1,0 +1,209 @@
+// rpc_test.c: REQ/REP with a worker pool and PUB/SUB topics, over real
+// ipc:// and tcp://127.0.0.1 sockets.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/rpc.h"
+#include "common/util.h"
+
+static char url[128];
+
+// echo_handler replies with the request body prefixed by the worker's tag.
+static nng_msg *echo_handler(void *state, nng_msg *req)
+{
+	const char *tag = state;
+	nng_msg *rep;
+	if (nng_msg_alloc(&rep, 0) != 0)
+		return NULL;
+	nng_msg_append(rep, tag, 1);
+	nng_msg_append(rep, nng_msg_body(req), nng_msg_len(req));
+	if (nng_msg_len(req) == 4 && memcmp(nng_msg_body(req), "slow", 4) == 0)
+		usleep(300 * 1000);
+	if (nng_msg_len(req) == 4 && memcmp(nng_msg_body(req), "drop", 4) == 0) {
+		nng_msg_free(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+static nng_msg *text_msg(const char *s)
+{
+	nng_msg *m;
+	nng_msg_alloc(&m, 0);
+	nng_msg_append(m, s, strlen(s));
+	return m;
+}
+
+static void sync_calls(void **state)
+{
+	struct hd_rpc_server *srv;
+	struct hd_rpc_client *cli;
+	char *tags[] = {"a", "b", "c"};
+	snprintf(url, sizeof(url), "ipc:///tmp/hd-rpc-test-%d", (int)getpid());
+	assert_int_equal(hd_rpc_server_open(&srv, url, 3, echo_handler, (void **)tags), HD_OK);
+	assert_int_equal(hd_rpc_client_open(&cli, url), HD_OK);
+	for (int i = 0; i < 20; i++) {
+		nng_msg *rep;
+		assert_int_equal(hd_rpc_call(cli, text_msg("hello"), 2000, &rep), HD_OK);
+		assert_int_equal(nng_msg_len(rep), 6);
+		assert_memory_equal((char *)nng_msg_body(rep) + 1, "hello", 5);
+		nng_msg_free(rep);
+	}
+	// A dropped request times out with a clear error.
+	nng_msg *rep = NULL;
+	assert_int_equal(hd_rpc_call(cli, text_msg("drop"), 200, &rep), HD_ETIMEOUT);
+	assert_null(rep);
+	hd_rpc_client_close(cli);
+	hd_rpc_server_close(srv);
+}
+
+struct async_result {
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+	int done, ok, errors;
+	hd_err last;
+};
+
+static void async_cb(void *arg, hd_err err, nng_msg *reply)
+{
+	struct async_result *r = arg;
+	pthread_mutex_lock(&r->mtx);
+	if (err == HD_OK) {
+		r->ok++;
+		nng_msg_free(reply);
+	} else {
+		r->errors++;
+		r->last = err;
+	}
+	r->done++;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mtx);
+}
+
+static void wait_done(struct async_result *r, int n)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 20;
+	pthread_mutex_lock(&r->mtx);
+	while (r->done < n && pthread_cond_timedwait(&r->cv, &r->mtx, &deadline) == 0)
+		;
+	pthread_mutex_unlock(&r->mtx);
+}
+
+static void async_concurrent_calls(void **state)
+{
+	struct hd_rpc_server *srv;
+	struct hd_rpc_client *cli;
+	char *tags[] = {"a", "b", "c", "d"};
+	struct async_result r = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, HD_OK};
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", 20000 + (int)(getpid() % 20000));
+	assert_int_equal(hd_rpc_server_open(&srv, url, 4, echo_handler, (void **)tags), HD_OK);
+	assert_int_equal(hd_rpc_client_open(&cli, url), HD_OK);
+	// Four slow requests on four workers finish together, not one after another.
+	int64_t t0 = hd_mono_ms();
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(hd_rpc_call_async(cli, text_msg("slow"), 3000, async_cb, &r), HD_OK);
+	wait_done(&r, 4);
+	assert_int_equal(r.ok, 4);
+	assert_true(hd_mono_ms() - t0 < 1100);
+	for (int i = 0; i < 500; i++)
+		assert_int_equal(hd_rpc_call_async(cli, text_msg("x"), 3000, async_cb, &r), HD_OK);
+	wait_done(&r, 504);
+	assert_int_equal(r.ok, 504);
+	assert_int_equal(r.errors, 0);
+	// Server gone: calls fail within their timeout instead of hanging.
+	hd_rpc_server_close(srv);
+	assert_int_equal(hd_rpc_call_async(cli, text_msg("x"), 200, async_cb, &r), HD_OK);
+	wait_done(&r, 505);
+	assert_int_equal(r.errors, 1);
+	assert_true(r.last == HD_EUNAVAILABLE || r.last == HD_ETIMEOUT);
+	hd_rpc_client_close(cli);
+}
+
+static void bad_addresses(void **state)
+{
+	struct hd_rpc_server *srv;
+	struct hd_rpc_client *cli;
+	assert_int_equal(hd_rpc_server_open(&srv, "nope://x", 1, echo_handler, NULL), HD_EBADREQUEST);
+	assert_int_equal(hd_rpc_client_open(&cli, "nope://x"), HD_EBADREQUEST);
+	assert_int_equal(hd_rpc_client_open(&cli, " , "), HD_EBADREQUEST);
+}
+
+struct events {
+	pthread_mutex_t mtx;
+	int count;
+	char last_topic[64];
+	char last_data[64];
+};
+
+static void on_event(void *arg, const char *topic, const uint8_t *data, size_t len)
+{
+	struct events *e = arg;
+	pthread_mutex_lock(&e->mtx);
+	e->count++;
+	snprintf(e->last_topic, sizeof(e->last_topic), "%s", topic);
+	snprintf(e->last_data, sizeof(e->last_data), "%.*s", (int)len, (const char *)data);
+	pthread_mutex_unlock(&e->mtx);
+}
+
+static int event_count(struct events *e)
+{
+	pthread_mutex_lock(&e->mtx);
+	int n = e->count;
+	pthread_mutex_unlock(&e->mtx);
+	return n;
+}
+
+static void pubsub_topics(void **state)
+{
+	nng_socket pub;
+	struct hd_sub *sub;
+	struct events e = {PTHREAD_MUTEX_INITIALIZER, 0, "", ""};
+	snprintf(url, sizeof(url), "ipc:///tmp/hd-pub-test-%d", (int)getpid());
+	assert_int_equal(hd_pub_open(&pub, url), HD_OK);
+	assert_int_equal(hd_sub_open(&sub, url, on_event, &e), HD_OK);
+	assert_int_equal(hd_sub_subscribe(sub, "meetingA"), HD_OK);
+	// The dial is asynchronous: publish until the first event arrives.
+	for (int i = 0; i < 200 && event_count(&e) == 0; i++) {
+		hd_pub_send(pub, "meetingA", (const uint8_t *)"hello", 5);
+		usleep(10 * 1000);
+	}
+	assert_true(event_count(&e) > 0);
+	assert_string_equal(e.last_topic, "meetingA");
+	assert_string_equal(e.last_data, "hello");
+	usleep(50 * 1000);
+	int before = event_count(&e);
+	// A topic that is a prefix-extension of a subscribed one is not delivered.
+	hd_pub_send(pub, "meetingAB", (const uint8_t *)"no", 2);
+	hd_pub_send(pub, "meetingB", (const uint8_t *)"no", 2);
+	hd_pub_send(pub, "meetingA", (const uint8_t *)"yes", 3);
+	for (int i = 0; i < 100 && event_count(&e) == before; i++)
+		usleep(10 * 1000);
+	usleep(100 * 1000);
+	assert_int_equal(event_count(&e), before + 1);
+	assert_string_equal(e.last_data, "yes");
+	assert_int_equal(hd_sub_unsubscribe(sub, "meetingA"), HD_OK);
+	hd_pub_send(pub, "meetingA", (const uint8_t *)"late", 4);
+	usleep(150 * 1000);
+	assert_int_equal(event_count(&e), before + 1);
+	hd_sub_close(sub);
+	nng_close(pub);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sync_calls),
+		cmocka_unit_test(async_concurrent_calls),
+		cmocka_unit_test(bad_addresses),
+		cmocka_unit_test(pubsub_topics),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
