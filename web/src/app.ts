@@ -1,0 +1,172 @@
+// App routes by location.pathname: "/" is the landing page, "/m/<id>" the
+// pre-join screen and then the call. It also installs window.huddle, a debug
+// hook the browser tests read ({ participantId, peers, state, ... }).
+import { ApiError, getMeeting } from "./api";
+import { LocalMedia } from "./call/media";
+import { CallSession } from "./call/session";
+import { renderLanding } from "./ui/landing";
+import { renderPrejoin } from "./ui/prejoin";
+import { renderCall, type CallView } from "./ui/call";
+import { renderLeft } from "./ui/left";
+import { renderMessage } from "./ui/notfound";
+import { toast } from "./ui/toast";
+
+// HuddleDebug is window.huddle: read-only state for tests and the console.
+export interface HuddleDebug {
+  readonly participantId: string;
+  readonly peers: Map<string, RTCPeerConnection>;
+  readonly state: string;
+  readonly connection: string;
+  readonly session: CallSession | null;
+  // ms from the Join click to the first painted frame of each remote participant
+  readonly firstFrameMs: Record<string, number>;
+}
+
+declare global {
+  interface Window {
+    huddle: HuddleDebug;
+  }
+}
+
+const emptyPeers = new Map<string, RTCPeerConnection>();
+
+export class App {
+  private session: CallSession | null = null;
+  private media: LocalMedia | null = null;
+  private view: { destroy(): void } | null = null;
+  private page = "landing";
+
+  constructor(private readonly root: HTMLElement) {
+    const app = this;
+    window.huddle = {
+      get participantId() {
+        return app.session?.participantId ?? "";
+      },
+      get peers() {
+        return app.session?.peerConnections ?? emptyPeers;
+      },
+      get state() {
+        return app.session?.state ?? app.page;
+      },
+      get connection() {
+        return app.session?.connection ?? "closed";
+      },
+      get session() {
+        return app.session;
+      },
+      get firstFrameMs() {
+        const s = app.session;
+        const out: Record<string, number> = {};
+        if (s) for (const [id, t] of s.firstFrameAt) out[id] = Math.round(t - s.joinStartedAt);
+        return out;
+      },
+    };
+    addEventListener("popstate", () => this.route());
+  }
+
+  navigate(path: string): void {
+    if (location.pathname !== path) history.pushState(null, "", path);
+    this.route();
+  }
+
+  route(): void {
+    this.teardown();
+    const m = /^\/m\/([A-Za-z0-9_-]+)\/?$/.exec(location.pathname);
+    if (m) {
+      void this.showPrejoin(m[1]);
+    } else if (location.pathname === "/" || location.pathname === "/index.html") {
+      this.page = "landing";
+      document.title = "Huddle";
+      renderLanding(this.root, (p) => this.navigate(p));
+    } else {
+      this.page = "not-found";
+      renderMessage(this.root, "Page not found", "There is nothing at this address.");
+    }
+  }
+
+  private teardown(): void {
+    this.view?.destroy();
+    this.view = null;
+    if (this.session && this.session.state !== "left") void this.session.leave();
+    this.session = null;
+    this.media?.stop();
+    this.media = null;
+  }
+
+  private async showPrejoin(meetingId: string): Promise<void> {
+    this.page = "prejoin";
+    document.title = "Huddle — Ready to join?";
+    const media = new LocalMedia();
+    this.media = media;
+    const view = renderPrejoin(this.root, meetingId, media, (name) => void this.join(meetingId, name, media, view));
+    this.view = view;
+    view.setMeetingTitle("");
+    const [meeting] = await Promise.allSettled([getMeeting(meetingId), media.start()]);
+    if (this.media !== media) return; // navigated away meanwhile
+    if (meeting.status === "rejected") {
+      const e = meeting.reason;
+      if (e instanceof ApiError && e.status === 404) {
+        this.teardown();
+        this.page = "unknown-meeting";
+        document.title = "Huddle — Meeting not found";
+        renderMessage(this.root, "This meeting doesn't exist", "Check the link you were given, or start a new meeting.");
+      } else {
+        view.setError("Can't reach the server. Check your connection and try again.");
+      }
+      return;
+    }
+    view.setMeetingTitle(meeting.value.title);
+  }
+
+  private async join(meetingId: string, name: string, media: LocalMedia, prejoin?: { setBusy(b: boolean): void; setError(t: string): void }): Promise<void> {
+    prejoin?.setBusy(true);
+    prejoin?.setError("");
+    const relayOnly = new URLSearchParams(location.search).get("relay") === "1";
+    const session = new CallSession({ meetingId, displayName: name, media, relayOnly });
+    this.session = session;
+    try {
+      await session.join();
+    } catch (e) {
+      if (this.session === session) this.session = null;
+      prejoin?.setBusy(false);
+      prejoin?.setError(`Could not join: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    if (this.session !== session) return;
+    this.view?.destroy();
+    this.page = "call";
+    document.title = `Huddle — ${session.meetingTitle || "Meeting"}`;
+    this.view = renderCall(this.root, session, () => void this.leave(meetingId, name));
+  }
+
+  private async leave(meetingId: string, name: string): Promise<void> {
+    const session = this.session;
+    const view = this.view as CallView | null;
+    if (!session) return;
+    await session.leave();
+    view?.destroy();
+    this.view = null;
+    const muted = { audio: session.media.audioMuted, video: session.media.videoMuted };
+    this.media?.stop();
+    this.media = null;
+    this.page = "left";
+    document.title = "Huddle — You left the meeting";
+    renderLeft(
+      this.root,
+      () => void this.rejoin(meetingId, name, muted),
+      () => this.navigate("/"),
+    );
+  }
+
+  private async rejoin(meetingId: string, name: string, muted: { audio: boolean; video: boolean }): Promise<void> {
+    this.session = null;
+    const media = new LocalMedia();
+    media.audioMuted = muted.audio;
+    media.videoMuted = muted.video;
+    this.media = media;
+    await media.start();
+    if (this.media !== media) return;
+    await this.join(meetingId, name, media);
+    if (!this.session) toast("Could not rejoin the meeting");
+  }
+}

@@ -1,0 +1,195 @@
+// LocalMedia owns this browser's microphone, camera and screen tracks, the
+// device choices (remembered in localStorage), and the mute state. Muting
+// sets track.enabled = false so no renegotiation is needed.
+
+const PREF_KEY = "huddle.devices";
+
+export interface DevicePrefs {
+  audioInput?: string;
+  videoInput?: string;
+  audioOutput?: string;
+}
+
+export function loadDevicePrefs(): DevicePrefs {
+  try {
+    return JSON.parse(localStorage.getItem(PREF_KEY) ?? "{}") as DevicePrefs;
+  } catch {
+    return {};
+  }
+}
+
+function saveDevicePrefs(p: DevicePrefs): void {
+  try {
+    localStorage.setItem(PREF_KEY, JSON.stringify(p));
+  } catch {
+    /* storage may be unavailable (private mode) */
+  }
+}
+
+export function supportsSinkId(): boolean {
+  return typeof HTMLMediaElement !== "undefined" && "setSinkId" in HTMLMediaElement.prototype;
+}
+
+export class LocalMedia {
+  // The stream the peer connections send (camera video + microphone audio).
+  readonly stream = new MediaStream();
+  audio: MediaStreamTrack | null = null;
+  camera: MediaStreamTrack | null = null;
+  screen: MediaStreamTrack | null = null;
+  audioMuted = false;
+  videoMuted = false;
+  prefs: DevicePrefs = loadDevicePrefs();
+  error: string | null = null;
+  private listeners = new Set<() => void>();
+
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(): void {
+    for (const fn of this.listeners) fn();
+  }
+
+  // The video track being sent now: the screen while sharing, else the camera.
+  get videoTrack(): MediaStreamTrack | null {
+    return this.screen ?? this.camera;
+  }
+
+  get sharing(): boolean {
+    return this.screen !== null;
+  }
+
+  // start opens the microphone and camera (the remembered ones when present).
+  async start(): Promise<void> {
+    this.error = null;
+    const audio: MediaTrackConstraints | boolean = this.prefs.audioInput
+      ? { deviceId: { ideal: this.prefs.audioInput } }
+      : true;
+    const video: MediaTrackConstraints = {
+      width: { ideal: 1280 },
+      height: { ideal: 720 },
+      ...(this.prefs.videoInput ? { deviceId: { ideal: this.prefs.videoInput } } : {}),
+    };
+    let got: MediaStream | null = null;
+    try {
+      got = await navigator.mediaDevices.getUserMedia({ audio, video });
+    } catch (e) {
+      // Try each kind alone: a missing camera must not cost the microphone.
+      const [a, v] = await Promise.allSettled([
+        navigator.mediaDevices.getUserMedia({ audio }),
+        navigator.mediaDevices.getUserMedia({ video }),
+      ]);
+      got = new MediaStream();
+      if (a.status === "fulfilled") a.value.getTracks().forEach((t) => got!.addTrack(t));
+      if (v.status === "fulfilled") v.value.getTracks().forEach((t) => got!.addTrack(t));
+      if (got.getTracks().length === 0) {
+        this.error = describeMediaError(e);
+      }
+    }
+    this.setTrack("audio", got.getAudioTracks()[0] ?? null);
+    this.setTrack("video", got.getVideoTracks()[0] ?? null);
+    this.emit();
+  }
+
+  private setTrack(kind: "audio" | "video", track: MediaStreamTrack | null): void {
+    const old = kind === "audio" ? this.audio : this.camera;
+    if (old) {
+      old.stop();
+      this.stream.removeTrack(old);
+    }
+    if (kind === "audio") {
+      this.audio = track;
+      if (track) track.enabled = !this.audioMuted;
+    } else {
+      this.camera = track;
+      if (track) track.enabled = !this.videoMuted;
+    }
+    if (track) this.stream.addTrack(track);
+  }
+
+  async devices(): Promise<{ audioInput: MediaDeviceInfo[]; videoInput: MediaDeviceInfo[]; audioOutput: MediaDeviceInfo[] }> {
+    const all = await navigator.mediaDevices.enumerateDevices();
+    return {
+      audioInput: all.filter((d) => d.kind === "audioinput"),
+      videoInput: all.filter((d) => d.kind === "videoinput"),
+      audioOutput: all.filter((d) => d.kind === "audiooutput"),
+    };
+  }
+
+  // useDevice switches the microphone or camera; the caller replaces the
+  // track on its senders (onChange fires).
+  async useDevice(kind: "audioInput" | "videoInput", deviceId: string): Promise<void> {
+    this.prefs = { ...this.prefs, [kind]: deviceId };
+    saveDevicePrefs(this.prefs);
+    if (kind === "audioInput") {
+      const s = await navigator.mediaDevices.getUserMedia({ audio: { deviceId: { exact: deviceId } } });
+      this.setTrack("audio", s.getAudioTracks()[0] ?? null);
+    } else {
+      const s = await navigator.mediaDevices.getUserMedia({
+        video: { deviceId: { exact: deviceId }, width: { ideal: 1280 }, height: { ideal: 720 } },
+      });
+      this.setTrack("video", s.getVideoTracks()[0] ?? null);
+    }
+    this.emit();
+  }
+
+  setAudioOutput(deviceId: string): void {
+    this.prefs = { ...this.prefs, audioOutput: deviceId };
+    saveDevicePrefs(this.prefs);
+    this.emit();
+  }
+
+  setAudioMuted(muted: boolean): void {
+    this.audioMuted = muted;
+    if (this.audio) this.audio.enabled = !muted;
+    this.emit();
+  }
+
+  setVideoMuted(muted: boolean): void {
+    this.videoMuted = muted;
+    if (this.camera) this.camera.enabled = !muted;
+    this.emit();
+  }
+
+  // startScreenShare asks for a screen; onEnded runs when the browser's own
+  // "Stop sharing" ends the track.
+  async startScreenShare(onEnded: () => void): Promise<MediaStreamTrack> {
+    const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
+    const track = s.getVideoTracks()[0];
+    if (!track) throw new Error("no screen track");
+    track.contentHint = "detail";
+    this.screen = track;
+    track.addEventListener("ended", () => {
+      if (this.screen === track) {
+        this.screen = null;
+        this.emit();
+        onEnded();
+      }
+    });
+    this.emit();
+    return track;
+  }
+
+  stopScreenShare(): void {
+    const t = this.screen;
+    this.screen = null;
+    t?.stop();
+    this.emit();
+  }
+
+  stop(): void {
+    for (const t of [this.audio, this.camera, this.screen]) t?.stop();
+    for (const t of this.stream.getTracks()) this.stream.removeTrack(t);
+    this.audio = this.camera = this.screen = null;
+    this.emit();
+  }
+}
+
+function describeMediaError(e: unknown): string {
+  const name = e instanceof DOMException ? e.name : "";
+  if (name === "NotAllowedError") return "Camera and microphone are blocked. Allow them in the browser to be seen and heard.";
+  if (name === "NotFoundError") return "No camera or microphone found.";
+  if (name === "NotReadableError") return "Camera or microphone is in use by another application.";
+  return "Camera and microphone are not available.";
+}

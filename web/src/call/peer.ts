@@ -1,0 +1,208 @@
+// PeerLink is the RTCPeerConnection to one remote participant, negotiated
+// with the W3C "perfect negotiation" pattern
+// (https://w3c.github.io/webrtc-pc/#perfect-negotiation-example): either side
+// may send an offer at any time; on a collision the polite side rolls back and
+// the impolite side ignores the incoming offer. ICE restarts on "failed" and
+// on a "disconnected" that lasts longer than DISCONNECT_RESTART_MS.
+import { SdpType, type Signal } from "../proto";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { SignalSchema } from "../proto";
+
+const DISCONNECT_RESTART_MS = 5_000;
+
+export type SignalInit = MessageInitShape<typeof SignalSchema>;
+
+export interface PeerLinkOptions {
+  remoteId: string;
+  polite: boolean;
+  config: RTCConfiguration;
+  // The tracks to send: audio + video, always (muting = track.enabled).
+  tracks: { audio: MediaStreamTrack | null; video: MediaStreamTrack | null; stream: MediaStream };
+  sendSignal: (signal: SignalInit) => void;
+  onRemoteStream: (stream: MediaStream) => void;
+  onStateChange?: (state: RTCPeerConnectionState) => void;
+}
+
+const sdpTypeToProto: Record<RTCSdpType, SdpType> = {
+  offer: SdpType.OFFER,
+  answer: SdpType.ANSWER,
+  pranswer: SdpType.PRANSWER,
+  rollback: SdpType.ROLLBACK,
+};
+const sdpTypeFromProto: Partial<Record<SdpType, RTCSdpType>> = {
+  [SdpType.OFFER]: "offer",
+  [SdpType.ANSWER]: "answer",
+  [SdpType.PRANSWER]: "pranswer",
+  [SdpType.ROLLBACK]: "rollback",
+};
+
+export class PeerLink {
+  readonly pc: RTCPeerConnection;
+  readonly remoteId: string;
+  readonly polite: boolean;
+  readonly remoteStream = new MediaStream();
+  private makingOffer = false;
+  private ignoreOffer = false;
+  private isSettingRemoteAnswerPending = false;
+  private chain: Promise<void> = Promise.resolve(); // incoming signals, in order
+  private videoSender: RTCRtpSender | null = null;
+  private disconnectTimer?: ReturnType<typeof setTimeout>;
+  private closed = false;
+
+  constructor(private readonly opts: PeerLinkOptions) {
+    this.remoteId = opts.remoteId;
+    this.polite = opts.polite;
+    this.pc = new RTCPeerConnection(opts.config);
+    const pc = this.pc;
+    const { audio, video, stream } = opts.tracks;
+    // Always one audio and one video transceiver, even with nothing to send yet,
+    // so muting or sharing a screen never needs a renegotiation.
+    if (audio) pc.addTrack(audio, stream);
+    else pc.addTransceiver("audio", { direction: "sendrecv", streams: [stream] });
+    if (video) this.videoSender = pc.addTrack(video, stream);
+    else this.videoSender = pc.addTransceiver("video", { direction: "sendrecv", streams: [stream] }).sender;
+
+    pc.onnegotiationneeded = async () => {
+      try {
+        this.makingOffer = true;
+        await pc.setLocalDescription();
+        this.sendDescription();
+      } catch (err) {
+        console.warn(`huddle: offer to ${this.remoteId} failed`, err);
+      } finally {
+        this.makingOffer = false;
+      }
+    };
+    pc.onicecandidate = ({ candidate }) => {
+      if (candidate && candidate.candidate) {
+        opts.sendSignal({
+          kind: {
+            case: "candidate",
+            value: {
+              candidate: candidate.candidate,
+              sdpMid: candidate.sdpMid ?? "",
+              sdpMlineIndex: candidate.sdpMLineIndex ?? -1,
+              usernameFragment: candidate.usernameFragment ?? "",
+            },
+          },
+        });
+      } else {
+        // End of candidates (of this ICE generation).
+        opts.sendSignal({
+          kind: {
+            case: "candidate",
+            value: { candidate: "", sdpMid: candidate?.sdpMid ?? "", sdpMlineIndex: candidate?.sdpMLineIndex ?? -1, usernameFragment: candidate?.usernameFragment ?? "" },
+          },
+        });
+      }
+    };
+    pc.ontrack = ({ track, streams }) => {
+      // One MediaStream per peer: the remote side's audio and video tracks.
+      for (const old of this.remoteStream.getTracks()) {
+        if (old.kind === track.kind && old !== track) this.remoteStream.removeTrack(old);
+      }
+      if (!this.remoteStream.getTracks().includes(track)) this.remoteStream.addTrack(track);
+      void streams;
+      opts.onRemoteStream(this.remoteStream);
+    };
+    pc.oniceconnectionstatechange = () => this.onIceConnectionState();
+    pc.onconnectionstatechange = () => opts.onStateChange?.(pc.connectionState);
+  }
+
+  // handleSignal applies an offer, answer or ICE candidate from the remote side.
+  handleSignal(signal: Signal): Promise<void> {
+    this.chain = this.chain.then(() => this.applySignal(signal)).catch((err) => {
+      console.warn(`huddle: signal from ${this.remoteId}`, err);
+    });
+    return this.chain;
+  }
+
+  private async applySignal(signal: Signal): Promise<void> {
+    if (this.closed) return;
+    const pc = this.pc;
+    if (signal.kind.case === "description") {
+      const type = sdpTypeFromProto[signal.kind.value.type];
+      if (!type) return;
+      const description: RTCSessionDescriptionInit = { type, sdp: signal.kind.value.sdp };
+      const readyForOffer =
+        !this.makingOffer && (pc.signalingState === "stable" || this.isSettingRemoteAnswerPending);
+      const offerCollision = description.type === "offer" && !readyForOffer;
+      this.ignoreOffer = !this.polite && offerCollision;
+      if (this.ignoreOffer) return;
+      if (description.type === "answer" && pc.signalingState !== "have-local-offer") {
+        return; // a duplicate answer (e.g. resent after a reconnect)
+      }
+      this.isSettingRemoteAnswerPending = description.type === "answer";
+      try {
+        await pc.setRemoteDescription(description); // rolls back a local offer if needed
+      } finally {
+        this.isSettingRemoteAnswerPending = false;
+      }
+      if (description.type === "offer") {
+        await pc.setLocalDescription();
+        this.sendDescription();
+      }
+    } else if (signal.kind.case === "candidate") {
+      const c = signal.kind.value;
+      const init: RTCIceCandidateInit = {
+        candidate: c.candidate,
+        sdpMid: c.sdpMid === "" ? null : c.sdpMid,
+        sdpMLineIndex: c.sdpMlineIndex < 0 ? null : c.sdpMlineIndex,
+      };
+      if (c.usernameFragment) init.usernameFragment = c.usernameFragment;
+      try {
+        if (c.candidate === "" && init.sdpMid === null && init.sdpMLineIndex === null) {
+          await pc.addIceCandidate(); // end of all candidates
+        } else {
+          await pc.addIceCandidate(init);
+        }
+      } catch (err) {
+        if (!this.ignoreOffer) throw err;
+      }
+    }
+  }
+
+  private sendDescription(): void {
+    const d = this.pc.localDescription;
+    if (!d) return;
+    this.opts.sendSignal({ kind: { case: "description", value: { type: sdpTypeToProto[d.type], sdp: d.sdp } } });
+  }
+
+  // resendPendingOffer re-sends a local offer that may have been lost while
+  // signaling was down (the remote answers it again if it already had it).
+  resendPendingOffer(): void {
+    if (this.pc.signalingState === "have-local-offer") this.sendDescription();
+  }
+
+  // setVideoTrack swaps what the video sender sends (camera <-> screen)
+  // without renegotiation.
+  async setVideoTrack(track: MediaStreamTrack | null): Promise<void> {
+    if (this.videoSender && !this.closed) await this.videoSender.replaceTrack(track);
+  }
+
+  restartIce(): void {
+    if (!this.closed) this.pc.restartIce();
+  }
+
+  private onIceConnectionState(): void {
+    const s = this.pc.iceConnectionState;
+    clearTimeout(this.disconnectTimer);
+    if (s === "failed") {
+      this.restartIce();
+    } else if (s === "disconnected") {
+      this.disconnectTimer = setTimeout(() => {
+        if (this.pc.iceConnectionState === "disconnected") this.restartIce();
+      }, DISCONNECT_RESTART_MS);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.disconnectTimer);
+    this.pc.onnegotiationneeded = this.pc.onicecandidate = this.pc.ontrack = null;
+    this.pc.oniceconnectionstatechange = this.pc.onconnectionstatechange = null;
+    this.pc.close();
+    for (const t of this.remoteStream.getTracks()) this.remoteStream.removeTrack(t);
+  }
+}

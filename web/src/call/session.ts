@@ -1,0 +1,394 @@
+// CallSession is one participant in one meeting: it joins through the
+// signaling client, keeps the roster, and runs one PeerLink (full mesh) per
+// remote participant. A dropped WebSocket resumes with the resume token and
+// keeps every peer connection; a rejected resume joins fresh and rebuilds them.
+import { SignalingClient, RequestError, defaultSignalingUrl, type ServerBody, type ConnectionState } from "../signaling/client";
+import { ErrorCode, type IceServer, type JoinReply, type MediaState, type Participant, type Signal } from "../proto";
+import { PeerLink, type SignalInit } from "./peer";
+import type { LocalMedia } from "./media";
+
+export type CallState = "joining" | "joined" | "reconnecting" | "left" | "failed";
+
+export interface RemoteParticipant {
+  id: string;
+  displayName: string;
+  media: { audioMuted: boolean; videoMuted: boolean; screenSharing: boolean };
+  joinedAtMs: number;
+  stream: MediaStream | null;
+  connection: RTCPeerConnectionState | "new";
+}
+
+export interface CallSessionOptions {
+  meetingId: string;
+  displayName: string;
+  media: LocalMedia;
+  relayOnly?: boolean;
+  signalingUrl?: string;
+}
+
+// Errors that retrying will not fix: the first join gives up on them.
+const FATAL_JOIN_ERRORS = new Set([ErrorCode.UNKNOWN_MEETING, ErrorCode.BAD_REQUEST, ErrorCode.ALREADY_JOINED]);
+
+export class CallSession {
+  readonly meetingId: string;
+  readonly displayName: string;
+  readonly media: LocalMedia;
+  participantId = "";
+  meetingTitle = "";
+  state: CallState = "joining";
+  connection: ConnectionState = "closed";
+  readonly participants = new Map<string, RemoteParticipant>();
+  readonly peers = new Map<string, PeerLink>();
+  // participant id -> RTCPeerConnection, the same Map object for the whole
+  // session (exposed as window.huddle.peers for tests).
+  readonly peerConnections = new Map<string, RTCPeerConnection>();
+  // Timing, for the join -> first remote frame metric.
+  readonly joinStartedAt = performance.now();
+  readonly firstFrameAt = new Map<string, number>();
+  resumeCount = 0;
+  freshJoinCount = 0;
+
+  private resumeToken = "";
+  private iceServers: RTCIceServer[] = [];
+  private readonly relayOnly: boolean;
+  private readonly client: SignalingClient;
+  private listeners = new Set<() => void>();
+  private joined!: { resolve: () => void; reject: (e: Error) => void };
+  private firstJoin = true;
+  private unsubscribeMedia: () => void;
+  private lastVideoTrack: MediaStreamTrack | null;
+  private readonly onPageHide = () => this.client.fireAndForget({ case: "leave", value: {} });
+
+  constructor(opts: CallSessionOptions) {
+    this.meetingId = opts.meetingId;
+    this.displayName = opts.displayName;
+    this.media = opts.media;
+    this.relayOnly = opts.relayOnly ?? false;
+    this.client = new SignalingClient({
+      url: opts.signalingUrl ?? defaultSignalingUrl(),
+      onOpen: (reconnect) => this.onOpen(reconnect),
+      onEvent: (body) => this.onEvent(body),
+      onStateChange: (s) => {
+        this.connection = s;
+        if (this.state === "joined" && s !== "ready") this.state = "reconnecting";
+        else if (this.state === "reconnecting" && s === "ready") this.state = "joined";
+        this.emit();
+      },
+    });
+    this.lastVideoTrack = this.media.videoTrack;
+    // Device switches and screen sharing change the tracks peers send.
+    this.unsubscribeMedia = this.media.onChange(() => this.syncTracks());
+  }
+
+  onChange(fn: () => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  private emit(): void {
+    for (const fn of this.listeners) fn();
+  }
+
+  // join connects and resolves once the first join succeeded.
+  join(): Promise<void> {
+    const p = new Promise<void>((resolve, reject) => (this.joined = { resolve, reject }));
+    addEventListener("pagehide", this.onPageHide);
+    this.client.connect();
+    return p;
+  }
+
+  async leave(): Promise<void> {
+    if (this.state === "left") return;
+    removeEventListener("pagehide", this.onPageHide);
+    try {
+      if (this.client.state === "ready") await this.client.request({ case: "leave", value: {} }, { timeoutMs: 2000, queue: false });
+    } catch (e) {
+      console.warn("huddle: leave", e);
+    }
+    this.teardown("left");
+  }
+
+  private teardown(state: CallState): void {
+    this.client.close();
+    for (const id of [...this.peers.keys()]) this.dropPeer(id);
+    this.participants.clear();
+    this.unsubscribeMedia();
+    this.state = state;
+    this.emit();
+  }
+
+  localMediaState(): { audioMuted: boolean; videoMuted: boolean; screenSharing: boolean } {
+    return {
+      audioMuted: this.media.audioMuted || !this.media.audio,
+      videoMuted: (this.media.videoMuted || !this.media.camera) && !this.media.sharing,
+      screenSharing: this.media.sharing,
+    };
+  }
+
+  // sendMediaState tells everyone about mute / camera / screen changes.
+  sendMediaState(): void {
+    if (this.state === "left" || this.state === "failed") return;
+    this.client
+      .request({ case: "mediaState", value: { media: this.localMediaState() } }, { queue: true })
+      .catch((e) => console.warn("huddle: media_state", e));
+    this.emit();
+  }
+
+  async toggleScreenShare(): Promise<void> {
+    if (this.media.sharing) {
+      this.media.stopScreenShare();
+      this.sendMediaState();
+      return;
+    }
+    await this.media.startScreenShare(() => this.sendMediaState());
+    this.sendMediaState();
+  }
+
+  // Debug: drop the WebSocket as a network failure would (tests, console).
+  dropConnection(): void {
+    this.client.dropConnection();
+  }
+
+  // ---- signaling ----
+
+  private buildJoin(resume: boolean) {
+    return {
+      case: "join" as const,
+      value: {
+        meetingId: this.meetingId,
+        displayName: this.displayName,
+        media: this.localMediaState(),
+        participantId: resume ? this.participantId : "",
+        resumeToken: resume ? this.resumeToken : "",
+      },
+    };
+  }
+
+  private async onOpen(reconnect: boolean): Promise<void> {
+    if (reconnect && this.participantId && this.resumeToken) {
+      try {
+        const msg = await this.client.sendNow(this.buildJoin(true));
+        if (msg.body.case !== "join") throw new Error("unexpected reply to join");
+        const reply = msg.body.value;
+        if (reply.resumed && reply.participantId === this.participantId) {
+          this.resumeCount++;
+          this.applyJoinReply(reply, true);
+          return;
+        }
+        // A fresh identity although we asked to resume: treat as rejected.
+        this.freshJoinCount++;
+        this.applyJoinReply(reply, false);
+        return;
+      } catch (e) {
+        if (!(e instanceof RequestError) || e.code !== ErrorCode.RESUME_REJECTED) throw e;
+        console.info("huddle: resume rejected, joining fresh");
+      }
+    }
+    let msg;
+    try {
+      msg = await this.client.sendNow(this.buildJoin(false));
+    } catch (e) {
+      if (this.firstJoin && e instanceof RequestError && FATAL_JOIN_ERRORS.has(e.code)) {
+        this.teardown("failed");
+        this.joined.reject(e);
+      }
+      throw e;
+    }
+    if (msg.body.case !== "join") throw new Error("unexpected reply to join");
+    if (!this.firstJoin) this.freshJoinCount++;
+    this.applyJoinReply(msg.body.value, false);
+  }
+
+  private applyJoinReply(reply: JoinReply, resumed: boolean): void {
+    const oldId = this.participantId;
+    this.participantId = reply.participantId;
+    this.resumeToken = reply.resumeToken;
+    this.meetingTitle = reply.meeting?.title ?? "";
+    this.iceServers = reply.iceServers.map(toRtcIceServer);
+    if (!resumed && oldId) {
+      // New identity: every old peer connection belongs to the old one.
+      for (const id of [...this.peers.keys()]) this.dropPeer(id);
+      this.participants.clear();
+    }
+    // Reconcile the roster: drop who is gone, add who is new.
+    const present = new Set(reply.participants.map((p) => p.id));
+    for (const id of [...this.participants.keys()]) {
+      if (!present.has(id)) this.removeParticipant(id);
+    }
+    for (const p of reply.participants) this.upsertParticipant(p);
+    if (resumed) {
+      for (const link of this.peers.values()) {
+        try {
+          link.pc.setConfiguration({ ...link.pc.getConfiguration(), iceServers: this.iceServers });
+        } catch {
+          /* some fields cannot change; the old credentials still work */
+        }
+        link.resendPendingOffer();
+        const ice = link.pc.iceConnectionState;
+        if (ice === "failed" || ice === "disconnected") link.restartIce();
+      }
+    }
+    for (const p of reply.participants) this.ensurePeer(p.id);
+    if (this.firstJoin) {
+      this.firstJoin = false;
+      this.state = "joined";
+      this.joined.resolve();
+    } else {
+      this.state = "joined";
+    }
+    this.emit();
+  }
+
+  private onEvent(body: ServerBody): void {
+    switch (body.case) {
+      case "participantJoined":
+        if (body.value.participant && body.value.participant.id !== this.participantId) {
+          this.upsertParticipant(body.value.participant);
+          this.ensurePeer(body.value.participant.id);
+        }
+        break;
+      case "participantUpdated":
+        if (body.value.participant && body.value.participant.id !== this.participantId) {
+          this.upsertParticipant(body.value.participant);
+        }
+        break;
+      case "participantLeft":
+        this.removeParticipant(body.value.participantId);
+        break;
+      case "signalDelivery":
+        if (body.value.signal) this.onSignal(body.value.from, body.value.signal);
+        break;
+      default:
+        break;
+    }
+    this.emit();
+  }
+
+  private onSignal(from: string, signal: Signal): void {
+    if (!from || from === this.participantId) return;
+    if (!this.participants.has(from)) {
+      // A signal can overtake the participant_joined event: make a placeholder.
+      this.participants.set(from, {
+        id: from,
+        displayName: "",
+        media: { audioMuted: false, videoMuted: false, screenSharing: false },
+        joinedAtMs: Date.now(),
+        stream: null,
+        connection: "new",
+      });
+    }
+    void this.ensurePeer(from).handleSignal(signal);
+  }
+
+  private upsertParticipant(p: Participant): void {
+    const cur = this.participants.get(p.id);
+    const media = fromProtoMedia(p.media);
+    if (cur) {
+      cur.displayName = p.displayName || cur.displayName;
+      cur.media = media;
+    } else {
+      this.participants.set(p.id, {
+        id: p.id,
+        displayName: p.displayName,
+        media,
+        joinedAtMs: Number(p.joinedAtMs),
+        stream: null,
+        connection: "new",
+      });
+    }
+  }
+
+  private removeParticipant(id: string): void {
+    this.dropPeer(id);
+    this.participants.delete(id);
+  }
+
+  // ---- peers ----
+
+  private rtcConfig(): RTCConfiguration {
+    return {
+      iceServers: this.iceServers,
+      iceTransportPolicy: this.relayOnly ? "relay" : "all",
+      bundlePolicy: "max-bundle",
+    };
+  }
+
+  private ensurePeer(remoteId: string): PeerLink {
+    const existing = this.peers.get(remoteId);
+    if (existing) return existing;
+    const link = new PeerLink({
+      remoteId,
+      polite: this.participantId < remoteId,
+      config: this.rtcConfig(),
+      tracks: { audio: this.media.audio, video: this.media.videoTrack, stream: this.media.stream },
+      sendSignal: (signal) => this.sendSignal(remoteId, signal),
+      onRemoteStream: (stream) => {
+        const p = this.participants.get(remoteId);
+        if (p) p.stream = stream;
+        this.emit();
+      },
+      onStateChange: (s) => {
+        const p = this.participants.get(remoteId);
+        if (p) p.connection = s;
+        this.emit();
+      },
+    });
+    this.peers.set(remoteId, link);
+    this.peerConnections.set(remoteId, link.pc);
+    return link;
+  }
+
+  private dropPeer(remoteId: string): void {
+    const link = this.peers.get(remoteId);
+    if (!link) return;
+    link.close();
+    this.peers.delete(remoteId);
+    this.peerConnections.delete(remoteId);
+    this.firstFrameAt.delete(remoteId);
+  }
+
+  private sendSignal(to: string, signal: SignalInit): void {
+    this.client
+      .request({ case: "signal", value: { to, signal } }, { queue: true })
+      .catch((e) => console.warn(`huddle: signal to ${to}`, e));
+  }
+
+  // syncTracks puts the current microphone / camera / screen on every sender.
+  private syncTracks(): void {
+    const video = this.media.videoTrack;
+    if (video !== this.lastVideoTrack) {
+      this.lastVideoTrack = video;
+      for (const link of this.peers.values()) void link.setVideoTrack(video);
+    }
+    for (const link of this.peers.values()) {
+      const sender = link.pc.getSenders().find((s) => s.track?.kind === "audio" || (!s.track && isAudioSender(link.pc, s)));
+      if (sender && sender.track !== this.media.audio) void sender.replaceTrack(this.media.audio);
+    }
+    this.emit();
+  }
+
+  noteFirstFrame(remoteId: string): void {
+    if (!this.firstFrameAt.has(remoteId) && this.peers.has(remoteId)) {
+      this.firstFrameAt.set(remoteId, performance.now());
+    }
+  }
+}
+
+function isAudioSender(pc: RTCPeerConnection, s: RTCRtpSender): boolean {
+  return pc.getTransceivers().some((t) => t.sender === s && t.receiver.track.kind === "audio");
+}
+
+function toRtcIceServer(s: IceServer): RTCIceServer {
+  const out: RTCIceServer = { urls: [...s.urls] };
+  if (s.username) out.username = s.username;
+  if (s.credential) out.credential = s.credential;
+  return out;
+}
+
+function fromProtoMedia(m: MediaState | undefined) {
+  return {
+    audioMuted: m?.audioMuted ?? false,
+    videoMuted: m?.videoMuted ?? false,
+    screenSharing: m?.screenSharing ?? false,
+  };
+}

@@ -1,0 +1,307 @@
+// SignalingClient is the browser end of the gateway's /ws: binary protobuf
+// frames (one ClientMessage / ServerMessage each), request ids with one
+// promise per request, event dispatch, pings, and automatic reconnect.
+//
+// Reconnect: when the socket drops, the client reconnects with exponential
+// backoff (250 ms doubling to 5 s, with jitter). After each open it calls the
+// owner's onOpen hook (which (re)joins the meeting with sendNow); requests
+// made with `queue: true` meanwhile wait in a queue that is flushed once the
+// hook has resolved. Requests that were in flight when the socket dropped are
+// queued again, so a signal is not lost to a gateway restart.
+import {
+  create,
+  fromBinary,
+  toBinary,
+  ClientMessageSchema,
+  ServerMessageSchema,
+  ErrorCode,
+  type ServerMessage,
+} from "../proto";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+
+export const SUBPROTOCOL = "huddle.v1";
+const PING_INTERVAL_MS = 10_000;
+const PONG_TIMEOUT_MS = 8_000;
+const BACKOFF_MIN_MS = 250;
+const BACKOFF_MAX_MS = 5_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+export type RequestBody = NonNullable<MessageInitShape<typeof ClientMessageSchema>["body"]>;
+export type ServerBody = ServerMessage["body"];
+export type ConnectionState = "connecting" | "open" | "ready" | "closed";
+
+// RequestError is a typed Error reply from the gateway (or a local failure:
+// timeout, closed), carrying the proto error code.
+export class RequestError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(`${ErrorCode[code] ?? code}: ${message}`);
+    this.name = "RequestError";
+  }
+}
+
+interface Pending {
+  id: number;
+  body: RequestBody;
+  timeoutMs: number;
+  resend: boolean; // queue again when the socket drops before the reply
+  resolve: (m: ServerMessage) => void;
+  reject: (e: Error) => void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+export interface SignalingOptions {
+  url: string;
+  // Runs after every socket open, before queued requests are flushed. Use
+  // sendNow() inside it. A rejection closes the socket and retries later.
+  onOpen: (reconnect: boolean) => Promise<void>;
+  onEvent: (body: ServerBody) => void;
+  onStateChange?: (state: ConnectionState) => void;
+}
+
+export function defaultSignalingUrl(): string {
+  return `${location.origin.replace(/^http/, "ws")}/ws`;
+}
+
+export class SignalingClient {
+  private ws: WebSocket | null = null;
+  private nextId = 1;
+  private inflight = new Map<number, Pending>();
+  private queue: Pending[] = [];
+  private attempt = 0;
+  private opened = false; // has any socket ever become ready
+  private stopped = false;
+  private reconnectTimer?: ReturnType<typeof setTimeout>;
+  private pingTimer?: ReturnType<typeof setInterval>;
+  private lastPongAt = 0;
+  state: ConnectionState = "closed";
+  rttMs = 0;
+
+  constructor(private readonly opts: SignalingOptions) {}
+
+  connect(): void {
+    this.stopped = false;
+    this.open();
+  }
+
+  // Sends when ready, queues while (re)connecting. Resolves with the reply
+  // ServerMessage, rejects with RequestError on an Error reply or timeout.
+  request(body: RequestBody, opts: { timeoutMs?: number; queue?: boolean } = {}): Promise<ServerMessage> {
+    return new Promise((resolve, reject) => {
+      const p: Pending = {
+        id: 0,
+        body,
+        timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        resend: opts.queue ?? true,
+        resolve,
+        reject,
+      };
+      if (this.state === "ready") this.transmit(p);
+      else if (p.resend && !this.stopped) this.queue.push(p);
+      else reject(new RequestError(ErrorCode.CLOSED, "not connected"));
+    });
+  }
+
+  // Sends right away on an open socket (used by onOpen to join).
+  sendNow(body: RequestBody, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ServerMessage> {
+    return new Promise((resolve, reject) => {
+      const p: Pending = { id: 0, body, timeoutMs, resend: false, resolve, reject };
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) {
+        reject(new RequestError(ErrorCode.CLOSED, "socket not open"));
+        return;
+      }
+      this.transmit(p);
+    });
+  }
+
+  // Best-effort send without waiting for a reply (used on pagehide).
+  fireAndForget(body: RequestBody): void {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      const msg = create(ClientMessageSchema, { requestId: this.allocId(), body });
+      this.ws.send(toBinary(ClientMessageSchema, msg));
+    }
+  }
+
+  // Closes for good: no reconnect, every pending request fails.
+  close(): void {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.stopPing();
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onclose = ws.onerror = ws.onmessage = ws.onopen = null;
+      ws.close(1000, "bye");
+    }
+    const err = new RequestError(ErrorCode.CLOSED, "client closed");
+    for (const p of [...this.inflight.values(), ...this.queue]) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.inflight.clear();
+    this.queue = [];
+    this.setState("closed");
+  }
+
+  // Drops the current socket as if the network failed (debug/tests).
+  dropConnection(): void {
+    this.ws?.close(4000, "dropped by client");
+  }
+
+  private allocId(): number {
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0xfffffff0 ? 1 : this.nextId + 1;
+    return id;
+  }
+
+  private setState(s: ConnectionState): void {
+    if (this.state === s) return;
+    this.state = s;
+    this.opts.onStateChange?.(s);
+  }
+
+  private open(): void {
+    if (this.stopped) return;
+    this.setState("connecting");
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(this.opts.url, SUBPROTOCOL);
+    } catch (e) {
+      console.warn("huddle: websocket", e);
+      this.scheduleReconnect();
+      return;
+    }
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    ws.onopen = () => void this.onSocketOpen(ws);
+    ws.onmessage = (ev) => this.onSocketMessage(ev);
+    ws.onerror = () => {
+      /* onclose follows */
+    };
+    ws.onclose = () => this.onSocketClose(ws);
+  }
+
+  private async onSocketOpen(ws: WebSocket): Promise<void> {
+    this.setState("open");
+    const reconnect = this.opened;
+    try {
+      await this.opts.onOpen(reconnect);
+    } catch (e) {
+      console.warn("huddle: (re)join failed", e);
+      if (this.ws === ws) ws.close(4001, "join failed");
+      return;
+    }
+    if (this.ws !== ws || ws.readyState !== WebSocket.OPEN) return;
+    this.opened = true;
+    this.attempt = 0;
+    this.setState("ready");
+    this.startPing();
+    const queued = this.queue;
+    this.queue = [];
+    for (const p of queued) this.transmit(p);
+  }
+
+  private onSocketMessage(ev: MessageEvent): void {
+    if (!(ev.data instanceof ArrayBuffer)) return;
+    let msg: ServerMessage;
+    try {
+      msg = fromBinary(ServerMessageSchema, new Uint8Array(ev.data));
+    } catch (e) {
+      console.warn("huddle: undecodable frame", e);
+      return;
+    }
+    if (msg.requestId !== 0) {
+      const p = this.inflight.get(msg.requestId);
+      if (!p) return; // late reply after a timeout
+      this.inflight.delete(msg.requestId);
+      clearTimeout(p.timer);
+      if (msg.body.case === "error") {
+        p.reject(new RequestError(msg.body.value.code, msg.body.value.message));
+      } else {
+        p.resolve(msg);
+      }
+      return;
+    }
+    if (msg.body.case === "error") {
+      console.warn("huddle: gateway error", ErrorCode[msg.body.value.code], msg.body.value.message);
+      return;
+    }
+    this.opts.onEvent(msg.body);
+  }
+
+  private onSocketClose(ws: WebSocket): void {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    this.stopPing();
+    // Requests without an answer: queue the resendable ones again, fail the rest.
+    const requeue: Pending[] = [];
+    for (const p of this.inflight.values()) {
+      clearTimeout(p.timer);
+      if (p.resend && !this.stopped) requeue.push(p);
+      else p.reject(new RequestError(ErrorCode.CLOSED, "connection lost"));
+    }
+    this.inflight.clear();
+    this.queue = [...requeue, ...this.queue];
+    if (this.stopped) return;
+    this.setState("connecting");
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    clearTimeout(this.reconnectTimer);
+    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt);
+    this.attempt = Math.min(this.attempt + 1, 16);
+    const delay = base / 2 + Math.random() * (base / 2); // "equal jitter"
+    this.reconnectTimer = setTimeout(() => this.open(), delay);
+  }
+
+  private transmit(p: Pending): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      if (p.resend) this.queue.push(p);
+      else p.reject(new RequestError(ErrorCode.CLOSED, "socket not open"));
+      return;
+    }
+    p.id = this.allocId();
+    const msg = create(ClientMessageSchema, { requestId: p.id, body: p.body });
+    this.inflight.set(p.id, p);
+    p.timer = setTimeout(() => {
+      if (this.inflight.get(p.id) !== p) return;
+      this.inflight.delete(p.id);
+      p.reject(new RequestError(ErrorCode.TIMEOUT, `no reply to ${p.body.case} in ${p.timeoutMs} ms`));
+    }, p.timeoutMs);
+    ws.send(toBinary(ClientMessageSchema, msg));
+  }
+
+  private startPing(): void {
+    this.stopPing();
+    this.lastPongAt = Date.now();
+    this.pingTimer = setInterval(() => {
+      if (Date.now() - this.lastPongAt > PING_INTERVAL_MS + PONG_TIMEOUT_MS) {
+        // The socket looks open but nothing answers: treat it as dead.
+        this.ws?.close(4002, "ping timeout");
+        return;
+      }
+      const sent = Date.now();
+      this.request({ case: "ping", value: { clientTimeMs: BigInt(sent) } }, {
+        timeoutMs: PONG_TIMEOUT_MS,
+        queue: false,
+      }).then(
+        () => {
+          this.lastPongAt = Date.now();
+          this.rttMs = this.lastPongAt - sent;
+        },
+        () => {
+          /* a missing pong is handled by the check above */
+        },
+      );
+    }, PING_INTERVAL_MS);
+  }
+
+  private stopPing(): void {
+    clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+  }
+}

@@ -1,0 +1,191 @@
+// The call view: a grid of tiles that fills the stage (self included), the
+// control bar, the "Reconnecting…" banner and the Copy link toast.
+import type { CallSession } from "../call/session";
+import { h, setText } from "./dom";
+import { icon } from "./icons";
+import { TileView, type TileInfo } from "./tile";
+import { micButton, cameraButton, shareButton, actionButton } from "./controls";
+import { toast } from "./toast";
+
+const GAP = 12;
+const ASPECT = 16 / 9;
+
+export interface CallView {
+  destroy(): void;
+}
+
+export function renderCall(root: HTMLElement, session: CallSession, onLeave: () => void): CallView {
+  const stage = h("div", { class: "stage" });
+  const grid = h("div", { class: "grid", attrs: { "aria-label": "Participants" } });
+  stage.appendChild(grid);
+  const banner = h(
+    "div",
+    { class: "banner", attrs: { role: "alert", hidden: true } },
+    icon("wifiOff", 18),
+    h("span", {}, "Reconnecting…"),
+  );
+
+  const mic = micButton(() => {
+    session.media.setAudioMuted(!session.media.audioMuted);
+    session.sendMediaState();
+  });
+  const cam = cameraButton(() => {
+    session.media.setVideoMuted(!session.media.videoMuted);
+    session.sendMediaState();
+  });
+  const share = shareButton(() => {
+    share.el.disabled = true;
+    session
+      .toggleScreenShare()
+      .catch((e) => {
+        if (!(e instanceof DOMException && e.name === "NotAllowedError")) toast("Could not share the screen");
+        console.warn("huddle: screen share", e);
+      })
+      .finally(() => {
+        share.el.disabled = false;
+        refresh();
+      });
+  });
+  if (!navigator.mediaDevices || !("getDisplayMedia" in navigator.mediaDevices)) share.el.hidden = true;
+  const copy = actionButton("Copy link", "link", () => void copyLink(session.meetingId));
+  const leave = actionButton("Leave", "callEnd", onLeave, "ctl-leave");
+
+  const clock = h("span", { class: "clock" });
+  const code = h("span", { class: "meeting-code" }, session.meetingTitle || session.meetingId);
+  const count = h("span", { class: "count-text" });
+  const bar = h(
+    "footer",
+    { class: "controlbar" },
+    h("div", { class: "bar-left" }, clock, h("span", { class: "bar-sep", attrs: { "aria-hidden": "true" } }, "|"), code),
+    h("div", { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } }, mic.el, cam.el, share.el, copy, leave),
+    h("div", { class: "bar-right" }, h("span", { class: "count", attrs: { title: "Participants" } }, icon("people", 20), count)),
+  );
+
+  root.replaceChildren(h("div", { class: "page call-page" }, banner, stage, bar));
+
+  const tiles = new Map<string, TileView>();
+  const selfKey = "__self__";
+
+  let screenStream: MediaStream | null = null;
+  function selfStream(): MediaStream {
+    const screen = session.media.screen;
+    if (!screen) return session.media.stream;
+    if (!screenStream || screenStream.getVideoTracks()[0] !== screen) screenStream = new MediaStream([screen]);
+    return screenStream;
+  }
+
+  function refresh(): void {
+    const state = session.localMediaState();
+    mic.set(state.audioMuted);
+    cam.set(session.media.videoMuted || !session.media.camera);
+    share.set(state.screenSharing);
+    mic.el.disabled = !session.media.audio;
+    cam.el.disabled = !session.media.camera;
+    banner.hidden = session.state !== "reconnecting";
+    setText(code, session.meetingTitle || session.meetingId);
+
+    const infos: TileInfo[] = [
+      {
+        id: selfKey,
+        name: session.displayName,
+        self: true,
+        stream: selfStream(),
+        audioMuted: state.audioMuted,
+        videoMuted: state.videoMuted,
+        screenSharing: state.screenSharing,
+        connecting: false,
+      },
+    ];
+    const remotes = [...session.participants.values()].sort((a, b) => a.joinedAtMs - b.joinedAtMs || a.id.localeCompare(b.id));
+    for (const p of remotes) {
+      infos.push({
+        id: p.id,
+        name: p.displayName,
+        self: false,
+        stream: p.stream,
+        audioMuted: p.media.audioMuted,
+        videoMuted: p.media.videoMuted,
+        screenSharing: p.media.screenSharing,
+        sinkId: session.media.prefs.audioOutput ?? "",
+        connecting: p.connection !== "connected",
+      });
+    }
+    const keep = new Set(infos.map((i) => i.id));
+    for (const [id, tile] of tiles) {
+      if (!keep.has(id)) {
+        tile.destroy();
+        tiles.delete(id);
+      }
+    }
+    infos.forEach((info, index) => {
+      let tile = tiles.get(info.id);
+      if (!tile) {
+        const id = info.id;
+        tile = new TileView(id, info.self, info.self ? undefined : () => session.noteFirstFrame(id));
+        tiles.set(id, tile);
+      }
+      tile.update(info);
+      if (grid.children[index] !== tile.el) grid.insertBefore(tile.el, grid.children[index] ?? null);
+    });
+    setText(count, String(infos.length));
+    layout();
+  }
+
+  // layout picks the column count that gives the largest 16:9 tiles.
+  function layout(): void {
+    const n = Math.max(1, tiles.size);
+    const W = stage.clientWidth - GAP * 2;
+    const H = stage.clientHeight - GAP * 2;
+    if (W <= 0 || H <= 0) return;
+    let best = { cols: 1, w: 0 };
+    for (let cols = 1; cols <= n; cols++) {
+      const rows = Math.ceil(n / cols);
+      const w = Math.min((W - GAP * (cols - 1)) / cols, ((H - GAP * (rows - 1)) / rows) * ASPECT);
+      if (w > best.w) best = { cols, w };
+    }
+    const w = Math.floor(best.w);
+    grid.style.gridTemplateColumns = `repeat(${best.cols}, ${w}px)`;
+    grid.style.gridAutoRows = `${Math.floor(w / ASPECT)}px`;
+  }
+
+  const tick = () => setText(clock, new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+  tick();
+  const clockTimer = setInterval(tick, 10_000);
+  const ro = new ResizeObserver(() => layout());
+  ro.observe(stage);
+  const unsubscribe = session.onChange(refresh);
+  const unsubscribeMedia = session.media.onChange(refresh);
+  refresh();
+
+  return {
+    destroy() {
+      clearInterval(clockTimer);
+      ro.disconnect();
+      unsubscribe();
+      unsubscribeMedia();
+      for (const t of tiles.values()) t.destroy();
+      tiles.clear();
+    },
+  };
+}
+
+async function copyLink(meetingId: string): Promise<void> {
+  const url = `${location.origin}/m/${meetingId}`;
+  try {
+    await navigator.clipboard.writeText(url);
+  } catch {
+    // Clipboard API refused (permissions, insecure origin): use a textarea.
+    const ta = h("textarea", { value: url, attrs: { readonly: true, "aria-hidden": "true" } });
+    ta.style.position = "fixed";
+    ta.style.opacity = "0";
+    document.body.appendChild(ta);
+    ta.select();
+    const ok = document.execCommand("copy");
+    ta.remove();
+    if (!ok) {
+      toast(`Copy this link: ${url}`, 6000);
+      return;
+    }
+  }
+  toast("Link copied");
+}

@@ -1,0 +1,195 @@
+// The pre-join screen: camera preview, device pickers, mic/camera toggles,
+// the name field (remembered in localStorage) and the Join button.
+import { LocalMedia, supportsSinkId } from "../call/media";
+import { h, initials } from "./dom";
+import { icon } from "./icons";
+import { brand } from "./brand";
+import { micButton, cameraButton } from "./controls";
+
+const NAME_KEY = "huddle.displayName";
+const MAX_NAME_BYTES = 64;
+
+export function rememberedName(): string {
+  try {
+    return localStorage.getItem(NAME_KEY) ?? "";
+  } catch {
+    return "";
+  }
+}
+
+function rememberName(name: string): void {
+  try {
+    localStorage.setItem(NAME_KEY, name);
+  } catch {
+    /* storage unavailable */
+  }
+}
+
+export interface PrejoinView {
+  setMeetingTitle(title: string): void;
+  setError(text: string): void;
+  setBusy(busy: boolean): void;
+  destroy(): void;
+}
+
+export function renderPrejoin(
+  root: HTMLElement,
+  meetingId: string,
+  media: LocalMedia,
+  onJoin: (name: string) => void,
+): PrejoinView {
+  const video = h("video", { class: "preview-video mirror", attrs: { autoplay: true, playsinline: true, muted: true } });
+  video.muted = true;
+  video.srcObject = media.stream;
+  const offText = h("div", { class: "preview-off-text" }, "Camera is off");
+  const avatar = h("div", { class: "avatar avatar-large" });
+  const off = h("div", { class: "preview-off" }, avatar, offText);
+  const mediaError = h("div", { class: "preview-error", attrs: { role: "alert" } });
+  const mic = micButton(() => media.setAudioMuted(!media.audioMuted));
+  const cam = cameraButton(() => media.setVideoMuted(!media.videoMuted));
+  const preview = h(
+    "div",
+    { class: "preview" },
+    video,
+    off,
+    mediaError,
+    h("div", { class: "preview-controls" }, mic.el, cam.el),
+  );
+
+  const micSelect = h("select", { class: "select", attrs: { id: "device-mic" } });
+  const camSelect = h("select", { class: "select", attrs: { id: "device-camera" } });
+  const speakerSelect = h("select", { class: "select", attrs: { id: "device-speaker" } });
+  const devices = h(
+    "div",
+    { class: "device-row" },
+    picker("Microphone", "mic", micSelect),
+    picker("Camera", "videocam", camSelect),
+    supportsSinkId() ? picker("Speaker", "speaker", speakerSelect) : null,
+  );
+
+  const nameInput = h("input", {
+    class: "text-input name-input",
+    attrs: { id: "display-name", type: "text", autocomplete: "name", maxlength: 64, placeholder: "What's your name?" },
+  });
+  nameInput.value = rememberedName();
+  const joinButton = h("button", { class: "btn btn-primary btn-large join-button", attrs: { type: "submit" } }, "Join");
+  const error = h("p", { class: "form-error", attrs: { role: "alert" } });
+  const title = h("p", { class: "meeting-title" });
+  const nameOk = () => {
+    const n = nameInput.value.trim();
+    return n.length > 0 && new TextEncoder().encode(n).length <= MAX_NAME_BYTES;
+  };
+  const updateJoin = () => {
+    joinButton.disabled = !nameOk() || joinButton.classList.contains("busy");
+    avatar.textContent = initials(nameInput.value || "?");
+  };
+  nameInput.addEventListener("input", updateJoin);
+  const form = h(
+    "form",
+    {
+      class: "join-form",
+      on: {
+        submit: (ev) => {
+          ev.preventDefault();
+          if (!nameOk()) return;
+          const name = nameInput.value.trim();
+          rememberName(name);
+          onJoin(name);
+        },
+      },
+    },
+    h("label", { class: "field-label", attrs: { for: "display-name" } }, "Your name"),
+    nameInput,
+    joinButton,
+    error,
+  );
+
+  root.replaceChildren(
+    h(
+      "div",
+      { class: "page prejoin-page" },
+      h("header", { class: "topbar" }, brand()),
+      h(
+        "main",
+        { class: "prejoin" },
+        h("section", { class: "prejoin-media" }, preview, devices),
+        h("section", { class: "prejoin-side" }, h("h1", {}, "Ready to join?"), title, form),
+      ),
+    ),
+  );
+
+  const refreshToggles = () => {
+    mic.set(media.audioMuted || !media.audio);
+    cam.set(media.videoMuted || !media.camera);
+    const videoOff = media.videoMuted || !media.camera;
+    preview.classList.toggle("video-off", videoOff);
+    offText.textContent = !media.camera ? "Camera is unavailable" : "Camera is off";
+    mediaError.textContent = media.error ?? "";
+  };
+
+  const fillDevices = async () => {
+    try {
+      const d = await media.devices();
+      fillSelect(micSelect, d.audioInput, media.audio?.getSettings().deviceId ?? media.prefs.audioInput, "Microphone");
+      fillSelect(camSelect, d.videoInput, media.camera?.getSettings().deviceId ?? media.prefs.videoInput, "Camera");
+      fillSelect(speakerSelect, d.audioOutput, media.prefs.audioOutput, "Speaker");
+    } catch (e) {
+      console.warn("huddle: enumerateDevices", e);
+    }
+  };
+  micSelect.addEventListener("change", () => void media.useDevice("audioInput", micSelect.value).catch(showMediaError));
+  camSelect.addEventListener("change", () => void media.useDevice("videoInput", camSelect.value).catch(showMediaError));
+  speakerSelect.addEventListener("change", () => media.setAudioOutput(speakerSelect.value));
+  function showMediaError(e: unknown): void {
+    mediaError.textContent = `Could not switch device: ${e instanceof Error ? e.message : String(e)}`;
+  }
+
+  const unsubscribe = media.onChange(() => {
+    refreshToggles();
+    void fillDevices();
+  });
+  const onDeviceChange = () => void fillDevices();
+  navigator.mediaDevices?.addEventListener?.("devicechange", onDeviceChange);
+  refreshToggles();
+  updateJoin();
+  void fillDevices();
+  if (!nameInput.value) nameInput.focus();
+
+  return {
+    setMeetingTitle(t: string) {
+      title.textContent = t || `Meeting ${meetingId}`;
+    },
+    setError(text: string) {
+      error.textContent = text;
+    },
+    setBusy(busy: boolean) {
+      joinButton.classList.toggle("busy", busy);
+      joinButton.textContent = busy ? "Joining…" : "Join";
+      updateJoin();
+    },
+    destroy() {
+      unsubscribe();
+      navigator.mediaDevices?.removeEventListener?.("devicechange", onDeviceChange);
+      video.srcObject = null;
+    },
+  };
+}
+
+function picker(label: string, iconName: "mic" | "videocam" | "speaker", select: HTMLSelectElement): HTMLElement {
+  return h(
+    "div",
+    { class: "picker" },
+    h("label", { class: "picker-label", attrs: { for: select.id } }, icon(iconName, 18), h("span", {}, label)),
+    select,
+  );
+}
+
+function fillSelect(select: HTMLSelectElement, list: MediaDeviceInfo[], current: string | undefined, kind: string): void {
+  const options = list.map((d, i) =>
+    h("option", { value: d.deviceId, selected: d.deviceId === current }, d.label || `${kind} ${i + 1}`),
+  );
+  if (options.length === 0) options.push(h("option", { value: "" }, `No ${kind.toLowerCase()} found`));
+  select.replaceChildren(...options);
+  select.disabled = list.length === 0;
+  if (current && list.some((d) => d.deviceId === current)) select.value = current;
+}
