@@ -1,0 +1,343 @@
+// A huddle.v1 WebSocket client for tests: binary protobuf frames over /ws with
+// subprotocol "huddle.v1". Replies are matched to requests by request_id;
+// everything else (events, errors with request_id 0, stray replies) lands in an
+// inbox that next()/expectNone() read. Every wait is bounded.
+import WebSocket from "ws";
+import {
+	create,
+	toBinary,
+	fromBinary,
+	ClientMessageSchema,
+	ServerMessageSchema,
+	ErrorCode,
+	type ClientMessage,
+	type ServerMessage,
+	type JoinReply,
+	type MediaState,
+	type Signal,
+} from "./proto.ts";
+
+export const SUBPROTOCOL = "huddle.v1";
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+export type ClientBody = NonNullable<ClientMessage["body"]>;
+export type ServerCase = NonNullable<ServerMessage["body"]["case"]>;
+
+export interface Closed {
+	code: number;
+	reason: string;
+}
+
+/** The Error a request got instead of its reply. */
+export class HuddleError extends Error {
+	constructor(
+		readonly code: ErrorCode,
+		readonly serverMessage: string,
+		readonly requestId: number,
+	) {
+		super(`huddle error ${ErrorCode[code] ?? code} (${code}) for request ${requestId}: ${serverMessage}`);
+	}
+}
+
+/** Short name of a ServerMessage for assertion messages. */
+export function describe(m: ServerMessage): string {
+	const b = m.body;
+	if (b.case === "error") return `#${m.requestId} error ${ErrorCode[b.value.code] ?? b.value.code} "${b.value.message}"`;
+	return `#${m.requestId} ${b.case ?? "(no body)"}`;
+}
+
+interface Waiter {
+	pred: (m: ServerMessage) => boolean;
+	resolve: (m: ServerMessage) => void;
+}
+
+export class HuddleClient {
+	/** Every frame received, in order (for diagnostics). */
+	readonly received: ServerMessage[] = [];
+	/** Frames not yet consumed by a request or next(). */
+	readonly inbox: ServerMessage[] = [];
+	readonly closed: Promise<Closed>;
+	closeInfo: Closed | undefined;
+	/** Frames from the gateway that break the protocol (text, undecodable); tests assert it stays empty. */
+	readonly violations: string[] = [];
+	/** Set after a successful join(). */
+	participantId = "";
+	resumeToken = "";
+	meetingId = "";
+
+	private nextId = 1;
+	private readonly pending = new Map<number, { resolve: (m: ServerMessage) => void; reject: (e: Error) => void }>();
+	private readonly waiters = new Set<Waiter>();
+	private readonly closeListeners = new Set<(c: Closed) => void>();
+
+	private constructor(readonly ws: WebSocket, readonly label: string) {
+		this.closed = new Promise((res) => {
+			ws.on("close", (code, reason) => {
+				const c = { code, reason: reason.toString("utf8") };
+				this.closeInfo = c;
+				for (const p of this.pending.values()) p.reject(new Error(`${label}: socket closed (${code} ${c.reason}) before the reply`));
+				this.pending.clear();
+				for (const l of this.closeListeners) l(c);
+				res(c);
+			});
+		});
+		ws.on("error", () => {
+			/* surfaced through "close" */
+		});
+		ws.on("message", (data, isBinary) => {
+			if (!isBinary) {
+				this.violations.push(`text frame: ${String(data).slice(0, 200)}`);
+				return;
+			}
+			const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+			let m: ServerMessage;
+			try {
+				m = fromBinary(ServerMessageSchema, new Uint8Array(buf));
+			} catch (e) {
+				this.violations.push(`undecodable frame (${buf.length} bytes): ${(e as Error).message}`);
+				return;
+			}
+			this.received.push(m);
+			const p = m.requestId !== 0 ? this.pending.get(m.requestId) : undefined;
+			if (p) {
+				this.pending.delete(m.requestId);
+				p.resolve(m);
+				return;
+			}
+			for (const w of this.waiters) {
+				if (w.pred(m)) {
+					this.waiters.delete(w);
+					w.resolve(m);
+					return;
+				}
+			}
+			this.inbox.push(m);
+		});
+	}
+
+	/** Opens a WebSocket to wsUrl with subprotocol huddle.v1. */
+	static connect(wsUrl: string, opts: { label?: string; timeoutMs?: number; protocol?: string | null } = {}): Promise<HuddleClient> {
+		const label = opts.label ?? "client";
+		const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+		return new Promise((res, rej) => {
+			const protocols = opts.protocol === null ? [] : [opts.protocol ?? SUBPROTOCOL];
+			const ws = new WebSocket(wsUrl, protocols, { handshakeTimeout: timeoutMs, maxPayload: 1 << 20 });
+			ws.binaryType = "nodebuffer";
+			const c = new HuddleClient(ws, label);
+			const timer = setTimeout(() => {
+				ws.terminate();
+				rej(new Error(`${label}: connect to ${wsUrl} timed out after ${timeoutMs} ms`));
+			}, timeoutMs);
+			ws.once("open", () => {
+				clearTimeout(timer);
+				res(c);
+			});
+			ws.once("error", (e) => {
+				clearTimeout(timer);
+				rej(new Error(`${label}: connect to ${wsUrl} failed: ${e.message}`));
+			});
+		});
+	}
+
+	get isOpen(): boolean {
+		return this.ws.readyState === WebSocket.OPEN;
+	}
+
+	/** Allocates a request id, sends the request, returns the id (no waiting). */
+	send(body: ClientBody): number {
+		const requestId = this.nextId++;
+		this.sendRaw(toBinary(ClientMessageSchema, create(ClientMessageSchema, { requestId, body } as never)));
+		return requestId;
+	}
+
+	/** Sends bytes (a binary frame) or a string (a text frame) as they are. */
+	sendRaw(data: Uint8Array | string): void {
+		this.ws.send(data, { binary: typeof data !== "string" });
+	}
+
+	/** Sends a request and resolves with the ServerMessage echoing its id (a reply or an Error). */
+	request(body: ClientBody, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ServerMessage> {
+		if (!this.isOpen) return Promise.reject(new Error(`${this.label}: socket not open`));
+		const requestId = this.send(body);
+		return this.awaitReply(requestId, body.case, timeoutMs);
+	}
+
+	/** Resolves with the frame echoing requestId (sent earlier with send()). */
+	awaitReply(requestId: number, what: string | undefined, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ServerMessage> {
+		return new Promise((resolve, reject) => {
+			const timer = setTimeout(() => {
+				this.pending.delete(requestId);
+				reject(new Error(`${this.label}: no reply to ${what} #${requestId} within ${timeoutMs} ms`));
+			}, timeoutMs);
+			this.pending.set(requestId, {
+				resolve: (m) => {
+					clearTimeout(timer);
+					resolve(m);
+				},
+				reject: (e) => {
+					clearTimeout(timer);
+					reject(e);
+				},
+			});
+		});
+	}
+
+	/** Sends a request, returns the reply body of case `expect`; throws HuddleError on an Error. */
+	async call<C extends ServerCase>(body: ClientBody, expect: C, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Extract<ServerMessage["body"], { case: C }>["value"]> {
+		const m = await this.request(body, timeoutMs);
+		if (m.body.case === "error") throw new HuddleError(m.body.value.code, m.body.value.message, m.requestId);
+		if (m.body.case !== expect) throw new Error(`${this.label}: expected ${expect} reply, got ${describe(m)}`);
+		return m.body.value as never;
+	}
+
+	/** Sends a request that must fail; returns the Error (throws if a reply came instead). */
+	async expectError(body: ClientBody, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<{ code: ErrorCode; message: string; requestId: number }> {
+		const m = await this.request(body, timeoutMs);
+		if (m.body.case !== "error") throw new Error(`${this.label}: expected an Error for ${body.case}, got ${describe(m)}`);
+		return { code: m.body.value.code, message: m.body.value.message, requestId: m.requestId };
+	}
+
+	/** Next inbox frame matching pred (already received or arriving within timeoutMs); consumes it. */
+	next(pred: (m: ServerMessage) => boolean, timeoutMs = DEFAULT_TIMEOUT_MS, what = "a matching frame"): Promise<ServerMessage> {
+		const i = this.inbox.findIndex(pred);
+		if (i >= 0) return Promise.resolve(this.inbox.splice(i, 1)[0]);
+		return new Promise((resolve, reject) => {
+			const onClose = (c: Closed) => finish(new Error(`${this.label}: socket closed (${c.code} ${c.reason}) while waiting for ${what}`));
+			const w: Waiter = { pred, resolve: (m) => finish(undefined, m) };
+			const timer = setTimeout(
+				() => finish(new Error(`${this.label}: no ${what} within ${timeoutMs} ms; unconsumed: [${this.inbox.map(describe).join(", ")}]`)),
+				timeoutMs,
+			);
+			const finish = (err?: Error, m?: ServerMessage) => {
+				clearTimeout(timer);
+				this.waiters.delete(w);
+				this.closeListeners.delete(onClose);
+				if (err) reject(err);
+				else resolve(m!);
+			};
+			this.waiters.add(w);
+			if (this.closeInfo) onClose(this.closeInfo);
+			else this.closeListeners.add(onClose);
+		});
+	}
+
+	/** Next event of the given case (request_id 0). */
+	nextEvent<C extends ServerCase>(kind: C, timeoutMs = DEFAULT_TIMEOUT_MS, pred: (v: Extract<ServerMessage["body"], { case: C }>["value"]) => boolean = () => true): Promise<Extract<ServerMessage["body"], { case: C }>["value"]> {
+		return this.next((m) => m.body.case === kind && pred(m.body.value as never), timeoutMs, `${kind} event`).then((m) => m.body.value as never);
+	}
+
+	/** Waits quietMs and returns every inbox frame matching pred that arrived (not consumed). */
+	async collect(pred: (m: ServerMessage) => boolean, quietMs: number): Promise<ServerMessage[]> {
+		await new Promise((r) => setTimeout(r, quietMs));
+		return this.inbox.filter(pred);
+	}
+
+	/** Resolves with the close code, or rejects if the socket is still open after timeoutMs. */
+	async waitClosed(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Closed> {
+		let timer: NodeJS.Timeout | undefined;
+		const t = new Promise<never>((_, rej) => {
+			timer = setTimeout(() => rej(new Error(`${this.label}: still open after ${timeoutMs} ms; received [${this.received.slice(-10).map(describe).join(", ")}]`)), timeoutMs);
+		});
+		try {
+			return await Promise.race([this.closed, t]);
+		} finally {
+			clearTimeout(timer);
+		}
+	}
+
+	// --- protocol helpers ---------------------------------------------------
+
+	/** Joins (or resumes) a meeting; throws HuddleError on an Error reply. */
+	async join(
+		meetingId: string,
+		displayName: string,
+		opts: { media?: Partial<MediaState>; participantId?: string; resumeToken?: string; timeoutMs?: number } = {},
+	): Promise<JoinReply> {
+		const reply = await this.call(
+			{
+				case: "join",
+				value: {
+					meetingId,
+					displayName,
+					media: opts.media,
+					participantId: opts.participantId ?? "",
+					resumeToken: opts.resumeToken ?? "",
+				},
+			} as never,
+			"join",
+			opts.timeoutMs,
+		);
+		this.participantId = reply.participantId;
+		this.resumeToken = reply.resumeToken;
+		this.meetingId = meetingId;
+		return reply;
+	}
+
+	joinBody(meetingId: string, displayName: string, extra: { participantId?: string; resumeToken?: string } = {}): ClientBody {
+		return { case: "join", value: { meetingId, displayName, ...extra } } as never;
+	}
+
+	signal(to: string, signal: Partial<Signal> | Signal["kind"]): Promise<ServerMessage> {
+		const s = "case" in signal ? { kind: signal } : signal;
+		return this.request({ case: "signal", value: { to, signal: s } } as never);
+	}
+
+	mediaState(media: Partial<MediaState>): Promise<ServerMessage> {
+		return this.request({ case: "mediaState", value: { media } } as never);
+	}
+
+	ping(): Promise<ServerMessage> {
+		return this.request({ case: "ping", value: { clientTimeMs: BigInt(Date.now()) } } as never);
+	}
+
+	leave(): Promise<ServerMessage> {
+		return this.request({ case: "leave", value: {} } as never);
+	}
+
+	/** Closes politely (1000) and waits (bounded) for the close. */
+	async close(timeoutMs = 2000): Promise<void> {
+		if (this.ws.readyState === WebSocket.CLOSED) return;
+		this.ws.close(1000);
+		await this.waitClosed(timeoutMs).catch(() => this.ws.terminate());
+	}
+
+	/** Drops the TCP connection without a close frame. */
+	terminate(): void {
+		this.ws.terminate();
+	}
+}
+
+export function connect(wsUrl: string, label?: string): Promise<HuddleClient> {
+	return HuddleClient.connect(wsUrl, { label });
+}
+
+export interface MeetingJson {
+	id: string;
+	url: string;
+	title: string;
+	createdAtMs: number;
+}
+
+/** POST /api/meetings; asserts 201 and returns the meeting JSON. */
+export async function createMeeting(httpUrl: string, title?: string): Promise<MeetingJson> {
+	const r = await fetch(`${httpUrl}/api/meetings`, {
+		method: "POST",
+		headers: title === undefined ? {} : { "content-type": "application/json" },
+		body: title === undefined ? undefined : JSON.stringify({ title }),
+		signal: AbortSignal.timeout(DEFAULT_TIMEOUT_MS),
+	});
+	const text = await r.text();
+	if (r.status !== 201) throw new Error(`POST /api/meetings: expected 201, got ${r.status}: ${text}`);
+	return JSON.parse(text) as MeetingJson;
+}
+
+/** GET a URL with a bound; returns status, body text and content type. */
+export async function httpGet(url: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<{ status: number; body: string; contentType: string }> {
+	const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+	return { status: r.status, body: await r.text(), contentType: r.headers.get("content-type") ?? "" };
+}
+
+/** Closes every client (bounded), ignoring those already closed. */
+export async function closeAll(clients: (HuddleClient | undefined)[]): Promise<void> {
+	await Promise.all(clients.map((c) => c?.close().catch(() => undefined)));
+}

@@ -1,0 +1,22 @@
+// The huddle.v1 schema for the tests: one import point for the code the web
+// client generates from proto/ (protoc-gen-es v2, `npm --prefix web run gen`),
+// so the tests encode frames exactly as the browser does.
+export {
+  create,
+  toBinary,
+  fromBinary,
+  ClientMessageSchema,
+  ServerMessageSchema,
+  ErrorCode,
+  LeaveReason,
+  SdpType,
+} from "../../web/src/proto.ts";
+export type {
+  ClientMessage,
+  ServerMessage,
+  JoinReply,
+  MediaState,
+  Participant,
+  Signal,
+  IceServer,
+} from "../../web/src/proto.ts";

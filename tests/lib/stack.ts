@@ -1,0 +1,539 @@
+// A real Huddle stack for integration tests: redis-server, optionally coturn,
+// huddle-registry and one or more huddle-gateway processes, each on free
+// loopback ports (NNG over ipc:// in a private temp dir), with every child's
+// output in a log file. stop() shuts everything down with SIGTERM and checks
+// that our daemons exit 0 (they are built with ASan, so a clean exit also
+// means no leak report). Children are killed on any exit of the test process.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { connect as netConnect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export interface StackOptions {
+	/** Start coturn and point TURN_URLS at it (default false: TURN_URLS name an unused port). */
+	coturn?: boolean;
+	/** PRESENCE_TTL_MS of the registry (default: the daemon's). */
+	presenceTtlMs?: number;
+	/** HEARTBEAT_INTERVAL_MS of the gateways (default: the daemon's). */
+	heartbeatMs?: number;
+	/** How many gateways to start against the one registry (default 1). */
+	gateways?: number;
+	/** Extra environment for every gateway. */
+	gatewayEnv?: Record<string, string>;
+	/** Extra environment for the registry. */
+	registryEnv?: Record<string, string>;
+	/** NNG transport between gateway and registry (default "ipc"). */
+	transport?: "ipc" | "tcp";
+	/** Bound for each readiness wait (default 20 s: ASan builds start slowly). */
+	readyTimeoutMs?: number;
+}
+
+export interface Gateway {
+	readonly index: number;
+	readonly id: string;
+	readonly httpUrl: string;
+	readonly wsUrl: string;
+	/** The running process (undefined while it is down). */
+	readonly pid: number | undefined;
+	alive(): boolean;
+}
+
+export interface Stack {
+	/** First gateway's URLs. */
+	readonly httpUrl: string;
+	readonly wsUrl: string;
+	readonly gateways: readonly Gateway[];
+	readonly redisUrl: string;
+	readonly turnUrls: string[];
+	readonly turnSecret: string;
+	readonly turnTtlS: number;
+	readonly presenceTtlMs: number | undefined;
+	readonly logDir: string;
+	/** Kills gateway `index` (default 0) with `signal`, waits downMs, starts it again on the same port and id. */
+	restartGateway(opts?: { signal?: NodeJS.Signals; downMs?: number; index?: number }): Promise<void>;
+	/** Starts one more gateway against the same registry. */
+	addGateway(env?: Record<string, string>): Promise<Gateway>;
+	/** Stops the registry (SIGTERM asserts exit 0; SIGKILL does not). */
+	killRegistry(opts?: { signal?: NodeJS.Signals }): Promise<void>;
+	restartRegistry(): Promise<void>;
+	/** Sends one Redis command, returns the raw RESP reply. */
+	redis(...args: string[]): Promise<string>;
+	/** The last `lines` lines of every log file, for failure reports. */
+	logTail(lines?: number): string;
+	/** SIGTERM everything, bounded wait, SIGKILL leftovers; throws if a daemon did not exit 0. Logs are removed unless keepLogs or $HUDDLE_KEEP_LOGS. */
+	stop(opts?: { keepLogs?: boolean }): Promise<void>;
+}
+
+const BIN_DIR = resolve(process.env.HUDDLE_BIN_DIR ?? "../build/bin");
+const WEB_ROOT = resolve(process.env.HUDDLE_WEB_ROOT ?? "../web/dist");
+const LOG_LEVEL = process.env.HUDDLE_TEST_LOG_LEVEL ?? "debug";
+const TURN_REALM = "huddle.test";
+
+// Every child of this process, so an exit of any kind takes them along.
+const live = new Set<ChildProcess>();
+let hooked = false;
+function hookExit(): void {
+	if (hooked) return;
+	hooked = true;
+	process.on("exit", () => {
+		for (const c of live) {
+			try {
+				c.kill("SIGKILL");
+			} catch {
+				/* already gone */
+			}
+		}
+	});
+	for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+		process.once(sig, () => process.exit(128 + (sig === "SIGINT" ? 2 : sig === "SIGTERM" ? 15 : 1)));
+	}
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** A free TCP port on 127.0.0.1 (the kernel's pick; the small race is acceptable on loopback). */
+export function freePort(): Promise<number> {
+	return new Promise((res, rej) => {
+		const s = createServer();
+		s.unref();
+		s.on("error", rej);
+		s.listen(0, "127.0.0.1", () => {
+			const addr = s.address();
+			if (addr === null || typeof addr === "string") return rej(new Error("no port"));
+			s.close(() => res(addr.port));
+		});
+	});
+}
+
+/** A free UDP+TCP port pair start (for coturn). */
+async function freeUdpTcpPort(): Promise<number> {
+	for (let i = 0; i < 20; i++) {
+		const p = await freePort();
+		const ok = await new Promise<boolean>((res) => {
+			const u = createSocket("udp4");
+			u.once("error", () => {
+				u.close();
+				res(false);
+			});
+			u.bind(p, "127.0.0.1", () => u.close(() => res(true)));
+		});
+		if (ok) return p;
+	}
+	throw new Error("no free UDP/TCP port");
+}
+
+/** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes. */
+export async function waitFor(
+	what: string,
+	check: () => Promise<boolean> | boolean,
+	timeoutMs: number,
+	intervalMs = 100,
+): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	let last: unknown;
+	for (;;) {
+		try {
+			if (await check()) return;
+		} catch (e) {
+			last = e;
+		}
+		if (Date.now() >= deadline) {
+			throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
+		}
+		await sleep(intervalMs);
+	}
+}
+
+/** One RESP command over a fresh TCP connection; resolves with the raw reply. */
+export function redisCommand(port: number, args: string[], timeoutMs = 2000): Promise<string> {
+	return new Promise((res, rej) => {
+		const sock = netConnect({ host: "127.0.0.1", port });
+		let buf = "";
+		const timer = setTimeout(() => {
+			sock.destroy();
+			rej(new Error(`redis ${args[0]}: no reply in ${timeoutMs} ms`));
+		}, timeoutMs);
+		sock.on("error", (e) => {
+			clearTimeout(timer);
+			rej(e);
+		});
+		sock.on("connect", () => {
+			sock.write(`*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join(""));
+		});
+		sock.on("data", (d) => {
+			buf += d.toString("utf8");
+			if (respComplete(buf)) {
+				clearTimeout(timer);
+				sock.end();
+				res(buf);
+			}
+		});
+	});
+}
+
+// Whether `s` holds one complete RESP value (enough for PING, KEYS, HGETALL...).
+function respComplete(s: string): boolean {
+	const end = (i: number): number => {
+		const nl = s.indexOf("\r\n", i);
+		if (nl < 0) return -1;
+		const t = s[i];
+		const line = s.slice(i + 1, nl);
+		if (t === "+" || t === "-" || t === ":") return nl + 2;
+		if (t === "$") {
+			const n = Number(line);
+			if (n < 0) return nl + 2;
+			return s.length >= nl + 2 + n + 2 ? nl + 2 + n + 2 : -1;
+		}
+		if (t === "*") {
+			const n = Number(line);
+			let j = nl + 2;
+			for (let k = 0; k < n; k++) {
+				j = end(j);
+				if (j < 0) return -1;
+			}
+			return j;
+		}
+		return -1;
+	};
+	return s.length > 0 && end(0) === s.length;
+}
+
+/** A STUN Binding request to 127.0.0.1:port over UDP; true when a Binding success response comes back. */
+export function stunBinding(port: number, timeoutMs = 1000): Promise<boolean> {
+	return new Promise((res) => {
+		const u = createSocket("udp4");
+		const tid = randomBytes(12);
+		const req = Buffer.alloc(20);
+		req.writeUInt16BE(0x0001, 0); // Binding request
+		req.writeUInt16BE(0, 2);
+		req.writeUInt32BE(0x2112a442, 4); // magic cookie (RFC 5389)
+		tid.copy(req, 8);
+		const timer = setTimeout(() => {
+			u.close();
+			res(false);
+		}, timeoutMs);
+		u.on("message", (m) => {
+			if (m.length >= 20 && m.readUInt16BE(0) === 0x0101 && m.subarray(8, 20).equals(tid)) {
+				clearTimeout(timer);
+				u.close();
+				res(true);
+			}
+		});
+		u.on("error", () => {
+			clearTimeout(timer);
+			u.close();
+			res(false);
+		});
+		u.send(req, port, "127.0.0.1");
+	});
+}
+
+// A child process with its output in <logDir>/<name>.log.
+class Proc {
+	child: ChildProcess | undefined;
+	exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+	exited = false;
+	restarts = 0;
+
+	constructor(
+		readonly name: string,
+		readonly cmd: string,
+		readonly args: string[],
+		readonly env: Record<string, string>,
+		readonly cwd: string,
+		readonly logDir: string,
+	) {}
+
+	get logFile(): string {
+		return join(this.logDir, `${this.name}.log`);
+	}
+
+	start(): void {
+		hookExit();
+		const fd = openSync(this.logFile, "a");
+		const child = spawn(this.cmd, this.args, {
+			cwd: this.cwd,
+			env: { ...process.env, ...this.env },
+			stdio: ["ignore", fd, fd],
+		});
+		closeSync(fd);
+		this.child = child;
+		this.exited = false;
+		live.add(child);
+		this.exit = new Promise((res) => {
+			child.once("exit", (code, signal) => {
+				this.exited = true;
+				live.delete(child);
+				res({ code, signal });
+			});
+			child.once("error", (e) => {
+				this.exited = true;
+				live.delete(child);
+				res({ code: -1, signal: null });
+				void e;
+			});
+		});
+	}
+
+	alive(): boolean {
+		return this.child !== undefined && !this.exited;
+	}
+
+	/** Sends `signal`, waits up to timeoutMs, then SIGKILLs; returns how it ended. */
+	async kill(signal: NodeJS.Signals, timeoutMs = 10000): Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean }> {
+		if (!this.child || !this.exit) return { code: 0, signal: null, killed: false };
+		if (this.exited) return { ...(await this.exit), killed: false };
+		this.child.kill(signal);
+		const r = await Promise.race([this.exit, sleep(timeoutMs).then(() => undefined)]);
+		if (r) return { ...r, killed: false };
+		this.child.kill("SIGKILL");
+		return { ...(await this.exit), killed: true };
+	}
+}
+
+function requireBin(name: string): string {
+	const p = join(BIN_DIR, name);
+	if (!existsSync(p)) {
+		throw new Error(`${p} does not exist: build the daemons first (cmake --build build) or set HUDDLE_BIN_DIR`);
+	}
+	return p;
+}
+
+function tail(file: string, lines: number): string {
+	try {
+		const all = readFileSync(file, "utf8").split("\n");
+		return all.slice(Math.max(0, all.length - lines - 1)).join("\n");
+	} catch {
+		return "(no log)";
+	}
+}
+
+async function httpStatus(url: string, timeoutMs = 2000): Promise<number> {
+	const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+	await r.arrayBuffer();
+	return r.status;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+	const gatewayBin = requireBin("huddle-gateway");
+	const registryBin = requireBin("huddle-registry");
+	const readyMs = opts.readyTimeoutMs ?? 20000;
+	const dir = mkdtempSync(join(tmpdir(), "huddle-it-"));
+	const logDir = dir;
+	const procs: Proc[] = [];
+	const turnSecret = "it-" + randomBytes(12).toString("hex");
+	const turnTtlS = 600;
+
+	try {
+		// Redis: ephemeral, nothing written to disk.
+		const redisPort = await freePort();
+		const redis = new Proc(
+			"redis",
+			"redis-server",
+			["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+			{},
+			dir,
+			logDir,
+		);
+		procs.push(redis);
+		redis.start();
+		await waitFor("redis PING", async () => (await redisCommand(redisPort, ["PING"], 500)).startsWith("+PONG"), readyMs);
+
+		// coturn: the infra helper's local config when there is one; flags override what must be per-test.
+		let turnPort = 0;
+		let turn: Proc | undefined;
+		if (opts.coturn) {
+			turnPort = await freeUdpTcpPort();
+			const relayBase = 40000 + Math.floor(Math.random() * 20000);
+			const conf = resolve(process.env.HUDDLE_SOURCE_DIR ?? "..", "deploy/coturn/turnserver-local.conf");
+			const base = existsSync(conf) ? ["-c", conf] : ["-n"];
+			turn = new Proc(
+				"coturn",
+				"turnserver",
+				[
+					...base,
+					"--listening-ip", "127.0.0.1",
+					"--relay-ip", "127.0.0.1",
+					"--listening-port", String(turnPort),
+					"--use-auth-secret",
+					"--static-auth-secret", turnSecret,
+					"--realm", TURN_REALM,
+					"--allow-loopback-peers",
+					"--no-cli",
+					"--no-tls",
+					"--no-dtls",
+					"--min-port", String(relayBase),
+					"--max-port", String(relayBase + 50),
+					"--db", join(dir, "turndb"),
+					"--pidfile", join(dir, "turnserver.pid"),
+					"--log-file", "stdout",
+					"--simple-log",
+				],
+				{},
+				dir,
+				logDir,
+			);
+			procs.push(turn);
+			turn.start();
+			await waitFor("coturn STUN binding", () => stunBinding(turnPort, 300), readyMs);
+		}
+		const tp = opts.coturn ? turnPort : await freePort();
+		const turnUrls = [`stun:127.0.0.1:${tp}`, `turn:127.0.0.1:${tp}?transport=udp`, `turn:127.0.0.1:${tp}?transport=tcp`];
+
+		// Registry.
+		let registryUrl: string;
+		let eventsUrl: string;
+		if ((opts.transport ?? "ipc") === "ipc") {
+			registryUrl = `ipc://${join(dir, "registry.ipc")}`;
+			eventsUrl = `ipc://${join(dir, "events.ipc")}`;
+		} else {
+			registryUrl = `tcp://127.0.0.1:${await freePort()}`;
+			eventsUrl = `tcp://127.0.0.1:${await freePort()}`;
+		}
+		const registryEnv: Record<string, string> = {
+			REGISTRY_LISTEN: registryUrl,
+			REGISTRY_EVENTS_LISTEN: eventsUrl,
+			REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+			STORE_URI: `sqlite://${join(dir, "huddle.db")}`,
+			LOG_LEVEL,
+			...(opts.presenceTtlMs !== undefined
+				? {
+						PRESENCE_TTL_MS: String(opts.presenceTtlMs),
+						SWEEP_INTERVAL_MS: String(Math.max(100, Math.min(1000, Math.floor(opts.presenceTtlMs / 10)))),
+					}
+				: {}),
+			...opts.registryEnv,
+		};
+		const registry = new Proc("registry", registryBin, [], registryEnv, dir, logDir);
+		procs.push(registry);
+		registry.start();
+
+		// Gateways.
+		const gateways: (Gateway & { proc: Proc })[] = [];
+		const gatewayReady = async (g: Gateway & { proc: Proc }) => {
+			await waitFor(
+				`${g.proc.name} GET /readyz == 200`,
+				async () => {
+					if (!g.proc.alive()) throw new Error(`${g.proc.name} exited: ${JSON.stringify(await g.proc.exit)}`);
+					return (await httpStatus(`${g.httpUrl}/readyz`, 1000)) === 200;
+				},
+				readyMs,
+			);
+		};
+		const makeGateway = async (extra: Record<string, string> = {}) => {
+			const index = gateways.length;
+			const port = await freePort();
+			const id = `it-gw-${index}`;
+			const env: Record<string, string> = {
+				GATEWAY_HTTP_ADDR: "127.0.0.1",
+				GATEWAY_HTTP_PORT: String(port),
+				GATEWAY_WEB_ROOT: WEB_ROOT,
+				REGISTRY_URL: registryUrl,
+				REGISTRY_EVENTS_URL: eventsUrl,
+				TURN_URLS: turnUrls.join(","),
+				TURN_SECRET: turnSecret,
+				TURN_TTL: String(turnTtlS),
+				GATEWAY_ID: id,
+				LOG_LEVEL,
+				...(opts.heartbeatMs !== undefined ? { HEARTBEAT_INTERVAL_MS: String(opts.heartbeatMs) } : {}),
+				...opts.gatewayEnv,
+				...extra,
+			};
+			const proc = new Proc(`gateway-${index}`, gatewayBin, [], env, dir, logDir);
+			procs.push(proc);
+			const g = {
+				index,
+				id,
+				httpUrl: `http://127.0.0.1:${port}`,
+				wsUrl: `ws://127.0.0.1:${port}/ws`,
+				get pid() {
+					return proc.alive() ? proc.child?.pid : undefined;
+				},
+				alive: () => proc.alive(),
+				proc,
+			};
+			gateways.push(g);
+			proc.start();
+			await gatewayReady(g);
+			return g;
+		};
+		for (let i = 0; i < Math.max(1, opts.gateways ?? 1); i++) await makeGateway();
+
+		const expectCleanExit = async (p: Proc) => {
+			const r = await p.kill("SIGTERM");
+			if (r.killed || r.code !== 0) {
+				throw new Error(
+					`${p.name} did not exit 0 on SIGTERM (code ${r.code}, signal ${r.signal}${r.killed ? ", SIGKILLed after 10 s" : ""})\n--- ${p.logFile}\n${tail(p.logFile, 40)}`,
+				);
+			}
+		};
+
+		const self: Stack = {
+			get httpUrl() {
+				return gateways[0].httpUrl;
+			},
+			get wsUrl() {
+				return gateways[0].wsUrl;
+			},
+			gateways,
+			redisUrl: `redis://127.0.0.1:${redisPort}`,
+			turnUrls,
+			turnSecret,
+			turnTtlS,
+			presenceTtlMs: opts.presenceTtlMs,
+			logDir,
+			async restartGateway({ signal = "SIGTERM", downMs = 0, index = 0 } = {}) {
+				const g = gateways[index];
+				if (signal === "SIGTERM" || signal === "SIGINT") await expectCleanExit(g.proc);
+				else await g.proc.kill(signal);
+				await sleep(downMs);
+				g.proc.restarts++;
+				g.proc.start();
+				await gatewayReady(g);
+			},
+			addGateway: (env) => makeGateway(env),
+			async killRegistry({ signal = "SIGTERM" } = {}) {
+				if (signal === "SIGTERM" || signal === "SIGINT") await expectCleanExit(registry);
+				else await registry.kill(signal);
+			},
+			async restartRegistry() {
+				registry.restarts++;
+				registry.start();
+				for (const g of gateways) if (g.proc.alive()) await gatewayReady(g);
+			},
+			redis: (...args) => redisCommand(redisPort, args),
+			logTail(lines = 60) {
+				return readdirSync(logDir)
+					.filter((f) => f.endsWith(".log"))
+					.map((f) => `--- ${join(logDir, f)} (last ${lines} lines)\n${tail(join(logDir, f), lines)}`)
+					.join("\n");
+			},
+			async stop({ keepLogs = false } = {}) {
+				// Gateways first (they talk to the registry), then the registry, then Redis/coturn.
+				const failures: string[] = [];
+				for (const g of gateways) {
+					if (!g.proc.alive()) continue;
+					await expectCleanExit(g.proc).catch((e: Error) => failures.push(e.message));
+				}
+				if (registry.alive()) await expectCleanExit(registry).catch((e: Error) => failures.push(e.message));
+				for (const p of [turn, redis]) if (p?.alive()) await p.kill("SIGTERM", 5000);
+				for (const p of procs) if (p.alive()) await p.kill("SIGKILL");
+				if (failures.length > 0) {
+					throw new Error(`unclean shutdown (logs kept in ${logDir}):\n${failures.join("\n")}`);
+				}
+				if (!keepLogs && !process.env.HUDDLE_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });
+			},
+		};
+		return self;
+	} catch (e) {
+		const logs = readdirSync(logDir)
+			.filter((f) => f.endsWith(".log"))
+			.map((f) => `--- ${join(logDir, f)}\n${tail(join(logDir, f), 40)}`)
+			.join("\n");
+		for (const p of procs) if (p.alive()) await p.kill("SIGKILL");
+		throw new Error(`startStack failed: ${(e as Error).message}\n${logs}`);
+	}
+}
