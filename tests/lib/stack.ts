@@ -125,7 +125,10 @@ async function freeUdpTcpPort(): Promise<number> {
 	throw new Error("no free UDP/TCP port");
 }
 
-/** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes. */
+/** Thrown by a waitFor check to stop polling at once (e.g. the process died). */
+export class Fatal extends Error {}
+
+/** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes; a Fatal from check ends it early. */
 export async function waitFor(
 	what: string,
 	check: () => Promise<boolean> | boolean,
@@ -138,6 +141,7 @@ export async function waitFor(
 		try {
 			if (await check()) return;
 		} catch (e) {
+			if (e instanceof Fatal) throw new Error(`${what}: ${e.message}`);
 			last = e;
 		}
 		if (Date.now() >= deadline) {
@@ -340,7 +344,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 		);
 		procs.push(redis);
 		redis.start();
-		await waitFor("redis PING", async () => (await redisCommand(redisPort, ["PING"], 500)).startsWith("+PONG"), readyMs);
+		await waitFor(
+			"redis PING",
+			async () => {
+				if (!redis.alive()) throw new Fatal(`redis-server exited: ${JSON.stringify(await redis.exit)}`);
+				return (await redisCommand(redisPort, ["PING"], 500)).startsWith("+PONG");
+			},
+			readyMs,
+		);
 
 		// coturn: the infra helper's local config when there is one; flags override what must be per-test.
 		let turnPort = 0;
@@ -378,7 +389,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			);
 			procs.push(turn);
 			turn.start();
-			await waitFor("coturn STUN binding", () => stunBinding(turnPort, 300), readyMs);
+			const t = turn;
+			await waitFor(
+				"coturn STUN binding",
+				async () => {
+					if (!t.alive()) throw new Fatal(`turnserver exited: ${JSON.stringify(await t.exit)}`);
+					return stunBinding(turnPort, 300);
+				},
+				readyMs,
+			);
 		}
 		const tp = opts.coturn ? turnPort : await freePort();
 		const turnUrls = [`stun:127.0.0.1:${tp}`, `turn:127.0.0.1:${tp}?transport=udp`, `turn:127.0.0.1:${tp}?transport=tcp`];
@@ -417,7 +436,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			await waitFor(
 				`${g.proc.name} GET /readyz == 200`,
 				async () => {
-					if (!g.proc.alive()) throw new Error(`${g.proc.name} exited: ${JSON.stringify(await g.proc.exit)}`);
+					for (const p of [g.proc, registry]) {
+						if (!p.alive()) throw new Fatal(`${p.name} exited: ${JSON.stringify(await p.exit)}`);
+					}
 					return (await httpStatus(`${g.httpUrl}/readyz`, 1000)) === 200;
 				},
 				readyMs,
