@@ -1,0 +1,102 @@
+# Huddle — the front door. `make help` lists the targets.
+#
+# Everything below is a thin wrapper: CMake builds the C daemons, npm builds
+# the web app, deploy/local/*.sh run things. Variables you may set:
+#   JOBS=N          parallel build jobs (default: nproc)
+#   CTEST_ARGS=...  extra ctest arguments, e.g. CTEST_ARGS='-R unit.common.config'
+#   HTTP_PORT=8080  port `make run` serves on (see deploy/local/run.sh for more)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD_DIR  ?= build
+ASAN_DIR   ?= build-asan
+CTEST_ARGS ?=
+CTEST      := ctest --test-dir $(ASAN_DIR) --output-on-failure --timeout 600
+WITH_SERVERS := deploy/local/with-servers.sh
+
+C_SOURCES = $(shell find services tests/unit -name '*.[ch]' 2>/dev/null | sort)
+SHELL_SCRIPTS = .ci/run $(wildcard deploy/local/*.sh deploy/coturn/*.sh deploy/*.sh)
+
+.PHONY: help bootstrap build build-c build-asan web run test test-unit \
+	test-integration test-e2e lint format format-check clean distclean \
+	compose-check deploy-check
+
+help: ## list the targets
+	@echo "Huddle — make targets:"
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z0-9-]*:.*## / {printf "  %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+bootstrap: ## install missing Debian packages and npm dependencies (idempotent)
+	@deploy/local/bootstrap.sh
+
+build: bootstrap ## build the daemons (build/, RelWithDebInfo) and the web app (web/dist)
+	@$(MAKE) build-c web
+
+build-c:
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD_DIR) -j$(JOBS)
+
+build-asan:
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DHUDDLE_SANITIZE=ON
+	cmake --build $(ASAN_DIR) -j$(JOBS)
+
+# web/ belongs to the web client; until it has a package.json there is nothing to build.
+web:
+	@if [[ -f web/package.json ]]; then npm --prefix web run build; \
+	else echo "make: no web/package.json; skipping the web build"; fi
+
+run: build ## build, then run redis, coturn and the daemons locally (Ctrl-C stops)
+	@BUILD_DIR=$(BUILD_DIR) deploy/local/run.sh
+
+test: bootstrap ## all tests: ASan+UBSan build, web build, ctest (unit, integration, e2e)
+	@$(MAKE) build-asan web
+	$(WITH_SERVERS) $(CTEST) $(CTEST_ARGS)
+
+test-unit: bootstrap ## C unit tests only (ctest -L unit), sanitized
+	@$(MAKE) build-asan
+	$(WITH_SERVERS) $(CTEST) -L unit $(CTEST_ARGS)
+
+test-integration: bootstrap ## daemons over real sockets with Redis and coturn (ctest -L integration)
+	@$(MAKE) build-asan web
+	$(WITH_SERVERS) $(CTEST) -L integration $(CTEST_ARGS)
+
+test-e2e: bootstrap ## browser tests, Chromium in a private network namespace (ctest -L e2e)
+	@$(MAKE) build-asan web
+	$(WITH_SERVERS) $(CTEST) -L e2e $(CTEST_ARGS)
+
+lint: ## clang-tidy on services/, shellcheck, TypeScript type checks
+	@deploy/local/bootstrap.sh --lint
+	@$(MAKE) build-c
+	find services -name '*.c' | sort | xargs -r -P$(JOBS) -n4 clang-tidy -p $(BUILD_DIR) --quiet
+	shellcheck -x $(SHELL_SCRIPTS)
+	@for d in web tests; do \
+		if [[ -f $$d/package.json ]] && grep -q '"typecheck"' $$d/package.json; then \
+			echo "npm --prefix $$d run typecheck"; npm --prefix $$d run typecheck; fi; \
+	done
+
+format: ## clang-format -i the C sources (services/, tests/unit/)
+	@deploy/local/bootstrap.sh --lint
+	clang-format -i $(C_SOURCES)
+
+format-check: ## fail if a C source is not clang-formatted
+	@deploy/local/bootstrap.sh --lint
+	clang-format --dry-run --Werror $(C_SOURCES)
+
+compose-check: ## validate docker-compose.yml (no Docker engine needed)
+	@if ! command -v docker-compose >/dev/null; then \
+		echo "make: docker-compose not installed; skipping"; exit 0; fi; \
+	TURN_SECRET=compose-check docker-compose config -q && echo "docker-compose.yml: ok"; \
+	if env -u TURN_SECRET docker-compose config -q 2>/dev/null; then \
+		echo "docker-compose.yml: TURN_SECRET should be required"; exit 1; fi
+
+deploy-check: compose-check ## validate deploy/: compose, k8s YAML, coturn configs, systemd units, scripts
+	deploy/check.sh
+
+clean: ## remove build outputs (build/, build-asan/, web/dist)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) web/dist tests/out
+
+distclean: clean ## also remove run/ (local data: meetings, Redis dump, TURN secret) and node_modules
+	rm -rf run web/node_modules tests/node_modules web/src/gen

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# run.sh: runs Huddle on this machine (what `make run` does after building):
+# redis-server, turnserver, huddle-registry and huddle-gateway, with state
+# and logs in run/ (git-ignored), the embedded SQLite store, and the web app
+# from web/dist. Ctrl-C (or SIGTERM) stops everything, gateway first.
+#
+# Settings (environment):
+#   HTTP_PORT=8080          gateway HTTP/WebSocket port on 127.0.0.1
+#   TURN_PORT=3478          turnserver port on 127.0.0.1 (UDP and TCP)
+#   BUILD_DIR=build         where bin/huddle-{registry,gateway} are
+#   LOG_LEVEL=info          passed to both daemons
+#   REGISTRY_LISTEN, REGISTRY_EVENTS_LISTEN   registry addresses
+#                           (default tcp://127.0.0.1:7001 and :7002)
+# The TURN secret is generated once into run/turn-secret.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+# shellcheck source=deploy/local/lib.sh
+. "$here/lib.sh"
+HD_PROG=run
+
+cd "$root"
+build=${BUILD_DIR:-build}
+run=run
+http_port=${HTTP_PORT:-8080}
+turn_port=${TURN_PORT:-3478}
+registry_listen=${REGISTRY_LISTEN:-tcp://127.0.0.1:7001}
+events_listen=${REGISTRY_EVENTS_LISTEN:-tcp://127.0.0.1:7002}
+
+for tool in redis-server turnserver openssl curl setsid; do
+	command -v "$tool" >/dev/null || hd_die "$tool not found (run 'make bootstrap')"
+done
+for bin in huddle-registry huddle-gateway; do
+	[[ -x $build/bin/$bin ]] || hd_die "$build/bin/$bin not found (run 'make build')"
+done
+[[ -f web/dist/index.html ]] || hd_log "warning: web/dist/index.html missing; the gateway will serve no web app (run 'make build')"
+
+mkdir -p "$run"
+exec 9>"$run/.lock"
+flock -n 9 || hd_die "another 'make run' is using $root/$run"
+
+# Refuse to start next to something that already holds our ports: the
+# daemons would fail anyway, and less clearly.
+port_of() { [[ $1 =~ ^tcp://[^/]*:([0-9]+)$ ]] && echo "${BASH_REMATCH[1]}"; }
+check_port() {
+	hd_port_free "$1" && return 0
+	hd_die "port $1 ($2) is in use; stop what holds it ($3)"
+}
+check_port "$http_port" gateway "or set HTTP_PORT"
+check_port "$turn_port" turnserver "a system coturn: 'systemctl stop coturn'; or set TURN_PORT"
+if p=$(port_of "$registry_listen"); then check_port "$p" "registry" "or set REGISTRY_LISTEN"; fi
+if p=$(port_of "$events_listen"); then check_port "$p" "registry events" "or set REGISTRY_EVENTS_LISTEN"; fi
+
+if [[ ! -s $run/turn-secret ]]; then
+	(umask 077 && openssl rand -hex 32 >"$run/turn-secret")
+	hd_log "generated $run/turn-secret"
+fi
+turn_secret=$(<"$run/turn-secret")
+
+pids=() names=() logs=()
+stopping=0
+
+# Stops every started process, newest first (gateway, registry, turnserver,
+# redis), each with a bounded wait.
+stop_all() {
+	local i
+	((stopping)) && return 0
+	stopping=1
+	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+		hd_stop "${pids[i]}" "${names[i]}" 10 || true
+	done
+	pids=()
+}
+# shellcheck disable=SC2317 # reached through traps
+on_exit() {
+	local rv=$?
+	trap - EXIT INT TERM HUP
+	if ((${#pids[@]} > 0)); then
+		hd_log "stopping"
+		stop_all
+		hd_log "stopped"
+	fi
+	exit "$rv"
+}
+trap on_exit EXIT
+trap 'exit 0' INT TERM HUP
+
+# start NAME LOG CMD...: starts CMD in its own session (so a terminal's
+# Ctrl-C reaches only this script, which stops things in order).
+start() {
+	local name=$1 log=$2
+	shift 2
+	setsid "$@" </dev/null >>"$log" 2>&1 9>&- &
+	pids+=($!) names+=("$name") logs+=("$log")
+	printf -- '--- %s started %s (pid %s)\n' "$name" "$(date -Is)" "$!" >>"$log"
+}
+
+fail_start() {
+	hd_tail "$1" "$2"
+	hd_die "$1 did not start (log: $2)"
+}
+
+# Redis on a unix socket in run/ (no TCP port to collide with), data kept in
+# run/dump.rdb. Socket paths are limited to 107 bytes; fall back to TCP.
+sock=$root/$run/redis.sock
+if ((${#sock} < 100)); then
+	rm -f "$sock"
+	start redis-server "$run/redis.log" redis-server --port 0 --unixsocket "$sock" \
+		--unixsocketperm 700 --dir "$run" --dbfilename dump.rdb --daemonize no
+	hd_wait_file "$sock" 10 "${pids[-1]}" || fail_start redis-server "$run/redis.log"
+	redis_url=unix://$sock
+else
+	redis_port=$(hd_pick_port) || hd_die "no free port for redis-server"
+	start redis-server "$run/redis.log" redis-server --bind 127.0.0.1 --port "$redis_port" \
+		--dir "$run" --dbfilename dump.rdb --daemonize no
+	hd_wait_tcp 127.0.0.1 "$redis_port" 10 "${pids[-1]}" || fail_start redis-server "$run/redis.log"
+	redis_url=redis://127.0.0.1:$redis_port
+fi
+
+start turnserver "$run/turnserver.log" turnserver -c deploy/coturn/turnserver-local.conf \
+	--listening-port="$turn_port" --static-auth-secret="$turn_secret" \
+	--userdb="$run/turndb" --pidfile="$run/turnserver.pid"
+hd_wait_tcp 127.0.0.1 "$turn_port" 10 "${pids[-1]}" || fail_start turnserver "$run/turnserver.log"
+
+start huddle-registry "$run/registry.log" env \
+	REGISTRY_LISTEN="$registry_listen" REGISTRY_EVENTS_LISTEN="$events_listen" \
+	REDIS_URL="$redis_url" STORE_URI="sqlite://$run/huddle.db" \
+	LOG_LEVEL="${LOG_LEVEL:-info}" \
+	"$build/bin/huddle-registry"
+
+# The registry binds before it serves; the gateway retries until it answers
+# (its /readyz says so), so there is nothing to wait for here beyond a crash.
+sleep 0.2
+hd_alive "${pids[-1]}" || fail_start huddle-registry "$run/registry.log"
+
+start huddle-gateway "$run/gateway.log" env \
+	GATEWAY_HTTP_ADDR=127.0.0.1 GATEWAY_HTTP_PORT="$http_port" \
+	GATEWAY_WEB_ROOT="$root/web/dist" \
+	REGISTRY_URL="${registry_listen/0.0.0.0/127.0.0.1}" \
+	REGISTRY_EVENTS_URL="${events_listen/0.0.0.0/127.0.0.1}" \
+	TURN_URLS="stun:127.0.0.1:$turn_port,turn:127.0.0.1:$turn_port?transport=udp,turn:127.0.0.1:$turn_port?transport=tcp" \
+	TURN_SECRET="$turn_secret" \
+	LOG_LEVEL="${LOG_LEVEL:-info}" \
+	"$build/bin/huddle-gateway"
+
+deadline=$((SECONDS + 30))
+until curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$http_port/readyz" 2>/dev/null; do
+	for i in "${!pids[@]}"; do
+		hd_alive "${pids[i]}" || fail_start "${names[i]}" "${logs[i]}"
+	done
+	if ((SECONDS >= deadline)); then
+		hd_tail huddle-registry "$run/registry.log"
+		hd_tail huddle-gateway "$run/gateway.log"
+		hd_die "gateway not ready after 30 s (http://127.0.0.1:$http_port/readyz)"
+	fi
+	sleep 0.2
+done
+
+hd_log "logs: $run/{redis,turnserver,registry,gateway}.log"
+echo "Open http://localhost:$http_port"
+hd_log "Ctrl-C stops everything"
+
+# Until a signal (trap above) or one of the processes dies.
+while :; do
+	wait -n || true
+	for i in "${!pids[@]}"; do
+		if ! hd_alive "${pids[i]}"; then
+			hd_tail "${names[i]}" "${logs[i]}"
+			hd_die "${names[i]} exited unexpectedly; stopping the rest"
+		fi
+	done
+done
