@@ -212,6 +212,14 @@ void hd_rpc_client_close(struct hd_rpc_client *c)
 	for (struct rpc_call *call = c->all; call != NULL; call = call->next_all)
 		nng_aio_stop(call->aio);
 	nng_close(c->sock);
+	// A call whose receive could not start after the stop never called back:
+	// complete it here so callers can always free their pending state.
+	for (struct rpc_call *call = c->all; call != NULL; call = call->next_all)
+		if (call->cb != NULL) {
+			hd_rpc_client_callback cb = call->cb;
+			call->cb = NULL;
+			cb(call->arg, HD_ECLOSED, NULL);
+		}
 	struct rpc_call *call = c->all;
 	while (call != NULL) {
 		struct rpc_call *next = call->next_all;

@@ -29,10 +29,9 @@ typedef void (*hd_rpc_client_callback)(void *arg, hd_err err, nng_msg *reply);
 // HD_EBADREQUEST for a bad URL, or HD_ENOMEM.
 hd_err hd_rpc_client_open(struct hd_rpc_client **out, const char *urls);
 
-// hd_rpc_client_close cancels outstanding calls and frees the client; a call
-// still in flight may get its callback with HD_ECLOSED or none at all, so
-// callers drop their pending state themselves. NULL is a no-op. Never call it
-// from a callback.
+// hd_rpc_client_close cancels outstanding calls (each callback not yet run
+// runs with HD_ECLOSED before it returns) and frees the client. NULL is a
+// no-op. Never call it from a callback.
 void hd_rpc_client_close(struct hd_rpc_client *c);
 
 // hd_rpc_call_async sends req and calls cb once with the reply or an error,

@@ -1,1 +1,297 @@
-int main(void){return 0;}
+// main.c: huddle-gateway: the only public port. One lws service thread owns
+// every session; NNG threads hand replies and events over through bridge.c.
+#include <libwebsockets.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "gateway/bridge.h"
+#include "gateway/gateway.h"
+#include "gateway/http.h"
+#include "gateway/ws.h"
+#include "gateway/room.h"
+
+#define GW_DEFAULT_TURN_SECRET "huddle-dev-secret"
+
+struct gw gw;
+static volatile sig_atomic_t stopping;
+static char default_gateway_id[128];
+
+static const struct hd_config config_table[] = {
+	{"GATEWAY_HTTP_ADDR", HD_CONFIG_STRING, "0.0.0.0", 0, 0, &gw.cfg.http_addr,
+	 "address to listen on for HTTP and WebSocket"},
+	{"GATEWAY_HTTP_PORT", HD_CONFIG_INT, "8080", 1, 65535, &gw.cfg.http_port, "TCP port"},
+	{"GATEWAY_WEB_ROOT", HD_CONFIG_STRING, "web/dist", 0, 0, &gw.cfg.web_root,
+	 "folder of the built web app (index.html, assets/)"},
+	{"REGISTRY_URL", HD_CONFIG_STRING, "tcp://127.0.0.1:7001", 0, 0, &gw.cfg.registry_url,
+	 "huddle-registry request address(es), comma-separated"},
+	{"REGISTRY_EVENTS_URL", HD_CONFIG_STRING, "tcp://127.0.0.1:7002", 0, 0, &gw.cfg.events_url,
+	 "huddle-registry event (PUB) address(es), comma-separated"},
+	{"REGISTRY_TIMEOUT_MS", HD_CONFIG_INT, "5000", 100, 60000, &gw.cfg.registry_timeout_ms,
+	 "time a registry call may take, ms"},
+	{"TURN_URLS", HD_CONFIG_STRING,
+	 "stun:127.0.0.1:3478,turn:127.0.0.1:3478?transport=udp,turn:127.0.0.1:3478?transport=tcp", 0, 0,
+	 &gw.cfg.turn_urls, "STUN and TURN URLs given to browsers, comma-separated"},
+	{"TURN_SECRET", HD_CONFIG_SECRET, GW_DEFAULT_TURN_SECRET, 0, 0, &gw.cfg.turn_secret,
+	 "coturn static-auth-secret for TURN REST credentials"},
+	{"TURN_TTL", HD_CONFIG_INT, "86400", 60, 604800, &gw.cfg.turn_ttl_s, "lifetime of TURN credentials, s"},
+	{"HEARTBEAT_INTERVAL_MS", HD_CONFIG_INT, "10000", 100, 600000, &gw.cfg.heartbeat_ms,
+	 "how often presence is refreshed, ms (keep under the registry's PRESENCE_TTL_MS / 2)"},
+	{"WS_MAX_MESSAGE", HD_CONFIG_INT, "65536", 1024, 16777216, &gw.cfg.max_message,
+	 "largest WebSocket message accepted, bytes (larger: close 1009)"},
+	{"WS_RATE", HD_CONFIG_INT, "50", 1, 1000000, &gw.cfg.rate, "messages per second per connection"},
+	{"WS_BURST", HD_CONFIG_INT, "100", 1, 1000000, &gw.cfg.burst, "burst allowance, messages"},
+	{"WS_MAX_QUEUE", HD_CONFIG_INT, "1048576", 65536, 268435456, &gw.cfg.max_queue,
+	 "bytes queued to one slow client before it is disconnected"},
+	{"GATEWAY_ID", HD_CONFIG_STRING, default_gateway_id, 0, 0, &gw.cfg.gateway_id,
+	 "this gateway's name in presence records (default <hostname>-<pid>)"},
+	{"LOG_LEVEL", HD_CONFIG_STRING, "info", 0, 0, &gw.cfg.log_level, "error, warn, info or debug"},
+};
+
+uint64_t gw_next_id(void)
+{
+	return ++gw.next_id;
+}
+
+// ---- registry calls ----
+
+static void on_registry_reply(void *arg, hd_err err, nng_msg *reply)
+{
+	gw_bridge_push_reply(arg, err, reply); // NNG thread: hand over only
+}
+
+hd_err gw_registry_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__RegistryRequest *req)
+{
+	static uint64_t seq;
+	struct gw_pending *p;
+	nng_msg *msg;
+	hd_err err;
+	if (gw.registry == NULL)
+		return HD_ECLOSED;
+	if ((p = malloc(sizeof(*p))) == NULL)
+		return HD_ENOMEM;
+	p->op = op;
+	p->conn_id = conn_id;
+	p->request_id = request_id;
+	req->request_id = ++seq;
+	if ((err = hd_msg_pack(&req->base, &msg)) != HD_OK)
+		goto fail;
+	if ((err = hd_rpc_call_async(gw.registry, msg, (int32_t)gw.cfg.registry_timeout_ms, on_registry_reply, p)) !=
+	    HD_OK)
+		goto fail_msg;
+	return HD_OK;
+
+fail_msg:
+	nng_msg_free(msg);
+fail:
+	free(p);
+	return err;
+}
+
+static void on_event(void *arg, const char *topic, const uint8_t *data, size_t len)
+{
+	gw_bridge_push_event(data, len); // NNG thread: hand over only
+}
+
+void gw_drain(void)
+{
+	struct gw_bridge_item *it = gw_bridge_take();
+	while (it != NULL) {
+		struct gw_bridge_item *next = it->next;
+		if (it->kind == GW_BRIDGE_EVENT) {
+			gw_room_on_event(it->data, it->len);
+		} else {
+			struct gw_pending *p = it->pending;
+			Huddle__V1__RegistryReply *r = NULL;
+			hd_err err = it->err;
+			if (err == HD_OK) {
+				r = huddle__v1__registry_reply__unpack(NULL, nng_msg_len(it->msg), nng_msg_body(it->msg));
+				if (r == NULL) {
+					HD_ERROR("undecodable reply from the registry");
+					err = HD_EINTERNAL;
+				}
+			}
+			if (p->op == GW_OP_HEARTBEAT)
+				gw_ws_on_heartbeat(err, r);
+			else if (p->op >= GW_OP_HTTP_CREATE)
+				gw_http_on_reply(p, err, r);
+			else
+				gw_ws_on_reply(p, err, r);
+			if (r != NULL)
+				huddle__v1__registry_reply__free_unpacked(r, NULL);
+			free(p);
+		}
+		gw_bridge_item_free(it);
+		it = next;
+	}
+}
+
+// ---- timers, signals, logs ----
+
+static void heartbeat_tick(lws_sorted_usec_list_t *sul)
+{
+	gw_ws_heartbeat();
+	lws_sul_schedule(gw.ctx, 0, &gw.heartbeat_timer, heartbeat_tick, gw.cfg.heartbeat_ms * LWS_US_PER_MS);
+}
+
+static void on_signal(int sig)
+{
+	stopping = 1;
+	if (gw.ctx != NULL)
+		lws_cancel_service(gw.ctx);
+}
+
+static void lws_log_emit(int level, const char *line)
+{
+	int l = level == LLL_ERR ? HD_LOG_ERROR : level == LLL_WARN ? HD_LOG_WARN : HD_LOG_DEBUG;
+	HD_LOG(l, "lws: %s", line);
+}
+
+// split_urls fills gw.stun_urls / gw.turn_urls from TURN_URLS.
+static hd_err split_urls(const char *list)
+{
+	char *copy = strdup(list), *save = NULL;
+	size_t n = 1;
+	if (copy == NULL)
+		return HD_ENOMEM;
+	for (const char *c = list; *c != '\0'; c++)
+		n += *c == ',';
+	gw.stun_urls = calloc(n, sizeof(char *));
+	gw.turn_urls = calloc(n, sizeof(char *));
+	if (gw.stun_urls == NULL || gw.turn_urls == NULL) {
+		free(copy);
+		return HD_ENOMEM;
+	}
+	for (char *u = strtok_r(copy, ",", &save); u != NULL; u = strtok_r(NULL, ",", &save)) {
+		while (*u == ' ')
+			u++;
+		if (strncmp(u, "stun:", 5) == 0 || strncmp(u, "stuns:", 6) == 0)
+			gw.stun_urls[gw.n_stun++] = strdup(u);
+		else if (strncmp(u, "turn:", 5) == 0 || strncmp(u, "turns:", 6) == 0)
+			gw.turn_urls[gw.n_turn++] = strdup(u);
+		else if (*u != '\0') {
+			fprintf(stderr, "huddle-gateway: TURN_URLS entry '%s' is not stun:, stuns:, turn: or turns:\n", u);
+			free(copy);
+			return HD_EBADREQUEST;
+		}
+	}
+	free(copy);
+	return HD_OK;
+}
+
+static void free_urls(void)
+{
+	for (size_t i = 0; i < gw.n_stun; i++)
+		free(gw.stun_urls[i]);
+	for (size_t i = 0; i < gw.n_turn; i++)
+		free(gw.turn_urls[i]);
+	free(gw.stun_urls);
+	free(gw.turn_urls);
+}
+
+int main(int argc, char **argv)
+{
+	char host[64] = "gateway";
+	struct lws_protocols protocols[3];
+	struct lws_context_creation_info info;
+	static const lws_retry_bo_t retry = {
+		.secs_since_valid_ping = 20,   // WebSocket PING after 20 s of silence
+		.secs_since_valid_hangup = 35, // and drop a peer that stays silent
+	};
+	int status = 1;
+
+	hd_log_set_name("huddle-gateway");
+	gethostname(host, sizeof(host) - 1);
+	snprintf(default_gateway_id, sizeof(default_gateway_id), "%s-%d", host, (int)getpid());
+	switch (hd_config_load("huddle-gateway", "Huddle's gateway: web app, HTTP API and WebSocket signaling.",
+			       config_table, sizeof(config_table) / sizeof(config_table[0]), argc, argv)) {
+	case HD_CONFIG_HELP:
+		return 0;
+	case HD_CONFIG_ERROR:
+		return 2;
+	case HD_CONFIG_OK:
+		break;
+	}
+	if ((hd_log_level = hd_log_parse_level(gw.cfg.log_level)) < 0) {
+		fprintf(stderr, "huddle-gateway: LOG_LEVEL '%s' is not error, warn, info or debug\n", gw.cfg.log_level);
+		return 2;
+	}
+	if (strcmp(gw.cfg.turn_secret, GW_DEFAULT_TURN_SECRET) == 0)
+		HD_WARN("TURN_SECRET is the built-in development value; set your coturn static-auth-secret");
+	if (split_urls(gw.cfg.turn_urls) != HD_OK)
+		goto out_urls;
+	lws_set_log_level(LLL_ERR | LLL_WARN | (hd_log_level >= HD_LOG_DEBUG ? LLL_NOTICE : 0), lws_log_emit);
+
+	if (hd_rpc_client_open(&gw.registry, gw.cfg.registry_url) != HD_OK) {
+		fprintf(stderr, "huddle-gateway: REGISTRY_URL '%s' is not a usable address\n", gw.cfg.registry_url);
+		goto out_urls;
+	}
+	if (hd_sub_open(&gw.events, gw.cfg.events_url, on_event, NULL) != HD_OK) {
+		fprintf(stderr, "huddle-gateway: REGISTRY_EVENTS_URL '%s' is not a usable address\n", gw.cfg.events_url);
+		goto out_registry;
+	}
+
+	memset(protocols, 0, sizeof(protocols));
+	protocols[0].name = "http";
+	protocols[0].callback = gw_http_callback;
+	protocols[0].per_session_data_size = gw_http_pss_size;
+	protocols[1].name = "huddle.v1";
+	protocols[1].callback = gw_ws_callback;
+	protocols[1].per_session_data_size = sizeof(void *);
+	protocols[1].rx_buffer_size = 16384;
+	memset(&info, 0, sizeof(info));
+	info.port = (int)gw.cfg.http_port;
+	info.iface = strcmp(gw.cfg.http_addr, "0.0.0.0") == 0 ? NULL : gw.cfg.http_addr;
+	info.protocols = protocols;
+	info.vhost_name = "huddle";
+	info.retry_and_idle_policy = &retry;
+	info.count_threads = 1;
+	info.pt_serv_buf_size = 32768;
+	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (info.iface != NULL);
+	if ((gw.ctx = lws_create_context(&info)) == NULL) {
+		fprintf(stderr, "huddle-gateway: cannot listen on %s:%lld (address in use or not local?)\n",
+			gw.cfg.http_addr, (long long)gw.cfg.http_port);
+		goto out_events;
+	}
+	gw_bridge_init(gw.ctx);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	lws_sul_schedule(gw.ctx, 0, &gw.heartbeat_timer, heartbeat_tick, gw.cfg.heartbeat_ms * LWS_US_PER_MS);
+	HD_INFO("listening on http://%s:%lld (gateway %s)", gw.cfg.http_addr, (long long)gw.cfg.http_port,
+		gw.cfg.gateway_id);
+
+	while (!stopping && lws_service(gw.ctx, 0) >= 0)
+		;
+	HD_INFO("shutting down");
+	status = 0;
+
+	// NNG first, so no thread touches the lws context while it goes away;
+	// closing the client completes pending calls into the bridge.
+	hd_sub_close(gw.events);
+	gw.events = NULL;
+	hd_rpc_client_close(gw.registry);
+	gw.registry = NULL;
+	gw_bridge_init(NULL);
+	lws_sul_cancel(&gw.heartbeat_timer);
+	lws_context_destroy(gw.ctx);
+	gw.ctx = NULL;
+	gw_drain(); // frees what was still queued; no session is left
+	free_urls();
+	return status;
+
+out_events:
+	hd_sub_close(gw.events);
+out_registry:
+	hd_rpc_client_close(gw.registry);
+out_urls:
+	free_urls();
+	return status;
+}

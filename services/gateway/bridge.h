@@ -1,0 +1,51 @@
+// bridge.h: hands work from NNG threads to the lws service thread.
+// NNG callbacks push an item and wake lws (lws_cancel_service); the service
+// thread drains the queue in LWS_CALLBACK_EVENT_WAIT_CANCELLED. Sessions are
+// named by id, never by pointer.
+#ifndef GW_BRIDGE_H
+#define GW_BRIDGE_H
+
+#include <nng/nng.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+struct lws_context;
+
+enum gw_bridge_kind {
+	GW_BRIDGE_REPLY, // a registry reply (or error) for a pending request
+	GW_BRIDGE_EVENT, // a room event from the bus
+};
+
+// gw_bridge_item is one hand-off. For REPLY: pending (owned by the item),
+// err and msg (the reply, owned by the item, NULL on error). For EVENT:
+// data/len, the packed RoomEvent (owned by the item).
+struct gw_bridge_item {
+	enum gw_bridge_kind kind;
+	void *pending;
+	hd_err err;
+	nng_msg *msg;
+	uint8_t *data;
+	size_t len;
+	struct gw_bridge_item *next;
+};
+
+// gw_bridge_init sets the lws context to wake; call before any push.
+void gw_bridge_init(struct lws_context *ctx);
+
+// gw_bridge_push_reply and gw_bridge_push_event queue an item (any thread)
+// and wake the service thread. They take ownership of msg / copy data. On
+// allocation failure the reply is delivered as HD_ENOMEM-free drop: the
+// message is freed and the item is lost (logged).
+void gw_bridge_push_reply(void *pending, hd_err err, nng_msg *msg);
+void gw_bridge_push_event(const uint8_t *data, size_t len);
+
+// gw_bridge_take returns every queued item in push order (a list the caller
+// owns and frees with gw_bridge_item_free), or NULL. Service thread only.
+struct gw_bridge_item *gw_bridge_take(void);
+
+// gw_bridge_item_free frees one item and what it owns, but not item->pending.
+void gw_bridge_item_free(struct gw_bridge_item *it);
+
+#endif

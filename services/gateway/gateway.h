@@ -1,0 +1,91 @@
+// gateway.h: the gateway's process-wide state, owned by the lws service
+// thread (only that thread reads or writes it, except where noted).
+#ifndef GW_GATEWAY_H
+#define GW_GATEWAY_H
+
+#include <libwebsockets.h>
+#include <stdint.h>
+
+#include "common/rpc.h"
+#include "huddle/v1/registry.pb-c.h"
+
+struct gw_session;
+struct gw_room;
+struct gw_http;
+
+// gw_config is what main reads from the environment (see main.c's table).
+struct gw_config {
+	const char *http_addr;
+	int64_t http_port;
+	const char *web_root;
+	const char *registry_url;
+	const char *events_url;
+	const char *turn_urls;
+	const char *turn_secret;
+	int64_t turn_ttl_s;
+	int64_t heartbeat_ms;
+	int64_t registry_timeout_ms;
+	int64_t max_message;  // bytes per WebSocket message
+	int64_t rate;         // messages per second per connection
+	int64_t burst;        // bucket size
+	int64_t max_queue;    // bytes queued to one slow client before closing it
+	const char *gateway_id;
+	const char *log_level;
+};
+
+// gw_stats are counters for /metrics.
+struct gw_stats {
+	uint64_t ws_opened, ws_closed, frames_in, frames_out, joins, resumes, signals_local, signals_remote,
+		errors_sent, rate_limited, malformed, http_requests;
+};
+
+struct gw {
+	struct gw_config cfg;
+	struct lws_context *ctx;
+	struct hd_rpc_client *registry; // thread-safe
+	struct hd_sub *events;          // thread-safe
+	struct gw_session *sessions;    // by id (uthash)
+	struct gw_room *rooms;          // by meeting id (uthash)
+	struct gw_http *https;          // HTTP requests waiting for the registry
+	uint64_t next_id;
+	char **stun_urls, **turn_urls;
+	size_t n_stun, n_turn;
+	struct gw_stats stats;
+	lws_sorted_usec_list_t heartbeat_timer;
+	int64_t started_ms;
+};
+
+extern struct gw gw;
+
+// gw_op names what a pending registry call was for.
+enum gw_op {
+	GW_OP_JOIN,
+	GW_OP_LEAVE,
+	GW_OP_RELAY,
+	GW_OP_MEDIA,
+	GW_OP_HEARTBEAT,
+	GW_OP_HTTP_CREATE,
+	GW_OP_HTTP_GET,
+	GW_OP_HTTP_READY,
+};
+
+// gw_pending travels with a registry call and comes back with its reply.
+struct gw_pending {
+	enum gw_op op;
+	uint64_t conn_id;    // session or HTTP request id; 0 for none
+	uint32_t request_id; // the client's request id
+};
+
+// gw_registry_call sends req to the registry; the reply reaches
+// gw_on_registry_reply on the service thread. Returns HD_OK, or
+// HD_ENOMEM / HD_ECLOSED (nothing sent; the caller answers the client).
+hd_err gw_registry_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__RegistryRequest *req);
+
+// gw_drain handles everything NNG threads queued for the service thread
+// (registry replies, room events). Called on LWS_CALLBACK_EVENT_WAIT_CANCELLED.
+void gw_drain(void);
+
+// gw_next_id returns a fresh non-zero id for a session or HTTP request.
+uint64_t gw_next_id(void);
+
+#endif

@@ -1,0 +1,437 @@
+// http.c: static web app, JSON API, health and metrics over HTTP/1.1.
+#include "gateway/http.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uthash.h>
+
+#include "common/log.h"
+#include "gateway/room.h"
+#include "gateway/session.h"
+
+// gw_http is one HTTP connection's state (lws per-session data). While it
+// waits for the registry it is indexed in gw.https by id.
+struct gw_http {
+	uint64_t id;
+	struct lws *wsi;
+	enum gw_op op;
+	char *body;
+	size_t body_len;
+	bool body_too_large;
+	int status;
+	const char *ctype;
+	uint8_t *resp; // LWS_PRE headroom, then resp_len bytes
+	size_t resp_len;
+	int phase; // 0 idle, 1 headers due, 2 body due
+	bool head; // HEAD request: headers only
+	UT_hash_handle hh;
+};
+
+const size_t gw_http_pss_size = sizeof(struct gw_http);
+
+static void http_reset(struct gw_http *h)
+{
+	if (h->id != 0) {
+		HASH_DEL(gw.https, h);
+		h->id = 0;
+	}
+	free(h->body);
+	free(h->resp);
+	h->body = NULL;
+	h->resp = NULL;
+	h->body_len = h->resp_len = 0;
+	h->body_too_large = false;
+	h->phase = 0;
+}
+
+// respond queues a complete response; it is written when lws says the
+// connection is writeable.
+static void respond(struct gw_http *h, int status, const char *ctype, const char *body, size_t len)
+{
+	free(h->resp);
+	h->resp = malloc(LWS_PRE + len + 1);
+	if (h->resp == NULL) {
+		h->resp_len = 0;
+		status = HTTP_STATUS_INTERNAL_SERVER_ERROR;
+	} else {
+		memcpy(h->resp + LWS_PRE, body, len);
+		h->resp_len = len;
+	}
+	h->status = status;
+	h->ctype = ctype;
+	h->phase = 1;
+	lws_callback_on_writable(h->wsi);
+}
+
+static void respond_text(struct gw_http *h, int status, const char *text)
+{
+	respond(h, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+static void respond_json(struct gw_http *h, int status, cJSON *json)
+{
+	char *s = json != NULL ? cJSON_PrintUnformatted(json) : NULL;
+	if (s == NULL) {
+		respond_text(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, "out of memory\n");
+	} else {
+		respond(h, status, "application/json", s, strlen(s));
+		cJSON_free(s);
+	}
+	cJSON_Delete(json);
+}
+
+static void respond_error(struct gw_http *h, int status, hd_err code, const char *message)
+{
+	cJSON *root = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(root, "error");
+	cJSON_AddStringToObject(e, "code", hd_err_name(code));
+	cJSON_AddStringToObject(e, "message", message != NULL ? message : hd_strerror(code));
+	respond_json(h, status, root);
+}
+
+static int http_status_of(hd_err code)
+{
+	switch (code) {
+	case HD_EBADREQUEST:
+	case HD_EMALFORMED:
+		return HTTP_STATUS_BAD_REQUEST;
+	case HD_EUNKNOWNMEETING:
+		return HTTP_STATUS_NOT_FOUND;
+	case HD_ETOOLARGE:
+		return HTTP_STATUS_REQ_ENTITY_TOO_LARGE;
+	case HD_ETIMEOUT:
+		return HTTP_STATUS_GATEWAY_TIMEOUT;
+	case HD_EUNAVAILABLE:
+	case HD_ECLOSED:
+		return HTTP_STATUS_SERVICE_UNAVAILABLE;
+	default:
+		return HTTP_STATUS_INTERNAL_SERVER_ERROR;
+	}
+}
+
+// ---- registry-backed requests ----
+
+static void http_call(struct gw_http *h, enum gw_op op, Huddle__V1__RegistryRequest *req)
+{
+	h->id = gw_next_id();
+	h->op = op;
+	HASH_ADD(hh, gw.https, id, sizeof(h->id), h);
+	if (gw_registry_call(op, h->id, 0, req) != HD_OK) {
+		HASH_DEL(gw.https, h);
+		h->id = 0;
+		if (op == GW_OP_HTTP_READY)
+			respond_text(h, HTTP_STATUS_SERVICE_UNAVAILABLE, "not ready: registry unavailable\n");
+		else
+			respond_error(h, HTTP_STATUS_SERVICE_UNAVAILABLE, HD_EUNAVAILABLE, NULL);
+	}
+}
+
+static void api_create_meeting(struct gw_http *h)
+{
+	char *title = "";
+	cJSON *json = NULL;
+	if (h->body_too_large) {
+		respond_error(h, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, HD_ETOOLARGE, "request body over 4096 bytes");
+		return;
+	}
+	if (h->body_len > 0) {
+		json = cJSON_ParseWithLength(h->body, h->body_len);
+		if (json == NULL || !cJSON_IsObject(json)) {
+			cJSON_Delete(json);
+			respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST, "body must be a JSON object");
+			return;
+		}
+		cJSON *t = cJSON_GetObjectItemCaseSensitive(json, "title");
+		if (t != NULL && !cJSON_IsNull(t)) {
+			if (!cJSON_IsString(t)) {
+				cJSON_Delete(json);
+				respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST, "title must be a string");
+				return;
+			}
+			title = t->valuestring;
+		}
+	}
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__CreateMeetingRequest cm = HUDDLE__V1__CREATE_MEETING_REQUEST__INIT;
+	cm.title = title;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_CREATE_MEETING;
+	req.create_meeting = &cm;
+	http_call(h, GW_OP_HTTP_CREATE, &req);
+	cJSON_Delete(json);
+}
+
+static void api_get_meeting(struct gw_http *h, const char *id)
+{
+	if (!hd_id_valid(id)) {
+		respond_error(h, HTTP_STATUS_NOT_FOUND, HD_EUNKNOWNMEETING, "no meeting has that id");
+		return;
+	}
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__GetMeetingRequest gm = HUDDLE__V1__GET_MEETING_REQUEST__INIT;
+	gm.meeting_id = (char *)id;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_GET_MEETING;
+	req.get_meeting = &gm;
+	http_call(h, GW_OP_HTTP_GET, &req);
+}
+
+static void readyz(struct gw_http *h)
+{
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__HealthRequest hr = HUDDLE__V1__HEALTH_REQUEST__INIT;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_HEALTH;
+	req.health = &hr;
+	http_call(h, GW_OP_HTTP_READY, &req);
+}
+
+static cJSON *meeting_json(const Huddle__V1__Meeting *m)
+{
+	char url[64];
+	cJSON *o = cJSON_CreateObject();
+	snprintf(url, sizeof(url), "/m/%s", m->id);
+	cJSON_AddStringToObject(o, "id", m->id);
+	cJSON_AddStringToObject(o, "url", url);
+	cJSON_AddStringToObject(o, "title", m->title);
+	cJSON_AddNumberToObject(o, "createdAtMs", (double)m->created_at_ms);
+	return o;
+}
+
+void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
+{
+	struct gw_http *h = NULL;
+	HASH_FIND(hh, gw.https, &p->conn_id, sizeof(p->conn_id), h);
+	if (h == NULL)
+		return; // the client went away
+	HASH_DEL(gw.https, h);
+	h->id = 0;
+	if (err == HD_OK && r->error != NULL && r->error->code != 0)
+		err = (hd_err)r->error->code;
+	if (p->op == GW_OP_HTTP_READY) {
+		if (err == HD_OK)
+			respond_text(h, HTTP_STATUS_OK, "ready\n");
+		else {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "not ready: %s\n", hd_strerror(err));
+			respond_text(h, HTTP_STATUS_SERVICE_UNAVAILABLE, msg);
+		}
+		return;
+	}
+	if (err != HD_OK) {
+		const char *msg = r != NULL && r->error != NULL && r->error->message[0] != '\0' ? r->error->message : NULL;
+		respond_error(h, http_status_of(err), err, msg);
+		return;
+	}
+	if (p->op == GW_OP_HTTP_CREATE && r->body_case == HUDDLE__V1__REGISTRY_REPLY__BODY_CREATE_MEETING &&
+	    r->create_meeting->meeting != NULL)
+		respond_json(h, 201, meeting_json(r->create_meeting->meeting));
+	else if (p->op == GW_OP_HTTP_GET && r->body_case == HUDDLE__V1__REGISTRY_REPLY__BODY_GET_MEETING &&
+		 r->get_meeting->meeting != NULL)
+		respond_json(h, HTTP_STATUS_OK, meeting_json(r->get_meeting->meeting));
+	else
+		respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_EINTERNAL, "bad reply from the registry");
+}
+
+// ---- metrics ----
+
+static void metrics(struct gw_http *h)
+{
+	char buf[2048];
+	size_t rooms, members;
+	gw_room_count(&rooms, &members);
+	const struct gw_stats *s = &gw.stats;
+	int n = snprintf(buf, sizeof(buf),
+			 "# TYPE huddle_gateway_sessions gauge\nhuddle_gateway_sessions %u\n"
+			 "# TYPE huddle_gateway_rooms gauge\nhuddle_gateway_rooms %zu\n"
+			 "# TYPE huddle_gateway_participants gauge\nhuddle_gateway_participants %zu\n"
+			 "# TYPE huddle_gateway_ws_opened_total counter\nhuddle_gateway_ws_opened_total %llu\n"
+			 "# TYPE huddle_gateway_frames_in_total counter\nhuddle_gateway_frames_in_total %llu\n"
+			 "# TYPE huddle_gateway_frames_out_total counter\nhuddle_gateway_frames_out_total %llu\n"
+			 "# TYPE huddle_gateway_joins_total counter\nhuddle_gateway_joins_total %llu\n"
+			 "# TYPE huddle_gateway_resumes_total counter\nhuddle_gateway_resumes_total %llu\n"
+			 "# TYPE huddle_gateway_signals_total counter\n"
+			 "huddle_gateway_signals_total{path=\"local\"} %llu\n"
+			 "huddle_gateway_signals_total{path=\"registry\"} %llu\n"
+			 "# TYPE huddle_gateway_errors_sent_total counter\nhuddle_gateway_errors_sent_total %llu\n"
+			 "# TYPE huddle_gateway_rate_limited_total counter\nhuddle_gateway_rate_limited_total %llu\n"
+			 "# TYPE huddle_gateway_malformed_total counter\nhuddle_gateway_malformed_total %llu\n"
+			 "# TYPE huddle_gateway_http_requests_total counter\nhuddle_gateway_http_requests_total %llu\n",
+			 HASH_CNT(hh, gw.sessions), rooms, members, (unsigned long long)s->ws_opened,
+			 (unsigned long long)s->frames_in, (unsigned long long)s->frames_out,
+			 (unsigned long long)s->joins, (unsigned long long)s->resumes,
+			 (unsigned long long)s->signals_local, (unsigned long long)s->signals_remote,
+			 (unsigned long long)s->errors_sent, (unsigned long long)s->rate_limited,
+			 (unsigned long long)s->malformed, (unsigned long long)s->http_requests);
+	respond(h, HTTP_STATUS_OK, "text/plain; version=0.0.4", buf, n > 0 ? (size_t)n : 0);
+}
+
+// ---- static files ----
+
+static const char *mime_of(const char *path)
+{
+	static const struct {
+		const char *ext, *mime;
+	} types[] = {
+		{".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+		{".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
+		{".png", "image/png"},                 {".ico", "image/x-icon"},
+		{".json", "application/json"},         {".map", "application/json"},
+		{".woff2", "font/woff2"},              {".txt", "text/plain; charset=utf-8"},
+		{".webmanifest", "application/manifest+json"},
+	};
+	const char *dot = strrchr(path, '.');
+	if (dot != NULL)
+		for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+			if (strcmp(dot, types[i].ext) == 0)
+				return types[i].mime;
+	return "application/octet-stream";
+}
+
+// serve_file sends web_root + rel. Returns what the lws callback returns.
+static int serve_file(struct gw_http *h, const char *rel, bool immutable)
+{
+	char path[1024];
+	struct stat st;
+	unsigned char hdr[LWS_PRE + 256], *p = hdr + LWS_PRE, *end = hdr + sizeof(hdr);
+	snprintf(path, sizeof(path), "%s%s", gw.cfg.web_root, rel);
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		respond_text(h, HTTP_STATUS_NOT_FOUND, "not found\n");
+		return 0;
+	}
+	const char *cache = immutable ? "public, max-age=31536000, immutable" : "no-cache";
+	if (lws_add_http_header_by_name(h->wsi, (const unsigned char *)"cache-control:", (const unsigned char *)cache,
+					(int)strlen(cache), &p, end) ||
+	    lws_add_http_header_by_name(h->wsi, (const unsigned char *)"x-content-type-options:",
+					(const unsigned char *)"nosniff", 7, &p, end))
+		return -1;
+	int n = lws_serve_http_file(h->wsi, path, mime_of(path), (const char *)hdr + LWS_PRE,
+				    (int)(p - (hdr + LWS_PRE)));
+	if (n < 0 || (n > 0 && lws_http_transaction_completed(h->wsi)))
+		return -1;
+	return 0;
+}
+
+static bool path_safe(const char *uri)
+{
+	return uri[0] == '/' && strstr(uri, "..") == NULL && strchr(uri, '\\') == NULL && strstr(uri, "//") == NULL;
+}
+
+// ---- routing ----
+
+static int http_route(struct gw_http *h, const char *uri, bool get, bool post)
+{
+	gw.stats.http_requests++;
+	if (strcmp(uri, "/healthz") == 0 || strcmp(uri, "/readyz") == 0 || strcmp(uri, "/metrics") == 0) {
+		if (!get)
+			respond_text(h, HTTP_STATUS_METHOD_NOT_ALLOWED, "method not allowed\n");
+		else if (uri[1] == 'h')
+			respond_text(h, HTTP_STATUS_OK, "ok\n");
+		else if (uri[1] == 'r')
+			readyz(h);
+		else
+			metrics(h);
+		return 0;
+	}
+	if (strcmp(uri, "/api/meetings") == 0) {
+		if (!post) {
+			respond_error(h, HTTP_STATUS_METHOD_NOT_ALLOWED, HD_EBADREQUEST, "use POST");
+			return 0;
+		}
+		// The body, if any, arrives in LWS_CALLBACK_HTTP_BODY.
+		if (lws_hdr_total_length(h->wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+			return 0;
+		api_create_meeting(h);
+		return 0;
+	}
+	if (strncmp(uri, "/api/meetings/", 14) == 0) {
+		if (!get)
+			respond_error(h, HTTP_STATUS_METHOD_NOT_ALLOWED, HD_EBADREQUEST, "use GET");
+		else
+			api_get_meeting(h, uri + 14);
+		return 0;
+	}
+	if (strncmp(uri, "/api/", 5) == 0 || strcmp(uri, "/api") == 0) {
+		respond_error(h, HTTP_STATUS_NOT_FOUND, HD_EBADREQUEST, "no such API");
+		return 0;
+	}
+	if (!get) {
+		respond_text(h, HTTP_STATUS_METHOD_NOT_ALLOWED, "method not allowed\n");
+		return 0;
+	}
+	if (!path_safe(uri)) {
+		respond_text(h, HTTP_STATUS_NOT_FOUND, "not found\n");
+		return 0;
+	}
+	// The single-page app answers / and every meeting link.
+	if (strcmp(uri, "/") == 0 || strcmp(uri, "/index.html") == 0 || strncmp(uri, "/m/", 3) == 0)
+		return serve_file(h, "/index.html", false);
+	return serve_file(h, uri, strncmp(uri, "/assets/", 8) == 0);
+}
+
+int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct gw_http *h = user;
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		return 1; // WebSocket needs the huddle.v1 subprotocol
+	case LWS_CALLBACK_HTTP: {
+		http_reset(h);
+		h->wsi = wsi;
+		bool get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
+		bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
+		h->head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
+		return http_route(h, in != NULL ? in : "/", get || h->head, post);
+	}
+	case LWS_CALLBACK_HTTP_BODY:
+		if (h->body_len + len > GW_HTTP_BODY_MAX) {
+			h->body_too_large = true;
+			return 0;
+		}
+		if (h->body == NULL && (h->body = malloc(GW_HTTP_BODY_MAX)) == NULL)
+			return -1;
+		memcpy(h->body + h->body_len, in, len);
+		h->body_len += len;
+		return 0;
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		api_create_meeting(h);
+		return 0;
+	case LWS_CALLBACK_HTTP_WRITEABLE: {
+		if (h->phase == 1) {
+			unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+			if (lws_add_http_common_headers(wsi, (unsigned int)h->status, h->ctype,
+							h->head ? 0 : h->resp_len, &p, end) ||
+			    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+							(const unsigned char *)"no-store", 8, &p, end) ||
+			    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+							(const unsigned char *)"nosniff", 7, &p, end) ||
+			    lws_finalize_write_http_header(wsi, start, &p, end))
+				return 1;
+			h->phase = 2;
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+		if (h->phase == 2) {
+			h->phase = 0;
+			if (!h->head && lws_write(wsi, h->resp + LWS_PRE, h->resp_len, LWS_WRITE_HTTP_FINAL) !=
+						 (int)h->resp_len)
+				return 1;
+			free(h->resp);
+			h->resp = NULL;
+			if (lws_http_transaction_completed(wsi))
+				return -1;
+		}
+		return 0;
+	}
+	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+		if (lws_http_transaction_completed(wsi))
+			return -1;
+		return 0;
+	case LWS_CALLBACK_CLOSED_HTTP:
+	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+		if (h != NULL)
+			http_reset(h);
+		return 0;
+	default:
+		return lws_callback_http_dummy(wsi, reason, user, in, len);
+	}
+}

@@ -1,0 +1,35 @@
+// ratelimit.c: token bucket with a refused-message counter.
+#include "gateway/ratelimit.h"
+
+void gw_ratelimit_init(struct gw_ratelimit *rl, uint32_t burst, int64_t now_ms)
+{
+	rl->tokens = burst;
+	rl->last_ms = now_ms;
+	rl->window_start_ms = now_ms;
+	rl->refused_in_window = 0;
+}
+
+bool gw_ratelimit_take(struct gw_ratelimit *rl, uint32_t rate, uint32_t burst, int64_t now_ms)
+{
+	if (now_ms > rl->last_ms) {
+		rl->tokens += (double)(now_ms - rl->last_ms) * rate / 1000.0;
+		if (rl->tokens > burst)
+			rl->tokens = burst;
+		rl->last_ms = now_ms;
+	}
+	if (now_ms - rl->window_start_ms >= 1000) {
+		rl->window_start_ms = now_ms;
+		rl->refused_in_window = 0;
+	}
+	if (rl->tokens >= 1.0) {
+		rl->tokens -= 1.0;
+		return true;
+	}
+	rl->refused_in_window++;
+	return false;
+}
+
+bool gw_ratelimit_abusive(const struct gw_ratelimit *rl, uint32_t limit)
+{
+	return rl->refused_in_window > limit;
+}

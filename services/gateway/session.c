@@ -1,0 +1,121 @@
+// session.c: WebSocket sessions, their index and outgoing queues.
+#include "gateway/session.h"
+
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "gateway/gateway.h"
+#include "gateway/room.h"
+
+struct gw_session *gw_session_alloc(struct lws *wsi)
+{
+	struct gw_session *s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	s->id = gw_next_id();
+	s->wsi = wsi;
+	s->state = GW_SESSION_CONNECTED;
+	gw_ratelimit_init(&s->rl, (uint32_t)gw.cfg.burst, hd_mono_ms());
+	HASH_ADD(hh, gw.sessions, id, sizeof(s->id), s);
+	return s;
+}
+
+void gw_session_free(struct gw_session *s)
+{
+	if (s == NULL)
+		return;
+	gw_room_detach(s);
+	HASH_DELETE(hh, gw.sessions, s);
+	struct gw_out *o = s->out_head;
+	while (o != NULL) {
+		struct gw_out *next = o->next;
+		free(o);
+		o = next;
+	}
+	free(s->rx);
+	free(s);
+}
+
+struct gw_session *gw_session_find(uint64_t id)
+{
+	struct gw_session *s = NULL;
+	HASH_FIND(hh, gw.sessions, &id, sizeof(id), s);
+	return s;
+}
+
+hd_err gw_session_send(struct gw_session *s, const Huddle__V1__ServerMessage *m)
+{
+	if (s->close_code != 0)
+		return HD_ECLOSED;
+	size_t len = huddle__v1__server_message__get_packed_size(m);
+	struct gw_out *o = malloc(sizeof(*o) + LWS_PRE + len);
+	if (o == NULL)
+		return HD_ENOMEM;
+	o->next = NULL;
+	o->len = len;
+	huddle__v1__server_message__pack(m, o->buf + LWS_PRE);
+	if (s->out_tail != NULL)
+		s->out_tail->next = o;
+	else
+		s->out_head = o;
+	s->out_tail = o;
+	s->out_bytes += len;
+	if (s->out_bytes > (size_t)gw.cfg.max_queue) {
+		HD_WARN("session %llu: %zu bytes queued, closing a slow client", (unsigned long long)s->id,
+			s->out_bytes);
+		gw_session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too slow");
+		return HD_ECLOSED;
+	}
+	lws_callback_on_writable(s->wsi);
+	return HD_OK;
+}
+
+void gw_session_send_error(struct gw_session *s, uint32_t request_id, hd_err code, const char *message)
+{
+	Huddle__V1__ServerMessage m = HUDDLE__V1__SERVER_MESSAGE__INIT;
+	Huddle__V1__Error e = HUDDLE__V1__ERROR__INIT;
+	e.code = (Huddle__V1__ErrorCode)code;
+	e.message = (char *)(message != NULL ? message : hd_strerror(code));
+	m.request_id = request_id;
+	m.body_case = HUDDLE__V1__SERVER_MESSAGE__BODY_ERROR;
+	m.error = &e;
+	gw.stats.errors_sent++;
+	gw_session_send(s, &m);
+}
+
+void gw_session_close(struct gw_session *s, uint16_t code, const char *reason)
+{
+	if (s->close_code != 0)
+		return;
+	s->close_code = code;
+	snprintf(s->close_reason, sizeof(s->close_reason), "%s", reason);
+	lws_callback_on_writable(s->wsi);
+}
+
+int gw_session_writeable(struct gw_session *s)
+{
+	struct gw_out *o = s->out_head;
+	if (o != NULL) {
+		s->out_head = o->next;
+		if (s->out_head == NULL)
+			s->out_tail = NULL;
+		s->out_bytes -= o->len;
+		int n = lws_write(s->wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_BINARY);
+		free(o);
+		if (n < 0)
+			return -1;
+		gw.stats.frames_out++;
+		if (s->out_head != NULL || s->close_code != 0)
+			lws_callback_on_writable(s->wsi);
+		return 0;
+	}
+	if (s->close_code != 0) {
+		lws_close_reason(s->wsi, (enum lws_close_status)s->close_code, (unsigned char *)s->close_reason,
+				 strlen(s->close_reason));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,81 @@
+// session.h: one WebSocket connection (a browser) and its outgoing queue.
+// Service thread only.
+#ifndef GW_SESSION_H
+#define GW_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uthash.h>
+
+#include "common/util.h"
+#include "gateway/ratelimit.h"
+#include "huddle/v1/client.pb-c.h"
+
+struct lws;
+
+enum gw_session_state {
+	GW_SESSION_CONNECTED, // not in a meeting
+	GW_SESSION_JOINING,   // Join sent to the registry
+	GW_SESSION_JOINED,    // member of room
+};
+
+struct gw_out {
+	struct gw_out *next;
+	size_t len;
+	uint8_t buf[]; // LWS_PRE bytes of headroom, then len bytes
+};
+
+// gw_session is our per-connection state; lws's per-session data holds
+// only a pointer to it, and everything else finds it by id.
+struct gw_session {
+	uint64_t id;
+	struct lws *wsi;
+	enum gw_session_state state;
+	char meeting_id[HD_ID_LEN + 1];
+	char participant_id[HD_ID_LEN + 1];
+	struct gw_room *room; // set while JOINING or JOINED
+	uint32_t join_request_id;
+
+	uint8_t *rx;          // reassembly of a fragmented message
+	size_t rx_len, rx_cap;
+	uint32_t malformed;   // undecodable frames so far
+	struct gw_ratelimit rl;
+	uint32_t limit_errors; // RATE_LIMITED errors sent in limit_window_ms's window
+	int64_t limit_window_ms;
+
+	struct gw_out *out_head, *out_tail;
+	size_t out_bytes;
+	uint16_t close_code; // non-zero: close after the queue drains
+	char close_reason[64];
+
+	UT_hash_handle hh;        // gw.sessions, by id
+	UT_hash_handle hh_member; // room->members, by participant id
+};
+
+// gw_session_alloc creates a session for wsi and indexes it. NULL on ENOMEM.
+struct gw_session *gw_session_alloc(struct lws *wsi);
+
+// gw_session_free unindexes and frees s (leaving its room first). NULL is a
+// no-op.
+void gw_session_free(struct gw_session *s);
+
+// gw_session_find returns the session with this id, or NULL.
+struct gw_session *gw_session_find(uint64_t id);
+
+// gw_session_send packs m and queues it; closes s (1008) when its queue
+// passes the limit. Returns HD_OK, HD_ENOMEM, HD_ECLOSED (closing).
+hd_err gw_session_send(struct gw_session *s, const Huddle__V1__ServerMessage *m);
+
+// gw_session_send_error queues an Error reply naming request_id.
+void gw_session_send_error(struct gw_session *s, uint32_t request_id, hd_err code, const char *message);
+
+// gw_session_close asks lws to close s with a WebSocket close code (RFC 6455
+// section 7.4) once its queued messages are written.
+void gw_session_close(struct gw_session *s, uint16_t code, const char *reason);
+
+// gw_session_writeable writes the next queued message. Returns 0, or -1 when
+// the connection must close now (lws close reason already set).
+int gw_session_writeable(struct gw_session *s);
+
+#endif

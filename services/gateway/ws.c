@@ -1,0 +1,470 @@
+// ws.c: the huddle.v1 WebSocket protocol.
+#include "gateway/ws.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "gateway/room.h"
+#include "gateway/session.h"
+#include "gateway/turn.h"
+
+#define WS_MAX_MALFORMED 3      // the third undecodable frame closes (1007)
+#define WS_MAX_LIMIT_ERRORS 20  // RATE_LIMITED errors sent per second at most
+#define WS_ABUSE_FACTOR 3       // refusing > 3x the rate per second: close (1008)
+#define GW_CLOSE_PRESENCE_LOST 4000
+
+struct ws_pss {
+	struct gw_session *s;
+};
+
+// ---- replies ----
+
+static void send_body(struct gw_session *s, uint32_t request_id, Huddle__V1__ServerMessage__BodyCase c, void *body)
+{
+	Huddle__V1__ServerMessage m = HUDDLE__V1__SERVER_MESSAGE__INIT;
+	m.request_id = request_id;
+	m.body_case = c;
+	// Every body member of the oneof shares one pointer slot.
+	m.join = body;
+	gw_session_send(s, &m);
+}
+
+// registry_error tells whether a reply failed, and reports it to the client.
+static bool registry_failed(struct gw_session *s, uint32_t request_id, hd_err err, Huddle__V1__RegistryReply *r)
+{
+	if (err != HD_OK) {
+		gw_session_send_error(s, request_id, err == HD_ECLOSED ? HD_EUNAVAILABLE : err,
+				      err == HD_ETIMEOUT ? "the registry did not answer in time"
+							 : "the registry is unavailable");
+		return true;
+	}
+	if (r->error != NULL && r->error->code != HUDDLE__V1__ERROR_CODE__ERROR_CODE_OK) {
+		gw_session_send_error(s, request_id, (hd_err)r->error->code, r->error->message);
+		return true;
+	}
+	return false;
+}
+
+static bool display_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+		n--;
+	size_t start = 0;
+	while (start < n && (name[start] == ' ' || name[start] == '\t'))
+		start++;
+	return n > start && n - start <= GW_DISPLAY_NAME_MAX && hd_utf8_valid(name, strlen(name));
+}
+
+// ---- requests ----
+
+static void op_join(struct gw_session *s, Huddle__V1__ClientMessage *cm)
+{
+	Huddle__V1__JoinRequest *j = cm->join;
+	bool resume = j->participant_id[0] != '\0' || j->resume_token[0] != '\0';
+	if (s->state != GW_SESSION_CONNECTED) {
+		gw_session_send_error(s, cm->request_id, HD_EALREADYJOINED, NULL);
+		return;
+	}
+	if (!hd_id_valid(j->meeting_id)) {
+		gw_session_send_error(s, cm->request_id, HD_EUNKNOWNMEETING, "no meeting has that id");
+		return;
+	}
+	if (!display_name_ok(j->display_name)) {
+		gw_session_send_error(s, cm->request_id, HD_EBADREQUEST,
+				      "display_name must be 1 to 64 bytes of UTF-8");
+		return;
+	}
+	if (resume && (!hd_id_valid(j->participant_id) || !hd_id_valid(j->resume_token))) {
+		gw_session_send_error(s, cm->request_id, HD_ERESUMEREJECTED, "unknown participant or token");
+		return;
+	}
+	if (gw_room_attach(s, j->meeting_id) != HD_OK) {
+		gw_session_send_error(s, cm->request_id, HD_ENOMEM, NULL);
+		return;
+	}
+	s->state = GW_SESSION_JOINING;
+	s->join_request_id = cm->request_id;
+
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__RegistryJoinRequest rj = HUDDLE__V1__REGISTRY_JOIN_REQUEST__INIT;
+	rj.meeting_id = j->meeting_id;
+	rj.display_name = j->display_name;
+	rj.media = j->media;
+	rj.gateway_id = (char *)gw.cfg.gateway_id;
+	rj.participant_id = j->participant_id;
+	rj.resume_token = j->resume_token;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_JOIN;
+	req.join = &rj;
+	hd_err err = gw_registry_call(GW_OP_JOIN, s->id, cm->request_id, &req);
+	if (err != HD_OK) {
+		gw_room_detach(s);
+		gw_session_send_error(s, cm->request_id, HD_EUNAVAILABLE, NULL);
+	}
+}
+
+static void on_join(struct gw_session *s, const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
+{
+	if (s->state != GW_SESSION_JOINING || s->join_request_id != p->request_id)
+		return; // the session moved on (closed or replaced)
+	if (registry_failed(s, p->request_id, err, r) || r->body_case != HUDDLE__V1__REGISTRY_REPLY__BODY_JOIN ||
+	    r->join->participant == NULL || !hd_id_valid(r->join->participant->id)) {
+		if (err == HD_OK && (r->error == NULL || r->error->code == 0))
+			gw_session_send_error(s, p->request_id, HD_EINTERNAL, "bad reply from the registry");
+		gw_room_detach(s);
+		return;
+	}
+	Huddle__V1__RegistryJoinReply *rj = r->join;
+	gw_room_add_member(s, rj->participant->id);
+
+	// ICE servers: STUN without credentials, TURN with REST API ones.
+	Huddle__V1__IceServer stun = HUDDLE__V1__ICE_SERVER__INIT, turn = HUDDLE__V1__ICE_SERVER__INIT;
+	Huddle__V1__IceServer *servers[2];
+	size_t n_servers = 0;
+	char username[GW_TURN_USERNAME_MAX], credential[GW_TURN_CREDENTIAL_MAX];
+	if (gw.n_stun > 0) {
+		stun.n_urls = gw.n_stun;
+		stun.urls = gw.stun_urls;
+		servers[n_servers++] = &stun;
+	}
+	if (gw.n_turn > 0 && gw_turn_credentials(gw.cfg.turn_secret, s->participant_id, (int64_t)time(NULL),
+						 gw.cfg.turn_ttl_s, username, credential) == HD_OK) {
+		turn.n_urls = gw.n_turn;
+		turn.urls = gw.turn_urls;
+		turn.username = username;
+		turn.credential = credential;
+		servers[n_servers++] = &turn;
+	}
+	Huddle__V1__JoinReply jr = HUDDLE__V1__JOIN_REPLY__INIT;
+	jr.participant_id = s->participant_id;
+	jr.resume_token = rj->resume_token;
+	jr.n_participants = rj->n_participants;
+	jr.participants = rj->participants;
+	jr.n_ice_servers = n_servers;
+	jr.ice_servers = servers;
+	jr.resumed = rj->resumed;
+	jr.meeting = rj->meeting;
+	jr.presence_ttl_ms = rj->presence_ttl_ms;
+	send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_JOIN, &jr);
+	if (rj->resumed)
+		gw.stats.resumes++;
+	else
+		gw.stats.joins++;
+	HD_DEBUG("session %llu %s meeting %s as %s", (unsigned long long)s->id, rj->resumed ? "resumed" : "joined",
+		 s->meeting_id, s->participant_id);
+}
+
+static bool require_joined(struct gw_session *s, uint32_t request_id)
+{
+	if (s->state == GW_SESSION_JOINED)
+		return true;
+	gw_session_send_error(s, request_id, HD_ENOTJOINED, NULL);
+	return false;
+}
+
+static void op_leave(struct gw_session *s, Huddle__V1__ClientMessage *cm)
+{
+	if (!require_joined(s, cm->request_id))
+		return;
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__RegistryLeaveRequest rl = HUDDLE__V1__REGISTRY_LEAVE_REQUEST__INIT;
+	rl.meeting_id = s->meeting_id;
+	rl.participant_id = s->participant_id;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_LEAVE;
+	req.leave = &rl;
+	hd_err err = gw_registry_call(GW_OP_LEAVE, s->id, cm->request_id, &req);
+	// Stop delivering at once; the registry tells the others.
+	gw_room_detach(s);
+	if (err != HD_OK)
+		gw_session_send_error(s, cm->request_id, HD_EUNAVAILABLE, NULL);
+}
+
+static void op_signal(struct gw_session *s, Huddle__V1__ClientMessage *cm)
+{
+	Huddle__V1__SignalRequest *sr = cm->signal;
+	if (!require_joined(s, cm->request_id))
+		return;
+	if (sr->signal == NULL || sr->signal->kind_case == HUDDLE__V1__SIGNAL__KIND__NOT_SET) {
+		gw_session_send_error(s, cm->request_id, HD_EBADREQUEST, "signal needs a description or a candidate");
+		return;
+	}
+	if (!hd_id_valid(sr->to) || strcmp(sr->to, s->participant_id) == 0) {
+		gw_session_send_error(s, cm->request_id, HD_EUNKNOWNPARTICIPANT, NULL);
+		return;
+	}
+	struct gw_session *to = gw_room_find_member(s->room, sr->to);
+	if (to != NULL) {
+		Huddle__V1__SignalDelivery d = HUDDLE__V1__SIGNAL_DELIVERY__INIT;
+		Huddle__V1__SignalReply ack = HUDDLE__V1__SIGNAL_REPLY__INIT;
+		d.from = s->participant_id;
+		d.signal = sr->signal;
+		send_body(to, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_SIGNAL_DELIVERY, &d);
+		send_body(s, cm->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_SIGNAL, &ack);
+		gw.stats.signals_local++;
+		return;
+	}
+	// Not here: the registry checks membership and publishes it to the
+	// gateway that holds the participant.
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__RelaySignalRequest rr = HUDDLE__V1__RELAY_SIGNAL_REQUEST__INIT;
+	rr.meeting_id = s->meeting_id;
+	rr.from = s->participant_id;
+	rr.to = sr->to;
+	rr.signal = sr->signal;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_RELAY_SIGNAL;
+	req.relay_signal = &rr;
+	if (gw_registry_call(GW_OP_RELAY, s->id, cm->request_id, &req) != HD_OK)
+		gw_session_send_error(s, cm->request_id, HD_EUNAVAILABLE, NULL);
+	gw.stats.signals_remote++;
+}
+
+static void op_media_state(struct gw_session *s, Huddle__V1__ClientMessage *cm)
+{
+	if (!require_joined(s, cm->request_id))
+		return;
+	Huddle__V1__MediaState none = HUDDLE__V1__MEDIA_STATE__INIT;
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__UpdateMediaRequest um = HUDDLE__V1__UPDATE_MEDIA_REQUEST__INIT;
+	um.meeting_id = s->meeting_id;
+	um.participant_id = s->participant_id;
+	um.media = cm->media_state->media != NULL ? cm->media_state->media : &none;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_UPDATE_MEDIA;
+	req.update_media = &um;
+	if (gw_registry_call(GW_OP_MEDIA, s->id, cm->request_id, &req) != HD_OK)
+		gw_session_send_error(s, cm->request_id, HD_EUNAVAILABLE, NULL);
+}
+
+static void op_ping(struct gw_session *s, Huddle__V1__ClientMessage *cm)
+{
+	Huddle__V1__PongReply pong = HUDDLE__V1__PONG_REPLY__INIT;
+	pong.client_time_ms = cm->ping->client_time_ms;
+	pong.server_time_ms = hd_now_ms();
+	send_body(s, cm->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_PONG, &pong);
+}
+
+// ws_ops dispatches a ClientMessage by its body, indexed by field number.
+static void (*const ws_ops[])(struct gw_session *, Huddle__V1__ClientMessage *) = {
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_JOIN] = op_join,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_LEAVE] = op_leave,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_SIGNAL] = op_signal,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_MEDIA_STATE] = op_media_state,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_PING] = op_ping,
+};
+
+void gw_ws_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
+{
+	struct gw_session *s = gw_session_find(p->conn_id);
+	if (s == NULL)
+		return; // closed meanwhile; a join it made expires with the TTL
+	switch (p->op) {
+	case GW_OP_JOIN:
+		on_join(s, p, err, r);
+		break;
+	case GW_OP_LEAVE: {
+		Huddle__V1__LeaveReply ok = HUDDLE__V1__LEAVE_REPLY__INIT;
+		if (!registry_failed(s, p->request_id, err, r))
+			send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_LEAVE, &ok);
+		break;
+	}
+	case GW_OP_RELAY: {
+		Huddle__V1__SignalReply ok = HUDDLE__V1__SIGNAL_REPLY__INIT;
+		if (!registry_failed(s, p->request_id, err, r))
+			send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_SIGNAL, &ok);
+		break;
+	}
+	case GW_OP_MEDIA: {
+		Huddle__V1__MediaStateReply ok = HUDDLE__V1__MEDIA_STATE_REPLY__INIT;
+		if (!registry_failed(s, p->request_id, err, r))
+			send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_MEDIA_STATE, &ok);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+// ---- heartbeat ----
+
+#define WS_HEARTBEAT_BATCH 2000 // presence refs per request
+
+static void heartbeat_send(Huddle__V1__PresenceRef **refs, size_t n)
+{
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__HeartbeatRequest hb = HUDDLE__V1__HEARTBEAT_REQUEST__INIT;
+	hb.gateway_id = (char *)gw.cfg.gateway_id;
+	hb.n_present = n;
+	hb.present = refs;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_HEARTBEAT;
+	req.heartbeat = &hb;
+	if (gw_registry_call(GW_OP_HEARTBEAT, 0, 0, &req) != HD_OK)
+		HD_WARN("heartbeat not sent: registry unavailable");
+}
+
+void gw_ws_heartbeat(void)
+{
+	static Huddle__V1__PresenceRef refs[WS_HEARTBEAT_BATCH];
+	static Huddle__V1__PresenceRef *ptrs[WS_HEARTBEAT_BATCH];
+	size_t n = 0;
+	struct gw_session *s, *tmp;
+	HASH_ITER(hh, gw.sessions, s, tmp)
+	{
+		if (s->state != GW_SESSION_JOINED)
+			continue;
+		huddle__v1__presence_ref__init(&refs[n]);
+		refs[n].meeting_id = s->meeting_id;
+		refs[n].participant_id = s->participant_id;
+		ptrs[n] = &refs[n];
+		if (++n == WS_HEARTBEAT_BATCH) {
+			heartbeat_send(ptrs, n);
+			n = 0;
+		}
+	}
+	if (n > 0)
+		heartbeat_send(ptrs, n);
+}
+
+void gw_ws_on_heartbeat(hd_err err, Huddle__V1__RegistryReply *r)
+{
+	if (err != HD_OK || r == NULL || r->body_case != HUDDLE__V1__REGISTRY_REPLY__BODY_HEARTBEAT) {
+		HD_WARN("heartbeat failed: %s", err != HD_OK ? hd_strerror(err) : "error reply");
+		return;
+	}
+	for (size_t i = 0; i < r->heartbeat->n_gone; i++) {
+		Huddle__V1__PresenceRef *g = r->heartbeat->gone[i];
+		struct gw_room *room = NULL;
+		HASH_FIND_STR(gw.rooms, g->meeting_id, room);
+		struct gw_session *s = gw_room_find_member(room, g->participant_id);
+		if (s == NULL)
+			continue;
+		HD_INFO("participant %s of %s is no longer present; closing its session", g->participant_id,
+			g->meeting_id);
+		gw_room_detach(s);
+		gw_session_close(s, GW_CLOSE_PRESENCE_LOST, "presence expired");
+	}
+}
+
+// ---- lws ----
+
+// ws_message handles one complete binary message. Returns 0, or -1 to close
+// now (with the close reason set).
+static int ws_message(struct lws *wsi, struct gw_session *s, const uint8_t *data, size_t len)
+{
+	gw.stats.frames_in++;
+	Huddle__V1__ClientMessage *cm = huddle__v1__client_message__unpack(NULL, len, data);
+	if (cm == NULL) {
+		gw.stats.malformed++;
+		if (++s->malformed >= WS_MAX_MALFORMED) {
+			static const char why[] = "repeated malformed frames";
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, (unsigned char *)why, sizeof(why) - 1);
+			return -1;
+		}
+		gw_session_send_error(s, 0, HD_EMALFORMED, "frame is not a huddle.v1.ClientMessage");
+		return 0;
+	}
+	uint32_t rate = (uint32_t)gw.cfg.rate, burst = (uint32_t)gw.cfg.burst;
+	int64_t now = hd_mono_ms();
+	if (!gw_ratelimit_take(&s->rl, rate, burst, now)) {
+		gw.stats.rate_limited++;
+		if (s->limit_window_ms != s->rl.window_start_ms) {
+			s->limit_window_ms = s->rl.window_start_ms;
+			s->limit_errors = 0;
+		}
+		if (gw_ratelimit_abusive(&s->rl, rate * WS_ABUSE_FACTOR)) {
+			static const char why[] = "rate limit exceeded";
+			huddle__v1__client_message__free_unpacked(cm, NULL);
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, sizeof(why) - 1);
+			return -1;
+		}
+		if (s->limit_errors++ < WS_MAX_LIMIT_ERRORS)
+			gw_session_send_error(s, cm->request_id, HD_ERATELIMITED, "too many messages; slow down");
+		huddle__v1__client_message__free_unpacked(cm, NULL);
+		return 0;
+	}
+	size_t op = (size_t)cm->body_case;
+	if (cm->request_id == 0)
+		gw_session_send_error(s, 0, HD_EBADREQUEST, "request_id must be non-zero");
+	else if (op >= sizeof(ws_ops) / sizeof(ws_ops[0]) || ws_ops[op] == NULL)
+		gw_session_send_error(s, cm->request_id, HD_EUNKNOWNTYPE, "the message has no known body");
+	else
+		ws_ops[op](s, cm);
+	huddle__v1__client_message__free_unpacked(cm, NULL);
+	return 0;
+}
+
+static int ws_receive(struct lws *wsi, struct gw_session *s, const uint8_t *in, size_t len)
+{
+	size_t remaining = lws_remaining_packet_payload(wsi);
+	bool complete = lws_is_final_fragment(wsi) && remaining == 0;
+	if (!lws_frame_is_binary(wsi)) {
+		static const char why[] = "binary huddle.v1 frames only";
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, (unsigned char *)why, sizeof(why) - 1);
+		return -1;
+	}
+	if (s->rx_len + len + remaining > (size_t)gw.cfg.max_message) {
+		static const char why[] = "message too large";
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, sizeof(why) - 1);
+		return -1;
+	}
+	if (complete && s->rx_len == 0)
+		return ws_message(wsi, s, in, len);
+	if (s->rx_len + len > s->rx_cap) {
+		size_t cap = s->rx_len + len + remaining;
+		uint8_t *rx = realloc(s->rx, cap);
+		if (rx == NULL)
+			return -1;
+		s->rx = rx;
+		s->rx_cap = cap;
+	}
+	memcpy(s->rx + s->rx_len, in, len);
+	s->rx_len += len;
+	if (!complete)
+		return 0;
+	int rv = ws_message(wsi, s, s->rx, s->rx_len);
+	s->rx_len = 0;
+	if (s->rx_cap > 16384) { // do not keep a large buffer per idle client
+		free(s->rx);
+		s->rx = NULL;
+		s->rx_cap = 0;
+	}
+	return rv;
+}
+
+int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct ws_pss *pss = user;
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+		char uri[16];
+		if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
+			return 1; // WebSocket only on /ws
+		return 0;
+	}
+	case LWS_CALLBACK_ESTABLISHED:
+		if ((pss->s = gw_session_alloc(wsi)) == NULL)
+			return -1;
+		gw.stats.ws_opened++;
+		return 0;
+	case LWS_CALLBACK_RECEIVE:
+		if (pss->s == NULL)
+			return -1;
+		return ws_receive(wsi, pss->s, in, len);
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		if (pss->s == NULL)
+			return 0;
+		return gw_session_writeable(pss->s);
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		gw_drain();
+		return 0;
+	case LWS_CALLBACK_CLOSED:
+		if (pss->s != NULL) {
+			gw_session_free(pss->s);
+			pss->s = NULL;
+			gw.stats.ws_closed++;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}

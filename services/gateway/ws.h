@@ -1,0 +1,24 @@
+// ws.h: the "huddle.v1" WebSocket protocol on /ws: decoding ClientMessage
+// frames, limits, and the requests they make. Service thread only.
+#ifndef GW_WS_H
+#define GW_WS_H
+
+#include <libwebsockets.h>
+
+#include "gateway/gateway.h"
+
+// gw_ws_callback is the lws protocol callback for "huddle.v1".
+int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
+
+// gw_ws_on_reply finishes a session's pending request (JOIN, LEAVE, RELAY,
+// MEDIA) with the registry's reply (NULL on transport error err).
+void gw_ws_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *reply);
+
+// gw_ws_heartbeat sends the presence of every joined session to the
+// registry; gw_ws_on_heartbeat closes sessions the registry no longer knows.
+void gw_ws_heartbeat(void);
+void gw_ws_on_heartbeat(hd_err err, Huddle__V1__RegistryReply *reply);
+
+#define GW_DISPLAY_NAME_MAX 64 // bytes
+
+#endif
