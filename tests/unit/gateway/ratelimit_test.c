@@ -1,0 +1,50 @@
+// ratelimit_test.c: token bucket refill, burst cap and abuse detection, on
+// an explicit clock.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "gateway/ratelimit.h"
+
+static void burst_then_refill(void **state)
+{
+	struct gw_ratelimit rl;
+	gw_ratelimit_init(&rl, 10, 0);
+	for (int i = 0; i < 10; i++)
+		assert_true(gw_ratelimit_take(&rl, 5, 10, 0));
+	assert_false(gw_ratelimit_take(&rl, 5, 10, 0));
+	// 5 per second: one token every 200 ms.
+	assert_false(gw_ratelimit_take(&rl, 5, 10, 150));
+	assert_true(gw_ratelimit_take(&rl, 5, 10, 210));
+	assert_false(gw_ratelimit_take(&rl, 5, 10, 220));
+	// A long pause refills only up to the burst.
+	for (int i = 0; i < 10; i++)
+		assert_true(gw_ratelimit_take(&rl, 5, 10, 100000));
+	assert_false(gw_ratelimit_take(&rl, 5, 10, 100000));
+}
+
+static void abuse_window(void **state)
+{
+	struct gw_ratelimit rl;
+	gw_ratelimit_init(&rl, 1, 0);
+	assert_true(gw_ratelimit_take(&rl, 1, 1, 0));
+	for (int i = 0; i < 3; i++)
+		assert_false(gw_ratelimit_take(&rl, 1, 1, 10));
+	assert_false(gw_ratelimit_abusive(&rl, 3));
+	assert_false(gw_ratelimit_take(&rl, 1, 1, 20));
+	assert_true(gw_ratelimit_abusive(&rl, 3));
+	// A new one-second window forgets the refusals.
+	assert_true(gw_ratelimit_take(&rl, 1, 1, 1500));
+	assert_false(gw_ratelimit_take(&rl, 1, 1, 1500));
+	assert_false(gw_ratelimit_abusive(&rl, 3));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(burst_then_refill),
+		cmocka_unit_test(abuse_window),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
