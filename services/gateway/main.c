@@ -80,8 +80,11 @@ hd_err gw_registry_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Hu
 	req->request_id = ++seq;
 	if ((err = hd_msg_pack(&req->base, &msg)) != HD_OK)
 		goto fail;
-	if ((err = hd_rpc_call_async(gw.registry, msg, (int32_t)gw.cfg.registry_timeout_ms, on_registry_reply, p)) !=
-	    HD_OK)
+	// Readiness must answer fast, whatever a slow registry does.
+	int32_t timeout = (int32_t)gw.cfg.registry_timeout_ms;
+	if (op == GW_OP_HTTP_READY && timeout > 1000)
+		timeout = 1000;
+	if ((err = hd_rpc_call_async(gw.registry, msg, timeout, on_registry_reply, p)) != HD_OK)
 		goto fail_msg;
 	return HD_OK;
 
