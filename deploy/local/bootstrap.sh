@@ -3,7 +3,8 @@
 # needs on Debian 12, then the npm dependencies of web/ and tests/.
 # Idempotent and quick when everything is present: apt runs only for missing
 # packages, npm only when node_modules is missing or older than the lockfile.
-# --lint also installs clang-format, clang-tidy, cppcheck and shellcheck.
+# --lint also installs clang-format, clang-tidy, cppcheck, shellcheck and
+# python3-yaml (make lint, make format, make deploy-check).
 # Works as root (CI) or through sudo.
 set -euo pipefail
 
@@ -27,13 +28,13 @@ packages=(
 )
 # Optional: validating docker-compose.yml (no Docker engine needed).
 optional=(docker-compose)
-lint_packages=(clang-format clang-tidy cppcheck shellcheck)
+lint_packages=(clang-format clang-tidy cppcheck shellcheck python3-yaml)
 
 for arg in "$@"; do
 	case $arg in
 	--lint) packages+=("${lint_packages[@]}") ;;
 	-h | --help)
-		sed -n '2,8s/^# \{0,1\}//p' "$0"
+		awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 		exit 0
 		;;
 	*) hd_die "unknown argument '$arg' (try --help)" ;;
