@@ -9,6 +9,9 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { SignalSchema } from "../proto";
 
 const DISCONNECT_RESTART_MS = 5_000;
+// A connection that has not come up this long after its last negotiation
+// restarts ICE (a lost candidate, or a transport stuck after a rollback).
+const CONNECT_WATCHDOG_MS = 8_000;
 
 export type SignalInit = MessageInitShape<typeof SignalSchema>;
 
@@ -47,6 +50,7 @@ export class PeerLink {
   private chain: Promise<void> = Promise.resolve(); // incoming signals, in order
   private videoSender: RTCRtpSender | null = null;
   private disconnectTimer?: ReturnType<typeof setTimeout>;
+  private watchdog?: ReturnType<typeof setInterval>;
   private closed = false;
 
   constructor(private readonly opts: PeerLinkOptions) {
@@ -106,7 +110,22 @@ export class PeerLink {
       opts.onRemoteStream(this.remoteStream);
     };
     pc.oniceconnectionstatechange = () => this.onIceConnectionState();
-    pc.onconnectionstatechange = () => opts.onStateChange?.(pc.connectionState);
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === "connected") this.stopWatchdog();
+      opts.onStateChange?.(pc.connectionState);
+    };
+    this.watchdog = setInterval(() => {
+      if (pc.connectionState === "connected") return this.stopWatchdog();
+      if (pc.signalingState === "stable" && pc.remoteDescription) {
+        console.info(`huddle: no connection to ${this.remoteId} yet, restarting ICE`);
+        this.restartIce();
+      }
+    }, CONNECT_WATCHDOG_MS);
+  }
+
+  private stopWatchdog(): void {
+    clearInterval(this.watchdog);
+    this.watchdog = undefined;
   }
 
   // handleSignal applies an offer, answer or ICE candidate from the remote side.
@@ -200,6 +219,7 @@ export class PeerLink {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.disconnectTimer);
+    this.stopWatchdog();
     this.pc.onnegotiationneeded = this.pc.onicecandidate = this.pc.ontrack = null;
     this.pc.oniceconnectionstatechange = this.pc.onconnectionstatechange = null;
     this.pc.close();

@@ -242,9 +242,11 @@ export class CallSession {
   private onEvent(body: ServerBody): void {
     switch (body.case) {
       case "participantJoined":
+        // The newcomer offers to everyone it finds in its roster; we make our
+        // side of the peer connection when that offer arrives, so the first
+        // negotiation has no glare.
         if (body.value.participant && body.value.participant.id !== this.participantId) {
           this.upsertParticipant(body.value.participant);
-          this.ensurePeer(body.value.participant.id);
         }
         break;
       case "participantUpdated":

@@ -87,6 +87,7 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
     const infos: TileInfo[] = [
       {
         id: selfKey,
+        colorKey: session.participantId,
         name: session.displayName,
         self: true,
         stream: selfStream(),
@@ -143,9 +144,11 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
       const w = Math.min((W - GAP * (cols - 1)) / cols, ((H - GAP * (rows - 1)) / rows) * ASPECT);
       if (w > best.w) best = { cols, w };
     }
+    // Flex-wrap rows of fixed-size tiles: a last row with fewer tiles stays centred.
     const w = Math.floor(best.w);
-    grid.style.gridTemplateColumns = `repeat(${best.cols}, ${w}px)`;
-    grid.style.gridAutoRows = `${Math.floor(w / ASPECT)}px`;
+    grid.style.width = `${best.cols * w + (best.cols - 1) * GAP}px`;
+    grid.style.setProperty("--tile-w", `${w}px`);
+    grid.style.setProperty("--tile-h", `${Math.floor(w / ASPECT)}px`);
   }
 
   const tick = () => setText(clock, new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));

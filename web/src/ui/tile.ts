@@ -6,6 +6,7 @@ import { icon } from "./icons";
 
 export interface TileInfo {
   id: string;
+  colorKey?: string; // avatar colour seed (defaults to id)
   name: string;
   self: boolean;
   stream: MediaStream | null;
@@ -49,13 +50,13 @@ export class TileView {
       this.status,
       h("div", { class: "tile-name" }, this.nameEl),
     );
-    this.avatar.style.background = avatarColor(id);
   }
 
   update(t: TileInfo): void {
     const label = t.self ? `${t.name} (You)` : t.name || "Joining…";
     setText(this.nameEl, label);
     setText(this.avatar, initials(t.name || "?"));
+    this.avatar.style.background = avatarColor(t.colorKey || t.id);
     this.el.setAttribute("aria-label", label);
     if (this.video.srcObject !== t.stream) {
       this.video.srcObject = t.stream;

@@ -1,0 +1,163 @@
+// Browser helpers for the e2e tests: headless Debian Chromium through
+// playwright-core with fake camera/microphone/screen, one context per
+// participant, and readers for window.huddle (the web client's debug hook).
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const OUT_DIR = resolve("out");
+
+export const CHROMIUM_ARGS = [
+  "--use-fake-device-for-media-stream",
+  "--use-fake-ui-for-media-stream",
+  "--allow-loopback-in-peer-connection",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--no-first-run",
+  "--disable-sync",
+  // Screen capture without a picker (getDisplayMedia auto-accepts the screen).
+  "--auto-select-desktop-capture-source=Entire screen",
+  "--autoplay-policy=no-user-gesture-required",
+];
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.HUDDLE_CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 30_000,
+  });
+}
+
+export interface Participant {
+  name: string;
+  context: BrowserContext;
+  page: Page;
+  console: string[];
+}
+
+// openParticipant opens a new context (own storage, own fake devices) on url.
+export async function openParticipant(browser: Browser, name: string, url: string, origin: string): Promise<Participant> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  await context.grantPermissions(["camera", "microphone", "clipboard-read", "clipboard-write"], { origin });
+  const page = await context.newPage();
+  const log: string[] = [];
+  page.on("console", (m) => log.push(`[${name}] ${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => log.push(`[${name}] pageerror: ${e.message}`));
+  await page.goto(url, { timeout: 20_000 });
+  return { name, context, page, console: log };
+}
+
+// joinThroughUi types the name on the pre-join screen and clicks Join; it
+// returns Date.now() at the click.
+export async function joinThroughUi(p: Participant): Promise<number> {
+  const nameBox = p.page.getByLabel("Your name");
+  await nameBox.waitFor({ timeout: 15_000 });
+  await nameBox.fill(p.name);
+  const join = p.page.getByRole("button", { name: "Join", exact: true });
+  await join.waitFor({ timeout: 10_000 });
+  const t = Date.now();
+  await join.click({ timeout: 10_000 });
+  await p.page.getByRole("button", { name: "Leave" }).waitFor({ timeout: 20_000 });
+  return t;
+}
+
+export interface VideoStats {
+  framesDecoded: number;
+  bytesReceived: number;
+}
+
+// inboundVideo reads inbound-rtp video stats of every peer connection, keyed
+// by remote participant id.
+export function inboundVideo(page: Page): Promise<Record<string, VideoStats>> {
+  return page.evaluate(async () => {
+    const out: Record<string, { framesDecoded: number; bytesReceived: number }> = {};
+    for (const [id, pc] of window.huddle.peers) {
+      const stats = await pc.getStats();
+      let frames = 0;
+      let bytes = 0;
+      stats.forEach((s) => {
+        if (s.type === "inbound-rtp" && s.kind === "video") {
+          frames += s.framesDecoded ?? 0;
+          bytes += s.bytesReceived ?? 0;
+        }
+      });
+      out[id] = { framesDecoded: frames, bytesReceived: bytes };
+    }
+    return out;
+  });
+}
+
+// selectedCandidateTypes: local/remote candidate types of the selected pair per peer.
+export function selectedCandidateTypes(page: Page): Promise<Record<string, { local: string; remote: string } | null>> {
+  return page.evaluate(async () => {
+    const out: Record<string, { local: string; remote: string } | null> = {};
+    for (const [id, pc] of window.huddle.peers) {
+      const stats = await pc.getStats();
+      let pairId: string | undefined;
+      stats.forEach((s) => {
+        if (s.type === "transport" && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
+      });
+      if (!pairId) {
+        stats.forEach((s) => {
+          if (s.type === "candidate-pair" && s.state === "succeeded" && (s.nominated || s.selected)) pairId = s.id;
+        });
+      }
+      const pair = pairId ? stats.get(pairId) : undefined;
+      out[id] = pair
+        ? { local: stats.get(pair.localCandidateId)?.candidateType ?? "?", remote: stats.get(pair.remoteCandidateId)?.candidateType ?? "?" }
+        : null;
+    }
+    return out;
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+// poll runs check until it returns a value (not undefined) or timeoutMs passes.
+export async function poll<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
+    await sleep(intervalMs);
+  }
+}
+
+// waitFramesFlowing waits until framesDecoded from every expected peer grows
+// between two samples.
+export async function waitFramesFlowing(p: Participant, peers: string[], timeoutMs: number): Promise<Record<string, VideoStats>> {
+  let prev = await inboundVideo(p.page);
+  return poll(
+    `${p.name}: video frames decoded from ${peers.length} peer(s)`,
+    async () => {
+      await sleep(400);
+      const cur = await inboundVideo(p.page);
+      const ok = peers.every((id) => (cur[id]?.framesDecoded ?? 0) > (prev[id]?.framesDecoded ?? 0) && (prev[id]?.framesDecoded ?? 0) > 0);
+      prev = cur;
+      return ok ? cur : undefined;
+    },
+    timeoutMs,
+    0,
+  );
+}
+
+export async function screenshot(p: Participant | Page, name: string): Promise<string> {
+  mkdirSync(OUT_DIR, { recursive: true });
+  const file = join(OUT_DIR, `${name}.png`);
+  const page = "page" in p ? p.page : p;
+  await page.screenshot({ path: file });
+  return file;
+}
+
+export async function closeAll(parts: Participant[]): Promise<void> {
+  await Promise.allSettled(parts.map((p) => p.context.close()));
+}
