@@ -139,3 +139,61 @@ hd_err hd_redis_ping(struct hd_redis *r)
 		freeReplyObject(rep);
 	return err == HD_OK ? HD_OK : HD_EUNAVAILABLE;
 }
+
+// pipeline_drop frees the first n replies of a failed batch.
+static void pipeline_drop(redisReply **replies, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (replies[i] != NULL)
+			freeReplyObject(replies[i]);
+		replies[i] = NULL;
+	}
+}
+
+hd_err hd_redis_pipeline(struct hd_redis *r, const struct hd_redis_cmd *cmds, size_t n, redisReply **replies)
+{
+	for (size_t i = 0; i < n; i++)
+		replies[i] = NULL;
+	if (n == 0)
+		return HD_OK;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		size_t i;
+		if ((r->ctx == NULL || r->ctx->err != 0) && redis_connect(r) != HD_OK)
+			continue;
+		// Appending only fills hiredis's output buffer; the first
+		// redisGetReply writes it all, then replies are read in order.
+		for (i = 0; i < n; i++)
+			if (redisAppendCommandArgv(r->ctx, cmds[i].argc, cmds[i].argv, cmds[i].argvlen) != REDIS_OK)
+				break;
+		if (i < n) {
+			// A half-written buffer leaves the connection unusable.
+			HD_ERROR("redis pipeline: cannot queue %s: %s", cmds[i].argv[0], r->ctx->errstr);
+			redisFree(r->ctx);
+			r->ctx = NULL;
+			return HD_ENOMEM;
+		}
+		for (i = 0; i < n; i++) {
+			void *rep = NULL;
+			if (redisGetReply(r->ctx, &rep) != REDIS_OK || rep == NULL)
+				break;
+			replies[i] = rep;
+		}
+		if (i < n) {
+			HD_WARN("redis pipeline of %zu failed at %s: %s; reconnecting", n, cmds[i].argv[0],
+				r->ctx->errstr);
+			pipeline_drop(replies, i);
+			redisFree(r->ctx);
+			r->ctx = NULL;
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (replies[i]->type == REDIS_REPLY_ERROR) {
+				HD_ERROR("redis %s (command %zu of %zu): %s", cmds[i].argv[0], i + 1, n,
+					 replies[i]->str);
+				pipeline_drop(replies, n);
+				return HD_EINTERNAL;
+			}
+		return HD_OK;
+	}
+	return HD_EUNAVAILABLE;
+}

@@ -29,4 +29,20 @@ hd_err hd_redis_command(struct hd_redis *r, redisReply **reply, int argc, const 
 // hd_redis_ping checks the connection (PING). Returns HD_OK or HD_EUNAVAILABLE.
 hd_err hd_redis_ping(struct hd_redis *r);
 
+// hd_redis_cmd is one command of a pipeline, given as for hd_redis_command.
+struct hd_redis_cmd {
+	int argc;
+	const char **argv;
+	const size_t *argvlen; // NULL for C strings
+};
+
+// hd_redis_pipeline sends n commands in one write and then reads their n
+// replies: one round trip for the batch. Commands run in order; a MULTI/EXEC
+// inside the batch is fine. When the connection is lost it reconnects and
+// retries the whole batch once, so the batch must be idempotent. On HD_OK
+// replies[0..n-1] are the caller's (freeReplyObject each). A Redis error
+// reply to any command gives HD_EINTERNAL (logged); no connection gives
+// HD_EUNAVAILABLE; on any error every replies[i] is NULL. n == 0 is HD_OK.
+hd_err hd_redis_pipeline(struct hd_redis *r, const struct hd_redis_cmd *cmds, size_t n, redisReply **replies);
+
 #endif

@@ -1,5 +1,5 @@
-// redis_test.c: commands against a real Redis, URL parsing, reconnect after
-// the server restarts.
+// redis_test.c: commands and pipelines against a real Redis, URL parsing,
+// reconnect after the server restarts.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,12 +57,95 @@ static void down_then_reconnects(void **state)
 	hd_redis_close(r);
 }
 
+static void pipeline(void **state)
+{
+	struct hd_redis *r;
+	redisReply *rep[4];
+	assert_int_equal(hd_redis_open(&r, hd_test_redis_url(), 1000), HD_OK);
+	assert_int_equal(hd_redis_pipeline(r, NULL, 0, rep), HD_OK);
+
+	const char *del[] = {"DEL", "hd-test:pipe"};
+	const char *incr[] = {"INCR", "hd-test:pipe"};
+	const char *get[] = {"GET", "hd-test:pipe"};
+	const struct hd_redis_cmd cmds[] = {{2, del, NULL}, {2, incr, NULL}, {2, incr, NULL}, {2, get, NULL}};
+	assert_int_equal(hd_redis_pipeline(r, cmds, 4, rep), HD_OK);
+	assert_int_equal(rep[1]->type, REDIS_REPLY_INTEGER);
+	assert_int_equal(rep[1]->integer, 1);
+	assert_int_equal(rep[2]->integer, 2);
+	assert_int_equal(rep[3]->type, REDIS_REPLY_STRING);
+	assert_string_equal(rep[3]->str, "2");
+	for (int i = 0; i < 4; i++)
+		freeReplyObject(rep[i]);
+
+	// A large batch is still one call, replies in order.
+	enum { N = 5000 };
+	static struct hd_redis_cmd many[N];
+	static redisReply *many_rep[N];
+	for (int i = 0; i < N; i++)
+		many[i] = (struct hd_redis_cmd){2, incr, NULL};
+	assert_int_equal(hd_redis_pipeline(r, many, N, many_rep), HD_OK);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(many_rep[i]->integer, i + 3);
+		freeReplyObject(many_rep[i]);
+	}
+
+	// MULTI/EXEC inside a batch.
+	const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
+	const struct hd_redis_cmd tx[] = {{1, multi, NULL}, {2, incr, NULL}, {2, get, NULL}, {1, exec, NULL}};
+	assert_int_equal(hd_redis_pipeline(r, tx, 4, rep), HD_OK);
+	assert_int_equal(rep[3]->type, REDIS_REPLY_ARRAY);
+	assert_int_equal(rep[3]->elements, 2);
+	assert_int_equal(rep[3]->element[0]->integer, N + 3);
+	for (int i = 0; i < 4; i++)
+		freeReplyObject(rep[i]);
+
+	// One error reply fails the batch and leaves nothing to free.
+	const char *bad[] = {"NOSUCHCOMMAND"};
+	const struct hd_redis_cmd with_error[] = {{2, get, NULL}, {1, bad, NULL}, {2, get, NULL}};
+	assert_int_equal(hd_redis_pipeline(r, with_error, 3, rep), HD_EINTERNAL);
+	for (int i = 0; i < 3; i++)
+		assert_null(rep[i]);
+	// The connection is still in step afterwards.
+	assert_int_equal(hd_redis_pipeline(r, cmds + 3, 1, rep), HD_OK);
+	assert_string_equal(rep[0]->str, "5003");
+	freeReplyObject(rep[0]);
+	hd_redis_close(r);
+}
+
+static void pipeline_reconnects(void **state)
+{
+	struct hd_redis *r;
+	redisReply *rep[2];
+	const char *ping[] = {"PING"};
+	const struct hd_redis_cmd cmds[] = {{1, ping, NULL}, {1, ping, NULL}};
+	assert_int_equal(hd_redis_open(&r, hd_test_redis_url(), 500), HD_OK);
+	assert_int_equal(hd_redis_pipeline(r, cmds, 2, rep), HD_OK);
+	freeReplyObject(rep[0]);
+	freeReplyObject(rep[1]);
+	if (hd_test_redis_restart(100) != 0) {
+		hd_redis_close(r);
+		skip();
+	}
+	assert_int_equal(hd_redis_pipeline(r, cmds, 2, rep), HD_OK);
+	assert_string_equal(rep[1]->str, "PONG");
+	freeReplyObject(rep[0]);
+	freeReplyObject(rep[1]);
+	hd_redis_close(r);
+	assert_int_equal(hd_redis_open(&r, "redis://127.0.0.1:1", 200), HD_OK);
+	assert_int_equal(hd_redis_pipeline(r, cmds, 2, rep), HD_EUNAVAILABLE);
+	assert_null(rep[0]);
+	assert_null(rep[1]);
+	hd_redis_close(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(commands),
 		cmocka_unit_test(bad_urls),
 		cmocka_unit_test(down_then_reconnects),
+		cmocka_unit_test(pipeline),
+		cmocka_unit_test(pipeline_reconnects),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
