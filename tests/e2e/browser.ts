@@ -2,7 +2,7 @@
 // playwright-core with fake camera/microphone/screen, one context per
 // participant, and readers for window.huddle (the web client's debug hook).
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { appendFileSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const OUT_DIR = resolve("out");
@@ -160,4 +160,24 @@ export async function screenshot(p: Participant | Page, name: string): Promise<s
 
 export async function closeAll(parts: Participant[]): Promise<void> {
   await Promise.allSettled(parts.map((p) => p.context.close()));
+}
+
+// metric prints a "METRIC ..." line at the start of a line of the test run's
+// output, and appends it to out/metrics.txt. Under `node --test` a test file
+// runs in a child process whose output the runner re-prints as "# ..."
+// diagnostics, so the line also goes straight to the runner's stdout.
+export function metric(line: string): void {
+  const text = `METRIC ${line}\n`;
+  mkdirSync(OUT_DIR, { recursive: true });
+  appendFileSync(join(OUT_DIR, "metrics.txt"), `${new Date().toISOString()} ${text}`);
+  try {
+    if (process.env.NODE_TEST_CONTEXT) {
+      process.stdout.write(text); // as "# METRIC ..." in the runner's report
+      appendFileSync(`/proc/${process.ppid}/fd/1`, text);
+      return;
+    }
+  } catch {
+    /* not Linux, or the runner's stdout is gone: fall through */
+  }
+  process.stdout.write(text);
 }

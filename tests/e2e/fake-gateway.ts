@@ -37,6 +37,9 @@ export interface FakeGateway {
   url: string;
   // Closes every WebSocket (as a gateway crash would) but keeps presence.
   dropAll(): void;
+  // Stops listening for downMs (every connection cut), then listens again on
+  // the same port with presence kept, like a gateway SIGKILL + restart.
+  restart(downMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -181,6 +184,16 @@ export async function startFakeGateway(port = 0, ttlMs = 30_000): Promise<FakeGa
     url,
     dropAll() {
       for (const c of wss.clients) c.terminate();
+    },
+    async restart(downMs: number) {
+      const p = typeof addr === "object" && addr ? addr.port : port;
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((r) => {
+        http.close(() => r());
+        http.closeAllConnections();
+      });
+      await new Promise((r) => setTimeout(r, downMs));
+      await new Promise<void>((r) => http.listen(p, "127.0.0.1", r));
     },
     close: () =>
       new Promise<void>((r) => {
