@@ -28,7 +28,7 @@ async function startFakeStack(opts: StackOptions): Promise<Stack> {
 export interface E2E {
   readonly stack: Stack;
   readonly browser: Browser;
-  test(name: string, fn: (ctx: TestCtx) => Promise<void>, timeoutMs?: number): void;
+  test(name: string, fn: (ctx: TestCtx) => Promise<void>, timeoutMs?: number, skip?: string | false): void;
 }
 
 export interface TestCtx {
@@ -68,8 +68,8 @@ export function useE2E(opts: StackOptions = {}): E2E {
       if (!browser) throw new Error("browser not started");
       return browser;
     },
-    test(name, fn, timeoutMs = 120_000) {
-      test(name, { timeout: timeoutMs }, async () => {
+    test(name, fn, timeoutMs = 120_000, skip = false) {
+      test(name, { timeout: timeoutMs, skip }, async () => {
         const parts: Participant[] = [];
         const s = suite.stack;
         const ctx: TestCtx = {

@@ -1,0 +1,115 @@
+// The call UI: New meeting from the landing page, pre-join, screen sharing
+// (button and the browser's own stop), mute / camera state on the other
+// participant's tile, Copy link with its toast, Leave -> the left screen,
+// Rejoin, and the unknown-meeting page.
+import assert from "node:assert/strict";
+import { useE2E, participantId } from "./suite.ts";
+import { joinThroughUi, poll, screenshot, waitFramesFlowing } from "./browser.ts";
+import type { Page } from "playwright-core";
+
+const e2e = useE2E();
+
+// The kind/label of the track each page's video senders send.
+function videoSenderTracks(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...window.huddle.peers.values()].map((pc) => {
+      const t = pc.getTransceivers().find((tr) => tr.receiver.track.kind === "video")?.sender.track;
+      return t ? t.label : "(none)";
+    }),
+  );
+}
+
+e2e.test("landing -> New meeting -> pre-join; unknown meeting shows a message", async ({ open }) => {
+  const home = await open("Home", "/");
+  await home.page.getByRole("button", { name: "New meeting" }).click();
+  await home.page.waitForURL(/\/m\/[A-Za-z0-9_-]{16,}$/, { timeout: 10_000 });
+  await home.page.getByLabel("Your name").waitFor();
+  await home.page.getByRole("button", { name: "Join", exact: true }).waitFor();
+  for (const label of ["Microphone", "Camera"]) {
+    const picker = home.page.getByLabel(label, { exact: true });
+    await poll(`${label} picker lists a device`, async () => ((await picker.locator("option").count()) >= 1 && (await picker.isEnabled()) ? true : undefined), 10_000);
+  }
+  await screenshot(home, "e2e-prejoin");
+  const lost = await open("Lost", "/m/AAAAAAAAAAAAAAAAAAAAAA");
+  await lost.page.getByText("This meeting doesn't exist").waitFor({ timeout: 10_000 });
+  await lost.page.getByRole("link", { name: /home/i }).waitFor();
+  await screenshot(lost, "e2e-unknown-meeting");
+});
+
+e2e.test("screen share, mute and camera state, copy link, leave and rejoin", async ({ open, createMeeting, stack }) => {
+  const id = await createMeeting();
+  const a = await open("Ada", `/m/${id}`);
+  const b = await open("Bob", `/m/${id}`);
+  await joinThroughUi(a);
+  await joinThroughUi(b);
+  const idA = await participantId(a);
+  const idB = await participantId(b);
+  await waitFramesFlowing(b, [idA], 30_000);
+  const tileOfA = b.page.locator(`.tile[data-participant-id="${idA}"]`);
+  await tileOfA.waitFor();
+  assert.equal(await tileOfA.getAttribute("aria-label"), "Ada");
+
+  // Mute: Ada's tile on Bob's screen shows the muted microphone.
+  const mute = a.page.getByRole("button", { name: "Mute microphone" });
+  assert.equal(await mute.getAttribute("aria-pressed"), "false");
+  await mute.click();
+  const unmute = a.page.getByRole("button", { name: "Unmute microphone" });
+  assert.equal(await unmute.getAttribute("aria-pressed"), "true");
+  await tileOfA.getByRole("img", { name: "Microphone muted" }).waitFor({ state: "visible", timeout: 10_000 });
+  assert.equal(await a.page.evaluate(() => window.huddle.session?.media.audio?.enabled), false, "muting disables the track");
+
+  // Camera off: Bob sees Ada's initials instead of video.
+  await a.page.getByRole("button", { name: "Turn off camera" }).click();
+  await tileOfA.locator(".avatar").waitFor({ state: "visible", timeout: 10_000 });
+  assert.equal(await tileOfA.locator(".avatar").textContent(), "A");
+  await a.page.getByRole("button", { name: "Turn on camera" }).click();
+  await tileOfA.locator(".avatar").waitFor({ state: "hidden", timeout: 10_000 });
+  await unmute.click();
+  await tileOfA.getByRole("img", { name: "Microphone muted" }).waitFor({ state: "hidden", timeout: 10_000 });
+
+  // Screen share: the screen replaces the camera on the sender, Bob sees the badge.
+  const cameraLabel = (await videoSenderTracks(a.page))[0];
+  await a.page.getByRole("button", { name: "Share screen" }).click();
+  const stop = a.page.getByRole("button", { name: "Stop sharing" });
+  await stop.waitFor({ timeout: 10_000 });
+  assert.equal(await stop.getAttribute("aria-pressed"), "true");
+  await tileOfA.getByText("Presenting").waitFor({ state: "visible", timeout: 10_000 });
+  const sharingLabel = (await videoSenderTracks(a.page))[0];
+  assert.notEqual(sharingLabel, cameraLabel, "the video sender sends the screen track");
+  await screenshot(b, "e2e-ui-remote-presenting");
+  const framesBefore = await waitFramesFlowing(b, [idA], 20_000);
+  assert.ok(framesBefore[idA].framesDecoded > 0);
+  await stop.click();
+  await a.page.getByRole("button", { name: "Share screen" }).waitFor();
+  await tileOfA.getByText("Presenting").waitFor({ state: "hidden", timeout: 10_000 });
+  assert.equal((await videoSenderTracks(a.page))[0], cameraLabel, "Stop sharing restores the camera");
+
+  // The browser's own "Stop sharing" ends the track: the camera comes back too.
+  await a.page.getByRole("button", { name: "Share screen" }).click();
+  await a.page.getByRole("button", { name: "Stop sharing" }).waitFor();
+  await a.page.evaluate(() => window.huddle.session?.media.screen?.dispatchEvent(new Event("ended")));
+  await a.page.getByRole("button", { name: "Share screen" }).waitFor({ timeout: 10_000 });
+  await tileOfA.getByText("Presenting").waitFor({ state: "hidden", timeout: 10_000 });
+  await poll("camera back on the sender", async () => ((await videoSenderTracks(a.page))[0] === cameraLabel ? true : undefined), 5_000);
+
+  // Copy link: clipboard holds the meeting URL and a toast confirms.
+  await a.page.getByRole("button", { name: "Copy link" }).click();
+  await a.page.getByText("Link copied").waitFor({ timeout: 5_000 });
+  const copied = await a.page.evaluate(() => navigator.clipboard.readText());
+  assert.equal(copied, `${stack.httpUrl}/m/${id}`);
+
+  // Leave: the left screen; Bob's grid drops Ada's tile.
+  await a.page.getByRole("button", { name: "Leave" }).click();
+  await a.page.getByRole("heading", { name: "You left the meeting" }).waitFor({ timeout: 10_000 });
+  await tileOfA.waitFor({ state: "detached", timeout: 10_000 });
+  await screenshot(a, "e2e-ui-left");
+  // Rejoin: back in the call with a new participant id, Bob sees her again.
+  await a.page.getByRole("button", { name: "Rejoin" }).click();
+  await a.page.getByRole("button", { name: "Leave" }).waitFor({ timeout: 20_000 });
+  const idA2 = await participantId(a);
+  assert.notEqual(idA2, idA);
+  await b.page.locator(`.tile[data-participant-id="${idA2}"]`).waitFor({ timeout: 10_000 });
+  await waitFramesFlowing(b, [idA2], 30_000);
+  assert.deepEqual(await b.page.evaluate(() => [...window.huddle.peers.keys()]), [idA2]);
+  void idB;
+}, 150_000);
