@@ -11,9 +11,8 @@ import { readFile } from "node:fs/promises";
 import { extname, join, normalize, resolve } from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
 import { create, toBinary, fromBinary, ClientMessageSchema, ServerMessageSchema, ErrorCode, LeaveReason } from "../lib/proto.ts";
-import type { MessageInitShape } from "@bufbuild/protobuf";
 
-type ServerInit = MessageInitShape<typeof ServerMessageSchema>;
+type ServerInit = NonNullable<Parameters<typeof create<typeof ServerMessageSchema>>[1]>;
 
 interface Member {
   id: string;

@@ -1,0 +1,18 @@
+// window.huddle, the web client's debug hook (web/src/app.ts), as the
+// browser tests read it inside page.evaluate().
+interface HuddleSessionDebug {
+  resumeCount: number;
+  freshJoinCount: number;
+  media: { audio: MediaStreamTrack | null; screen: MediaStreamTrack | null };
+}
+
+interface Window {
+  huddle: {
+    readonly participantId: string;
+    readonly peers: Map<string, RTCPeerConnection>;
+    readonly state: string;
+    readonly connection: string;
+    readonly session: HuddleSessionDebug | null;
+    readonly firstFrameMs: Record<string, number>;
+  };
+}
