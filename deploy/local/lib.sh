@@ -18,10 +18,10 @@ hd_alive() {
 	[[ ${stat:0:1} != Z ]]
 }
 
-# hd_port_free PORT: true when no TCP or UDP socket uses PORT locally.
+# hd_port_free PORT: true when nothing listens on PORT (TCP) or has it bound (UDP).
 hd_port_free() {
 	if command -v ss >/dev/null 2>&1; then
-		[[ -z $(ss -Htuan "( sport = :$1 )" 2>/dev/null) ]]
+		[[ -z $(ss -Htuln "( sport = :$1 )" 2>/dev/null) ]]
 	else
 		! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 	fi

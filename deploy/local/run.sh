@@ -91,9 +91,9 @@ trap 'exit 0' INT TERM HUP
 start() {
 	local name=$1 log=$2
 	shift 2
+	printf -- '--- %s starting %s\n' "$name" "$(date -Is)" >>"$log"
 	setsid "$@" </dev/null >>"$log" 2>&1 9>&- &
 	pids+=($!) names+=("$name") logs+=("$log")
-	printf -- '--- %s started %s (pid %s)\n' "$name" "$(date -Is)" "$!" >>"$log"
 }
 
 fail_start() {
