@@ -3,7 +3,7 @@
 // not-ready, and recovers once the registry is back (meetings are durable).
 import assert from "node:assert/strict";
 import { useStack } from "../lib/harness.ts";
-import { connect, createMeeting, describe as describeMsg, httpGet } from "../lib/client.ts";
+import { connect, createMeeting, describe as describeMsg, fetchBounded, httpGet } from "../lib/client.ts";
 import { ErrorCode } from "../lib/proto.ts";
 import { waitFor } from "../lib/stack.ts";
 
@@ -28,7 +28,7 @@ suite.test("registry down: join is UNAVAILABLE/TIMEOUT promptly, the gateway kee
 	assert.ok(took <= PROMPT_MS, `answered in ${took} ms (bound ${PROMPT_MS} ms)`);
 
 	// Creating a meeting fails with an error status, not a hang or a crash.
-	const r = await fetch(`${s.httpUrl}/api/meetings`, { method: "POST", signal: AbortSignal.timeout(PROMPT_MS + 2000) });
+	const r = await fetchBounded(`${s.httpUrl}/api/meetings`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }, PROMPT_MS + 2000);
 	const body = await r.text();
 	assert.ok(r.status >= 500 && r.status < 600, `POST /api/meetings with the registry down: ${r.status} ${body}`);
 

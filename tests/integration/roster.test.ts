@@ -66,7 +66,7 @@ suite.test("/healthz and /readyz answer 200 while everything is up", async (s) =
 suite.test("POST /api/meetings creates meetings that GET /api/meetings/<id> finds; unknown ids are 404", async (s) => {
 	const before = Date.now();
 	const titled = await createMeeting(s.httpUrl, "Weekly sync ✓");
-	const untitled = await createMeeting(s.httpUrl);
+	const untitled = await createMeeting(s.httpUrl, "");
 	for (const m of [titled, untitled]) {
 		assert.match(m.id, MEETING_ID, "meeting id is >= 128 bits of base64url");
 		assert.equal(m.url, `/m/${m.id}`);
@@ -74,7 +74,7 @@ suite.test("POST /api/meetings creates meetings that GET /api/meetings/<id> find
 	}
 	assert.notEqual(titled.id, untitled.id);
 	assert.equal(titled.title, "Weekly sync ✓");
-	assert.equal(untitled.title ?? "", "");
+	assert.equal(untitled.title, "");
 
 	const got = await httpGet(`${s.httpUrl}/api/meetings/${titled.id}`);
 	assert.equal(got.status, 200);
@@ -231,4 +231,13 @@ suite.test("the minted TURN credentials allocate a relay at coturn; tampered one
 	const bad = await turnAllocate(port, t.username, turnPassword("not-the-secret", t.username));
 	assert.equal(bad.ok, false);
 	assert.equal(bad.errorCode, 401);
+});
+
+// Last in the file: the body of POST /api/meetings is optional (curl -X POST, a bare form).
+suite.test("POST /api/meetings without any body creates an untitled meeting", async (s) => {
+	const m = await createMeeting(s.httpUrl, null);
+	assert.match(m.id, MEETING_ID);
+	assert.equal(m.title ?? "", "");
+	assert.equal((await httpGet(`${s.httpUrl}/api/meetings/${m.id}`)).status, 200);
+	assert.equal((await httpGet(`${s.httpUrl}/healthz`)).status, 200, "the gateway is still up");
 });

@@ -318,13 +318,25 @@ export interface MeetingJson {
 	createdAtMs: number;
 }
 
-/** POST /api/meetings; asserts 201 and returns the meeting JSON. */
-export async function createMeeting(httpUrl: string, title?: string): Promise<MeetingJson> {
-	const r = await fetch(`${httpUrl}/api/meetings`, {
+/** fetch with a bound, and the underlying cause in the message when the connection fails. */
+export async function fetchBounded(url: string, init: RequestInit = {}, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<Response> {
+	try {
+		return await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+	} catch (e) {
+		const cause = (e as { cause?: { message?: string; code?: string } }).cause;
+		throw new Error(`${init.method ?? "GET"} ${url}: ${(e as Error).message}${cause ? ` (${cause.code ?? ""} ${cause.message ?? ""})` : ""}`);
+	}
+}
+
+/**
+ * POST /api/meetings with {"title": title}; asserts 201 and returns the meeting JSON.
+ * `title: null` sends no body at all (the body is optional).
+ */
+export async function createMeeting(httpUrl: string, title: string | null = "integration test"): Promise<MeetingJson> {
+	const r = await fetchBounded(`${httpUrl}/api/meetings`, {
 		method: "POST",
-		headers: title === undefined ? {} : { "content-type": "application/json" },
-		body: title === undefined ? undefined : JSON.stringify({ title }),
-		signal: AbortSignal.timeout(DEFAULT_TIMEOUT_MS),
+		headers: title === null ? {} : { "content-type": "application/json" },
+		body: title === null ? undefined : JSON.stringify({ title }),
 	});
 	const text = await r.text();
 	if (r.status !== 201) throw new Error(`POST /api/meetings: expected 201, got ${r.status}: ${text}`);
@@ -333,7 +345,7 @@ export async function createMeeting(httpUrl: string, title?: string): Promise<Me
 
 /** GET a URL with a bound; returns status, body text and content type. */
 export async function httpGet(url: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<{ status: number; body: string; contentType: string }> {
-	const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+	const r = await fetchBounded(url, {}, timeoutMs);
 	return { status: r.status, body: await r.text(), contentType: r.headers.get("content-type") ?? "" };
 }
 

@@ -287,14 +287,17 @@ class Proc {
 	}
 
 	/** Sends `signal`, waits up to timeoutMs, then SIGKILLs; returns how it ended. */
-	async kill(signal: NodeJS.Signals, timeoutMs = 10000): Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean }> {
-		if (!this.child || !this.exit) return { code: 0, signal: null, killed: false };
-		if (this.exited) return { ...(await this.exit), killed: false };
+	async kill(
+		signal: NodeJS.Signals,
+		timeoutMs = 10000,
+	): Promise<{ code: number | null; signal: NodeJS.Signals | null; killed: boolean; early: boolean }> {
+		if (!this.child || !this.exit) return { code: 0, signal: null, killed: false, early: false };
+		if (this.exited) return { ...(await this.exit), killed: false, early: true };
 		this.child.kill(signal);
 		const r = await Promise.race([this.exit, sleep(timeoutMs).then(() => undefined)]);
-		if (r) return { ...r, killed: false };
+		if (r) return { ...r, killed: false, early: false };
 		this.child.kill("SIGKILL");
-		return { ...(await this.exit), killed: true };
+		return { ...(await this.exit), killed: true, early: false };
 	}
 }
 
@@ -485,6 +488,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
 		const expectCleanExit = async (p: Proc) => {
 			const r = await p.kill("SIGTERM");
+			if (r.early) {
+				throw new Error(`${p.name} had died before the test stopped it (code ${r.code}, signal ${r.signal})\n--- ${p.logFile}\n${tail(p.logFile, 40)}`);
+			}
 			if (r.killed || r.code !== 0) {
 				throw new Error(
 					`${p.name} did not exit 0 on SIGTERM (code ${r.code}, signal ${r.signal}${r.killed ? ", SIGKILLed after 10 s" : ""})\n--- ${p.logFile}\n${tail(p.logFile, 40)}`,
