@@ -277,21 +277,21 @@ export class HuddleClient {
 		return { case: "join", value: { meetingId, displayName, ...extra } } as never;
 	}
 
-	signal(to: string, signal: Partial<Signal> | Signal["kind"]): Promise<ServerMessage> {
+	signal(to: string, signal: Partial<Signal> | Signal["kind"], timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ServerMessage> {
 		const s = "case" in signal ? { kind: signal } : signal;
-		return this.request({ case: "signal", value: { to, signal: s } } as never);
+		return this.request({ case: "signal", value: { to, signal: s } } as never, timeoutMs);
 	}
 
-	mediaState(media: Partial<MediaState>): Promise<ServerMessage> {
-		return this.request({ case: "mediaState", value: { media } } as never);
+	mediaState(media: Partial<MediaState>, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ServerMessage> {
+		return this.request({ case: "mediaState", value: { media } } as never, timeoutMs);
 	}
 
-	ping(): Promise<ServerMessage> {
-		return this.request({ case: "ping", value: { clientTimeMs: BigInt(Date.now()) } } as never);
+	ping(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ServerMessage> {
+		return this.request({ case: "ping", value: { clientTimeMs: BigInt(Date.now()) } } as never, timeoutMs);
 	}
 
-	leave(): Promise<ServerMessage> {
-		return this.request({ case: "leave", value: {} } as never);
+	leave(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ServerMessage> {
+		return this.request({ case: "leave", value: {} } as never, timeoutMs);
 	}
 
 	/** Closes politely (1000) and waits (bounded) for the close. */
