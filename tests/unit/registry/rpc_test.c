@@ -1,0 +1,454 @@
+// rpc_test.c: the registry's calls over a real REP socket (ipc://), as the
+// gateway makes them: meetings, errors and their envelopes, joins, relays.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "common/util.h"
+#include "huddle/v1/registry.pb-c.h"
+#include "registry/rpc.h"
+
+#define WORKERS 3
+#define CALL_MS 5000
+
+static struct reg_test T;
+static struct reg_ctx workers[WORKERS];
+static struct hd_rpc_server *server;
+static struct hd_rpc_client *client;
+static uint64_t next_id = 1000;
+
+// call sends req (request_id set here) and returns the decoded reply
+// (huddle__v1__registry_reply__free_unpacked it).
+static Huddle__V1__RegistryReply *call(Huddle__V1__RegistryRequest *req)
+{
+	nng_msg *msg, *rep;
+	req->request_id = ++next_id;
+	assert_int_equal(hd_msg_pack(&req->base, &msg), HD_OK);
+	assert_int_equal(hd_rpc_call(client, msg, CALL_MS, &rep), HD_OK);
+	Huddle__V1__RegistryReply *r = huddle__v1__registry_reply__unpack(NULL, nng_msg_len(rep), nng_msg_body(rep));
+	nng_msg_free(rep);
+	assert_non_null(r);
+	assert_int_equal(r->request_id, req->request_id);
+	return r;
+}
+
+// code is the reply's error code (0 when it succeeded).
+static int code(const Huddle__V1__RegistryReply *r)
+{
+	if (r->error == NULL || r->error->code == 0)
+		return HD_OK;
+	assert_true(strlen(r->error->message) > 0); // a human message with every code
+	assert_int_equal(r->body_case, HUDDLE__V1__REGISTRY_REPLY__BODY__NOT_SET);
+	return (int)r->error->code;
+}
+
+static Huddle__V1__RegistryReply *create_meeting(const char *title)
+{
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__CreateMeetingRequest body = HUDDLE__V1__CREATE_MEETING_REQUEST__INIT;
+	body.title = (char *)title;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_CREATE_MEETING;
+	req.create_meeting = &body;
+	return call(&req);
+}
+
+static Huddle__V1__RegistryReply *get_meeting(const char *id)
+{
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__GetMeetingRequest body = HUDDLE__V1__GET_MEETING_REQUEST__INIT;
+	body.meeting_id = (char *)id;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_GET_MEETING;
+	req.get_meeting = &body;
+	return call(&req);
+}
+
+static Huddle__V1__RegistryReply *join(const char *meeting, const char *name)
+{
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__RegistryJoinRequest body = HUDDLE__V1__REGISTRY_JOIN_REQUEST__INIT;
+	body.meeting_id = (char *)meeting;
+	body.display_name = (char *)name;
+	body.gateway_id = "gw-test";
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_JOIN;
+	req.join = &body;
+	return call(&req);
+}
+
+static Huddle__V1__RegistryReply *relay(const char *meeting, const char *from, const char *to,
+					Huddle__V1__Signal *signal)
+{
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__RelaySignalRequest body = HUDDLE__V1__RELAY_SIGNAL_REQUEST__INIT;
+	body.meeting_id = (char *)meeting;
+	body.from = (char *)from;
+	body.to = (char *)to;
+	body.signal = signal;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_RELAY_SIGNAL;
+	req.relay_signal = &body;
+	return call(&req);
+}
+
+// new_meeting creates a meeting over RPC and subscribes to its events.
+static void new_meeting(char id[23])
+{
+	Huddle__V1__RegistryReply *r = create_meeting("");
+	assert_int_equal(code(r), HD_OK);
+	snprintf(id, 23, "%s", r->create_meeting->meeting->id);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	reg_test_subscribe(&T, id);
+}
+
+// ---- tests ----
+
+static void create_then_get(void **state)
+{
+	int64_t before = hd_now_ms();
+	Huddle__V1__RegistryReply *c = create_meeting("Weekly sync ☕");
+	assert_int_equal(code(c), HD_OK);
+	assert_int_equal(c->body_case, HUDDLE__V1__REGISTRY_REPLY__BODY_CREATE_MEETING);
+	const Huddle__V1__Meeting *m = c->create_meeting->meeting;
+	assert_true(hd_id_valid(m->id));
+	assert_string_equal(m->title, "Weekly sync ☕");
+	assert_true(m->created_at_ms >= before && m->created_at_ms <= hd_now_ms());
+
+	Huddle__V1__RegistryReply *g = get_meeting(m->id);
+	assert_int_equal(code(g), HD_OK);
+	assert_int_equal(g->body_case, HUDDLE__V1__REGISTRY_REPLY__BODY_GET_MEETING);
+	assert_string_equal(g->get_meeting->meeting->id, m->id);
+	assert_string_equal(g->get_meeting->meeting->title, m->title);
+	assert_int_equal(g->get_meeting->meeting->created_at_ms, m->created_at_ms);
+	huddle__v1__registry_reply__free_unpacked(g, NULL);
+
+	// Two meetings never share an id.
+	Huddle__V1__RegistryReply *c2 = create_meeting("");
+	assert_int_equal(code(c2), HD_OK);
+	assert_string_not_equal(c2->create_meeting->meeting->id, m->id);
+	assert_string_equal(c2->create_meeting->meeting->title, "");
+	huddle__v1__registry_reply__free_unpacked(c2, NULL);
+	huddle__v1__registry_reply__free_unpacked(c, NULL);
+}
+
+static void create_bad_titles(void **state)
+{
+	char t200[201], t201[202];
+	memset(t200, 'x', 200);
+	t200[200] = '\0';
+	memset(t201, 'x', 201);
+	t201[201] = '\0';
+	Huddle__V1__RegistryReply *r = create_meeting(t200);
+	assert_int_equal(code(r), HD_OK);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	r = create_meeting(t201);
+	assert_int_equal(code(r), HD_EBADREQUEST);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	r = create_meeting("bad \xc0\xaf utf-8");
+	assert_int_equal(code(r), HD_EBADREQUEST);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+}
+
+static void get_unknown(void **state)
+{
+	const char *ids[] = {"AAAAAAAAAAAAAAAAAAAAAA", "", "short", "../../../../etc/passwd"};
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		Huddle__V1__RegistryReply *r = get_meeting(ids[i]);
+		assert_int_equal(code(r), HD_EUNKNOWNMEETING);
+		huddle__v1__registry_reply__free_unpacked(r, NULL);
+	}
+}
+
+// raw_call sends bytes as they are and decodes the reply.
+static Huddle__V1__RegistryReply *raw_call(const void *data, size_t len)
+{
+	nng_msg *msg, *rep;
+	assert_int_equal(nng_msg_alloc(&msg, 0), 0);
+	assert_int_equal(nng_msg_append(msg, data, len), 0);
+	assert_int_equal(hd_rpc_call(client, msg, CALL_MS, &rep), HD_OK);
+	Huddle__V1__RegistryReply *r = huddle__v1__registry_reply__unpack(NULL, nng_msg_len(rep), nng_msg_body(rep));
+	nng_msg_free(rep);
+	assert_non_null(r);
+	return r;
+}
+
+static void malformed(void **state)
+{
+	static const uint8_t garbage[][8] = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+					     {0x08, 0x96},        // truncated varint of request_id
+					     {0x52, 0x05, 0x0a}}; // create_meeting longer than the frame
+	static const size_t lens[] = {8, 2, 3};
+	for (size_t i = 0; i < 3; i++) {
+		Huddle__V1__RegistryReply *r = raw_call(garbage[i], lens[i]);
+		assert_int_equal(r->request_id, 0);
+		assert_int_equal(code(r), HD_EMALFORMED);
+		huddle__v1__registry_reply__free_unpacked(r, NULL);
+	}
+}
+
+static void unknown_type(void **state)
+{
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__RegistryReply *r = call(&req); // no body
+	assert_int_equal(code(r), HD_EUNKNOWNTYPE);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	// A body from a newer schema (field 99) is unknown too, id echoed.
+	static const uint8_t future[] = {0x08, 0x2a, 0x9a, 0x06, 0x00};
+	r = raw_call(future, sizeof(future));
+	assert_int_equal(r->request_id, 42);
+	assert_int_equal(code(r), HD_EUNKNOWNTYPE);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	// An empty message is a valid request without a body.
+	r = raw_call("", 0);
+	assert_int_equal(code(r), HD_EUNKNOWNTYPE);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+}
+
+static void join_errors(void **state)
+{
+	char m[23], long_name[80];
+	new_meeting(m);
+	Huddle__V1__RegistryReply *r = join("AAAAAAAAAAAAAAAAAAAAAA", "Alice");
+	assert_int_equal(code(r), HD_EUNKNOWNMEETING);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	memset(long_name, 'n', 65);
+	long_name[65] = '\0';
+	const char *bad[] = {"", "  ", long_name, "\xe2\x82"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = join(m, bad[i]);
+		assert_int_equal(code(r), HD_EBADREQUEST);
+		huddle__v1__registry_reply__free_unpacked(r, NULL);
+	}
+}
+
+static void join_roster_and_relay(void **state)
+{
+	char m[23], stranger[HD_ID_LEN + 1];
+	new_meeting(m);
+	Huddle__V1__RegistryReply *a = join(m, "Alice");
+	Huddle__V1__RegistryReply *b = join(m, "Bob");
+	assert_int_equal(code(a), HD_OK);
+	assert_int_equal(code(b), HD_OK);
+	const Huddle__V1__RegistryJoinReply *ja = a->join, *jb = b->join;
+	assert_false(ja->resumed);
+	assert_int_equal(ja->presence_ttl_ms, REG_TEST_TTL_MS);
+	assert_string_equal(ja->meeting->id, m);
+	assert_true(hd_id_valid(ja->resume_token));
+	assert_int_equal(jb->n_participants, 1);
+	assert_string_equal(jb->participants[0]->id, ja->participant->id);
+	assert_string_equal(jb->participants[0]->display_name, "Alice");
+	assert_int_equal(
+		reg_test_wait(&T, m, HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_JOINED, jb->participant->id, 1, 2000), 1);
+
+	Huddle__V1__IceCandidate cand = HUDDLE__V1__ICE_CANDIDATE__INIT;
+	Huddle__V1__Signal sig = HUDDLE__V1__SIGNAL__INIT;
+	cand.candidate = "candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host";
+	cand.sdp_mid = "0";
+	sig.kind_case = HUDDLE__V1__SIGNAL__KIND_CANDIDATE;
+	sig.candidate = &cand;
+
+	// To someone who is not in the meeting: refused, nothing published.
+	assert_int_equal(hd_id_random(stranger), HD_OK);
+	Huddle__V1__RegistryReply *r = relay(m, ja->participant->id, stranger, &sig);
+	assert_int_equal(code(r), HD_EUNKNOWNPARTICIPANT);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	r = relay(m, stranger, jb->participant->id, &sig);
+	assert_int_equal(code(r), HD_EUNKNOWNPARTICIPANT);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	r = relay(m, ja->participant->id, jb->participant->id, NULL);
+	assert_int_equal(code(r), HD_EBADREQUEST);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+
+	// To a member: published for the gateway holding Bob.
+	r = relay(m, ja->participant->id, jb->participant->id, &sig);
+	assert_int_equal(code(r), HD_OK);
+	assert_int_equal(r->body_case, HUDDLE__V1__REGISTRY_REPLY__BODY_RELAY_SIGNAL);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	assert_int_equal(reg_test_wait(&T, m, HUDDLE__V1__ROOM_EVENT__BODY_SIGNAL, jb->participant->id, 1, 2000), 1);
+	const Huddle__V1__RoomEvent *ev =
+		reg_test_find(&T, m, HUDDLE__V1__ROOM_EVENT__BODY_SIGNAL, jb->participant->id);
+	assert_string_equal(ev->meeting_id, m);
+	assert_string_equal(ev->signal->from, ja->participant->id);
+	assert_int_equal(ev->signal->signal->kind_case, HUDDLE__V1__SIGNAL__KIND_CANDIDATE);
+	assert_string_equal(ev->signal->signal->candidate->candidate, cand.candidate);
+	assert_int_equal(reg_test_count(&T, m, HUDDLE__V1__ROOM_EVENT__BODY_SIGNAL, NULL), 1);
+
+	huddle__v1__registry_reply__free_unpacked(a, NULL);
+	huddle__v1__registry_reply__free_unpacked(b, NULL);
+}
+
+static void presence_calls(void **state)
+{
+	char m[23];
+	new_meeting(m);
+	Huddle__V1__RegistryReply *a = join(m, "Alice");
+	assert_int_equal(code(a), HD_OK);
+	const char *pid = a->join->participant->id;
+
+	// Media state.
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__UpdateMediaRequest um = HUDDLE__V1__UPDATE_MEDIA_REQUEST__INIT;
+	Huddle__V1__MediaState media = HUDDLE__V1__MEDIA_STATE__INIT;
+	media.video_muted = true;
+	um.meeting_id = m;
+	um.participant_id = (char *)pid;
+	um.media = &media;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_UPDATE_MEDIA;
+	req.update_media = &um;
+	Huddle__V1__RegistryReply *r = call(&req);
+	assert_int_equal(code(r), HD_OK);
+	assert_true(r->update_media->participant->media->video_muted);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+
+	// Roster.
+	Huddle__V1__ListParticipantsRequest lp = HUDDLE__V1__LIST_PARTICIPANTS_REQUEST__INIT;
+	lp.meeting_id = m;
+	req = (Huddle__V1__RegistryRequest)HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_LIST_PARTICIPANTS;
+	req.list_participants = &lp;
+	r = call(&req);
+	assert_int_equal(code(r), HD_OK);
+	assert_int_equal(r->list_participants->n_participants, 1);
+	assert_string_equal(r->list_participants->participants[0]->id, pid);
+	assert_true(r->list_participants->participants[0]->media->video_muted);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+
+	// Heartbeat: the member is present, a stranger is gone.
+	Huddle__V1__PresenceRef refs[2] = {HUDDLE__V1__PRESENCE_REF__INIT, HUDDLE__V1__PRESENCE_REF__INIT};
+	Huddle__V1__PresenceRef *ptrs[2] = {&refs[0], &refs[1]};
+	Huddle__V1__HeartbeatRequest hb = HUDDLE__V1__HEARTBEAT_REQUEST__INIT;
+	refs[0].meeting_id = refs[1].meeting_id = m;
+	refs[0].participant_id = "nobody-nobody-nobody-0";
+	refs[1].participant_id = (char *)pid;
+	hb.gateway_id = "gw-test";
+	hb.n_present = 2;
+	hb.present = ptrs;
+	req = (Huddle__V1__RegistryRequest)HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_HEARTBEAT;
+	req.heartbeat = &hb;
+	r = call(&req);
+	assert_int_equal(code(r), HD_OK);
+	assert_int_equal(r->heartbeat->n_gone, 1);
+	assert_string_equal(r->heartbeat->gone[0]->participant_id, refs[0].participant_id);
+	assert_string_equal(r->heartbeat->gone[0]->meeting_id, m);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+
+	// Leave, twice.
+	Huddle__V1__RegistryLeaveRequest lv = HUDDLE__V1__REGISTRY_LEAVE_REQUEST__INIT;
+	lv.meeting_id = m;
+	lv.participant_id = (char *)pid;
+	req = (Huddle__V1__RegistryRequest)HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_LEAVE;
+	req.leave = &lv;
+	for (int i = 0; i < 2; i++) {
+		r = call(&req);
+		assert_int_equal(code(r), HD_OK);
+		assert_int_equal(r->body_case, HUDDLE__V1__REGISTRY_REPLY__BODY_LEAVE);
+		huddle__v1__registry_reply__free_unpacked(r, NULL);
+	}
+	assert_int_equal(reg_test_wait(&T, m, HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_LEFT, pid, 1, 2000), 1);
+
+	// The stranger gets UNKNOWN_PARTICIPANT for media.
+	req = (Huddle__V1__RegistryRequest)HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_UPDATE_MEDIA;
+	req.update_media = &um;
+	r = call(&req);
+	assert_int_equal(code(r), HD_EUNKNOWNPARTICIPANT);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	huddle__v1__registry_reply__free_unpacked(a, NULL);
+}
+
+static void health(void **state)
+{
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__HealthRequest h = HUDDLE__V1__HEALTH_REQUEST__INIT;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_HEALTH;
+	req.health = &h;
+	Huddle__V1__RegistryReply *r = call(&req);
+	assert_int_equal(code(r), HD_OK);
+	assert_int_equal(r->body_case, HUDDLE__V1__REGISTRY_REPLY__BODY_HEALTH);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+
+	// A registry whose Redis is down says so, promptly.
+	struct reg_ctx down = T.ctx;
+	struct hd_rpc_server *srv;
+	struct hd_rpc_client *cli;
+	char url[128];
+	void *states[1] = {&down};
+	nng_msg *msg, *rep;
+	snprintf(url, sizeof(url), "ipc://%s/down.ipc", T.dir);
+	assert_int_equal(hd_redis_open(&down.redis, "redis://127.0.0.1:1", 200), HD_OK);
+	assert_int_equal(hd_rpc_server_open(&srv, url, 1, reg_rpc_handle, states), HD_OK);
+	assert_int_equal(hd_rpc_client_open(&cli, url), HD_OK);
+	req.request_id = 7;
+	assert_int_equal(hd_msg_pack(&req.base, &msg), HD_OK);
+	int64_t t = hd_mono_ms();
+	assert_int_equal(hd_rpc_call(cli, msg, CALL_MS, &rep), HD_OK);
+	assert_true(hd_mono_ms() - t < 2000);
+	r = huddle__v1__registry_reply__unpack(NULL, nng_msg_len(rep), nng_msg_body(rep));
+	nng_msg_free(rep);
+	assert_non_null(r);
+	assert_int_equal(r->request_id, 7);
+	assert_int_equal(code(r), HD_EUNAVAILABLE);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	// and so do presence calls.
+	Huddle__V1__RegistryJoinRequest j = HUDDLE__V1__REGISTRY_JOIN_REQUEST__INIT;
+	char m[23];
+	new_meeting(m);
+	j.meeting_id = m;
+	j.display_name = "Al";
+	j.gateway_id = "gw";
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_JOIN;
+	req.join = &j;
+	assert_int_equal(hd_msg_pack(&req.base, &msg), HD_OK);
+	assert_int_equal(hd_rpc_call(cli, msg, CALL_MS, &rep), HD_OK);
+	r = huddle__v1__registry_reply__unpack(NULL, nng_msg_len(rep), nng_msg_body(rep));
+	nng_msg_free(rep);
+	assert_int_equal(code(r), HD_EUNAVAILABLE);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	hd_rpc_client_close(cli);
+	hd_rpc_server_close(srv);
+	hd_redis_close(down.redis);
+}
+
+static int group_setup(void **state)
+{
+	char url[128];
+	void *states[WORKERS];
+	reg_test_open(&T, 12);
+	for (int i = 0; i < WORKERS; i++) {
+		reg_test_ctx_open(&T, &workers[i]);
+		states[i] = &workers[i];
+	}
+	snprintf(url, sizeof(url), "ipc://%s/registry.ipc", T.dir);
+	assert_int_equal(hd_rpc_server_open(&server, url, WORKERS, reg_rpc_handle, states), HD_OK);
+	assert_int_equal(hd_rpc_client_open(&client, url), HD_OK);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	hd_rpc_client_close(client);
+	hd_rpc_server_close(server);
+	for (int i = 0; i < WORKERS; i++)
+		reg_test_ctx_close(&workers[i]);
+	reg_test_close(&T);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(create_then_get),
+		cmocka_unit_test(create_bad_titles),
+		cmocka_unit_test(get_unknown),
+		cmocka_unit_test(malformed),
+		cmocka_unit_test(unknown_type),
+		cmocka_unit_test(join_errors),
+		cmocka_unit_test(join_roster_and_relay),
+		cmocka_unit_test(presence_calls),
+		cmocka_unit_test(health),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
