@@ -383,6 +383,8 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		return http_route(h, in != NULL ? in : "/", get || h->head, post);
 	}
 	case LWS_CALLBACK_HTTP_BODY:
+		if (len == 0 || in == NULL)
+			return 0;
 		if (h->body_len + len > GW_HTTP_BODY_MAX) {
 			h->body_too_large = true;
 			return 0;
@@ -393,7 +395,8 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		h->body_len += len;
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		api_create_meeting(h);
+		if (h->id == 0 && h->phase == 0) // not answered or asked yet
+			api_create_meeting(h);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE: {
 		if (h->phase == 1) {
