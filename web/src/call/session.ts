@@ -27,6 +27,7 @@ export interface CallSessionOptions {
 }
 
 const ROSTER_CHECK_DELAY_MS = 2_000;
+const SIGNAL_RETRIES = 5;
 const ROSTER_RESYNC_MIN_INTERVAL_MS = 10_000;
 
 // Errors that retrying will not fix: the first join gives up on them.
@@ -213,7 +214,9 @@ export class CallSession {
     this.meetingTitle = reply.meeting?.title ?? "";
     this.iceServers = reply.iceServers.map(toRtcIceServer);
     if (!resumed && oldId) {
-      // New identity: every old peer connection belongs to the old one.
+      // New identity: every old peer connection belongs to the old one, and
+      // so do the signals still queued for them.
+      this.client.discardQueued((b) => b.case === "signal");
       for (const id of [...this.peers.keys()]) this.dropPeer(id);
       this.participants.clear();
     }
@@ -376,10 +379,15 @@ export class CallSession {
     this.firstFrameAt.delete(remoteId);
   }
 
-  private sendSignal(to: string, signal: SignalInit): void {
-    this.client
-      .request({ case: "signal", value: { to, signal } }, { queue: true })
-      .catch((e) => console.warn(`huddle: signal to ${to}`, e));
+  private sendSignal(to: string, signal: SignalInit, attempt = 0): void {
+    this.client.request({ case: "signal", value: { to, signal } }, { queue: true }).catch((e) => {
+      // RATE_LIMITED drops the message at the gateway: send it again shortly.
+      if (e instanceof RequestError && e.code === ErrorCode.RATE_LIMITED && attempt < SIGNAL_RETRIES && this.peers.has(to)) {
+        setTimeout(() => this.sendSignal(to, signal, attempt + 1), 250 * (attempt + 1) + Math.random() * 250);
+        return;
+      }
+      if (!(e instanceof RequestError && e.code === ErrorCode.CLOSED)) console.warn(`huddle: signal to ${to}`, e);
+    });
   }
 
   // syncTracks puts the current microphone / camera / screen on every sender.

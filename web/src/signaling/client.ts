@@ -116,6 +116,17 @@ export class SignalingClient {
     });
   }
 
+  // discardQueued fails the queued (not yet sent) requests that match, e.g.
+  // signals for peers of an identity we no longer have.
+  discardQueued(match: (body: RequestBody) => boolean): void {
+    const keep: Pending[] = [];
+    for (const p of this.queue) {
+      if (match(p.body)) p.reject(new RequestError(ErrorCode.CLOSED, "discarded"));
+      else keep.push(p);
+    }
+    this.queue = keep;
+  }
+
   // Best-effort send without waiting for a reply (used on pagehide).
   fireAndForget(body: RequestBody): void {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
