@@ -8,6 +8,8 @@ import { micButton, cameraButton, shareButton, actionButton } from "./controls";
 import { toast } from "./toast";
 
 const GAP = 12;
+const STRIP_W = 224;
+const SPOTLIGHT_MIN_WIDTH = 800;
 const ASPECT = 16 / 9;
 
 export interface CallView {
@@ -17,7 +19,9 @@ export interface CallView {
 export function renderCall(root: HTMLElement, session: CallSession, onLeave: () => void): CallView {
   const stage = h("div", { class: "stage" });
   const grid = h("div", { class: "grid", attrs: { "aria-label": "Participants" } });
-  stage.appendChild(grid);
+  // While someone presents, their tile takes the stage and the others go in this strip.
+  const strip = h("div", { class: "strip", attrs: { "aria-label": "Other participants" } });
+  stage.append(grid, strip);
   const banner = h(
     "div",
     { class: "banner", attrs: { role: "alert", hidden: true } },
@@ -64,6 +68,7 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
   root.replaceChildren(h("div", { class: "page call-page" }, banner, stage, bar));
 
   const tiles = new Map<string, TileView>();
+  let spotlight = false;
   const selfKey = "__self__";
 
   let screenStream: MediaStream | null = null;
@@ -118,7 +123,12 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
         tiles.delete(id);
       }
     }
-    infos.forEach((info, index) => {
+    // Spotlight the presenter (a remote one first, else ourselves).
+    const presenter = infos.find((i) => !i.self && i.screenSharing) ?? infos.find((i) => i.screenSharing);
+    spotlight = presenter !== undefined && infos.length > 1 && stage.clientWidth >= SPOTLIGHT_MIN_WIDTH;
+    stage.classList.toggle("spotlight", spotlight);
+    const placed = { grid: 0, strip: 0 };
+    for (const info of infos) {
       let tile = tiles.get(info.id);
       if (!tile) {
         const id = info.id;
@@ -126,16 +136,19 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
         tiles.set(id, tile);
       }
       tile.update(info);
-      if (grid.children[index] !== tile.el) grid.insertBefore(tile.el, grid.children[index] ?? null);
-    });
+      const where = spotlight && info !== presenter ? "strip" : "grid";
+      const box = where === "strip" ? strip : grid;
+      const index = placed[where]++;
+      if (box.children[index] !== tile.el) box.insertBefore(tile.el, box.children[index] ?? null);
+    }
     setText(count, String(infos.length));
     layout();
   }
 
   // layout picks the column count that gives the largest 16:9 tiles.
   function layout(): void {
-    const n = Math.max(1, tiles.size);
-    const W = stage.clientWidth - GAP * 2;
+    const n = Math.max(1, grid.children.length);
+    const W = stage.clientWidth - GAP * 2 - (spotlight ? STRIP_W + GAP : 0);
     const H = stage.clientHeight - GAP * 2;
     if (W <= 0 || H <= 0) return;
     let best = { cols: 1, w: 0 };
