@@ -1,7 +1,7 @@
 // The call UI: New meeting from the landing page, pre-join, screen sharing
 // (button and the browser's own stop), mute / camera state on the other
 // participant's tile, Copy link with its toast, Leave -> the left screen,
-// Rejoin, and the unknown-meeting page.
+// Rejoin, leave on pagehide, and the unknown-meeting page.
 import assert from "node:assert/strict";
 import { useE2E, participantId } from "./suite.ts";
 import { joinThroughUi, poll, screenshot, waitFramesFlowing } from "./browser.ts";
@@ -111,5 +111,11 @@ e2e.test("screen share, mute and camera state, copy link, leave and rejoin", asy
   await b.page.locator(`.tile[data-participant-id="${idA2}"]`).waitFor({ timeout: 10_000 });
   await waitFramesFlowing(b, [idA2], 30_000);
   assert.deepEqual(await b.page.evaluate(() => [...window.huddle.peers.keys()]), [idA2]);
-  void idB;
+
+  // Closing the tab sends a best-effort leave on pagehide: Ada sees Bob go
+  // right away, long before the presence TTL (30 s) would expire him.
+  await a.page.locator(`.tile[data-participant-id="${idB}"]`).waitFor({ timeout: 10_000 });
+  await b.page.close({ runBeforeUnload: true });
+  await a.page.locator(`.tile[data-participant-id="${idB}"]`).waitFor({ state: "detached", timeout: 8_000 });
+  await poll("Ada has no peers left", async () => ((await a.page.evaluate(() => window.huddle.peers.size)) === 0 ? true : undefined), 5_000);
 }, 150_000);
