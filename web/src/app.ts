@@ -29,6 +29,7 @@ declare global {
 }
 
 const emptyPeers = new Map<string, RTCPeerConnection>();
+const JOIN_TIMEOUT_MS = 20_000;
 
 export class App {
   private session: CallSession | null = null;
@@ -124,13 +125,22 @@ export class App {
     const relayOnly = new URLSearchParams(location.search).get("relay") === "1";
     const session = new CallSession({ meetingId, displayName: name, media, relayOnly });
     this.session = session;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await session.join();
+      await Promise.race([
+        session.join(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("the meeting server did not answer. Check your connection and try again.")), JOIN_TIMEOUT_MS);
+        }),
+      ]);
     } catch (e) {
+      void session.leave();
       if (this.session === session) this.session = null;
       prejoin?.setBusy(false);
       prejoin?.setError(`Could not join: ${e instanceof Error ? e.message : String(e)}`);
       return;
+    } finally {
+      clearTimeout(timer);
     }
     if (this.session !== session) return;
     this.view?.destroy();
