@@ -84,3 +84,19 @@ suite.test("registry SIGKILLed mid-session: requests fail promptly and work agai
 		0,
 	).catch((e: Error) => assert.fail(`${e.message}; last reply ${last}`));
 });
+
+suite.test("once /readyz is 200 again after a registry restart, room events are delivered (5 restarts)", async (s, track) => {
+	const meeting = await createMeeting(s.httpUrl);
+	const a = track(await connect(s.wsUrl, "A"));
+	await a.join(meeting.id, "Alice");
+	const lost: number[] = [];
+	for (let i = 0; i < 5; i++) {
+		await s.killRegistry({ signal: i % 2 === 0 ? "SIGKILL" : "SIGTERM" });
+		await s.restartRegistry(); // returns when /readyz is 200
+		const x = track(await connect(s.wsUrl, `X${i}`));
+		const j = await x.join(meeting.id, `Xavier ${i}`, { timeoutMs: PROMPT_MS });
+		const ev = await a.nextEvent("participantJoined", 3000, (e) => e.participant?.id === j.participantId).catch(() => undefined);
+		if (!ev) lost.push(i);
+	}
+	assert.deepEqual(lost, [], `participant_joined lost right after restarts #${lost.join(", #")}: the gateway reported ready before its event subscription was connected again`);
+});

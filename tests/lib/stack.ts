@@ -235,6 +235,21 @@ export function stunBinding(port: number, timeoutMs = 1000): Promise<boolean> {
 	});
 }
 
+// Whether an NNG listener is up at url: the ipc socket file exists, or the TCP port accepts.
+async function listening(url: string): Promise<boolean> {
+	if (url.startsWith("ipc://")) return existsSync(url.slice("ipc://".length));
+	const m = /^tcp:\/\/([^:]+):(\d+)$/.exec(url);
+	if (!m) throw new Fatal(`cannot probe ${url}`);
+	return new Promise((res) => {
+		const sock = netConnect({ host: m[1], port: Number(m[2]) });
+		sock.once("connect", () => {
+			sock.destroy();
+			res(true);
+		});
+		sock.once("error", () => res(false));
+	});
+}
+
 // A child process with its output in <logDir>/<name>.log.
 class Proc {
 	child: ChildProcess | undefined;
@@ -431,7 +446,20 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 		};
 		const registry = new Proc("registry", registryBin, [], registryEnv, dir, logDir);
 		procs.push(registry);
+		// Gateways start once the registry listens, as an orchestrator would order them: a
+		// gateway dialing too early is a separate scenario (registry_down.test.ts covers it).
+		const registryListening = () =>
+			waitFor(
+				"the registry to listen",
+				async () => {
+					if (!registry.alive()) throw new Fatal(`registry exited: ${JSON.stringify(await registry.exit)}`);
+					return (await Promise.all([registryUrl, eventsUrl].map(listening))).every(Boolean);
+				},
+				readyMs,
+				50,
+			);
 		registry.start();
+		await registryListening();
 
 		// Gateways.
 		const gateways: (Gateway & { proc: Proc })[] = [];
@@ -529,6 +557,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			async restartRegistry() {
 				registry.restarts++;
 				registry.start();
+				await registryListening();
 				for (const g of gateways) if (g.proc.alive()) await gatewayReady(g);
 			},
 			redis: (...args) => redisCommand(redisPort, args),
