@@ -35,6 +35,12 @@ try {
   await bob.page.getByRole("button", { name: "Turn off camera" }).click();
   await landing.page.waitForTimeout(1500);
   await screenshot(landing, "call-3");
+  await landing.page.getByRole("button", { name: "Settings" }).click();
+  await landing.page.getByRole("dialog", { name: "Settings" }).waitFor();
+  await landing.page.waitForTimeout(300);
+  await screenshot(landing, "call-settings");
+  console.log("microphones:", await landing.page.getByRole("dialog").getByLabel("Microphone").locator("option").allTextContents());
+  await landing.page.getByRole("button", { name: "Done" }).click();
   await landing.page.getByRole("button", { name: "Share screen" }).click();
   await landing.page.waitForTimeout(2000);
   await screenshot(landing, "call-3-sharing-self");

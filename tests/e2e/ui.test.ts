@@ -1,6 +1,6 @@
 // The call UI: New meeting from the landing page, pre-join, screen sharing
 // (button and the browser's own stop), mute / camera state on the other
-// participant's tile, Copy link with its toast, Leave -> the left screen,
+// participant's tile, switching the microphone mid-call, Copy link with its toast, Leave -> the left screen,
 // Rejoin, leave on pagehide, and the unknown-meeting page.
 import assert from "node:assert/strict";
 import { useE2E, participantId } from "./suite.ts";
@@ -91,6 +91,28 @@ e2e.test("screen share, mute and camera state, copy link, leave and rejoin", asy
   await a.page.getByRole("button", { name: "Share screen" }).waitFor({ timeout: 10_000 });
   await tileOfA.getByText("Presenting").waitFor({ state: "hidden", timeout: 10_000 });
   await poll("camera back on the sender", async () => ((await videoSenderTracks(a.page))[0] === cameraLabel ? true : undefined), 5_000);
+
+  // Settings mid-call: another microphone replaces the audio track on the sender.
+  await a.page.getByRole("button", { name: "Settings" }).click();
+  const dialog = a.page.getByRole("dialog", { name: "Settings" });
+  await dialog.waitFor();
+  const micPicker = dialog.getByLabel("Microphone", { exact: true });
+  await poll("microphone options", async () => ((await micPicker.locator("option").count()) >= 1 ? true : undefined), 5_000);
+  const mics = await micPicker.locator("option").evaluateAll((os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, label: o.textContent ?? "" })));
+  assert.ok(mics.length > 1, `Chromium's fake devices offer several microphones: ${JSON.stringify(mics)}`);
+  {
+    const current = await micPicker.inputValue();
+    const next = mics.find((m) => m.value !== current)!;
+    await micPicker.selectOption(next.value);
+    await poll(`audio sender sends "${next.label}"`, async () => {
+      const labels = await a.page.evaluate(() =>
+        [...window.huddle.peers.values()].map((pc) => pc.getSenders().find((snd) => snd.track?.kind === "audio")?.track?.label ?? ""),
+      );
+      return labels.length > 0 && labels.every((l) => l === next.label) ? true : undefined;
+    }, 10_000);
+  }
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await dialog.waitFor({ state: "hidden" });
 
   // Copy link: clipboard holds the meeting URL and a toast confirms.
   await a.page.getByRole("button", { name: "Copy link" }).click();

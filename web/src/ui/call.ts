@@ -6,6 +6,7 @@ import { icon } from "./icons";
 import { TileView, type TileInfo } from "./tile";
 import { micButton, cameraButton, shareButton, actionButton } from "./controls";
 import { toast } from "./toast";
+import { devicePickers } from "./devices";
 
 const GAP = 12;
 const STRIP_W = 224;
@@ -53,6 +54,8 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
   if (!navigator.mediaDevices || !("getDisplayMedia" in navigator.mediaDevices)) share.el.hidden = true;
   const copy = actionButton("Copy link", "link", () => void copyLink(session.meetingId));
   const leave = actionButton("Leave", "callEnd", onLeave, "ctl-leave");
+  const settings = settingsDialog(session);
+  const settingsButton = actionButton("Settings", "settings", () => settings.open());
 
   const clock = h("span", { class: "clock" });
   const code = h("span", { class: "meeting-code" }, session.meetingTitle || session.meetingId);
@@ -61,11 +64,11 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
     "footer",
     { class: "controlbar" },
     h("div", { class: "bar-left" }, clock, h("span", { class: "bar-sep", attrs: { "aria-hidden": "true" } }, "|"), code),
-    h("div", { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } }, mic.el, cam.el, share.el, copy, leave),
+    h("div", { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } }, mic.el, cam.el, share.el, copy, settingsButton, leave),
     h("div", { class: "bar-right" }, h("span", { class: "count", attrs: { title: "Participants" } }, icon("people", 20), count)),
   );
 
-  root.replaceChildren(h("div", { class: "page call-page" }, banner, stage, bar));
+  root.replaceChildren(h("div", { class: "page call-page" }, banner, stage, bar, settings.el));
 
   const tiles = new Map<string, TileView>();
   let spotlight = false;
@@ -179,6 +182,7 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
       ro.disconnect();
       unsubscribe();
       unsubscribeMedia();
+      settings.destroy();
       for (const t of tiles.values()) t.destroy();
       tiles.clear();
     },
@@ -204,4 +208,30 @@ async function copyLink(meetingId: string): Promise<void> {
     }
   }
   toast("Link copied");
+}
+
+// settingsDialog: a modal <dialog> with the device pickers, usable mid-call
+// (a new microphone or camera replaces the track on every sender).
+function settingsDialog(session: CallSession): { el: HTMLDialogElement; open(): void; destroy(): void } {
+  const error = h("p", { class: "form-error", attrs: { role: "alert" } });
+  const pickers = devicePickers(session.media, (msg) => (error.textContent = msg));
+  const title = h("h2", { class: "dialog-title", attrs: { id: "settings-title" } }, "Settings");
+  const done = h("button", { class: "btn btn-primary", attrs: { type: "submit" } }, "Done");
+  const el = h(
+    "dialog",
+    { class: "dialog", attrs: { "aria-labelledby": "settings-title" } },
+    h("form", { attrs: { method: "dialog" } }, title, pickers.el, error, h("div", { class: "dialog-actions" }, done)),
+  );
+  return {
+    el,
+    open() {
+      error.textContent = "";
+      pickers.refresh();
+      el.showModal();
+    },
+    destroy() {
+      pickers.destroy();
+      if (el.open) el.close();
+    },
+  };
 }

@@ -1,10 +1,10 @@
 // The pre-join screen: camera preview, device pickers, mic/camera toggles,
 // the name field (remembered in localStorage) and the Join button.
-import { LocalMedia, supportsSinkId } from "../call/media";
+import type { LocalMedia } from "../call/media";
 import { h, initials } from "./dom";
-import { icon } from "./icons";
 import { brand } from "./brand";
 import { micButton, cameraButton } from "./controls";
+import { devicePickers } from "./devices";
 
 const NAME_KEY = "huddle.displayName";
 const MAX_NAME_BYTES = 64;
@@ -56,16 +56,7 @@ export function renderPrejoin(
     h("div", { class: "preview-controls" }, mic.el, cam.el),
   );
 
-  const micSelect = h("select", { class: "select", attrs: { id: "device-mic" } });
-  const camSelect = h("select", { class: "select", attrs: { id: "device-camera" } });
-  const speakerSelect = h("select", { class: "select", attrs: { id: "device-speaker" } });
-  const devices = h(
-    "div",
-    { class: "device-row" },
-    picker("Microphone", "mic", micSelect),
-    picker("Camera", "videocam", camSelect),
-    supportsSinkId() ? picker("Speaker", "speaker", speakerSelect) : null,
-  );
+  const devices = devicePickers(media, (msg) => (mediaError.textContent = msg));
 
   const nameInput = h("input", {
     class: "text-input name-input",
@@ -112,7 +103,7 @@ export function renderPrejoin(
       h(
         "main",
         { class: "prejoin" },
-        h("section", { class: "prejoin-media" }, preview, devices),
+        h("section", { class: "prejoin-media" }, preview, devices.el),
         h("section", { class: "prejoin-side" }, h("h1", {}, "Ready to join?"), title, form),
       ),
     ),
@@ -127,32 +118,9 @@ export function renderPrejoin(
     mediaError.textContent = media.error ?? "";
   };
 
-  const fillDevices = async () => {
-    try {
-      const d = await media.devices();
-      fillSelect(micSelect, d.audioInput, media.audio?.getSettings().deviceId ?? media.prefs.audioInput, "Microphone");
-      fillSelect(camSelect, d.videoInput, media.camera?.getSettings().deviceId ?? media.prefs.videoInput, "Camera");
-      fillSelect(speakerSelect, d.audioOutput, media.prefs.audioOutput, "Speaker");
-    } catch (e) {
-      console.warn("huddle: enumerateDevices", e);
-    }
-  };
-  micSelect.addEventListener("change", () => void media.useDevice("audioInput", micSelect.value).catch(showMediaError));
-  camSelect.addEventListener("change", () => void media.useDevice("videoInput", camSelect.value).catch(showMediaError));
-  speakerSelect.addEventListener("change", () => media.setAudioOutput(speakerSelect.value));
-  function showMediaError(e: unknown): void {
-    mediaError.textContent = `Could not switch device: ${e instanceof Error ? e.message : String(e)}`;
-  }
-
-  const unsubscribe = media.onChange(() => {
-    refreshToggles();
-    void fillDevices();
-  });
-  const onDeviceChange = () => void fillDevices();
-  navigator.mediaDevices?.addEventListener?.("devicechange", onDeviceChange);
+  const unsubscribe = media.onChange(refreshToggles);
   refreshToggles();
   updateJoin();
-  void fillDevices();
   if (!nameInput.value) nameInput.focus();
 
   return {
@@ -169,27 +137,8 @@ export function renderPrejoin(
     },
     destroy() {
       unsubscribe();
-      navigator.mediaDevices?.removeEventListener?.("devicechange", onDeviceChange);
+      devices.destroy();
       video.srcObject = null;
     },
   };
-}
-
-function picker(label: string, iconName: "mic" | "videocam" | "speaker", select: HTMLSelectElement): HTMLElement {
-  return h(
-    "div",
-    { class: "picker" },
-    h("label", { class: "picker-label", attrs: { for: select.id } }, icon(iconName, 18), h("span", {}, label)),
-    select,
-  );
-}
-
-function fillSelect(select: HTMLSelectElement, list: MediaDeviceInfo[], current: string | undefined, kind: string): void {
-  const options = list.map((d, i) =>
-    h("option", { value: d.deviceId, selected: d.deviceId === current }, d.label || `${kind} ${i + 1}`),
-  );
-  if (options.length === 0) options.push(h("option", { value: "" }, `No ${kind.toLowerCase()} found`));
-  select.replaceChildren(...options);
-  select.disabled = list.length === 0;
-  if (current && list.some((d) => d.deviceId === current)) select.value = current;
 }
