@@ -170,6 +170,13 @@ int main(int argc, char **argv)
 	}
 	memset(&sweeper, 0, sizeof(sweeper));
 	signal(SIGPIPE, SIG_IGN); // a Redis that hangs up must not kill us
+	// From here a stop request is a flag: one during start-up is honoured
+	// as soon as we are up, with a clean exit.
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 
 	if ((err = hd_store_open(&store, cfg.store_uri)) != HD_OK) {
 		fprintf(stderr, "huddle-registry: cannot open STORE_URI '%s': %s\n", cfg.store_uri, hd_strerror(err));
@@ -222,11 +229,6 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
 	HD_INFO("serving %s with %d workers; events on %s", cfg.listen, nworkers, cfg.events_listen);
 
 	// The handler only sets the flag; look at it ten times a second.

@@ -8,8 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "common/rpc.h"
-#include "huddle/v1/events.pb-c.h"
+#include "registry/events.h"
 #include "registry/meetings.h"
 
 #define KEY_MAX 64            // "huddle:{<22-char id>}:members" and friends
@@ -134,57 +133,16 @@ static bool member_unpack(const char *data, size_t len, struct reg_member *m)
 	return ok;
 }
 
-// publish sends ev on the PUB socket under its meeting id. A lost event is
-// logged, not returned: Redis already changed, and heartbeats' `gone` lists
-// let gateways catch up.
-static void publish(struct reg_ctx *c, const Huddle__V1__RoomEvent *ev)
-{
-	size_t len = huddle__v1__room_event__get_packed_size(ev);
-	uint8_t *buf = malloc(len > 0 ? len : 1);
-	hd_err err = HD_ENOMEM;
-	if (buf != NULL) {
-		huddle__v1__room_event__pack(ev, buf);
-		err = hd_pub_send(c->pub, ev->meeting_id, buf, len);
-		free(buf);
-	}
-	if (err != HD_OK)
-		HD_WARN("room event %d for meeting %s not published: %s", (int)ev->body_case, ev->meeting_id,
-			hd_strerror(err));
-}
-
-static void publish_left(struct reg_ctx *c, const char *meeting_id, const char *participant_id,
-			 Huddle__V1__LeaveReason reason)
-{
-	Huddle__V1__RoomEvent ev = HUDDLE__V1__ROOM_EVENT__INIT;
-	Huddle__V1__ParticipantLeft left = HUDDLE__V1__PARTICIPANT_LEFT__INIT;
-	left.participant_id = (char *)participant_id;
-	left.reason = reason;
-	ev.meeting_id = (char *)meeting_id;
-	ev.body_case = HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_LEFT;
-	ev.participant_left = &left;
-	publish(c, &ev);
-}
-
 // publish_member sends participant_joined or participant_updated for m.
 static void publish_member(struct reg_ctx *c, const char *meeting_id, const struct reg_member *m, bool joined)
 {
-	Huddle__V1__RoomEvent ev = HUDDLE__V1__ROOM_EVENT__INIT;
-	Huddle__V1__ParticipantJoined j = HUDDLE__V1__PARTICIPANT_JOINED__INIT;
-	Huddle__V1__ParticipantUpdated u = HUDDLE__V1__PARTICIPANT_UPDATED__INIT;
 	Huddle__V1__Participant p;
 	Huddle__V1__MediaState media;
 	reg_member_to_pb(m, &p, &media);
-	ev.meeting_id = (char *)meeting_id;
-	if (joined) {
-		j.participant = &p;
-		ev.body_case = HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_JOINED;
-		ev.participant_joined = &j;
-	} else {
-		u.participant = &p;
-		ev.body_case = HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_UPDATED;
-		ev.participant_updated = &u;
-	}
-	publish(c, &ev);
+	if (joined)
+		reg_event_joined(c->pub, meeting_id, &p);
+	else
+		reg_event_updated(c->pub, meeting_id, &p);
 }
 
 // ---- rosters ----
@@ -396,7 +354,7 @@ hd_err reg_presence_leave(struct reg_ctx *c, const char *meeting_id, const char 
 	for (int i = 0; i < 4; i++)
 		freeReplyObject(rep[i]);
 	if (was_member) {
-		publish_left(c, meeting_id, participant_id, HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_LEFT);
+		reg_event_left(c->pub, meeting_id, participant_id, HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_LEFT);
 		HD_DEBUG("%s left meeting %s", participant_id, meeting_id);
 	}
 	return HD_OK;
@@ -505,15 +463,7 @@ hd_err reg_presence_relay(struct reg_ctx *c, const Huddle__V1__RelaySignalReques
 		*why = "recipient is not in this meeting";
 		return HD_EUNKNOWNPARTICIPANT;
 	}
-	Huddle__V1__RoomEvent ev = HUDDLE__V1__ROOM_EVENT__INIT;
-	Huddle__V1__SignalRelayed sig = HUDDLE__V1__SIGNAL_RELAYED__INIT;
-	sig.from = req->from;
-	sig.to = req->to;
-	sig.signal = req->signal;
-	ev.meeting_id = req->meeting_id;
-	ev.body_case = HUDDLE__V1__ROOM_EVENT__BODY_SIGNAL;
-	ev.signal = &sig;
-	publish(c, &ev);
+	reg_event_signal(c->pub, req->meeting_id, req->from, req->to, req->signal);
 	return HD_OK;
 }
 
@@ -604,6 +554,18 @@ fail:
 
 // ---- sweeper ----
 
+// string_pairs tells whether r is an array of (string, string) pairs, as
+// ZRANGE ... WITHSCORES answers.
+static bool string_pairs(const redisReply *r)
+{
+	if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
+		return false;
+	for (size_t i = 0; i < r->elements; i++)
+		if (r->element[i]->type != REDIS_REPLY_STRING)
+			return false;
+	return true;
+}
+
 // sweep_meeting is one active meeting during a sweep.
 struct sweep_meeting {
 	char id[HD_ID_LEN + 1];
@@ -673,7 +635,7 @@ static hd_err sweep_expire(struct reg_ctx *c, struct sweep_meeting *m, size_t nm
 			int64_t last = strtoll(m[i].stale->element[e + 1]->str, NULL, 10);
 			HD_INFO("participant %s of meeting %s timed out (last seen %" PRId64 " ms ago)", pid, m[i].id,
 				now_ms - last);
-			publish_left(c, m[i].id, pid, HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_TIMED_OUT);
+			reg_event_left(c->pub, m[i].id, pid, HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_TIMED_OUT);
 			(*expired)++;
 		}
 	}
@@ -725,7 +687,7 @@ static hd_err sweep_page(struct reg_ctx *c, int64_t now_ms, long offset, size_t 
 	const char *zrange[] = {"ZRANGE", active_key, start, stop, "WITHSCORES"};
 	if ((err = hd_redis_command(c->redis, &page, 5, zrange, NULL)) != HD_OK)
 		return err;
-	if (page->type != REDIS_REPLY_ARRAY || page->elements % 2 != 0) {
+	if (!string_pairs(page)) {
 		err = HD_EINTERNAL;
 		goto out;
 	}
@@ -737,7 +699,7 @@ static hd_err sweep_page(struct reg_ctx *c, int64_t now_ms, long offset, size_t 
 	// Stale members of each meeting, oldest first, at most SWEEP_BATCH.
 	for (size_t i = 0; i < *n; i++) {
 		const char *id = page->element[2 * i]->str;
-		if (page->element[2 * i]->type != REDIS_REPLY_STRING || !hd_id_valid(id)) {
+		if (!hd_id_valid(id)) {
 			HD_WARN("active meeting set holds a malformed id; ignored");
 			continue;
 		}
@@ -755,7 +717,7 @@ static hd_err sweep_page(struct reg_ctx *c, int64_t now_ms, long offset, size_t 
 		goto out;
 	for (size_t i = 0; i < nm; i++) {
 		m[i].stale = rep[i];
-		if (rep[i]->type != REDIS_REPLY_ARRAY || rep[i]->elements % 2 != 0)
+		if (!string_pairs(rep[i]))
 			err = HD_EINTERNAL;
 	}
 	if (err == HD_OK)

@@ -1,0 +1,70 @@
+// events.c: packs RoomEvents and publishes them under their meeting id.
+#include "registry/events.h"
+
+#include <stdlib.h>
+
+#include "common/log.h"
+#include "common/rpc.h"
+
+static void publish(nng_socket pub, const Huddle__V1__RoomEvent *ev)
+{
+	size_t len = huddle__v1__room_event__get_packed_size(ev);
+	uint8_t *buf = malloc(len > 0 ? len : 1);
+	hd_err err = HD_ENOMEM;
+	if (buf != NULL) {
+		huddle__v1__room_event__pack(ev, buf);
+		err = hd_pub_send(pub, ev->meeting_id, buf, len);
+		free(buf);
+	}
+	if (err != HD_OK)
+		HD_WARN("room event %d for meeting %s not published: %s", (int)ev->body_case, ev->meeting_id,
+			hd_strerror(err));
+}
+
+void reg_event_joined(nng_socket pub, const char *meeting_id, Huddle__V1__Participant *p)
+{
+	Huddle__V1__RoomEvent ev = HUDDLE__V1__ROOM_EVENT__INIT;
+	Huddle__V1__ParticipantJoined j = HUDDLE__V1__PARTICIPANT_JOINED__INIT;
+	j.participant = p;
+	ev.meeting_id = (char *)meeting_id;
+	ev.body_case = HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_JOINED;
+	ev.participant_joined = &j;
+	publish(pub, &ev);
+}
+
+void reg_event_updated(nng_socket pub, const char *meeting_id, Huddle__V1__Participant *p)
+{
+	Huddle__V1__RoomEvent ev = HUDDLE__V1__ROOM_EVENT__INIT;
+	Huddle__V1__ParticipantUpdated u = HUDDLE__V1__PARTICIPANT_UPDATED__INIT;
+	u.participant = p;
+	ev.meeting_id = (char *)meeting_id;
+	ev.body_case = HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_UPDATED;
+	ev.participant_updated = &u;
+	publish(pub, &ev);
+}
+
+void reg_event_left(nng_socket pub, const char *meeting_id, const char *participant_id, Huddle__V1__LeaveReason reason)
+{
+	Huddle__V1__RoomEvent ev = HUDDLE__V1__ROOM_EVENT__INIT;
+	Huddle__V1__ParticipantLeft left = HUDDLE__V1__PARTICIPANT_LEFT__INIT;
+	left.participant_id = (char *)participant_id;
+	left.reason = reason;
+	ev.meeting_id = (char *)meeting_id;
+	ev.body_case = HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_LEFT;
+	ev.participant_left = &left;
+	publish(pub, &ev);
+}
+
+void reg_event_signal(nng_socket pub, const char *meeting_id, const char *from, const char *to,
+		      Huddle__V1__Signal *signal)
+{
+	Huddle__V1__RoomEvent ev = HUDDLE__V1__ROOM_EVENT__INIT;
+	Huddle__V1__SignalRelayed sig = HUDDLE__V1__SIGNAL_RELAYED__INIT;
+	sig.from = (char *)from;
+	sig.to = (char *)to;
+	sig.signal = signal;
+	ev.meeting_id = (char *)meeting_id;
+	ev.body_case = HUDDLE__V1__ROOM_EVENT__BODY_SIGNAL;
+	ev.signal = &sig;
+	publish(pub, &ev);
+}
