@@ -48,6 +48,9 @@ try {
   await landing.page.getByRole("button", { name: "Copy link" }).click();
   await landing.page.getByText("Link copied").waitFor();
   await screenshot(landing, "call-3-copied");
+  await bob.page.setViewportSize({ width: 390, height: 800 });
+  await bob.page.waitForTimeout(500);
+  await screenshot(bob, "call-mobile");
   gw.dropAll();
   await landing.page.getByText("Reconnecting…").waitFor({ timeout: 2000 }).catch(() => {});
   await screenshot(landing, "call-reconnecting");

@@ -170,7 +170,8 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
   const tick = () => setText(clock, new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
   tick();
   const clockTimer = setInterval(tick, 10_000);
-  const ro = new ResizeObserver(() => layout());
+  // Size changes can switch spotlight on or off (narrow screens use the grid).
+  const ro = new ResizeObserver(() => refresh());
   ro.observe(stage);
   const unsubscribe = session.onChange(refresh);
   const unsubscribeMedia = session.media.onChange(refresh);
