@@ -67,15 +67,19 @@ test-e2e: bootstrap ## browser tests, Chromium in a private network namespace (c
 	@$(MAKE) build-asan web
 	$(WITH_SERVERS) $(CTEST) -L e2e $(CTEST_ARGS)
 
-lint: ## clang-tidy on services/, shellcheck, TypeScript type checks
+lint: ## clang-tidy on services/, shellcheck, TypeScript type checks (runs all, then fails)
 	@deploy/local/bootstrap.sh --lint
 	@$(MAKE) build-c
-	find services -name '*.c' | sort | xargs -r -P$(JOBS) -n4 clang-tidy -p $(BUILD_DIR) --quiet
-	shellcheck -x $(SHELL_SCRIPTS)
-	@for d in web tests; do \
+	@fail=0; \
+	echo "== clang-tidy -p $(BUILD_DIR) services/"; \
+	find services -name '*.c' | sort | xargs -r -P$(JOBS) -n4 clang-tidy -p $(BUILD_DIR) --quiet || fail=1; \
+	echo "== shellcheck"; \
+	shellcheck -x $(SHELL_SCRIPTS) || fail=1; \
+	for d in web tests; do \
 		if [[ -f $$d/package.json ]] && grep -q '"typecheck"' $$d/package.json; then \
-			echo "npm --prefix $$d run typecheck"; npm --prefix $$d run typecheck; fi; \
-	done
+			echo "== npm --prefix $$d run typecheck"; npm --prefix $$d run typecheck || fail=1; fi; \
+	done; \
+	if ((fail)); then echo "make lint: problems found (above)"; exit 1; fi
 
 format: ## clang-format -i the C sources (services/, tests/unit/)
 	@deploy/local/bootstrap.sh --lint
