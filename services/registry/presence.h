@@ -6,8 +6,8 @@
 //   huddle:{<meeting>}:members  hash: participant id -> packed MemberRecord
 //   huddle:{<meeting>}:seen     sorted set: participant id -> last seen, Unix ms
 //   huddle:meetings:active      sorted set: meeting id -> last activity, Unix ms
-// A participant is present while it is in both; joins, leaves and sweeps
-// change the two in one MULTI/EXEC, so they never disagree for long.
+// A participant is present while it is in both; every write changes the two
+// together (MULTI/EXEC or a script), so they always agree.
 //
 // Every call takes the time as now_ms (Unix ms) so tests control the clock.
 // Calls run on the thread owning c->redis. Errors give a static,
