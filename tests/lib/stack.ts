@@ -250,6 +250,15 @@ async function listening(url: string): Promise<boolean> {
 	});
 }
 
+// The daemons' settings a developer may have exported (make run, a shell profile) must
+// not leak into a test's stack: each stack sets what it needs and keeps the defaults.
+const DAEMON_ENV = /^(GATEWAY_|REGISTRY_|TURN_|WS_|REDIS_URL$|STORE_URI$|PRESENCE_TTL_MS$|SWEEP_INTERVAL_MS$|HEARTBEAT_INTERVAL_MS$|LOG_LEVEL$)/;
+function inheritedEnv(): Record<string, string> {
+	const env: Record<string, string> = {};
+	for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !DAEMON_ENV.test(k)) env[k] = v;
+	return env;
+}
+
 // A child process with its output in <logDir>/<name>.log.
 class Proc {
 	child: ChildProcess | undefined;
@@ -275,7 +284,7 @@ class Proc {
 		const fd = openSync(this.logFile, "a");
 		const child = spawn(this.cmd, this.args, {
 			cwd: this.cwd,
-			env: { ...process.env, ...this.env },
+			env: { ...inheritedEnv(), ...this.env },
 			stdio: ["ignore", fd, fd],
 		});
 		closeSync(fd);
@@ -378,22 +387,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			turnPort = await freeUdpTcpPort();
 			const relayBase = 40000 + Math.floor(Math.random() * 20000);
 			const conf = resolve(process.env.HUDDLE_SOURCE_DIR ?? "..", "deploy/coturn/turnserver-local.conf");
-			const base = existsSync(conf) ? ["-c", conf] : ["-n"];
+			// coturn accumulates repeated list options (listening-ip...), so the loopback
+			// settings come either from the local config or from flags, never both.
+			const base = existsSync(conf)
+				? ["-c", conf]
+				: ["-n", "--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1", "--use-auth-secret", "--allow-loopback-peers", "--no-cli", "--no-tls", "--no-dtls"];
 			turn = new Proc(
 				"coturn",
 				"turnserver",
 				[
 					...base,
-					"--listening-ip", "127.0.0.1",
-					"--relay-ip", "127.0.0.1",
 					"--listening-port", String(turnPort),
-					"--use-auth-secret",
 					"--static-auth-secret", turnSecret,
 					"--realm", TURN_REALM,
-					"--allow-loopback-peers",
-					"--no-cli",
-					"--no-tls",
-					"--no-dtls",
 					"--min-port", String(relayBase),
 					"--max-port", String(relayBase + 50),
 					"--db", join(dir, "turndb"),
