@@ -134,6 +134,26 @@ suite.test("the gateway is SIGKILLed and restarted: clients resume with the same
 	for (const x of [a2, b2]) assert.deepEqual(rosterEvents(x).map((m) => m.body.case), [], `${x.label} saw no roster change`);
 });
 
+suite.test("the gateway is stopped with SIGTERM while clients are joined: it exits 0, closes them, and they resume", async (s, track) => {
+	const meeting = await createMeeting(s.httpUrl);
+	const a = track(await connect(s.wsUrl, "A"));
+	const b = track(await connect(s.wsUrl, "B"));
+	const ja = await a.join(meeting.id, "Alice");
+	await b.join(meeting.id, "Bob");
+	// A signal in flight and an idle socket that never joined, to shut down with.
+	const idle = track(await connect(s.wsUrl, "idle"));
+	void a.signal(b.participantId, { case: "description", value: { type: SdpType.OFFER, sdp: "v=0\r\n" } } as never).catch(() => undefined);
+
+	await s.restartGateway({ signal: "SIGTERM" }); // asserts exit code 0 (clean under ASan)
+	for (const c of [a, b, idle]) await c.waitClosed(5000);
+
+	const { c: a2, j } = await resume(s.wsUrl, a, "A'");
+	track(a2);
+	assert.equal(j.participantId, ja.participantId);
+	assert.equal(j.resumed, true);
+	assert.ok(j.participants.some((p) => p.id === b.participantId), "Bob is still in the roster within the TTL");
+});
+
 suite.test("after the TTL expired, the token is RESUME_REJECTED", async (s, track) => {
 	const meeting = await createMeeting(s.httpUrl);
 	const a = track(await connect(s.wsUrl, "A"));
