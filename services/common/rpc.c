@@ -6,6 +6,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -358,7 +359,10 @@ hd_err hd_pub_open(nng_socket *out, const char *url)
 	hd_err err;
 	if (nng_pub0_open(&s) != 0)
 		return HD_ENOMEM;
-	nng_socket_set_size(s, NNG_OPT_SENDBUF, 8192);
+	// Events queued per subscriber before NNG drops (an int option; NNG's
+	// default of 16 loses bursts of ICE candidates).
+	if (nng_socket_set_int(s, NNG_OPT_SENDBUF, 8192) != 0)
+		HD_WARN("cannot size the event queue; bursts may lose events");
 	if ((err = listen_url(s, url)) != HD_OK) {
 		nng_close(s);
 		return err;
@@ -387,6 +391,7 @@ hd_err hd_pub_send(nng_socket pub, const char *topic, const uint8_t *data, size_
 struct hd_sub {
 	nng_socket sock;
 	nng_aio *aio;
+	atomic_int pipes; // connected publishers
 	hd_sub_callback cb;
 	void *arg;
 };
@@ -414,6 +419,21 @@ static void sub_received(void *p)
 	nng_recv_aio(s->sock, s->aio);
 }
 
+// sub_pipe_event counts connected publishers (NNG thread).
+static void sub_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct hd_sub *s = arg;
+	if (ev == NNG_PIPE_EV_ADD_POST)
+		atomic_fetch_add(&s->pipes, 1);
+	else if (ev == NNG_PIPE_EV_REM_POST)
+		atomic_fetch_sub(&s->pipes, 1);
+}
+
+int hd_sub_connected(struct hd_sub *s)
+{
+	return atomic_load(&s->pipes);
+}
+
 hd_err hd_sub_open(struct hd_sub **out, const char *urls, hd_sub_callback cb, void *arg)
 {
 	struct hd_sub *s = calloc(1, sizeof(*s));
@@ -430,6 +450,8 @@ hd_err hd_sub_open(struct hd_sub **out, const char *urls, hd_sub_callback cb, vo
 	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, 4 << 20);
 	if (nng_aio_alloc(&s->aio, sub_received, s) != 0)
 		goto fail_sock;
+	nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_POST, sub_pipe_event, s);
+	nng_pipe_notify(s->sock, NNG_PIPE_EV_REM_POST, sub_pipe_event, s);
 	if ((err = dial_all(s->sock, urls)) != HD_OK)
 		goto fail_aio;
 	nng_recv_aio(s->sock, s->aio);

@@ -92,6 +92,10 @@ hd_err hd_sub_open(struct hd_sub **out, const char *urls, hd_sub_callback cb, vo
 hd_err hd_sub_subscribe(struct hd_sub *s, const char *topic);
 hd_err hd_sub_unsubscribe(struct hd_sub *s, const char *topic);
 
+// hd_sub_connected returns how many publishers the socket is connected to
+// now (0 while dialing or after they went away). Thread-safe.
+int hd_sub_connected(struct hd_sub *s);
+
 // hd_sub_close stops delivery (waits for a running callback) and frees s.
 void hd_sub_close(struct hd_sub *s);
 

@@ -178,6 +178,11 @@ static void api_get_meeting(struct gw_http *h, const char *id)
 
 static void readyz(struct gw_http *h)
 {
+	// Without the event bus, rooms would miss joins, leaves and relays.
+	if (hd_sub_connected(gw.events) == 0) {
+		respond_text(h, HTTP_STATUS_SERVICE_UNAVAILABLE, "not ready: registry event bus not connected\n");
+		return;
+	}
 	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
 	Huddle__V1__HealthRequest hr = HUDDLE__V1__HEALTH_REQUEST__INIT;
 	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_HEALTH;

@@ -18,7 +18,6 @@
 #include "registry/registry.h"
 #include "registry/rpc.h"
 
-#define REG_PUB_SENDBUF 8192 // events queued per subscriber before NNG drops
 
 // reg_config is what main reads from the environment (see config_table).
 struct reg_config {
@@ -150,7 +149,7 @@ int main(int argc, char **argv)
 	void **states = NULL;
 	struct sweeper sweeper;
 	nng_socket pub = NNG_SOCKET_INITIALIZER;
-	int nworkers = 0, status = 1, rv;
+	int nworkers = 0, status = 1;
 	bool pub_open = false;
 	hd_err err;
 
@@ -189,11 +188,6 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	pub_open = true;
-	// hd_pub_open sets SENDBUF with nng_socket_set_size, which NNG refuses
-	// (the option is an int), leaving 16 queued events per subscriber: a
-	// sweep or a burst of ICE candidates would lose events. Set it here.
-	if ((rv = nng_socket_set_int(pub, NNG_OPT_SENDBUF, REG_PUB_SENDBUF)) != 0)
-		HD_WARN("cannot size the event queue (%s); bursts may lose events", nng_strerror(rv));
 
 	// One Redis connection per worker, and one for the sweeper.
 	if ((workers = calloc((size_t)cfg.workers, sizeof(*workers))) == NULL ||

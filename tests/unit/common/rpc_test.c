@@ -189,12 +189,24 @@ static void pubsub_topics(void **state)
 	usleep(100 * 1000);
 	assert_int_equal(event_count(&e), before + 1);
 	assert_string_equal(e.last_data, "yes");
+	assert_int_equal(hd_sub_connected(sub), 1);
+	// A burst far over NNG's default queue of 16 arrives whole.
+	before = event_count(&e);
+	for (int i = 0; i < 2000; i++)
+		assert_int_equal(hd_pub_send(pub, "meetingA", (const uint8_t *)"burst", 5), HD_OK);
+	for (int i = 0; i < 500 && event_count(&e) < before + 2000; i++)
+		usleep(10 * 1000);
+	assert_int_equal(event_count(&e), before + 2000);
 	assert_int_equal(hd_sub_unsubscribe(sub, "meetingA"), HD_OK);
+	before = event_count(&e);
 	hd_pub_send(pub, "meetingA", (const uint8_t *)"late", 4);
 	usleep(150 * 1000);
-	assert_int_equal(event_count(&e), before + 1);
-	hd_sub_close(sub);
+	assert_int_equal(event_count(&e), before);
 	nng_close(pub);
+	for (int i = 0; i < 200 && hd_sub_connected(sub) > 0; i++)
+		usleep(10 * 1000);
+	assert_int_equal(hd_sub_connected(sub), 0);
+	hd_sub_close(sub);
 }
 
 int main(void)
