@@ -9,9 +9,9 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { SignalSchema } from "../proto";
 
 const DISCONNECT_RESTART_MS = 5_000;
-// A connection that has not come up this long after its last negotiation
-// restarts ICE (a lost candidate, or a transport stuck after a rollback).
-const CONNECT_WATCHDOG_MS = 8_000;
+// Period of the progress check (see checkProgress): a stuck offer or an
+// unconnected transport is repaired after two ticks.
+const WATCHDOG_TICK_MS = 4_000;
 
 export type SignalInit = MessageInitShape<typeof SignalSchema>;
 
@@ -51,6 +51,8 @@ export class PeerLink {
   private videoSender: RTCRtpSender | null = null;
   private disconnectTimer?: ReturnType<typeof setTimeout>;
   private watchdog?: ReturnType<typeof setInterval>;
+  private offerTicks = 0;
+  private stalledTicks = 0;
   private closed = false;
 
   constructor(private readonly opts: PeerLinkOptions) {
@@ -95,32 +97,56 @@ export class PeerLink {
         opts.sendSignal({
           kind: {
             case: "candidate",
-            value: { candidate: "", sdpMid: candidate?.sdpMid ?? "", sdpMlineIndex: candidate?.sdpMLineIndex ?? -1, usernameFragment: candidate?.usernameFragment ?? "" },
+            value: {
+              candidate: "",
+              sdpMid: candidate?.sdpMid ?? "",
+              sdpMlineIndex: candidate?.sdpMLineIndex ?? -1,
+              usernameFragment: candidate?.usernameFragment ?? "",
+            },
           },
         });
       }
     };
-    pc.ontrack = ({ track, streams }) => {
-      // One MediaStream per peer: the remote side's audio and video tracks.
+    pc.ontrack = ({ track }) => {
+      // One MediaStream per peer holding its latest audio and video track.
       for (const old of this.remoteStream.getTracks()) {
         if (old.kind === track.kind && old !== track) this.remoteStream.removeTrack(old);
       }
       if (!this.remoteStream.getTracks().includes(track)) this.remoteStream.addTrack(track);
-      void streams;
       opts.onRemoteStream(this.remoteStream);
     };
     pc.oniceconnectionstatechange = () => this.onIceConnectionState();
-    pc.onconnectionstatechange = () => {
-      if (pc.connectionState === "connected") this.stopWatchdog();
-      opts.onStateChange?.(pc.connectionState);
-    };
-    this.watchdog = setInterval(() => {
-      if (pc.connectionState === "connected") return this.stopWatchdog();
-      if (pc.signalingState === "stable" && pc.remoteDescription) {
-        console.info(`huddle: no connection to ${this.remoteId} yet, restarting ICE`);
+    pc.onconnectionstatechange = () => opts.onStateChange?.(pc.connectionState);
+    this.watchdog = setInterval(() => this.checkProgress(), WATCHDOG_TICK_MS);
+  }
+
+  // checkProgress runs every WATCHDOG_TICK_MS for the life of the connection
+  // and repairs what a lost signal leaves behind (signals can be lost when
+  // the remote side's WebSocket was down while we sent them):
+  // - a local offer unanswered for two ticks is sent again (if the other side
+  //   is also stuck on an offer of its own, the polite one answers this one);
+  // - negotiated (stable) but not connected for two ticks: restart ICE.
+  private checkProgress(): void {
+    const pc = this.pc;
+    if (pc.signalingState === "have-local-offer" && !this.makingOffer) {
+      if (++this.offerTicks >= 2) {
+        this.offerTicks = 0;
+        console.info(`huddle: offer to ${this.remoteId} unanswered, sending it again`);
+        this.sendDescription();
+      }
+    } else {
+      this.offerTicks = 0;
+    }
+    const up = pc.connectionState === "connected" || pc.iceConnectionState === "connected" || pc.iceConnectionState === "completed";
+    if (!up && pc.signalingState === "stable" && pc.remoteDescription) {
+      if (++this.stalledTicks >= 2) {
+        this.stalledTicks = 0;
+        console.info(`huddle: no connection to ${this.remoteId}, restarting ICE`);
         this.restartIce();
       }
-    }, CONNECT_WATCHDOG_MS);
+    } else {
+      this.stalledTicks = 0;
+    }
   }
 
   private stopWatchdog(): void {
