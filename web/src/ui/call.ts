@@ -11,6 +11,7 @@ import { devicePickers } from "./devices";
 const GAP = 12;
 const STRIP_W = 224;
 const SPOTLIGHT_MIN_WIDTH = 800;
+const SPEAKING_LEVEL = 0.02; // RTCRtpSynchronizationSource.audioLevel, 0..1
 const ASPECT = 16 / 9;
 
 export interface CallView {
@@ -167,6 +168,16 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
     grid.style.setProperty("--tile-h", `${Math.floor(w / ASPECT)}px`);
   }
 
+  // Speaking indicator: the audio level of each remote participant's receiver.
+  const speakingTimer = setInterval(() => {
+    for (const [id, link] of session.peers) {
+      const receiver = link.pc.getReceivers().find((r) => r.track.kind === "audio");
+      const level = receiver?.getSynchronizationSources()[0]?.audioLevel ?? 0;
+      const muted = session.participants.get(id)?.media.audioMuted ?? true;
+      tiles.get(id)?.setSpeaking(!muted && level > SPEAKING_LEVEL);
+    }
+  }, 300);
+
   const tick = () => setText(clock, new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
   tick();
   const clockTimer = setInterval(tick, 10_000);
@@ -180,6 +191,7 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
   return {
     destroy() {
       clearInterval(clockTimer);
+      clearInterval(speakingTimer);
       ro.disconnect();
       unsubscribe();
       unsubscribeMedia();
