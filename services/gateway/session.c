@@ -91,7 +91,9 @@ void gw_session_close(struct gw_session *s, uint16_t code, const char *reason)
 	if (s->close_code != 0)
 		return;
 	s->close_code = code;
+	s->close_since_ms = hd_mono_ms();
 	snprintf(s->close_reason, sizeof(s->close_reason), "%s", reason);
+	HD_DEBUG("session %llu closing with %u: %s", (unsigned long long)s->id, code, reason);
 	lws_callback_on_writable(s->wsi);
 }
 
@@ -113,6 +115,11 @@ int gw_session_writeable(struct gw_session *s)
 		return 0;
 	}
 	if (s->close_code != 0) {
+		int64_t now = hd_mono_ms();
+		if (now - s->last_rx_ms < GW_CLOSE_QUIET_MS && now - s->close_since_ms < GW_CLOSE_DRAIN_MS) {
+			lws_set_timer_usecs(s->wsi, GW_CLOSE_QUIET_MS * LWS_US_PER_MS);
+			return 0;
+		}
 		lws_close_reason(s->wsi, (enum lws_close_status)s->close_code, (unsigned char *)s->close_reason,
 				 strlen(s->close_reason));
 		return -1;

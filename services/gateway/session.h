@@ -48,6 +48,8 @@ struct gw_session {
 	size_t out_bytes;
 	uint16_t close_code; // non-zero: close after the queue drains
 	char close_reason[64];
+	int64_t close_since_ms; // monotonic ms when closing began
+	int64_t last_rx_ms;     // monotonic ms of the last data received
 
 	UT_hash_handle hh;        // gw.sessions, by id
 	UT_hash_handle hh_member; // room->members, by participant id
@@ -75,7 +77,12 @@ void gw_session_send_error(struct gw_session *s, uint32_t request_id, hd_err cod
 void gw_session_close(struct gw_session *s, uint16_t code, const char *reason);
 
 // gw_session_writeable writes the next queued message. Returns 0, or -1 when
-// the connection must close now (lws close reason already set).
+// the connection must close now (lws close reason already set). A closing
+// session whose peer is still sending waits (GW_CLOSE_QUIET_MS of silence,
+// at most GW_CLOSE_DRAIN_MS) before it closes, because closing a socket with
+// unread input resets it and the peer would lose the close frame.
+#define GW_CLOSE_QUIET_MS 50
+#define GW_CLOSE_DRAIN_MS 2000
 int gw_session_writeable(struct gw_session *s);
 
 #endif

@@ -352,6 +352,8 @@ void gw_ws_on_heartbeat(hd_err err, Huddle__V1__RegistryReply *r)
 static int ws_message(struct lws *wsi, struct gw_session *s, const uint8_t *data, size_t len)
 {
 	gw.stats.frames_in++;
+	if (s->close_code != 0)
+		return 0; // closing: nothing more is served
 	Huddle__V1__ClientMessage *cm = huddle__v1__client_message__unpack(NULL, len, data);
 	if (cm == NULL) {
 		gw.stats.malformed++;
@@ -372,10 +374,11 @@ static int ws_message(struct lws *wsi, struct gw_session *s, const uint8_t *data
 			s->limit_errors = 0;
 		}
 		if (gw_ratelimit_abusive(&s->rl, rate * WS_ABUSE_FACTOR)) {
-			static const char why[] = "rate limit exceeded";
+			// Close after the replies and errors already queued, so the
+			// client learns why; everything it sends meanwhile is dropped.
 			huddle__v1__client_message__free_unpacked(cm, NULL);
-			lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, sizeof(why) - 1);
-			return -1;
+			gw_session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "rate limit exceeded");
+			return 0;
 		}
 		if (s->limit_errors++ < WS_MAX_LIMIT_ERRORS)
 			gw_session_send_error(s, cm->request_id, HD_ERATELIMITED, "too many messages; slow down");
@@ -395,6 +398,9 @@ static int ws_message(struct lws *wsi, struct gw_session *s, const uint8_t *data
 
 static int ws_receive(struct lws *wsi, struct gw_session *s, const uint8_t *in, size_t len)
 {
+	s->last_rx_ms = hd_mono_ms();
+	if (s->close_code != 0)
+		return 0; // closing: read and drop until the peer is quiet
 	size_t remaining = lws_remaining_packet_payload(wsi);
 	bool complete = lws_is_final_fragment(wsi) && remaining == 0;
 	if (!lws_frame_is_binary(wsi)) {
@@ -450,6 +456,10 @@ int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		if (pss->s == NULL)
 			return -1;
 		return ws_receive(wsi, pss->s, in, len);
+	case LWS_CALLBACK_TIMER: // a closing session's quiet check
+		if (pss->s != NULL)
+			lws_callback_on_writable(wsi);
+		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		if (pss->s == NULL)
 			return 0;
@@ -459,6 +469,8 @@ int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		return 0;
 	case LWS_CALLBACK_CLOSED:
 		if (pss->s != NULL) {
+			HD_DEBUG("session %llu closed (%s)", (unsigned long long)pss->s->id,
+				 pss->s->close_code != 0 ? pss->s->close_reason : "by the peer or the network");
 			gw_session_free(pss->s);
 			pss->s = NULL;
 			gw.stats.ws_closed++;
