@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <utlist.h>
 
 #include "common/log.h"
 #include "gateway/gateway.h"
@@ -11,6 +12,7 @@
 
 #define GW_CLOSE_PRESENCE_LOST 4000
 #define GW_CLOSE_REPLACED 4001
+#define GW_EARLY_EVENTS_MAX 1024 // buffered per joining session
 
 static struct gw_room *room_find(const char *meeting_id)
 {
@@ -34,8 +36,25 @@ hd_err gw_room_attach(struct gw_session *s, const char *meeting_id)
 	}
 	r->refs++;
 	s->room = r;
+	DL_APPEND2(r->joining, s, joining_prev, joining_next);
 	snprintf(s->meeting_id, sizeof(s->meeting_id), "%s", meeting_id);
 	return HD_OK;
+}
+
+// early_drop forgets the events buffered for s and takes it off the
+// room's joining list.
+static void early_drop(struct gw_room *r, struct gw_session *s)
+{
+	struct gw_early_event *e = s->early;
+	while (e != NULL) {
+		struct gw_early_event *next = e->next;
+		free(e);
+		e = next;
+	}
+	s->early = NULL;
+	s->n_early = 0;
+	if (s->state == GW_SESSION_JOINING)
+		DL_DELETE2(r->joining, s, joining_prev, joining_next);
 }
 
 struct gw_session *gw_room_find_member(struct gw_room *room, const char *participant_id)
@@ -56,6 +75,7 @@ void gw_room_add_member(struct gw_session *s, const char *participant_id)
 		gw_room_detach(old);
 		gw_session_close(old, GW_CLOSE_REPLACED, "replaced by a resumed connection");
 	}
+	DL_DELETE2(r->joining, s, joining_prev, joining_next);
 	snprintf(s->participant_id, sizeof(s->participant_id), "%s", participant_id);
 	s->state = GW_SESSION_JOINED;
 	HASH_ADD_KEYPTR(hh_member, r->members, s->participant_id, strlen(s->participant_id), s);
@@ -66,6 +86,7 @@ void gw_room_detach(struct gw_session *s)
 	struct gw_room *r = s->room;
 	if (r == NULL)
 		return;
+	early_drop(r, s);
 	if (s->state == GW_SESSION_JOINED && gw_room_find_member(r, s->participant_id) == s)
 		HASH_DELETE(hh_member, r->members, s);
 	s->room = NULL;
@@ -80,14 +101,142 @@ void gw_room_detach(struct gw_session *s)
 	}
 }
 
-// room_broadcast sends m to every member but the one named `except`.
-static void room_broadcast(struct gw_room *r, const Huddle__V1__ServerMessage *m, const char *except)
+// roster_consume tells whether participant_id came in s's join roster and
+// has not been announced since, forgetting it if so.
+static bool roster_consume(struct gw_session *s, const char *participant_id)
+{
+	for (size_t i = 0; i < s->n_roster_pending; i++) {
+		if (strcmp(s->roster_pending[i], participant_id) == 0) {
+			memcpy(s->roster_pending[i], s->roster_pending[--s->n_roster_pending], HD_ID_LEN + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+// room_broadcast sends m, an event about participant `who`, to every member
+// but `who` itself; a participant_joined already in a member's join roster
+// is not sent to it again.
+static void room_broadcast(struct gw_room *r, const Huddle__V1__ServerMessage *m, const char *who)
 {
 	struct gw_session *s, *tmp;
+	bool joined = m->body_case == HUDDLE__V1__SERVER_MESSAGE__BODY_PARTICIPANT_JOINED;
 	HASH_ITER(hh_member, r->members, s, tmp)
 	{
-		if (except == NULL || strcmp(s->participant_id, except) != 0)
-			gw_session_send(s, m);
+		if (strcmp(s->participant_id, who) == 0 || (joined && roster_consume(s, who)))
+			continue;
+		gw_session_send(s, m);
+	}
+}
+
+// in_roster tells whether participant_id is one of the n in roster.
+static bool in_roster(Huddle__V1__Participant *const *roster, size_t n, const char *participant_id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (roster[i] != NULL && strcmp(roster[i]->id, participant_id) == 0)
+			return true;
+	return false;
+}
+
+// deliver_signal sends a relayed signal to its addressee if it is the
+// joined local session `to`.
+static void deliver_signal(struct gw_session *to, Huddle__V1__SignalRelayed *sig)
+{
+	Huddle__V1__ServerMessage m = HUDDLE__V1__SERVER_MESSAGE__INIT;
+	Huddle__V1__SignalDelivery d = HUDDLE__V1__SIGNAL_DELIVERY__INIT;
+	d.from = sig->from;
+	d.signal = sig->signal;
+	m.body_case = HUDDLE__V1__SERVER_MESSAGE__BODY_SIGNAL_DELIVERY;
+	m.signal_delivery = &d;
+	gw_session_send(to, &m);
+}
+
+// event_message fills m with the client-facing form of a membership event
+// and returns the participant it is about, or NULL for other events.
+static const char *event_message(Huddle__V1__RoomEvent *ev, Huddle__V1__ServerMessage *m)
+{
+	switch (ev->body_case) {
+	case HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_JOINED:
+		if (ev->participant_joined->participant == NULL)
+			return NULL;
+		m->body_case = HUDDLE__V1__SERVER_MESSAGE__BODY_PARTICIPANT_JOINED;
+		m->participant_joined = ev->participant_joined;
+		return ev->participant_joined->participant->id;
+	case HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_UPDATED:
+		if (ev->participant_updated->participant == NULL)
+			return NULL;
+		m->body_case = HUDDLE__V1__SERVER_MESSAGE__BODY_PARTICIPANT_UPDATED;
+		m->participant_updated = ev->participant_updated;
+		return ev->participant_updated->participant->id;
+	case HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_LEFT:
+		m->body_case = HUDDLE__V1__SERVER_MESSAGE__BODY_PARTICIPANT_LEFT;
+		m->participant_left = ev->participant_left;
+		return ev->participant_left->participant_id;
+	default:
+		return NULL;
+	}
+}
+
+void gw_room_replay(struct gw_session *s, Huddle__V1__Participant *const *roster, size_t n)
+{
+	free(s->roster_pending);
+	s->n_roster_pending = 0;
+	if (n > 0 && (s->roster_pending = calloc(n, HD_ID_LEN + 1)) != NULL)
+		for (size_t i = 0; i < n; i++)
+			if (roster[i] != NULL && hd_id_valid(roster[i]->id))
+				memcpy(s->roster_pending[s->n_roster_pending++], roster[i]->id, HD_ID_LEN + 1);
+	struct gw_early_event *e = s->early;
+	s->early = NULL;
+	s->n_early = 0;
+	while (e != NULL) {
+		struct gw_early_event *next = e->next;
+		Huddle__V1__RoomEvent *ev = huddle__v1__room_event__unpack(NULL, e->len, e->data);
+		free(e);
+		e = next;
+		if (ev == NULL)
+			continue;
+		Huddle__V1__ServerMessage m = HUDDLE__V1__SERVER_MESSAGE__INIT;
+		const char *who = event_message(ev, &m);
+		if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_SIGNAL) {
+			if (ev->signal->signal != NULL && strcmp(ev->signal->to, s->participant_id) == 0)
+				deliver_signal(s, ev->signal);
+		} else if (who != NULL && strcmp(who, s->participant_id) != 0) {
+			// The roster was read at some point among these events: a
+			// join it shows, or a leave of someone it lacks, is old news.
+			bool known = in_roster(roster, n, who);
+			if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_JOINED && known)
+				roster_consume(s, who); // announced already, by the roster
+			if ((ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_JOINED && !known) ||
+			    (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_LEFT && known) ||
+			    ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_UPDATED)
+				gw_session_send(s, &m);
+		}
+		huddle__v1__room_event__free_unpacked(ev, NULL);
+	}
+}
+
+// early_keep buffers a copy of an event for every session still joining.
+static void early_keep(struct gw_room *r, const uint8_t *data, size_t len)
+{
+	struct gw_session *s;
+	DL_FOREACH2(r->joining, s, joining_next)
+	{
+		if (s->n_early >= GW_EARLY_EVENTS_MAX) {
+			HD_WARN("session %llu: over %d events while joining; dropping", (unsigned long long)s->id,
+				GW_EARLY_EVENTS_MAX);
+			continue;
+		}
+		struct gw_early_event *e = malloc(sizeof(*e) + len);
+		if (e == NULL)
+			continue;
+		e->next = NULL;
+		e->len = len;
+		memcpy(e->data, data, len);
+		struct gw_early_event **tail = &s->early;
+		while (*tail != NULL)
+			tail = &(*tail)->next;
+		*tail = e;
+		s->n_early++;
 	}
 }
 
@@ -101,56 +250,30 @@ void gw_room_on_event(const uint8_t *data, size_t len)
 	struct gw_room *r = room_find(ev->meeting_id);
 	if (r == NULL)
 		goto done;
+	if (r->joining != NULL)
+		early_keep(r, data, len);
+	if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_SIGNAL) {
+		struct gw_session *to = gw_room_find_member(r, ev->signal->to);
+		if (to != NULL && ev->signal->signal != NULL)
+			deliver_signal(to, ev->signal);
+		goto done; // or held by another gateway
+	}
 	Huddle__V1__ServerMessage m = HUDDLE__V1__SERVER_MESSAGE__INIT;
-	switch (ev->body_case) {
-	case HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_JOINED:
-		if (ev->participant_joined->participant == NULL)
-			break;
-		m.body_case = HUDDLE__V1__SERVER_MESSAGE__BODY_PARTICIPANT_JOINED;
-		m.participant_joined = ev->participant_joined;
-		room_broadcast(r, &m, ev->participant_joined->participant->id);
-		break;
-	case HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_UPDATED:
-		if (ev->participant_updated->participant == NULL)
-			break;
-		m.body_case = HUDDLE__V1__SERVER_MESSAGE__BODY_PARTICIPANT_UPDATED;
-		m.participant_updated = ev->participant_updated;
-		room_broadcast(r, &m, ev->participant_updated->participant->id);
-		break;
-	case HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_LEFT: {
-		const char *who = ev->participant_left->participant_id;
-		struct gw_session *subject = gw_room_find_member(r, who);
-		m.body_case = HUDDLE__V1__SERVER_MESSAGE__BODY_PARTICIPANT_LEFT;
-		m.participant_left = ev->participant_left;
-		if (subject != NULL) {
-			// Our own session lost its presence (expired while its
-			// connection lived): make the client join again.
-			gw_room_detach(subject);
-			gw_session_close(subject, GW_CLOSE_PRESENCE_LOST, "presence expired");
-			r = room_find(ev->meeting_id);
-			if (r == NULL)
-				break;
-		}
-		room_broadcast(r, &m, who);
-		break;
+	const char *who = event_message(ev, &m);
+	if (who == NULL) {
+		HD_DEBUG("room event of kind %d ignored", ev->body_case);
+		goto done;
 	}
-	case HUDDLE__V1__ROOM_EVENT__BODY_SIGNAL: {
-		Huddle__V1__SignalRelayed *sig = ev->signal;
-		struct gw_session *to = gw_room_find_member(r, sig->to);
-		if (to == NULL || sig->signal == NULL)
-			break; // held by another gateway
-		Huddle__V1__SignalDelivery d = HUDDLE__V1__SIGNAL_DELIVERY__INIT;
-		d.from = sig->from;
-		d.signal = sig->signal;
-		m.body_case = HUDDLE__V1__SERVER_MESSAGE__BODY_SIGNAL_DELIVERY;
-		m.signal_delivery = &d;
-		gw_session_send(to, &m);
-		break;
+	struct gw_session *subject = gw_room_find_member(r, who);
+	if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_LEFT && subject != NULL) {
+		// Our own session lost its presence (expired while its
+		// connection lived): make the client join again.
+		gw_room_detach(subject);
+		gw_session_close(subject, GW_CLOSE_PRESENCE_LOST, "presence expired");
+		if ((r = room_find(ev->meeting_id)) == NULL)
+			goto done;
 	}
-	default:
-		HD_DEBUG("room event of unknown kind %d ignored", ev->body_case);
-		break;
-	}
+	room_broadcast(r, &m, who);
 done:
 	huddle__v1__room_event__free_unpacked(ev, NULL);
 }

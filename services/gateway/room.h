@@ -8,6 +8,7 @@
 #include <uthash.h>
 
 #include "common/util.h"
+#include "huddle/v1/common.pb-c.h"
 
 struct gw_session;
 
@@ -16,19 +17,26 @@ struct gw_session;
 struct gw_room {
 	char meeting_id[HD_ID_LEN + 1];
 	struct gw_session *members; // joined sessions, by participant id
+	struct gw_session *joining; // sessions waiting for the registry's join reply
 	unsigned refs;              // joining + joined sessions
 	UT_hash_handle hh;
 };
 
 // gw_room_attach puts s (state JOINING) in the room of meeting_id, creating
-// the room and subscribing to its events first, so no event between the
-// registry's reply and our delivery is lost. Returns HD_OK or HD_ENOMEM.
+// the room and subscribing to its events first; events arriving before the
+// registry's reply are buffered for s (see gw_room_replay). Returns HD_OK or
+// HD_ENOMEM.
 hd_err gw_room_attach(struct gw_session *s, const char *meeting_id);
 
 // gw_room_add_member makes the attached s a member under participant_id. A
 // local session that held the same participant (a resume on this gateway)
 // is detached and closed (4001 "replaced").
 void gw_room_add_member(struct gw_session *s, const char *participant_id);
+
+// gw_room_replay delivers to the just-joined s the room events buffered
+// while it was joining, leaving out what its roster (the n participants of
+// the join reply) already reflects. Frees the buffer.
+void gw_room_replay(struct gw_session *s, Huddle__V1__Participant *const *roster, size_t n);
 
 // gw_room_detach takes s out of its room (member or joining); the last one
 // out frees the room and unsubscribes. No registry call is made.

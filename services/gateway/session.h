@@ -20,6 +20,12 @@ enum gw_session_state {
 	GW_SESSION_JOINED,    // member of room
 };
 
+struct gw_early_event {
+	struct gw_early_event *next;
+	size_t len;
+	uint8_t data[]; // a packed RoomEvent
+};
+
 struct gw_out {
 	struct gw_out *next;
 	size_t len;
@@ -50,6 +56,17 @@ struct gw_session {
 	char close_reason[64];
 	int64_t close_since_ms; // monotonic ms when closing began
 	int64_t last_rx_ms;     // monotonic ms of the last data received
+
+	// Room events that arrived while JOINING: the registry may publish
+	// them before its join reply reaches us; replayed after the reply.
+	struct gw_early_event *early;
+	size_t n_early;
+	struct gw_session *joining_prev, *joining_next; // room->joining list
+	// Participants of the join reply's roster whose participant_joined may
+	// still arrive late (the registry read them before publishing): each is
+	// suppressed once so the client learns everyone exactly once.
+	char (*roster_pending)[HD_ID_LEN + 1];
+	size_t n_roster_pending;
 
 	UT_hash_handle hh;        // gw.sessions, by id
 	UT_hash_handle hh_member; // room->members, by participant id

@@ -148,6 +148,7 @@ static void on_join(struct gw_session *s, const struct gw_pending *p, hd_err err
 	jr.meeting = rj->meeting;
 	jr.presence_ttl_ms = rj->presence_ttl_ms;
 	send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_JOIN, &jr);
+	gw_room_replay(s, rj->participants, rj->n_participants);
 	if (rj->resumed)
 		gw.stats.resumes++;
 	else
