@@ -1,7 +1,7 @@
 // Two browsers with ?relay=1 (iceTransportPolicy "relay") connect through the
 // local coturn with the gateway's ephemeral TURN credentials.
 import assert from "node:assert/strict";
-import { useE2E, participantId, peerIds, FAKE } from "./suite.ts";
+import { useE2E, participantId, peerIds } from "./suite.ts";
 import { joinThroughUi, poll, waitFramesFlowing, selectedCandidateTypes, screenshot } from "./browser.ts";
 
 const e2e = useE2E({ coturn: true });
@@ -36,5 +36,4 @@ e2e.test(
     await screenshot(a, "e2e-relay");
   },
   150_000,
-  FAKE ? "the fake gateway hands out no TURN server" : false,
 );

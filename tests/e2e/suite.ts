@@ -6,24 +6,6 @@ import { after, before, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { startStack, type Stack, type StackOptions } from "../lib/stack.ts";
 import { launchBrowser, openParticipant, screenshot, closeAll, type Participant } from "./browser.ts";
-import { startFakeGateway } from "./fake-gateway.ts";
-
-// HUDDLE_E2E_FAKE=1 runs the tests against e2e/fake-gateway.ts instead of the
-// daemons (for working on the web client while the daemons change; no TURN).
-export const FAKE = process.env.HUDDLE_E2E_FAKE === "1";
-
-async function startFakeStack(opts: StackOptions): Promise<Stack> {
-  const g = await startFakeGateway(0, opts.presenceTtlMs ?? 30_000);
-  const fake: Partial<Stack> = {
-    httpUrl: g.url,
-    wsUrl: `${g.url.replace(/^http/, "ws")}/ws`,
-    logDir: "(fake gateway)",
-    logTail: () => "(fake gateway: no logs)",
-    restartGateway: ({ downMs = 0 } = {}) => g.restart(downMs),
-    stop: () => g.close(),
-  };
-  return fake as Stack;
-}
 
 export interface E2E {
   readonly stack: Stack;
@@ -45,7 +27,7 @@ export function useE2E(opts: StackOptions = {}): E2E {
   let browser: Browser | undefined;
   let failed = false;
   before(async () => {
-    stack = FAKE ? await startFakeStack(opts) : await startStack(opts);
+    stack = await startStack(opts);
     browser = await launchBrowser();
   });
   after(async () => {

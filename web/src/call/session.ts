@@ -26,9 +26,7 @@ export interface CallSessionOptions {
   signalingUrl?: string;
 }
 
-const ROSTER_CHECK_DELAY_MS = 2_000;
 const SIGNAL_RETRIES = 5;
-const ROSTER_RESYNC_MIN_INTERVAL_MS = 10_000;
 
 // Errors that retrying will not fix: the first join gives up on them.
 const FATAL_JOIN_ERRORS = new Set([ErrorCode.UNKNOWN_MEETING, ErrorCode.BAD_REQUEST, ErrorCode.ALREADY_JOINED]);
@@ -51,11 +49,8 @@ export class CallSession {
   readonly firstFrameAt = new Map<string, number>();
   resumeCount = 0;
   freshJoinCount = 0;
-  rosterResyncCount = 0;
 
   private resumeToken = "";
-  private rosterCheckTimer?: ReturnType<typeof setTimeout>;
-  private lastRosterResync = 0;
   private iceServers: RTCIceServer[] = [];
   private readonly relayOnly: boolean;
   private readonly client: SignalingClient;
@@ -116,7 +111,6 @@ export class CallSession {
   }
 
   private teardown(state: CallState): void {
-    clearTimeout(this.rosterCheckTimer);
     this.client.close();
     for (const id of [...this.peers.keys()]) this.dropPeer(id);
     this.participants.clear();
@@ -279,9 +273,9 @@ export class CallSession {
   private onSignal(from: string, signal: Signal): void {
     if (!from || from === this.participantId) return;
     if (!this.participants.has(from)) {
-      // A signal can overtake the participant_joined event: make a placeholder,
-      // and fetch a fresh roster if the event never comes.
-      this.scheduleRosterCheck();
+      // A signal can overtake the participant_joined event (they travel
+      // different paths through the gateway): make a placeholder that the
+      // event, which the gateway always delivers, fills in.
       this.participants.set(from, {
         id: from,
         displayName: "",
@@ -292,24 +286,6 @@ export class CallSession {
       });
     }
     void this.ensurePeer(from).handleSignal(signal);
-  }
-
-  // scheduleRosterCheck: a participant we only know from its signals (no
-  // participant_joined, e.g. it joined while our own join was in flight) gets
-  // its name and media state from a fresh roster. The protocol's way to get
-  // one is a resume: drop the WebSocket and resume (peer connections stay).
-  private scheduleRosterCheck(): void {
-    if (this.rosterCheckTimer) return;
-    this.rosterCheckTimer = setTimeout(() => {
-      this.rosterCheckTimer = undefined;
-      const unknown = [...this.participants.values()].filter((p) => p.displayName === "");
-      if (unknown.length === 0 || this.state !== "joined" || this.connection !== "ready") return;
-      if (Date.now() - this.lastRosterResync < ROSTER_RESYNC_MIN_INTERVAL_MS) return;
-      this.lastRosterResync = Date.now();
-      console.info(`huddle: ${unknown.length} participant(s) unknown to the roster; resuming to resync`);
-      this.rosterResyncCount++;
-      this.client.dropConnection();
-    }, ROSTER_CHECK_DELAY_MS);
   }
 
   private upsertParticipant(p: Participant): void {
