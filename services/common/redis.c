@@ -27,22 +27,43 @@ static hd_err redis_parse(struct hd_redis *r, const char *url)
 			return HD_EBADREQUEST;
 		memcpy(r->path, p, n);
 		r->path[n] = '\0';
-		if (q != NULL && sscanf(q, "?db=%d", &r->db) != 1)
-			return HD_EBADREQUEST;
+		if (q != NULL) {
+			char *end;
+			long db = strncmp(q, "?db=", 4) == 0 ? strtol(q + 4, &end, 10) : -1;
+			if (db < 0 || db > 1000000 || *end != '\0' || end == q + 4)
+				return HD_EBADREQUEST;
+			r->db = (int)db;
+		}
 		return HD_OK;
 	}
 	if (strncmp(url, "redis://", 8) == 0) {
+		// redis://host[:port][/db]; credentials are not supported yet.
 		const char *p = url + 8;
-		const char *at = strrchr(p, '@'); // credentials are not supported yet
-		if (at != NULL)
+		size_t n = strcspn(p, ":/@");
+		if (n == 0 || n >= sizeof(r->host) || p[n] == '@')
 			return HD_EBADREQUEST;
-		char rest[256];
-		if (strlen(p) >= sizeof(rest))
-			return HD_EBADREQUEST;
+		memcpy(r->host, p, n);
+		r->host[n] = '\0';
+		p += n;
 		r->port = 6379;
-		if (sscanf(p, "%255[^:/]:%d/%d", r->host, &r->port, &r->db) >= 1 ||
-		    sscanf(p, "%255[^:/]/%d", r->host, &r->db) >= 1)
-			return r->port > 0 && r->port < 65536 && r->db >= 0 ? HD_OK : HD_EBADREQUEST;
+		if (*p == ':') {
+			char *end;
+			long port = strtol(p + 1, &end, 10);
+			if (end == p + 1 || port <= 0 || port > 65535)
+				return HD_EBADREQUEST;
+			r->port = (int)port;
+			p = end;
+		}
+		if (*p == '/' && p[1] != '\0') {
+			char *end;
+			long db = strtol(p + 1, &end, 10);
+			if (end == p + 1 || *end != '\0' || db < 0 || db > 1000000)
+				return HD_EBADREQUEST;
+			r->db = (int)db;
+		} else if (*p != '\0' && strcmp(p, "/") != 0) {
+			return HD_EBADREQUEST;
+		}
+		return HD_OK;
 	}
 	return HD_EBADREQUEST;
 }
@@ -89,7 +110,7 @@ hd_err hd_redis_open(struct hd_redis **out, const char *url, int timeout_ms)
 		return HD_EBADREQUEST;
 	}
 	r->timeout.tv_sec = timeout_ms / 1000;
-	r->timeout.tv_usec = (timeout_ms % 1000) * 1000;
+	r->timeout.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
 	if (redis_connect(r) != HD_OK)
 		HD_WARN("Redis at %s is not reachable yet; will retry", url);
 	*out = r;

@@ -10,7 +10,7 @@
 // reply echoes request_id and carries Error{code, message} on failure; bytes
 // that do not decode get MALFORMED with request_id 0, a request without a
 // known body UNKNOWN_TYPE. Returns NULL only when even an error reply cannot
-// be allocated (the client then times out). req is borrowed.
-nng_msg *reg_rpc_handle(void *worker_state, nng_msg *req);
+// be allocated (the client then times out). msg is borrowed.
+nng_msg *reg_rpc_handle(void *worker_state, nng_msg *msg);
 
 #endif

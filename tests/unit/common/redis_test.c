@@ -37,6 +37,18 @@ static void bad_urls(void **state)
 	assert_int_equal(hd_redis_open(&r, "http://x", 100), HD_EBADREQUEST);
 	assert_int_equal(hd_redis_open(&r, "redis://h:99999", 100), HD_EBADREQUEST);
 	assert_int_equal(hd_redis_open(&r, "unix://", 100), HD_EBADREQUEST);
+	assert_int_equal(hd_redis_open(&r, "redis://h:abc", 100), HD_EBADREQUEST);
+	assert_int_equal(hd_redis_open(&r, "redis://h:1/x", 100), HD_EBADREQUEST);
+	assert_int_equal(hd_redis_open(&r, "redis://user:pw@h:1", 100), HD_EBADREQUEST);
+	assert_int_equal(hd_redis_open(&r, "redis://:1", 100), HD_EBADREQUEST);
+	assert_int_equal(hd_redis_open(&r, "unix:///tmp/x?db=z", 100), HD_EBADREQUEST);
+	// Well-formed URLs open (the servers need not be there yet).
+	const char *good[] = {"redis://127.0.0.1:1/2", "redis://127.0.0.1", "redis://127.0.0.1:1/",
+			      "unix:///nonexistent/redis.sock?db=3"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(hd_redis_open(&r, good[i], 50), HD_OK);
+		hd_redis_close(r);
+	}
 }
 
 static void down_then_reconnects(void **state)
