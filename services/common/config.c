@@ -16,10 +16,10 @@ static void config_help(const char *prog, const char *summary, const struct hd_c
 		const struct hd_config *c = &table[i];
 		printf("  %-24s %s\n", c->name, c->help);
 		if (c->type == HD_CONFIG_INT)
-			printf("  %-24s default %s, range %" PRId64 "..%" PRId64 "\n", "", c->def, c->min,
-			       c->max);
+			printf("  %-24s default %s, range %" PRId64 "..%" PRId64 "\n", "", c->def, c->min, c->max);
 		else
-			printf("  %-24s default %s\n", "", c->type == HD_CONFIG_SECRET ? "(built-in development value)" : c->def);
+			printf("  %-24s default %s\n", "",
+			       c->type == HD_CONFIG_SECRET ? "(built-in development value)" : c->def);
 	}
 }
 
@@ -34,8 +34,8 @@ static int config_parse_int(const char *s, int64_t *out)
 	return 0;
 }
 
-enum hd_config_result hd_config_load(const char *prog, const char *summary, const struct hd_config *table,
-				     size_t n, int argc, char **argv)
+enum hd_config_result hd_config_load(const char *prog, const char *summary, const struct hd_config *table, size_t n,
+				     int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {

@@ -16,7 +16,7 @@ enum hd_config_type {
 struct hd_config {
 	const char *name;
 	enum hd_config_type type;
-	const char *def; // default, as it would be written in the environment
+	const char *def;  // default, as it would be written in the environment
 	int64_t min, max; // bounds for HD_CONFIG_INT (inclusive)
 	void *field;
 	const char *help;
@@ -32,7 +32,7 @@ enum hd_config_result {
 // validating type and bounds. argv may hold only --help/-h; anything else is
 // an error. String fields point into the environment or the table (static
 // lifetime); nothing is allocated.
-enum hd_config_result hd_config_load(const char *prog, const char *summary, const struct hd_config *table,
-				     size_t n, int argc, char **argv);
+enum hd_config_result hd_config_load(const char *prog, const char *summary, const struct hd_config *table, size_t n,
+				     int argc, char **argv);
 
 #endif

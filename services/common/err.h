@@ -7,21 +7,21 @@
 // checks the two stay equal. 0 is success.
 typedef enum hd_err {
 	HD_OK = 0,
-	HD_EINTERNAL = 1,      // a bug or an unexpected failure
-	HD_EBADREQUEST = 2,    // a field is missing or out of range
-	HD_EMALFORMED = 3,     // bytes that do not decode
-	HD_ETOOLARGE = 4,      // a frame or field over its limit
-	HD_EUNKNOWNTYPE = 5,   // a message body we do not know
+	HD_EINTERNAL = 1,    // a bug or an unexpected failure
+	HD_EBADREQUEST = 2,  // a field is missing or out of range
+	HD_EMALFORMED = 3,   // bytes that do not decode
+	HD_ETOOLARGE = 4,    // a frame or field over its limit
+	HD_EUNKNOWNTYPE = 5, // a message body we do not know
 	HD_EUNKNOWNMEETING = 6,
 	HD_EUNKNOWNPARTICIPANT = 7,
 	HD_ENOTJOINED = 8,
 	HD_EALREADYJOINED = 9,
 	HD_ERESUMEREJECTED = 10,
 	HD_ERATELIMITED = 11,
-	HD_EUNAVAILABLE = 12,  // a backend (service, Redis, store) is down
+	HD_EUNAVAILABLE = 12, // a backend (service, Redis, store) is down
 	HD_ETIMEOUT = 13,
 	HD_ENOMEM = 14,
-	HD_ECLOSED = 15,       // shutting down
+	HD_ECLOSED = 15, // shutting down
 	HD_ERR_COUNT
 } hd_err;
 

@@ -43,8 +43,8 @@ void hd_log_write(int level, const char *fmt, ...)
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ %s %s ", (long)(tv.tv_usec / 1000),
-			      log_name, level_names[level]);
+	n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03ldZ %s %s ", (long)(tv.tv_usec / 1000), log_name,
+			      level_names[level]);
 	va_start(ap, fmt);
 	int w = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);

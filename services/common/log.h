@@ -17,10 +17,10 @@ void hd_log_set_name(const char *name);
 // stderr atomically. Prefer HD_LOG, which skips formatting below the level.
 void hd_log_write(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define HD_LOG(level, ...)                                                                         \
-	do {                                                                                       \
-		if ((level) <= hd_log_level)                                                       \
-			hd_log_write((level), __VA_ARGS__);                                        \
+#define HD_LOG(level, ...)                                                                                             \
+	do {                                                                                                           \
+		if ((level) <= hd_log_level)                                                                           \
+			hd_log_write((level), __VA_ARGS__);                                                            \
 	} while (0)
 
 #define HD_ERROR(...) HD_LOG(HD_LOG_ERROR, __VA_ARGS__)

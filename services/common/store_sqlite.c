@@ -98,16 +98,16 @@ hd_err hd_store_sqlite_open(struct hd_store **out, const char *path)
 	if (s == NULL)
 		return HD_ENOMEM;
 	s->base.ops = &sqlite_ops;
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-			    NULL) != SQLITE_OK)
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+	    SQLITE_OK)
 		goto fail;
 	sqlite3_busy_timeout(s->db, 5000);
 	if (sqlite3_exec(s->db, schema, NULL, NULL, &errmsg) != SQLITE_OK)
 		goto fail;
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO meetings(id, created_at_ms, title) VALUES(?, ?, ?)", -1,
 			       &s->insert_meeting, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db, "SELECT id, created_at_ms, title FROM meetings WHERE id = ?", -1,
-			       &s->get_meeting, NULL) != SQLITE_OK)
+	    sqlite3_prepare_v2(s->db, "SELECT id, created_at_ms, title FROM meetings WHERE id = ?", -1, &s->get_meeting,
+			       NULL) != SQLITE_OK)
 		goto fail;
 	pthread_mutex_init(&s->mtx, NULL);
 	*out = &s->base;

@@ -25,10 +25,10 @@ struct gw_config {
 	int64_t turn_ttl_s;
 	int64_t heartbeat_ms;
 	int64_t registry_timeout_ms;
-	int64_t max_message;  // bytes per WebSocket message
-	int64_t rate;         // messages per second per connection
-	int64_t burst;        // bucket size
-	int64_t max_queue;    // bytes queued to one slow client before closing it
+	int64_t max_message; // bytes per WebSocket message
+	int64_t rate;        // messages per second per connection
+	int64_t burst;       // bucket size
+	int64_t max_queue;   // bytes queued to one slow client before closing it
 	const char *gateway_id;
 	const char *log_level;
 };

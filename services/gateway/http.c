@@ -223,7 +223,8 @@ void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Regist
 		return;
 	}
 	if (err != HD_OK) {
-		const char *msg = r != NULL && r->error != NULL && r->error->message[0] != '\0' ? r->error->message : NULL;
+		const char *msg =
+			r != NULL && r->error != NULL && r->error->message[0] != '\0' ? r->error->message : NULL;
 		respond_error(h, http_status_of(err), err, msg);
 		return;
 	}
@@ -277,11 +278,16 @@ static const char *mime_of(const char *path)
 	static const struct {
 		const char *ext, *mime;
 	} types[] = {
-		{".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-		{".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
-		{".png", "image/png"},                 {".ico", "image/x-icon"},
-		{".json", "application/json"},         {".map", "application/json"},
-		{".woff2", "font/woff2"},              {".txt", "text/plain; charset=utf-8"},
+		{".html", "text/html; charset=utf-8"},
+		{".js", "text/javascript; charset=utf-8"},
+		{".css", "text/css; charset=utf-8"},
+		{".svg", "image/svg+xml"},
+		{".png", "image/png"},
+		{".ico", "image/x-icon"},
+		{".json", "application/json"},
+		{".map", "application/json"},
+		{".woff2", "font/woff2"},
+		{".txt", "text/plain; charset=utf-8"},
 		{".webmanifest", "application/manifest+json"},
 	};
 	const char *dot = strrchr(path, '.');
@@ -405,7 +411,8 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE: {
 		if (h->phase == 1) {
-			unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+			unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start,
+							  *end = buf + sizeof(buf) - 1;
 			if (lws_add_http_common_headers(wsi, (unsigned int)h->status, h->ctype,
 							h->head ? 0 : h->resp_len, &p, end) ||
 			    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
@@ -420,8 +427,8 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		}
 		if (h->phase == 2) {
 			h->phase = 0;
-			if (!h->head && lws_write(wsi, h->resp + LWS_PRE, h->resp_len, LWS_WRITE_HTTP_FINAL) !=
-						 (int)h->resp_len)
+			if (!h->head &&
+			    lws_write(wsi, h->resp + LWS_PRE, h->resp_len, LWS_WRITE_HTTP_FINAL) != (int)h->resp_len)
 				return 1;
 			free(h->resp);
 			h->resp = NULL;

@@ -112,7 +112,8 @@ void gw_drain(void)
 			Huddle__V1__RegistryReply *r = NULL;
 			hd_err err = it->err;
 			if (err == HD_OK) {
-				r = huddle__v1__registry_reply__unpack(NULL, nng_msg_len(it->msg), nng_msg_body(it->msg));
+				r = huddle__v1__registry_reply__unpack(NULL, nng_msg_len(it->msg),
+								       nng_msg_body(it->msg));
 				if (r == NULL) {
 					HD_ERROR("undecodable reply from the registry");
 					err = HD_EINTERNAL;
@@ -177,7 +178,8 @@ static hd_err split_urls(const char *list)
 		else if (strncmp(u, "turn:", 5) == 0 || strncmp(u, "turns:", 6) == 0)
 			gw.turn_urls[gw.n_turn++] = strdup(u);
 		else if (*u != '\0') {
-			fprintf(stderr, "huddle-gateway: TURN_URLS entry '%s' is not stun:, stuns:, turn: or turns:\n", u);
+			fprintf(stderr, "huddle-gateway: TURN_URLS entry '%s' is not stun:, stuns:, turn: or turns:\n",
+				u);
 			free(copy);
 			return HD_EBADREQUEST;
 		}
@@ -234,7 +236,8 @@ int main(int argc, char **argv)
 		goto out_urls;
 	}
 	if (hd_sub_open(&gw.events, gw.cfg.events_url, on_event, NULL) != HD_OK) {
-		fprintf(stderr, "huddle-gateway: REGISTRY_EVENTS_URL '%s' is not a usable address\n", gw.cfg.events_url);
+		fprintf(stderr, "huddle-gateway: REGISTRY_EVENTS_URL '%s' is not a usable address\n",
+			gw.cfg.events_url);
 		goto out_registry;
 	}
 

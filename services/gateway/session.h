@@ -43,9 +43,9 @@ struct gw_session {
 	struct gw_room *room; // set while JOINING or JOINED
 	uint32_t join_request_id;
 
-	uint8_t *rx;          // reassembly of a fragmented message
+	uint8_t *rx; // reassembly of a fragmented message
 	size_t rx_len, rx_cap;
-	uint32_t malformed;   // undecodable frames so far
+	uint32_t malformed; // undecodable frames so far
 	struct gw_ratelimit rl;
 	uint32_t limit_errors; // RATE_LIMITED errors sent in limit_window_ms's window
 	int64_t limit_window_ms;

@@ -15,8 +15,8 @@ hd_err gw_turn_credentials(const char *secret, const char *participant_id, int64
 	int n = snprintf(username, GW_TURN_USERNAME_MAX, "%" PRId64 ":%s", now_s + ttl_s, participant_id);
 	if (n < 0 || n >= GW_TURN_USERNAME_MAX)
 		return HD_EBADREQUEST;
-	if (HMAC(EVP_sha1(), secret, (int)strlen(secret), (const unsigned char *)username, (size_t)n, mac,
-		 &mac_len) == NULL ||
+	if (HMAC(EVP_sha1(), secret, (int)strlen(secret), (const unsigned char *)username, (size_t)n, mac, &mac_len) ==
+		    NULL ||
 	    mac_len != 20)
 		return HD_EINTERNAL;
 	EVP_EncodeBlock((unsigned char *)credential, mac, (int)mac_len);

@@ -10,9 +10,9 @@
 #include "gateway/session.h"
 #include "gateway/turn.h"
 
-#define WS_MAX_MALFORMED 3      // the third undecodable frame closes (1007)
-#define WS_MAX_LIMIT_ERRORS 20  // RATE_LIMITED errors sent per second at most
-#define WS_ABUSE_FACTOR 3       // refusing > 3x the rate per second: close (1008)
+#define WS_MAX_MALFORMED 3     // the third undecodable frame closes (1007)
+#define WS_MAX_LIMIT_ERRORS 20 // RATE_LIMITED errors sent per second at most
+#define WS_ABUSE_FACTOR 3      // refusing > 3x the rate per second: close (1008)
 #define GW_CLOSE_PRESENCE_LOST 4000
 
 struct ws_pss {
@@ -73,8 +73,7 @@ static void op_join(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 		return;
 	}
 	if (!display_name_ok(j->display_name)) {
-		gw_session_send_error(s, cm->request_id, HD_EBADREQUEST,
-				      "display_name must be 1 to 64 bytes of UTF-8");
+		gw_session_send_error(s, cm->request_id, HD_EBADREQUEST, "display_name must be 1 to 64 bytes of UTF-8");
 		return;
 	}
 	if (resume && (!hd_id_valid(j->participant_id) || !hd_id_valid(j->resume_token))) {

@@ -18,7 +18,6 @@
 #include "registry/registry.h"
 #include "registry/rpc.h"
 
-
 // reg_config is what main reads from the environment (see config_table).
 struct reg_config {
 	const char *listen;

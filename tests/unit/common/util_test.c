@@ -33,8 +33,8 @@ static void id_validation(void **state)
 	assert_false(hd_id_valid("abc"));
 	assert_true(hd_id_valid("AAAAAAAAAAAAAAAAAAAAA_"));
 	assert_false(hd_id_valid("AAAAAAAAAAAAAAAAAAAAA_A")); // 23 chars
-	assert_false(hd_id_valid("AAAAAAAAAAAAAAAAAAAAA+")); // not URL-safe
-	assert_false(hd_id_valid("AAAAAAAAAAAAAAAAAAAAA=")); // padding
+	assert_false(hd_id_valid("AAAAAAAAAAAAAAAAAAAAA+"));  // not URL-safe
+	assert_false(hd_id_valid("AAAAAAAAAAAAAAAAAAAAA="));  // padding
 	assert_false(hd_id_valid("../../etc/passwd00000"));
 }
 
@@ -55,11 +55,11 @@ static void utf8(void **state)
 {
 	assert_true(hd_utf8_valid("hello", 5));
 	assert_true(hd_utf8_valid("Zoë 😀", strlen("Zoë 😀")));
-	assert_false(hd_utf8_valid("\xc3", 1));              // truncated
-	assert_false(hd_utf8_valid("\xc0\xaf", 2));          // overlong
-	assert_false(hd_utf8_valid("\xed\xa0\x80", 3));      // surrogate
-	assert_false(hd_utf8_valid("\xf4\x90\x80\x80", 4));  // > U+10FFFF
-	assert_false(hd_utf8_valid("a\0b", 3));              // NUL
+	assert_false(hd_utf8_valid("\xc3", 1));             // truncated
+	assert_false(hd_utf8_valid("\xc0\xaf", 2));         // overlong
+	assert_false(hd_utf8_valid("\xed\xa0\x80", 3));     // surrogate
+	assert_false(hd_utf8_valid("\xf4\x90\x80\x80", 4)); // > U+10FFFF
+	assert_false(hd_utf8_valid("a\0b", 3));             // NUL
 	assert_false(hd_utf8_valid("\xff", 1));
 	assert_true(hd_utf8_valid("", 0));
 }
