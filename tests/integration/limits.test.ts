@@ -91,6 +91,8 @@ suite.test("a second join on a joined session is ALREADY_JOINED", async (s, trac
 	const d = track(await connect(s.wsUrl, "D"));
 	const jd = await d.join(meeting.id, "Dave");
 	assert.deepEqual(jd.participants.map((p) => p.id).sort(), [j.participantId, b.participantId].sort());
+	await b.nextEvent("participantJoined", 3000, (e) => e.participant?.id === jd.participantId);
+	await sleep(200);
 	assert.equal(b.received.filter((m) => m.body.case === "participantJoined").length, 1, "B saw only Dave join, no second Alice");
 });
 
