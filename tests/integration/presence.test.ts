@@ -13,7 +13,7 @@ const suite = useStack({ presenceTtlMs: TTL_MS, heartbeatMs: HEARTBEAT_MS });
 
 /** Keys of a RESP array reply. */
 function respStrings(reply: string): string[] {
-	return reply.split("\r\n").filter((l, i, all) => i > 0 && all[i - 1].startsWith("$"));
+	return reply.split("\r\n").filter((_, i, all) => i > 0 && all[i - 1].startsWith("$"));
 }
 
 suite.test("a dropped client stays in the roster within the TTL, then the others get participant_left TIMED_OUT", async (s, track) => {
