@@ -60,6 +60,16 @@ enum hd_config_result hd_config_load(const char *prog, const char *summary, cons
 			}
 			*(const char **)c->field = v;
 			break;
+		case HD_CONFIG_LOG_LEVEL: {
+			int level = hd_log_parse_level(v);
+			if (level < 0) {
+				fprintf(stderr, "%s: %s='%s' is not error, warn, info or debug\n", prog, c->name, v);
+				return HD_CONFIG_ERROR;
+			}
+			*(int *)c->field = level;
+			hd_log_level = level;
+			break;
+		}
 		case HD_CONFIG_INT: {
 			int64_t x;
 			if (config_parse_int(v, &x) != 0 || x < c->min || x > c->max) {
@@ -76,6 +86,8 @@ enum hd_config_result hd_config_load(const char *prog, const char *summary, cons
 		const struct hd_config *c = &table[i];
 		if (c->type == HD_CONFIG_INT)
 			HD_INFO("config %s=%" PRId64, c->name, *(int64_t *)c->field);
+		else if (c->type == HD_CONFIG_LOG_LEVEL)
+			HD_INFO("config %s=%d", c->name, *(int *)c->field);
 		else if (c->type == HD_CONFIG_SECRET)
 			HD_INFO("config %s=(%s)", c->name,
 				strcmp(*(const char **)c->field, c->def) == 0 ? "default" : "set");

@@ -7,9 +7,10 @@
 #include <stdint.h>
 
 enum hd_config_type {
-	HD_CONFIG_STRING, // field is const char **; value must be non-empty
-	HD_CONFIG_SECRET, // like STRING, but logged as "(set)"
-	HD_CONFIG_INT,    // field is int64_t *; value within [min, max]
+	HD_CONFIG_STRING,    // field is const char **; value must be non-empty
+	HD_CONFIG_SECRET,    // like STRING, but logged as "(set)"
+	HD_CONFIG_INT,       // field is int64_t *; value within [min, max]
+	HD_CONFIG_LOG_LEVEL, // field is int * (enum hd_log_level); also sets hd_log_level
 };
 
 // hd_config is one setting: environment variable, default, bounds, target.
@@ -27,6 +28,10 @@ enum hd_config_result {
 	HD_CONFIG_HELP = 1,  // --help or -h printed the table; exit 0
 	HD_CONFIG_ERROR = 2, // a bad value or argument, reported on stderr; exit 2
 };
+
+// hd_config_exit_status maps a result other than HD_CONFIG_OK to the exit
+// status main returns: 0 after --help, 2 after a bad setting.
+#define hd_config_exit_status(r) ((r) == HD_CONFIG_HELP ? 0 : 2)
 
 // hd_config_load sets every field from its environment variable or default,
 // validating type and bounds. argv may hold only --help/-h; anything else is

@@ -30,7 +30,7 @@ struct gw_config {
 	int64_t burst;       // bucket size
 	int64_t max_queue;   // bytes queued to one slow client before closing it
 	const char *gateway_id;
-	const char *log_level;
+	int log_level; // enum hd_log_level
 };
 
 // gw_stats are counters for /metrics.

@@ -49,7 +49,7 @@ static const struct hd_config config_table[] = {
 	 "bytes queued to one slow client before it is disconnected"},
 	{"GATEWAY_ID", HD_CONFIG_STRING, default_gateway_id, 0, 0, &gw.cfg.gateway_id,
 	 "this gateway's name in presence records (default <hostname>-<pid>)"},
-	{"LOG_LEVEL", HD_CONFIG_STRING, "info", 0, 0, &gw.cfg.log_level, "error, warn, info or debug"},
+	{"LOG_LEVEL", HD_CONFIG_LOG_LEVEL, "info", 0, 0, &gw.cfg.log_level, "error, warn, info or debug"},
 };
 
 uint64_t gw_next_id(void)
@@ -212,19 +212,11 @@ int main(int argc, char **argv)
 	hd_log_set_name("huddle-gateway");
 	gethostname(host, sizeof(host) - 1);
 	snprintf(default_gateway_id, sizeof(default_gateway_id), "%s-%d", host, (int)getpid());
-	switch (hd_config_load("huddle-gateway", "Huddle's gateway: web app, HTTP API and WebSocket signaling.",
-			       config_table, sizeof(config_table) / sizeof(config_table[0]), argc, argv)) {
-	case HD_CONFIG_HELP:
-		return 0;
-	case HD_CONFIG_ERROR:
-		return 2;
-	case HD_CONFIG_OK:
-		break;
-	}
-	if ((hd_log_level = hd_log_parse_level(gw.cfg.log_level)) < 0) {
-		fprintf(stderr, "huddle-gateway: LOG_LEVEL '%s' is not error, warn, info or debug\n", gw.cfg.log_level);
-		return 2;
-	}
+	enum hd_config_result loaded =
+		hd_config_load("huddle-gateway", "Huddle's gateway: web app, HTTP API and WebSocket signaling.",
+			       config_table, sizeof(config_table) / sizeof(config_table[0]), argc, argv);
+	if (loaded != HD_CONFIG_OK)
+		return hd_config_exit_status(loaded);
 	if (strcmp(gw.cfg.turn_secret, GW_DEFAULT_TURN_SECRET) == 0)
 		HD_WARN("TURN_SECRET is the built-in development value; set your coturn static-auth-secret");
 	if (split_urls(gw.cfg.turn_urls) != HD_OK)

@@ -28,7 +28,7 @@ struct reg_config {
 	int64_t sweep_interval_ms;
 	int64_t workers;
 	int64_t redis_timeout_ms;
-	const char *log_level;
+	int log_level; // enum hd_log_level
 };
 
 static struct reg_config cfg;
@@ -50,7 +50,7 @@ static const struct hd_config config_table[] = {
 	 "request worker threads, each with its own Redis connection"},
 	{"REDIS_TIMEOUT_MS", HD_CONFIG_INT, "1000", 10, 60000, &cfg.redis_timeout_ms,
 	 "bound on connecting to Redis and on each Redis round trip, ms"},
-	{"LOG_LEVEL", HD_CONFIG_STRING, "info", 0, 0, &cfg.log_level, "error, warn, info or debug"},
+	{"LOG_LEVEL", HD_CONFIG_LOG_LEVEL, "info", 0, 0, &cfg.log_level, "error, warn, info or debug"},
 };
 
 static volatile sig_atomic_t stopping;
@@ -153,19 +153,11 @@ int main(int argc, char **argv)
 	hd_err err;
 
 	hd_log_set_name("huddle-registry");
-	switch (hd_config_load("huddle-registry", "Huddle's registry: meetings and who is in them (presence in Redis).",
-			       config_table, sizeof(config_table) / sizeof(config_table[0]), argc, argv)) {
-	case HD_CONFIG_HELP:
-		return 0;
-	case HD_CONFIG_ERROR:
-		return 2;
-	case HD_CONFIG_OK:
-		break;
-	}
-	if ((hd_log_level = hd_log_parse_level(cfg.log_level)) < 0) {
-		fprintf(stderr, "huddle-registry: LOG_LEVEL '%s' is not error, warn, info or debug\n", cfg.log_level);
-		return 2;
-	}
+	enum hd_config_result loaded =
+		hd_config_load("huddle-registry", "Huddle's registry: meetings and who is in them (presence in Redis).",
+			       config_table, sizeof(config_table) / sizeof(config_table[0]), argc, argv);
+	if (loaded != HD_CONFIG_OK)
+		return hd_config_exit_status(loaded);
 	memset(&sweeper, 0, sizeof(sweeper));
 	signal(SIGPIPE, SIG_IGN); // a Redis that hangs up must not kill us
 	// From here a stop request is a flag: one during start-up is honoured

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "common/config.h"
+#include "common/log.h"
 
 static const char *url;
 static const char *secret;
@@ -58,6 +59,26 @@ static void bad_values(void **state)
 	assert_int_equal(load(2, bad), HD_CONFIG_ERROR);
 }
 
+static void log_level(void **state)
+{
+	int level = -1;
+	const struct hd_config t[] = {{"T_LOG_LEVEL", HD_CONFIG_LOG_LEVEL, "info", 0, 0, &level, "verbosity"}};
+	char *argv[] = {"t"};
+	unsetenv("T_LOG_LEVEL");
+	assert_int_equal(hd_config_load("t", "test", t, 1, 1, argv), HD_CONFIG_OK);
+	assert_int_equal(level, HD_LOG_INFO);
+	setenv("T_LOG_LEVEL", "DEBUG", 1);
+	assert_int_equal(hd_config_load("t", "test", t, 1, 1, argv), HD_CONFIG_OK);
+	assert_int_equal(level, HD_LOG_DEBUG);
+	assert_int_equal(hd_log_level, HD_LOG_DEBUG);
+	setenv("T_LOG_LEVEL", "loud", 1);
+	assert_int_equal(hd_config_load("t", "test", t, 1, 1, argv), HD_CONFIG_ERROR);
+	unsetenv("T_LOG_LEVEL");
+	hd_log_level = HD_LOG_INFO;
+	assert_int_equal(hd_config_exit_status(HD_CONFIG_HELP), 0);
+	assert_int_equal(hd_config_exit_status(HD_CONFIG_ERROR), 2);
+}
+
 static void help(void **state)
 {
 	char *argv[] = {"t", "--help"};
@@ -67,9 +88,8 @@ static void help(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(defaults),
-		cmocka_unit_test(environment_wins),
-		cmocka_unit_test(bad_values),
+		cmocka_unit_test(defaults),   cmocka_unit_test(environment_wins),
+		cmocka_unit_test(bad_values), cmocka_unit_test(log_level),
 		cmocka_unit_test(help),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
