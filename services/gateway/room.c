@@ -138,14 +138,12 @@ static bool in_roster(Huddle__V1__Participant *const *roster, size_t n, const ch
 	return false;
 }
 
-// deliver_signal sends a relayed signal to its addressee if it is the
-// joined local session `to`.
-static void deliver_signal(struct gw_session *to, Huddle__V1__SignalRelayed *sig)
+void gw_room_deliver_signal(struct gw_session *to, const char *from, Huddle__V1__Signal *signal)
 {
 	Huddle__V1__ServerMessage m = HUDDLE__V1__SERVER_MESSAGE__INIT;
 	Huddle__V1__SignalDelivery d = HUDDLE__V1__SIGNAL_DELIVERY__INIT;
-	d.from = sig->from;
-	d.signal = sig->signal;
+	d.from = (char *)from;
+	d.signal = signal;
 	m.body_case = HUDDLE__V1__SERVER_MESSAGE__BODY_SIGNAL_DELIVERY;
 	m.signal_delivery = &d;
 	gw_session_send(to, &m);
@@ -199,7 +197,7 @@ void gw_room_replay(struct gw_session *s, Huddle__V1__Participant *const *roster
 		const char *who = event_message(ev, &m);
 		if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_SIGNAL) {
 			if (ev->signal->signal != NULL && strcmp(ev->signal->to, s->participant_id) == 0)
-				deliver_signal(s, ev->signal);
+				gw_room_deliver_signal(s, ev->signal->from, ev->signal->signal);
 		} else if (who != NULL && strcmp(who, s->participant_id) != 0) {
 			// The roster was read at some point among these events: a
 			// join it shows, or a leave of someone it lacks, is old news.
@@ -255,7 +253,7 @@ void gw_room_on_event(const uint8_t *data, size_t len)
 	if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_SIGNAL) {
 		struct gw_session *to = gw_room_find_member(r, ev->signal->to);
 		if (to != NULL && ev->signal->signal != NULL)
-			deliver_signal(to, ev->signal);
+			gw_room_deliver_signal(to, ev->signal->from, ev->signal->signal);
 		goto done; // or held by another gateway
 	}
 	Huddle__V1__ServerMessage m = HUDDLE__V1__SERVER_MESSAGE__INIT;

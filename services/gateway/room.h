@@ -46,6 +46,10 @@ void gw_room_detach(struct gw_session *s);
 // room, or NULL.
 struct gw_session *gw_room_find_member(struct gw_room *room, const char *participant_id);
 
+// gw_room_deliver_signal queues a signal_delivery from `from` to the joined
+// session `to` (borrowing signal).
+void gw_room_deliver_signal(struct gw_session *to, const char *from, Huddle__V1__Signal *signal);
+
 // gw_room_on_event delivers a packed RoomEvent from the bus to the local
 // members it concerns. Malformed events are logged and dropped.
 void gw_room_on_event(const uint8_t *data, size_t len);

@@ -196,11 +196,8 @@ static void op_signal(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 	}
 	struct gw_session *to = gw_room_find_member(s->room, sr->to);
 	if (to != NULL) {
-		Huddle__V1__SignalDelivery d = HUDDLE__V1__SIGNAL_DELIVERY__INIT;
 		Huddle__V1__SignalReply ack = HUDDLE__V1__SIGNAL_REPLY__INIT;
-		d.from = s->participant_id;
-		d.signal = sr->signal;
-		send_body(to, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_SIGNAL_DELIVERY, &d);
+		gw_room_deliver_signal(to, s->participant_id, sr->signal);
 		send_body(s, cm->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_SIGNAL, &ack);
 		gw.stats.signals_local++;
 		return;
