@@ -241,3 +241,27 @@ suite.test("POST /api/meetings without any body creates an untitled meeting", as
 	assert.equal((await httpGet(`${s.httpUrl}/api/meetings/${m.id}`)).status, 200);
 	assert.equal((await httpGet(`${s.httpUrl}/healthz`)).status, 200, "the gateway is still up");
 });
+
+suite.test("GET /metrics counts sessions, participants and joins in Prometheus text", async (s, track) => {
+	const metric = (text: string, name: string): number => {
+		const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+		assert.ok(line, `metric ${name} missing in:\n${text}`);
+		return Number(line.split(" ")[1]);
+	};
+	const before = await httpGet(`${s.httpUrl}/metrics`);
+	assert.equal(before.status, 200);
+	assert.match(before.contentType, /^text\/plain/);
+	const joins0 = metric(before.body, "huddle_gateway_joins_total");
+	const meeting = await createMeeting(s.httpUrl);
+	const a = track(await connect(s.wsUrl, "m-a"));
+	const b = track(await connect(s.wsUrl, "m-b"));
+	await a.join(meeting.id, "A");
+	await b.join(meeting.id, "B");
+	const during = await httpGet(`${s.httpUrl}/metrics`);
+	assert.equal(metric(during.body, "huddle_gateway_joins_total"), joins0 + 2);
+	assert.ok(metric(during.body, "huddle_gateway_sessions") >= 2);
+	assert.ok(metric(during.body, "huddle_gateway_participants") >= 2);
+	assert.ok(metric(during.body, "huddle_gateway_rooms") >= 1);
+	const post = await fetch(`${s.httpUrl}/metrics`, { method: "POST" });
+	assert.equal(post.status, 405);
+});
