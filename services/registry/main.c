@@ -218,7 +218,7 @@ int main(int argc, char **argv)
 
 	// The handler only sets the flag; look at it ten times a second.
 	while (!stopping) {
-		struct timespec tick = {0, 100 * 1000000};
+		struct timespec tick = {0, 100L * 1000000L};
 		nanosleep(&tick, NULL);
 	}
 	HD_INFO("shutting down");
