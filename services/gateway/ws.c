@@ -31,7 +31,8 @@ static void send_body(struct gw_session *s, uint32_t request_id, Huddle__V1__Ser
 	gw_session_send(s, &m);
 }
 
-// registry_error tells whether a reply failed, and reports it to the client.
+// registry_failed tells whether a call or its reply failed, and reports it
+// to the client.
 static bool registry_failed(struct gw_session *s, uint32_t request_id, hd_err err, Huddle__V1__RegistryReply *r)
 {
 	if (err != HD_OK) {
@@ -47,17 +48,6 @@ static bool registry_failed(struct gw_session *s, uint32_t request_id, hd_err er
 	return false;
 }
 
-static bool display_name_ok(const char *name)
-{
-	size_t n = strlen(name);
-	while (n > 0 && (name[n - 1] == ' ' || name[n - 1] == '\t'))
-		n--;
-	size_t start = 0;
-	while (start < n && (name[start] == ' ' || name[start] == '\t'))
-		start++;
-	return n > start && n - start <= GW_DISPLAY_NAME_MAX && hd_utf8_valid(name, strlen(name));
-}
-
 // ---- requests ----
 
 static void op_join(struct gw_session *s, Huddle__V1__ClientMessage *cm)
@@ -70,10 +60,6 @@ static void op_join(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 	}
 	if (!hd_id_valid(j->meeting_id)) {
 		gw_session_send_error(s, cm->request_id, HD_EUNKNOWNMEETING, "no meeting has that id");
-		return;
-	}
-	if (!display_name_ok(j->display_name)) {
-		gw_session_send_error(s, cm->request_id, HD_EBADREQUEST, "display_name must be 1 to 64 bytes of UTF-8");
 		return;
 	}
 	if (resume && (!hd_id_valid(j->participant_id) || !hd_id_valid(j->resume_token))) {
@@ -108,10 +94,13 @@ static void on_join(struct gw_session *s, const struct gw_pending *p, hd_err err
 {
 	if (s->state != GW_SESSION_JOINING || s->join_request_id != p->request_id)
 		return; // the session moved on (closed or replaced)
-	if (registry_failed(s, p->request_id, err, r) || r->body_case != HUDDLE__V1__REGISTRY_REPLY__BODY_JOIN ||
-	    r->join->participant == NULL || !hd_id_valid(r->join->participant->id)) {
-		if (err == HD_OK && (r->error == NULL || r->error->code == 0))
-			gw_session_send_error(s, p->request_id, HD_EINTERNAL, "bad reply from the registry");
+	if (registry_failed(s, p->request_id, err, r)) {
+		gw_room_detach(s);
+		return;
+	}
+	if (r->body_case != HUDDLE__V1__REGISTRY_REPLY__BODY_JOIN || r->join->participant == NULL ||
+	    !hd_id_valid(r->join->participant->id)) {
+		gw_session_send_error(s, p->request_id, HD_EINTERNAL, "bad reply from the registry");
 		gw_room_detach(s);
 		return;
 	}

@@ -19,6 +19,4 @@ void gw_ws_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Registry
 void gw_ws_heartbeat(void);
 void gw_ws_on_heartbeat(hd_err err, Huddle__V1__RegistryReply *reply);
 
-#define GW_DISPLAY_NAME_MAX 64 // bytes
-
 #endif
