@@ -230,10 +230,8 @@ static void early_keep(struct gw_room *r, const uint8_t *data, size_t len)
 		e->next = NULL;
 		e->len = len;
 		memcpy(e->data, data, len);
-		struct gw_early_event **tail = &s->early;
-		while (*tail != NULL)
-			tail = &(*tail)->next;
-		*tail = e;
+		*(s->n_early == 0 ? &s->early : &s->early_tail->next) = e;
+		s->early_tail = e;
 		s->n_early++;
 	}
 }

@@ -59,7 +59,7 @@ struct gw_session {
 
 	// Room events that arrived while JOINING: the registry may publish
 	// them before its join reply reaches us; replayed after the reply.
-	struct gw_early_event *early;
+	struct gw_early_event *early, *early_tail;
 	size_t n_early;
 	struct gw_session *joining_prev, *joining_next; // room->joining list
 	// Participants of the join reply's roster whose participant_joined may
