@@ -35,9 +35,9 @@ struct gw_bridge_item {
 void gw_bridge_init(struct lws_context *ctx);
 
 // gw_bridge_push_reply and gw_bridge_push_event queue an item (any thread)
-// and wake the service thread. They take ownership of msg / copy data. On
-// allocation failure the reply is delivered as HD_ENOMEM-free drop: the
-// message is freed and the item is lost (logged).
+// and wake the service thread. They take ownership of msg / copy data. When
+// no item can be allocated, msg is freed, the loss is logged, and the
+// pending request is never answered (it is not freed on a foreign thread).
 void gw_bridge_push_reply(void *pending, hd_err err, nng_msg *msg);
 void gw_bridge_push_event(const uint8_t *data, size_t len);
 

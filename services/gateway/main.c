@@ -173,16 +173,27 @@ static hd_err split_urls(const char *list)
 	for (char *u = strtok_r(copy, ",", &save); u != NULL; u = strtok_r(NULL, ",", &save)) {
 		while (*u == ' ')
 			u++;
-		if (strncmp(u, "stun:", 5) == 0 || strncmp(u, "stuns:", 6) == 0)
-			gw.stun_urls[gw.n_stun++] = strdup(u);
-		else if (strncmp(u, "turn:", 5) == 0 || strncmp(u, "turns:", 6) == 0)
-			gw.turn_urls[gw.n_turn++] = strdup(u);
-		else if (*u != '\0') {
+		char **urls;
+		size_t *n_urls;
+		if (strncmp(u, "stun:", 5) == 0 || strncmp(u, "stuns:", 6) == 0) {
+			urls = gw.stun_urls;
+			n_urls = &gw.n_stun;
+		} else if (strncmp(u, "turn:", 5) == 0 || strncmp(u, "turns:", 6) == 0) {
+			urls = gw.turn_urls;
+			n_urls = &gw.n_turn;
+		} else if (*u == '\0') {
+			continue;
+		} else {
 			fprintf(stderr, "huddle-gateway: TURN_URLS entry '%s' is not stun:, stuns:, turn: or turns:\n",
 				u);
 			free(copy);
 			return HD_EBADREQUEST;
 		}
+		if ((urls[*n_urls] = strdup(u)) == NULL) {
+			free(copy);
+			return HD_ENOMEM;
+		}
+		(*n_urls)++;
 	}
 	free(copy);
 	return HD_OK;
