@@ -391,7 +391,8 @@ hd_err hd_pub_send(nng_socket pub, const char *topic, const uint8_t *data, size_
 struct hd_sub {
 	nng_socket sock;
 	nng_aio *aio;
-	atomic_int pipes; // connected publishers
+	atomic_int pipes;        // connected publishers
+	atomic_uint connections; // publishers connected since open
 	hd_sub_callback cb;
 	void *arg;
 };
@@ -423,15 +424,21 @@ static void sub_received(void *p)
 static void sub_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	struct hd_sub *s = arg;
-	if (ev == NNG_PIPE_EV_ADD_POST)
+	if (ev == NNG_PIPE_EV_ADD_POST) {
 		atomic_fetch_add(&s->pipes, 1);
-	else if (ev == NNG_PIPE_EV_REM_POST)
+		atomic_fetch_add(&s->connections, 1);
+	} else if (ev == NNG_PIPE_EV_REM_POST)
 		atomic_fetch_sub(&s->pipes, 1);
 }
 
 int hd_sub_connected(struct hd_sub *s)
 {
 	return atomic_load(&s->pipes);
+}
+
+unsigned hd_sub_connections(struct hd_sub *s)
+{
+	return atomic_load(&s->connections);
 }
 
 hd_err hd_sub_open(struct hd_sub **out, const char *urls, hd_sub_callback cb, void *arg)

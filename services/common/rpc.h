@@ -96,6 +96,12 @@ hd_err hd_sub_unsubscribe(struct hd_sub *s, const char *topic);
 // now (0 while dialing or after they went away). Thread-safe.
 int hd_sub_connected(struct hd_sub *s);
 
+// hd_sub_connections returns how many times a publisher connection was
+// established since hd_sub_open (it only grows, wrapping at UINT_MAX). A
+// change means a publisher (re)connected and events sent while it was away
+// were lost; callers compare it with the value they saw last. Thread-safe.
+unsigned hd_sub_connections(struct hd_sub *s);
+
 // hd_sub_close stops delivery (waits for a running callback) and frees s.
 void hd_sub_close(struct hd_sub *s);
 

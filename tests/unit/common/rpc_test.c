@@ -206,6 +206,14 @@ static void pubsub_topics(void **state)
 	for (int i = 0; i < 200 && hd_sub_connected(sub) > 0; i++)
 		usleep(10 * 1000);
 	assert_int_equal(hd_sub_connected(sub), 0);
+	assert_int_equal(hd_sub_connections(sub), 1);
+	// A publisher that comes back is redialed, and the count shows it.
+	assert_int_equal(hd_pub_open(&pub, url), HD_OK);
+	for (int i = 0; i < 500 && hd_sub_connected(sub) == 0; i++)
+		usleep(10 * 1000);
+	assert_int_equal(hd_sub_connected(sub), 1);
+	assert_int_equal(hd_sub_connections(sub), 2);
+	nng_close(pub);
 	hd_sub_close(sub);
 }
 
