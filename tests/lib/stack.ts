@@ -1,7 +1,8 @@
 // A real Huddle stack for integration tests: redis-server, optionally coturn,
-// huddle-registry and one or more huddle-gateway processes, each on free
-// loopback ports (NNG over ipc:// in a private temp dir), with every child's
-// output in a log file. stop() shuts everything down with SIGTERM and checks
+// huddle-registry, huddle-chat (when built) and one or more huddle-gateway
+// processes, each on free loopback ports (NNG over ipc:// in a private temp
+// dir), with every child's output in a log file. The registry and huddle-chat
+// share one SQLite store file in that dir. stop() shuts everything down with SIGTERM and checks
 // that our daemons exit 0 (they are built with ASan, so a clean exit also
 // means no leak report). Children are killed on any exit of the test process.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -29,6 +30,12 @@ export interface StackOptions {
 	transport?: "ipc" | "tcp";
 	/** Bound for each readiness wait (default 20 s: ASan builds start slowly). */
 	readyTimeoutMs?: number;
+	/** Start huddle-chat (default true; skipped, with a log line, when the binary is not built). */
+	chat?: boolean;
+	/** Extra environment for huddle-chat. */
+	chatEnv?: Record<string, string>;
+	/** CHAT_TIMEOUT_MS of the gateways (default 3000). */
+	chatTimeoutMs?: number;
 }
 
 export interface Gateway {
@@ -52,6 +59,15 @@ export interface Stack {
 	readonly turnTtlS: number;
 	readonly presenceTtlMs: number | undefined;
 	readonly logDir: string;
+	/** STORE_URI shared by the registry and huddle-chat. */
+	readonly storeUri: string;
+	/** huddle-chat's addresses (the gateways' CHAT_URL / CHAT_EVENTS_URL); set even when chat is not running. */
+	readonly chatUrl: string;
+	readonly chatEventsUrl: string;
+	/** Whether huddle-chat is part of this stack (false when the binary is missing or opts.chat is false). */
+	readonly hasChat: boolean;
+	/** Whether huddle-chat is running now. */
+	chatAlive(): boolean;
 	/** Kills gateway `index` (default 0) with `signal`, waits downMs, starts it again on the same port and id. */
 	restartGateway(opts?: { signal?: NodeJS.Signals; downMs?: number; index?: number }): Promise<void>;
 	/** Starts one more gateway against the same registry. */
@@ -59,6 +75,18 @@ export interface Stack {
 	/** Stops the registry (SIGTERM asserts exit 0; SIGKILL does not). */
 	killRegistry(opts?: { signal?: NodeJS.Signals }): Promise<void>;
 	restartRegistry(): Promise<void>;
+	/** Stops huddle-chat (SIGTERM/SIGINT assert exit 0; SIGKILL does not). No-op without chat. */
+	killChat(opts?: { signal?: NodeJS.Signals }): Promise<void>;
+	/** Starts huddle-chat again on the same addresses and store; waits until it listens. No-op without chat. */
+	startChat(): Promise<void>;
+	/** killChat({signal}) (default SIGTERM), waits downMs, then startChat(). No-op without chat. */
+	restartChat(opts?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
+	/**
+	 * Stops every gateway, huddle-chat, the registry and Redis (SIGTERM, clean exits asserted), waits downMs,
+	 * then starts them all again on the same ports, addresses and store file, and waits until every gateway is
+	 * ready. Presence (Redis) is lost; meetings and chat history survive. coturn keeps running.
+	 */
+	restartAll(opts?: { downMs?: number }): Promise<void>;
 	/** Sends one Redis command, returns the raw RESP reply. */
 	redis(...args: string[]): Promise<string>;
 	/** The last `lines` lines of every log file, for failure reports. */
@@ -252,7 +280,7 @@ async function listening(url: string): Promise<boolean> {
 
 // The daemons' settings a developer may have exported (make run, a shell profile) must
 // not leak into a test's stack: each stack sets what it needs and keeps the defaults.
-const DAEMON_ENV = /^(GATEWAY_|REGISTRY_|TURN_|WS_|REDIS_URL$|STORE_URI$|PRESENCE_TTL_MS$|SWEEP_INTERVAL_MS$|HEARTBEAT_INTERVAL_MS$|LOG_LEVEL$)/;
+const DAEMON_ENV = /^(GATEWAY_|REGISTRY_|CHAT_|TURN_|WS_|REDIS_URL$|STORE_URI$|PRESENCE_TTL_MS$|SWEEP_INTERVAL_MS$|HEARTBEAT_INTERVAL_MS$|LOG_LEVEL$)/;
 function inheritedEnv(): Record<string, string> {
 	const env: Record<string, string> = {};
 	for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !DAEMON_ENV.test(k)) env[k] = v;
@@ -348,9 +376,24 @@ async function httpStatus(url: string, timeoutMs = 2000): Promise<number> {
 	return r.status;
 }
 
+// The huddle-chat binary, or undefined (logged) while it is not built yet.
+function chatBinary(wanted: boolean): string | undefined {
+	if (!wanted) return undefined;
+	const p = join(BIN_DIR, "huddle-chat");
+	if (existsSync(p)) return p;
+	console.log(`# stack: ${p} not found; starting the stack without huddle-chat (chat requests will fail)`);
+	return undefined;
+}
+
+// Removes a stale ipc:// socket file (left by a SIGKILLed daemon), so a readiness probe sees the new listener.
+function removeIpc(url: string): void {
+	if (url.startsWith("ipc://")) rmSync(url.slice("ipc://".length), { force: true });
+}
+
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 	const gatewayBin = requireBin("huddle-gateway");
 	const registryBin = requireBin("huddle-registry");
+	const chatBin = chatBinary(opts.chat ?? true);
 	const readyMs = opts.readyTimeoutMs ?? 20000;
 	const dir = mkdtempSync(join(tmpdir(), "huddle-it-"));
 	const logDir = dir;
@@ -361,6 +404,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 	try {
 		// Redis: ephemeral, nothing written to disk.
 		const redisPort = await freePort();
+		const redisReady = () =>
+			waitFor(
+				"redis PING",
+				async () => {
+					if (!redis.alive()) throw new Fatal(`redis-server exited: ${JSON.stringify(await redis.exit)}`);
+					return (await redisCommand(redisPort, ["PING"], 500)).startsWith("+PONG");
+				},
+				readyMs,
+			);
 		const redis = new Proc(
 			"redis",
 			"redis-server",
@@ -371,14 +423,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 		);
 		procs.push(redis);
 		redis.start();
-		await waitFor(
-			"redis PING",
-			async () => {
-				if (!redis.alive()) throw new Fatal(`redis-server exited: ${JSON.stringify(await redis.exit)}`);
-				return (await redisCommand(redisPort, ["PING"], 500)).startsWith("+PONG");
-			},
-			readyMs,
-		);
+		await redisReady();
 
 		// coturn: the infra helper's local config when there is one; flags override what must be per-test.
 		let turnPort = 0;
@@ -429,18 +474,25 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 		// Registry.
 		let registryUrl: string;
 		let eventsUrl: string;
+		let chatUrl: string;
+		let chatEventsUrl: string;
 		if ((opts.transport ?? "ipc") === "ipc") {
 			registryUrl = `ipc://${join(dir, "registry.ipc")}`;
 			eventsUrl = `ipc://${join(dir, "events.ipc")}`;
+			chatUrl = `ipc://${join(dir, "chat.ipc")}`;
+			chatEventsUrl = `ipc://${join(dir, "chat-events.ipc")}`;
 		} else {
 			registryUrl = `tcp://127.0.0.1:${await freePort()}`;
 			eventsUrl = `tcp://127.0.0.1:${await freePort()}`;
+			chatUrl = `tcp://127.0.0.1:${await freePort()}`;
+			chatEventsUrl = `tcp://127.0.0.1:${await freePort()}`;
 		}
+		const storeUri = `sqlite://${join(dir, "huddle.db")}`;
 		const registryEnv: Record<string, string> = {
 			REGISTRY_LISTEN: registryUrl,
 			REGISTRY_EVENTS_LISTEN: eventsUrl,
 			REDIS_URL: `redis://127.0.0.1:${redisPort}`,
-			STORE_URI: `sqlite://${join(dir, "huddle.db")}`,
+			STORE_URI: storeUri,
 			LOG_LEVEL,
 			...(opts.presenceTtlMs !== undefined
 				? {
@@ -467,6 +519,35 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 		registry.start();
 		await registryListening();
 
+		// huddle-chat: the same store file as the registry (SQLite WAL serves both processes).
+		let chat: Proc | undefined;
+		const chatListening = async () => {
+			const c = chat;
+			if (!c) return;
+			await waitFor(
+				"huddle-chat to listen",
+				async () => {
+					if (!c.alive()) throw new Fatal(`huddle-chat exited: ${JSON.stringify(await c.exit)}`);
+					return (await Promise.all([chatUrl, chatEventsUrl].map(listening))).every(Boolean);
+				},
+				readyMs,
+				50,
+			);
+		};
+		if (chatBin) {
+			chat = new Proc(
+				"chat",
+				chatBin,
+				[],
+				{ CHAT_LISTEN: chatUrl, CHAT_EVENTS_LISTEN: chatEventsUrl, STORE_URI: storeUri, LOG_LEVEL, ...opts.chatEnv },
+				dir,
+				logDir,
+			);
+			procs.push(chat);
+			chat.start();
+			await chatListening();
+		}
+
 		// Gateways.
 		const gateways: (Gateway & { proc: Proc })[] = [];
 		const gatewayReady = async (g: Gateway & { proc: Proc }) => {
@@ -491,6 +572,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				GATEWAY_WEB_ROOT: WEB_ROOT,
 				REGISTRY_URL: registryUrl,
 				REGISTRY_EVENTS_URL: eventsUrl,
+				CHAT_URL: chatUrl,
+				CHAT_EVENTS_URL: chatEventsUrl,
+				CHAT_TIMEOUT_MS: String(opts.chatTimeoutMs ?? 3000),
 				TURN_URLS: turnUrls.join(","),
 				TURN_SECRET: turnSecret,
 				TURN_TTL: String(turnTtlS),
@@ -532,6 +616,37 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			}
 		};
 
+		// After huddle-chat (re)starts, waits (bounded) until every live gateway that reports
+		// huddle_gateway_chat_events_connected in /metrics is connected to its event bus again.
+		const chatConnected = async () => {
+			for (const g of gateways) {
+				if (!g.proc.alive()) continue;
+				await waitFor(
+					`${g.proc.name} connected to the chat event bus`,
+					async () => {
+						const r = await fetch(`${g.httpUrl}/metrics`, { signal: AbortSignal.timeout(1000) });
+						const m = /^huddle_gateway_chat_events_connected (\d+)/m.exec(await r.text());
+						return m === null || Number(m[1]) > 0;
+					},
+					readyMs,
+				);
+			}
+		};
+		const stopChat = async (signal: NodeJS.Signals) => {
+			if (!chat) return;
+			if (signal === "SIGTERM" || signal === "SIGINT") await expectCleanExit(chat);
+			else await chat.kill(signal);
+		};
+		const startChat = async () => {
+			if (!chat) return;
+			removeIpc(chatUrl);
+			removeIpc(chatEventsUrl);
+			chat.restarts++;
+			chat.start();
+			await chatListening();
+			await chatConnected();
+		};
+
 		const self: Stack = {
 			get httpUrl() {
 				return gateways[0].httpUrl;
@@ -546,6 +661,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			turnTtlS,
 			presenceTtlMs: opts.presenceTtlMs,
 			logDir,
+			storeUri,
+			chatUrl,
+			chatEventsUrl,
+			hasChat: chat !== undefined,
+			chatAlive: () => chat?.alive() ?? false,
 			async restartGateway({ signal = "SIGTERM", downMs = 0, index = 0 } = {}) {
 				const g = gateways[index];
 				if (signal === "SIGTERM" || signal === "SIGINT") await expectCleanExit(g.proc);
@@ -562,9 +682,48 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			},
 			async restartRegistry() {
 				registry.restarts++;
+				removeIpc(registryUrl);
+				removeIpc(eventsUrl);
 				registry.start();
 				await registryListening();
 				for (const g of gateways) if (g.proc.alive()) await gatewayReady(g);
+			},
+			killChat: ({ signal = "SIGTERM" } = {}) => stopChat(signal),
+			startChat,
+			async restartChat({ signal = "SIGTERM", downMs = 0 } = {}) {
+				if (!chat) return;
+				await stopChat(signal);
+				await sleep(downMs);
+				await startChat();
+			},
+			async restartAll({ downMs = 0 } = {}) {
+				// Stop in the order of stop(): gateways, chat, registry, then Redis.
+				for (const g of gateways) if (g.proc.alive()) await expectCleanExit(g.proc);
+				if (chat?.alive()) await expectCleanExit(chat);
+				if (registry.alive()) await expectCleanExit(registry);
+				if (redis.alive()) await redis.kill("SIGTERM", 5000);
+				await sleep(downMs);
+				redis.restarts++;
+				redis.start();
+				await redisReady();
+				registry.restarts++;
+				removeIpc(registryUrl);
+				removeIpc(eventsUrl);
+				registry.start();
+				await registryListening();
+				if (chat) {
+					removeIpc(chatUrl);
+					removeIpc(chatEventsUrl);
+					chat.restarts++;
+					chat.start();
+					await chatListening();
+				}
+				for (const g of gateways) {
+					g.proc.restarts++;
+					g.proc.start();
+				}
+				for (const g of gateways) await gatewayReady(g);
+				await chatConnected();
 			},
 			redis: (...args) => redisCommand(redisPort, args),
 			logTail(lines = 60) {
@@ -574,12 +733,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 					.join("\n");
 			},
 			async stop({ keepLogs = false } = {}) {
-				// Gateways first (they talk to the registry), then the registry, then Redis/coturn.
+				// Gateways first (they talk to the services), then chat, the registry, then Redis/coturn.
 				const failures: string[] = [];
 				for (const g of gateways) {
 					if (!g.proc.alive()) continue;
 					await expectCleanExit(g.proc).catch((e: Error) => failures.push(e.message));
 				}
+				if (chat?.alive()) await expectCleanExit(chat).catch((e: Error) => failures.push(e.message));
 				if (registry.alive()) await expectCleanExit(registry).catch((e: Error) => failures.push(e.message));
 				for (const p of [turn, redis]) if (p?.alive()) await p.kill("SIGTERM", 5000);
 				for (const p of procs) if (p.alive()) await p.kill("SIGKILL");
