@@ -1,0 +1,263 @@
+// writer.c: group commit of chat posts on one writer thread, then their
+// events on the PUB socket.
+#include "chat/writer.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/rpc.h"
+#include "huddle/v1/chat.pb-c.h"
+
+// post_item is one waiting post, on the stack of the worker that handed it
+// in; the worker sleeps on cv until the writer sets done (under the mutex).
+struct post_item {
+	struct hd_chat_message *msg; // the worker's; the stored message on HD_OK
+	bool duplicate;
+	hd_err err;
+	bool done;
+	pthread_cond_t cv;
+	struct post_item *next;
+};
+
+struct chat_writer {
+	struct hd_store *store;
+	nng_socket pub;
+	size_t batch_max;
+	pthread_t thread;
+
+	pthread_mutex_t mtx; // guards the queue, stop and stats
+	pthread_cond_t cv;   // the writer waits on it for posts
+	struct post_item *head, **tail;
+	bool stop;
+	struct chat_writer_stats stats;
+
+	// The writer thread's own working space, batch_max entries each.
+	struct post_item **items;
+	struct hd_chat_message *batch;
+	bool *dup;
+	hd_err *errs;                         // each post's outcome
+	const struct hd_chat_message **order; // for publishing in seq order
+	uint8_t *event_buf;                   // one packed ChatEvent
+	size_t event_cap;
+};
+
+// append stores the batch: one call; if the store refuses the batch as a
+// whole (a message it rejects would sink the others), each message alone,
+// so only the bad one fails. errs[i] gets each message's outcome.
+static void append(struct chat_writer *w, size_t n, hd_err *errs)
+{
+	hd_err err = hd_chat_append(w->store, w->batch, n, w->dup);
+	for (size_t i = 0; i < n; i++)
+		errs[i] = err;
+	if (err != HD_EBADREQUEST || n == 1)
+		return;
+	HD_WARN("the store refused a batch of %zu posts; storing them one by one", n);
+	for (size_t i = 0; i < n; i++)
+		errs[i] = hd_chat_append(w->store, &w->batch[i], 1, &w->dup[i]);
+}
+
+static int by_meeting_seq(const void *a, const void *b)
+{
+	const struct hd_chat_message *x = *(const struct hd_chat_message *const *)a;
+	const struct hd_chat_message *y = *(const struct hd_chat_message *const *)b;
+	int c = strcmp(x->meeting_id, y->meeting_id);
+	if (c != 0)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+// publish sends one ChatEvent per stored message of the batch (duplicates
+// too), each meeting's in seq order. A lost event is logged: the message is
+// stored, and gateways fill gaps from history.
+static size_t publish(struct chat_writer *w, size_t n, const hd_err *errs)
+{
+	size_t k = 0, sent = 0;
+	for (size_t i = 0; i < n; i++)
+		if (errs[i] == HD_OK)
+			w->order[k++] = &w->batch[i];
+	qsort(w->order, k, sizeof(w->order[0]), by_meeting_seq);
+	for (size_t i = 0; i < k; i++) {
+		const struct hd_chat_message *m = w->order[i];
+		Huddle__V1__ChatEvent ev = HUDDLE__V1__CHAT_EVENT__INIT;
+		Huddle__V1__ChatMessage pb = HUDDLE__V1__CHAT_MESSAGE__INIT;
+		pb.meeting_id = (char *)m->meeting_id;
+		pb.seq = m->seq;
+		pb.client_message_id = (char *)m->client_message_id;
+		pb.sender_id = (char *)m->sender_id;
+		pb.sender_name = (char *)m->sender_name;
+		pb.text = (char *)m->text;
+		pb.sent_at_ms = m->sent_at_ms;
+		ev.message = &pb;
+		size_t len = huddle__v1__chat_event__get_packed_size(&ev);
+		hd_err err = HD_ENOMEM;
+		if (len <= w->event_cap) { // always, with the store's field limits
+			huddle__v1__chat_event__pack(&ev, w->event_buf);
+			err = hd_pub_send(w->pub, m->meeting_id, w->event_buf, len);
+		}
+		if (err == HD_OK)
+			sent++;
+		else
+			HD_WARN("chat event %s/%lld not published: %s", m->meeting_id, (long long)m->seq,
+				hd_strerror(err));
+	}
+	return sent;
+}
+
+// writer_main runs on the writer thread: take what is queued, store it,
+// answer, publish; until closed with nothing left to do.
+static void *writer_main(void *p)
+{
+	struct chat_writer *w = p;
+	hd_err *errs = w->errs;
+	bool events = nng_socket_id(w->pub) > 0;
+
+	pthread_mutex_lock(&w->mtx);
+	for (;;) {
+		while (w->head == NULL && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mtx);
+		if (w->head == NULL)
+			break; // stopping, and every post handed in is answered
+		size_t n = 0;
+		while (w->head != NULL && n < w->batch_max) {
+			w->items[n++] = w->head;
+			w->head = w->head->next;
+		}
+		if (w->head == NULL)
+			w->tail = &w->head;
+		pthread_mutex_unlock(&w->mtx);
+
+		for (size_t i = 0; i < n; i++)
+			w->batch[i] = *w->items[i]->msg;
+		append(w, n, errs);
+
+		size_t stored = 0, dups = 0, failed = 0;
+		hd_err why = HD_OK; // the first failure
+		pthread_mutex_lock(&w->mtx);
+		for (size_t i = 0; i < n; i++) {
+			struct post_item *it = w->items[i];
+			it->err = errs[i];
+			if (it->err == HD_OK) {
+				*it->msg = w->batch[i];
+				it->duplicate = w->dup[i];
+				if (w->dup[i])
+					dups++;
+				else
+					stored++;
+			} else {
+				if (failed++ == 0)
+					why = it->err;
+			}
+			it->done = true;
+			// Signalled under the mutex: the worker cannot wake, return
+			// and destroy cv before this call is over.
+			pthread_cond_signal(&it->cv);
+		}
+		w->stats.batches++;
+		w->stats.posts += n;
+		w->stats.stored += stored;
+		w->stats.duplicates += dups;
+		w->stats.failed += failed;
+		if (n > w->stats.max_batch)
+			w->stats.max_batch = n;
+		pthread_mutex_unlock(&w->mtx);
+
+		if (failed > 0)
+			HD_WARN("batch of %zu posts: %zu not stored: %s", n, failed, hd_strerror(why));
+		HD_DEBUG("batch of %zu posts: %zu new, %zu duplicates, %zu failed", n, stored, dups, failed);
+		size_t sent = events ? publish(w, n, errs) : 0;
+
+		pthread_mutex_lock(&w->mtx);
+		w->stats.published += sent;
+	}
+	pthread_mutex_unlock(&w->mtx);
+	return NULL;
+}
+
+static void writer_free(struct chat_writer *w)
+{
+	free(w->event_buf);
+	free(w->order);
+	free(w->errs);
+	free(w->dup);
+	free(w->batch);
+	free(w->items);
+	free(w);
+}
+
+hd_err chat_writer_open(struct chat_writer **out, struct hd_store *store, nng_socket pub, size_t batch_max)
+{
+	struct chat_writer *w;
+	if (batch_max == 0)
+		return HD_EBADREQUEST;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return HD_ENOMEM;
+	w->store = store;
+	w->pub = pub;
+	w->batch_max = batch_max;
+	w->tail = &w->head;
+	// A ChatEvent is the message's fields plus a few bytes of framing each.
+	w->event_cap = sizeof(struct hd_chat_message) + 64;
+	if ((w->items = calloc(batch_max, sizeof(*w->items))) == NULL ||
+	    (w->batch = calloc(batch_max, sizeof(*w->batch))) == NULL ||
+	    (w->dup = calloc(batch_max, sizeof(*w->dup))) == NULL ||
+	    (w->errs = calloc(batch_max, sizeof(*w->errs))) == NULL ||
+	    (w->order = calloc(batch_max, sizeof(*w->order))) == NULL || (w->event_buf = malloc(w->event_cap)) == NULL)
+		goto fail;
+	pthread_mutex_init(&w->mtx, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		pthread_cond_destroy(&w->cv);
+		pthread_mutex_destroy(&w->mtx);
+		goto fail;
+	}
+	*out = w;
+	return HD_OK;
+fail:
+	writer_free(w);
+	return HD_ENOMEM;
+}
+
+hd_err chat_writer_post(struct chat_writer *w, struct hd_chat_message *msg, bool *duplicate)
+{
+	struct post_item it = {.msg = msg};
+	pthread_cond_init(&it.cv, NULL);
+	pthread_mutex_lock(&w->mtx);
+	if (w->stop) {
+		pthread_mutex_unlock(&w->mtx);
+		pthread_cond_destroy(&it.cv);
+		return HD_ECLOSED;
+	}
+	*w->tail = &it;
+	w->tail = &it.next;
+	pthread_cond_signal(&w->cv);
+	while (!it.done)
+		pthread_cond_wait(&it.cv, &w->mtx);
+	pthread_mutex_unlock(&w->mtx);
+	pthread_cond_destroy(&it.cv);
+	if (it.err == HD_OK)
+		*duplicate = it.duplicate;
+	return it.err;
+}
+
+void chat_writer_get_stats(struct chat_writer *w, struct chat_writer_stats *out)
+{
+	pthread_mutex_lock(&w->mtx);
+	*out = w->stats;
+	pthread_mutex_unlock(&w->mtx);
+}
+
+void chat_writer_close(struct chat_writer *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mtx);
+	w->stop = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mtx);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mtx);
+	writer_free(w);
+}
