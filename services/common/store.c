@@ -13,10 +13,8 @@ hd_err hd_store_open(struct hd_store **out, const char *uri)
 	*out = NULL;
 	if (strncmp(uri, "sqlite://", 9) == 0 && uri[9] != '\0')
 		return hd_store_sqlite_open(out, uri + 9);
-	if (strncmp(uri, "mongodb://", 10) == 0 || strncmp(uri, "mongodb+srv://", 14) == 0) {
-		HD_ERROR("STORE_URI %s: the MongoDB backend is not in this build yet; use sqlite://<path>", uri);
-		return HD_EBADREQUEST;
-	}
+	if (strncmp(uri, "mongodb://", 10) == 0 || strncmp(uri, "mongodb+srv://", 14) == 0)
+		return hd_store_mongo_open(out, uri);
 	HD_ERROR("STORE_URI '%s' is not sqlite://<path> or mongodb://...", uri);
 	return HD_EBADREQUEST;
 }

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <mongoc/mongoc.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -603,6 +604,32 @@ static void bad_uris(void **state)
 	assert_null(s);
 }
 
+// mongo_unreachable: nothing listens on port 1, so open gives up after
+// serverSelectionTimeoutMS, cleanly.
+static void mongo_unreachable(void **state)
+{
+	struct hd_store *s = (struct hd_store *)1;
+	int64_t t0 = hd_mono_ms();
+	assert_int_equal(hd_store_open(&s, "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300"), HD_EUNAVAILABLE);
+	int64_t took = hd_mono_ms() - t0;
+	assert_null(s);
+	assert_in_range(took, 250, 3000);
+	// again, with a database in the path and a second host
+	assert_int_equal(hd_store_open(&s, "mongodb://127.0.0.1:1,127.0.0.1:2/huddle_x?serverSelectionTimeoutMS=200"),
+			 HD_EUNAVAILABLE);
+	assert_null(s);
+}
+
+static void mongo_bad_uris(void **state)
+{
+	struct hd_store *s = (struct hd_store *)1;
+	assert_int_equal(hd_store_open(&s, "mongodb://"), HD_EBADREQUEST);
+	assert_null(s);
+	assert_int_equal(hd_store_open(&s, "mongodb://127.0.0.1:notaport/"), HD_EBADREQUEST);
+	assert_int_equal(hd_store_open(&s, "mongodb://127.0.0.1/?serverSelectionTimeoutMS=abc&w=0&&"), HD_EBADREQUEST);
+	assert_null(s);
+}
+
 static const struct CMUnitTest suite[] = {
 	cmocka_unit_test(meetings),
 	cmocka_unit_test(chat_order_and_fields),
@@ -638,10 +665,54 @@ static int run_sqlite(void)
 	return failed;
 }
 
+// run_mongo runs the suite in a database of its own, dropped at the end.
+static int run_mongo(const char *base_uri)
+{
+	// Opening the store once first checks the server is there and sets
+	// libmongoc up (the store owns mongoc_init/cleanup).
+	struct hd_store *probe = NULL;
+	if (hd_store_open(&probe, base_uri) != HD_OK) {
+		fprintf(stderr, "HUDDLE_TEST_MONGODB_URI: cannot open the store (above)\n");
+		return 1;
+	}
+	hd_store_close(probe);
+
+	bson_error_t error;
+	mongoc_uri_t *uri = mongoc_uri_new_with_error(base_uri, &error);
+	if (uri == NULL) {
+		fprintf(stderr, "HUDDLE_TEST_MONGODB_URI: %s\n", error.message);
+		return 1;
+	}
+	char database[64];
+	snprintf(database, sizeof(database), "huddle_test_%d_%lld", (int)getpid(), (long long)hd_now_ms());
+	if (!mongoc_uri_set_database(uri, database)) {
+		mongoc_uri_destroy(uri);
+		return 1;
+	}
+	snprintf(store_uri, sizeof(store_uri), "%s", mongoc_uri_get_string(uri));
+	printf("MongoDB store conformance in database %s\n", database);
+	int failed = cmocka_run_group_tests_name("store conformance (mongodb)", suite, NULL, NULL);
+
+	mongoc_client_t *client = mongoc_client_new_from_uri(uri);
+	if (client != NULL) {
+		mongoc_database_t *db = mongoc_client_get_database(client, database);
+		if (!mongoc_database_drop(db, &error)) {
+			fprintf(stderr, "dropping test database %s: %s\n", database, error.message);
+			failed++;
+		}
+		mongoc_database_destroy(db);
+		mongoc_client_destroy(client);
+	}
+	mongoc_uri_destroy(uri);
+	return failed;
+}
+
 static int run_open(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bad_uris),
+		cmocka_unit_test(mongo_bad_uris),
+		cmocka_unit_test(mongo_unreachable),
 	};
 	return cmocka_run_group_tests_name("store open", tests, NULL, NULL);
 }
@@ -657,8 +728,7 @@ int main(int argc, char **argv)
 			printf("SKIP: MongoDB store conformance: set HUDDLE_TEST_MONGODB_URI=mongodb://... to run\n");
 			return 77;
 		}
-		fprintf(stderr, "the MongoDB backend is not in this build yet\n");
-		return 1;
+		return run_mongo(uri);
 	}
 	if (strcmp(backend, "open") == 0)
 		return run_open();
