@@ -4,6 +4,7 @@
 import { ApiError, getMeeting } from "./api";
 import { LocalMedia } from "./call/media";
 import { CallSession } from "./call/session";
+import { ChatClient } from "./chat/client";
 import { renderLanding } from "./ui/landing";
 import { renderPrejoin } from "./ui/prejoin";
 import { renderCall, type CallView } from "./ui/call";
@@ -20,6 +21,9 @@ export interface HuddleDebug {
   readonly session: CallSession | null;
   // ms from the Join click to the first painted frame of each remote participant
   readonly firstFrameMs: Record<string, number>;
+  // The meeting's chat on this page (pre-join, call, after leaving), or null.
+  readonly chat: ReturnType<ChatClient["debug"]> | null;
+  readonly chatClient: ChatClient | null;
 }
 
 declare global {
@@ -33,6 +37,7 @@ const JOIN_TIMEOUT_MS = 20_000;
 
 export class App {
   private session: CallSession | null = null;
+  private chat: ChatClient | null = null;
   private media: LocalMedia | null = null;
   private view: { destroy(): void } | null = null;
   private page = "landing";
@@ -60,6 +65,12 @@ export class App {
         const out: Record<string, number> = {};
         if (s) for (const [id, t] of s.firstFrameAt) out[id] = Math.round(t - s.joinStartedAt);
         return out;
+      },
+      get chat() {
+        return app.chat?.debug() ?? null;
+      },
+      get chatClient() {
+        return app.chat;
       },
     };
     addEventListener("popstate", () => this.route());
@@ -92,6 +103,8 @@ export class App {
     this.session = null;
     this.media?.stop();
     this.media = null;
+    this.chat?.close();
+    this.chat = null;
   }
 
   private async showPrejoin(meetingId: string): Promise<void> {
@@ -99,7 +112,11 @@ export class App {
     document.title = "Huddle — Ready to join?";
     const media = new LocalMedia();
     this.media = media;
-    const view = renderPrejoin(this.root, meetingId, media, (name) => void this.join(meetingId, name, media, view));
+    // The chat opens at once, before (and whether or not) the call is joined.
+    const chat = new ChatClient({ meetingId });
+    this.chat = chat;
+    chat.connect();
+    const view = renderPrejoin(this.root, meetingId, media, (name) => void this.join(meetingId, name, media, view), chat);
     this.view = view;
     view.setMeetingTitle("");
     const [meeting] = await Promise.allSettled([getMeeting(meetingId), media.start()]);
@@ -146,7 +163,7 @@ export class App {
     this.view?.destroy();
     this.page = "call";
     document.title = `Huddle — ${session.meetingTitle || "Meeting"}`;
-    this.view = renderCall(this.root, session, () => void this.leave(meetingId, name));
+    this.view = renderCall(this.root, session, () => void this.leave(meetingId, name), this.chat);
   }
 
   private async leave(meetingId: string, name: string): Promise<void> {

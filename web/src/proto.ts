@@ -3,6 +3,7 @@
 // tests import this module too (tests/lib via tsx), so both speak the same schema.
 export { create, toBinary, fromBinary } from "@bufbuild/protobuf";
 export * from "./gen/huddle/v1/common_pb";
+export * from "./gen/huddle/v1/chat_pb";
 export * from "./gen/huddle/v1/client_pb";
 export * from "./gen/huddle/v1/events_pb";
 export * from "./gen/huddle/v1/registry_pb";

@@ -200,7 +200,7 @@ export class SignalingClient {
     try {
       await this.opts.onOpen(reconnect);
     } catch (e) {
-      console.warn("huddle: (re)join failed", e);
+      console.warn("huddle: connection setup (join / subscribe) failed", e);
       if (this.ws === ws) ws.close(4001, "join failed");
       return;
     }

@@ -1,6 +1,10 @@
 // The call view: a grid of tiles that fills the stage (self included), the
-// control bar, the "Reconnecting…" banner and the Copy link toast.
+// control bar, the "Reconnecting…" banner, the Copy link toast, and the chat
+// panel beside the stage (toggled from the control bar, which shows an unread
+// count while it is closed; on narrow screens it covers the stage).
 import type { CallSession } from "../call/session";
+import type { ChatClient } from "../chat/client";
+import { ChatPanel } from "./chat";
 import { h, setText } from "./dom";
 import { icon } from "./icons";
 import { TileView, type TileInfo } from "./tile";
@@ -18,7 +22,7 @@ export interface CallView {
   destroy(): void;
 }
 
-export function renderCall(root: HTMLElement, session: CallSession, onLeave: () => void): CallView {
+export function renderCall(root: HTMLElement, session: CallSession, onLeave: () => void, chat?: ChatClient | null): CallView {
   const stage = h("div", { class: "stage" });
   const grid = h("div", { class: "grid", attrs: { "aria-label": "Participants" } });
   // While someone presents, their tile takes the stage and the others go in this strip.
@@ -55,6 +59,27 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
   if (!navigator.mediaDevices || !("getDisplayMedia" in navigator.mediaDevices)) share.el.hidden = true;
   const copy = actionButton("Copy link", "link", () => void copyLink(session.meetingId));
   const leave = actionButton("Leave", "callEnd", onLeave, "ctl-leave");
+  const chatButton = chat ? chatToggle(() => chatPanel?.setOpen(!chatPanel.isOpen())) : null;
+  const chatPanel = chat
+    ? new ChatPanel({
+        chat,
+        mode: "call",
+        getName: () => session.displayName,
+        onClose: () => {
+          chatPanel?.setOpen(false);
+          syncChatButton();
+          chatButton?.el.focus();
+        },
+        onUnread: () => syncChatButton(),
+      })
+    : null;
+  function syncChatButton(): void {
+    if (chatButton && chatPanel) chatButton.set(chatPanel.isOpen(), chatPanel.unread);
+  }
+  if (chatButton && chatPanel) {
+    chatButton.el.setAttribute("aria-controls", chatPanel.id);
+    chatButton.el.addEventListener("click", () => syncChatButton());
+  }
   const settings = settingsDialog(session);
   const settingsButton = actionButton("Settings", "settings", () => settings.open());
 
@@ -65,11 +90,13 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
     "footer",
     { class: "controlbar" },
     h("div", { class: "bar-left" }, clock, h("span", { class: "bar-sep", attrs: { "aria-hidden": "true" } }, "|"), code),
-    h("div", { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } }, mic.el, cam.el, share.el, copy, settingsButton, leave),
+    h("div", { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } }, mic.el, cam.el, share.el, copy, settingsButton, chatButton?.el, leave),
     h("div", { class: "bar-right" }, h("span", { class: "count", attrs: { title: "Participants" } }, icon("people", 20), count)),
   );
 
-  root.replaceChildren(h("div", { class: "page call-page" }, banner, stage, bar, settings.el));
+  const main = h("div", { class: "call-main" }, stage, chatPanel?.el);
+  root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el));
+  syncChatButton();
 
   const tiles = new Map<string, TileView>();
   let spotlight = false;
@@ -196,6 +223,7 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
       unsubscribe();
       unsubscribeMedia();
       settings.destroy();
+      chatPanel?.destroy();
       for (const t of tiles.values()) t.destroy();
       tiles.clear();
     },
@@ -247,4 +275,22 @@ function settingsDialog(session: CallSession): { el: HTMLDialogElement; open(): 
       if (el.open) el.close();
     },
   };
+}
+
+// chatToggle is the control bar's chat button: pressed while the panel is
+// open, with a badge counting the messages that arrived while it was closed.
+function chatToggle(onClick: () => void): { el: HTMLButtonElement; set(open: boolean, unread: number): void } {
+  const badge = h("span", { class: "ctl-badge", attrs: { "aria-hidden": "true", hidden: true } });
+  const el = h("button", { class: "ctl chat-toggle", attrs: { type: "button" }, on: { click: onClick } }, icon("chat"), badge);
+  const set = (open: boolean, unread: number) => {
+    const label = open ? "Hide chat" : unread > 0 ? `Show chat (${unread} unread)` : "Show chat";
+    el.setAttribute("aria-label", label);
+    el.title = label;
+    el.setAttribute("aria-pressed", String(open));
+    el.classList.toggle("ctl-active", open);
+    badge.hidden = open || unread === 0;
+    setText(badge, unread > 99 ? "99+" : String(unread));
+  };
+  set(false, 0);
+  return { el, set };
 }

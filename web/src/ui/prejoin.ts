@@ -1,6 +1,10 @@
 // The pre-join screen: camera preview, device pickers, mic/camera toggles,
-// the name field (remembered in localStorage) and the Join button.
+// the name field (remembered in localStorage), the Join button, and the
+// meeting's chat beside them (readable and writable without joining; posts
+// use the name from the name field).
 import type { LocalMedia } from "../call/media";
+import type { ChatClient } from "../chat/client";
+import { ChatPanel } from "./chat";
 import { h, initials } from "./dom";
 import { brand } from "./brand";
 import { micButton, cameraButton } from "./controls";
@@ -37,6 +41,7 @@ export function renderPrejoin(
   meetingId: string,
   media: LocalMedia,
   onJoin: (name: string) => void,
+  chat?: ChatClient,
 ): PrejoinView {
   const video = h("video", { class: "preview-video mirror", attrs: { autoplay: true, playsinline: true, muted: true } });
   video.muted = true;
@@ -75,6 +80,14 @@ export function renderPrejoin(
     avatar.textContent = initials(nameInput.value || "?");
   };
   nameInput.addEventListener("input", updateJoin);
+  const chatPanel = chat
+    ? new ChatPanel({ chat, mode: "page", getName: () => (nameOk() ? nameInput.value.trim() : "") })
+    : null;
+  nameInput.addEventListener("input", () => chatPanel?.refreshName());
+  // A visitor who only chats keeps their name for next time too.
+  nameInput.addEventListener("change", () => {
+    if (nameOk()) rememberName(nameInput.value.trim());
+  });
   const form = h(
     "form",
     {
@@ -101,10 +114,15 @@ export function renderPrejoin(
       { class: "page prejoin-page" },
       h("header", { class: "topbar" }, brand()),
       h(
-        "main",
-        { class: "prejoin" },
-        h("section", { class: "prejoin-media" }, preview, devices.el),
-        h("section", { class: "prejoin-side" }, h("h1", {}, "Ready to join?"), title, form),
+        "div",
+        { class: "prejoin-body" },
+        h(
+          "main",
+          { class: "prejoin" },
+          h("section", { class: "prejoin-media" }, preview, devices.el),
+          h("section", { class: "prejoin-side" }, h("h1", {}, "Ready to join?"), title, form),
+        ),
+        chatPanel?.el,
       ),
     ),
   );
@@ -137,6 +155,7 @@ export function renderPrejoin(
     },
     destroy() {
       unsubscribe();
+      chatPanel?.destroy();
       devices.destroy();
       video.srcObject = null;
     },
