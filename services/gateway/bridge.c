@@ -30,7 +30,7 @@ static void bridge_push(struct gw_bridge_item *it)
 		lws_cancel_service(bridge_ctx);
 }
 
-void gw_bridge_push_reply(void *pending, hd_err err, nng_msg *msg)
+void gw_bridge_push_reply(enum gw_bridge_kind kind, void *pending, hd_err err, nng_msg *msg)
 {
 	struct gw_bridge_item *it = calloc(1, sizeof(*it));
 	if (it == NULL) {
@@ -40,14 +40,14 @@ void gw_bridge_push_reply(void *pending, hd_err err, nng_msg *msg)
 		nng_msg_free(msg);
 		return;
 	}
-	it->kind = GW_BRIDGE_REPLY;
+	it->kind = kind;
 	it->pending = pending;
 	it->err = err;
 	it->msg = msg;
 	bridge_push(it);
 }
 
-void gw_bridge_push_event(const uint8_t *data, size_t len)
+void gw_bridge_push_event(enum gw_bridge_kind kind, const uint8_t *data, size_t len)
 {
 	struct gw_bridge_item *it = calloc(1, sizeof(*it));
 	if (it == NULL || (it->data = malloc(len > 0 ? len : 1)) == NULL) {
@@ -55,7 +55,7 @@ void gw_bridge_push_event(const uint8_t *data, size_t len)
 		free(it);
 		return;
 	}
-	it->kind = GW_BRIDGE_EVENT;
+	it->kind = kind;
 	memcpy(it->data, data, len);
 	it->len = len;
 	bridge_push(it);

@@ -14,13 +14,15 @@
 struct lws_context;
 
 enum gw_bridge_kind {
-	GW_BRIDGE_REPLY, // a registry reply (or error) for a pending request
-	GW_BRIDGE_EVENT, // a room event from the bus
+	GW_BRIDGE_REPLY,      // a registry reply (or error) for a pending request
+	GW_BRIDGE_EVENT,      // a room event from the registry's bus
+	GW_BRIDGE_CHAT_REPLY, // a huddle-chat reply (or error)
+	GW_BRIDGE_CHAT_EVENT, // a chat event from huddle-chat's bus
 };
 
-// gw_bridge_item is one hand-off. For REPLY: pending (owned by the item),
-// err and msg (the reply, owned by the item, NULL on error). For EVENT:
-// data/len, the packed RoomEvent (owned by the item).
+// gw_bridge_item is one hand-off. For the replies: pending (owned by the
+// item), err and msg (the reply, owned by the item, NULL on error). For the
+// events: data/len, the packed RoomEvent or ChatEvent (owned by the item).
 struct gw_bridge_item {
 	enum gw_bridge_kind kind;
 	void *pending;
@@ -34,12 +36,13 @@ struct gw_bridge_item {
 // gw_bridge_init sets the lws context to wake; call before any push.
 void gw_bridge_init(struct lws_context *ctx);
 
-// gw_bridge_push_reply and gw_bridge_push_event queue an item (any thread)
-// and wake the service thread. They take ownership of msg / copy data. When
-// no item can be allocated, msg is freed, the loss is logged, and the
-// pending request is never answered (it is not freed on a foreign thread).
-void gw_bridge_push_reply(void *pending, hd_err err, nng_msg *msg);
-void gw_bridge_push_event(const uint8_t *data, size_t len);
+// gw_bridge_push_reply and gw_bridge_push_event queue an item of kind
+// (a REPLY or an EVENT kind respectively) from any thread and wake the
+// service thread. They take ownership of msg / copy data. When no item can
+// be allocated, msg is freed, the loss is logged, and the pending request is
+// never answered (it is not freed on a foreign thread).
+void gw_bridge_push_reply(enum gw_bridge_kind kind, void *pending, hd_err err, nng_msg *msg);
+void gw_bridge_push_event(enum gw_bridge_kind kind, const uint8_t *data, size_t len);
 
 // gw_bridge_take returns every queued item in push order (a list the caller
 // owns and frees with gw_bridge_item_free), or NULL. Service thread only.

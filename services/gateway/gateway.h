@@ -7,10 +7,13 @@
 #include <stdint.h>
 
 #include "common/rpc.h"
+#include "common/util.h"
+#include "huddle/v1/chat.pb-c.h"
 #include "huddle/v1/registry.pb-c.h"
 
 struct gw_session;
 struct gw_room;
+struct gw_chat_room;
 struct gw_http;
 
 // gw_config is what main reads from the environment (see main.c's table).
@@ -25,6 +28,9 @@ struct gw_config {
 	int64_t turn_ttl_s;
 	int64_t heartbeat_ms;
 	int64_t registry_timeout_ms;
+	const char *chat_url;
+	const char *chat_events_url;
+	int64_t chat_timeout_ms;
 	int64_t max_message; // bytes per WebSocket message
 	int64_t rate;        // messages per second per connection
 	int64_t burst;       // bucket size
@@ -37,16 +43,21 @@ struct gw_config {
 struct gw_stats {
 	uint64_t ws_opened, ws_closed, frames_in, frames_out, joins, resumes, signals_local, signals_remote,
 		errors_sent, rate_limited, malformed, http_requests;
+	uint64_t chat_subscribes, chat_posts, chat_history, chat_events_in, chat_delivered, chat_fills, chat_failures,
+		chat_exports;
 };
 
 struct gw {
 	struct gw_config cfg;
 	struct lws_context *ctx;
-	struct hd_rpc_client *registry; // thread-safe
-	struct hd_sub *events;          // thread-safe
-	struct gw_session *sessions;    // by id (uthash)
-	struct gw_room *rooms;          // by meeting id (uthash)
-	struct gw_http *https;          // HTTP requests waiting for the registry
+	struct hd_rpc_client *registry;  // thread-safe
+	struct hd_sub *events;           // thread-safe
+	struct gw_session *sessions;     // by id (uthash)
+	struct gw_room *rooms;           // by meeting id (uthash)
+	struct hd_rpc_client *chat;      // huddle-chat requests; thread-safe
+	struct hd_sub *chat_events;      // huddle-chat event bus; thread-safe
+	struct gw_chat_room *chat_rooms; // by meeting id (uthash)
+	struct gw_http *https;           // HTTP requests waiting for the registry
 	uint64_t next_id;
 	char **stun_urls, **turn_urls;
 	size_t n_stun, n_turn;
@@ -57,22 +68,33 @@ struct gw {
 
 extern struct gw gw;
 
-// gw_op names what a pending registry call was for.
+// gw_op names what a pending registry or chat call was for.
 enum gw_op {
+	// registry calls for a WebSocket session
 	GW_OP_JOIN,
 	GW_OP_LEAVE,
 	GW_OP_RELAY,
 	GW_OP_MEDIA,
+	GW_OP_CHAT_MEETING, // GetMeeting before a chat subscription
 	GW_OP_HEARTBEAT,
+	// registry calls for an HTTP request
 	GW_OP_HTTP_CREATE,
 	GW_OP_HTTP_GET,
 	GW_OP_HTTP_READY,
+	GW_OP_HTTP_CHAT_MEETING, // GetMeeting before a chat export
+	// huddle-chat calls
+	GW_OP_CHAT_INIT,      // a new chat room learns its last_seq
+	GW_OP_CHAT_FILL,      // a chat room reads the messages it missed
+	GW_OP_CHAT_POST,      // a session's post
+	GW_OP_CHAT_HISTORY,   // a session's history page
+	GW_OP_HTTP_CHAT_PAGE, // a page of a chat export
 };
 
-// gw_pending travels with a registry call and comes back with its reply.
+// gw_pending travels with a registry or chat call and comes back with its
+// reply.
 struct gw_pending {
 	enum gw_op op;
-	uint64_t conn_id;    // session or HTTP request id; 0 for none
+	uint64_t conn_id;    // session, HTTP request or chat room id; 0 for none
 	uint32_t request_id; // the client's request id
 };
 
@@ -81,8 +103,14 @@ struct gw_pending {
 // HD_ENOMEM / HD_ECLOSED (nothing sent; the caller answers the client).
 hd_err gw_registry_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__RegistryRequest *req);
 
+// gw_chat_call sends req to huddle-chat (CHAT_TIMEOUT_MS bound); the reply
+// reaches gw_chat_on_reply or gw_http_on_chat_reply on the service thread.
+// Returns HD_OK, or HD_ENOMEM / HD_ECLOSED (nothing sent; the caller
+// answers).
+hd_err gw_chat_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__ChatRequest *req);
+
 // gw_drain handles everything NNG threads queued for the service thread
-// (registry replies, room events). Called on LWS_CALLBACK_EVENT_WAIT_CANCELLED.
+// (registry and chat replies, room and chat events). Called on LWS_CALLBACK_EVENT_WAIT_CANCELLED.
 void gw_drain(void);
 
 // gw_next_id returns a fresh non-zero id for a session or HTTP request.

@@ -6,11 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <uthash.h>
 
 #include "common/log.h"
+#include "gateway/chat.h"
 #include "gateway/room.h"
 #include "gateway/session.h"
+
+#define GW_EXPORT_PAGE 200 // messages per History call of a chat export
 
 // gw_http is one HTTP connection's state (lws per-session data). While it
 // waits for the registry it is indexed in gw.https by id.
@@ -25,8 +29,15 @@ struct gw_http {
 	const char *ctype;
 	uint8_t *resp; // LWS_PRE headroom, then resp_len bytes
 	size_t resp_len;
-	int phase; // 0 idle, 1 headers due, 2 body due
-	bool head; // HEAD request: headers only
+	int phase;            // 0 idle, 1 headers due, 2 body due
+	bool head;            // HEAD request: headers only
+	char disposition[96]; // Content-Disposition of the response, or ""
+	// A chat export in progress: the meeting, the messages read so far.
+	char meeting_id[HD_ID_LEN + 1];
+	bool markdown;
+	cJSON *meeting;
+	cJSON *messages;
+	int64_t after_seq;
 	UT_hash_handle hh;
 };
 
@@ -40,6 +51,10 @@ static void http_reset(struct gw_http *h)
 	}
 	free(h->body);
 	free(h->resp);
+	cJSON_Delete(h->meeting);
+	cJSON_Delete(h->messages);
+	h->meeting = h->messages = NULL;
+	h->disposition[0] = '\0';
 	h->body = NULL;
 	h->resp = NULL;
 	h->body_len = h->resp_len = 0;
@@ -110,6 +125,8 @@ static int http_status_of(hd_err code)
 		return HTTP_STATUS_INTERNAL_SERVER_ERROR;
 	}
 }
+
+static void export_page(struct gw_http *h);
 
 // ---- registry-backed requests ----
 
@@ -234,17 +251,264 @@ void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Regist
 	else if (p->op == GW_OP_HTTP_GET && r->body_case == HUDDLE__V1__REGISTRY_REPLY__BODY_GET_MEETING &&
 		 r->get_meeting->meeting != NULL)
 		respond_json(h, HTTP_STATUS_OK, meeting_json(r->get_meeting->meeting));
-	else
+	else if (p->op == GW_OP_HTTP_CHAT_MEETING && r->body_case == HUDDLE__V1__REGISTRY_REPLY__BODY_GET_MEETING &&
+		 r->get_meeting->meeting != NULL) {
+		cJSON_Delete(h->meeting);
+		cJSON_Delete(h->messages);
+		h->meeting = meeting_json(r->get_meeting->meeting);
+		h->messages = cJSON_CreateArray();
+		h->after_seq = 0;
+		if (h->meeting == NULL || h->messages == NULL)
+			respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_ENOMEM, NULL);
+		else
+			export_page(h);
+	} else
 		respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_EINTERNAL, "bad reply from the registry");
+}
+
+// ---- chat export ----
+
+// A growing text buffer for the markdown transcript; ok turns false on ENOMEM.
+struct text {
+	char *p;
+	size_t len, cap;
+	bool ok;
+};
+
+static void text_add(struct text *t, const char *s, size_t n)
+{
+	if (!t->ok)
+		return;
+	if (t->len + n + 1 > t->cap) {
+		size_t cap = t->cap > 0 ? t->cap : 4096;
+		while (cap < t->len + n + 1)
+			cap *= 2;
+		char *p = realloc(t->p, cap);
+		if (p == NULL) {
+			t->ok = false;
+			return;
+		}
+		t->p = p;
+		t->cap = cap;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+}
+
+static void text_str(struct text *t, const char *s)
+{
+	text_add(t, s, strlen(s));
+}
+
+// text_inline adds s as inline markdown text: ASCII punctuation escaped
+// with a backslash (CommonMark 2.4), line breaks turned into spaces, so a
+// name or title shows as typed and cannot start a block or inject HTML.
+static void text_inline(struct text *t, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		char c = *s;
+		if (c == '\n' || c == '\r' || c == '\t')
+			c = ' ';
+		if ((c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
+		    (c >= '{' && c <= '~'))
+			text_add(t, "\\", 1);
+		text_add(t, &c, 1);
+	}
+}
+
+// text_fenced adds s as a fenced code block (CommonMark 4.5) whose tilde
+// fence is longer than any run of tildes in s, so the text is shown
+// literally, whatever it holds.
+static void text_fenced(struct text *t, const char *s)
+{
+	size_t run = 0, longest = 0;
+	for (const char *c = s; *c != '\0'; c++) {
+		run = *c == '~' ? run + 1 : 0;
+		if (run > longest)
+			longest = run;
+	}
+	size_t fence = longest >= 3 ? longest + 1 : 3;
+	char f[64];
+	if (fence >= sizeof(f)) { // only a text of 63+ tildes in a row
+		fence = sizeof(f) - 1;
+	}
+	memset(f, '~', fence);
+	f[fence] = '\0';
+	text_str(t, f);
+	text_str(t, "text\n");
+	text_str(t, s);
+	text_str(t, "\n");
+	text_str(t, f);
+	text_str(t, "\n");
+}
+
+static void format_utc(int64_t ms, char *out, size_t len)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+	if (gmtime_r(&secs, &tm) == NULL || strftime(out, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(out, len, "%lld ms", (long long)ms);
+}
+
+static const char *json_str(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static int64_t json_int(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+// respond_markdown answers with the transcript of h's export.
+static void respond_markdown(struct gw_http *h)
+{
+	struct text t = {.ok = true};
+	char when[64], line[160];
+	const char *title = json_str(h->meeting, "title");
+	text_str(&t, "# ");
+	if (title[0] != '\0')
+		text_inline(&t, title);
+	else
+		text_str(&t, "Huddle meeting");
+	text_str(&t, "\n\n");
+	format_utc(hd_now_ms(), when, sizeof(when));
+	int n = cJSON_GetArraySize(h->messages);
+	snprintf(line, sizeof(line), "Chat of meeting `%s` (/m/%s): %d message%s, exported %s.\n\n", h->meeting_id,
+		 h->meeting_id, n, n == 1 ? "" : "s", when);
+	text_str(&t, line);
+	const cJSON *m;
+	cJSON_ArrayForEach(m, h->messages)
+	{
+		format_utc(json_int(m, "sentAtMs"), when, sizeof(when));
+		text_str(&t, "---\n\n**");
+		text_inline(&t, json_str(m, "senderName"));
+		snprintf(line, sizeof(line), "** · %s · #%lld%s\n\n", when, (long long)json_int(m, "seq"),
+			 json_str(m, "senderId")[0] != '\0' ? " · in the call" : "");
+		text_str(&t, line);
+		text_fenced(&t, json_str(m, "text"));
+		text_str(&t, "\n");
+	}
+	if (!t.ok) {
+		free(t.p);
+		respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_ENOMEM, NULL);
+		return;
+	}
+	snprintf(h->disposition, sizeof(h->disposition), "attachment; filename=\"huddle-chat-%s.md\"", h->meeting_id);
+	respond(h, HTTP_STATUS_OK, "text/markdown; charset=utf-8", t.p, t.len);
+	free(t.p);
+}
+
+static void export_finish(struct gw_http *h)
+{
+	gw.stats.chat_exports++;
+	if (h->markdown) {
+		respond_markdown(h);
+		return;
+	}
+	cJSON *root = cJSON_CreateObject();
+	if (root != NULL) {
+		cJSON_AddItemToObject(root, "meeting", h->meeting);
+		cJSON_AddItemToObject(root, "messages", h->messages);
+		h->meeting = h->messages = NULL; // root owns them now
+	}
+	respond_json(h, HTTP_STATUS_OK, root);
+}
+
+// export_page asks huddle-chat for the next page of h's export.
+static void export_page(struct gw_http *h)
+{
+	Huddle__V1__ChatRequest req = HUDDLE__V1__CHAT_REQUEST__INIT;
+	Huddle__V1__ChatServiceHistoryRequest hr = HUDDLE__V1__CHAT_SERVICE_HISTORY_REQUEST__INIT;
+	hr.meeting_id = h->meeting_id;
+	hr.after_seq = h->after_seq;
+	hr.limit = GW_EXPORT_PAGE;
+	req.body_case = HUDDLE__V1__CHAT_REQUEST__BODY_HISTORY;
+	req.history = &hr;
+	h->id = gw_next_id();
+	HASH_ADD(hh, gw.https, id, sizeof(h->id), h);
+	if (gw_chat_call(GW_OP_HTTP_CHAT_PAGE, h->id, 0, &req) != HD_OK) {
+		HASH_DEL(gw.https, h);
+		h->id = 0;
+		respond_error(h, HTTP_STATUS_SERVICE_UNAVAILABLE, HD_EUNAVAILABLE, "the chat service is unavailable");
+	}
+}
+
+void gw_http_on_chat_reply(const struct gw_pending *p, hd_err err, Huddle__V1__ChatReply *r)
+{
+	struct gw_http *h = NULL;
+	const char *why = NULL;
+	HASH_FIND(hh, gw.https, &p->conn_id, sizeof(p->conn_id), h);
+	if (h == NULL)
+		return; // the client went away
+	HASH_DEL(gw.https, h);
+	h->id = 0;
+	hd_err code = gw_chat_failed(err, r, HUDDLE__V1__CHAT_REPLY__BODY_HISTORY, &why);
+	if (code != HD_OK) {
+		respond_error(h, http_status_of(code), code, why);
+		return;
+	}
+	Huddle__V1__ChatServiceHistoryReply *hist = r->history;
+	for (size_t i = 0; i < hist->n_messages; i++) {
+		const Huddle__V1__ChatMessage *m = hist->messages[i];
+		if (m == NULL || m->seq <= h->after_seq)
+			continue;
+		cJSON *o = cJSON_CreateObject();
+		if (o == NULL || !cJSON_AddItemToArray(h->messages, o)) {
+			cJSON_Delete(o);
+			respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_ENOMEM, NULL);
+			return;
+		}
+		cJSON_AddNumberToObject(o, "seq", (double)m->seq);
+		cJSON_AddStringToObject(o, "clientMessageId", m->client_message_id);
+		cJSON_AddStringToObject(o, "senderId", m->sender_id);
+		cJSON_AddStringToObject(o, "senderName", m->sender_name);
+		cJSON_AddStringToObject(o, "text", m->text);
+		cJSON_AddNumberToObject(o, "sentAtMs", (double)m->sent_at_ms);
+		h->after_seq = m->seq;
+	}
+	if (hist->more && hist->n_messages > 0)
+		export_page(h);
+	else
+		export_finish(h);
+}
+
+static void api_chat_export(struct gw_http *h, const char *id)
+{
+	char buf[64];
+	const char *format = lws_get_urlarg_by_name(h->wsi, "format=", buf, sizeof(buf));
+	if (format == NULL || strcmp(format, "json") == 0) {
+		h->markdown = false;
+	} else if (strcmp(format, "markdown") == 0 || strcmp(format, "md") == 0) {
+		h->markdown = true;
+	} else {
+		respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST, "format must be json or markdown");
+		return;
+	}
+	if (!hd_id_valid(id)) {
+		respond_error(h, HTTP_STATUS_NOT_FOUND, HD_EUNKNOWNMEETING, "no meeting has that id");
+		return;
+	}
+	snprintf(h->meeting_id, sizeof(h->meeting_id), "%s", id);
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__GetMeetingRequest gm = HUDDLE__V1__GET_MEETING_REQUEST__INIT;
+	gm.meeting_id = h->meeting_id;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_GET_MEETING;
+	req.get_meeting = &gm;
+	http_call(h, GW_OP_HTTP_CHAT_MEETING, &req);
 }
 
 // ---- metrics ----
 
 static void metrics(struct gw_http *h)
 {
-	char buf[2048];
-	size_t rooms, members;
+	char buf[4096];
+	size_t rooms, members, chat_rooms, chat_subscribers;
 	gw_room_count(&rooms, &members);
+	gw_chat_count(&chat_rooms, &chat_subscribers);
 	const struct gw_stats *s = &gw.stats;
 	int n = snprintf(buf, sizeof(buf),
 			 "# TYPE huddle_gateway_sessions gauge\nhuddle_gateway_sessions %u\n"
@@ -268,6 +532,28 @@ static void metrics(struct gw_http *h)
 			 (unsigned long long)s->signals_local, (unsigned long long)s->signals_remote,
 			 (unsigned long long)s->errors_sent, (unsigned long long)s->rate_limited,
 			 (unsigned long long)s->malformed, (unsigned long long)s->http_requests);
+	if (n > 0 && (size_t)n < sizeof(buf))
+		n += snprintf(
+			buf + n, sizeof(buf) - (size_t)n,
+			"# TYPE huddle_gateway_chat_rooms gauge\nhuddle_gateway_chat_rooms %zu\n"
+			"# TYPE huddle_gateway_chat_subscribers gauge\nhuddle_gateway_chat_subscribers %zu\n"
+			"# TYPE huddle_gateway_chat_events_connected gauge\nhuddle_gateway_chat_events_connected %d\n"
+			"# TYPE huddle_gateway_chat_requests_total counter\n"
+			"huddle_gateway_chat_requests_total{kind=\"subscribe\"} %llu\n"
+			"huddle_gateway_chat_requests_total{kind=\"post\"} %llu\n"
+			"huddle_gateway_chat_requests_total{kind=\"history\"} %llu\n"
+			"huddle_gateway_chat_requests_total{kind=\"export\"} %llu\n"
+			"# TYPE huddle_gateway_chat_events_total counter\nhuddle_gateway_chat_events_total %llu\n"
+			"# TYPE huddle_gateway_chat_delivered_total counter\nhuddle_gateway_chat_delivered_total %llu\n"
+			"# TYPE huddle_gateway_chat_fills_total counter\nhuddle_gateway_chat_fills_total %llu\n"
+			"# TYPE huddle_gateway_chat_failures_total counter\nhuddle_gateway_chat_failures_total %llu\n",
+			chat_rooms, chat_subscribers, gw.chat_events != NULL ? hd_sub_connected(gw.chat_events) : 0,
+			(unsigned long long)s->chat_subscribes, (unsigned long long)s->chat_posts,
+			(unsigned long long)s->chat_history, (unsigned long long)s->chat_exports,
+			(unsigned long long)s->chat_events_in, (unsigned long long)s->chat_delivered,
+			(unsigned long long)s->chat_fills, (unsigned long long)s->chat_failures);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		n = (int)strlen(buf);
 	respond(h, HTTP_STATUS_OK, "text/plain; version=0.0.4", buf, n > 0 ? (size_t)n : 0);
 }
 
@@ -355,10 +641,21 @@ static int http_route(struct gw_http *h, const char *uri, bool get, bool post)
 		return 0;
 	}
 	if (strncmp(uri, "/api/meetings/", 14) == 0) {
-		if (!get)
+		const char *rest = uri + 14, *slash = strchr(rest, '/');
+		if (!get) {
 			respond_error(h, HTTP_STATUS_METHOD_NOT_ALLOWED, HD_EBADREQUEST, "use GET");
-		else
-			api_get_meeting(h, uri + 14);
+		} else if (slash == NULL) {
+			api_get_meeting(h, rest);
+		} else if (strcmp(slash, "/chat") == 0 && slash - rest == HD_ID_LEN) {
+			char id[HD_ID_LEN + 1];
+			memcpy(id, rest, HD_ID_LEN);
+			id[HD_ID_LEN] = '\0';
+			api_chat_export(h, id);
+		} else if (strcmp(slash, "/chat") == 0) {
+			respond_error(h, HTTP_STATUS_NOT_FOUND, HD_EUNKNOWNMEETING, "no meeting has that id");
+		} else {
+			respond_error(h, HTTP_STATUS_NOT_FOUND, HD_EBADREQUEST, "no such API");
+		}
 		return 0;
 	}
 	if (strncmp(uri, "/api/", 5) == 0 || strcmp(uri, "/api") == 0) {
@@ -419,6 +716,10 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 							(const unsigned char *)"no-store", 8, &p, end) ||
 			    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
 							(const unsigned char *)"nosniff", 7, &p, end) ||
+			    (h->disposition[0] != '\0' &&
+			     lws_add_http_header_by_name(wsi, (const unsigned char *)"content-disposition:",
+							 (const unsigned char *)h->disposition,
+							 (int)strlen(h->disposition), &p, end)) ||
 			    lws_finalize_write_http_header(wsi, start, &p, end))
 				return 1;
 			h->phase = 2;

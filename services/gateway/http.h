@@ -1,5 +1,5 @@
 // http.h: the gateway's HTTP side: the web app (/, /m/<id>, assets), the
-// API (/api/meetings), /healthz, /readyz and /metrics. Service thread only.
+// API (/api/meetings, /api/meetings/<id>/chat export), /healthz, /readyz and /metrics. Service thread only.
 #ifndef GW_HTTP_H
 #define GW_HTTP_H
 
@@ -14,6 +14,10 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 
 // gw_http_on_reply answers the HTTP request that waited on the registry.
 void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *reply);
+
+// gw_http_on_chat_reply continues a chat export with huddle-chat's reply
+// (r NULL on transport error err).
+void gw_http_on_chat_reply(const struct gw_pending *p, hd_err err, Huddle__V1__ChatReply *reply);
 
 // gw_http_pss_size is the per-connection state size lws must allocate.
 extern const size_t gw_http_pss_size;

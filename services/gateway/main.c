@@ -10,6 +10,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "gateway/bridge.h"
+#include "gateway/chat.h"
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 #include "gateway/ws.h"
@@ -33,6 +34,12 @@ static const struct hd_config config_table[] = {
 	 "huddle-registry event (PUB) address(es), comma-separated"},
 	{"REGISTRY_TIMEOUT_MS", HD_CONFIG_INT, "5000", 100, 60000, &gw.cfg.registry_timeout_ms,
 	 "time a registry call may take, ms"},
+	{"CHAT_URL", HD_CONFIG_STRING, "tcp://127.0.0.1:7003", 0, 0, &gw.cfg.chat_url,
+	 "huddle-chat request address(es), comma-separated"},
+	{"CHAT_EVENTS_URL", HD_CONFIG_STRING, "tcp://127.0.0.1:7004", 0, 0, &gw.cfg.chat_events_url,
+	 "huddle-chat event (PUB) address(es), comma-separated"},
+	{"CHAT_TIMEOUT_MS", HD_CONFIG_INT, "5000", 100, 60000, &gw.cfg.chat_timeout_ms,
+	 "time a huddle-chat call may take, ms"},
 	{"TURN_URLS", HD_CONFIG_STRING,
 	 "stun:127.0.0.1:3478,turn:127.0.0.1:3478?transport=udp,turn:127.0.0.1:3478?transport=tcp", 0, 0,
 	 &gw.cfg.turn_urls, "STUN and TURN URLs given to browsers, comma-separated"},
@@ -61,7 +68,39 @@ uint64_t gw_next_id(void)
 
 static void on_registry_reply(void *arg, hd_err err, nng_msg *reply)
 {
-	gw_bridge_push_reply(arg, err, reply); // NNG thread: hand over only
+	gw_bridge_push_reply(GW_BRIDGE_REPLY, arg, err, reply); // NNG thread: hand over only
+}
+
+static void on_chat_reply(void *arg, hd_err err, nng_msg *reply)
+{
+	gw_bridge_push_reply(GW_BRIDGE_CHAT_REPLY, arg, err, reply); // NNG thread: hand over only
+}
+
+hd_err gw_chat_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__ChatRequest *req)
+{
+	static uint64_t seq;
+	struct gw_pending *p;
+	nng_msg *msg;
+	hd_err err;
+	if (gw.chat == NULL)
+		return HD_ECLOSED;
+	if ((p = malloc(sizeof(*p))) == NULL)
+		return HD_ENOMEM;
+	p->op = op;
+	p->conn_id = conn_id;
+	p->request_id = request_id;
+	req->request_id = ++seq;
+	if ((err = hd_msg_pack(&req->base, &msg)) != HD_OK)
+		goto fail;
+	if ((err = hd_rpc_call_async(gw.chat, msg, (int32_t)gw.cfg.chat_timeout_ms, on_chat_reply, p)) != HD_OK)
+		goto fail_msg;
+	return HD_OK;
+
+fail_msg:
+	nng_msg_free(msg);
+fail:
+	free(p);
+	return err;
 }
 
 hd_err gw_registry_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__RegistryRequest *req)
@@ -97,7 +136,34 @@ fail:
 
 static void on_event(void *arg, const char *topic, const uint8_t *data, size_t len)
 {
-	gw_bridge_push_event(data, len); // NNG thread: hand over only
+	gw_bridge_push_event(GW_BRIDGE_EVENT, data, len); // NNG thread: hand over only
+}
+
+static void on_chat_event(void *arg, const char *topic, const uint8_t *data, size_t len)
+{
+	gw_bridge_push_event(GW_BRIDGE_CHAT_EVENT, data, len); // NNG thread: hand over only
+}
+
+// drain_chat_reply unpacks a huddle-chat reply and hands it to its owner.
+static void drain_chat_reply(struct gw_bridge_item *it)
+{
+	struct gw_pending *p = it->pending;
+	Huddle__V1__ChatReply *r = NULL;
+	hd_err err = it->err;
+	if (err == HD_OK) {
+		r = huddle__v1__chat_reply__unpack(NULL, nng_msg_len(it->msg), nng_msg_body(it->msg));
+		if (r == NULL) {
+			HD_ERROR("undecodable reply from huddle-chat");
+			err = HD_EINTERNAL;
+		}
+	}
+	if (p->op == GW_OP_HTTP_CHAT_PAGE)
+		gw_http_on_chat_reply(p, err, r);
+	else
+		gw_chat_on_reply(p, err, r);
+	if (r != NULL)
+		huddle__v1__chat_reply__free_unpacked(r, NULL);
+	free(p);
 }
 
 void gw_drain(void)
@@ -107,6 +173,10 @@ void gw_drain(void)
 		struct gw_bridge_item *next = it->next;
 		if (it->kind == GW_BRIDGE_EVENT) {
 			gw_room_on_event(it->data, it->len);
+		} else if (it->kind == GW_BRIDGE_CHAT_EVENT) {
+			gw_chat_on_event(it->data, it->len);
+		} else if (it->kind == GW_BRIDGE_CHAT_REPLY) {
+			drain_chat_reply(it);
 		} else {
 			struct gw_pending *p = it->pending;
 			Huddle__V1__RegistryReply *r = NULL;
@@ -121,7 +191,7 @@ void gw_drain(void)
 			}
 			if (p->op == GW_OP_HEARTBEAT)
 				gw_ws_on_heartbeat(err, r);
-			else if (p->op >= GW_OP_HTTP_CREATE)
+			else if (p->op >= GW_OP_HTTP_CREATE && p->op <= GW_OP_HTTP_CHAT_MEETING)
 				gw_http_on_reply(p, err, r);
 			else
 				gw_ws_on_reply(p, err, r);
@@ -243,6 +313,15 @@ int main(int argc, char **argv)
 			gw.cfg.events_url);
 		goto out_registry;
 	}
+	if (hd_rpc_client_open(&gw.chat, gw.cfg.chat_url) != HD_OK) {
+		fprintf(stderr, "huddle-gateway: CHAT_URL '%s' is not a usable address\n", gw.cfg.chat_url);
+		goto out_events;
+	}
+	if (hd_sub_open(&gw.chat_events, gw.cfg.chat_events_url, on_chat_event, NULL) != HD_OK) {
+		fprintf(stderr, "huddle-gateway: CHAT_EVENTS_URL '%s' is not a usable address\n",
+			gw.cfg.chat_events_url);
+		goto out_chat;
+	}
 
 	memset(protocols, 0, sizeof(protocols));
 	protocols[0].name = "http";
@@ -264,7 +343,7 @@ int main(int argc, char **argv)
 	if ((gw.ctx = lws_create_context(&info)) == NULL) {
 		fprintf(stderr, "huddle-gateway: cannot listen on %s:%lld (address in use or not local?)\n",
 			gw.cfg.http_addr, (long long)gw.cfg.http_port);
-		goto out_events;
+		goto out_chat_events;
 	}
 	gw_bridge_init(gw.ctx);
 	struct sigaction sa;
@@ -274,6 +353,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	lws_sul_schedule(gw.ctx, 0, &gw.heartbeat_timer, heartbeat_tick, gw.cfg.heartbeat_ms * LWS_US_PER_MS);
+	gw_chat_start();
 	HD_INFO("listening on http://%s:%lld (gateway %s)", gw.cfg.http_addr, (long long)gw.cfg.http_port,
 		gw.cfg.gateway_id);
 
@@ -284,18 +364,27 @@ int main(int argc, char **argv)
 
 	// NNG first, so no thread touches the lws context while it goes away;
 	// closing the client completes pending calls into the bridge.
+	hd_sub_close(gw.chat_events);
+	gw.chat_events = NULL;
+	hd_rpc_client_close(gw.chat);
+	gw.chat = NULL;
 	hd_sub_close(gw.events);
 	gw.events = NULL;
 	hd_rpc_client_close(gw.registry);
 	gw.registry = NULL;
 	gw_bridge_init(NULL);
 	lws_sul_cancel(&gw.heartbeat_timer);
+	gw_chat_stop();
 	lws_context_destroy(gw.ctx);
 	gw.ctx = NULL;
 	gw_drain(); // frees what was still queued; no session is left
 	free_urls();
 	return status;
 
+out_chat_events:
+	hd_sub_close(gw.chat_events);
+out_chat:
+	hd_rpc_client_close(gw.chat);
 out_events:
 	hd_sub_close(gw.events);
 out_registry:

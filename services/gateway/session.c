@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "gateway/chat.h"
 #include "gateway/gateway.h"
 #include "gateway/room.h"
 
@@ -28,6 +29,7 @@ void gw_session_free(struct gw_session *s)
 	if (s == NULL)
 		return;
 	gw_room_detach(s);
+	gw_chat_detach(s);
 	HASH_DELETE(hh, gw.sessions, s);
 	struct gw_out *o = s->out_head;
 	while (o != NULL) {

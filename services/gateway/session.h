@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <uthash.h>
 
+#include "common/store.h"
 #include "common/util.h"
 #include "gateway/ratelimit.h"
 #include "huddle/v1/client.pb-c.h"
@@ -18,6 +19,13 @@ enum gw_session_state {
 	GW_SESSION_CONNECTED, // not in a meeting
 	GW_SESSION_JOINING,   // Join sent to the registry
 	GW_SESSION_JOINED,    // member of room
+};
+
+enum gw_chat_state {
+	GW_CHAT_NONE,       // no chat subscription
+	GW_CHAT_MEETING,    // GetMeeting sent to the registry
+	GW_CHAT_WAITING,    // in a chat room that is learning its last_seq
+	GW_CHAT_SUBSCRIBED, // receives the room's chat_message events
 };
 
 struct gw_early_event {
@@ -67,6 +75,15 @@ struct gw_session {
 	// suppressed once so the client learns everyone exactly once.
 	char (*roster_pending)[HD_ID_LEN + 1];
 	size_t n_roster_pending;
+
+	// Chat (chat.c): one meeting per connection, joined or not.
+	enum gw_chat_state chat_state;
+	char chat_meeting_id[HD_ID_LEN + 1];
+	char chat_title[HD_MEETING_TITLE_MAX + 1];
+	int64_t chat_created_at_ms;
+	uint32_t chat_request_id;                 // the pending chat_subscribe
+	struct gw_chat_room *chat_room;           // set while WAITING or SUBSCRIBED
+	struct gw_session *chat_prev, *chat_next; // chat_room's waiting or members list
 
 	UT_hash_handle hh;        // gw.sessions, by id
 	UT_hash_handle hh_member; // room->members, by participant id

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "gateway/chat.h"
 #include "gateway/room.h"
 #include "gateway/session.h"
 #include "gateway/turn.h"
@@ -237,6 +238,9 @@ static void (*const ws_ops[])(struct gw_session *, Huddle__V1__ClientMessage *) 
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_SIGNAL] = op_signal,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_MEDIA_STATE] = op_media_state,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_PING] = op_ping,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_SUBSCRIBE] = gw_chat_op_subscribe,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_POST] = gw_chat_op_post,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_HISTORY] = gw_chat_op_history,
 };
 
 void gw_ws_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
@@ -247,6 +251,9 @@ void gw_ws_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Registry
 	switch (p->op) {
 	case GW_OP_JOIN:
 		on_join(s, p, err, r);
+		break;
+	case GW_OP_CHAT_MEETING:
+		gw_chat_on_meeting(s, p, err, r);
 		break;
 	case GW_OP_LEAVE: {
 		Huddle__V1__LeaveReply ok = HUDDLE__V1__LEAVE_REPLY__INIT;

@@ -11,7 +11,7 @@
 int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 
 // gw_ws_on_reply finishes a session's pending request (JOIN, LEAVE, RELAY,
-// MEDIA) with the registry's reply (NULL on transport error err).
+// MEDIA, CHAT_MEETING) with the registry's reply (NULL on transport error err).
 void gw_ws_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *reply);
 
 // gw_ws_heartbeat sends the presence of every joined session to the

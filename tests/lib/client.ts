@@ -15,6 +15,7 @@ import {
 	type JoinReply,
 	type MediaState,
 	type Signal,
+	type ChatMessage,
 } from "./proto.ts";
 
 export const SUBPROTOCOL = "huddle.v1";
@@ -292,6 +293,41 @@ export class HuddleClient {
 
 	leave(timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ServerMessage> {
 		return this.request({ case: "leave", value: {} } as never, timeoutMs);
+	}
+
+	// --- chat ----------------------------------------------------------------
+
+	/** chat_subscribe; returns the reply (meeting, lastSeq) or throws HuddleError. */
+	chatSubscribe(meetingId: string, timeoutMs = DEFAULT_TIMEOUT_MS) {
+		return this.call({ case: "chatSubscribe", value: { meetingId } } as never, "chatSubscribe", timeoutMs);
+	}
+
+	chatPostBody(clientMessageId: string, text: string, senderName = this.label): ClientBody {
+		return { case: "chatPost", value: { clientMessageId, text, senderName } } as never;
+	}
+
+	/** chat_post; returns the stored ChatMessage or throws HuddleError. */
+	async chatPost(clientMessageId: string, text: string, senderName = this.label, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<ChatMessage> {
+		const r = await this.call(this.chatPostBody(clientMessageId, text, senderName), "chatPost", timeoutMs);
+		if (!r.message) throw new Error(`${this.label}: chat_post reply without a message`);
+		return r.message;
+	}
+
+	chatHistoryBody(page: { beforeSeq?: number | bigint; afterSeq?: number | bigint; limit?: number } = {}): ClientBody {
+		return {
+			case: "chatHistory",
+			value: { beforeSeq: BigInt(page.beforeSeq ?? 0), afterSeq: BigInt(page.afterSeq ?? 0), limit: page.limit ?? 0 },
+		} as never;
+	}
+
+	/** chat_history; returns {messages, more, lastSeq} or throws HuddleError. */
+	chatHistory(page: { beforeSeq?: number | bigint; afterSeq?: number | bigint; limit?: number } = {}, timeoutMs = DEFAULT_TIMEOUT_MS) {
+		return this.call(this.chatHistoryBody(page), "chatHistory", timeoutMs);
+	}
+
+	/** Every chat_message event received so far (consumed or not), in arrival order. */
+	chatMessages(): ChatMessage[] {
+		return this.received.flatMap((m) => (m.body.case === "chatMessage" ? [m.body.value] : []));
 	}
 
 	/** Closes politely (1000) and waits (bounded) for the close. */

@@ -20,3 +20,5 @@ export type {
   Signal,
   IceServer,
 } from "../../web/src/proto.ts";
+// Chat types straight from the generated file (web/src/proto.ts may not re-export them).
+export type { ChatMessage } from "../../web/src/gen/huddle/v1/chat_pb.ts";
