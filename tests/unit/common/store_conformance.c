@@ -505,8 +505,13 @@ static void chat_concurrency(void **state)
 		size_t n = page(s2, mid, after, 0, HD_CHAT_PAGE_MAX, out, &more, &last);
 		for (size_t i = 0; i < n; i++) {
 			assert_int_equal(out[i].seq, after + 1);
-			int t, k;
-			assert_int_equal(sscanf(out[i].client_message_id, "t%d-%d", &t, &k), 2);
+			// client id "t<thread>-<index>"
+			char *end;
+			assert_int_equal(out[i].client_message_id[0], 't');
+			long t = strtol(out[i].client_message_id + 1, &end, 10);
+			assert_int_equal(*end, '-');
+			long k = strtol(end + 1, &end, 10);
+			assert_int_equal(*end, '\0');
 			assert_in_range(t, 0, THREADS - 1);
 			assert_in_range(k, 0, PER_THREAD - 1);
 			assert_int_equal(posters[t].seqs[k], out[i].seq);
