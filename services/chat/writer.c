@@ -123,6 +123,7 @@ static void *writer_main(void *p)
 		while (w->head != NULL && n < w->batch_max) {
 			w->items[n++] = w->head;
 			w->head = w->head->next;
+			w->stats.queued--;
 		}
 		if (w->head == NULL)
 			w->tail = &w->head;
@@ -231,6 +232,7 @@ hd_err chat_writer_post(struct chat_writer *w, struct hd_chat_message *msg, bool
 	}
 	*w->tail = &it;
 	w->tail = &it.next;
+	w->stats.queued++;
 	pthread_cond_signal(&w->cv);
 	while (!it.done)
 		pthread_cond_wait(&it.cv, &w->mtx);

@@ -24,6 +24,7 @@ struct chat_writer_stats {
 	uint64_t failed;     // posts answered with an error
 	uint64_t max_batch;  // most posts in one batch
 	uint64_t published;  // ChatEvents handed to the PUB socket
+	uint64_t queued;     // posts waiting for the next batch now
 };
 
 // chat_writer_open starts the writer thread. store (thread-safe) and pub are

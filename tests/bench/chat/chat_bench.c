@@ -76,6 +76,26 @@ struct opts {
 static struct opts O = {NULL, NULL, 3.0, 32, 4, 100000, 2000, false};
 static char work[512];
 
+// number parses a whole decimal option value into *out; false if it is not.
+static bool number(const char *s, double *out)
+{
+	char *end;
+	errno = 0;
+	*out = strtod(s, &end);
+	return errno == 0 && end != s && *end == '\0';
+}
+
+static bool integer(const char *s, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 100000000)
+		return false;
+	*out = (int)v;
+	return true;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -174,8 +194,9 @@ static void daemon_start(struct daemon *d, const char *name, int workers)
 }
 
 // daemon_stop sends SIGTERM and waits; returns the batches the daemon
-// reported in its shutdown stats line (0 when it printed none).
-static unsigned long long daemon_stop(struct daemon *d)
+// reported in its shutdown stats line (0 when it printed none), and the
+// posts in *posts_out when not NULL.
+static unsigned long long daemon_stop(struct daemon *d, unsigned long long *posts_out)
 {
 	int status = 0;
 	kill(d->pid, SIGTERM);
@@ -195,12 +216,19 @@ static unsigned long long daemon_stop(struct daemon *d)
 	char line[1024];
 	FILE *f = fopen(d->log, "r");
 	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		// "stats: <posts> posts in <batches> batches ..."
 		const char *s = strstr(line, "stats: ");
-		if (s != NULL)
-			sscanf(s, "stats: %llu posts in %llu batches", &posts, &batches);
+		char *end;
+		if (s == NULL)
+			continue;
+		posts = strtoull(s + 7, &end, 10);
+		if (strncmp(end, " posts in ", 10) == 0)
+			batches = strtoull(end + 10, NULL, 10);
 	}
 	if (f != NULL)
 		fclose(f);
+	if (posts_out != NULL)
+		*posts_out = posts;
 	return batches;
 }
 
@@ -280,7 +308,7 @@ struct post_result {
 	int posters, workers;
 	unsigned long ok, errors;
 	double seconds, rate, p50, p99;
-	unsigned long long batches;
+	unsigned long long batches, daemon_posts; // as the daemon counted them
 };
 
 static struct post_result run_posts(int posters, int workers)
@@ -327,7 +355,7 @@ static struct post_result run_posts(int posters, int workers)
 		free(all);
 	}
 	res.rate = (double)res.ok / res.seconds;
-	res.batches = daemon_stop(&d);
+	res.batches = daemon_stop(&d, &res.daemon_posts);
 	fprintf(stderr, "posts: %d posters, CHAT_WORKERS=%d: %lu acknowledged in %.2f s = %.0f/s (%lu errors)\n",
 		posters, workers, res.ok, res.seconds, res.rate, res.errors);
 	return res;
@@ -401,7 +429,7 @@ static struct history_result run_history(void)
 		h.meeting_id = meeting;
 		h.before_seq = 51 + (int64_t)(rand_r(&seed_r) % span);
 		h.limit = 50;
-		req.request_id = (uint64_t)(i + warm + 1);
+		req.request_id = (uint64_t)i + (uint64_t)warm + 1;
 		req.body_case = HUDDLE__V1__CHAT_REQUEST__BODY_HISTORY;
 		req.history = &h;
 		double t = now_s();
@@ -417,7 +445,7 @@ static struct history_result run_history(void)
 			lat[i] = ms;
 	}
 	hd_rpc_client_close(c);
-	daemon_stop(&d);
+	daemon_stop(&d, NULL);
 	double sum = 0;
 	for (int i = 0; i < O.pages; i++)
 		sum += lat[i];
@@ -462,6 +490,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	int c;
+	bool ok = true;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -471,19 +500,19 @@ int main(int argc, char **argv)
 			O.dir = optarg;
 			break;
 		case 's':
-			O.seconds = atof(optarg);
+			ok = ok && number(optarg, &O.seconds);
 			break;
 		case 'p':
-			O.posters = atoi(optarg);
+			ok = ok && integer(optarg, &O.posters);
 			break;
 		case 'w':
-			O.workers = atoi(optarg);
+			ok = ok && integer(optarg, &O.workers);
 			break;
 		case 'm':
-			O.messages = atoi(optarg);
+			ok = ok && integer(optarg, &O.messages);
 			break;
 		case 'n':
-			O.pages = atoi(optarg);
+			ok = ok && integer(optarg, &O.pages);
 			break;
 		case 'k':
 			O.keep = true;
@@ -496,8 +525,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind < argc || O.seconds <= 0 || O.posters < 1 || O.posters > 256 || O.workers < 1 || O.workers > 256 ||
-	    O.messages < 1 || O.pages < 1) {
+	if (!ok || optind < argc || O.seconds <= 0 || O.posters < 1 || O.posters > 256 || O.workers < 1 ||
+	    O.workers > 256 || O.messages < 1 || O.pages < 1) {
 		fputs(usage, stderr);
 		return 2;
 	}
@@ -508,8 +537,10 @@ int main(int argc, char **argv)
 			O.bin);
 		return 2;
 	}
-	if (O.dir == NULL)
-		O.dir = getenv("TMPDIR") != NULL && *getenv("TMPDIR") != '\0' ? getenv("TMPDIR") : "/var/tmp";
+	if (O.dir == NULL) {
+		const char *tmp = getenv("TMPDIR");
+		O.dir = tmp != NULL && *tmp != '\0' ? tmp : "/var/tmp";
+	}
 	snprintf(work, sizeof(work), "%s/chat-bench-XXXXXX", O.dir);
 	if (mkdtemp(work) == NULL) {
 		fprintf(stderr, "chat-bench: cannot create a folder in %s: %s\n", O.dir, strerror(errno));
@@ -544,7 +575,7 @@ int main(int argc, char **argv)
 		snprintf(label, sizeof(label), "%d poster%s, CHAT_WORKERS=%d", r->posters, r->posters > 1 ? "s" : "",
 			 r->workers);
 		printf("%-34s %12.0f %10.2f %10.2f %14.1f\n", label, r->rate, r->p50, r->p99,
-		       r->batches > 0 ? (double)r->ok / (double)r->batches : 0.0);
+		       r->batches > 0 ? (double)r->daemon_posts / (double)r->batches : 0.0);
 	}
 	printf("\n%-34s %10s %10s %10s %10s\n", "history page (limit 50)", "p50 ms", "p99 ms", "mean ms", "max ms");
 	char label[64];

@@ -309,8 +309,9 @@ static void page(const char *m, int64_t after, int64_t before, uint32_t limit, i
 			 (long long)h->last_seq);
 	for (size_t i = 0; i < h->n_messages; i++) {
 		char text[32];
-		assert_int_equal(h->messages[i]->seq, first + (int64_t)i);
-		snprintf(text, sizeof(text), "message %lld", (long long)(first + (int64_t)i));
+		long long seq = (long long)first + (long long)i;
+		assert_int_equal(h->messages[i]->seq, seq);
+		snprintf(text, sizeof(text), "message %lld", seq);
 		assert_string_equal(h->messages[i]->text, text);
 		assert_string_equal(h->messages[i]->meeting_id, m);
 	}
@@ -406,7 +407,7 @@ static void *poster_main(void *p)
 		body.client_message_id = id;
 		body.sender_name = "Poster";
 		body.text = text;
-		req.request_id = (uint64_t)(po->index * 1000 + i + 1);
+		req.request_id = (uint64_t)po->index * 1000 + (uint64_t)i + 1;
 		req.body_case = HUDDLE__V1__CHAT_REQUEST__BODY_POST;
 		req.post = &body;
 		po->seqs[i] = -1;

@@ -110,11 +110,17 @@ static void post_start(struct post *po, struct chat_writer *w, const char *clien
 	assert_int_equal(pthread_create(&po->thread, NULL, post_main, po), 0);
 }
 
-// settle gives started posters time to queue behind the one held at the
-// gate (there is no hook for "queued").
-static void settle(void)
+// settle waits (bounded) until n posts are queued behind the one held at
+// the gate.
+static void settle(struct chat_writer *w, uint64_t n)
 {
-	usleep(200 * 1000);
+	struct chat_writer_stats st;
+	int64_t until = hd_mono_ms() + 10000;
+	do {
+		usleep(1000);
+		chat_writer_get_stats(w, &st);
+	} while (st.queued < n && hd_mono_ms() < until);
+	assert_int_equal(st.queued, n);
 }
 
 static int setup(void **state)
@@ -147,7 +153,7 @@ static void answered_only_after_store(void **state)
 	gate(true);
 	post_start(&a, w, "a", "hello");
 	wait_inside();
-	settle();
+	usleep(100 * 1000);
 	assert_false(atomic_load(&a.done)); // the store has not returned yet
 	gate(false);
 	pthread_join(a.thread, NULL);
@@ -176,7 +182,7 @@ static void waiting_posts_share_a_batch(void **state)
 		snprintf(id, sizeof(id), "r%d", i);
 		post_start(&rest[i], w, id, "y");
 	}
-	settle();
+	settle(w, 10);
 	gate(false);
 	pthread_join(first.thread, NULL);
 	for (int i = 0; i < 10; i++) {
@@ -210,7 +216,7 @@ static void storage_failure_fails_the_batch(void **state)
 		snprintf(id, sizeof(id), "r%d", i);
 		post_start(&rest[i], w, id, "y");
 	}
-	settle();
+	settle(w, 5);
 	pthread_mutex_lock(&S.mtx);
 	S.result = HD_EUNAVAILABLE;
 	pthread_mutex_unlock(&S.mtx);
@@ -250,7 +256,7 @@ static void refused_batch_is_split(void **state)
 	post_start(&bad, w, "bad", ""); // hd_chat_append refuses empty text
 	post_start(&good[1], w, "g1", "fine");
 	post_start(&good[2], w, "g2", "fine");
-	settle();
+	settle(w, 4);
 	gate(false);
 	pthread_join(first.thread, NULL);
 	pthread_join(bad.thread, NULL);
