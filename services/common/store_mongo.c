@@ -308,7 +308,8 @@ static hd_err mongo_chat_history(struct hd_store *base, const char *meeting_id, 
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "projection", &proj);
 	BSON_APPEND_INT32(&proj, "_id", 0);
 	bson_append_document_end(&opts, &proj);
-	BSON_APPEND_INT64(&opts, "limit", (int64_t)limit + 1); // one more tells whether there is more
+	BSON_APPEND_INT64(&opts, "limit", (int64_t)limit + 1);     // one more tells whether there is more
+	BSON_APPEND_INT64(&opts, "batchSize", (int64_t)limit + 1); // the page in one round trip
 
 	mongoc_client_t *client = mongoc_client_pool_pop(s->pool);
 	mongoc_collection_t *coll = mongoc_client_get_collection(client, s->database, COLL_CHAT);
