@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # run.sh: runs Huddle on this machine (what `make run` does after building):
-# redis-server, turnserver, huddle-registry and huddle-gateway, with state
-# and logs in run/ (git-ignored), the embedded SQLite store, and the web app
-# from web/dist. Ctrl-C (or SIGTERM) stops everything, gateway first.
+# redis-server, turnserver, huddle-registry, huddle-chat and huddle-gateway,
+# with state and logs in run/ (git-ignored), the embedded SQLite store (one
+# file, run/huddle.db, shared by the registry and huddle-chat), and the web
+# app from web/dist. Ctrl-C (or SIGTERM) stops everything, gateway first.
 #
 # Settings (environment):
 #   HTTP_PORT=8080          gateway HTTP/WebSocket port on 127.0.0.1
 #   TURN_PORT=3478          turnserver port on 127.0.0.1 (UDP and TCP)
-#   BUILD_DIR=build         where bin/huddle-{registry,gateway} are
-#   LOG_LEVEL=info          passed to both daemons
+#   BUILD_DIR=build         where bin/huddle-{registry,chat,gateway} are
+#   LOG_LEVEL=info          passed to every daemon
 #   REGISTRY_LISTEN, REGISTRY_EVENTS_LISTEN   registry addresses
 #                           (default tcp://127.0.0.1:7001 and :7002)
+#   CHAT_LISTEN, CHAT_EVENTS_LISTEN           huddle-chat addresses
+#                           (default tcp://127.0.0.1:7003 and :7004)
 # The TURN secret is generated once into run/turn-secret.
 set -euo pipefail
 
@@ -27,11 +30,14 @@ http_port=${HTTP_PORT:-8080}
 turn_port=${TURN_PORT:-3478}
 registry_listen=${REGISTRY_LISTEN:-tcp://127.0.0.1:7001}
 events_listen=${REGISTRY_EVENTS_LISTEN:-tcp://127.0.0.1:7002}
+chat_listen=${CHAT_LISTEN:-tcp://127.0.0.1:7003}
+chat_events_listen=${CHAT_EVENTS_LISTEN:-tcp://127.0.0.1:7004}
+store_uri=sqlite://$run/huddle.db
 
 for tool in redis-server turnserver openssl curl setsid; do
 	command -v "$tool" >/dev/null || hd_die "$tool not found (run 'make bootstrap')"
 done
-for bin in huddle-registry huddle-gateway; do
+for bin in huddle-registry huddle-chat huddle-gateway; do
 	[[ -x $build/bin/$bin ]] || hd_die "$build/bin/$bin not found (run 'make build')"
 done
 [[ -f web/dist/index.html ]] || hd_log "warning: web/dist/index.html missing; the gateway will serve no web app (run 'make build')"
@@ -51,6 +57,8 @@ check_port "$http_port" gateway "or set HTTP_PORT"
 check_port "$turn_port" turnserver "a system coturn: 'systemctl stop coturn'; or set TURN_PORT"
 if p=$(port_of "$registry_listen"); then check_port "$p" "registry" "or set REGISTRY_LISTEN"; fi
 if p=$(port_of "$events_listen"); then check_port "$p" "registry events" "or set REGISTRY_EVENTS_LISTEN"; fi
+if p=$(port_of "$chat_listen"); then check_port "$p" "huddle-chat" "or set CHAT_LISTEN"; fi
+if p=$(port_of "$chat_events_listen"); then check_port "$p" "huddle-chat events" "or set CHAT_EVENTS_LISTEN"; fi
 
 if [[ ! -s $run/turn-secret ]]; then
 	(umask 077 && openssl rand -hex 32 >"$run/turn-secret")
@@ -61,8 +69,8 @@ turn_secret=$(<"$run/turn-secret")
 pids=() names=() logs=()
 stopping=0
 
-# Stops every started process, newest first (gateway, registry, turnserver,
-# redis), each with a bounded wait.
+# Stops every started process, newest first (gateway, huddle-chat, registry,
+# turnserver, redis), each with a bounded wait.
 stop_all() {
 	local i
 	((stopping)) && return 0
@@ -125,7 +133,7 @@ hd_wait_tcp 127.0.0.1 "$turn_port" 10 "${pids[-1]}" || fail_start turnserver "$r
 
 start huddle-registry "$run/registry.log" env \
 	REGISTRY_LISTEN="$registry_listen" REGISTRY_EVENTS_LISTEN="$events_listen" \
-	REDIS_URL="$redis_url" STORE_URI="sqlite://$run/huddle.db" \
+	REDIS_URL="$redis_url" STORE_URI="$store_uri" \
 	LOG_LEVEL="${LOG_LEVEL:-info}" \
 	"$build/bin/huddle-registry"
 
@@ -134,11 +142,21 @@ start huddle-registry "$run/registry.log" env \
 sleep 0.2
 hd_alive "${pids[-1]}" || fail_start huddle-registry "$run/registry.log"
 
+# huddle-chat: the same store file (SQLite WAL serves both processes).
+start huddle-chat "$run/chat.log" env \
+	CHAT_LISTEN="$chat_listen" CHAT_EVENTS_LISTEN="$chat_events_listen" \
+	STORE_URI="$store_uri" LOG_LEVEL="${LOG_LEVEL:-info}" \
+	"$build/bin/huddle-chat"
+sleep 0.2
+hd_alive "${pids[-1]}" || fail_start huddle-chat "$run/chat.log"
+
 start huddle-gateway "$run/gateway.log" env \
 	GATEWAY_HTTP_ADDR=127.0.0.1 GATEWAY_HTTP_PORT="$http_port" \
 	GATEWAY_WEB_ROOT="$root/web/dist" \
 	REGISTRY_URL="${registry_listen/0.0.0.0/127.0.0.1}" \
 	REGISTRY_EVENTS_URL="${events_listen/0.0.0.0/127.0.0.1}" \
+	CHAT_URL="${chat_listen/0.0.0.0/127.0.0.1}" \
+	CHAT_EVENTS_URL="${chat_events_listen/0.0.0.0/127.0.0.1}" \
 	TURN_URLS="stun:127.0.0.1:$turn_port,turn:127.0.0.1:$turn_port?transport=udp,turn:127.0.0.1:$turn_port?transport=tcp" \
 	TURN_SECRET="$turn_secret" \
 	LOG_LEVEL="${LOG_LEVEL:-info}" \
@@ -157,7 +175,7 @@ until curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$http_port/readyz" 2
 	sleep 0.2
 done
 
-hd_log "logs: $run/{redis,turnserver,registry,gateway}.log"
+hd_log "logs: $run/{redis,turnserver,registry,chat,gateway}.log"
 echo "Open http://localhost:$http_port"
 hd_log "Ctrl-C stops everything"
 
