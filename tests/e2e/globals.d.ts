@@ -14,5 +14,13 @@ interface Window {
     readonly connection: string;
     readonly session: HuddleSessionDebug | null;
     readonly firstFrameMs: Record<string, number>;
+    // The meeting chat of the page (web/src/chat/client.ts debug()), or null.
+    readonly chat: {
+      state: string;
+      lastSeq: number;
+      loaded: boolean;
+      pending: number;
+      messages: Array<{ seq: number; senderName: string; text: string }>;
+    } | null;
   };
 }
