@@ -30,18 +30,18 @@ struct hd_meeting {
 // 1, 2, 3, ... per meeting with no gaps: once seq n is visible to readers,
 // every seq below it is too.
 struct hd_chat_message {
-	char meeting_id[HD_ID_LEN + 1];
 	int64_t seq;
+	int64_t sent_at_ms; // Unix time, ms, when stored
+	char meeting_id[HD_ID_LEN + 1];
 	char client_message_id[HD_CHAT_CLIENT_ID_MAX + 1];
 	char sender_id[HD_ID_LEN + 1]; // participant id, or "" outside the call
 	char sender_name[HD_CHAT_NAME_MAX + 1];
-	int64_t sent_at_ms; // Unix time, ms, when stored
 	char text[HD_CHAT_TEXT_MAX + 1];
 };
 
 struct hd_store;
 
-// hd_store_ops is what a backend provides (sqlite now, MongoDB next).
+// hd_store_ops is what a backend provides (SQLite, MongoDB).
 struct hd_store_ops {
 	void (*close)(struct hd_store *s);
 	hd_err (*meeting_insert)(struct hd_store *s, const struct hd_meeting *m);
