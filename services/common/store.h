@@ -20,10 +20,10 @@ struct hd_meeting {
 	char title[HD_MEETING_TITLE_MAX + 1];
 };
 
-#define HD_CHAT_TEXT_MAX 4096      // bytes of UTF-8, after trimming
-#define HD_CHAT_CLIENT_ID_MAX 64   // bytes, [A-Za-z0-9_-]
-#define HD_CHAT_NAME_MAX 64        // bytes of UTF-8
-#define HD_CHAT_PAGE_MAX 200       // messages per history page
+#define HD_CHAT_TEXT_MAX 4096    // bytes of UTF-8, after trimming
+#define HD_CHAT_CLIENT_ID_MAX 64 // bytes, [A-Za-z0-9_-]
+#define HD_CHAT_NAME_MAX 64      // bytes of UTF-8
+#define HD_CHAT_PAGE_MAX 200     // messages per history page
 #define HD_CHAT_PAGE_DEFAULT 50
 
 // hd_chat_message is one chat message (proto huddle.v1.ChatMessage). seq is
