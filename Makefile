@@ -23,7 +23,7 @@ SHELL_SCRIPTS = .ci/run $(wildcard deploy/local/*.sh deploy/coturn/*.sh deploy/*
 
 .PHONY: help bootstrap build build-c build-asan web run test test-unit \
 	test-integration test-e2e lint format format-check clean distclean \
-	compose-check deploy-check
+	compose-check deploy-check bench-chat
 
 help: ## list the targets
 	@echo "Huddle — make targets:"
@@ -66,6 +66,10 @@ test-integration: bootstrap ## daemons over real sockets with Redis and coturn (
 test-e2e: bootstrap ## browser tests, Chromium in a private network namespace (ctest -L e2e)
 	@$(MAKE) build-asan web
 	$(WITH_SERVERS) $(CTEST) -L e2e $(CTEST_ARGS)
+
+bench-chat: bootstrap ## chat benchmark: durable posts/s (1 and 32 posters), history page p50/p99 (SQLite)
+	@$(MAKE) build-c
+	$(BUILD_DIR)/bin/chat-bench --bin $(BUILD_DIR)/bin/huddle-chat
 
 lint: ## clang-tidy on services/, shellcheck, TypeScript type checks (runs all, then fails)
 	@deploy/local/bootstrap.sh --lint

@@ -54,7 +54,7 @@ static const char *usage = "usage: chat-bench [options]\n"
 			   "  --dir DIR         where the temporary folder goes (default: $TMPDIR or /var/tmp)\n"
 			   "  --seconds S       length of each posting run (default 3)\n"
 			   "  --posters N       concurrent posters of the second run (default 32)\n"
-			   "  --workers N       CHAT_WORKERS of the daemon (default 4, the daemon's default);\n"
+			   "  --workers N       CHAT_WORKERS of the daemon (default 32, the daemon's default);\n"
 			   "                    the many-poster run is repeated with CHAT_WORKERS=posters\n"
 			   "  --messages N      messages in the history meeting (default 100000)\n"
 			   "  --pages N         history pages to time (default 2000, after 100 warm-up)\n"
@@ -73,7 +73,7 @@ struct opts {
 	bool keep;
 };
 
-static struct opts O = {NULL, NULL, 3.0, 32, 4, 100000, 2000, false};
+static struct opts O = {NULL, NULL, 3.0, 32, 32, 100000, 2000, false};
 static char work[512];
 
 // number parses a whole decimal option value into *out; false if it is not.
