@@ -2,7 +2,8 @@
 // included): two participants in a call chat both ways (sender names, the
 // unread badge while the panel is closed, links, Shift+Enter, the byte limit),
 // a visitor on the pre-join page reads and posts without joining, markup is
-// shown as text, a post made while huddle-chat is down is shown pending and
+// shown as text, a participant whose chat connection was down reads what
+// she missed once it is back, a post made while huddle-chat is down is shown pending and
 // stored once when it comes back; then every daemon is stopped and started
 // again, and the link opened in a new browser context shows the whole history
 // in order (scrolling up pages in the older messages) and can post, and the
@@ -10,7 +11,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { useE2E } from "./suite.ts";
-import { joinThroughUi, poll, screenshot, type Participant } from "./browser.ts";
+import { joinThroughUi, poll, screenshot, sleep, type Participant } from "./browser.ts";
 import { connect } from "../lib/client.ts";
 import { create, ChatPostRequestSchema, ChatSubscribeRequestSchema } from "../../web/src/proto.ts";
 
@@ -149,6 +150,20 @@ e2e.test("chat: call and visitor chat both ways, text stays text, history surviv
     assert.equal(await p.page.locator(".chat-panel img").count(), 0, `${p.name}: no img element in the chat`);
   }
 
+  // Ada's chat connection drops and cannot come back while Bob posts twice:
+  // when it does, she reads what she missed (after_seq pages), each once.
+  await a.context.setOffline(true);
+  await a.page.evaluate(() => window.huddle.chatClient?.dropConnection());
+  await poll("Ada's chat is disconnected", async () => ((await a.page.evaluate(() => window.huddle.chat?.state)) !== "ready" ? true : undefined), 5_000);
+  await send(b, "Missed one");
+  await send(b, "Missed two");
+  await waitShown(b, { sender: "Bob", text: "Missed two" });
+  await sleep(1000);
+  assert.equal((await shownMessages(a.page)).some((m) => m.text === "Missed one"), false, "Ada was really offline");
+  await a.context.setOffline(false);
+  await waitShown(a, { sender: "Bob", text: "Missed two" }, 20_000);
+  await waitShown(a, { sender: "Bob", text: "Missed one" });
+
   await screenshot(b, "e2e-chat-call-open");
   await screenshot(v, "e2e-chat-prejoin");
 
@@ -169,6 +184,8 @@ e2e.test("chat: call and visitor chat both ways, text stays text, history surviv
     { sender: "Bob", text: twoLines },
     { sender: "Vic", text: "Hi all, I'm only in the lobby." },
     { sender: "Vic", text: XSS },
+    { sender: "Bob", text: "Missed one" },
+    { sender: "Bob", text: "Missed two" },
     { sender: "Ada", text: "Posted while the chat service was down" },
   ];
   const seqsOf = (p: Participant) => p.page.evaluate(() => window.huddle.chat?.messages.map((m) => m.seq) ?? []);

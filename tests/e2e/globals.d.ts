@@ -22,5 +22,6 @@ interface Window {
       pending: number;
       messages: Array<{ seq: number; senderName: string; text: string }>;
     } | null;
+    readonly chatClient: { dropConnection(): void } | null;
   };
 }

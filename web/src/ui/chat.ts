@@ -385,7 +385,7 @@ export class ChatPanel {
 
   private messageEl(r: Row): HTMLElement {
     const text = h("p", { class: "chat-text" }, ...linkify(r.text));
-    const el = h("div", { class: "chat-msg", attrs: { "data-seq": r.seq || undefined } }, text);
+    const el = h("div", { class: "chat-msg", attrs: { "data-seq": r.seq || undefined, title: new Date(r.atMs).toLocaleString() } }, text);
     if (r.pending) {
       const p = r.pending;
       el.classList.add(p.fatal ? "chat-failed" : "chat-pending");
