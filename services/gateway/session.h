@@ -78,10 +78,10 @@ struct gw_session {
 
 	// Chat (chat.c): one meeting per connection, joined or not.
 	enum gw_chat_state chat_state;
+	uint32_t chat_request_id; // the pending chat_subscribe
 	char chat_meeting_id[HD_ID_LEN + 1];
 	char chat_title[HD_MEETING_TITLE_MAX + 1];
 	int64_t chat_created_at_ms;
-	uint32_t chat_request_id;                 // the pending chat_subscribe
 	struct gw_chat_room *chat_room;           // set while WAITING or SUBSCRIBED
 	struct gw_session *chat_prev, *chat_next; // chat_room's waiting or members list
 
