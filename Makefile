@@ -93,6 +93,9 @@ format-check: ## fail if a C source is not clang-formatted
 	@deploy/local/bootstrap.sh --lint
 	clang-format --dry-run --Werror $(C_SOURCES)
 
+bench: bootstrap ## build (Release, build-bench/; BENCH_BUILD_DIR=...) and compare Huddle with the socket.io reference (tests/bench/run.sh)
+	@JOBS=$(JOBS) tests/bench/run.sh
+
 compose-check: ## validate docker-compose.yml (no Docker engine needed)
 	@if ! command -v docker-compose >/dev/null; then \
 		echo "make: docker-compose not installed; skipping"; exit 0; fi; \
