@@ -23,7 +23,7 @@ SHELL_SCRIPTS = .ci/run $(wildcard deploy/local/*.sh deploy/coturn/*.sh deploy/*
 
 .PHONY: help bootstrap build build-c build-asan web run test test-unit \
 	test-integration test-e2e lint format format-check clean distclean \
-	compose-check deploy-check bench-chat
+	compose-check deploy-check bench-chat bench
 
 help: ## list the targets
 	@echo "Huddle — make targets:"
