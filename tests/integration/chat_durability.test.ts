@@ -44,6 +44,10 @@ suite.test(
 		let retries = 0;
 		const errors = new Map<string, number>();
 		const perClient = TOTAL / CLIENTS;
+		// Posting is faster than a restart: posters hold at each quarter until its SIGKILL is sent,
+		// so every kill lands while posts are in flight.
+		let killsSent = 0;
+		const threshold = (k: number) => (k * TOTAL) / (KILLS + 1);
 
 		// post sends one message until it is acknowledged, re-sending it with the same id.
 		const post = async (c: HuddleClient, id: string, text: string) => {
@@ -82,6 +86,7 @@ suite.test(
 				await Promise.all(
 					Array.from({ length: IN_FLIGHT }, async () => {
 						while (next < perClient) {
+							while (killsSent < KILLS && acked.size >= threshold(killsSent + 1)) await sleep(5);
 							const k = next++;
 							await post(c, `c${ci}-m${k}`, `client ${ci} message ${k}`);
 						}
@@ -93,9 +98,11 @@ suite.test(
 		// Chaos: a SIGKILL whenever another quarter of the messages is acknowledged.
 		const chaos = (async () => {
 			for (let k = 1; k <= KILLS; k++) {
-				await waitFor(`${(k * TOTAL) / (KILLS + 1)} acknowledged posts`, () => acked.size >= (k * TOTAL) / (KILLS + 1), deadline - Date.now(), 20);
+				await waitFor(`${threshold(k)} acknowledged posts`, () => acked.size >= threshold(k), deadline - Date.now(), 5);
 				const t = Date.now();
-				await s.restartChat({ signal: "SIGKILL", downMs: 200 + 200 * k });
+				const restart = s.restartChat({ signal: "SIGKILL", downMs: 200 + 200 * k });
+				killsSent = k; // the SIGKILL is sent synchronously by restartChat
+				await restart;
 				console.log(`# kill ${k}: at ${acked.size} acknowledged, huddle-chat back in ${Date.now() - t} ms`);
 			}
 		})();
