@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/dialer.h"
 #include "common/log.h"
 
 hd_err hd_msg_pack(const ProtobufCMessage *pb, nng_msg **out)
@@ -21,33 +22,6 @@ hd_err hd_msg_pack(const ProtobufCMessage *pb, nng_msg **out)
 	protobuf_c_message_pack(pb, nng_msg_body(m));
 	*out = m;
 	return HD_OK;
-}
-
-// dial_all dials each comma-separated URL without waiting for it to connect.
-static hd_err dial_all(nng_socket s, const char *urls)
-{
-	char *copy = strdup(urls), *save = NULL;
-	if (copy == NULL)
-		return HD_ENOMEM;
-	hd_err err = HD_OK;
-	int n = 0;
-	for (char *u = strtok_r(copy, ",", &save); u != NULL; u = strtok_r(NULL, ",", &save)) {
-		while (*u == ' ')
-			u++;
-		if (*u == '\0')
-			continue;
-		int rv = nng_dial(s, u, NULL, NNG_FLAG_NONBLOCK);
-		if (rv != 0) {
-			HD_ERROR("cannot dial %s: %s", u, nng_strerror(rv));
-			err = HD_EBADREQUEST;
-			break;
-		}
-		n++;
-	}
-	free(copy);
-	if (err == HD_OK && n == 0)
-		err = HD_EBADREQUEST;
-	return err;
 }
 
 // ---- client ----
@@ -67,6 +41,7 @@ struct rpc_call {
 
 struct hd_rpc_client {
 	nng_socket sock;
+	struct hd_dialset *dials;
 	pthread_mutex_t mtx;
 	struct rpc_call *free_list;
 	struct rpc_call *all;
@@ -88,7 +63,7 @@ hd_err hd_rpc_client_open(struct hd_rpc_client **out, const char *urls)
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000);
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 4 << 20);
-	if ((err = dial_all(c->sock, urls)) != HD_OK) {
+	if ((err = hd_dialset_open(&c->dials, c->sock, urls, NULL, NULL)) != HD_OK) {
 		nng_close(c->sock);
 		free(c);
 		return err;
@@ -210,9 +185,11 @@ void hd_rpc_client_close(struct hd_rpc_client *c)
 	c->closing = 1;
 	pthread_mutex_unlock(&c->mtx);
 	// Stopping each aio runs its callback with NNG_ECANCELED or NNG_ECLOSED.
+	hd_dialset_stop(c->dials);
 	for (struct rpc_call *call = c->all; call != NULL; call = call->next_all)
 		nng_aio_stop(call->aio);
 	nng_close(c->sock);
+	hd_dialset_free(c->dials);
 	// A call whose receive could not start after the stop never called back:
 	// complete it here so callers can always free their pending state.
 	for (struct rpc_call *call = c->all; call != NULL; call = call->next_all)
@@ -390,6 +367,7 @@ hd_err hd_pub_send(nng_socket pub, const char *topic, const uint8_t *data, size_
 
 struct hd_sub {
 	nng_socket sock;
+	struct hd_dialset *dials;
 	nng_aio *aio;
 	atomic_int pipes;        // connected publishers
 	atomic_uint connections; // publishers connected since open
@@ -421,7 +399,7 @@ static void sub_received(void *p)
 }
 
 // sub_pipe_event counts connected publishers (NNG thread).
-static void sub_pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+static void sub_pipe_event(void *arg, nng_pipe p, nng_pipe_ev ev)
 {
 	struct hd_sub *s = arg;
 	if (ev == NNG_PIPE_EV_ADD_POST) {
@@ -457,9 +435,7 @@ hd_err hd_sub_open(struct hd_sub **out, const char *urls, hd_sub_callback cb, vo
 	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, 4 << 20);
 	if (nng_aio_alloc(&s->aio, sub_received, s) != 0)
 		goto fail_sock;
-	nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_POST, sub_pipe_event, s);
-	nng_pipe_notify(s->sock, NNG_PIPE_EV_REM_POST, sub_pipe_event, s);
-	if ((err = dial_all(s->sock, urls)) != HD_OK)
+	if ((err = hd_dialset_open(&s->dials, s->sock, urls, sub_pipe_event, s)) != HD_OK)
 		goto fail_aio;
 	nng_recv_aio(s->sock, s->aio);
 	*out = s;
@@ -494,8 +470,10 @@ void hd_sub_close(struct hd_sub *s)
 {
 	if (s == NULL)
 		return;
+	hd_dialset_stop(s->dials);
 	nng_aio_stop(s->aio);
 	nng_close(s->sock);
 	nng_aio_free(s->aio);
+	hd_dialset_free(s->dials);
 	free(s);
 }

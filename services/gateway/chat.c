@@ -40,22 +40,14 @@ struct gw_chat_room {
 	UT_hash_handle hh;  // gw.chat_rooms, by meeting id
 };
 
-#define CHAT_REOPEN_STREAK 3 // failed sends in a row (bus up) before the REQ socket is reopened
-
 static lws_sorted_usec_list_t chat_timer;
-static unsigned chat_connections_seen;  // hd_sub_connections at the last tick
-static unsigned chat_send_failures;     // calls in a row that found no huddle-chat to send to
-static int64_t chat_send_failing_since; // monotonic ms of the first of them
+static unsigned chat_connections_seen; // hd_sub_connections at the last tick
 
 // ---- helpers ----
 
 hd_err gw_chat_failed(hd_err err, const Huddle__V1__ChatReply *r, Huddle__V1__ChatReply__BodyCase want,
 		      const char **message)
 {
-	if (err == HD_EUNAVAILABLE && chat_send_failures++ == 0)
-		chat_send_failing_since = hd_mono_ms();
-	else if (err == HD_OK || err == HD_ETIMEOUT)
-		chat_send_failures = 0; // a request reached huddle-chat
 	if (err != HD_OK) {
 		gw.stats.chat_failures++;
 		switch (err) {
@@ -336,26 +328,6 @@ static void on_fill(struct gw_chat_room *r, hd_err err, Huddle__V1__ChatReply *r
 
 // ---- timer ----
 
-// chat_reopen replaces the chat REQ socket when huddle-chat is up (its event
-// bus is connected) but calls keep finding no connection to send on: seen
-// with libnng 1.5.2, whose ipc dialer sometimes stops redialing after the
-// server was killed. Pending calls end with UNAVAILABLE (HD_ECLOSED).
-static void chat_reopen(int64_t now)
-{
-	if (chat_send_failures < CHAT_REOPEN_STREAK || gw.chat_events == NULL ||
-	    hd_sub_connected(gw.chat_events) == 0 || now - chat_send_failing_since < 2 * gw.cfg.chat_timeout_ms)
-		return;
-	HD_WARN("huddle-chat's event bus is connected but %u calls found no connection to send on; reopening %s",
-		chat_send_failures, gw.cfg.chat_url);
-	chat_send_failures = 0;
-	hd_rpc_client_close(gw.chat);
-	gw.chat = NULL;
-	if (hd_rpc_client_open(&gw.chat, gw.cfg.chat_url) != HD_OK) {
-		HD_ERROR("cannot reopen the huddle-chat client (%s)", gw.cfg.chat_url);
-		gw.chat = NULL; // every chat call now fails with UNAVAILABLE
-	}
-}
-
 // chat_tick reads back missed events: every room after the chat bus
 // reconnected, a room whose read-back failed earlier, and a room where a
 // post's event is overdue.
@@ -363,7 +335,6 @@ static void chat_tick(lws_sorted_usec_list_t *sul)
 {
 	int64_t now = hd_mono_ms();
 	bool reconnected = false;
-	chat_reopen(now);
 	if (gw.chat_events != NULL) {
 		unsigned c = hd_sub_connections(gw.chat_events);
 		if (c != chat_connections_seen) {
