@@ -86,9 +86,11 @@ enum hd_config_result hd_config_load(const char *prog, const char *summary, cons
 		const struct hd_config *c = &table[i];
 		if (c->type == HD_CONFIG_INT)
 			HD_INFO("config %s=%" PRId64, c->name, *(int64_t *)c->field);
-		else if (c->type == HD_CONFIG_LOG_LEVEL)
-			HD_INFO("config %s=%d", c->name, *(int *)c->field);
-		else if (c->type == HD_CONFIG_SECRET)
+		else if (c->type == HD_CONFIG_LOG_LEVEL) {
+			static const char *const names[] = {"error", "warn", "info", "debug"};
+			int level = *(int *)c->field;
+			HD_INFO("config %s=%s", c->name, level >= 0 && level <= HD_LOG_DEBUG ? names[level] : "?");
+		} else if (c->type == HD_CONFIG_SECRET)
 			HD_INFO("config %s=(%s)", c->name,
 				strcmp(*(const char **)c->field, c->def) == 0 ? "default" : "set");
 		else
