@@ -238,18 +238,7 @@ static const rpc_op rpc_ops[] = {
 // error_reply packs a ChatReply carrying only an Error.
 static nng_msg *error_reply(uint64_t request_id, hd_err code, const char *why)
 {
-	Huddle__V1__ChatReply rep = HUDDLE__V1__CHAT_REPLY__INIT;
-	Huddle__V1__Error e = HUDDLE__V1__ERROR__INIT;
-	nng_msg *out;
-	e.code = (Huddle__V1__ErrorCode)code;
-	e.message = (char *)(why != NULL ? why : hd_strerror(code));
-	rep.request_id = request_id;
-	rep.error = &e;
-	if (hd_msg_pack(&rep.base, &out) != HD_OK) {
-		HD_ERROR("no memory for an error reply to request %llu", (unsigned long long)request_id);
-		return NULL;
-	}
-	return out;
+	return hd_rpc_error_reply(&huddle__v1__chat_reply__descriptor, request_id, code, why);
 }
 
 nng_msg *chat_rpc_handle(void *worker_state, nng_msg *msg)

@@ -12,6 +12,7 @@
 
 #include "common/dialer.h"
 #include "common/log.h"
+#include "huddle/v1/common.pb-c.h"
 
 hd_err hd_msg_pack(const ProtobufCMessage *pb, nng_msg **out)
 {
@@ -22,6 +23,37 @@ hd_err hd_msg_pack(const ProtobufCMessage *pb, nng_msg **out)
 	protobuf_c_message_pack(pb, nng_msg_body(m));
 	*out = m;
 	return HD_OK;
+}
+
+nng_msg *hd_rpc_error_reply(const ProtobufCMessageDescriptor *reply_desc, uint64_t request_id, hd_err code,
+			    const char *why)
+{
+	const ProtobufCFieldDescriptor *fid = protobuf_c_message_descriptor_get_field_by_name(reply_desc, "request_id");
+	const ProtobufCFieldDescriptor *ferr = protobuf_c_message_descriptor_get_field_by_name(reply_desc, "error");
+	Huddle__V1__Error e = HUDDLE__V1__ERROR__INIT;
+	nng_msg *out = NULL;
+	if (fid == NULL || ferr == NULL || fid->type != PROTOBUF_C_TYPE_UINT64 ||
+	    ferr->type != PROTOBUF_C_TYPE_MESSAGE || ferr->descriptor != &huddle__v1__error__descriptor) {
+		HD_ERROR("%s has no request_id and error fields", reply_desc->name);
+		return NULL;
+	}
+	ProtobufCMessage *rep = calloc(1, reply_desc->sizeof_message);
+	if (rep == NULL)
+		goto fail;
+	protobuf_c_message_init(reply_desc, rep);
+	e.code = (Huddle__V1__ErrorCode)code;
+	e.message = (char *)(why != NULL ? why : hd_strerror(code));
+	memcpy((char *)rep + fid->offset, &request_id, sizeof(request_id));
+	ProtobufCMessage *err_field = &e.base;
+	memcpy((char *)rep + ferr->offset, &err_field, sizeof(err_field));
+	if (hd_msg_pack(rep, &out) != HD_OK)
+		out = NULL;
+	free(rep);
+	if (out != NULL)
+		return out;
+fail:
+	HD_ERROR("no memory for an error reply to request %llu", (unsigned long long)request_id);
+	return NULL;
 }
 
 // ---- client ----

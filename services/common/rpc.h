@@ -14,6 +14,14 @@
 // caller). Returns HD_OK or HD_ENOMEM.
 hd_err hd_msg_pack(const ProtobufCMessage *pb, nng_msg **out);
 
+// hd_rpc_error_reply packs a reply of type reply_desc carrying only an Error
+// {code, why} for request_id (why NULL: hd_strerror(code)). reply_desc is a
+// service's *Reply message, which has `uint64 request_id = 1` and
+// `Error error = 2` (proto/huddle/v1). Returns the message (the caller's), or
+// NULL when out of memory or reply_desc lacks those fields (logged).
+nng_msg *hd_rpc_error_reply(const ProtobufCMessageDescriptor *reply_desc, uint64_t request_id, hd_err code,
+			    const char *why);
+
 // ---- client side (REQ) ----
 
 struct hd_rpc_client;

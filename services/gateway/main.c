@@ -76,23 +76,24 @@ static void on_chat_reply(void *arg, hd_err err, nng_msg *reply)
 	gw_bridge_push_reply(GW_BRIDGE_CHAT_REPLY, arg, err, reply); // NNG thread: hand over only
 }
 
-hd_err gw_chat_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__ChatRequest *req)
+// pending_call sends req (its request_id already set) on client with a
+// gw_pending naming what it was for; cb hands the reply to the service thread.
+static hd_err pending_call(struct hd_rpc_client *client, hd_rpc_client_callback cb, int32_t timeout_ms, enum gw_op op,
+			   uint64_t conn_id, uint32_t request_id, const ProtobufCMessage *req)
 {
-	static uint64_t seq;
 	struct gw_pending *p;
 	nng_msg *msg;
 	hd_err err;
-	if (gw.chat == NULL)
+	if (client == NULL)
 		return HD_ECLOSED;
 	if ((p = malloc(sizeof(*p))) == NULL)
 		return HD_ENOMEM;
 	p->op = op;
 	p->conn_id = conn_id;
 	p->request_id = request_id;
-	req->request_id = ++seq;
-	if ((err = hd_msg_pack(&req->base, &msg)) != HD_OK)
+	if ((err = hd_msg_pack(req, &msg)) != HD_OK)
 		goto fail;
-	if ((err = hd_rpc_call_async(gw.chat, msg, (int32_t)gw.cfg.chat_timeout_ms, on_chat_reply, p)) != HD_OK)
+	if ((err = hd_rpc_call_async(client, msg, timeout_ms, cb, p)) != HD_OK)
 		goto fail_msg;
 	return HD_OK;
 
@@ -103,35 +104,23 @@ fail:
 	return err;
 }
 
+hd_err gw_chat_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__ChatRequest *req)
+{
+	static uint64_t seq;
+	req->request_id = ++seq;
+	return pending_call(gw.chat, on_chat_reply, (int32_t)gw.cfg.chat_timeout_ms, op, conn_id, request_id,
+			    &req->base);
+}
+
 hd_err gw_registry_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__RegistryRequest *req)
 {
 	static uint64_t seq;
-	struct gw_pending *p;
-	nng_msg *msg;
-	hd_err err;
-	if (gw.registry == NULL)
-		return HD_ECLOSED;
-	if ((p = malloc(sizeof(*p))) == NULL)
-		return HD_ENOMEM;
-	p->op = op;
-	p->conn_id = conn_id;
-	p->request_id = request_id;
 	req->request_id = ++seq;
-	if ((err = hd_msg_pack(&req->base, &msg)) != HD_OK)
-		goto fail;
 	// Readiness must answer fast, whatever a slow registry does.
 	int32_t timeout = (int32_t)gw.cfg.registry_timeout_ms;
 	if (op == GW_OP_HTTP_READY && timeout > 1000)
 		timeout = 1000;
-	if ((err = hd_rpc_call_async(gw.registry, msg, timeout, on_registry_reply, p)) != HD_OK)
-		goto fail_msg;
-	return HD_OK;
-
-fail_msg:
-	nng_msg_free(msg);
-fail:
-	free(p);
-	return err;
+	return pending_call(gw.registry, on_registry_reply, timeout, op, conn_id, request_id, &req->base);
 }
 
 static void on_event(void *arg, const char *topic, const uint8_t *data, size_t len)
