@@ -2,6 +2,7 @@
 // argument once, so the backends only see valid input.
 #include "common/store.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -85,7 +86,22 @@ hd_err hd_chat_append(struct hd_store *s, struct hd_chat_message *msgs, size_t n
 		if (!chat_message_ok(&msgs[i]))
 			return HD_EBADREQUEST;
 	}
-	return s->ops->chat_append(s, msgs, n, duplicate);
+	// Whatever a backend did before failing, the caller gets its batch back
+	// as it passed it (store.h's contract), so it can answer or retry.
+	struct hd_chat_message *saved = malloc(n * sizeof(*saved));
+	if (saved == NULL) {
+		HD_ERROR("chat append: out of memory for %zu messages", n);
+		return HD_EUNAVAILABLE;
+	}
+	memcpy(saved, msgs, n * sizeof(*saved));
+	hd_err err = s->ops->chat_append(s, msgs, n, duplicate);
+	if (err != HD_OK) {
+		memcpy(msgs, saved, n * sizeof(*saved));
+		for (size_t i = 0; i < n; i++)
+			duplicate[i] = false;
+	}
+	free(saved);
+	return err;
 }
 
 hd_err hd_chat_history(struct hd_store *s, const char *meeting_id, int64_t after_seq, int64_t before_seq,

@@ -260,31 +260,20 @@ static hd_err append_one(struct mongo_store *s, mongoc_collection_t *coll, struc
 static hd_err mongo_chat_append(struct hd_store *base, struct hd_chat_message *msgs, size_t n, bool *duplicate)
 {
 	struct mongo_store *s = (struct mongo_store *)base;
-	struct hd_chat_message *saved = malloc(n * sizeof(*saved));
-	if (saved == NULL) {
-		HD_ERROR("mongodb chat append: out of memory for %zu messages", n);
-		return HD_EUNAVAILABLE;
-	}
-	memcpy(saved, msgs, n * sizeof(*saved));
 	mongoc_client_t *client = mongoc_client_pool_pop(s->pool);
 	mongoc_collection_t *coll = mongoc_client_get_collection(client, s->database, COLL_CHAT);
 	bson_error_t error;
 	hd_err err = HD_OK;
 	int64_t hint = 0;
 	for (size_t i = 0; i < n && err == HD_OK; i++) {
-		if (i > 0 && strcmp(msgs[i].meeting_id, saved[i - 1].meeting_id) != 0)
+		if (i > 0 && strcmp(msgs[i].meeting_id, msgs[i - 1].meeting_id) != 0)
 			hint = 0;
 		err = append_one(s, coll, &msgs[i], &duplicate[i], &hint, &error);
 	}
 	mongoc_collection_destroy(coll);
 	mongoc_client_pool_push(s->pool, client);
-	if (err != HD_OK) {
+	if (err != HD_OK)
 		HD_ERROR("mongodb chat append of %zu messages (%s): %s", n, s->where, error.message);
-		memcpy(msgs, saved, n * sizeof(*saved));
-		for (size_t i = 0; i < n; i++)
-			duplicate[i] = false;
-	}
-	free(saved);
 	return err;
 }
 

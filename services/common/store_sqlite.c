@@ -222,17 +222,10 @@ static int chat_append_one(struct sqlite_store *s, struct hd_chat_message *m, bo
 
 // sqlite_chat_append: the whole batch is one IMMEDIATE transaction, committed
 // with synchronous=FULL (group commit). On failure the transaction is rolled
-// back and msgs/duplicate are left as the caller passed them.
+// back (store.c restores msgs/duplicate).
 static hd_err sqlite_chat_append(struct hd_store *base, struct hd_chat_message *msgs, size_t n, bool *duplicate)
 {
 	struct sqlite_store *s = (struct sqlite_store *)base;
-	struct hd_chat_message *saved = malloc(n * sizeof(*saved));
-	if (saved == NULL) {
-		HD_ERROR("sqlite chat append: out of memory for %zu messages", n);
-		return HD_EUNAVAILABLE;
-	}
-	memcpy(saved, msgs, n * sizeof(*saved));
-
 	pthread_mutex_lock(&s->wmtx);
 	int rc = sqlite3_exec(s->w, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
@@ -245,12 +238,8 @@ static hd_err sqlite_chat_append(struct hd_store *base, struct hd_chat_message *
 		// or an error SQLite already rolled back itself.
 		if (!sqlite3_get_autocommit(s->w))
 			sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
-		memcpy(msgs, saved, n * sizeof(*saved));
-		for (size_t i = 0; i < n; i++)
-			duplicate[i] = false;
 	}
 	pthread_mutex_unlock(&s->wmtx);
-	free(saved);
 	return rc == SQLITE_OK ? HD_OK : HD_EUNAVAILABLE;
 }
 
