@@ -16,6 +16,7 @@
 #include "../support/redis_fixture.h"
 #include "common/rpc.h"
 #include "common/util.h"
+#include "daemon.h"
 #include "huddle/v1/registry.pb-c.h"
 
 #ifndef HUDDLE_REGISTRY_BIN
@@ -31,56 +32,26 @@ static const char *const settings[] = {"REGISTRY_LISTEN",  "REGISTRY_EVENTS_LIST
 				       "STORE_URI",        "PRESENCE_TTL_MS",        "SWEEP_INTERVAL_MS",
 				       "REGISTRY_WORKERS", "REDIS_TIMEOUT_MS",       "LOG_LEVEL"};
 
-// start runs the registry with env ("NAME=value" strings, NULL-terminated)
-// on top of a clean environment, output to log_path.
+static const struct hd_test_daemon under_test = {HUDDLE_REGISTRY_BIN, settings, sizeof(settings) / sizeof(settings[0]),
+						 log_path};
+
+// start runs the daemon with env ("NAME=value" strings, NULL-terminated) on
+// top of a clean environment, output to log_path.
 static pid_t start(const char *const *env, const char *arg)
 {
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0)
-			_exit(120);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
-			unsetenv(settings[i]);
-		for (; env != NULL && *env != NULL; env++)
-			putenv((char *)*env);
-		execl(HUDDLE_REGISTRY_BIN, "huddle-registry", arg, (char *)NULL);
-		_exit(127);
-	}
-	return pid;
+	return hd_test_daemon_start(&under_test, env, arg);
 }
 
-// finish waits (bounded) for pid and returns its exit status, or -1 when it
-// died by a signal or had to be killed.
+// finish waits (bounded) for pid: its exit status, or -1 (signal, killed).
 static int finish(pid_t pid)
 {
-	int status;
-	for (int waited = 0; waited < WAIT_MS; waited += 10) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		usleep(10 * 1000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	return -1;
+	return hd_test_daemon_finish(pid, WAIT_MS);
 }
 
 // output returns what the last run printed (static buffer).
 static const char *output(void)
 {
-	static char buf[65536];
-	FILE *f = fopen(log_path, "r");
-	size_t n = 0;
-	if (f != NULL) {
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-	return buf;
+	return hd_test_daemon_output(&under_test);
 }
 
 static int run(const char *const *env, const char *arg)
