@@ -255,9 +255,12 @@ static void on_init(struct gw_chat_room *r, hd_err err, Huddle__V1__ChatReply *r
 	hd_err code = gw_chat_failed(err, reply, HUDDLE__V1__CHAT_REPLY__BODY_HISTORY, &why);
 	if (code != HD_OK) {
 		HD_WARN("chat room %s: cannot read its last seq: %s", r->meeting_id, why);
-		DL_FOREACH_SAFE2(r->waiting, s, tmp, chat_next)
-		{
-			DL_DELETE2(r->waiting, s, chat_prev, chat_next);
+		// Detach the whole list, then walk it (no unlinking one by one).
+		struct gw_session *waiting = r->waiting;
+		r->waiting = NULL;
+		for (s = waiting; s != NULL; s = tmp) {
+			tmp = s->chat_next;
+			s->chat_prev = s->chat_next = NULL;
 			s->chat_room = NULL;
 			s->chat_state = GW_CHAT_NONE;
 			gw_session_send_error(s, s->chat_request_id, code, why);
@@ -267,9 +270,11 @@ static void on_init(struct gw_chat_room *r, hd_err err, Huddle__V1__ChatReply *r
 	}
 	r->ready = true;
 	r->last_seq = reply->history->last_seq;
-	DL_FOREACH_SAFE2(r->waiting, s, tmp, chat_next)
-	{
-		DL_DELETE2(r->waiting, s, chat_prev, chat_next);
+	struct gw_session *waiting = r->waiting;
+	r->waiting = NULL;
+	for (s = waiting; s != NULL; s = tmp) {
+		tmp = s->chat_next;
+		s->chat_prev = s->chat_next = NULL;
 		DL_APPEND2(r->members, s, chat_prev, chat_next);
 		s->chat_state = GW_CHAT_SUBSCRIBED;
 		reply_subscribed(s, s->chat_request_id, r->last_seq);
