@@ -236,6 +236,10 @@ static void on_loop_check(struct ev_loop *l, ev_check *w, int revents)
 
 static void lws_log_emit(int level, const char *line)
 {
+	// lws 4.1.6's libev plugin logs every watcher start/stop at NOTICE
+	// (elops_io_ev, elops_accept_ev): a line per frame would drown the rest.
+	if (level == LLL_NOTICE && strncmp(line, "elops_", 6) == 0)
+		return;
 	int l = level == LLL_ERR ? HD_LOG_ERROR : level == LLL_WARN ? HD_LOG_WARN : HD_LOG_DEBUG;
 	HD_LOG(l, "lws: %s", line);
 }
