@@ -1,5 +1,8 @@
 // main.c: huddle-gateway: the only public port. One lws service thread owns
 // every session; NNG threads hand replies and events over through bridge.c.
+// lws runs on a libev (epoll) loop that main owns: lws 4.1's default loop is
+// poll(), which walks every socket on every wakeup.
+#include <ev.h>
 #include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +23,8 @@
 
 struct gw gw;
 static volatile sig_atomic_t stopping;
+static struct ev_loop *loop; // the service thread's event loop (lws foreign loop)
+static ev_check stop_check;
 static char default_gateway_id[128];
 
 static const struct hd_config config_table[] = {
@@ -201,6 +206,8 @@ static void heartbeat_tick(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(gw.ctx, 0, &gw.heartbeat_timer, heartbeat_tick, gw.cfg.heartbeat_ms * LWS_US_PER_MS);
 }
 
+// on_signal may run on any thread: it sets the flag, then wakes the loop
+// through lws's pipe, so stop_check sees the flag right after the wakeup.
 static void on_signal(int sig)
 {
 	stopping = 1;
@@ -208,8 +215,20 @@ static void on_signal(int sig)
 		lws_cancel_service(gw.ctx);
 }
 
+// on_loop_check runs on the service thread after every wakeup of the loop
+// and ends ev_run once a signal asked the gateway to stop.
+static void on_loop_check(struct ev_loop *l, ev_check *w, int revents)
+{
+	if (stopping)
+		ev_break(l, EVBREAK_ALL);
+}
+
 static void lws_log_emit(int level, const char *line)
 {
+	// lws 4.1.6's libev plugin logs every watcher start/stop at NOTICE
+	// (elops_io_ev, elops_accept_ev): a line per frame would drown the rest.
+	if (level == LLL_NOTICE && strncmp(line, "elops_", 6) == 0)
+		return;
 	int l = level == LLL_ERR ? HD_LOG_ERROR : level == LLL_WARN ? HD_LOG_WARN : HD_LOG_DEBUG;
 	HD_LOG(l, "lws: %s", line);
 }
@@ -329,10 +348,20 @@ int main(int argc, char **argv)
 	info.count_threads = 1;
 	info.pt_serv_buf_size = 32768;
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (info.iface != NULL);
-	if ((gw.ctx = lws_create_context(&info)) == NULL) {
-		fprintf(stderr, "huddle-gateway: cannot listen on %s:%lld (address in use or not local?)\n",
-			gw.cfg.http_addr, (long long)gw.cfg.http_port);
+	// lws loads its libev support as a plugin (Debian: libwebsockets-evlib-ev).
+	if ((loop = ev_loop_new(EVBACKEND_EPOLL)) == NULL) {
+		fprintf(stderr, "huddle-gateway: cannot create the libev (epoll) event loop\n");
 		goto out_chat_events;
+	}
+	void *foreign_loops[1] = {loop};
+	info.foreign_loops = foreign_loops;
+	info.options |= LWS_SERVER_OPTION_LIBEV;
+	if ((gw.ctx = lws_create_context(&info)) == NULL) {
+		fprintf(stderr,
+			"huddle-gateway: cannot listen on %s:%lld (address in use or not local? or lws's libev "
+			"plugin libwebsockets-evlib_ev.so is missing: see the lws errors above)\n",
+			gw.cfg.http_addr, (long long)gw.cfg.http_port);
+		goto out_loop;
 	}
 	gw_bridge_init(gw.ctx);
 	struct sigaction sa;
@@ -346,8 +375,13 @@ int main(int argc, char **argv)
 	HD_INFO("listening on http://%s:%lld (gateway %s)", gw.cfg.http_addr, (long long)gw.cfg.http_port,
 		gw.cfg.gateway_id);
 
-	while (!stopping && lws_service(gw.ctx, 0) >= 0)
-		;
+	ev_check_init(&stop_check, on_loop_check);
+	ev_check_start(loop, &stop_check);
+	// lws (re)arms its timer watcher only after an event: this wake-up arms
+	// it for the timers scheduled above, before any client connects.
+	lws_cancel_service(gw.ctx);
+	ev_run(loop, 0);
+	ev_check_stop(loop, &stop_check);
 	HD_INFO("shutting down");
 	status = 0;
 
@@ -364,12 +398,17 @@ int main(int argc, char **argv)
 	gw_bridge_init(NULL);
 	lws_sul_cancel(&gw.heartbeat_timer);
 	gw_chat_stop();
-	lws_context_destroy(gw.ctx);
+	lws_context_destroy(gw.ctx); // closes every connection, stops lws's watchers
 	gw.ctx = NULL;
+	ev_loop_destroy(loop);
+	loop = NULL;
 	gw_drain(); // frees what was still queued; no session is left
 	free_urls();
 	return status;
 
+out_loop:
+	ev_loop_destroy(loop);
+	loop = NULL;
 out_chat_events:
 	hd_sub_close(gw.chat_events);
 out_chat:
