@@ -21,8 +21,8 @@ packages=(
 	libnng-dev libwebsockets-dev libhiredis-dev libprotobuf-c-dev
 	protobuf-c-compiler protobuf-compiler
 	libmongoc-dev libbson-dev libsqlite3-dev libssl-dev libcjson-dev
-	# huddle-load (tests/bench): lws on libev's epoll loop
-	libev-dev
+	# the gateway and huddle-load run lws on libev's epoll loop
+	libev-dev libwebsockets-evlib-ev
 	# run them locally and in tests
 	redis-server redis-tools coturn
 	# browser tests (headless), network namespaces for e2e, scripts
