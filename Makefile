@@ -18,7 +18,7 @@ CTEST_ARGS ?=
 CTEST      := ctest --test-dir $(ASAN_DIR) --output-on-failure --timeout 600
 WITH_SERVERS := deploy/local/with-servers.sh
 
-C_SOURCES = $(shell find services tests/unit -name '*.[ch]' 2>/dev/null | sort)
+C_SOURCES = $(shell find services tests/unit tests/bench -name '*.[ch]' -not -path '*/node_modules/*' 2>/dev/null | sort)
 SHELL_SCRIPTS = .ci/run $(wildcard deploy/local/*.sh deploy/coturn/*.sh deploy/*.sh)
 
 .PHONY: help bootstrap build build-c build-asan web run test test-unit \
@@ -85,7 +85,7 @@ lint: ## clang-tidy on services/, shellcheck, TypeScript type checks (runs all, 
 	done; \
 	if ((fail)); then echo "make lint: problems found (above)"; exit 1; fi
 
-format: ## clang-format -i the C sources (services/, tests/unit/)
+format: ## clang-format -i the C sources (services/, tests/unit/, tests/bench/)
 	@deploy/local/bootstrap.sh --lint
 	clang-format -i $(C_SOURCES)
 
