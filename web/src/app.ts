@@ -178,10 +178,14 @@ export class App {
     this.media = null;
     this.page = "left";
     document.title = "Huddle — You left the meeting";
-    renderLeft(
+    // The chat stays connected: shown here, and beside the call after Rejoin
+    // (join() destroys this view once the call is up).
+    this.view = renderLeft(
       this.root,
       () => void this.rejoin(meetingId, name, muted),
       () => this.navigate("/"),
+      this.chat,
+      name,
     );
   }
 

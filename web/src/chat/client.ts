@@ -28,6 +28,12 @@ const POST_TIMEOUT_MS = 10_000;
 const RETRY_MIN_MS = 1_000;
 const RETRY_MAX_MS = 10_000;
 const PENDING_KEY = "huddle.chat.pending.";
+// The client_message_ids this browser posted, per meeting (localStorage), so
+// its own messages are still marked as its own after a reload. Bounded: the
+// newest OWN_MAX ids per meeting are kept, older ones dropped.
+const OWN_KEY = "huddle.chat.own.";
+export const OWN_MAX = 500;
+const CID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 export type ChatState = "connecting" | "ready" | "unavailable" | "closed";
 
@@ -66,6 +72,20 @@ export function newClientMessageId(): string {
   return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+// readOwn parses a stored list of own ids; anything else (garbage, another
+// version's format) reads as empty. At most the newest OWN_MAX are returned.
+function readOwn(raw: string | null): string[] {
+  if (!raw) return [];
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(v)) return [];
+  return v.filter((x): x is string => typeof x === "string" && CID_RE.test(x)).slice(-OWN_MAX);
+}
+
 export interface ChatClientOptions {
   meetingId: string;
   signalingUrl?: string;
@@ -80,7 +100,9 @@ export class ChatClient {
   loaded = false; // the latest page has been read
   olderMore = false; // older messages exist below messages[0]
   loadingOlder = false;
-  // client_message_ids posted from this page (also those restored from storage).
+  // client_message_ids posted from this browser: this page's posts, the
+  // pending ones restored from sessionStorage, and the ones remembered in
+  // localStorage (the last OWN_MAX per meeting).
   readonly ownIds = new Set<string>();
 
   private readonly client: SignalingClient;
@@ -109,6 +131,7 @@ export class ChatClient {
         this.emit({ kind: "state" });
       },
     });
+    this.restoreOwn();
     this.restorePending();
   }
 
@@ -157,6 +180,7 @@ export class ChatClient {
     if (this.unavailable || this.closed) return "Chat is not available.";
     const p: PendingPost = { cid: newClientMessageId(), text: t, senderName: name, createdAtMs: Date.now(), attempts: 0, error: "", fatal: false };
     this.ownIds.add(p.cid);
+    this.rememberOwn(p.cid);
     this.pending.push(p);
     this.savePending();
     this.emit({ kind: "pending" });
@@ -350,13 +374,36 @@ export class ChatClient {
     }
   }
 
+  // rememberOwn adds cid to the meeting's list in localStorage. The list is
+  // read again first, so ids another tab of this browser saved meanwhile are
+  // kept; the oldest go beyond OWN_MAX. Storage unavailable or full: the id
+  // is only remembered by this page (ownIds).
+  private rememberOwn(cid: string): void {
+    try {
+      const key = OWN_KEY + this.meetingId;
+      const ids = readOwn(localStorage.getItem(key)).filter((x) => x !== cid);
+      ids.push(cid);
+      localStorage.setItem(key, JSON.stringify(ids.slice(-OWN_MAX)));
+    } catch {
+      /* storage unavailable or full */
+    }
+  }
+
+  private restoreOwn(): void {
+    try {
+      for (const cid of readOwn(localStorage.getItem(OWN_KEY + this.meetingId))) this.ownIds.add(cid);
+    } catch {
+      /* storage unavailable */
+    }
+  }
+
   private restorePending(): void {
     try {
       const raw = sessionStorage.getItem(PENDING_KEY + this.meetingId);
       if (!raw) return;
       const list = JSON.parse(raw) as Array<Partial<PendingPost>>;
       for (const x of Array.isArray(list) ? list : []) {
-        if (typeof x.cid !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(x.cid) || typeof x.text !== "string" || typeof x.senderName !== "string") continue;
+        if (typeof x.cid !== "string" || !CID_RE.test(x.cid) || typeof x.text !== "string" || typeof x.senderName !== "string") continue;
         this.ownIds.add(x.cid);
         this.pending.push({ cid: x.cid, text: x.text, senderName: x.senderName, createdAtMs: Number(x.createdAtMs) || Date.now(), attempts: 0, error: "", fatal: false });
       }
@@ -370,13 +417,13 @@ export class ChatClient {
   }
 
   // debug is window.huddle.chat: what the tests read.
-  debug(): { state: ChatState; lastSeq: number; loaded: boolean; pending: number; messages: Array<{ seq: number; senderName: string; text: string }> } {
+  debug(): { state: ChatState; lastSeq: number; loaded: boolean; pending: number; messages: Array<{ seq: number; senderName: string; text: string; own: boolean }> } {
     return {
       state: this.state,
       lastSeq: this.lastSeq,
       loaded: this.loaded,
       pending: this.pending.length,
-      messages: this.messages.map((m) => ({ seq: Number(m.seq), senderName: m.senderName, text: m.text })),
+      messages: this.messages.map((m) => ({ seq: Number(m.seq), senderName: m.senderName, text: m.text, own: this.ownIds.has(m.clientMessageId) })),
     };
   }
 }

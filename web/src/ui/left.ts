@@ -1,22 +1,41 @@
+import type { ChatClient } from "../chat/client";
+import { ChatPanel } from "./chat";
 import { h } from "./dom";
 import { brand } from "./brand";
 
-// renderLeft is the screen after Leave: Rejoin or go Home.
-export function renderLeft(root: HTMLElement, onRejoin: () => void, onHome: () => void): void {
+export interface LeftView {
+  destroy(): void;
+}
+
+// renderLeft is the screen after Leave: Rejoin or go Home, and beside them
+// the meeting's chat (read and write, as on the pre-join page) when the page
+// has one. name is the name the user had in the call; posts go out under it.
+export function renderLeft(root: HTMLElement, onRejoin: () => void, onHome: () => void, chat?: ChatClient | null, name = ""): LeftView {
+  const chatPanel = chat ? new ChatPanel({ chat, mode: "page", getName: () => name }) : null;
   root.replaceChildren(
     h(
       "div",
-      { class: "page message-page" },
+      { class: "page message-page left-page" },
       h("header", { class: "topbar" }, brand()),
       h(
-        "main",
-        { class: "message" },
-        h("h1", {}, "You left the meeting"),
-        h("div", { class: "message-actions" },
-          h("button", { class: "btn btn-outline", attrs: { type: "button" }, on: { click: onRejoin } }, "Rejoin"),
-          h("button", { class: "btn btn-primary", attrs: { type: "button" }, on: { click: onHome } }, "Home"),
+        "div",
+        { class: "page-body" },
+        h(
+          "main",
+          { class: "message" },
+          h("h1", {}, "You left the meeting"),
+          h("div", { class: "message-actions" },
+            h("button", { class: "btn btn-outline", attrs: { type: "button" }, on: { click: onRejoin } }, "Rejoin"),
+            h("button", { class: "btn btn-primary", attrs: { type: "button" }, on: { click: onHome } }, "Home"),
+          ),
         ),
+        chatPanel?.el,
       ),
     ),
   );
+  return {
+    destroy() {
+      chatPanel?.destroy();
+    },
+  };
 }
