@@ -20,7 +20,7 @@ interface Window {
       lastSeq: number;
       loaded: boolean;
       pending: number;
-      messages: Array<{ seq: number; senderName: string; text: string }>;
+      messages: Array<{ seq: number; senderName: string; text: string; own: boolean }>;
     } | null;
     readonly chatClient: { dropConnection(): void } | null;
   };
