@@ -117,15 +117,6 @@ static void room_maybe_free(struct gw_chat_room *r)
 	free(r);
 }
 
-static void send_body(struct gw_session *s, uint32_t request_id, Huddle__V1__ServerMessage__BodyCase c, void *body)
-{
-	Huddle__V1__ServerMessage m = HUDDLE__V1__SERVER_MESSAGE__INIT;
-	m.request_id = request_id;
-	m.body_case = c;
-	m.chat_message = body; // every body member of the oneof shares one slot
-	gw_session_send(s, &m);
-}
-
 static void reply_subscribed(struct gw_session *s, uint32_t request_id, int64_t last_seq)
 {
 	Huddle__V1__Meeting meeting = HUDDLE__V1__MEETING__INIT;
@@ -135,7 +126,7 @@ static void reply_subscribed(struct gw_session *s, uint32_t request_id, int64_t 
 	meeting.created_at_ms = s->chat_created_at_ms;
 	reply.meeting = &meeting;
 	reply.last_seq = last_seq;
-	send_body(s, request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_CHAT_SUBSCRIBE, &reply);
+	gw_session_send_body(s, request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_CHAT_SUBSCRIBE, &reply);
 }
 
 // ---- delivery ----
@@ -147,7 +138,7 @@ static void deliver(struct gw_chat_room *r, Huddle__V1__ChatMessage *m)
 	r->last_seq = m->seq;
 	DL_FOREACH2(r->members, s, chat_next)
 	{
-		send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_CHAT_MESSAGE, m);
+		gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_CHAT_MESSAGE, m);
 		gw.stats.chat_delivered++;
 	}
 }
@@ -449,16 +440,8 @@ void gw_chat_on_meeting(struct gw_session *s, const struct gw_pending *p, hd_err
 	if (s->chat_state != GW_CHAT_MEETING || s->chat_request_id != p->request_id)
 		return;
 	s->chat_state = GW_CHAT_NONE;
-	if (err != HD_OK) {
-		gw_session_send_error(s, p->request_id, err == HD_ETIMEOUT ? HD_ETIMEOUT : HD_EUNAVAILABLE,
-				      err == HD_ETIMEOUT ? "the registry did not answer in time"
-							 : "the registry is unavailable");
+	if (gw_session_registry_failed(s, p->request_id, err, r))
 		return;
-	}
-	if (r->error != NULL && r->error->code != HUDDLE__V1__ERROR_CODE__ERROR_CODE_OK) {
-		gw_session_send_error(s, p->request_id, (hd_err)r->error->code, r->error->message);
-		return;
-	}
 	if (r->body_case != HUDDLE__V1__REGISTRY_REPLY__BODY_GET_MEETING || r->get_meeting->meeting == NULL ||
 	    strcmp(r->get_meeting->meeting->id, s->chat_meeting_id) != 0) {
 		gw_session_send_error(s, p->request_id, HD_EINTERNAL, "bad reply from the registry");
@@ -565,7 +548,7 @@ static void on_posted(const struct gw_pending *p, hd_err err, Huddle__V1__ChatRe
 	if (s != NULL) {
 		Huddle__V1__ChatPostReply ok = HUDDLE__V1__CHAT_POST_REPLY__INIT;
 		ok.message = m;
-		send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_CHAT_POST, &ok);
+		gw_session_send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_CHAT_POST, &ok);
 	}
 	struct gw_chat_room *r = room_find(m->meeting_id);
 	if (r == NULL || !r->ready || m->seq <= r->last_seq || m->seq <= r->expect_seq)
@@ -591,7 +574,7 @@ static void on_history(const struct gw_pending *p, hd_err err, Huddle__V1__ChatR
 	ok.messages = reply->history->messages;
 	ok.more = reply->history->more;
 	ok.last_seq = reply->history->last_seq;
-	send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_CHAT_HISTORY, &ok);
+	gw_session_send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_CHAT_HISTORY, &ok);
 }
 
 void gw_chat_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__ChatReply *r)

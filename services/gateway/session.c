@@ -89,6 +89,32 @@ void gw_session_send_error(struct gw_session *s, uint32_t request_id, hd_err cod
 	gw_session_send(s, &m);
 }
 
+void gw_session_send_body(struct gw_session *s, uint32_t request_id, Huddle__V1__ServerMessage__BodyCase c, void *body)
+{
+	Huddle__V1__ServerMessage m = HUDDLE__V1__SERVER_MESSAGE__INIT;
+	m.request_id = request_id;
+	m.body_case = c;
+	// Every body member of the oneof shares one pointer slot.
+	m.join = body;
+	gw_session_send(s, &m);
+}
+
+bool gw_session_registry_failed(struct gw_session *s, uint32_t request_id, hd_err err,
+				const Huddle__V1__RegistryReply *r)
+{
+	if (err != HD_OK) {
+		gw_session_send_error(s, request_id, err == HD_ECLOSED ? HD_EUNAVAILABLE : err,
+				      err == HD_ETIMEOUT ? "the registry did not answer in time"
+							 : "the registry is unavailable");
+		return true;
+	}
+	if (r->error != NULL && r->error->code != HUDDLE__V1__ERROR_CODE__ERROR_CODE_OK) {
+		gw_session_send_error(s, request_id, (hd_err)r->error->code, r->error->message);
+		return true;
+	}
+	return false;
+}
+
 void gw_session_close(struct gw_session *s, uint16_t code, const char *reason)
 {
 	if (s->close_code != 0)

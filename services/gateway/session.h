@@ -12,6 +12,7 @@
 #include "common/util.h"
 #include "gateway/ratelimit.h"
 #include "huddle/v1/client.pb-c.h"
+#include "huddle/v1/registry.pb-c.h"
 
 struct lws;
 
@@ -105,6 +106,17 @@ hd_err gw_session_send(struct gw_session *s, const Huddle__V1__ServerMessage *m)
 
 // gw_session_send_error queues an Error reply naming request_id.
 void gw_session_send_error(struct gw_session *s, uint32_t request_id, hd_err code, const char *message);
+
+// gw_session_send_body queues a ServerMessage whose oneof body (case c) is
+// body, borrowed for the call; request_id 0 makes it an event.
+void gw_session_send_body(struct gw_session *s, uint32_t request_id, Huddle__V1__ServerMessage__BodyCase c, void *body);
+
+// gw_session_registry_failed tells whether a registry call (err) or its
+// reply r failed and, if so, sends the client an Error for request_id:
+// TIMEOUT or UNAVAILABLE (or the transport's code) for the call, the
+// registry's own code and message for the reply.
+bool gw_session_registry_failed(struct gw_session *s, uint32_t request_id, hd_err err,
+				const Huddle__V1__RegistryReply *r);
 
 // gw_session_close asks lws to close s with a WebSocket close code (RFC 6455
 // section 7.4) once its queued messages are written.

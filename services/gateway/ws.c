@@ -22,33 +22,6 @@ struct ws_pss {
 
 // ---- replies ----
 
-static void send_body(struct gw_session *s, uint32_t request_id, Huddle__V1__ServerMessage__BodyCase c, void *body)
-{
-	Huddle__V1__ServerMessage m = HUDDLE__V1__SERVER_MESSAGE__INIT;
-	m.request_id = request_id;
-	m.body_case = c;
-	// Every body member of the oneof shares one pointer slot.
-	m.join = body;
-	gw_session_send(s, &m);
-}
-
-// registry_failed tells whether a call or its reply failed, and reports it
-// to the client.
-static bool registry_failed(struct gw_session *s, uint32_t request_id, hd_err err, Huddle__V1__RegistryReply *r)
-{
-	if (err != HD_OK) {
-		gw_session_send_error(s, request_id, err == HD_ECLOSED ? HD_EUNAVAILABLE : err,
-				      err == HD_ETIMEOUT ? "the registry did not answer in time"
-							 : "the registry is unavailable");
-		return true;
-	}
-	if (r->error != NULL && r->error->code != HUDDLE__V1__ERROR_CODE__ERROR_CODE_OK) {
-		gw_session_send_error(s, request_id, (hd_err)r->error->code, r->error->message);
-		return true;
-	}
-	return false;
-}
-
 // ---- requests ----
 
 static void op_join(struct gw_session *s, Huddle__V1__ClientMessage *cm)
@@ -95,7 +68,7 @@ static void on_join(struct gw_session *s, const struct gw_pending *p, hd_err err
 {
 	if (s->state != GW_SESSION_JOINING || s->join_request_id != p->request_id)
 		return; // the session moved on (closed or replaced)
-	if (registry_failed(s, p->request_id, err, r)) {
+	if (gw_session_registry_failed(s, p->request_id, err, r)) {
 		gw_room_detach(s);
 		return;
 	}
@@ -136,7 +109,7 @@ static void on_join(struct gw_session *s, const struct gw_pending *p, hd_err err
 	jr.resumed = rj->resumed;
 	jr.meeting = rj->meeting;
 	jr.presence_ttl_ms = rj->presence_ttl_ms;
-	send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_JOIN, &jr);
+	gw_session_send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_JOIN, &jr);
 	gw_room_replay(s, rj->participants, rj->n_participants);
 	if (rj->resumed)
 		gw.stats.resumes++;
@@ -188,7 +161,7 @@ static void op_signal(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 	if (to != NULL) {
 		Huddle__V1__SignalReply ack = HUDDLE__V1__SIGNAL_REPLY__INIT;
 		gw_room_deliver_signal(to, s->participant_id, sr->signal);
-		send_body(s, cm->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_SIGNAL, &ack);
+		gw_session_send_body(s, cm->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_SIGNAL, &ack);
 		gw.stats.signals_local++;
 		return;
 	}
@@ -228,7 +201,7 @@ static void op_ping(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 	Huddle__V1__PongReply pong = HUDDLE__V1__PONG_REPLY__INIT;
 	pong.client_time_ms = cm->ping->client_time_ms;
 	pong.server_time_ms = hd_now_ms();
-	send_body(s, cm->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_PONG, &pong);
+	gw_session_send_body(s, cm->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_PONG, &pong);
 }
 
 // ws_ops dispatches a ClientMessage by its body, indexed by field number.
@@ -257,20 +230,20 @@ void gw_ws_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Registry
 		break;
 	case GW_OP_LEAVE: {
 		Huddle__V1__LeaveReply ok = HUDDLE__V1__LEAVE_REPLY__INIT;
-		if (!registry_failed(s, p->request_id, err, r))
-			send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_LEAVE, &ok);
+		if (!gw_session_registry_failed(s, p->request_id, err, r))
+			gw_session_send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_LEAVE, &ok);
 		break;
 	}
 	case GW_OP_RELAY: {
 		Huddle__V1__SignalReply ok = HUDDLE__V1__SIGNAL_REPLY__INIT;
-		if (!registry_failed(s, p->request_id, err, r))
-			send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_SIGNAL, &ok);
+		if (!gw_session_registry_failed(s, p->request_id, err, r))
+			gw_session_send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_SIGNAL, &ok);
 		break;
 	}
 	case GW_OP_MEDIA: {
 		Huddle__V1__MediaStateReply ok = HUDDLE__V1__MEDIA_STATE_REPLY__INIT;
-		if (!registry_failed(s, p->request_id, err, r))
-			send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_MEDIA_STATE, &ok);
+		if (!gw_session_registry_failed(s, p->request_id, err, r))
+			gw_session_send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_MEDIA_STATE, &ok);
 		break;
 	}
 	default:
