@@ -329,17 +329,13 @@ static void text_fenced(struct text *t, const char *s)
 			longest = run;
 	}
 	size_t fence = longest >= 3 ? longest + 1 : 3;
-	char f[64];
-	if (fence >= sizeof(f)) { // only a text of 63+ tildes in a row
-		fence = sizeof(f) - 1;
-	}
-	memset(f, '~', fence);
-	f[fence] = '\0';
-	text_str(t, f);
+	for (size_t i = 0; i < fence; i++)
+		text_add(t, "~", 1);
 	text_str(t, "text\n");
 	text_str(t, s);
 	text_str(t, "\n");
-	text_str(t, f);
+	for (size_t i = 0; i < fence; i++)
+		text_add(t, "~", 1);
 	text_str(t, "\n");
 }
 

@@ -219,7 +219,7 @@ suite.test("GET /api/meetings/<id>/chat exports JSON and markdown; 404 for an un
 	const meeting = await createMeeting(s.httpUrl, "Export *me*");
 	const a = track(await connect(s.wsUrl, "A"));
 	await a.chatSubscribe(meeting.id);
-	const texts = ["plain", "# not a heading\n---\n~~~\n```", "<img src=x onerror=alert(1)>"];
+	const texts = ["plain", "# not a heading\n---\n~~~\n```", "<img src=x onerror=alert(1)>", "~".repeat(70)];
 	for (let i = 0; i < 430; i++) await a.chatPost(`e-${i}`, i < texts.length ? texts[i] : `line ${i}`, i % 2 ? "Bob [the] *builder*" : "Alice");
 
 	const json = await httpGet(`${s.gateways[1].httpUrl}/api/meetings/${meeting.id}/chat?format=json`, 10000);
@@ -249,6 +249,8 @@ suite.test("GET /api/meetings/<id>/chat exports JSON and markdown; 404 for an un
 	// The tricky text sits in a fence longer than any tilde run inside it.
 	assert.ok(md.includes("~~~~text\n# not a heading\n---\n~~~\n```\n~~~~\n"), "the text is fenced literally");
 	assert.ok(md.includes("~~~text\n<img src=x onerror=alert(1)>\n~~~\n"));
+	// However long the run: a line of 70 tildes inside must not close its fence.
+	assert.ok(md.includes(`${"~".repeat(71)}text\n${"~".repeat(70)}\n${"~".repeat(71)}\n`), "a long tilde run is fenced");
 
 	const unknown = await httpGet(`${s.httpUrl}/api/meetings/AAAAAAAAAAAAAAAAAAAAAA/chat?format=markdown`);
 	assert.equal(unknown.status, 404);
