@@ -4,6 +4,7 @@
 
 #include "chat/writer.h"
 #include "common/store.h"
+#include "huddle/v1/chat.pb-c.h"
 
 // chat_ctx is one REP worker's view of huddle-chat: the store and the writer
 // are shared (both thread-safe), the page buffer is this worker's alone.
@@ -20,5 +21,9 @@ hd_err chat_ctx_init(struct chat_ctx *c, struct hd_store *store, struct chat_wri
 
 // chat_ctx_fini frees the page buffer (a zeroed ctx is fine).
 void chat_ctx_fini(struct chat_ctx *c);
+
+// chat_message_to_pb initializes pb as the protobuf form of m; pb's strings
+// point into m, which must outlive it.
+void chat_message_to_pb(const struct hd_chat_message *m, Huddle__V1__ChatMessage *pb);
 
 #endif

@@ -35,7 +35,7 @@ void chat_ctx_fini(struct chat_ctx *c)
 typedef hd_err (*rpc_op)(struct chat_ctx *c, const Huddle__V1__ChatRequest *req, Huddle__V1__ChatReply *rep,
 			 nng_msg **out, const char **why);
 
-static void message_to_pb(const struct hd_chat_message *m, Huddle__V1__ChatMessage *pb)
+void chat_message_to_pb(const struct hd_chat_message *m, Huddle__V1__ChatMessage *pb)
 {
 	huddle__v1__chat_message__init(pb);
 	pb->meeting_id = (char *)m->meeting_id;
@@ -90,11 +90,6 @@ static hd_err trimmed_text(const char *s, size_t max, char *out, const char *emp
 	return HD_OK;
 }
 
-static bool client_id_char(char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
 // post_validate fills m from a post request, or says which field is wrong.
 static hd_err post_validate(const Huddle__V1__ChatServicePostRequest *p, struct hd_chat_message *m, const char **why)
 {
@@ -113,7 +108,7 @@ static hd_err post_validate(const Huddle__V1__ChatServicePostRequest *p, struct 
 		return HD_ETOOLARGE;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (!client_id_char(p->client_message_id[i])) {
+		if (!hd_chat_client_id_char(p->client_message_id[i])) {
 			*why = "client_message_id may only hold A-Z a-z 0-9 _ -";
 			return HD_EBADREQUEST;
 		}
@@ -159,7 +154,7 @@ static hd_err op_post(struct chat_ctx *c, const Huddle__V1__ChatRequest *req, Hu
 		*why = "the chat store is unavailable; nothing was stored, retry with the same client_message_id";
 		return HD_EUNAVAILABLE;
 	}
-	message_to_pb(&m, &pb);
+	chat_message_to_pb(&m, &pb);
 	body.message = &pb;
 	body.duplicate = duplicate;
 	rep->body_case = HUDDLE__V1__CHAT_REPLY__BODY_POST;
@@ -198,7 +193,7 @@ static hd_err op_history(struct chat_ctx *c, const Huddle__V1__ChatRequest *req,
 		return err == HD_EBADREQUEST ? err : HD_EUNAVAILABLE;
 	}
 	for (size_t i = 0; i < n; i++) {
-		message_to_pb(&c->page[i], &pbs[i]);
+		chat_message_to_pb(&c->page[i], &pbs[i]);
 		ptrs[i] = &pbs[i];
 	}
 	body.n_messages = n;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat/chat.h"
 #include "common/log.h"
 #include "common/rpc.h"
 #include "huddle/v1/chat.pb-c.h"
@@ -81,14 +82,8 @@ static size_t publish(struct chat_writer *w, size_t n, const hd_err *errs)
 	for (size_t i = 0; i < k; i++) {
 		const struct hd_chat_message *m = w->order[i];
 		Huddle__V1__ChatEvent ev = HUDDLE__V1__CHAT_EVENT__INIT;
-		Huddle__V1__ChatMessage pb = HUDDLE__V1__CHAT_MESSAGE__INIT;
-		pb.meeting_id = (char *)m->meeting_id;
-		pb.seq = m->seq;
-		pb.client_message_id = (char *)m->client_message_id;
-		pb.sender_id = (char *)m->sender_id;
-		pb.sender_name = (char *)m->sender_name;
-		pb.text = (char *)m->text;
-		pb.sent_at_ms = m->sent_at_ms;
+		Huddle__V1__ChatMessage pb;
+		chat_message_to_pb(m, &pb);
 		ev.message = &pb;
 		size_t len = huddle__v1__chat_event__get_packed_size(&ev);
 		hd_err err = HD_ENOMEM;

@@ -49,18 +49,20 @@ static bool text_ok(const char *field, size_t cap, size_t min, size_t max)
 	return len < cap && len >= min && len <= max && hd_utf8_valid(field, len);
 }
 
+bool hd_chat_client_id_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+}
+
 // client_id_ok: 1..HD_CHAT_CLIENT_ID_MAX bytes of [A-Za-z0-9_-].
 static bool client_id_ok(const char *id, size_t cap)
 {
 	size_t len = strnlen(id, cap);
 	if (len == 0 || len >= cap || len > HD_CHAT_CLIENT_ID_MAX)
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = id[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-		      c == '_'))
+	for (size_t i = 0; i < len; i++)
+		if (!hd_chat_client_id_char(id[i]))
 			return false;
-	}
 	return true;
 }
 

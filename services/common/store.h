@@ -77,6 +77,10 @@ hd_err hd_meeting_insert(struct hd_store *s, const struct hd_meeting *m);
 // HD_EUNKNOWNMEETING, or HD_EUNAVAILABLE on storage failure.
 hd_err hd_meeting_get(struct hd_store *s, const char *id, struct hd_meeting *out);
 
+// hd_chat_client_id_char tells whether c may appear in a client message id
+// ([A-Za-z0-9_-]; 1..HD_CHAT_CLIENT_ID_MAX of them make an id).
+bool hd_chat_client_id_char(char c);
+
 // hd_chat_append stores n messages (n >= 1) in one durable write: one
 // transaction on SQLite (group commit), acknowledged writes on MongoDB.
 // For each msgs[i] the caller fills meeting_id, client_message_id,
