@@ -22,13 +22,11 @@ struct dial_slot {
 
 struct hd_dialset {
 	nng_socket sock;
-	hd_dialset_pipe_cb pipe_cb;
-	void *pipe_arg;
-	pthread_mutex_t mtx; // guards slots[], stopping, redials
+	pthread_mutex_t mtx; // guards slots[], stopping, connections
 	pthread_cond_t cv;
 	pthread_t thread;
 	bool thread_started, stopping;
-	unsigned redials;
+	unsigned connections; // established since open
 	size_t n;
 	struct dial_slot slots[];
 };
@@ -44,14 +42,13 @@ static void pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 			continue;
 		if (ev == NNG_PIPE_EV_ADD_POST) {
 			d->slots[i].pipes++;
+			d->connections++;
 		} else if (ev == NNG_PIPE_EV_REM_POST && d->slots[i].pipes > 0 && --d->slots[i].pipes == 0) {
 			d->slots[i].down_since_ms = hd_mono_ms();
 		}
 		break;
 	}
 	pthread_mutex_unlock(&d->mtx);
-	if (d->pipe_cb != NULL)
-		d->pipe_cb(d->pipe_arg, p, ev);
 }
 
 // slot_dial creates and starts a dialer for slot i; the id is recorded
@@ -92,7 +89,6 @@ static void *watchdog(void *arg)
 				continue;
 			nng_dialer old = s->dialer;
 			s->down_since_ms = now;
-			d->redials++;
 			pthread_mutex_unlock(&d->mtx);
 			HD_DEBUG("no connection to %s for %d ms: dialing it afresh", s->url, HD_REDIAL_MS);
 			nng_dialer_close(old);
@@ -107,8 +103,7 @@ static void *watchdog(void *arg)
 	return NULL;
 }
 
-hd_err hd_dialset_open(struct hd_dialset **out, nng_socket sock, const char *urls, hd_dialset_pipe_cb pipe_cb,
-		       void *pipe_arg)
+hd_err hd_dialset_open(struct hd_dialset **out, nng_socket sock, const char *urls)
 {
 	size_t max = 1;
 	for (const char *c = urls; *c != '\0'; c++)
@@ -120,8 +115,6 @@ hd_err hd_dialset_open(struct hd_dialset **out, nng_socket sock, const char *url
 	if (d == NULL)
 		return HD_ENOMEM;
 	d->sock = sock;
-	d->pipe_cb = pipe_cb;
-	d->pipe_arg = pipe_arg;
 	pthread_mutex_init(&d->mtx, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -193,10 +186,20 @@ void hd_dialset_free(struct hd_dialset *d)
 	free(d);
 }
 
-unsigned hd_dialset_redials(struct hd_dialset *d)
+int hd_dialset_connected(struct hd_dialset *d)
+{
+	int n = 0;
+	pthread_mutex_lock(&d->mtx);
+	for (size_t i = 0; i < d->n; i++)
+		n += d->slots[i].pipes;
+	pthread_mutex_unlock(&d->mtx);
+	return n;
+}
+
+unsigned hd_dialset_connections(struct hd_dialset *d)
 {
 	pthread_mutex_lock(&d->mtx);
-	unsigned n = d->redials;
+	unsigned n = d->connections;
 	pthread_mutex_unlock(&d->mtx);
 	return n;
 }

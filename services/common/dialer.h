@@ -17,17 +17,12 @@
 
 struct hd_dialset;
 
-// hd_dialset_pipe_cb is told about each pipe added to or removed from the
-// socket (NNG_PIPE_EV_ADD_POST / NNG_PIPE_EV_REM_POST), on an NNG thread.
-typedef void (*hd_dialset_pipe_cb)(void *arg, nng_pipe p, nng_pipe_ev ev);
-
 // hd_dialset_open dials every comma-separated URL of urls on sock without
 // waiting (NNG_FLAG_NONBLOCK) and starts the watchdog. It installs sock's
-// pipe notifications; pipe_cb (may be NULL) gets every event after the
-// dialset counted it. Returns HD_OK, HD_EBADREQUEST when a URL cannot be
-// dialed or the list is empty, HD_ENOMEM. *out is the caller's.
-hd_err hd_dialset_open(struct hd_dialset **out, nng_socket sock, const char *urls, hd_dialset_pipe_cb pipe_cb,
-		       void *pipe_arg);
+// pipe notifications (to count connections). Returns HD_OK, HD_EBADREQUEST
+// when a URL cannot be dialed or the list is empty, HD_ENOMEM. *out is the
+// caller's.
+hd_err hd_dialset_open(struct hd_dialset **out, nng_socket sock, const char *urls);
 
 // hd_dialset_stop stops the watchdog (waits for it). Call it before closing
 // the socket; then hd_dialset_free after nng_close. NULL is a no-op.
@@ -37,8 +32,12 @@ void hd_dialset_stop(struct hd_dialset *d);
 // NULL is a no-op.
 void hd_dialset_free(struct hd_dialset *d);
 
-// hd_dialset_redials returns how many dialers the watchdog has replaced.
+// hd_dialset_connected returns how many connections the dialers have now.
 // Thread-safe.
-unsigned hd_dialset_redials(struct hd_dialset *d);
+int hd_dialset_connected(struct hd_dialset *d);
+
+// hd_dialset_connections returns how many connections were established
+// since hd_dialset_open (it only grows, wrapping at UINT_MAX). Thread-safe.
+unsigned hd_dialset_connections(struct hd_dialset *d);
 
 #endif

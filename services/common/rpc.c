@@ -6,7 +6,6 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,7 +94,7 @@ hd_err hd_rpc_client_open(struct hd_rpc_client **out, const char *urls)
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000);
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 4 << 20);
-	if ((err = hd_dialset_open(&c->dials, c->sock, urls, NULL, NULL)) != HD_OK) {
+	if ((err = hd_dialset_open(&c->dials, c->sock, urls)) != HD_OK) {
 		nng_close(c->sock);
 		free(c);
 		return err;
@@ -399,10 +398,8 @@ hd_err hd_pub_send(nng_socket pub, const char *topic, const uint8_t *data, size_
 
 struct hd_sub {
 	nng_socket sock;
-	struct hd_dialset *dials;
+	struct hd_dialset *dials; // also counts the connected publishers
 	nng_aio *aio;
-	atomic_int pipes;        // connected publishers
-	atomic_uint connections; // publishers connected since open
 	hd_sub_callback cb;
 	void *arg;
 };
@@ -430,25 +427,14 @@ static void sub_received(void *p)
 	nng_recv_aio(s->sock, s->aio);
 }
 
-// sub_pipe_event counts connected publishers (NNG thread).
-static void sub_pipe_event(void *arg, nng_pipe p, nng_pipe_ev ev)
-{
-	struct hd_sub *s = arg;
-	if (ev == NNG_PIPE_EV_ADD_POST) {
-		atomic_fetch_add(&s->pipes, 1);
-		atomic_fetch_add(&s->connections, 1);
-	} else if (ev == NNG_PIPE_EV_REM_POST)
-		atomic_fetch_sub(&s->pipes, 1);
-}
-
 int hd_sub_connected(struct hd_sub *s)
 {
-	return atomic_load(&s->pipes);
+	return hd_dialset_connected(s->dials);
 }
 
 unsigned hd_sub_connections(struct hd_sub *s)
 {
-	return atomic_load(&s->connections);
+	return hd_dialset_connections(s->dials);
 }
 
 hd_err hd_sub_open(struct hd_sub **out, const char *urls, hd_sub_callback cb, void *arg)
@@ -467,7 +453,7 @@ hd_err hd_sub_open(struct hd_sub **out, const char *urls, hd_sub_callback cb, vo
 	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, 4 << 20);
 	if (nng_aio_alloc(&s->aio, sub_received, s) != 0)
 		goto fail_sock;
-	if ((err = hd_dialset_open(&s->dials, s->sock, urls, sub_pipe_event, s)) != HD_OK)
+	if ((err = hd_dialset_open(&s->dials, s->sock, urls)) != HD_OK)
 		goto fail_aio;
 	nng_recv_aio(s->sock, s->aio);
 	*out = s;
