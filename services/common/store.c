@@ -116,5 +116,14 @@ hd_err hd_chat_history(struct hd_store *s, const char *meeting_id, int64_t after
 	*last_seq = 0;
 	if (!hd_id_valid(meeting_id) || limit < 1 || limit > HD_CHAT_PAGE_MAX || after_seq < 0 || before_seq < 0)
 		return HD_EBADREQUEST;
-	return s->ops->chat_history(s, meeting_id, after_seq, before_seq, limit, out, n_out, more, last_seq);
+	hd_err err = s->ops->chat_history(s, meeting_id, after_seq, before_seq, limit, out, n_out, more, last_seq);
+	if (err == HD_OK && before_seq > 0) { // read newest first; a page is ascending
+		size_t n = *n_out;
+		for (size_t i = 0; i < n / 2; i++) {
+			struct hd_chat_message t = out[i];
+			out[i] = out[n - 1 - i];
+			out[n - 1 - i] = t;
+		}
+	}
+	return err;
 }

@@ -47,6 +47,8 @@ struct hd_store_ops {
 	hd_err (*meeting_insert)(struct hd_store *s, const struct hd_meeting *m);
 	hd_err (*meeting_get)(struct hd_store *s, const char *id, struct hd_meeting *out);
 	hd_err (*chat_append)(struct hd_store *s, struct hd_chat_message *msgs, size_t n, bool *duplicate);
+	// Like hd_chat_history, except that a page read with before_seq > 0
+	// comes newest first (store.c puts it in ascending order).
 	hd_err (*chat_history)(struct hd_store *s, const char *meeting_id, int64_t after_seq, int64_t before_seq,
 			       uint32_t limit, struct hd_chat_message *out, size_t *n_out, bool *more,
 			       int64_t *last_seq);

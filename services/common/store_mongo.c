@@ -328,13 +328,6 @@ static hd_err mongo_chat_history(struct hd_store *base, const char *meeting_id, 
 		HD_ERROR("mongodb chat history (%s): %s", s->where, error.message);
 		return HD_EUNAVAILABLE;
 	}
-	if (before_seq > 0) { // read newest first; the page is ascending
-		for (size_t i = 0; i < n / 2; i++) {
-			struct hd_chat_message t = out[i];
-			out[i] = out[n - 1 - i];
-			out[n - 1 - i] = t;
-		}
-	}
 	*n_out = n;
 	*more = extra;
 	*last_seq = last;

@@ -295,13 +295,6 @@ done:
 	pthread_mutex_unlock(&s->rmtx);
 	if (rc != SQLITE_OK)
 		return HD_EUNAVAILABLE;
-	if (before_seq > 0) { // read newest first; the page is ascending
-		for (size_t i = 0; i < n / 2; i++) {
-			struct hd_chat_message t = out[i];
-			out[i] = out[n - 1 - i];
-			out[n - 1 - i] = t;
-		}
-	}
 	*n_out = n;
 	*more = extra;
 	*last_seq = last;
