@@ -637,14 +637,26 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			if (signal === "SIGTERM" || signal === "SIGINT") await expectCleanExit(chat);
 			else await chat.kill(signal);
 		};
-		const startChat = async () => {
+		// launchChat starts huddle-chat again on its addresses and waits until it listens.
+		const launchChat = async () => {
 			if (!chat) return;
 			removeIpc(chatUrl);
 			removeIpc(chatEventsUrl);
 			chat.restarts++;
 			chat.start();
 			await chatListening();
-			await chatConnected();
+		};
+		const startChat = async () => {
+			await launchChat();
+			if (chat) await chatConnected();
+		};
+		// launchRegistry starts the registry again on its addresses and waits until it listens.
+		const launchRegistry = async () => {
+			registry.restarts++;
+			removeIpc(registryUrl);
+			removeIpc(eventsUrl);
+			registry.start();
+			await registryListening();
 		};
 
 		const self: Stack = {
@@ -681,11 +693,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				else await registry.kill(signal);
 			},
 			async restartRegistry() {
-				registry.restarts++;
-				removeIpc(registryUrl);
-				removeIpc(eventsUrl);
-				registry.start();
-				await registryListening();
+				await launchRegistry();
 				for (const g of gateways) if (g.proc.alive()) await gatewayReady(g);
 			},
 			killChat: ({ signal = "SIGTERM" } = {}) => stopChat(signal),
@@ -706,18 +714,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				redis.restarts++;
 				redis.start();
 				await redisReady();
-				registry.restarts++;
-				removeIpc(registryUrl);
-				removeIpc(eventsUrl);
-				registry.start();
-				await registryListening();
-				if (chat) {
-					removeIpc(chatUrl);
-					removeIpc(chatEventsUrl);
-					chat.restarts++;
-					chat.start();
-					await chatListening();
-				}
+				await launchRegistry();
+				await launchChat();
 				for (const g of gateways) {
 					g.proc.restarts++;
 					g.proc.start();
