@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/rpc.h"
 #include "common/store.h"
+#include "common/util.h"
 
 // chat_config is what main reads from the environment (see config_table).
 struct chat_config {
@@ -33,7 +34,7 @@ static const struct hd_config config_table[] = {
 	 "NNG REP address for ChatRequest calls (tcp://host:port or ipc:///path)"},
 	{"CHAT_EVENTS_LISTEN", HD_CONFIG_STRING, "tcp://127.0.0.1:7004", 0, 0, &cfg.events_listen,
 	 "NNG PUB address for chat events (topic: meeting id + NUL, then ChatEvent)"},
-	{"STORE_URI", HD_CONFIG_STRING, "sqlite://huddle.db", 0, 0, &cfg.store_uri,
+	{"STORE_URI", HD_CONFIG_URI, "sqlite://huddle.db", 0, 0, &cfg.store_uri,
 	 "history store for the chat log: sqlite://<path> or mongodb://... (may be the registry's)"},
 	{"CHAT_WORKERS", HD_CONFIG_INT, "32", 1, 256, &cfg.workers,
 	 "request worker threads; also the most posts one batch can gather"},
@@ -77,7 +78,9 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	if ((err = hd_store_open(&store, cfg.store_uri)) != HD_OK) {
-		fprintf(stderr, "huddle-chat: cannot open STORE_URI '%s': %s\n", cfg.store_uri, hd_strerror(err));
+		char shown[HD_URI_LOG_MAX];
+		fprintf(stderr, "huddle-chat: cannot open STORE_URI '%s': %s\n",
+			hd_uri_redact(cfg.store_uri, shown, sizeof(shown)), hd_strerror(err));
 		status = err == HD_EBADREQUEST ? 2 : 1;
 		goto fail;
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/util.h"
 
 static void config_help(const char *prog, const char *summary, const struct hd_config *table, size_t n)
 {
@@ -17,9 +18,13 @@ static void config_help(const char *prog, const char *summary, const struct hd_c
 		printf("  %-24s %s\n", c->name, c->help);
 		if (c->type == HD_CONFIG_INT)
 			printf("  %-24s default %s, range %" PRId64 "..%" PRId64 "\n", "", c->def, c->min, c->max);
-		else
-			printf("  %-24s default %s\n", "",
-			       c->type == HD_CONFIG_SECRET ? "(built-in development value)" : c->def);
+		else if (c->type == HD_CONFIG_SECRET)
+			printf("  %-24s default (built-in development value)\n", "");
+		else if (c->type == HD_CONFIG_URI) {
+			char uri[HD_URI_LOG_MAX];
+			printf("  %-24s default %s\n", "", hd_uri_redact(c->def, uri, sizeof(uri)));
+		} else
+			printf("  %-24s default %s\n", "", c->def);
 	}
 }
 
@@ -54,6 +59,7 @@ enum hd_config_result hd_config_load(const char *prog, const char *summary, cons
 		switch (c->type) {
 		case HD_CONFIG_STRING:
 		case HD_CONFIG_SECRET:
+		case HD_CONFIG_URI:
 			if (v == NULL || *v == '\0') {
 				fprintf(stderr, "%s: %s must not be empty\n", prog, c->name);
 				return HD_CONFIG_ERROR;
@@ -93,7 +99,10 @@ enum hd_config_result hd_config_load(const char *prog, const char *summary, cons
 		} else if (c->type == HD_CONFIG_SECRET)
 			HD_INFO("config %s=(%s)", c->name,
 				strcmp(*(const char **)c->field, c->def) == 0 ? "default" : "set");
-		else
+		else if (c->type == HD_CONFIG_URI) {
+			char uri[HD_URI_LOG_MAX];
+			HD_INFO("config %s=%s", c->name, hd_uri_redact(*(const char **)c->field, uri, sizeof(uri)));
+		} else
 			HD_INFO("config %s=%s", c->name, *(const char **)c->field);
 	}
 	return HD_CONFIG_OK;

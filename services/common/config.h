@@ -8,7 +8,8 @@
 
 enum hd_config_type {
 	HD_CONFIG_STRING,    // field is const char **; value must be non-empty
-	HD_CONFIG_SECRET,    // like STRING, but logged as "(set)"
+	HD_CONFIG_SECRET,    // like STRING, but never printed: logged as "(set)"
+	HD_CONFIG_URI,       // like STRING, printed with credentials redacted (hd_uri_redact)
 	HD_CONFIG_INT,       // field is int64_t *; value within [min, max]
 	HD_CONFIG_LOG_LEVEL, // field is int * (enum hd_log_level); also sets hd_log_level
 };

@@ -7,6 +7,7 @@
 #include <sys/time.h>
 
 #include "common/log.h"
+#include "common/util.h"
 
 struct hd_redis {
 	redisContext *ctx;
@@ -105,14 +106,18 @@ hd_err hd_redis_open(struct hd_redis **out, const char *url, int timeout_ms)
 	if (r == NULL)
 		return HD_ENOMEM;
 	if (redis_parse(r, url) != HD_OK) {
-		HD_ERROR("bad Redis URL '%s' (want redis://host:port[/db] or unix:///path)", url);
+		char shown[HD_URI_LOG_MAX];
+		HD_ERROR("bad Redis URL '%s' (want redis://host:port[/db] or unix:///path)",
+			 hd_uri_redact(url, shown, sizeof(shown)));
 		free(r);
 		return HD_EBADREQUEST;
 	}
 	r->timeout.tv_sec = timeout_ms / 1000;
 	r->timeout.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
-	if (redis_connect(r) != HD_OK)
-		HD_WARN("Redis at %s is not reachable yet; will retry", url);
+	if (redis_connect(r) != HD_OK) {
+		char shown[HD_URI_LOG_MAX];
+		HD_WARN("Redis at %s is not reachable yet; will retry", hd_uri_redact(url, shown, sizeof(shown)));
+	}
 	*out = r;
 	return HD_OK;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/util.h"
 
 hd_err hd_store_open(struct hd_store **out, const char *uri)
 {
@@ -16,7 +17,8 @@ hd_err hd_store_open(struct hd_store **out, const char *uri)
 		return hd_store_sqlite_open(out, uri + 9);
 	if (strncmp(uri, "mongodb://", 10) == 0 || strncmp(uri, "mongodb+srv://", 14) == 0)
 		return hd_store_mongo_open(out, uri);
-	HD_ERROR("STORE_URI '%s' is not sqlite://<path> or mongodb://...", uri);
+	char shown[HD_URI_LOG_MAX];
+	HD_ERROR("STORE_URI '%s' is not sqlite://<path> or mongodb://...", hd_uri_redact(uri, shown, sizeof(shown)));
 	return HD_EBADREQUEST;
 }
 

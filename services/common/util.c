@@ -3,6 +3,7 @@
 
 #include <openssl/evp.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -101,4 +102,75 @@ int64_t hd_mono_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+// uri_out appends len bytes of s to out (cap bytes), cutting at the end.
+static void uri_out(char *out, size_t cap, size_t *used, const char *s, size_t len)
+{
+	while (len-- > 0 && *used + 1 < cap)
+		out[(*used)++] = *s++;
+	out[*used] = '\0';
+}
+
+// uri_secret_name tells whether the query parameter name[0..len) may hold a
+// credential.
+static bool uri_secret_name(const char *name, size_t len)
+{
+	static const char *const words[] = {"password", "secret", "token", "key"};
+	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+		size_t wl = strlen(words[w]);
+		for (size_t i = 0; i + wl <= len; i++)
+			if (strncasecmp(name + i, words[w], wl) == 0)
+				return true;
+	}
+	return false;
+}
+
+const char *hd_uri_redact(const char *uri, char *out, size_t cap)
+{
+	size_t used = 0;
+	if (cap == 0)
+		return out;
+	out[0] = '\0';
+	const char *p = uri;
+	const char *scheme_end = strstr(p, "://");
+	if (scheme_end != NULL) {
+		const char *auth = scheme_end + 3;
+		size_t auth_len = strcspn(auth, "/?#");
+		const char *at = NULL;
+		for (size_t i = 0; i < auth_len; i++)
+			if (auth[i] == '@')
+				at = auth + i;
+		uri_out(out, cap, &used, p, (size_t)(auth - p));
+		if (at != NULL) {
+			const char *colon = memchr(auth, ':', (size_t)(at - auth));
+			if (colon != NULL) {
+				uri_out(out, cap, &used, auth, (size_t)(colon + 1 - auth));
+				uri_out(out, cap, &used, HD_URI_REDACTED, strlen(HD_URI_REDACTED));
+				auth = at;
+			}
+		}
+		p = auth;
+	}
+	const char *q = strchr(p, '?');
+	if (q == NULL) {
+		uri_out(out, cap, &used, p, strlen(p));
+		return out;
+	}
+	uri_out(out, cap, &used, p, (size_t)(q + 1 - p));
+	for (p = q + 1; *p != '\0' && *p != '#';) {
+		size_t param = strcspn(p, "&;#");
+		const char *eq = memchr(p, '=', param);
+		if (eq != NULL && uri_secret_name(p, (size_t)(eq - p))) {
+			uri_out(out, cap, &used, p, (size_t)(eq + 1 - p));
+			uri_out(out, cap, &used, HD_URI_REDACTED, strlen(HD_URI_REDACTED));
+		} else {
+			uri_out(out, cap, &used, p, param);
+		}
+		p += param;
+		if (*p == '&' || *p == ';')
+			uri_out(out, cap, &used, p++, 1);
+	}
+	uri_out(out, cap, &used, p, strlen(p));
+	return out;
 }

@@ -29,6 +29,21 @@ size_t hd_base64url_encode(const uint8_t *in, size_t len, char *out);
 // no NUL bytes.
 bool hd_utf8_valid(const char *s, size_t len);
 
+// HD_URI_REDACTED replaces a credential in a URI that is logged;
+// HD_URI_LOG_MAX is the size (bytes, with the NUL) of a buffer that holds a
+// redacted URI for a log line (a longer one is cut short).
+#define HD_URI_REDACTED "***"
+#define HD_URI_LOG_MAX 512
+
+// hd_uri_redact copies uri into out (cap bytes; always NUL-terminated when
+// cap > 0, cut short if it does not fit) for a log line or an error message:
+// the password of the userinfo (RFC 3986 section 3.2.1, "user:password@") and
+// the value of every query parameter whose name contains "password",
+// "secret", "token" or "key" (case-insensitive) become HD_URI_REDACTED. The
+// userinfo ends at the authority's last '@', so a password holding an
+// unescaped '@' is still hidden whole. Returns out.
+const char *hd_uri_redact(const char *uri, char *out, size_t cap);
+
 // hd_now_ms is Unix time in milliseconds; hd_mono_ms a monotonic clock in ms.
 int64_t hd_now_ms(void);
 int64_t hd_mono_ms(void);

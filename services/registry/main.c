@@ -38,9 +38,9 @@ static const struct hd_config config_table[] = {
 	 "NNG REP address for RegistryRequest calls (tcp://host:port or ipc:///path)"},
 	{"REGISTRY_EVENTS_LISTEN", HD_CONFIG_STRING, "tcp://127.0.0.1:7002", 0, 0, &cfg.events_listen,
 	 "NNG PUB address for room events (topic: meeting id + NUL)"},
-	{"REDIS_URL", HD_CONFIG_STRING, "redis://127.0.0.1:6379", 0, 0, &cfg.redis_url,
+	{"REDIS_URL", HD_CONFIG_URI, "redis://127.0.0.1:6379", 0, 0, &cfg.redis_url,
 	 "Redis for presence: redis://host:port[/db] or unix:///path[?db=N]"},
-	{"STORE_URI", HD_CONFIG_STRING, "sqlite://huddle.db", 0, 0, &cfg.store_uri,
+	{"STORE_URI", HD_CONFIG_URI, "sqlite://huddle.db", 0, 0, &cfg.store_uri,
 	 "history store for meeting records: sqlite://<path>"},
 	{"PRESENCE_TTL_MS", HD_CONFIG_INT, "30000", 1000, 600000, &cfg.presence_ttl_ms,
 	 "a participant not heard of for this long is removed, ms (also the resume window)"},
@@ -169,7 +169,9 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	if ((err = hd_store_open(&store, cfg.store_uri)) != HD_OK) {
-		fprintf(stderr, "huddle-registry: cannot open STORE_URI '%s': %s\n", cfg.store_uri, hd_strerror(err));
+		char shown[HD_URI_LOG_MAX];
+		fprintf(stderr, "huddle-registry: cannot open STORE_URI '%s': %s\n",
+			hd_uri_redact(cfg.store_uri, shown, sizeof(shown)), hd_strerror(err));
 		status = err == HD_EBADREQUEST ? 2 : 1;
 		goto fail;
 	}
@@ -187,9 +189,10 @@ int main(int argc, char **argv)
 	for (; nworkers < (int)cfg.workers; nworkers++) {
 		struct reg_ctx *w = &workers[nworkers];
 		if ((err = hd_redis_open(&w->redis, cfg.redis_url, (int)cfg.redis_timeout_ms)) != HD_OK) {
+			char shown[HD_URI_LOG_MAX];
 			fprintf(stderr,
 				"huddle-registry: REDIS_URL '%s' is not redis://host:port[/db] or unix:///path\n",
-				cfg.redis_url);
+				hd_uri_redact(cfg.redis_url, shown, sizeof(shown)));
 			status = 2;
 			goto fail;
 		}

@@ -64,6 +64,35 @@ static void utf8(void **state)
 	assert_true(hd_utf8_valid("", 0));
 }
 
+static void uri_redaction(void **state)
+{
+	static const struct {
+		const char *in, *want;
+	} v[] = {
+		{"sqlite://run/huddle.db", "sqlite://run/huddle.db"},
+		{"mongodb://app:pw@db1:27017,db2/huddle?replicaSet=rs0",
+		 "mongodb://app:***@db1:27017,db2/huddle?replicaSet=rs0"},
+		{"mongodb://app:p@ss@db/x", "mongodb://app:***@db/x"}, // unescaped '@': the last one ends the userinfo
+		{"redis://:pw@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"},
+		{"mongodb://x509user@db/?authMechanism=MONGODB-X509",
+		 "mongodb://x509user@db/?authMechanism=MONGODB-X509"},
+		{"mongodb://db/?tlsCertificateKeyFilePassword=k&w=1",
+		 "mongodb://db/?tlsCertificateKeyFilePassword=***&w=1"},
+		{"mongodb://db/?a=1;apiKey=s#frag", "mongodb://db/?a=1;apiKey=***#frag"},
+		{"tcp://127.0.0.1:7001", "tcp://127.0.0.1:7001"},
+		{"not a uri", "not a uri"},
+		{"", ""},
+	};
+	char out[HD_URI_LOG_MAX];
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		assert_string_equal(hd_uri_redact(v[i].in, out, sizeof(out)), v[i].want);
+	// Cut short, still terminated, never past cap.
+	char small[12];
+	memset(small, 'z', sizeof(small));
+	assert_string_equal(hd_uri_redact("mongodb://app:pw@db", small, sizeof(small)), "mongodb://a");
+	assert_ptr_equal(hd_uri_redact("x", small, 0), small);
+}
+
 static void clocks(void **state)
 {
 	int64_t a = hd_mono_ms(), b = hd_mono_ms();
@@ -78,6 +107,7 @@ int main(void)
 		cmocka_unit_test(id_validation),
 		cmocka_unit_test(base64url_vectors),
 		cmocka_unit_test(utf8),
+		cmocka_unit_test(uri_redaction),
 		cmocka_unit_test(clocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -111,6 +111,31 @@ static void cannot_start(void **state)
 	assert_non_null(strstr(output(), "REDIS_URL"));
 }
 
+// secrets_stay_out_of_logs: a password inside STORE_URI or REDIS_URL never
+// reaches stderr, neither in the effective-config lines nor in the errors
+// about an unreachable or malformed URI (issue 8, defect 3).
+static void secrets_stay_out_of_logs(void **state)
+{
+	static char store[160];
+	snprintf(store, sizeof(store), "STORE_URI=sqlite://%s/h.db", dir);
+	const char *mongo[] = {"STORE_URI=mongodb://huddle:Pw-in-uri-1@127.0.0.1:1/huddle?serverSelectionTimeoutMS=200",
+			       "REDIS_URL=redis://127.0.0.1:1", NULL};
+	assert_true(run(mongo, NULL) > 0);
+	assert_non_null(strstr(output(), "STORE_URI"));
+	if (strstr(output(), "Pw-in-uri-1") != NULL)
+		fail_msg("the MongoDB password reached the log:\n%s", output());
+	const char *scheme[] = {"STORE_URI=nosuch://huddle:Pw-in-uri-2@x", NULL};
+	assert_true(run(scheme, NULL) > 0);
+	assert_non_null(strstr(output(), "STORE_URI"));
+	if (strstr(output(), "Pw-in-uri-2") != NULL)
+		fail_msg("the password of a bad STORE_URI reached the log:\n%s", output());
+	const char *redis[] = {store, "REDIS_URL=redis://:Pw-in-uri-3@127.0.0.1:1:x", NULL};
+	assert_true(run(redis, NULL) > 0);
+	assert_non_null(strstr(output(), "REDIS_URL"));
+	if (strstr(output(), "Pw-in-uri-3") != NULL)
+		fail_msg("the Redis password reached the log:\n%s", output());
+}
+
 // health calls Health on url; returns the reply's error code, or -1 when no
 // reply came.
 static int health(const char *url)
@@ -203,6 +228,7 @@ int main(void)
 		cmocka_unit_test(help),
 		cmocka_unit_test(bad_settings),
 		cmocka_unit_test(cannot_start),
+		cmocka_unit_test(secrets_stay_out_of_logs),
 		cmocka_unit_test(serves_and_stops),
 		cmocka_unit_test(redis_down_at_start),
 	};
