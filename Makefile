@@ -19,7 +19,7 @@ CTEST      := ctest --test-dir $(ASAN_DIR) --output-on-failure --timeout 600
 WITH_SERVERS := deploy/local/with-servers.sh
 
 C_SOURCES = $(shell find services tests/unit tests/bench -name '*.[ch]' -not -path '*/node_modules/*' 2>/dev/null | sort)
-SHELL_SCRIPTS = .ci/run $(wildcard deploy/local/*.sh deploy/coturn/*.sh deploy/*.sh)
+SHELL_SCRIPTS = .ci/run $(wildcard deploy/local/*.sh deploy/coturn/*.sh deploy/*.sh tests/deploy/*.sh)
 
 .PHONY: help bootstrap build build-c build-asan web run test test-unit \
 	test-integration test-e2e lint format format-check clean distclean \

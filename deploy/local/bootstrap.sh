@@ -14,23 +14,11 @@ root=$(cd "$here/../.." && pwd)
 . "$here/lib.sh"
 HD_PROG=bootstrap
 
-# What Huddle needs, by purpose.
-packages=(
-	# build the C daemons and their unit tests
-	build-essential cmake pkg-config libcmocka-dev
-	libnng-dev libwebsockets-dev libhiredis-dev libprotobuf-c-dev
-	protobuf-c-compiler protobuf-compiler
-	libmongoc-dev libbson-dev libsqlite3-dev libssl-dev libcjson-dev
-	# the gateway and huddle-load run lws on libev's epoll loop
-	libev-dev libwebsockets-evlib-ev
-	# run them locally and in tests
-	redis-server redis-tools coturn
-	# browser tests (headless), network namespaces for e2e, scripts
-	chromium iproute2 util-linux curl openssl ca-certificates
-)
-# Optional: validating docker-compose.yml (no Docker engine needed).
-optional=(docker-compose)
-lint_packages=(clang-format clang-tidy cppcheck shellcheck python3-yaml)
+# What Huddle needs: deploy/local/packages.txt, by purpose.
+mapfile -t packages < <(hd_packages core)
+mapfile -t optional < <(hd_packages optional)
+mapfile -t lint_packages < <(hd_packages lint)
+((${#packages[@]} > 0)) || hd_die "no [core] packages in $here/packages.txt"
 
 for arg in "$@"; do
 	case $arg in
@@ -153,22 +141,16 @@ export PUPPETEER_SKIP_DOWNLOAD=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 npm_deps() {
 	local dir=$1
 	if [[ ! -f $dir/package.json ]]; then
-		hd_log "no $dir/package.json yet; skipping npm install there"
+		hd_log "no $dir/package.json yet; nothing to install there"
 		return 0
 	fi
-	if [[ -f $dir/package-lock.json ]]; then
-		if [[ -d $dir/node_modules && ! $dir/package-lock.json -nt $dir/node_modules ]]; then
-			return 0
-		fi
-		hd_log "npm ci in $dir"
-		(cd "$dir" && npm ci --no-audit --no-fund)
-	else
-		if [[ -d $dir/node_modules && ! $dir/package.json -nt $dir/node_modules ]]; then
-			return 0
-		fi
-		hd_log "warning: $dir has no package-lock.json; npm install without writing one"
-		(cd "$dir" && npm install --no-package-lock --no-audit --no-fund)
+	# Only from the lockfile: what CI tested is what a newcomer gets.
+	[[ -f $dir/package-lock.json ]] || hd_die "$dir/package-lock.json is missing (run 'npm install' there once and commit it)"
+	if [[ -d $dir/node_modules && ! $dir/package-lock.json -nt $dir/node_modules ]]; then
+		return 0
 	fi
+	hd_log "npm ci in $dir"
+	(cd "$dir" && npm ci --no-audit --no-fund)
 	# npm ci keeps the directory's old mtime when it only updates it.
 	touch "$dir/node_modules"
 }

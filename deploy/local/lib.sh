@@ -121,3 +121,14 @@ hd_start_turn() {
 		</dev/null >"$dir/turnserver.log" 2>&1 9>&- &
 	HD_PID=$!
 }
+
+# hd_packages SECTION: prints the Debian packages of one [SECTION] of
+# deploy/local/packages.txt, one per line (bootstrap installs them, the
+# packaging check verifies the build against them).
+hd_packages() {
+	awk -v want="[$1]" '
+		{ sub(/#.*/, "") }
+		/^\[/ { on = ($1 == want); next }
+		on { for (i = 1; i <= NF; i++) print $i }
+	' "$(dirname "${BASH_SOURCE[0]}")/packages.txt"
+}
