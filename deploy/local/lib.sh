@@ -102,10 +102,11 @@ hd_tail() {
 # 127.0.0.1:PORT (no persistence) with its log in DIR; sets HD_PID.
 # Children run in their own session (setsid execs in place, so $! is the
 # server): a terminal's Ctrl-C reaches only the script, which then stops them
-# in order.
+# in order. Their parent-death signal (setpriv --pdeathsig) stops them when
+# the script dies without cleaning up.
 hd_start_redis_tcp() {
 	local dir=$1 port=$2
-	setsid redis-server --bind 127.0.0.1 --port "$port" \
+	setsid setpriv --pdeathsig TERM redis-server --bind 127.0.0.1 --port "$port" \
 		--save '' --appendonly no --dir "$dir" --logfile "$dir/redis.log" \
 		--daemonize no </dev/null >/dev/null 2>&1 9>&- &
 	HD_PID=$!
@@ -115,7 +116,7 @@ hd_start_redis_tcp() {
 # with CONF (the loopback variant), state and log in DIR; sets HD_PID.
 hd_start_turn() {
 	local dir=$1 port=$2 secret=$3 conf=$4
-	setsid turnserver -c "$conf" --listening-port="$port" \
+	setsid setpriv --pdeathsig TERM turnserver -c "$conf" --listening-port="$port" \
 		--static-auth-secret="$secret" --userdb="$dir/turndb" \
 		--pidfile="$dir/turnserver.pid" \
 		</dev/null >"$dir/turnserver.log" 2>&1 9>&- &

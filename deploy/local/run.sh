@@ -4,9 +4,12 @@
 # with state and logs in run/ (git-ignored), the embedded SQLite store (one
 # file, run/huddle.db, shared by the registry and huddle-chat), and the web
 # app from web/dist. Ctrl-C (or SIGTERM) stops everything, gateway first.
+# Every child dies with this script even when it cannot clean up (SIGKILL, a
+# closed terminal): each is started with a parent-death signal (SIGTERM).
 #
 # Settings (environment):
 #   HTTP_PORT=8080          gateway HTTP/WebSocket port on 127.0.0.1
+#   RUN_DIR=run             state and logs (relative to the checkout, or absolute)
 #   TURN_PORT=3478          turnserver port on 127.0.0.1 (UDP and TCP)
 #   BUILD_DIR=build         where bin/huddle-{registry,chat,gateway} are
 #   LOG_LEVEL=info          passed to every daemon
@@ -25,7 +28,7 @@ HD_PROG=run
 
 cd "$root"
 build=${BUILD_DIR:-build}
-run=run
+run=${RUN_DIR:-run}
 http_port=${HTTP_PORT:-8080}
 turn_port=${TURN_PORT:-3478}
 registry_listen=${REGISTRY_LISTEN:-tcp://127.0.0.1:7001}
@@ -34,7 +37,7 @@ chat_listen=${CHAT_LISTEN:-tcp://127.0.0.1:7003}
 chat_events_listen=${CHAT_EVENTS_LISTEN:-tcp://127.0.0.1:7004}
 store_uri=sqlite://$run/huddle.db
 
-for tool in redis-server turnserver openssl curl setsid; do
+for tool in redis-server turnserver openssl curl setsid setpriv; do
 	command -v "$tool" >/dev/null || hd_die "$tool not found (run 'make bootstrap')"
 done
 for bin in huddle-registry huddle-chat huddle-gateway; do
@@ -43,8 +46,9 @@ done
 [[ -f web/dist/index.html ]] || hd_log "warning: web/dist/index.html missing; the gateway will serve no web app (run 'make build')"
 
 mkdir -p "$run"
+run_abs=$(cd "$run" && pwd)
 exec 9>"$run/.lock"
-flock -n 9 || hd_die "another 'make run' is using $root/$run"
+flock -n 9 || hd_die "another 'make run' is using $run_abs"
 
 # Refuse to start next to something that already holds our ports: the
 # daemons would fail anyway, and less clearly.
@@ -95,12 +99,16 @@ trap on_exit EXIT
 trap 'exit 0' INT TERM HUP
 
 # start NAME LOG CMD...: starts CMD in its own session (so a terminal's
-# Ctrl-C reaches only this script, which stops things in order).
+# Ctrl-C reaches only this script, which stops things in order), as this
+# script's child with SIGTERM as its parent-death signal (prctl
+# PR_SET_PDEATHSIG through setpriv; kept across exec): if this script dies
+# without its traps running, the kernel stops CMD. setsid does not fork here
+# (a background job is not a process group leader), so the parent is us.
 start() {
 	local name=$1 log=$2
 	shift 2
 	printf -- '--- %s starting %s\n' "$name" "$(date -Is)" >>"$log"
-	setsid "$@" </dev/null >>"$log" 2>&1 9>&- &
+	setsid setpriv --pdeathsig TERM "$@" </dev/null >>"$log" 2>&1 9>&- &
 	pids+=($!) names+=("$name") logs+=("$log")
 }
 
@@ -111,7 +119,7 @@ fail_start() {
 
 # Redis on a unix socket in run/ (no TCP port to collide with), data kept in
 # run/dump.rdb. Socket paths are limited to 107 bytes; fall back to TCP.
-sock=$root/$run/redis.sock
+sock=$run_abs/redis.sock
 if ((${#sock} < 100)); then
 	rm -f "$sock"
 	start redis-server "$run/redis.log" redis-server --port 0 --unixsocket "$sock" \
