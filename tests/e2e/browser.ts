@@ -150,6 +150,111 @@ export async function waitFramesFlowing(p: Participant, peers: string[], timeout
   );
 }
 
+// createMeetingThroughUi clicks New meeting on the landing page, as a user
+// starting a meeting does, and returns the new meeting's id once the
+// pre-join screen is up.
+export async function createMeetingThroughUi(p: Participant): Promise<string> {
+  await p.page.getByRole("button", { name: "New meeting" }).click({ timeout: 10_000 });
+  await p.page.waitForURL(/\/m\/[A-Za-z0-9_-]{16,}$/, { timeout: 10_000 });
+  await p.page.getByLabel("Your name").waitFor({ timeout: 15_000 });
+  const m = /\/m\/([A-Za-z0-9_-]+)$/.exec(new URL(p.page.url()).pathname);
+  if (!m) throw new Error(`${p.name}: no meeting id in ${p.page.url()}`);
+  return m[1];
+}
+
+// LocalMediaOn is what a participant really sends: a live, enabled camera
+// (or a screen), and a live, enabled microphone.
+export interface LocalMediaOn {
+  id: string;
+  name: string;
+  video: boolean;
+  audio: boolean;
+}
+
+export function localMediaOn(p: Participant): Promise<LocalMediaOn> {
+  // No named functions inside evaluate(): tsx would wrap them in a __name()
+  // helper the page does not have.
+  return p.page.evaluate((name) => {
+    const m = window.huddle.session?.media;
+    const [camera, screen, audio] = [m?.camera, m?.screen, m?.audio].map((t) => !!t && t.readyState === "live" && t.enabled);
+    return { id: window.huddle.participantId, name, video: camera || screen, audio };
+  }, p.name);
+}
+
+// TileShown is what a remote participant's tile shows on a page.
+export interface TileShown {
+  videoWidth: number;
+  playing: boolean;      // not paused, a frame to show
+  videoVisible: boolean; // the <video> is rendered, not hidden behind the avatar
+  avatarVisible: boolean;
+  micMutedVisible: boolean; // the "Microphone muted" indicator
+}
+
+// tilesShown reads the tile of each participant id on page (null: no tile).
+export function tilesShown(page: Page, ids: string[]): Promise<Record<string, TileShown | null>> {
+  return page.evaluate((ids) => {
+    const out: Record<string, TileShown | null> = {};
+    for (const id of ids) {
+      const tile = document.querySelector(`.tile[data-participant-id="${CSS.escape(id)}"]`);
+      const video = tile?.querySelector("video") ?? null;
+      if (!tile || !video) {
+        out[id] = null;
+        continue;
+      }
+      const [videoVisible, avatarVisible, micMutedVisible] = [video, tile.querySelector(".tile-avatar"), tile.querySelector(".tile-mic")].map((el) => {
+        if (!el) return false;
+        const r = el.getBoundingClientRect();
+        return r.width > 0 && r.height > 0 && el.checkVisibility({ opacityProperty: true, visibilityProperty: true });
+      });
+      out[id] = {
+        videoWidth: video.videoWidth,
+        playing: !video.paused && video.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA,
+        videoVisible,
+        avatarVisible,
+        micMutedVisible,
+      };
+    }
+    return out;
+  }, ids);
+}
+
+// tileMismatch says how a tile differs from what its participant sends, or
+// returns "" when it matches: video on -> a playing, visible <video> with
+// frames and no avatar; video off -> the avatar; the muted-mic indicator
+// exactly when the microphone is off.
+export function tileMismatch(want: LocalMediaOn, got: TileShown | null): string {
+  if (!got) return `${want.name}: no tile`;
+  const bad: string[] = [];
+  if (want.video) {
+    if (got.videoWidth <= 0) bad.push("videoWidth 0");
+    if (!got.playing) bad.push("video not playing");
+    if (!got.videoVisible) bad.push("video hidden");
+    if (got.avatarVisible) bad.push("avatar shown");
+  } else if (!got.avatarVisible) {
+    bad.push("camera off but no avatar");
+  }
+  if (got.micMutedVisible === want.audio) bad.push(want.audio ? "mic on but shown muted" : "mic off but not shown muted");
+  return bad.length ? `${want.name} (${want.id}): ${bad.join(", ")}` : "";
+}
+
+// waitTilesShowMedia waits until viewer's page shows every one of others as
+// they really send (tileMismatch), and fails naming every mismatch left.
+export async function waitTilesShowMedia(viewer: Participant, others: Participant[], timeoutMs: number): Promise<void> {
+  const wants = await Promise.all(others.map(localMediaOn));
+  const unjoined = wants.filter((w) => !w.id).map((w) => w.name);
+  if (unjoined.length) throw new Error(`waitTilesShowMedia: ${unjoined.join(", ")} not in the call`);
+  await poll(
+    `${viewer.name}'s tiles to show ${others.map((o) => o.name).join(", ")} as they send`,
+    async () => {
+      const got = await tilesShown(viewer.page, wants.map((w) => w.id));
+      const bad = wants.map((w) => tileMismatch(w, got[w.id])).filter((m) => m !== "");
+      if (bad.length) throw new Error(bad.join("; "));
+      return true;
+    },
+    timeoutMs,
+  );
+}
+
 export async function screenshot(p: Participant | Page, name: string): Promise<string> {
   mkdirSync(OUT_DIR, { recursive: true });
   const file = join(OUT_DIR, `${name}.png`);

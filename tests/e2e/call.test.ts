@@ -1,20 +1,27 @@
-// Three participants join one meeting through the UI (name + Join) and each
-// decodes video from both others. Prints METRIC join_to_first_frame_ms.
+// The first participant starts the meeting with New meeting and joins; the
+// other two open the link and join together. Each decodes video from both
+// others, and every page shows every other participant as they send: a
+// playing, visible video and the right microphone state, the starter's too.
+// Prints METRIC join_to_first_frame_ms.
 import assert from "node:assert/strict";
 import { useE2E, peerIds, participantId } from "./suite.ts";
-import { joinThroughUi, poll, waitFramesFlowing, screenshot, inboundVideo, metric } from "./browser.ts";
+import { createMeetingThroughUi, joinThroughUi, poll, waitFramesFlowing, waitTilesShowMedia, screenshot, inboundVideo, metric } from "./browser.ts";
 
 const e2e = useE2E();
 
-e2e.test("three participants see each other (full mesh, frames decode)", async ({ open, createMeeting }) => {
-  const id = await createMeeting();
+e2e.test("three participants see each other (full mesh, frames decode, tiles show them)", async ({ open }) => {
   const names = ["Ada", "Grace", "Linus"];
-  const parts = [];
-  for (const n of names) parts.push(await open(n, `/m/${id}`));
-  // Everyone on the pre-join screen first (camera preview running), then all
-  // click Join at about the same time: the mesh must cope with simultaneous joins.
-  await Promise.all(parts.map((p) => p.page.getByLabel("Your name").waitFor({ timeout: 15_000 })));
-  const clickedAt = await Promise.all(parts.map((p) => joinThroughUi(p)));
+  const starter = await open(names[0], "/");
+  const id = await createMeetingThroughUi(starter);
+  const clickedAt = [await joinThroughUi(starter)];
+  const parts = [starter];
+  for (const n of names.slice(1)) parts.push(await open(n, `/m/${id}`));
+  // The two by the link on the pre-join screen first (camera preview
+  // running), then both click Join at about the same time: the mesh must
+  // cope with simultaneous joins.
+  const late = parts.slice(1);
+  await Promise.all(late.map((p) => p.page.getByLabel("Your name").waitFor({ timeout: 15_000 })));
+  clickedAt.push(...(await Promise.all(late.map((p) => joinThroughUi(p)))));
   assert.equal(clickedAt.length, 3);
 
   const ids = await Promise.all(parts.map(participantId));
@@ -45,7 +52,13 @@ e2e.test("three participants see each other (full mesh, frames decode)", async (
       return labels.length === 3 && names.every((n) => labels.some((l) => l.startsWith(n))) ? labels : undefined;
     }, 10_000);
   }
+  // What each page shows: the others' video playing in their tiles (not
+  // an avatar) and their microphone state.
+  for (const [i, p] of parts.entries()) {
+    await waitTilesShowMedia(p, parts.filter((_, j) => j !== i), 10_000);
+  }
   await screenshot(parts[0], "e2e-call-3");
+  await screenshot(parts[1], "e2e-call-3-second");
   const stats = await inboundVideo(parts[2].page);
   assert.ok(Object.values(stats).every((s) => s.framesDecoded > 0));
 }, 150_000);

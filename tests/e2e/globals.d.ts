@@ -3,7 +3,7 @@
 interface HuddleSessionDebug {
   resumeCount: number;
   freshJoinCount: number;
-  media: { audio: MediaStreamTrack | null; screen: MediaStreamTrack | null };
+  media: { audio: MediaStreamTrack | null; camera: MediaStreamTrack | null; screen: MediaStreamTrack | null };
 }
 
 interface Window {

@@ -152,9 +152,9 @@ export class LocalMedia {
     this.emit();
   }
 
-  // startScreenShare asks for a screen; onEnded runs when the browser's own
-  // "Stop sharing" ends the track.
-  async startScreenShare(onEnded: () => void): Promise<MediaStreamTrack> {
+  // startScreenShare asks for a screen; the browser's own "Stop sharing"
+  // ends the track, and sharing stops (onChange fires) as with stopScreenShare.
+  async startScreenShare(): Promise<MediaStreamTrack> {
     const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
     const track = s.getVideoTracks()[0];
     if (!track) throw new Error("no screen track");
@@ -164,7 +164,6 @@ export class LocalMedia {
       if (this.screen === track) {
         this.screen = null;
         this.emit();
-        onEnded();
       }
     });
     this.emit();

@@ -2,6 +2,9 @@
 // signaling client, keeps the roster, and runs one PeerLink (full mesh) per
 // remote participant. A dropped WebSocket resumes with the resume token and
 // keeps every peer connection; a rejected resume joins fresh and rebuilds them.
+// Every change of the local media (mute, camera, screen, and the microphone
+// and camera arriving or going away) reaches the senders and, as media_state,
+// everyone else.
 import { SignalingClient, RequestError, defaultSignalingUrl, type ServerBody, type ConnectionState } from "../signaling/client";
 import { ErrorCode, type IceServer, type JoinReply, type MediaState, type Participant, type Signal } from "../proto";
 import { PeerLink, type SignalInit } from "./peer";
@@ -59,6 +62,9 @@ export class CallSession {
   private firstJoin = true;
   private unsubscribeMedia: () => void;
   private lastVideoTrack: MediaStreamTrack | null;
+  // The media state the registry holds for us (mediaKey), as last sent in a
+  // fresh join or a media_state; "" when unknown, so the next one is sent.
+  private sentMedia = "";
   private readonly onPageHide = () => this.client.fireAndForget({ case: "leave", value: {} });
 
   constructor(opts: CallSessionOptions) {
@@ -78,8 +84,13 @@ export class CallSession {
       },
     });
     this.lastVideoTrack = this.media.videoTrack;
-    // Device switches and screen sharing change the tracks peers send.
-    this.unsubscribeMedia = this.media.onChange(() => this.syncTracks());
+    // Device switches and screen sharing change the tracks peers send; those
+    // and mute toggles change what the others' tiles show.
+    this.unsubscribeMedia = this.media.onChange(() => {
+      this.syncTracks();
+      this.publishMediaState();
+      this.emit();
+    });
   }
 
   onChange(fn: () => void): () => void {
@@ -127,23 +138,26 @@ export class CallSession {
     };
   }
 
-  // sendMediaState tells everyone about mute / camera / screen changes.
-  sendMediaState(): void {
-    if (this.state === "left" || this.state === "failed") return;
-    this.client
-      .request({ case: "mediaState", value: { media: this.localMediaState() } }, { queue: true })
-      .catch((e) => console.warn("huddle: media_state", e));
-    this.emit();
+  // publishMediaState tells everyone our media state once it differs from
+  // what the registry holds. The join carries the state at the click, which
+  // is "microphone and camera off" when the Join click beat getUserMedia
+  // (a pre-filled name, a permission prompt still open): the tracks that
+  // arrive later must be announced too, not only the toggles.
+  private publishMediaState(): void {
+    if (this.state !== "joined" && this.state !== "reconnecting") return; // the (re)join carries it
+    const media = this.localMediaState();
+    const key = mediaKey(media);
+    if (key === this.sentMedia) return;
+    this.sentMedia = key;
+    this.client.request({ case: "mediaState", value: { media } }, { queue: true }).catch((e) => {
+      if (this.sentMedia === key) this.sentMedia = ""; // not stored: send it again next time
+      if (!(e instanceof RequestError && e.code === ErrorCode.CLOSED)) console.warn("huddle: media_state", e);
+    });
   }
 
   async toggleScreenShare(): Promise<void> {
-    if (this.media.sharing) {
-      this.media.stopScreenShare();
-      this.sendMediaState();
-      return;
-    }
-    await this.media.startScreenShare(() => this.sendMediaState());
-    this.sendMediaState();
+    if (this.media.sharing) this.media.stopScreenShare();
+    else await this.media.startScreenShare();
   }
 
   // Debug: drop the WebSocket as a network failure would (tests, console).
@@ -154,12 +168,15 @@ export class CallSession {
   // ---- signaling ----
 
   private buildJoin(resume: boolean) {
+    const media = this.localMediaState();
+    // A resume keeps the registry's record: its media state is the one sent last.
+    if (!resume) this.sentMedia = mediaKey(media);
     return {
       case: "join" as const,
       value: {
         meetingId: this.meetingId,
         displayName: this.displayName,
-        media: this.localMediaState(),
+        media,
         participantId: resume ? this.participantId : "",
         resumeToken: resume ? this.resumeToken : "",
       },
@@ -240,6 +257,9 @@ export class CallSession {
     } else {
       this.state = "joined";
     }
+    // The media may have changed since the join was sent (or, on a resume,
+    // since a media_state lost with the old socket).
+    this.publishMediaState();
     this.emit();
   }
 
@@ -377,7 +397,6 @@ export class CallSession {
       const sender = link.pc.getSenders().find((s) => s.track?.kind === "audio" || (!s.track && isAudioSender(link.pc, s)));
       if (sender && sender.track !== this.media.audio) void sender.replaceTrack(this.media.audio);
     }
-    this.emit();
   }
 
   noteFirstFrame(remoteId: string): void {
@@ -396,6 +415,10 @@ function toRtcIceServer(s: IceServer): RTCIceServer {
   if (s.username) out.username = s.username;
   if (s.credential) out.credential = s.credential;
   return out;
+}
+
+function mediaKey(m: { audioMuted: boolean; videoMuted: boolean; screenSharing: boolean }): string {
+  return `${+m.audioMuted}${+m.videoMuted}${+m.screenSharing}`;
 }
 
 function fromProtoMedia(m: MediaState | undefined) {

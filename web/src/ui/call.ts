@@ -35,14 +35,9 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
     h("span", {}, "Reconnecting…"),
   );
 
-  const mic = micButton(() => {
-    session.media.setAudioMuted(!session.media.audioMuted);
-    session.sendMediaState();
-  });
-  const cam = cameraButton(() => {
-    session.media.setVideoMuted(!session.media.videoMuted);
-    session.sendMediaState();
-  });
+  // The session tells the others about every local media change itself.
+  const mic = micButton(() => session.media.setAudioMuted(!session.media.audioMuted));
+  const cam = cameraButton(() => session.media.setVideoMuted(!session.media.videoMuted));
   const share = shareButton(() => {
     share.el.disabled = true;
     session
