@@ -1,6 +1,7 @@
-// store.h: the history store, chosen by STORE_URI: meeting records and the
-// chat log now; the notes log and recording metadata join later behind the
-// same seam (one small interface per need, one ops table per backend).
+// store.h: the history store, chosen by STORE_URI: meeting records, the
+// chat log and the shared documents' log with snapshots; recording metadata
+// joins later behind the same seam (one small interface per need, one ops
+// table per backend).
 #ifndef HD_STORE_H
 #define HD_STORE_H
 
@@ -39,6 +40,52 @@ struct hd_chat_message {
 	char text[HD_CHAT_TEXT_MAX + 1];
 };
 
+#define HD_DOC_NAME_MAX 16             // bytes, [a-z]: "notes", "code"
+#define HD_DOC_UPDATE_MAX (256 * 1024) // bytes of one update
+#define HD_DOC_STATE_MAX (2048 * 1024) // bytes of a snapshot's encoded state
+#define HD_DOC_TEXT_MAX (2048 * 1024)  // bytes of a snapshot's plain text (UTF-8)
+#define HD_DOC_LANGUAGE_MAX 32         // bytes, [a-z0-9+#-]; "" for none
+#define HD_DOC_VERSIONS_KEPT 20        // newest snapshots kept as versions
+#define HD_DOC_PAGE_MAX 1000           // updates per read
+#define HD_DOC_PAGE_DEFAULT 1000
+
+// hd_doc_update is one stored update of a shared document (proto
+// huddle.v1.NotesUpdate). seq is 1, 2, 3, ... per (meeting, document) with
+// no gaps. data is opaque (a Yjs update).
+struct hd_doc_update {
+	int64_t seq;
+	int64_t stored_at_ms; // Unix time, ms, when stored
+	char meeting_id[HD_ID_LEN + 1];
+	char document[HD_DOC_NAME_MAX + 1];
+	char client_update_id[HD_CHAT_CLIENT_ID_MAX + 1]; // same rule as chat ids
+	char author_id[HD_ID_LEN + 1];                    // participant id, or ""
+	char author_name[HD_CHAT_NAME_MAX + 1];           // may be ""
+	uint8_t *data;                                    // see the function for who owns it
+	size_t len;                                       // 1..HD_DOC_UPDATE_MAX
+};
+
+// hd_doc_version describes one kept snapshot (proto huddle.v1.NotesVersion).
+struct hd_doc_version {
+	int64_t version;       // 1, 2, 3, ... per (meeting, document)
+	int64_t seq;           // covers every update with seq <= this
+	int64_t created_at_ms; // Unix time, ms, when stored
+	char author_name[HD_CHAT_NAME_MAX + 1];
+	char language[HD_DOC_LANGUAGE_MAX + 1];
+	size_t text_len; // bytes of its plain text
+};
+
+// hd_doc_snapshot is a snapshot with its state and text. In results, state
+// and text are allocated by the store (hd_doc_snapshot_fini frees them);
+// text is NUL-terminated.
+struct hd_doc_snapshot {
+	char meeting_id[HD_ID_LEN + 1];
+	char document[HD_DOC_NAME_MAX + 1];
+	struct hd_doc_version version;
+	uint8_t *state;
+	size_t state_len; // 1..HD_DOC_STATE_MAX
+	char *text;       // text_len is version.text_len (0..HD_DOC_TEXT_MAX)
+};
+
 struct hd_store;
 
 // hd_store_ops is what a backend provides (SQLite, MongoDB).
@@ -52,6 +99,14 @@ struct hd_store_ops {
 	hd_err (*chat_history)(struct hd_store *s, const char *meeting_id, int64_t after_seq, int64_t before_seq,
 			       uint32_t limit, struct hd_chat_message *out, size_t *n_out, bool *more,
 			       int64_t *last_seq);
+	hd_err (*doc_append)(struct hd_store *s, struct hd_doc_update *u, size_t n, bool *duplicate);
+	hd_err (*doc_read)(struct hd_store *s, const char *meeting_id, const char *document, int64_t after_seq,
+			   uint32_t limit, struct hd_doc_update *out, size_t *n_out, bool *more, int64_t *last_seq);
+	hd_err (*doc_snapshot_put)(struct hd_store *s, struct hd_doc_snapshot *snap, bool *stored);
+	hd_err (*doc_snapshot_get)(struct hd_store *s, const char *meeting_id, const char *document, int64_t version,
+				   struct hd_doc_snapshot *out);
+	hd_err (*doc_versions)(struct hd_store *s, const char *meeting_id, const char *document,
+			       struct hd_doc_version *out, size_t *n_out);
 };
 
 struct hd_store {
@@ -106,6 +161,74 @@ hd_err hd_chat_append(struct hd_store *s, struct hd_chat_message *msgs, size_t n
 // Returns HD_OK, HD_EBADREQUEST for a bad limit, HD_EUNAVAILABLE.
 hd_err hd_chat_history(struct hd_store *s, const char *meeting_id, int64_t after_seq, int64_t before_seq,
 		       uint32_t limit, struct hd_chat_message *out, size_t *n_out, bool *more, int64_t *last_seq);
+
+// hd_doc_name_valid tells whether document is a document name: 1..
+// HD_DOC_NAME_MAX bytes of [a-z].
+bool hd_doc_name_valid(const char *document);
+
+// hd_doc_append stores n updates (n >= 1) in one durable write (as
+// hd_chat_append: one transaction on SQLite, acknowledged writes on MongoDB).
+// For each u[i] the caller fills meeting_id, document, client_update_id,
+// author_id, author_name, stored_at_ms and data/len (the caller's, borrowed);
+// seq is ignored. On HD_OK each u[i].seq is set: the next seq of its
+// (meeting, document) for a new update (duplicate[i] = false), or, when
+// (meeting, document, client_update_id) is stored already (also earlier in
+// the batch), the stored update's seq, stored_at_ms, author fields and len
+// (duplicate[i] = true; u[i].data still points at the caller's bytes, which
+// are not compared). An update id whose update a snapshot has dropped is new
+// again (Yjs applies a repeated update as a no-op). Returns HD_OK;
+// HD_EBADREQUEST when a field is empty, invalid or over its limit (nothing
+// stored); HD_ETOOLARGE when len > HD_DOC_UPDATE_MAX (nothing stored);
+// HD_EUNAVAILABLE on storage failure (none may be acknowledged; a retry with
+// the same ids stores each once).
+hd_err hd_doc_append(struct hd_store *s, struct hd_doc_update *u, size_t n, bool *duplicate);
+
+// hd_doc_read reads the updates of (meeting, document) with seq > after_seq,
+// ascending, at most limit (1..HD_DOC_PAGE_MAX) into out. Each out[i].data
+// is allocated by the store: free the page with hd_doc_updates_free(out,
+// *n_out). *more tells whether updates beyond the page exist, *last_seq is
+// the document's newest seq (0: none; seq numbering continues across
+// snapshots, so dropped updates still count). An unknown meeting or document
+// has no updates. Returns HD_OK, HD_EBADREQUEST (bad name or limit),
+// HD_ENOMEM, HD_EUNAVAILABLE.
+hd_err hd_doc_read(struct hd_store *s, const char *meeting_id, const char *document, int64_t after_seq, uint32_t limit,
+		   struct hd_doc_update *out, size_t *n_out, bool *more, int64_t *last_seq);
+
+// hd_doc_updates_free frees the data of n updates read by hd_doc_read (not
+// the array itself) and sets each data to NULL.
+void hd_doc_updates_free(struct hd_doc_update *u, size_t n);
+
+// hd_doc_snapshot_put stores a snapshot of (snap->meeting_id,
+// snap->document) covering every update with seq <= snap->version.seq, in
+// one durable write that also drops those updates and all but the newest
+// HD_DOC_VERSIONS_KEPT snapshots. The caller fills meeting_id, document,
+// version.seq, version.author_name, version.language, version.created_at_ms,
+// state/state_len and text/version.text_len (borrowed). On HD_OK
+// snap->version.version is the new version number (*stored = true), or, when
+// version.seq is not above the newest snapshot's seq, nothing is stored and
+// snap->version is that newest snapshot's description (*stored = false).
+// Returns HD_OK; HD_EBADREQUEST when version.seq < 1 or above the document's
+// last seq, or a field is invalid; HD_ETOOLARGE when the state or text is
+// over its limit; HD_EUNAVAILABLE on storage failure (nothing changed).
+hd_err hd_doc_snapshot_put(struct hd_store *s, struct hd_doc_snapshot *snap, bool *stored);
+
+// hd_doc_snapshot_get reads one kept snapshot (version 0: the newest) into
+// *out, which the caller frees with hd_doc_snapshot_fini. When the document
+// has no snapshot and version is 0: HD_OK with out->version.version = 0 and
+// no state or text. Returns HD_OK; HD_EBADREQUEST for a bad name, a negative
+// version or one that is not kept; HD_ENOMEM; HD_EUNAVAILABLE.
+hd_err hd_doc_snapshot_get(struct hd_store *s, const char *meeting_id, const char *document, int64_t version,
+			   struct hd_doc_snapshot *out);
+
+// hd_doc_snapshot_fini frees what hd_doc_snapshot_get allocated in snap
+// (state, text) and sets them to NULL. A zeroed snap is a no-op.
+void hd_doc_snapshot_fini(struct hd_doc_snapshot *snap);
+
+// hd_doc_versions lists the kept snapshots of (meeting, document), newest
+// first, into out (room for HD_DOC_VERSIONS_KEPT); *n_out is the count (0
+// when none). Returns HD_OK, HD_EBADREQUEST (bad name), HD_EUNAVAILABLE.
+hd_err hd_doc_versions(struct hd_store *s, const char *meeting_id, const char *document, struct hd_doc_version *out,
+		       size_t *n_out);
 
 // hd_store_sqlite_open is the SQLite backend; path is a file name.
 hd_err hd_store_sqlite_open(struct hd_store **out, const char *path);
