@@ -42,6 +42,17 @@ bool gw_chunk_rx_abort(struct gw_chunk_rx *rx, uint32_t *request_id)
 	return true;
 }
 
+uint32_t gw_chunk_rx_refuse(struct gw_chunk_rx *rx, const Huddle__V1__FrameChunk *part)
+{
+	uint32_t request_id = 0;
+	if (rx->next > 0)
+		request_id = gw_chunk_request_id(rx->buf, rx->len);
+	else if (part->index == 0)
+		request_id = gw_chunk_request_id(part->data.data, part->data.len);
+	drop(rx, part->message_id);
+	return request_id;
+}
+
 // append adds n bytes to the message in assembly, at most max in all.
 static hd_err append(struct gw_chunk_rx *rx, const uint8_t *data, size_t n, size_t max)
 {

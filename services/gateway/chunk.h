@@ -55,6 +55,12 @@ hd_err gw_chunk_rx_add(struct gw_chunk_rx *rx, const Huddle__V1__FrameChunk *par
 // gw_chunk_rx_add reports it.
 bool gw_chunk_rx_abort(struct gw_chunk_rx *rx, uint32_t *request_id);
 
+// gw_chunk_rx_refuse drops the message `part` belongs to without taking
+// the part (the rate limiter refused it) and ignores its later parts; a
+// different message in assembly is dropped too. Returns the dropped
+// message's request_id as far as known (0 otherwise).
+uint32_t gw_chunk_rx_refuse(struct gw_chunk_rx *rx, const Huddle__V1__FrameChunk *part);
+
 // gw_chunk_rx_reset forgets a completed message and frees the buffer, so an
 // idle connection keeps no memory.
 void gw_chunk_rx_reset(struct gw_chunk_rx *rx);

@@ -34,15 +34,21 @@ struct gw_config {
 	int64_t max_message; // bytes per WebSocket message
 	int64_t rate;        // messages per second per connection
 	int64_t burst;       // bucket size
+	int64_t chunk_rate;  // bytes of chunk frames per second per connection (bucket: GW_WS_CHUNK_BURST)
 	int64_t max_queue;   // bytes queued to one slow client before closing it
 	const char *gateway_id;
 	int log_level; // enum hd_log_level
 };
 
+// GW_WS_CHUNK_BURST is the bucket of WS_CHUNK_RATE, bytes: two largest
+// messages may arrive back to back.
+#define GW_WS_CHUNK_BURST (2 * HD_WS_MESSAGE_MAX)
+
 // gw_stats are counters for /metrics.
 struct gw_stats {
 	uint64_t ws_opened, ws_closed, frames_in, frames_out, joins, resumes, signals_local, signals_remote,
 		errors_sent, rate_limited, malformed, http_requests;
+	uint64_t chunks_in, chunked_in, chunked_out, chunk_errors;
 	uint64_t chat_subscribes, chat_posts, chat_history, chat_events_in, chat_delivered, chat_fills, chat_failures,
 		chat_exports;
 };

@@ -249,13 +249,38 @@ static void abort_assembly(void **state)
 	free(m);
 }
 
+static void refuse(void **state)
+{
+	struct gw_chunk_rx rx = {0};
+	size_t len = 3 * GW_CHUNK_PART_MAX;
+	uint8_t *m = message(len, 2718);
+	bool complete;
+	uint32_t rid;
+	Huddle__V1__FrameChunk p0 = part_of(m, len, 6, 0), p1 = part_of(m, len, 6, 1), p2 = part_of(m, len, 6, 2);
+	// A refused first part: named from its own bytes; the rest is ignored.
+	assert_int_equal(gw_chunk_rx_refuse(&rx, &p0), 2718);
+	assert_int_equal(add(&rx, &p1, &complete, &rid), HD_OK);
+	assert_int_equal(add(&rx, &p2, &complete, &rid), HD_OK);
+	assert_false(complete);
+	// A refused middle part: the message in assembly is dropped.
+	assert_int_equal(add(&rx, &p0, &complete, &rid), HD_OK);
+	assert_int_equal(gw_chunk_rx_refuse(&rx, &p1), 2718);
+	assert_null(rx.buf);
+	assert_int_equal(add(&rx, &p2, &complete, &rid), HD_OK);
+	assert_false(complete);
+	// A refused later part with nothing in assembly names nothing.
+	assert_int_equal(gw_chunk_rx_refuse(&rx, &p2), 0);
+	gw_chunk_rx_fini(&rx);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),     cmocka_unit_test(request_id_peek),
 		cmocka_unit_test(out_of_order),   cmocka_unit_test(interleaved_messages),
 		cmocka_unit_test(bad_parts),      cmocka_unit_test(too_large),
-		cmocka_unit_test(abort_assembly),
+		cmocka_unit_test(abort_assembly), cmocka_unit_test(refuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
