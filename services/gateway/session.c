@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "gateway/chat.h"
 #include "gateway/gateway.h"
+#include "gateway/notes.h"
 #include "gateway/room.h"
 
 struct gw_session *gw_session_alloc(struct lws *wsi)
@@ -31,6 +32,7 @@ void gw_session_free(struct gw_session *s)
 		return;
 	gw_room_detach(s);
 	gw_chat_detach(s);
+	gw_notes_detach(s);
 	HASH_DELETE(hh, gw.sessions, s);
 	struct gw_out *o = s->out_head;
 	while (o != NULL) {

@@ -30,6 +30,28 @@ enum gw_chat_state {
 	GW_CHAT_SUBSCRIBED, // receives the room's chat_message events
 };
 
+enum gw_notes_state {
+	GW_NOTES_NONE,       // no notes subscription
+	GW_NOTES_MEETING,    // GetMeeting sent to the registry
+	GW_NOTES_WAITING,    // in a notes room that is learning its documents' last_seq
+	GW_NOTES_SUBSCRIBED, // receives the room's notes events
+};
+
+// gw_notes_sub is a session's subscription to a meeting's shared documents
+// (notes.c): one meeting per connection, joined or not.
+struct gw_notes_sub {
+	enum gw_notes_state state;
+	uint32_t request_id; // the pending notes_subscribe
+	char meeting_id[HD_ID_LEN + 1];
+	char title[HD_MEETING_TITLE_MAX + 1];
+	int64_t created_at_ms;
+	char origin[HD_ID_LEN + 1];     // names this connection in awareness events; random, so unique on every gateway
+	struct gw_notes_room *room;     // set while WAITING or SUBSCRIBED
+	struct gw_session *prev, *next; // room's waiting or members list
+	struct gw_ratelimit updates;    // NOTES_UPDATE_RATE
+	struct gw_ratelimit awareness;  // NOTES_AWARENESS_RATE
+};
+
 struct gw_early_event {
 	struct gw_early_event *next;
 	size_t len;
@@ -92,6 +114,8 @@ struct gw_session {
 	int64_t chat_created_at_ms;
 	struct gw_chat_room *chat_room;           // set while WAITING or SUBSCRIBED
 	struct gw_session *chat_prev, *chat_next; // chat_room's waiting or members list
+
+	struct gw_notes_sub notes; // shared documents (notes.c)
 
 	UT_hash_handle hh;        // gw.sessions, by id
 	UT_hash_handle hh_member; // room->members, by participant id

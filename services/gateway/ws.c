@@ -7,6 +7,8 @@
 
 #include "common/log.h"
 #include "gateway/chat.h"
+#include "gateway/notes.h"
+#include "gateway/notes_ops.h"
 #include "gateway/room.h"
 #include "gateway/session.h"
 #include "gateway/turn.h"
@@ -215,6 +217,14 @@ static void (*const ws_ops[])(struct gw_session *, Huddle__V1__ClientMessage *) 
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_SUBSCRIBE] = gw_chat_op_subscribe,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_POST] = gw_chat_op_post,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_HISTORY] = gw_chat_op_history,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_SUBSCRIBE] = gw_notes_op_subscribe,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_OPEN] = gw_notes_op_open,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_UPDATE] = gw_notes_op_update,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_AWARENESS] = gw_notes_op_awareness,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_SNAPSHOT] = gw_notes_op_snapshot,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_VERSIONS] = gw_notes_op_versions,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_VERSION] = gw_notes_op_version,
+	// FrameChunk (30) is taken apart before dispatch (ws_chunk).
 };
 
 void gw_ws_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
@@ -228,6 +238,9 @@ void gw_ws_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Registry
 		break;
 	case GW_OP_CHAT_MEETING:
 		gw_chat_on_meeting(s, p, err, r);
+		break;
+	case GW_OP_NOTES_MEETING:
+		gw_notes_on_meeting(s, p, err, r);
 		break;
 	case GW_OP_LEAVE: {
 		Huddle__V1__LeaveReply ok = HUDDLE__V1__LEAVE_REPLY__INIT;
