@@ -368,58 +368,88 @@ static void api_export(struct gw_http *h, const char *rest, const char *slash)
 
 // ---- metrics ----
 
+// metric is one line of /metrics: a gauge or a counter, with an optional
+// label (name{label}).
+struct metric {
+	const char *name, *label, *type;
+	double value;
+};
+
 static void metrics(struct gw_http *h)
 {
-	char buf[4096];
-	size_t rooms, members, chat_rooms, chat_subscribers;
+	size_t rooms, members, chat_rooms, chat_subscribers, notes_rooms, notes_subscribers;
 	gw_room_count(&rooms, &members);
 	gw_chat_count(&chat_rooms, &chat_subscribers);
+	gw_notes_count(&notes_rooms, &notes_subscribers);
 	const struct gw_stats *s = &gw.stats;
-	int n = snprintf(buf, sizeof(buf),
-			 "# TYPE huddle_gateway_sessions gauge\nhuddle_gateway_sessions %u\n"
-			 "# TYPE huddle_gateway_rooms gauge\nhuddle_gateway_rooms %zu\n"
-			 "# TYPE huddle_gateway_participants gauge\nhuddle_gateway_participants %zu\n"
-			 "# TYPE huddle_gateway_ws_opened_total counter\nhuddle_gateway_ws_opened_total %llu\n"
-			 "# TYPE huddle_gateway_frames_in_total counter\nhuddle_gateway_frames_in_total %llu\n"
-			 "# TYPE huddle_gateway_frames_out_total counter\nhuddle_gateway_frames_out_total %llu\n"
-			 "# TYPE huddle_gateway_joins_total counter\nhuddle_gateway_joins_total %llu\n"
-			 "# TYPE huddle_gateway_resumes_total counter\nhuddle_gateway_resumes_total %llu\n"
-			 "# TYPE huddle_gateway_signals_total counter\n"
-			 "huddle_gateway_signals_total{path=\"local\"} %llu\n"
-			 "huddle_gateway_signals_total{path=\"registry\"} %llu\n"
-			 "# TYPE huddle_gateway_errors_sent_total counter\nhuddle_gateway_errors_sent_total %llu\n"
-			 "# TYPE huddle_gateway_rate_limited_total counter\nhuddle_gateway_rate_limited_total %llu\n"
-			 "# TYPE huddle_gateway_malformed_total counter\nhuddle_gateway_malformed_total %llu\n"
-			 "# TYPE huddle_gateway_http_requests_total counter\nhuddle_gateway_http_requests_total %llu\n",
-			 HASH_CNT(hh, gw.sessions), rooms, members, (unsigned long long)s->ws_opened,
-			 (unsigned long long)s->frames_in, (unsigned long long)s->frames_out,
-			 (unsigned long long)s->joins, (unsigned long long)s->resumes,
-			 (unsigned long long)s->signals_local, (unsigned long long)s->signals_remote,
-			 (unsigned long long)s->errors_sent, (unsigned long long)s->rate_limited,
-			 (unsigned long long)s->malformed, (unsigned long long)s->http_requests);
-	if (n > 0 && (size_t)n < sizeof(buf))
-		n += snprintf(
-			buf + n, sizeof(buf) - (size_t)n,
-			"# TYPE huddle_gateway_chat_rooms gauge\nhuddle_gateway_chat_rooms %zu\n"
-			"# TYPE huddle_gateway_chat_subscribers gauge\nhuddle_gateway_chat_subscribers %zu\n"
-			"# TYPE huddle_gateway_chat_events_connected gauge\nhuddle_gateway_chat_events_connected %d\n"
-			"# TYPE huddle_gateway_chat_requests_total counter\n"
-			"huddle_gateway_chat_requests_total{kind=\"subscribe\"} %llu\n"
-			"huddle_gateway_chat_requests_total{kind=\"post\"} %llu\n"
-			"huddle_gateway_chat_requests_total{kind=\"history\"} %llu\n"
-			"huddle_gateway_chat_requests_total{kind=\"export\"} %llu\n"
-			"# TYPE huddle_gateway_chat_events_total counter\nhuddle_gateway_chat_events_total %llu\n"
-			"# TYPE huddle_gateway_chat_delivered_total counter\nhuddle_gateway_chat_delivered_total %llu\n"
-			"# TYPE huddle_gateway_chat_fills_total counter\nhuddle_gateway_chat_fills_total %llu\n"
-			"# TYPE huddle_gateway_chat_failures_total counter\nhuddle_gateway_chat_failures_total %llu\n",
-			chat_rooms, chat_subscribers, gw.chat_events != NULL ? hd_sub_connected(gw.chat_events) : 0,
-			(unsigned long long)s->chat_subscribes, (unsigned long long)s->chat_posts,
-			(unsigned long long)s->chat_history, (unsigned long long)s->chat_exports,
-			(unsigned long long)s->chat_events_in, (unsigned long long)s->chat_delivered,
-			(unsigned long long)s->chat_fills, (unsigned long long)s->chat_failures);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		n = (int)strlen(buf);
-	respond(h, HTTP_STATUS_OK, "text/plain; version=0.0.4", buf, n > 0 ? (size_t)n : 0);
+	const struct metric all[] = {
+		{"huddle_gateway_sessions", NULL, "gauge", HASH_CNT(hh, gw.sessions)},
+		{"huddle_gateway_rooms", NULL, "gauge", (double)rooms},
+		{"huddle_gateway_participants", NULL, "gauge", (double)members},
+		{"huddle_gateway_ws_opened_total", NULL, "counter", (double)s->ws_opened},
+		{"huddle_gateway_frames_in_total", NULL, "counter", (double)s->frames_in},
+		{"huddle_gateway_frames_out_total", NULL, "counter", (double)s->frames_out},
+		{"huddle_gateway_joins_total", NULL, "counter", (double)s->joins},
+		{"huddle_gateway_resumes_total", NULL, "counter", (double)s->resumes},
+		{"huddle_gateway_signals_total", "path=\"local\"", "counter", (double)s->signals_local},
+		{"huddle_gateway_signals_total", "path=\"registry\"", "counter", (double)s->signals_remote},
+		{"huddle_gateway_errors_sent_total", NULL, "counter", (double)s->errors_sent},
+		{"huddle_gateway_rate_limited_total", NULL, "counter", (double)s->rate_limited},
+		{"huddle_gateway_malformed_total", NULL, "counter", (double)s->malformed},
+		{"huddle_gateway_http_requests_total", NULL, "counter", (double)s->http_requests},
+		{"huddle_gateway_chunks_in_total", NULL, "counter", (double)s->chunks_in},
+		{"huddle_gateway_chunked_messages_total", "direction=\"in\"", "counter", (double)s->chunked_in},
+		{"huddle_gateway_chunked_messages_total", "direction=\"out\"", "counter", (double)s->chunked_out},
+		{"huddle_gateway_chunk_errors_total", NULL, "counter", (double)s->chunk_errors},
+		{"huddle_gateway_chat_rooms", NULL, "gauge", (double)chat_rooms},
+		{"huddle_gateway_chat_subscribers", NULL, "gauge", (double)chat_subscribers},
+		{"huddle_gateway_chat_events_connected", NULL, "gauge",
+		 gw.chat_events != NULL ? hd_sub_connected(gw.chat_events) : 0},
+		{"huddle_gateway_chat_requests_total", "kind=\"subscribe\"", "counter", (double)s->chat_subscribes},
+		{"huddle_gateway_chat_requests_total", "kind=\"post\"", "counter", (double)s->chat_posts},
+		{"huddle_gateway_chat_requests_total", "kind=\"history\"", "counter", (double)s->chat_history},
+		{"huddle_gateway_chat_requests_total", "kind=\"export\"", "counter", (double)s->chat_exports},
+		{"huddle_gateway_chat_events_total", NULL, "counter", (double)s->chat_events_in},
+		{"huddle_gateway_chat_delivered_total", NULL, "counter", (double)s->chat_delivered},
+		{"huddle_gateway_chat_fills_total", NULL, "counter", (double)s->chat_fills},
+		{"huddle_gateway_chat_failures_total", NULL, "counter", (double)s->chat_failures},
+		{"huddle_gateway_notes_rooms", NULL, "gauge", (double)notes_rooms},
+		{"huddle_gateway_notes_subscribers", NULL, "gauge", (double)notes_subscribers},
+		{"huddle_gateway_notes_events_connected", NULL, "gauge",
+		 gw.notes_events != NULL ? hd_sub_connected(gw.notes_events) : 0},
+		{"huddle_gateway_notes_requests_total", "kind=\"subscribe\"", "counter", (double)s->notes_subscribes},
+		{"huddle_gateway_notes_requests_total", "kind=\"open\"", "counter", (double)s->notes_opens},
+		{"huddle_gateway_notes_requests_total", "kind=\"update\"", "counter", (double)s->notes_updates},
+		{"huddle_gateway_notes_requests_total", "kind=\"awareness\"", "counter", (double)s->notes_awareness},
+		{"huddle_gateway_notes_requests_total", "kind=\"snapshot\"", "counter", (double)s->notes_snapshots},
+		{"huddle_gateway_notes_requests_total", "kind=\"versions\"", "counter", (double)s->notes_versions},
+		{"huddle_gateway_notes_requests_total", "kind=\"export\"", "counter", (double)s->notes_exports},
+		{"huddle_gateway_notes_events_total", NULL, "counter", (double)s->notes_events_in},
+		{"huddle_gateway_notes_delivered_total", "kind=\"update\"", "counter", (double)s->notes_delivered},
+		{"huddle_gateway_notes_delivered_total", "kind=\"awareness\"", "counter",
+		 (double)s->notes_awareness_delivered},
+		{"huddle_gateway_notes_fills_total", NULL, "counter", (double)s->notes_fills},
+		{"huddle_gateway_notes_failures_total", NULL, "counter", (double)s->notes_failures},
+		{"huddle_gateway_notes_rate_limited_total", NULL, "counter", (double)s->notes_rate_limited},
+	};
+	char buf[8192];
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && n < sizeof(buf); i++) {
+		const struct metric *m = &all[i];
+		int k = 0;
+		// One TYPE line per name, before its first sample.
+		if (i == 0 || strcmp(all[i - 1].name, m->name) != 0)
+			k = snprintf(buf + n, sizeof(buf) - n, "# TYPE %s %s\n", m->name, m->type);
+		if (k < 0 || (size_t)k >= sizeof(buf) - n)
+			break;
+		n += (size_t)k;
+		k = m->label != NULL ? snprintf(buf + n, sizeof(buf) - n, "%s{%s} %.0f\n", m->name, m->label, m->value)
+				     : snprintf(buf + n, sizeof(buf) - n, "%s %.0f\n", m->name, m->value);
+		if (k < 0 || (size_t)k >= sizeof(buf) - n)
+			break;
+		n += (size_t)k;
+	}
+	respond(h, HTTP_STATUS_OK, "text/plain; version=0.0.4", buf, n);
 }
 
 // ---- static files ----

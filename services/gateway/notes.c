@@ -15,9 +15,9 @@
 #define NOTES_RETRY_MS 500     // a failed read-back is tried again after this long
 #define NOTES_HELD_MAX 4096    // early events kept per document; later ones are read back
 #define NOTES_HELD_BYTES_MAX (16 * 1024 * 1024) // ... and their bytes
-// NOTES_FILL_PAGE: updates per read-back; 15 of the largest (256 KiB) fit
-// the 4 MiB an NNG reply may have.
-#define NOTES_FILL_PAGE 15
+// NOTES_FILL_PAGE: updates per read-back (huddle-notes ends a page early,
+// with more set, where the next update would not fit one reply).
+#define NOTES_FILL_PAGE 200
 // NOTES_PROBE_SEQ: Open after this seq returns no update, only last_seq:
 // how a new room learns where a document stands without reading it.
 #define NOTES_PROBE_SEQ INT64_MAX
