@@ -188,9 +188,11 @@ hd_err hd_doc_append(struct hd_store *s, struct hd_doc_update *u, size_t n, bool
 // is allocated by the store: free the page with hd_doc_updates_free(out,
 // *n_out). *more tells whether updates beyond the page exist, *last_seq is
 // the document's newest seq (0: none; seq numbering continues across
-// snapshots, so dropped updates still count). An unknown meeting or document
-// has no updates. Returns HD_OK, HD_EBADREQUEST (bad name or limit),
-// HD_ENOMEM, HD_EUNAVAILABLE.
+// snapshots, so dropped updates still count). Updates a snapshot covers may
+// be gone: with after_seq below the newest snapshot's seq, a page can start
+// above after_seq + 1, and the reader needs that snapshot first. An unknown
+// meeting or document has no updates. Returns HD_OK, HD_EBADREQUEST (bad
+// name or limit), HD_ENOMEM, HD_EUNAVAILABLE.
 hd_err hd_doc_read(struct hd_store *s, const char *meeting_id, const char *document, int64_t after_seq, uint32_t limit,
 		   struct hd_doc_update *out, size_t *n_out, bool *more, int64_t *last_seq);
 
