@@ -40,13 +40,13 @@ struct hd_chat_message {
 	char text[HD_CHAT_TEXT_MAX + 1];
 };
 
-#define HD_DOC_NAME_MAX 16             // bytes, [a-z]: "notes", "code"
-#define HD_DOC_UPDATE_MAX (256 * 1024) // bytes of one update
-#define HD_DOC_STATE_MAX (2048 * 1024) // bytes of a snapshot's encoded state
-#define HD_DOC_TEXT_MAX (2048 * 1024)  // bytes of a snapshot's plain text (UTF-8)
-#define HD_DOC_LANGUAGE_MAX 32         // bytes, [a-z0-9+#-]; "" for none
-#define HD_DOC_VERSIONS_KEPT 20        // newest snapshots kept as versions
-#define HD_DOC_PAGE_MAX 1000           // updates per read
+#define HD_DOC_NAME_MAX 16       // bytes, [a-z]: "notes", "code"
+#define HD_DOC_UPDATE_MAX 262144 // bytes of one update (256 KiB)
+#define HD_DOC_STATE_MAX 2097152 // bytes of a snapshot's encoded state (2 MiB)
+#define HD_DOC_TEXT_MAX 2097152  // bytes of a snapshot's plain text (UTF-8, 2 MiB)
+#define HD_DOC_LANGUAGE_MAX 32   // bytes, [a-z0-9+#-]; "" for none
+#define HD_DOC_VERSIONS_KEPT 20  // newest snapshots kept as versions
+#define HD_DOC_PAGE_MAX 1000     // updates per read
 #define HD_DOC_PAGE_DEFAULT 1000
 
 // hd_doc_update is one stored update of a shared document (proto

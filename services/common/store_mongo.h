@@ -52,13 +52,13 @@ void hd_mongo_sleep_ms(long ms);
 
 // The document ops of hd_store_ops (store_mongo_doc.c); arguments are
 // checked by store.c.
-hd_err hd_mongo_doc_append(struct hd_store *s, struct hd_doc_update *u, size_t n, bool *duplicate);
-hd_err hd_mongo_doc_read(struct hd_store *s, const char *meeting_id, const char *document, int64_t after_seq,
+hd_err hd_mongo_doc_append(struct hd_store *base, struct hd_doc_update *u, size_t n, bool *duplicate);
+hd_err hd_mongo_doc_read(struct hd_store *base, const char *meeting_id, const char *document, int64_t after_seq,
 			 uint32_t limit, struct hd_doc_update *out, size_t *n_out, bool *more, int64_t *last_seq);
-hd_err hd_mongo_doc_snapshot_put(struct hd_store *s, struct hd_doc_snapshot *snap, bool *stored);
-hd_err hd_mongo_doc_snapshot_get(struct hd_store *s, const char *meeting_id, const char *document, int64_t version,
+hd_err hd_mongo_doc_snapshot_put(struct hd_store *base, struct hd_doc_snapshot *snap, bool *stored);
+hd_err hd_mongo_doc_snapshot_get(struct hd_store *base, const char *meeting_id, const char *document, int64_t version,
 				 struct hd_doc_snapshot *out);
-hd_err hd_mongo_doc_versions(struct hd_store *s, const char *meeting_id, const char *document,
+hd_err hd_mongo_doc_versions(struct hd_store *base, const char *meeting_id, const char *document,
 			     struct hd_doc_version *out, size_t *n_out);
 
 #endif
