@@ -22,9 +22,8 @@
 // seq), then tidy: mark the covered update, delete the older ones, delete
 // versions beyond HD_DOC_VERSIONS_KEPT. Tidying is idempotent and runs again
 // on every later put, stored or stale, so an interrupted one is finished by
-// the next; meanwhile readers after the newest snapshot see exactly what
-// they would have, and doc_read drops covered updates that a half-done tidy
-// left before a gap (see trim_gap).
+// the next; meanwhile doc_read never returns what the newest snapshot
+// covers, so readers see what they would have seen.
 #include <mongoc/mongoc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,11 +224,32 @@ hd_err hd_mongo_doc_append(struct hd_store *base, struct hd_doc_update *u, size_
 	return err;
 }
 
+// newest_version reads the newest snapshot's description (on the primary;
+// with readConcern majority when majority is set). Returns 1 found, 0 none,
+// -1 error.
+static int newest_version(struct hd_mongo_store *s, mongoc_collection_t *snaps, const char *meeting_id,
+			  const char *document, bool majority, struct hd_doc_version *v, bson_error_t *error)
+{
+	bson_t filter, opts, doc;
+	key_filter(&filter, meeting_id, document);
+	hd_mongo_read_opts(s, &opts, majority);
+	append_sort(&opts, "version", -1);
+	append_projection(&opts, true);
+	int found = hd_mongo_find_one(s, snaps, &filter, &opts, &doc, error);
+	bson_destroy(&opts);
+	bson_destroy(&filter);
+	memset(v, 0, sizeof(*v));
+	if (found == 1) {
+		doc_to_version(&doc, v);
+		bson_destroy(&doc);
+	}
+	return found;
+}
+
 // trim_gap: updates only go missing from the middle of a page when a
-// snapshot covering them dropped them while the page was read, or when a
-// tidy was interrupted (see the top). Everything before such a gap is
-// covered, so the page keeps what follows the last one. Returns the new
-// count.
+// snapshot stored after the read began dropped them while the page was
+// read. Everything before such a gap is covered, so the page keeps what
+// follows the last one. Returns the new count.
 static size_t trim_gap(struct hd_doc_update *out, size_t n)
 {
 	size_t from = 0;
@@ -243,28 +263,42 @@ static size_t trim_gap(struct hd_doc_update *out, size_t n)
 	return n - from;
 }
 
+// hd_mongo_doc_read starts the page after the newest snapshot at the
+// earliest: updates it covers are dropped, or about to be, or left by an
+// interrupted tidy, and a page holding them could end below last_seq with
+// nothing to tell the reader that the rest is in the snapshot.
 hd_err hd_mongo_doc_read(struct hd_store *base, const char *meeting_id, const char *document, int64_t after_seq,
 			 uint32_t limit, struct hd_doc_update *out, size_t *n_out, bool *more, int64_t *last_seq)
 {
 	struct hd_mongo_store *s = (struct hd_mongo_store *)base;
-	bson_t filter, range, not, opts;
+	mongoc_client_t *client = mongoc_client_pool_pop(s->pool);
+	mongoc_collection_t *snaps = mongoc_client_get_collection(client, s->database, HD_MONGO_COLL_DOC_SNAPSHOTS);
+	bson_error_t error;
+	struct hd_doc_version newest;
+	int found = newest_version(s, snaps, meeting_id, document, true, &newest, &error);
+	mongoc_collection_destroy(snaps);
+	if (found < 0) {
+		mongoc_client_pool_push(s->pool, client);
+		HD_ERROR("mongodb doc read (%s): %s", s->where, error.message);
+		return HD_EUNAVAILABLE;
+	}
+
+	bson_t filter, range, uncovered, opts;
 	key_filter(&filter, meeting_id, document);
 	BSON_APPEND_DOCUMENT_BEGIN(&filter, "seq", &range);
-	BSON_APPEND_INT64(&range, "$gt", after_seq);
+	BSON_APPEND_INT64(&range, "$gt", after_seq > newest.seq ? after_seq : newest.seq);
 	bson_append_document_end(&filter, &range);
-	BSON_APPEND_DOCUMENT_BEGIN(&filter, "covered", &not );
-	BSON_APPEND_BOOL(&not, "$ne", true);
-	bson_append_document_end(&filter, &not );
+	BSON_APPEND_DOCUMENT_BEGIN(&filter, "covered", &uncovered);
+	BSON_APPEND_BOOL(&uncovered, "$ne", true);
+	bson_append_document_end(&filter, &uncovered);
 	hd_mongo_read_opts(s, &opts, true);
 	append_sort(&opts, "seq", 1);
 	append_projection(&opts, false);
 	BSON_APPEND_INT64(&opts, "limit", (int64_t)limit + 1);     // one more tells whether there is more
 	BSON_APPEND_INT64(&opts, "batchSize", (int64_t)limit + 1); // as few round trips as 16 MiB batches allow
 
-	mongoc_client_t *client = mongoc_client_pool_pop(s->pool);
 	mongoc_collection_t *coll = mongoc_client_get_collection(client, s->database, HD_MONGO_COLL_DOC_UPDATES);
 	mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, s->primary);
-	bson_error_t error;
 	const bson_t *doc;
 	size_t n = 0;
 	bool extra = false, nomem = false;
@@ -312,27 +346,6 @@ hd_err hd_mongo_doc_read(struct hd_store *base, const char *meeting_id, const ch
 	*more = extra;
 	*last_seq = last;
 	return HD_OK;
-}
-
-// newest_version reads the newest snapshot's description (primary, local
-// read: it decides a write). Returns 1 found, 0 none, -1 error.
-static int newest_version(struct hd_mongo_store *s, mongoc_collection_t *snaps, const char *meeting_id,
-			  const char *document, struct hd_doc_version *v, bson_error_t *error)
-{
-	bson_t filter, opts, doc;
-	key_filter(&filter, meeting_id, document);
-	hd_mongo_read_opts(s, &opts, false);
-	append_sort(&opts, "version", -1);
-	append_projection(&opts, true);
-	int found = hd_mongo_find_one(s, snaps, &filter, &opts, &doc, error);
-	bson_destroy(&opts);
-	bson_destroy(&filter);
-	memset(v, 0, sizeof(*v));
-	if (found == 1) {
-		doc_to_version(&doc, v);
-		bson_destroy(&doc);
-	}
-	return found;
 }
 
 // insert_snapshot inserts snap as version; false with error on failure.
@@ -438,7 +451,8 @@ hd_err hd_mongo_doc_snapshot_put(struct hd_store *base, struct hd_doc_snapshot *
 	}
 	int attempt;
 	for (attempt = 0; attempt < HD_MONGO_SEQ_ATTEMPTS; attempt++) {
-		int found = newest_version(s, snaps, snap->meeting_id, snap->document, &newest, &error);
+		// a local read: it decides a write
+		int found = newest_version(s, snaps, snap->meeting_id, snap->document, false, &newest, &error);
 		if (found < 0)
 			break;
 		if (found == 1 && v->seq <= newest.seq) { // adds nothing; finish the newest's tidy
