@@ -187,7 +187,7 @@ hd_err hd_rpc_client_open(struct hd_rpc_client **out, const char *urls)
 	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000);
-	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 4 << 20);
+	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, HD_RPC_MSG_MAX);
 	if ((err = hd_dialset_open(&c->dials, c->sock, urls)) != HD_OK) {
 		nng_close(c->sock);
 		free(c);
@@ -406,7 +406,7 @@ hd_err hd_rpc_server_open(struct hd_rpc_server **out, const char *url, int nwork
 		goto fail_alloc;
 	if (nng_rep0_open(&s->sock) != 0)
 		goto fail_alloc;
-	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, 4 << 20);
+	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, HD_RPC_MSG_MAX);
 	if ((err = listen_url(s->sock, url)) != HD_OK)
 		goto fail_sock;
 	for (int i = 0; i < nworkers; i++) {
@@ -482,6 +482,23 @@ hd_err hd_pub_send(nng_socket pub, const char *topic, const uint8_t *data, size_
 	memcpy(nng_msg_body(m), topic, tlen);
 	if (len > 0)
 		memcpy((uint8_t *)nng_msg_body(m) + tlen, data, len);
+	return hd_pub_send_msg(pub, m);
+}
+
+hd_err hd_pub_pack(const char *topic, const ProtobufCMessage *pb, nng_msg **out)
+{
+	size_t tlen = strlen(topic) + 1;
+	nng_msg *m;
+	if (nng_msg_alloc(&m, tlen + protobuf_c_message_get_packed_size(pb)) != 0)
+		return HD_ENOMEM;
+	memcpy(nng_msg_body(m), topic, tlen);
+	protobuf_c_message_pack(pb, (uint8_t *)nng_msg_body(m) + tlen);
+	*out = m;
+	return HD_OK;
+}
+
+hd_err hd_pub_send_msg(nng_socket pub, nng_msg *m)
+{
 	int rv = nng_sendmsg(pub, m, 0);
 	if (rv != 0) {
 		nng_msg_free(m);
@@ -544,7 +561,7 @@ hd_err hd_sub_open(struct hd_sub **out, const char *urls, hd_sub_callback cb, vo
 	nng_socket_set_int(s->sock, NNG_OPT_RECVBUF, 8192);
 	nng_socket_set_ms(s->sock, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(s->sock, NNG_OPT_RECONNMAXT, 1000);
-	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, 4 << 20);
+	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, HD_RPC_MSG_MAX);
 	if (nng_aio_alloc(&s->aio, sub_received, s) != 0)
 		goto fail_sock;
 	if ((err = hd_dialset_open(&s->dials, s->sock, urls)) != HD_OK)

@@ -10,6 +10,11 @@
 
 #include "common/err.h"
 
+// HD_RPC_MSG_MAX is the most bytes of one request, reply or event a Huddle
+// socket receives (NNG_OPT_RECVMAXSZ): a larger message is dropped by the
+// receiver, so a reply or event must be packed to fit.
+#define HD_RPC_MSG_MAX (4 << 20)
+
 // hd_msg_pack packs a protobuf message into a new nng_msg (*out, owned by the
 // caller). Returns HD_OK or HD_ENOMEM.
 hd_err hd_msg_pack(const ProtobufCMessage *pb, nng_msg **out);
@@ -127,6 +132,14 @@ hd_err hd_pub_open(nng_socket *out, const char *url);
 // message is topic, one NUL byte, data. Never blocks; slow subscribers lose
 // messages (NNG pub0 semantics). Returns HD_OK, HD_ENOMEM or HD_ECLOSED.
 hd_err hd_pub_send(nng_socket pub, const char *topic, const uint8_t *data, size_t len);
+
+// hd_pub_pack packs an event for hd_pub_send_msg: topic, one NUL byte,
+// then pb packed. On HD_OK *out is the caller's. Returns HD_OK, HD_ENOMEM.
+hd_err hd_pub_pack(const char *topic, const ProtobufCMessage *pb, nng_msg **out);
+
+// hd_pub_send_msg publishes an event packed by hd_pub_pack, taking m
+// whatever the outcome. Never blocks. Returns HD_OK or HD_ECLOSED.
+hd_err hd_pub_send_msg(nng_socket pub, nng_msg *m);
 
 struct hd_sub;
 
