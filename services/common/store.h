@@ -173,8 +173,8 @@ bool hd_doc_name_valid(const char *document);
 // seq is ignored. On HD_OK each u[i].seq is set: the next seq of its
 // (meeting, document) for a new update (duplicate[i] = false), or, when
 // (meeting, document, client_update_id) is stored already (also earlier in
-// the batch), the stored update's seq, stored_at_ms, author fields and len
-// (duplicate[i] = true; u[i].data still points at the caller's bytes, which
+// the batch), the stored update's seq, stored_at_ms and author fields
+// (duplicate[i] = true; u[i].data and u[i].len stay the caller's bytes, which
 // are not compared). An update id whose update a snapshot has dropped is new
 // again (Yjs applies a repeated update as a no-op). Returns HD_OK;
 // HD_EBADREQUEST when a field is empty, invalid or over its limit (nothing
