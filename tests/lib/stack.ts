@@ -40,6 +40,8 @@ export interface StackOptions {
 	notes?: boolean;
 	/** Extra environment for huddle-notes. */
 	notesEnv?: Record<string, string>;
+	/** NOTES_TIMEOUT_MS of the gateways (default 3000). */
+	notesTimeoutMs?: number;
 }
 
 export interface Gateway {
@@ -94,7 +96,7 @@ export interface Stack {
 	restartChat(opts?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
 	/** Stops huddle-notes (SIGTERM/SIGINT assert exit 0; SIGKILL does not). No-op without notes. */
 	killNotes(opts?: { signal?: NodeJS.Signals }): Promise<void>;
-	/** Starts huddle-notes again on the same addresses and store; waits until it listens. No-op without notes. */
+	/** Starts huddle-notes again on the same addresses and store; waits until it listens and every gateway is connected to its event bus again. No-op without notes. */
 	startNotes(): Promise<void>;
 	/** killNotes({signal}) (default SIGTERM), waits downMs, then startNotes(). No-op without notes. */
 	restartNotes(opts?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
@@ -630,6 +632,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				CHAT_TIMEOUT_MS: String(opts.chatTimeoutMs ?? 3000),
 				NOTES_URL: notesUrl,
 				NOTES_EVENTS_URL: notesEventsUrl,
+				NOTES_TIMEOUT_MS: String(opts.notesTimeoutMs ?? 3000),
 				TURN_URLS: turnUrls.join(","),
 				TURN_SECRET: turnSecret,
 				TURN_TTL: String(turnTtlS),
@@ -671,22 +674,25 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			}
 		};
 
-		// After huddle-chat (re)starts, waits (bounded) until every live gateway that reports
-		// huddle_gateway_chat_events_connected in /metrics is connected to its event bus again.
-		const chatConnected = async () => {
+		// After a service (re)starts, waits (bounded) until every live gateway that reports
+		// huddle_gateway_<service>_events_connected in /metrics is connected to its event bus again.
+		const busConnected = async (service: "chat" | "notes") => {
+			const gauge = new RegExp(`^huddle_gateway_${service}_events_connected (\\d+)`, "m");
 			for (const g of gateways) {
 				if (!g.proc.alive()) continue;
 				await waitFor(
-					`${g.proc.name} connected to the chat event bus`,
+					`${g.proc.name} connected to the ${service} event bus`,
 					async () => {
 						const r = await fetch(`${g.httpUrl}/metrics`, { signal: AbortSignal.timeout(1000) });
-						const m = /^huddle_gateway_chat_events_connected (\d+)/m.exec(await r.text());
+						const m = gauge.exec(await r.text());
 						return m === null || Number(m[1]) > 0;
 					},
 					readyMs,
 				);
 			}
 		};
+		const chatConnected = () => busConnected("chat");
+		const notesConnected = () => busConnected("notes");
 		const stopChat = async (signal: NodeJS.Signals) => {
 			if (!chat) return;
 			if (signal === "SIGTERM" || signal === "SIGINT") await expectCleanExit(chat);
@@ -718,6 +724,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			notes.restarts++;
 			notes.start();
 			await notesListening();
+		};
+		const startNotes = async () => {
+			await launchNotes();
+			if (notes) await notesConnected();
 		};
 		// launchRegistry starts the registry again on its addresses and waits until it listens.
 		const launchRegistry = async () => {
@@ -778,12 +788,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				await startChat();
 			},
 			killNotes: ({ signal = "SIGTERM" } = {}) => stopNotes(signal),
-			startNotes: launchNotes,
+			startNotes,
 			async restartNotes({ signal = "SIGTERM", downMs = 0 } = {}) {
 				if (!notes) return;
 				await stopNotes(signal);
 				await sleep(downMs);
-				await launchNotes();
+				await startNotes();
 			},
 			async restartAll({ downMs = 0 } = {}) {
 				// Stop in the order of stop(): gateways, notes, chat, registry, then Redis.
@@ -805,6 +815,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				}
 				for (const g of gateways) await gatewayReady(g);
 				await chatConnected();
+				await notesConnected();
 			},
 			redis: (...args) => redisCommand(redisPort, args),
 			logTail(lines = 60) {
