@@ -524,6 +524,8 @@ static void notes_tick(lws_sorted_usec_list_t *sul)
 	struct gw_notes_room *r, *tmp;
 	HASH_ITER(hh, gw.notes_rooms, r, tmp)
 	{
+		if (reconnected)
+			HD_DEBUG("notes room %s: event bus reconnected", r->meeting_id);
 		for (uint32_t kind = 1; kind <= NOTES_DOCS; kind++) {
 			struct notes_doc *d = doc_of(r, kind);
 			if (!d->ready) {
@@ -532,7 +534,6 @@ static void notes_tick(lws_sorted_usec_list_t *sul)
 				continue;
 			}
 			if (reconnected) {
-				HD_DEBUG("notes room %s: event bus reconnected", r->meeting_id);
 				room_fill(r, kind);
 			} else if (d->fill_wanted && !d->fill_inflight && now >= d->fill_at_ms) {
 				room_fill(r, kind);
