@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK_FIRST_CAP (128 * 1024) // grown by doubling: a part's count is the sender's word, not ours
+#define CHUNK_FIRST_CAP ((size_t)128 * 1024) // grown by doubling: a part's count is the sender's word, not ours
 
 uint32_t gw_chunk_request_id(const uint8_t *msg, size_t len)
 {

@@ -15,8 +15,8 @@
 #include "common/util.h"
 #include "huddle/v1/client.pb-c.h"
 
-#define GW_WS_FRAME_MAX 65536         // bytes of one frame; a longer message is sent in chunks
-#define GW_CHUNK_PART_MAX (60 * 1024) // bytes of data in one part
+#define GW_WS_FRAME_MAX 65536                 // bytes of one frame; a longer message is sent in chunks
+#define GW_CHUNK_PART_MAX ((size_t)60 * 1024) // bytes of data in one part
 #define GW_CHUNK_COUNT_MIN 2
 #define GW_CHUNK_COUNT_MAX 70
 

@@ -14,7 +14,7 @@
 #define NOTES_ACK_GRACE_MS 250 // an update's event may trail its reply this long before we read it back
 #define NOTES_RETRY_MS 500     // a failed read-back is tried again after this long
 #define NOTES_HELD_MAX 4096    // early events kept per document; later ones are read back
-#define NOTES_HELD_BYTES_MAX (16 * 1024 * 1024) // ... and their bytes
+#define NOTES_HELD_BYTES_MAX ((size_t)16 * 1024 * 1024) // ... and their bytes
 // NOTES_FILL_PAGE: updates per read-back (huddle-notes ends a page early,
 // with more set, where the next update would not fit one reply).
 #define NOTES_FILL_PAGE 200
