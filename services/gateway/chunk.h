@@ -61,6 +61,10 @@ bool gw_chunk_rx_abort(struct gw_chunk_rx *rx, uint32_t *request_id);
 // message's request_id as far as known (0 otherwise).
 uint32_t gw_chunk_rx_refuse(struct gw_chunk_rx *rx, const Huddle__V1__FrameChunk *part);
 
+// gw_chunk_rx_ignoring tells whether part is a later part of a message
+// dropped before, which gw_chunk_rx_add would ignore.
+bool gw_chunk_rx_ignoring(const struct gw_chunk_rx *rx, const Huddle__V1__FrameChunk *part);
+
 // gw_chunk_rx_reset forgets a completed message and frees the buffer, so an
 // idle connection keeps no memory.
 void gw_chunk_rx_reset(struct gw_chunk_rx *rx);
