@@ -68,7 +68,9 @@ struct gw {
 
 extern struct gw gw;
 
-// gw_op names what a pending registry or chat call was for.
+// gw_op names what a pending registry or chat call was for. Its order means
+// nothing: route.c's table says which service each op calls and who takes
+// its reply (a new op needs an entry there).
 enum gw_op {
 	// registry calls for a WebSocket session
 	GW_OP_JOIN,
@@ -88,6 +90,7 @@ enum gw_op {
 	GW_OP_CHAT_POST,      // a session's post
 	GW_OP_CHAT_HISTORY,   // a session's history page
 	GW_OP_HTTP_CHAT_PAGE, // a page of a chat export
+	GW_OP_COUNT,          // the number of ops; keep last
 };
 
 // gw_pending travels with a registry or chat call and comes back with its
@@ -98,13 +101,13 @@ struct gw_pending {
 	uint32_t request_id; // the client's request id
 };
 
-// gw_registry_call sends req to the registry; the reply reaches
-// gw_on_registry_reply on the service thread. Returns HD_OK, or
+// gw_registry_call sends req to the registry; the reply reaches op's
+// handler in route.c on the service thread. Returns HD_OK, or
 // HD_ENOMEM / HD_ECLOSED (nothing sent; the caller answers the client).
 hd_err gw_registry_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__RegistryRequest *req);
 
 // gw_chat_call sends req to huddle-chat (CHAT_TIMEOUT_MS bound); the reply
-// reaches gw_chat_on_reply or gw_http_on_chat_reply on the service thread.
+// reaches op's handler in route.c on the service thread.
 // Returns HD_OK, or HD_ENOMEM / HD_ECLOSED (nothing sent; the caller
 // answers).
 hd_err gw_chat_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__ChatRequest *req);

@@ -18,6 +18,7 @@
 #include "gateway/http.h"
 #include "gateway/ws.h"
 #include "gateway/room.h"
+#include "gateway/route.h"
 
 #define GW_DEFAULT_TURN_SECRET "huddle-dev-secret"
 
@@ -138,28 +139,6 @@ static void on_chat_event(void *arg, const char *topic, const uint8_t *data, siz
 	gw_bridge_push_event(GW_BRIDGE_CHAT_EVENT, data, len); // NNG thread: hand over only
 }
 
-// drain_chat_reply unpacks a huddle-chat reply and hands it to its owner.
-static void drain_chat_reply(struct gw_bridge_item *it)
-{
-	struct gw_pending *p = it->pending;
-	Huddle__V1__ChatReply *r = NULL;
-	hd_err err = it->err;
-	if (err == HD_OK) {
-		r = huddle__v1__chat_reply__unpack(NULL, nng_msg_len(it->msg), nng_msg_body(it->msg));
-		if (r == NULL) {
-			HD_ERROR("undecodable reply from huddle-chat");
-			err = HD_EINTERNAL;
-		}
-	}
-	if (p->op == GW_OP_HTTP_CHAT_PAGE)
-		gw_http_on_chat_reply(p, err, r);
-	else
-		gw_chat_on_reply(p, err, r);
-	if (r != NULL)
-		huddle__v1__chat_reply__free_unpacked(r, NULL);
-	free(p);
-}
-
 void gw_drain(void)
 {
 	struct gw_bridge_item *it = gw_bridge_take();
@@ -169,29 +148,12 @@ void gw_drain(void)
 			gw_room_on_event(it->data, it->len);
 		} else if (it->kind == GW_BRIDGE_CHAT_EVENT) {
 			gw_chat_on_event(it->data, it->len);
-		} else if (it->kind == GW_BRIDGE_CHAT_REPLY) {
-			drain_chat_reply(it);
 		} else {
-			struct gw_pending *p = it->pending;
-			Huddle__V1__RegistryReply *r = NULL;
-			hd_err err = it->err;
-			if (err == HD_OK) {
-				r = huddle__v1__registry_reply__unpack(NULL, nng_msg_len(it->msg),
-								       nng_msg_body(it->msg));
-				if (r == NULL) {
-					HD_ERROR("undecodable reply from the registry");
-					err = HD_EINTERNAL;
-				}
-			}
-			if (p->op == GW_OP_HEARTBEAT)
-				gw_ws_on_heartbeat(err, r);
-			else if (p->op >= GW_OP_HTTP_CREATE && p->op <= GW_OP_HTTP_CHAT_MEETING)
-				gw_http_on_reply(p, err, r);
+			if (it->kind == GW_BRIDGE_CHAT_REPLY)
+				gw_route_chat_reply(it->pending, it->err, it->msg);
 			else
-				gw_ws_on_reply(p, err, r);
-			if (r != NULL)
-				huddle__v1__registry_reply__free_unpacked(r, NULL);
-			free(p);
+				gw_route_registry_reply(it->pending, it->err, it->msg);
+			free(it->pending);
 		}
 		gw_bridge_item_free(it);
 		it = next;

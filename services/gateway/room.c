@@ -81,9 +81,19 @@ void gw_room_add_member(struct gw_session *s, const char *participant_id)
 	HASH_ADD_KEYPTR(hh_member, r->members, s->participant_id, strlen(s->participant_id), s);
 }
 
+// roster_forget frees s's join roster and leaves none: a later join's
+// roster, or the session's close, must not see the freed one.
+static void roster_forget(struct gw_session *s)
+{
+	free(s->roster_pending);
+	s->roster_pending = NULL;
+	s->n_roster_pending = 0;
+}
+
 void gw_room_detach(struct gw_session *s)
 {
 	struct gw_room *r = s->room;
+	roster_forget(s); // it names participants of the room being left
 	if (r == NULL)
 		return;
 	early_drop(r, s);
@@ -177,8 +187,7 @@ static const char *event_message(Huddle__V1__RoomEvent *ev, Huddle__V1__ServerMe
 
 void gw_room_replay(struct gw_session *s, Huddle__V1__Participant *const *roster, size_t n)
 {
-	free(s->roster_pending);
-	s->n_roster_pending = 0;
+	roster_forget(s);
 	if (n > 0 && (s->roster_pending = calloc(n, HD_ID_LEN + 1)) != NULL)
 		for (size_t i = 0; i < n; i++)
 			if (roster[i] != NULL && hd_id_valid(roster[i]->id))

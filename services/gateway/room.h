@@ -35,11 +35,13 @@ void gw_room_add_member(struct gw_session *s, const char *participant_id);
 
 // gw_room_replay delivers to the just-joined s the room events buffered
 // while it was joining, leaving out what its roster (the n participants of
-// the join reply) already reflects. Frees the buffer.
+// the join reply) already reflects. Frees the buffer, and keeps the roster
+// (replacing an earlier join's) to suppress late participant_joined events.
 void gw_room_replay(struct gw_session *s, Huddle__V1__Participant *const *roster, size_t n);
 
 // gw_room_detach takes s out of its room (member or joining); the last one
-// out frees the room and unsubscribes. No registry call is made.
+// out frees the room and unsubscribes. Forgets s's join roster. No registry
+// call is made.
 void gw_room_detach(struct gw_session *s);
 
 // gw_room_find_member returns the joined local session of participant_id in

@@ -37,7 +37,6 @@ void gw_session_free(struct gw_session *s)
 		free(o);
 		o = next;
 	}
-	free(s->roster_pending);
 	free(s->rx);
 	free(s);
 }

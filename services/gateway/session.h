@@ -73,7 +73,8 @@ struct gw_session {
 	struct gw_session *joining_prev, *joining_next; // room->joining list
 	// Participants of the join reply's roster whose participant_joined may
 	// still arrive late (the registry read them before publishing): each is
-	// suppressed once so the client learns everyone exactly once.
+	// suppressed once so the client learns everyone exactly once. Owned by
+	// room.c: set by gw_room_replay, freed by it and by gw_room_detach.
 	char (*roster_pending)[HD_ID_LEN + 1];
 	size_t n_roster_pending;
 

@@ -678,7 +678,7 @@ static void doc_append_read_isolation(void **state)
 	static const struct {
 		int64_t after;
 		uint32_t limit;
-		size_t n;
+		uint32_t n;
 		bool more;
 	} pages[] = {{0, 3, 3, true},   {3, 3, 3, true},    {6, 3, 3, true},
 		     {9, 3, 2, false},  {0, 11, 11, false}, {0, HD_DOC_PAGE_MAX, 11, false},
@@ -1177,7 +1177,7 @@ static void *doc_snapshot_all(void *arg)
 			else if (stored)
 				w->snapshots++;
 		}
-		struct timespec ts = {0, 2 * 1000 * 1000};
+		struct timespec ts = {0, 2000000L};
 		nanosleep(&ts, NULL);
 	}
 	return NULL;

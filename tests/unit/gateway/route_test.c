@@ -1,0 +1,209 @@
+// route_test.c: every gw_op has exactly one reply handler and reaches the
+// one its caller expects; replies are decoded (or turned into
+// HD_EINTERNAL) on the way. The handlers here stand in for ws.c, http.c
+// and chat.c, so only route.c is linked from the gateway.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "common/rpc.h"
+#include "gateway/route.h"
+
+// owner names the handler a reply reached.
+enum owner {
+	OWNER_NONE, // no handler ran
+	OWNER_WS,
+	OWNER_HEARTBEAT,
+	OWNER_HTTP,
+	OWNER_CHAT,
+	OWNER_HTTP_CHAT,
+};
+
+// want is who takes each op's reply, written out independently of route.c.
+// An op added to enum gw_op without a line here fails owners_are_as_written.
+static const enum owner want[GW_OP_COUNT] = {
+	[GW_OP_JOIN] = OWNER_WS,
+	[GW_OP_LEAVE] = OWNER_WS,
+	[GW_OP_RELAY] = OWNER_WS,
+	[GW_OP_MEDIA] = OWNER_WS,
+	[GW_OP_CHAT_MEETING] = OWNER_WS,
+	[GW_OP_HEARTBEAT] = OWNER_HEARTBEAT,
+	[GW_OP_HTTP_CREATE] = OWNER_HTTP,
+	[GW_OP_HTTP_GET] = OWNER_HTTP,
+	[GW_OP_HTTP_READY] = OWNER_HTTP,
+	[GW_OP_HTTP_CHAT_MEETING] = OWNER_HTTP,
+	[GW_OP_CHAT_INIT] = OWNER_CHAT,
+	[GW_OP_CHAT_FILL] = OWNER_CHAT,
+	[GW_OP_CHAT_POST] = OWNER_CHAT,
+	[GW_OP_CHAT_HISTORY] = OWNER_CHAT,
+	[GW_OP_HTTP_CHAT_PAGE] = OWNER_HTTP_CHAT,
+};
+
+// seen is what the last handler call got.
+static struct {
+	enum owner owner;
+	int calls;
+	enum gw_op op; // -1 for the heartbeat, which gets no pending record
+	hd_err err;
+	bool has_reply;
+	uint64_t request_id; // of the decoded reply
+} seen;
+
+static void saw(enum owner owner, const struct gw_pending *p, hd_err err, uint64_t request_id, bool has_reply)
+{
+	seen.owner = owner;
+	seen.calls++;
+	seen.op = p != NULL ? p->op : (enum gw_op) - 1;
+	seen.err = err;
+	seen.has_reply = has_reply;
+	seen.request_id = request_id;
+}
+
+static void saw_registry(enum owner owner, const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
+{
+	saw(owner, p, err, r != NULL ? r->request_id : 0, r != NULL);
+}
+
+static void saw_chat(enum owner owner, const struct gw_pending *p, hd_err err, Huddle__V1__ChatReply *r)
+{
+	saw(owner, p, err, r != NULL ? r->request_id : 0, r != NULL);
+}
+
+void gw_ws_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
+{
+	saw_registry(OWNER_WS, p, err, r);
+}
+
+void gw_ws_on_heartbeat(hd_err err, Huddle__V1__RegistryReply *r)
+{
+	saw_registry(OWNER_HEARTBEAT, NULL, err, r);
+}
+
+void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
+{
+	saw_registry(OWNER_HTTP, p, err, r);
+}
+
+void gw_chat_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__ChatReply *r)
+{
+	saw_chat(OWNER_CHAT, p, err, r);
+}
+
+void gw_http_on_chat_reply(const struct gw_pending *p, hd_err err, Huddle__V1__ChatReply *r)
+{
+	saw_chat(OWNER_HTTP_CHAT, p, err, r);
+}
+
+static void forget(void)
+{
+	memset(&seen, 0, sizeof(seen));
+}
+
+static bool is_chat(enum owner o)
+{
+	return o == OWNER_CHAT || o == OWNER_HTTP_CHAT;
+}
+
+static void every_op_has_one_handler(void **state)
+{
+	for (int op = 0; op < GW_OP_COUNT; op++) {
+		const struct gw_route *r = gw_route_of((enum gw_op)op);
+		if (r == NULL || (r->registry == NULL) == (r->chat == NULL))
+			fail_msg("gw_op %d has %s reply handler in route.c", op,
+				 r == NULL || r->registry == NULL ? "no" : "more than one");
+	}
+	assert_null(gw_route_of(GW_OP_COUNT));
+	assert_null(gw_route_of((enum gw_op) - 1));
+}
+
+static void owners_are_as_written(void **state)
+{
+	for (int op = 0; op < GW_OP_COUNT; op++) {
+		struct gw_pending p = {.op = (enum gw_op)op, .conn_id = 9, .request_id = 3};
+		if (want[op] == OWNER_NONE)
+			fail_msg("gw_op %d: route_test.c's want[] does not say who takes its reply", op);
+		// A call that failed in transport: no reply to decode.
+		forget();
+		if (is_chat(want[op]))
+			gw_route_chat_reply(&p, HD_ETIMEOUT, NULL);
+		else
+			gw_route_registry_reply(&p, HD_ETIMEOUT, NULL);
+		if (seen.calls != 1 || seen.owner != want[op])
+			fail_msg("gw_op %d: reply reached owner %d (%d calls), want owner %d", op, seen.owner,
+				 seen.calls, want[op]);
+		assert_int_equal(seen.err, HD_ETIMEOUT);
+		assert_false(seen.has_reply);
+		if (want[op] != OWNER_HEARTBEAT)
+			assert_int_equal(seen.op, op);
+		// The other service's reply for this op is dropped.
+		forget();
+		if (is_chat(want[op]))
+			gw_route_registry_reply(&p, HD_ETIMEOUT, NULL);
+		else
+			gw_route_chat_reply(&p, HD_ETIMEOUT, NULL);
+		if (seen.calls != 0)
+			fail_msg("gw_op %d: a reply from the wrong service reached owner %d", op, seen.owner);
+	}
+}
+
+static void replies_are_decoded(void **state)
+{
+	Huddle__V1__RegistryReply rr = HUDDLE__V1__REGISTRY_REPLY__INIT;
+	Huddle__V1__HeartbeatReply hb = HUDDLE__V1__HEARTBEAT_REPLY__INIT;
+	Huddle__V1__ChatReply cr = HUDDLE__V1__CHAT_REPLY__INIT;
+	struct gw_pending http = {.op = GW_OP_HTTP_GET, .conn_id = 1, .request_id = 0};
+	struct gw_pending post = {.op = GW_OP_CHAT_POST, .conn_id = 2, .request_id = 5};
+	nng_msg *msg;
+
+	rr.request_id = 42;
+	rr.body_case = HUDDLE__V1__REGISTRY_REPLY__BODY_HEARTBEAT;
+	rr.heartbeat = &hb;
+	assert_int_equal(hd_msg_pack(&rr.base, &msg), HD_OK);
+	forget();
+	gw_route_registry_reply(&http, HD_OK, msg);
+	assert_int_equal(seen.owner, OWNER_HTTP);
+	assert_int_equal(seen.err, HD_OK);
+	assert_true(seen.has_reply);
+	assert_int_equal(seen.request_id, 42);
+	nng_msg_free(msg); // borrowed by the route
+
+	cr.request_id = 7;
+	assert_int_equal(hd_msg_pack(&cr.base, &msg), HD_OK);
+	forget();
+	gw_route_chat_reply(&post, HD_OK, msg);
+	assert_int_equal(seen.owner, OWNER_CHAT);
+	assert_int_equal(seen.err, HD_OK);
+	assert_true(seen.has_reply);
+	assert_int_equal(seen.request_id, 7);
+	nng_msg_free(msg);
+
+	// Field 1 as 5 bytes long, with one present: undecodable either way.
+	static const uint8_t junk[] = {0x0a, 0x05, 0x01};
+	assert_int_equal(nng_msg_alloc(&msg, 0), 0);
+	assert_int_equal(nng_msg_append(msg, junk, sizeof(junk)), 0);
+	forget();
+	gw_route_registry_reply(&http, HD_OK, msg);
+	assert_int_equal(seen.owner, OWNER_HTTP);
+	assert_int_equal(seen.err, HD_EINTERNAL);
+	assert_false(seen.has_reply);
+	forget();
+	gw_route_chat_reply(&post, HD_OK, msg);
+	assert_int_equal(seen.owner, OWNER_CHAT);
+	assert_int_equal(seen.err, HD_EINTERNAL);
+	assert_false(seen.has_reply);
+	nng_msg_free(msg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_op_has_one_handler),
+		cmocka_unit_test(owners_are_as_written),
+		cmocka_unit_test(replies_are_decoded),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
