@@ -422,13 +422,11 @@ static void on_init(struct gw_notes_room *r, uint32_t kind, hd_err err, Huddle__
 }
 
 // skip_dropped moves document d past updates the store no longer has: a
-// snapshot covers them (and dropped them) before we read them back. floor is
-// the highest seq the store proved gone; held events up to it are delivered
-// first, in order.
+// snapshot covers them (and dropped them) before we read them back. floor
+// (> last_seq) is the highest seq the store proved gone; held events up to
+// it are delivered first, in order.
 static void skip_dropped(struct gw_notes_room *r, struct notes_doc *d, int64_t floor)
 {
-	if (floor <= d->last_seq)
-		return;
 	HD_DEBUG("notes room %s: updates %lld..%lld are covered by a snapshot; skipped", r->meeting_id,
 		 (long long)d->last_seq + 1, (long long)floor);
 	while (d->held != NULL && d->held->ev->update->seq <= floor) {
@@ -458,11 +456,19 @@ static void on_fill(struct gw_notes_room *r, uint32_t kind, hd_err err, Huddle__
 	int64_t before = d->last_seq;
 	// The store's updates have no gaps but a prefix a snapshot dropped: a
 	// page that starts above last_seq + 1, or an empty one below the
-	// document's last_seq, proves the updates between are gone.
+	// document's last_seq, proves the updates between are gone. The page
+	// then carries that snapshot; its version is announced (once) before
+	// the jump, so a client that missed the updates knows to reopen.
+	int64_t floor = d->last_seq;
 	if (o->n_updates > 0 && o->updates[0] != NULL)
-		skip_dropped(r, d, o->updates[0]->seq - 1);
+		floor = o->updates[0]->seq - 1;
 	else if (o->n_updates == 0 && !o->more)
-		skip_dropped(r, d, o->last_seq);
+		floor = o->last_seq;
+	if (floor > d->last_seq) {
+		if (o->snapshot != NULL)
+			on_snapshot_event(r, kind, o->snapshot->version);
+		skip_dropped(r, d, floor);
+	}
 	for (size_t i = 0; i < o->n_updates; i++) {
 		Huddle__V1__NotesUpdate *u = o->updates[i];
 		if (u == NULL || u->seq <= d->last_seq)
