@@ -43,6 +43,8 @@ struct gw_config {
 	int64_t burst;                // bucket size
 	int64_t chunk_rate;           // bytes of chunk frames per second per connection (bucket: GW_WS_CHUNK_BURST)
 	int64_t max_queue;            // bytes queued to one slow client before closing it
+	const char *recording_token_secret;
+	int64_t recording_token_ttl_s;
 	const char *gateway_id;
 	int log_level; // enum hd_log_level
 };
