@@ -120,6 +120,8 @@ static hd_err open_input(struct remux_job *j, struct rec_remux_result *res)
 	j->in->pb = j->in_io;
 	int rv = avformat_open_input(&j->in, NULL, av_find_input_format("matroska"), NULL);
 	if (rv < 0) { // j->in is freed
+		if (rv == AVERROR_EXIT || (j->reader.stop != NULL && atomic_load(j->reader.stop)))
+			return HD_ECLOSED;
 		if (j->reader.err != 0)
 			return HD_EUNAVAILABLE;
 		av_why(res, "chunk 0 does not start a WebM stream", rv);
