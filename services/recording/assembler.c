@@ -111,7 +111,16 @@ static hd_err gap_report(struct rec_service *svc, const struct hd_recording *r, 
 // join writes "a; b" (or whichever is not empty) into out (cap bytes).
 static void join(char *out, size_t cap, const char *a, const char *b)
 {
-	snprintf(out, cap, "%s%s%s", a, a[0] != '\0' && b[0] != '\0' ? "; " : "", b);
+	// Cut short when it does not fit (both parts are messages for people).
+	size_t n = 0;
+	const char *parts[3] = {a, a[0] != '\0' && b[0] != '\0' ? "; " : "", b};
+	for (int i = 0; i < 3; i++)
+		for (const char *p = parts[i]; *p != '\0' && n + 1 < cap; p++)
+			out[n++] = *p;
+	if (n + 1 == cap) // cut: not in the middle of a UTF-8 sequence
+		while (n > 0 && ((uint8_t)out[n - 1] & 0x80) != 0)
+			n--;
+	out[n] = '\0';
 }
 
 // finish moves r (ASSEMBLING) to READY with the committed temp file, or to
