@@ -253,7 +253,7 @@ static void sweep(struct rec_service *svc)
 	size_t removed = 0;
 	if (top == NULL)
 		return;
-	while ((m = readdir(top)) != NULL && !svc->assembler->stop) {
+	while ((m = readdir(top)) != NULL && !atomic_load(&svc->assembler->stop)) {
 		char meeting_dir[REC_PATH_MAX];
 		if (!hd_id_valid(m->d_name) ||
 		    snprintf(meeting_dir, sizeof(meeting_dir), "%s/%s", svc->dir, m->d_name) >= REC_PATH_MAX)
