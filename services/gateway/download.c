@@ -65,7 +65,7 @@ static void download_failed(struct gw_download *d, struct gw_http *h, hd_err cod
 // download_headers queues the status line and headers of d's response.
 static void download_headers(struct gw_download *d, struct gw_http *h)
 {
-	char disposition[96], arg[8];
+	char disposition[96], arg[32]; // arg holds "download=<value>"
 	const char *download = lws_get_urlarg_by_name(gw_http_wsi(h), "download=", arg, sizeof(arg));
 	bool attachment = download != NULL && strcmp(download, "0") != 0;
 	snprintf(disposition, sizeof(disposition), "%s; filename=\"huddle-recording-%s.webm\"",

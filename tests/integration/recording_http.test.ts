@@ -37,6 +37,15 @@ function noRecording(s: Stack): boolean {
 	return !s.hasRecording;
 }
 
+/** Waits (bounded) until gateway httpUrl is connected to huddle-recording: it dials in the background. */
+async function recordingConnected(httpUrl: string): Promise<void> {
+	await waitFor(
+		`${httpUrl} connected to huddle-recording`,
+		async () => /^huddle_gateway_recording_connected [1-9]/m.test(await (await fetchBounded(`${httpUrl}/metrics`)).text()),
+		20000,
+	);
+}
+
 // A real WebM (VP8 + Opus), as MediaRecorder would make: 20 s at 1.5 Mbit/s,
 // over 3 MiB, so a download crosses the gateway's 1 MiB read pieces.
 const fixtureDir = mkdtempSync(join(tmpdir(), "huddle-rec-"));
@@ -159,7 +168,7 @@ async function settled(s: Stack, meetingId: string, id: string, timeoutMs = 3000
 	return rec!;
 }
 
-/** Every file named name under dir (huddle-recording's RECORDINGS_DIR is in the stack's folder). */
+/** Every file named name under dir (huddle-recording's RECORDINGS_DIR). */
 function filesNamed(dir: string, name: string): string[] {
 	const out: string[] = [];
 	for (const f of readdirSync(dir)) {
@@ -301,6 +310,7 @@ suite.test("framing and routing: 411, a malformed Content-Length, 413 past 4 MiB
 
 suite.test("a chunked upload, finished and listed until ready; the file, its ranges across 1 MiB pieces, HEAD; delete", async (s, track) => {
 	if (noRecording(s)) return;
+	await recordingConnected(s.httpUrl);
 	const m = await createMeeting(s.httpUrl);
 	const a = await participant(s, m.id, "Alice", track);
 	const id = rid();
@@ -355,8 +365,8 @@ suite.test("a chunked upload, finished and listed until ready; the file, its ran
 	assert.equal(whole.headers.get("content-length"), String(rec.bytes));
 	assert.equal(whole.headers.get("content-disposition"), `inline; filename="huddle-recording-${id}.webm"`);
 	assert.equal(whole.body.length, rec.bytes);
-	const onDisk = filesNamed(s.logDir, `${id}.webm`);
-	assert.equal(onDisk.length, 1, `the assembled file under ${s.logDir}: ${onDisk.join(", ")}`);
+	const onDisk = filesNamed(s.recordingsDir, `${id}.webm`);
+	assert.equal(onDisk.length, 1, `the assembled file under ${s.recordingsDir}: ${onDisk.join(", ")}`);
 	assert.ok(readFileSync(onDisk[0]).equals(whole.body), "the download equals the assembled file");
 	assert.ok(Math.abs(ffprobeDuration(whole.body) - 20) <= 1, "ffprobe reads a 20 s file");
 	const size = whole.body.length;
@@ -397,6 +407,23 @@ suite.test("a chunked upload, finished and listed until ready; the file, its ran
 	assert.equal(download.headers.get("content-disposition"), `attachment; filename="huddle-recording-${id}.webm"`);
 	await download.arrayBuffer();
 
+	// A client that goes away mid-download: the gateway lets go of what it held.
+	const abort = new AbortController();
+	const partial = await fetch(`${base}/file`, { signal: abort.signal });
+	const reader = partial.body!.getReader();
+	assert.ok(!(await reader.read()).done);
+	abort.abort();
+	await reader.read().catch(() => undefined);
+	await waitFor(
+		"the gateway to let go of the aborted download",
+		async () => {
+			const text = await (await fetchBounded(`${s.httpUrl}/metrics`)).text();
+			return /^huddle_gateway_recording_transfers 0$/m.test(text) && /^huddle_gateway_recording_buffered_bytes 0$/m.test(text);
+		},
+		5000,
+	);
+	await ranged("bytes=100-199", 100, 199);
+
 	// Delete by its recorder: gone from the list, its file 404.
 	r = await api(base, { method: "DELETE", token: a.token });
 	assert.equal(r.status, 204);
@@ -413,6 +440,7 @@ suite.test("a chunked upload, finished and listed until ready; the file, its ran
 
 suite.test("a chunk of exactly 4 MiB is stored; someone else's recording is 403; unknown meetings and recordings are 404", async (s, track) => {
 	if (noRecording(s)) return;
+	await recordingConnected(s.httpUrl);
 	const m = await createMeeting(s.httpUrl);
 	const a = await participant(s, m.id, "Alice", track);
 	const b = await participant(s, m.id, "Bob", track);
@@ -460,6 +488,7 @@ suite.test("a chunk of exactly 4 MiB is stored; someone else's recording is 403;
 suite.test("writes over RECORDING_RATE are 429 with Retry-After", async (s, track) => {
 	if (noRecording(s)) return;
 	const g = await s.addGateway({ RECORDING_RATE: "1" });
+	await recordingConnected(g.httpUrl);
 	const m = await createMeeting(s.httpUrl);
 	const a = await participant(s, m.id, "Alice", track, g.index);
 	const unknown = `${g.httpUrl}/api/meetings/${m.id}/recordings/${rid()}`;
@@ -483,6 +512,7 @@ suite.test("writes over RECORDING_RATE are 429 with Retry-After", async (s, trac
 
 suite.test("huddle-recording down: 503 at once with Retry-After; once it is back the upload goes on and finishes", async (s, track) => {
 	if (noRecording(s)) return;
+	await recordingConnected(s.httpUrl);
 	const m = await createMeeting(s.httpUrl);
 	const a = await participant(s, m.id, "Alice", track);
 	const id = rid();
