@@ -2,7 +2,8 @@
 # check.sh: validates deploy/ without a cluster or a Docker engine
 # (`make deploy-check`). Each check is skipped, with a note, when its tool is
 # missing; any failure makes the script exit non-zero.
-#   - docker-compose.yml: `docker-compose config -q`, TURN_SECRET required
+#   - docker-compose.yml: `docker-compose config -q`, TURN_SECRET and
+#     RECORDING_TOKEN_SECRET required
 #   - deploy/k8s/*.yaml: parses; kinds, names, namespace, label selectors,
 #     referenced ConfigMaps/Secrets/ports exist
 #   - deploy/coturn/*.conf: turnserver starts with each on loopback and
@@ -29,16 +30,20 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 # --- docker-compose.yml -------------------------------------------------------
 if have docker-compose; then
-	if out=$(TURN_SECRET=deploy-check docker-compose config -q 2>&1); then
+	if out=$(TURN_SECRET=deploy-check RECORDING_TOKEN_SECRET=deploy-check docker-compose config -q 2>&1); then
 		ok "docker-compose.yml parses"
 	else
 		bad "docker-compose.yml: $out"
 	fi
-	if env -u TURN_SECRET docker-compose config -q >/dev/null 2>&1; then
-		bad "docker-compose.yml accepts a missing TURN_SECRET"
-	else
-		ok "docker-compose.yml requires TURN_SECRET"
-	fi
+	for secret in TURN_SECRET RECORDING_TOKEN_SECRET; do
+		other=TURN_SECRET
+		[[ $secret == TURN_SECRET ]] && other=RECORDING_TOKEN_SECRET
+		if env -u "$secret" "$other=deploy-check" docker-compose config -q >/dev/null 2>&1; then
+			bad "docker-compose.yml accepts a missing $secret"
+		else
+			ok "docker-compose.yml requires $secret"
+		fi
+	done
 else
 	skip "docker-compose.yml (docker-compose not installed)"
 fi

@@ -22,7 +22,8 @@
 #                           (default tcp://127.0.0.1:7005 and :7006)
 #   RECORDING_LISTEN                          huddle-recording's address
 #                           (default tcp://127.0.0.1:7007)
-# The TURN secret is generated once into run/turn-secret.
+# The TURN secret and the recording token secret are generated once into
+# run/turn-secret and run/recording-token-secret.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -80,6 +81,11 @@ if [[ ! -s $run/turn-secret ]]; then
 	hd_log "generated $run/turn-secret"
 fi
 turn_secret=$(<"$run/turn-secret")
+if [[ ! -s $run/recording-token-secret ]]; then
+	(umask 077 && openssl rand -hex 32 >"$run/recording-token-secret")
+	hd_log "generated $run/recording-token-secret"
+fi
+recording_token_secret=$(<"$run/recording-token-secret")
 
 pids=() names=() logs=()
 stopping=0
@@ -198,6 +204,7 @@ start huddle-gateway "$run/gateway.log" env \
 	RECORDING_URL="${recording_listen/0.0.0.0/127.0.0.1}" \
 	TURN_URLS="stun:127.0.0.1:$turn_port,turn:127.0.0.1:$turn_port?transport=udp,turn:127.0.0.1:$turn_port?transport=tcp" \
 	TURN_SECRET="$turn_secret" \
+	RECORDING_TOKEN_SECRET="$recording_token_secret" \
 	LOG_LEVEL="${LOG_LEVEL:-info}" \
 	"$build/bin/huddle-gateway"
 
