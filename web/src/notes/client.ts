@@ -42,6 +42,10 @@ export class NotesClient {
   private docs: { notes: SharedDoc; code: SharedDoc } | null = null;
   private readonly listeners = new Set<(c: NotesChange) => void>();
   private readonly onPageHide = () => this.flush();
+  // Back from the back/forward cache: flush() withdrew our cursor; show it again.
+  private readonly onPageShow = (e: PageTransitionEvent) => {
+    if (e.persisted) for (const d of this.all()) d.setUser(this.name);
+  };
 
   constructor(opts: NotesClientOptions) {
     this.meetingId = opts.meetingId;
@@ -101,6 +105,7 @@ export class NotesClient {
     }
     this.started = true;
     addEventListener("pagehide", this.onPageHide);
+    addEventListener("pageshow", this.onPageShow);
     if (!this.closed) this.client.connect();
     this.emit();
     return this.docs;
@@ -144,6 +149,7 @@ export class NotesClient {
     this.flush();
     this.closed = true;
     removeEventListener("pagehide", this.onPageHide);
+    removeEventListener("pageshow", this.onPageShow);
     this.client.close();
     for (const d of this.all()) d.close();
     this.emit();

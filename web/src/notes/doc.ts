@@ -171,9 +171,11 @@ export class SharedDoc {
   setUser(name: string): void {
     let n = name.trim() || "Guest";
     while (bytes(n) > NAME_MAX_BYTES) n = n.slice(0, -1);
-    const cur = this.awareness.getLocalState()?.user as { name?: string } | undefined;
-    if (cur?.name === n) return;
-    this.awareness.setLocalStateField("user", { name: n, color: this.color, colorLight: `${this.color}33` });
+    const state = this.awareness.getLocalState();
+    const user = { name: n, color: this.color, colorLight: `${this.color}33` };
+    // Null after flush() withdrew it: start over with just the user.
+    if (state === null) this.awareness.setLocalState({ user });
+    else if ((state.user as { name?: string } | undefined)?.name !== n) this.awareness.setLocalStateField("user", user);
   }
 
   // peers: the other editors with a state (name, colour) in this document.

@@ -6,11 +6,11 @@
 // the language in the Y.Doc changes, whoever changed it).
 import { EditorView, keymap, lineNumbers, highlightActiveLine, highlightActiveLineGutter, drawSelection, placeholder } from "@codemirror/view";
 import { Compartment, EditorState } from "@codemirror/state";
-import { defaultKeymap, history, historyKeymap, indentWithTab } from "@codemirror/commands";
-import { bracketMatching, indentOnInput, syntaxHighlighting, defaultHighlightStyle } from "@codemirror/language";
+import { defaultKeymap, indentWithTab } from "@codemirror/commands";
+import { bracketMatching, indentOnInput } from "@codemirror/language";
 import { oneDark } from "@codemirror/theme-one-dark";
 import * as Y from "yjs";
-import { yCollab } from "y-codemirror.next";
+import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
 import type { SharedDoc } from "./doc";
 import { languageById } from "./languages";
 
@@ -43,14 +43,13 @@ export class DocEditor {
         doc: doc.text.toString(),
         extensions: [
           code ? [lineNumbers(), highlightActiveLineGutter(), bracketMatching(), indentOnInput(), keymap.of([indentWithTab])] : EditorView.lineWrapping,
-          history(),
           drawSelection(),
           highlightActiveLine(),
-          keymap.of([...defaultKeymap, ...historyKeymap]),
+          // Undo is Yjs's: it takes back one's own edits, never another editor's.
+          keymap.of([...yUndoManagerKeymap, ...defaultKeymap]),
           placeholder(code ? "Write or paste code here. Everyone with the link sees it live." : "Take notes together. Markdown works: # heading, **bold**, - list."),
           this.language.of([]),
           oneDark,
-          syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
           sizing,
           remoteLabels,
           yCollab(doc.text, doc.awareness, { undoManager: this.undo }),
