@@ -186,6 +186,32 @@ e2e.test("code: the language picked by one changes for the others; cursors of tw
   await waitExport(stack, id, a, "code");
 }, 180_000);
 
+e2e.test("notes: a paste larger than one frame travels in chunks, both ways", async ({ open, createMeeting, stack }) => {
+  const id = await createMeeting();
+  const a = await open("Ada", `/m/${id}`);
+  const b = await open("Bob", `/m/${id}`);
+  for (const p of [a, b]) {
+    await p.page.getByLabel("Your name").fill(p.name);
+    await openDoc(p, "code");
+  }
+  // ~200 KB in one edit: the update (and the event, the snapshot, a later
+  // open) is over 64 KiB, so it goes as FrameChunk parts.
+  const line = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789";
+  const big = Array.from({ length: 2700 }, (_, i) => `${String(i).padStart(5, "0")} ${line}`).join("\n");
+  await editor(a, "code").click();
+  await a.page.keyboard.insertText(big);
+  await poll("Bob has the whole paste", async () => ((await docText(b.page, "code")) === big ? true : undefined), 30_000);
+  await poll("Ada's paste acknowledged", async () => ((await a.page.evaluate(() => window.huddle.notes?.code?.pending)) === 0 ? true : undefined), 15_000);
+  const c = await open("Cy", `/m/${id}`);
+  await openDoc(c, "code");
+  await poll("Cy opens the whole paste", async () => ((await docText(c.page, "code")) === big ? true : undefined), 30_000);
+  const got = await poll("the export has the paste", async () => {
+    const r = await exported(stack, id, "code");
+    return r.status === 200 && r.body === big ? r : undefined;
+  }, 30_000, 1000);
+  assert.equal(got.body.length, big.length);
+}, 180_000);
+
 e2e.test("versions: restoring a version brings back deleted text, for everyone", async ({ open, createMeeting }) => {
   const id = await createMeeting();
   const a = await open("Ada", `/m/${id}`);
