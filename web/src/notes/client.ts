@@ -204,16 +204,15 @@ export class NotesClient {
       if (!d.hasGap()) return;
     }
     // Read fully: the newest snapshot, then every update after it.
-    const parts: Uint8Array[] = [];
     let r = await this.open(d.kind, 0);
-    parts.push(...d.applyOpen(r, true));
+    d.applyOpen(r, true);
     for (let i = 0; i < OPEN_MAX_PAGES && r.more && r.updates.length; i++) {
       r = await this.open(d.kind, Number(r.updates[r.updates.length - 1].seq));
-      parts.push(...d.applyOpen(r, false));
+      d.applyOpen(r, false);
     }
     if (!d.loaded) {
       d.markLoaded();
-      void d.reconcile(parts);
+      void d.reconcile();
     }
   }
 

@@ -108,6 +108,8 @@ export class SharedDoc {
   snapshotsSent = 0;
 
   private readonly above = new Set<number>(); // applied seqs > appliedSeq + 1
+  // Every remote update applied until reconcile() has run (see there).
+  private fromServer: Uint8Array[] | null = [];
   private readonly persistence: IndexeddbPersistence | null;
   private readonly listeners = new Set<(c: DocChange) => void>();
   private readonly backoff = new Backoff(RETRY_MIN_MS, RETRY_MAX_MS);
@@ -217,23 +219,16 @@ export class SharedDoc {
   // ---- from the server ----
 
   // applyOpen applies one page of notes_open. full: it was read with
-  // after_seq 0 (the snapshot, if any, comes with it). Returns the bytes it
-  // applied, for reconcile().
-  applyOpen(r: NotesOpenReply, full: boolean): Uint8Array[] {
-    const parts: Uint8Array[] = [];
+  // after_seq 0 (the snapshot, if any, comes with it).
+  applyOpen(r: NotesOpenReply, full: boolean): void {
     if (full && r.snapshot?.state.length) {
       this.applyRemote(r.snapshot.state, "snapshot");
-      parts.push(r.snapshot.state);
       const seq = Number(r.snapshot.version?.seq ?? 0n);
       this.newestVersionSeq = Math.max(this.newestVersionSeq, seq);
       this.coverUpTo(seq);
     }
-    for (const u of r.updates) {
-      this.receive(u);
-      parts.push(u.data);
-    }
+    for (const u of r.updates) this.receive(u);
     this.lastSeq = Math.max(this.lastSeq, Number(r.lastSeq));
-    return parts;
   }
 
   // receive applies one stored update (an event, or a page of notes_open).
@@ -278,11 +273,13 @@ export class SharedDoc {
   // read: whatever the local document holds that neither the server nor the
   // outbox has (a reload that saved the document but not the last outbox
   // write) is queued as one more update.
-  async reconcile(serverParts: Uint8Array[]): Promise<void> {
+  async reconcile(): Promise<void> {
     await this.localReady;
+    const fromServer = this.fromServer ?? [];
+    this.fromServer = null;
     if (this.closed) return;
     const known = new Y.Doc();
-    for (const p of [...serverParts, ...this.outbox.map((e) => e.data)]) {
+    for (const p of [...fromServer, ...this.outbox.map((e) => e.data)]) {
       try {
         Y.applyUpdate(known, p);
       } catch {
@@ -391,6 +388,7 @@ export class SharedDoc {
             this.markApplied(Number(u.seq));
           }
           this.outbox = this.outbox.filter((x) => x !== e);
+          this.fromServer?.push(e.data); // the server has it now
           this.error = "";
           this.saveOutbox();
           this.emit({ kind: "state" });
@@ -514,6 +512,7 @@ export class SharedDoc {
   // ---- bookkeeping ----
 
   private applyRemote(data: Uint8Array, what: string): void {
+    this.fromServer?.push(data);
     try {
       Y.applyUpdate(this.doc, data, REMOTE_ORIGIN);
     } catch (e) {
@@ -551,9 +550,9 @@ export class SharedDoc {
       const raw: unknown = await p.get(OUTBOX_KEY);
       const restored: OutboxEntry[] = [];
       if (typeof raw === "string") {
-        for (const x of JSON.parse(raw) as Array<{ id?: unknown; data?: unknown }>) {
+        for (const x of JSON.parse(raw) as Array<{ id?: unknown; data?: unknown; sent?: unknown }>) {
           if (typeof x.id !== "string" || !CID_RE.test(x.id) || typeof x.data !== "string") continue;
-          restored.push({ id: x.id, data: fromBase64(x.data), sent: true });
+          restored.push({ id: x.id, data: fromBase64(x.data), sent: x.sent !== false });
         }
       }
       // Restored entries are older than anything typed since the page opened.
@@ -573,7 +572,7 @@ export class SharedDoc {
 
   private saveOutbox(): void {
     if (!this.persistence || !this.localLoaded || this.closed) return;
-    const value = JSON.stringify(this.outbox.map((e) => ({ id: e.id, data: toBase64(e.data) })));
+    const value = JSON.stringify(this.outbox.map((e) => ({ id: e.id, data: toBase64(e.data), sent: e.sent })));
     this.persistence.set(OUTBOX_KEY, value).catch((e: unknown) => console.warn("huddle: notes outbox not saved", e));
   }
 
