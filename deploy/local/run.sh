@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run.sh: runs Huddle on this machine (what `make run` does after building):
-# redis-server, turnserver, huddle-registry, huddle-chat and huddle-gateway,
-# with state and logs in run/ (git-ignored), the embedded SQLite store (one
-# file, run/huddle.db, shared by the registry and huddle-chat), and the web
+# redis-server, turnserver, huddle-registry, huddle-chat, huddle-notes and
+# huddle-gateway, with state and logs in run/ (git-ignored), the embedded
+# SQLite store (one file, run/huddle.db, shared by the registry, huddle-chat
+# and huddle-notes), and the web
 # app from web/dist. Ctrl-C (or SIGTERM) stops everything, gateway first.
 # Every child dies with this script even when it cannot clean up (SIGKILL, a
 # closed terminal): each is started with a parent-death signal (SIGTERM).
@@ -11,12 +12,14 @@
 #   HTTP_PORT=8080          gateway HTTP/WebSocket port on 127.0.0.1
 #   RUN_DIR=run             state and logs (relative to the checkout, or absolute)
 #   TURN_PORT=3478          turnserver port on 127.0.0.1 (UDP and TCP)
-#   BUILD_DIR=build         where bin/huddle-{registry,chat,gateway} are
+#   BUILD_DIR=build         where bin/huddle-{registry,chat,notes,gateway} are
 #   LOG_LEVEL=info          passed to every daemon
 #   REGISTRY_LISTEN, REGISTRY_EVENTS_LISTEN   registry addresses
 #                           (default tcp://127.0.0.1:7001 and :7002)
 #   CHAT_LISTEN, CHAT_EVENTS_LISTEN           huddle-chat addresses
 #                           (default tcp://127.0.0.1:7003 and :7004)
+#   NOTES_LISTEN, NOTES_EVENTS_LISTEN         huddle-notes addresses
+#                           (default tcp://127.0.0.1:7005 and :7006)
 # The TURN secret is generated once into run/turn-secret.
 set -euo pipefail
 
@@ -35,12 +38,14 @@ registry_listen=${REGISTRY_LISTEN:-tcp://127.0.0.1:7001}
 events_listen=${REGISTRY_EVENTS_LISTEN:-tcp://127.0.0.1:7002}
 chat_listen=${CHAT_LISTEN:-tcp://127.0.0.1:7003}
 chat_events_listen=${CHAT_EVENTS_LISTEN:-tcp://127.0.0.1:7004}
+notes_listen=${NOTES_LISTEN:-tcp://127.0.0.1:7005}
+notes_events_listen=${NOTES_EVENTS_LISTEN:-tcp://127.0.0.1:7006}
 store_uri=sqlite://$run/huddle.db
 
 for tool in redis-server turnserver openssl curl setsid setpriv; do
 	command -v "$tool" >/dev/null || hd_die "$tool not found (run 'make bootstrap')"
 done
-for bin in huddle-registry huddle-chat huddle-gateway; do
+for bin in huddle-registry huddle-chat huddle-notes huddle-gateway; do
 	[[ -x $build/bin/$bin ]] || hd_die "$build/bin/$bin not found (run 'make build')"
 done
 [[ -f web/dist/index.html ]] || hd_log "warning: web/dist/index.html missing; the gateway will serve no web app (run 'make build')"
@@ -63,6 +68,8 @@ if p=$(port_of "$registry_listen"); then check_port "$p" "registry" "or set REGI
 if p=$(port_of "$events_listen"); then check_port "$p" "registry events" "or set REGISTRY_EVENTS_LISTEN"; fi
 if p=$(port_of "$chat_listen"); then check_port "$p" "huddle-chat" "or set CHAT_LISTEN"; fi
 if p=$(port_of "$chat_events_listen"); then check_port "$p" "huddle-chat events" "or set CHAT_EVENTS_LISTEN"; fi
+if p=$(port_of "$notes_listen"); then check_port "$p" "huddle-notes" "or set NOTES_LISTEN"; fi
+if p=$(port_of "$notes_events_listen"); then check_port "$p" "huddle-notes events" "or set NOTES_EVENTS_LISTEN"; fi
 
 if [[ ! -s $run/turn-secret ]]; then
 	(umask 077 && openssl rand -hex 32 >"$run/turn-secret")
@@ -73,8 +80,8 @@ turn_secret=$(<"$run/turn-secret")
 pids=() names=() logs=()
 stopping=0
 
-# Stops every started process, newest first (gateway, huddle-chat, registry,
-# turnserver, redis), each with a bounded wait.
+# Stops every started process, newest first (gateway, huddle-notes,
+# huddle-chat, registry, turnserver, redis), each with a bounded wait.
 stop_all() {
 	local i
 	((stopping)) && return 0
@@ -158,6 +165,14 @@ start huddle-chat "$run/chat.log" env \
 sleep 0.2
 hd_alive "${pids[-1]}" || fail_start huddle-chat "$run/chat.log"
 
+# huddle-notes: the same store file again.
+start huddle-notes "$run/notes.log" env \
+	NOTES_LISTEN="$notes_listen" NOTES_EVENTS_LISTEN="$notes_events_listen" \
+	STORE_URI="$store_uri" LOG_LEVEL="${LOG_LEVEL:-info}" \
+	"$build/bin/huddle-notes"
+sleep 0.2
+hd_alive "${pids[-1]}" || fail_start huddle-notes "$run/notes.log"
+
 start huddle-gateway "$run/gateway.log" env \
 	GATEWAY_HTTP_ADDR=127.0.0.1 GATEWAY_HTTP_PORT="$http_port" \
 	GATEWAY_WEB_ROOT="$root/web/dist" \
@@ -165,6 +180,8 @@ start huddle-gateway "$run/gateway.log" env \
 	REGISTRY_EVENTS_URL="${events_listen/0.0.0.0/127.0.0.1}" \
 	CHAT_URL="${chat_listen/0.0.0.0/127.0.0.1}" \
 	CHAT_EVENTS_URL="${chat_events_listen/0.0.0.0/127.0.0.1}" \
+	NOTES_URL="${notes_listen/0.0.0.0/127.0.0.1}" \
+	NOTES_EVENTS_URL="${notes_events_listen/0.0.0.0/127.0.0.1}" \
 	TURN_URLS="stun:127.0.0.1:$turn_port,turn:127.0.0.1:$turn_port?transport=udp,turn:127.0.0.1:$turn_port?transport=tcp" \
 	TURN_SECRET="$turn_secret" \
 	LOG_LEVEL="${LOG_LEVEL:-info}" \
@@ -183,7 +200,7 @@ until curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$http_port/readyz" 2
 	sleep 0.2
 done
 
-hd_log "logs: $run/{redis,turnserver,registry,chat,gateway}.log"
+hd_log "logs: $run/{redis,turnserver,registry,chat,notes,gateway}.log"
 echo "Open http://localhost:$http_port"
 hd_log "Ctrl-C stops everything"
 

@@ -1,5 +1,5 @@
-// rpc.c: decodes ChatRequests, validates them and dispatches them through an
-// op table; posts go to the writer (group commit), history reads to the store.
+// rpc.c: huddle-chat's op table: validates each ChatRequest body and serves
+// it; posts go to the writer (group commit), history reads to the store.
 #include "chat/rpc.h"
 
 #include <stddef.h>
@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "chat/chat.h"
-#include "common/log.h"
 #include "common/rpc.h"
 #include "common/util.h"
 #include "huddle/v1/chat.pb-c.h"
@@ -27,13 +26,6 @@ void chat_ctx_fini(struct chat_ctx *c)
 	free(c->page);
 	c->page = NULL;
 }
-
-// rpc_op serves one request body. On success it sets the reply body and
-// packs the reply into *out itself, while the data the body points at is
-// still alive; on error it returns the code with a static *why naming the
-// field, and the dispatcher answers with an Error.
-typedef hd_err (*rpc_op)(struct chat_ctx *c, const Huddle__V1__ChatRequest *req, Huddle__V1__ChatReply *rep,
-			 nng_msg **out, const char **why);
 
 void chat_message_to_pb(const struct hd_chat_message *m, Huddle__V1__ChatMessage *pb)
 {
@@ -130,15 +122,15 @@ static hd_err post_validate(const Huddle__V1__ChatServicePostRequest *p, struct 
 	return HD_OK;
 }
 
-static hd_err op_post(struct chat_ctx *c, const Huddle__V1__ChatRequest *req, Huddle__V1__ChatReply *rep, nng_msg **out,
-		      const char **why)
+static hd_err op_post(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
 {
+	struct chat_ctx *c = worker;
 	Huddle__V1__ChatServicePostReply body = HUDDLE__V1__CHAT_SERVICE_POST_REPLY__INIT;
 	Huddle__V1__ChatMessage pb;
 	struct hd_chat_message m;
 	bool duplicate = false;
 	hd_err err;
-	if ((err = post_validate(req->post, &m, why)) != HD_OK)
+	if ((err = post_validate(req, &m, why)) != HD_OK)
 		return err;
 	m.sent_at_ms = hd_now_ms();
 	switch ((err = chat_writer_post(c->writer, &m, &duplicate))) {
@@ -157,15 +149,13 @@ static hd_err op_post(struct chat_ctx *c, const Huddle__V1__ChatRequest *req, Hu
 	chat_message_to_pb(&m, &pb);
 	body.message = &pb;
 	body.duplicate = duplicate;
-	rep->body_case = HUDDLE__V1__CHAT_REPLY__BODY_POST;
-	rep->post = &body;
-	return hd_msg_pack(&rep->base, out);
+	return hd_rpc_reply_pack(rep, &body.base);
 }
 
-static hd_err op_history(struct chat_ctx *c, const Huddle__V1__ChatRequest *req, Huddle__V1__ChatReply *rep,
-			 nng_msg **out, const char **why)
+static hd_err op_history(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
 {
-	const Huddle__V1__ChatServiceHistoryRequest *h = req->history;
+	struct chat_ctx *c = worker;
+	const Huddle__V1__ChatServiceHistoryRequest *h = req;
 	Huddle__V1__ChatServiceHistoryReply body = HUDDLE__V1__CHAT_SERVICE_HISTORY_REPLY__INIT;
 	Huddle__V1__ChatMessage pbs[HD_CHAT_PAGE_MAX];
 	Huddle__V1__ChatMessage *ptrs[HD_CHAT_PAGE_MAX];
@@ -200,15 +190,13 @@ static hd_err op_history(struct chat_ctx *c, const Huddle__V1__ChatRequest *req,
 	body.messages = ptrs;
 	body.more = more;
 	body.last_seq = last_seq;
-	rep->body_case = HUDDLE__V1__CHAT_REPLY__BODY_HISTORY;
-	rep->history = &body;
-	return hd_msg_pack(&rep->base, out);
+	return hd_rpc_reply_pack(rep, &body.base);
 }
 
 // op_health answers OK when the store answers a read.
-static hd_err op_health(struct chat_ctx *c, const Huddle__V1__ChatRequest *req, Huddle__V1__ChatReply *rep,
-			nng_msg **out, const char **why)
+static hd_err op_health(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
 {
+	struct chat_ctx *c = worker;
 	Huddle__V1__ChatHealthReply body = HUDDLE__V1__CHAT_HEALTH_REPLY__INIT;
 	size_t n;
 	bool more;
@@ -218,53 +206,26 @@ static hd_err op_health(struct chat_ctx *c, const Huddle__V1__ChatRequest *req, 
 		*why = "the chat store is unavailable";
 		return HD_EUNAVAILABLE;
 	}
-	rep->body_case = HUDDLE__V1__CHAT_REPLY__BODY_HEALTH;
-	rep->health = &body;
-	return hd_msg_pack(&rep->base, out);
+	return hd_rpc_reply_pack(rep, &body.base);
 }
 
-// rpc_ops dispatches a ChatRequest by its body, indexed by field number.
-static const rpc_op rpc_ops[] = {
+// rpc_ops is huddle-chat's op table, indexed by the ChatRequest body's
+// field number.
+static const hd_rpc_op rpc_ops[] = {
 	[HUDDLE__V1__CHAT_REQUEST__BODY_POST] = op_post,
 	[HUDDLE__V1__CHAT_REQUEST__BODY_HISTORY] = op_history,
 	[HUDDLE__V1__CHAT_REQUEST__BODY_HEALTH] = op_health,
 };
 
-// error_reply packs a ChatReply carrying only an Error.
-static nng_msg *error_reply(uint64_t request_id, hd_err code, const char *why)
-{
-	return hd_rpc_error_reply(&huddle__v1__chat_reply__descriptor, request_id, code, why);
-}
+static const struct hd_rpc_service chat_service = {
+	.name = "huddle-chat",
+	.request = &huddle__v1__chat_request__descriptor,
+	.reply = &huddle__v1__chat_reply__descriptor,
+	.ops = rpc_ops,
+	.n_ops = sizeof(rpc_ops) / sizeof(rpc_ops[0]),
+};
 
 nng_msg *chat_rpc_handle(void *worker_state, nng_msg *msg)
 {
-	struct chat_ctx *c = worker_state;
-	Huddle__V1__ChatReply rep = HUDDLE__V1__CHAT_REPLY__INIT;
-	Huddle__V1__ChatRequest *req;
-	const char *why = NULL;
-	nng_msg *out = NULL;
-	hd_err err;
-
-	req = huddle__v1__chat_request__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
-	if (req == NULL) {
-		HD_DEBUG("undecodable request (%zu bytes)", nng_msg_len(msg));
-		return error_reply(0, HD_EMALFORMED, "request does not decode as a ChatRequest");
-	}
-	rep.request_id = req->request_id;
-	size_t op = (size_t)req->body_case;
-	if (op >= sizeof(rpc_ops) / sizeof(rpc_ops[0]) || rpc_ops[op] == NULL) {
-		err = HD_EUNKNOWNTYPE;
-		why = "request carries no body huddle-chat knows";
-	} else {
-		err = rpc_ops[op](c, req, &rep, &out, &why);
-	}
-	if (err != HD_OK) {
-		// Store outages are logged by the writer, once per batch.
-		if (err == HD_EINTERNAL || err == HD_ENOMEM)
-			HD_WARN("request %llu (body %d) failed: %s: %s", (unsigned long long)req->request_id,
-				(int)req->body_case, hd_err_name(err), why != NULL ? why : hd_strerror(err));
-		out = error_reply(req->request_id, err, why);
-	}
-	huddle__v1__chat_request__free_unpacked(req, NULL);
-	return out;
+	return hd_rpc_dispatch(&chat_service, worker_state, msg);
 }

@@ -6,6 +6,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,99 @@ fail:
 	return NULL;
 }
 
+// ---- dispatch ----
+
+// oneof_case reads the case of msg's oneof (the field number of its set
+// member, 0: none); *member is that member's descriptor, or NULL.
+static uint32_t oneof_case(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor **member)
+{
+	const ProtobufCMessageDescriptor *desc = msg->descriptor;
+	*member = NULL;
+	for (unsigned i = 0; i < desc->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &desc->fields[i];
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) == 0)
+			continue;
+		uint32_t c;
+		memcpy(&c, (const char *)msg + f->quantifier_offset, sizeof(c));
+		*member = protobuf_c_message_descriptor_get_field(desc, c);
+		return *member != NULL ? c : 0;
+	}
+	return 0;
+}
+
+hd_err hd_rpc_reply_pack(struct hd_rpc_reply *rep, const ProtobufCMessage *body)
+{
+	const ProtobufCMessageDescriptor *desc = rep->msg->descriptor;
+	for (unsigned i = 0; i < desc->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &desc->fields[i];
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) == 0 || f->type != PROTOBUF_C_TYPE_MESSAGE ||
+		    f->descriptor != body->descriptor)
+			continue;
+		uint32_t c = f->id, none = 0;
+		const ProtobufCMessage *null = NULL;
+		memcpy((char *)rep->msg + f->quantifier_offset, &c, sizeof(c));
+		memcpy((char *)rep->msg + f->offset, &body, sizeof(body));
+		hd_err err = hd_msg_pack(rep->msg, &rep->out);
+		// The body is borrowed: leave nothing pointing at it.
+		memcpy((char *)rep->msg + f->quantifier_offset, &none, sizeof(none));
+		memcpy((char *)rep->msg + f->offset, &null, sizeof(null));
+		return err;
+	}
+	HD_ERROR("%s has no body of type %s", desc->name, body->descriptor->name);
+	return HD_EINTERNAL;
+}
+
+nng_msg *hd_rpc_dispatch(const struct hd_rpc_service *svc, void *worker_state, nng_msg *msg)
+{
+	const ProtobufCFieldDescriptor *fid, *member;
+	struct hd_rpc_reply rep = {NULL, NULL};
+	const char *why = NULL;
+	uint64_t request_id = 0;
+	char whybuf[160];
+	hd_err err;
+
+	ProtobufCMessage *req = protobuf_c_message_unpack(svc->request, NULL, nng_msg_len(msg), nng_msg_body(msg));
+	if (req == NULL) {
+		HD_DEBUG("undecodable request (%zu bytes)", nng_msg_len(msg));
+		snprintf(whybuf, sizeof(whybuf), "request does not decode as a %s", svc->request->short_name);
+		return hd_rpc_error_reply(svc->reply, 0, HD_EMALFORMED, whybuf);
+	}
+	fid = protobuf_c_message_descriptor_get_field_by_name(svc->request, "request_id");
+	if (fid != NULL && fid->type == PROTOBUF_C_TYPE_UINT64)
+		memcpy(&request_id, (const char *)req + fid->offset, sizeof(request_id));
+	uint32_t op = oneof_case(req, &member);
+	if (op == 0 || op >= svc->n_ops || svc->ops[op] == NULL || member->type != PROTOBUF_C_TYPE_MESSAGE) {
+		err = HD_EUNKNOWNTYPE;
+		snprintf(whybuf, sizeof(whybuf), "request carries no body %s knows", svc->name);
+		why = whybuf;
+	} else if ((rep.msg = calloc(1, svc->reply->sizeof_message)) == NULL) {
+		err = HD_ENOMEM;
+	} else {
+		const void *body;
+		protobuf_c_message_init(svc->reply, rep.msg);
+		fid = protobuf_c_message_descriptor_get_field_by_name(svc->reply, "request_id");
+		if (fid != NULL && fid->type == PROTOBUF_C_TYPE_UINT64)
+			memcpy((char *)rep.msg + fid->offset, &request_id, sizeof(request_id));
+		memcpy(&body, (const char *)req + member->offset, sizeof(body));
+		err = svc->ops[op](worker_state, body, &rep, &why);
+		if (err == HD_OK && rep.out == NULL) {
+			err = HD_EINTERNAL;
+			why = "the reply was not packed";
+		}
+	}
+	if (err != HD_OK) {
+		nng_msg_free(rep.out);
+		// Outages are logged once where they are noticed, not per request.
+		if (err == HD_EINTERNAL || err == HD_ENOMEM)
+			HD_WARN("request %llu (body %u) failed: %s: %s", (unsigned long long)request_id, op,
+				hd_err_name(err), why != NULL ? why : hd_strerror(err));
+		rep.out = hd_rpc_error_reply(svc->reply, request_id, err, why);
+	}
+	free(rep.msg);
+	protobuf_c_message_free_unpacked(req, NULL);
+	return rep.out;
+}
+
 // ---- client ----
 
 // rpc_call is one outstanding request: a REQ context and its aio, reused
@@ -93,7 +187,7 @@ hd_err hd_rpc_client_open(struct hd_rpc_client **out, const char *urls)
 	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000);
-	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, 4 << 20);
+	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, HD_RPC_MSG_MAX);
 	if ((err = hd_dialset_open(&c->dials, c->sock, urls)) != HD_OK) {
 		nng_close(c->sock);
 		free(c);
@@ -312,7 +406,7 @@ hd_err hd_rpc_server_open(struct hd_rpc_server **out, const char *url, int nwork
 		goto fail_alloc;
 	if (nng_rep0_open(&s->sock) != 0)
 		goto fail_alloc;
-	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, 4 << 20);
+	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, HD_RPC_MSG_MAX);
 	if ((err = listen_url(s->sock, url)) != HD_OK)
 		goto fail_sock;
 	for (int i = 0; i < nworkers; i++) {
@@ -388,6 +482,23 @@ hd_err hd_pub_send(nng_socket pub, const char *topic, const uint8_t *data, size_
 	memcpy(nng_msg_body(m), topic, tlen);
 	if (len > 0)
 		memcpy((uint8_t *)nng_msg_body(m) + tlen, data, len);
+	return hd_pub_send_msg(pub, m);
+}
+
+hd_err hd_pub_pack(const char *topic, const ProtobufCMessage *pb, nng_msg **out)
+{
+	size_t tlen = strlen(topic) + 1;
+	nng_msg *m;
+	if (nng_msg_alloc(&m, tlen + protobuf_c_message_get_packed_size(pb)) != 0)
+		return HD_ENOMEM;
+	memcpy(nng_msg_body(m), topic, tlen);
+	protobuf_c_message_pack(pb, (uint8_t *)nng_msg_body(m) + tlen);
+	*out = m;
+	return HD_OK;
+}
+
+hd_err hd_pub_send_msg(nng_socket pub, nng_msg *m)
+{
 	int rv = nng_sendmsg(pub, m, 0);
 	if (rv != 0) {
 		nng_msg_free(m);
@@ -450,7 +561,7 @@ hd_err hd_sub_open(struct hd_sub **out, const char *urls, hd_sub_callback cb, vo
 	nng_socket_set_int(s->sock, NNG_OPT_RECVBUF, 8192);
 	nng_socket_set_ms(s->sock, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(s->sock, NNG_OPT_RECONNMAXT, 1000);
-	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, 4 << 20);
+	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, HD_RPC_MSG_MAX);
 	if (nng_aio_alloc(&s->aio, sub_received, s) != 0)
 		goto fail_sock;
 	if ((err = hd_dialset_open(&s->dials, s->sock, urls)) != HD_OK)

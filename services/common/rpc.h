@@ -10,6 +10,11 @@
 
 #include "common/err.h"
 
+// HD_RPC_MSG_MAX is the most bytes of one request, reply or event a Huddle
+// socket receives (NNG_OPT_RECVMAXSZ): a larger message is dropped by the
+// receiver, so a reply or event must be packed to fit.
+#define HD_RPC_MSG_MAX (4 << 20)
+
 // hd_msg_pack packs a protobuf message into a new nng_msg (*out, owned by the
 // caller). Returns HD_OK or HD_ENOMEM.
 hd_err hd_msg_pack(const ProtobufCMessage *pb, nng_msg **out);
@@ -21,6 +26,51 @@ hd_err hd_msg_pack(const ProtobufCMessage *pb, nng_msg **out);
 // NULL when out of memory or reply_desc lacks those fields (logged).
 nng_msg *hd_rpc_error_reply(const ProtobufCMessageDescriptor *reply_desc, uint64_t request_id, hd_err code,
 			    const char *why);
+
+// ---- serving a service's requests through its op table ----
+
+// hd_rpc_reply is the reply to one request while its op runs: the service's
+// *Reply message (request_id set) and, once packed, the bytes to send.
+struct hd_rpc_reply {
+	ProtobufCMessage *msg;
+	nng_msg *out;
+};
+
+// hd_rpc_op serves one request body (the set member of the request's oneof,
+// e.g. a ChatServicePostRequest) on a REP worker thread with that worker's
+// state. On success it packs the reply with hd_rpc_reply_pack while the data
+// the reply body points at is still alive, and returns HD_OK; on error it
+// returns the code and sets *why to a static text naming the field at fault,
+// and the dispatcher answers with an Error. body is borrowed.
+typedef hd_err (*hd_rpc_op)(void *worker_state, const void *body, struct hd_rpc_reply *rep, const char **why);
+
+// hd_rpc_service is one daemon's REQ/REP calls: request and reply are the
+// descriptors of its *Request (uint64 request_id = 1, one oneof body of
+// messages) and *Reply (request_id = 1, Error error = 2, one oneof body whose
+// members each have their own message type); ops is the op table, indexed by
+// the request body's field number (NULL entries: unknown bodies).
+struct hd_rpc_service {
+	const char *name; // the daemon, as in "request carries no body huddle-chat knows"
+	const ProtobufCMessageDescriptor *request;
+	const ProtobufCMessageDescriptor *reply;
+	const hd_rpc_op *ops;
+	size_t n_ops;
+};
+
+// hd_rpc_dispatch serves one packed request of svc (msg, borrowed) with
+// worker_state: it unpacks it, finds request_id and the body through the
+// descriptor, runs the body's op and frees the request. The reply echoes
+// request_id and carries Error{code, why} when the op fails; bytes that do
+// not decode get MALFORMED with request_id 0, a request without a body in
+// the table UNKNOWN_TYPE. Internal failures (HD_EINTERNAL, HD_ENOMEM) are
+// logged. Returns the packed reply (the caller's), or NULL only when even an
+// error reply cannot be allocated (the client then times out).
+nng_msg *hd_rpc_dispatch(const struct hd_rpc_service *svc, void *worker_state, nng_msg *msg);
+
+// hd_rpc_reply_pack packs rep->msg with body (borrowed) as the member of its
+// oneof whose type is body's, into rep->out. Returns HD_OK, HD_ENOMEM, or
+// HD_EINTERNAL when the reply has no member of that type (logged).
+hd_err hd_rpc_reply_pack(struct hd_rpc_reply *rep, const ProtobufCMessage *body);
 
 // ---- client side (REQ) ----
 
@@ -82,6 +132,14 @@ hd_err hd_pub_open(nng_socket *out, const char *url);
 // message is topic, one NUL byte, data. Never blocks; slow subscribers lose
 // messages (NNG pub0 semantics). Returns HD_OK, HD_ENOMEM or HD_ECLOSED.
 hd_err hd_pub_send(nng_socket pub, const char *topic, const uint8_t *data, size_t len);
+
+// hd_pub_pack packs an event for hd_pub_send_msg: topic, one NUL byte,
+// then pb packed. On HD_OK *out is the caller's. Returns HD_OK, HD_ENOMEM.
+hd_err hd_pub_pack(const char *topic, const ProtobufCMessage *pb, nng_msg **out);
+
+// hd_pub_send_msg publishes an event packed by hd_pub_pack, taking m
+// whatever the outcome. Never blocks. Returns HD_OK or HD_ECLOSED.
+hd_err hd_pub_send_msg(nng_socket pub, nng_msg *m);
 
 struct hd_sub;
 

@@ -129,3 +129,163 @@ hd_err hd_chat_history(struct hd_store *s, const char *meeting_id, int64_t after
 	}
 	return err;
 }
+
+bool hd_doc_name_valid(const char *document)
+{
+	if (document == NULL)
+		return false;
+	size_t len = strnlen(document, HD_DOC_NAME_MAX + 1);
+	if (len == 0 || len > HD_DOC_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (document[i] < 'a' || document[i] > 'z')
+			return false;
+	return true;
+}
+
+// doc_key_ok: a valid meeting id and document name, each NUL-terminated in
+// its array.
+static bool doc_key_ok(const char meeting_id[HD_ID_LEN + 1], const char document[HD_DOC_NAME_MAX + 1])
+{
+	return strnlen(meeting_id, HD_ID_LEN + 1) <= HD_ID_LEN && hd_id_valid(meeting_id) &&
+	       strnlen(document, HD_DOC_NAME_MAX + 1) <= HD_DOC_NAME_MAX && hd_doc_name_valid(document);
+}
+
+// doc_update_check: HD_EBADREQUEST for an empty, invalid or over-long field,
+// HD_ETOOLARGE for data over HD_DOC_UPDATE_MAX.
+static hd_err doc_update_check(const struct hd_doc_update *u)
+{
+	if (!doc_key_ok(u->meeting_id, u->document) || !client_id_ok(u->client_update_id, sizeof(u->client_update_id)))
+		return HD_EBADREQUEST;
+	size_t aid = strnlen(u->author_id, sizeof(u->author_id)); // a participant id, or ""
+	if (aid >= sizeof(u->author_id) || (aid > 0 && !hd_id_valid(u->author_id)))
+		return HD_EBADREQUEST;
+	if (!text_ok(u->author_name, sizeof(u->author_name), 0, HD_CHAT_NAME_MAX) || u->stored_at_ms < 0 ||
+	    u->data == NULL || u->len == 0)
+		return HD_EBADREQUEST;
+	return u->len > HD_DOC_UPDATE_MAX ? HD_ETOOLARGE : HD_OK;
+}
+
+hd_err hd_doc_append(struct hd_store *s, struct hd_doc_update *u, size_t n, bool *duplicate)
+{
+	if (s == NULL || u == NULL || duplicate == NULL || n == 0)
+		return HD_EBADREQUEST;
+	for (size_t i = 0; i < n; i++) {
+		hd_err err = doc_update_check(&u[i]);
+		if (err != HD_OK)
+			return err;
+	}
+	// As hd_chat_append: a failed batch comes back as it was passed.
+	struct hd_doc_update *saved = malloc(n * sizeof(*saved));
+	if (saved == NULL) {
+		HD_ERROR("doc append: out of memory for %zu updates", n);
+		return HD_EUNAVAILABLE;
+	}
+	memcpy(saved, u, n * sizeof(*saved));
+	hd_err err = s->ops->doc_append(s, u, n, duplicate);
+	if (err != HD_OK) {
+		memcpy(u, saved, n * sizeof(*saved));
+		for (size_t i = 0; i < n; i++)
+			duplicate[i] = false;
+	}
+	free(saved);
+	return err;
+}
+
+hd_err hd_doc_read(struct hd_store *s, const char *meeting_id, const char *document, int64_t after_seq, uint32_t limit,
+		   struct hd_doc_update *out, size_t *n_out, bool *more, int64_t *last_seq)
+{
+	if (s == NULL || out == NULL || n_out == NULL || more == NULL || last_seq == NULL)
+		return HD_EBADREQUEST;
+	*n_out = 0;
+	*more = false;
+	*last_seq = 0;
+	if (meeting_id == NULL || !hd_id_valid(meeting_id) || !hd_doc_name_valid(document) || after_seq < 0 ||
+	    limit < 1 || limit > HD_DOC_PAGE_MAX)
+		return HD_EBADREQUEST;
+	return s->ops->doc_read(s, meeting_id, document, after_seq, limit, out, n_out, more, last_seq);
+}
+
+void hd_doc_updates_free(struct hd_doc_update *u, size_t n)
+{
+	for (size_t i = 0; u != NULL && i < n; i++) {
+		free(u[i].data);
+		u[i].data = NULL;
+	}
+}
+
+// language_ok: 0..HD_DOC_LANGUAGE_MAX bytes of [a-z0-9+#-], NUL-terminated in
+// its array.
+static bool language_ok(const char *language, size_t cap)
+{
+	size_t len = strnlen(language, cap);
+	if (len >= cap || len > HD_DOC_LANGUAGE_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = language[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '#' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+hd_err hd_doc_snapshot_put(struct hd_store *s, struct hd_doc_snapshot *snap, bool *stored)
+{
+	if (s == NULL || snap == NULL || stored == NULL)
+		return HD_EBADREQUEST;
+	*stored = false;
+	const struct hd_doc_version *v = &snap->version;
+	if (!doc_key_ok(snap->meeting_id, snap->document) || v->seq < 1 || v->created_at_ms < 0 ||
+	    !text_ok(v->author_name, sizeof(v->author_name), 0, HD_CHAT_NAME_MAX) ||
+	    !language_ok(v->language, sizeof(v->language)) || snap->state == NULL || snap->state_len == 0 ||
+	    (snap->text == NULL && v->text_len > 0))
+		return HD_EBADREQUEST;
+	if (snap->state_len > HD_DOC_STATE_MAX || v->text_len > HD_DOC_TEXT_MAX)
+		return HD_ETOOLARGE;
+	if (v->text_len > 0 && !hd_utf8_valid(snap->text, v->text_len))
+		return HD_EBADREQUEST;
+	struct hd_doc_version saved = snap->version;
+	hd_err err = s->ops->doc_snapshot_put(s, snap, stored);
+	if (err != HD_OK) {
+		snap->version = saved;
+		*stored = false;
+	}
+	return err;
+}
+
+hd_err hd_doc_snapshot_get(struct hd_store *s, const char *meeting_id, const char *document, int64_t version,
+			   struct hd_doc_snapshot *out)
+{
+	if (s == NULL || out == NULL)
+		return HD_EBADREQUEST;
+	memset(out, 0, sizeof(*out));
+	if (meeting_id == NULL || !hd_id_valid(meeting_id) || !hd_doc_name_valid(document) || version < 0)
+		return HD_EBADREQUEST;
+	hd_err err = s->ops->doc_snapshot_get(s, meeting_id, document, version, out);
+	if (err != HD_OK) {
+		hd_doc_snapshot_fini(out);
+		memset(out, 0, sizeof(*out));
+	}
+	return err;
+}
+
+void hd_doc_snapshot_fini(struct hd_doc_snapshot *snap)
+{
+	if (snap == NULL)
+		return;
+	free(snap->state);
+	free(snap->text);
+	snap->state = NULL;
+	snap->text = NULL;
+}
+
+hd_err hd_doc_versions(struct hd_store *s, const char *meeting_id, const char *document, struct hd_doc_version *out,
+		       size_t *n_out)
+{
+	if (s == NULL || out == NULL || n_out == NULL)
+		return HD_EBADREQUEST;
+	*n_out = 0;
+	if (meeting_id == NULL || !hd_id_valid(meeting_id) || !hd_doc_name_valid(document))
+		return HD_EBADREQUEST;
+	return s->ops->doc_versions(s, meeting_id, document, out, n_out);
+}

@@ -40,13 +40,13 @@ struct hd_chat_message {
 	char text[HD_CHAT_TEXT_MAX + 1];
 };
 
-#define HD_DOC_NAME_MAX 16             // bytes, [a-z]: "notes", "code"
-#define HD_DOC_UPDATE_MAX (256 * 1024) // bytes of one update
-#define HD_DOC_STATE_MAX (2048 * 1024) // bytes of a snapshot's encoded state
-#define HD_DOC_TEXT_MAX (2048 * 1024)  // bytes of a snapshot's plain text (UTF-8)
-#define HD_DOC_LANGUAGE_MAX 32         // bytes, [a-z0-9+#-]; "" for none
-#define HD_DOC_VERSIONS_KEPT 20        // newest snapshots kept as versions
-#define HD_DOC_PAGE_MAX 1000           // updates per read
+#define HD_DOC_NAME_MAX 16       // bytes, [a-z]: "notes", "code"
+#define HD_DOC_UPDATE_MAX 262144 // bytes of one update (256 KiB)
+#define HD_DOC_STATE_MAX 2097152 // bytes of a snapshot's encoded state (2 MiB)
+#define HD_DOC_TEXT_MAX 2097152  // bytes of a snapshot's plain text (UTF-8, 2 MiB)
+#define HD_DOC_LANGUAGE_MAX 32   // bytes, [a-z0-9+#-]; "" for none
+#define HD_DOC_VERSIONS_KEPT 20  // newest snapshots kept as versions
+#define HD_DOC_PAGE_MAX 1000     // updates per read
 #define HD_DOC_PAGE_DEFAULT 1000
 
 // hd_doc_update is one stored update of a shared document (proto
@@ -173,8 +173,8 @@ bool hd_doc_name_valid(const char *document);
 // seq is ignored. On HD_OK each u[i].seq is set: the next seq of its
 // (meeting, document) for a new update (duplicate[i] = false), or, when
 // (meeting, document, client_update_id) is stored already (also earlier in
-// the batch), the stored update's seq, stored_at_ms, author fields and len
-// (duplicate[i] = true; u[i].data still points at the caller's bytes, which
+// the batch), the stored update's seq, stored_at_ms and author fields
+// (duplicate[i] = true; u[i].data and u[i].len stay the caller's bytes, which
 // are not compared). An update id whose update a snapshot has dropped is new
 // again (Yjs applies a repeated update as a no-op). Returns HD_OK;
 // HD_EBADREQUEST when a field is empty, invalid or over its limit (nothing
@@ -188,9 +188,11 @@ hd_err hd_doc_append(struct hd_store *s, struct hd_doc_update *u, size_t n, bool
 // is allocated by the store: free the page with hd_doc_updates_free(out,
 // *n_out). *more tells whether updates beyond the page exist, *last_seq is
 // the document's newest seq (0: none; seq numbering continues across
-// snapshots, so dropped updates still count). An unknown meeting or document
-// has no updates. Returns HD_OK, HD_EBADREQUEST (bad name or limit),
-// HD_ENOMEM, HD_EUNAVAILABLE.
+// snapshots, so dropped updates still count). Updates a snapshot covers may
+// be gone: with after_seq below the newest snapshot's seq, a page can start
+// above after_seq + 1, and the reader needs that snapshot first. An unknown
+// meeting or document has no updates. Returns HD_OK, HD_EBADREQUEST (bad
+// name or limit), HD_ENOMEM, HD_EUNAVAILABLE.
 hd_err hd_doc_read(struct hd_store *s, const char *meeting_id, const char *document, int64_t after_seq, uint32_t limit,
 		   struct hd_doc_update *out, size_t *n_out, bool *more, int64_t *last_seq);
 

@@ -1,4 +1,6 @@
-// store_mongo.c: the MongoDB backend of the history store (libmongoc 1.23).
+// store_mongo.c: the MongoDB backend of the history store (libmongoc 1.23):
+// the pool, opening, meetings and chat; store_mongo_doc.c has the shared
+// documents.
 //
 // One mongoc_client_pool_t per store; every operation pops a client and pushes
 // it back, so any thread may call in. Writes use w:majority, j:true; reads go
@@ -22,24 +24,13 @@
 
 #include "common/log.h"
 #include "common/store.h"
+#include "common/store_mongo.h"
 
 #define DEFAULT_DATABASE "huddle"
 #define DEFAULT_SERVER_SELECTION_MS 5000
-#define SEQ_ATTEMPTS 100 // per message, before the append fails as unavailable
 
 #define COLL_MEETINGS "meetings"
 #define COLL_CHAT "chat_messages"
-
-// mongo_store is the pool and the names every operation needs.
-struct mongo_store {
-	struct hd_store base;
-	mongoc_client_pool_t *pool;
-	char *database;
-	char where[256];               // hosts, for log lines (no credentials)
-	mongoc_write_concern_t *wc;    // w:majority, j:true
-	mongoc_read_concern_t *rc_maj; // majority
-	mongoc_read_prefs_t *primary;  // reads that decide writes go to the primary
-};
 
 static pthread_once_t mongoc_once = PTHREAD_ONCE_INIT;
 
@@ -70,9 +61,9 @@ static void mongoc_once_init(void)
 	atexit(mongoc_cleanup);
 }
 
-// copy_utf8 copies the UTF-8 field key of doc into dst (cap bytes),
+// hd_mongo_copy_utf8 copies the UTF-8 field key of doc into dst (cap bytes),
 // truncating; "" when missing or not a string.
-static void copy_utf8(char *dst, size_t cap, const bson_t *doc, const char *key)
+void hd_mongo_copy_utf8(char *dst, size_t cap, const bson_t *doc, const char *key)
 {
 	bson_iter_t it;
 	dst[0] = '\0';
@@ -85,7 +76,7 @@ static void copy_utf8(char *dst, size_t cap, const bson_t *doc, const char *key)
 	dst[n] = '\0';
 }
 
-static int64_t get_int64(const bson_t *doc, const char *key)
+int64_t hd_mongo_get_int64(const bson_t *doc, const char *key)
 {
 	bson_iter_t it;
 	if (!bson_iter_init_find(&it, doc, key) || !BSON_ITER_HOLDS_NUMBER(&it))
@@ -96,34 +87,34 @@ static int64_t get_int64(const bson_t *doc, const char *key)
 static void doc_to_msg(const bson_t *doc, struct hd_chat_message *m)
 {
 	memset(m, 0, sizeof(*m));
-	copy_utf8(m->meeting_id, sizeof(m->meeting_id), doc, "meeting_id");
-	m->seq = get_int64(doc, "seq");
-	copy_utf8(m->client_message_id, sizeof(m->client_message_id), doc, "client_message_id");
-	copy_utf8(m->sender_id, sizeof(m->sender_id), doc, "sender_id");
-	copy_utf8(m->sender_name, sizeof(m->sender_name), doc, "sender_name");
-	copy_utf8(m->text, sizeof(m->text), doc, "text");
-	m->sent_at_ms = get_int64(doc, "sent_at_ms");
+	hd_mongo_copy_utf8(m->meeting_id, sizeof(m->meeting_id), doc, "meeting_id");
+	m->seq = hd_mongo_get_int64(doc, "seq");
+	hd_mongo_copy_utf8(m->client_message_id, sizeof(m->client_message_id), doc, "client_message_id");
+	hd_mongo_copy_utf8(m->sender_id, sizeof(m->sender_id), doc, "sender_id");
+	hd_mongo_copy_utf8(m->sender_name, sizeof(m->sender_name), doc, "sender_name");
+	hd_mongo_copy_utf8(m->text, sizeof(m->text), doc, "text");
+	m->sent_at_ms = hd_mongo_get_int64(doc, "sent_at_ms");
 }
 
-// write_opts / read_opts build the options document of one operation.
-static void write_opts(struct mongo_store *s, bson_t *opts)
+// hd_mongo_write_opts / hd_mongo_read_opts build the options document of one operation.
+void hd_mongo_write_opts(struct hd_mongo_store *s, bson_t *opts)
 {
 	bson_init(opts);
 	mongoc_write_concern_append(s->wc, opts);
 }
 
-static void read_opts(struct mongo_store *s, bson_t *opts, bool majority)
+void hd_mongo_read_opts(struct hd_mongo_store *s, bson_t *opts, bool majority)
 {
 	bson_init(opts);
 	if (majority)
 		mongoc_read_concern_append(s->rc_maj, opts);
 }
 
-// find_one runs filter with opts (limit 1 is added) on coll and copies the
-// first document into *out (bson_init'ed by the caller's bson_destroy).
-// Returns 1 found, 0 none, -1 error (error filled).
-static int find_one(struct mongo_store *s, mongoc_collection_t *coll, const bson_t *filter, bson_t *opts, bson_t *out,
-		    bson_error_t *error)
+// hd_mongo_find_one runs filter with opts (limit 1 is added) on coll and
+// copies the first document into *out (bson_init'ed by the caller's
+// bson_destroy). Returns 1 found, 0 none, -1 error (error filled).
+int hd_mongo_find_one(struct hd_mongo_store *s, mongoc_collection_t *coll, const bson_t *filter, bson_t *opts,
+		      bson_t *out, bson_error_t *error)
 {
 	BSON_APPEND_INT64(opts, "limit", 1);
 	mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, filter, opts, s->primary);
@@ -143,13 +134,13 @@ static int find_one(struct mongo_store *s, mongoc_collection_t *coll, const bson
 }
 
 // max_seq reads the meeting's newest seq (0 when none) into *seq.
-static bool max_seq(struct mongo_store *s, mongoc_collection_t *coll, const char *meeting_id, bool majority,
+static bool max_seq(struct hd_mongo_store *s, mongoc_collection_t *coll, const char *meeting_id, bool majority,
 		    int64_t *seq, bson_error_t *error)
 {
 	bson_t filter, opts, doc;
 	bson_init(&filter);
 	BSON_APPEND_UTF8(&filter, "meeting_id", meeting_id);
-	read_opts(s, &opts, majority);
+	hd_mongo_read_opts(s, &opts, majority);
 	bson_t sort, proj;
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
 	BSON_APPEND_INT32(&sort, "seq", -1);
@@ -158,14 +149,14 @@ static bool max_seq(struct mongo_store *s, mongoc_collection_t *coll, const char
 	BSON_APPEND_INT32(&proj, "seq", 1);
 	BSON_APPEND_INT32(&proj, "_id", 0);
 	bson_append_document_end(&opts, &proj);
-	int found = find_one(s, coll, &filter, &opts, &doc, error);
+	int found = hd_mongo_find_one(s, coll, &filter, &opts, &doc, error);
 	bson_destroy(&opts);
 	bson_destroy(&filter);
 	if (found < 0)
 		return false;
 	*seq = 0;
 	if (found) {
-		*seq = get_int64(&doc, "seq");
+		*seq = hd_mongo_get_int64(&doc, "seq");
 		bson_destroy(&doc);
 	}
 	return true;
@@ -173,15 +164,15 @@ static bool max_seq(struct mongo_store *s, mongoc_collection_t *coll, const char
 
 // find_by_client_id copies the stored (meeting, client id) message into *m.
 // Returns 1 found, 0 none, -1 error.
-static int find_by_client_id(struct mongo_store *s, mongoc_collection_t *coll, const struct hd_chat_message *key,
+static int find_by_client_id(struct hd_mongo_store *s, mongoc_collection_t *coll, const struct hd_chat_message *key,
 			     struct hd_chat_message *m, bson_error_t *error)
 {
 	bson_t filter, opts, doc;
 	bson_init(&filter);
 	BSON_APPEND_UTF8(&filter, "meeting_id", key->meeting_id);
 	BSON_APPEND_UTF8(&filter, "client_message_id", key->client_message_id);
-	read_opts(s, &opts, true); // only a durable message is handed back as the stored one
-	int found = find_one(s, coll, &filter, &opts, &doc, error);
+	hd_mongo_read_opts(s, &opts, true); // only a durable message is handed back as the stored one
+	int found = hd_mongo_find_one(s, coll, &filter, &opts, &doc, error);
 	bson_destroy(&opts);
 	bson_destroy(&filter);
 	if (found == 1) {
@@ -191,12 +182,12 @@ static int find_by_client_id(struct mongo_store *s, mongoc_collection_t *coll, c
 	return found;
 }
 
-static bool is_duplicate_key(const bson_error_t *error)
+bool hd_mongo_is_duplicate_key(const bson_error_t *error)
 {
 	return error->code == MONGOC_ERROR_DUPLICATE_KEY;
 }
 
-static void sleep_ms(long ms)
+void hd_mongo_sleep_ms(long ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
@@ -205,10 +196,10 @@ static void sleep_ms(long ms)
 // append_one stores or finds m. *hint is the seq this batch last stored in
 // m's meeting (0: unknown), which saves the max-seq read for a run of
 // messages to one meeting.
-static hd_err append_one(struct mongo_store *s, mongoc_collection_t *coll, struct hd_chat_message *m, bool *duplicate,
-			 int64_t *hint, bson_error_t *error)
+static hd_err append_one(struct hd_mongo_store *s, mongoc_collection_t *coll, struct hd_chat_message *m,
+			 bool *duplicate, int64_t *hint, bson_error_t *error)
 {
-	for (int attempt = 0; attempt < SEQ_ATTEMPTS; attempt++) {
+	for (int attempt = 0; attempt < HD_MONGO_SEQ_ATTEMPTS; attempt++) {
 		int64_t seq = *hint;
 		if (seq == 0 && !max_seq(s, coll, m->meeting_id, false, &seq, error))
 			return HD_EUNAVAILABLE;
@@ -221,7 +212,7 @@ static hd_err append_one(struct mongo_store *s, mongoc_collection_t *coll, struc
 		BSON_APPEND_UTF8(&doc, "sender_name", m->sender_name);
 		BSON_APPEND_UTF8(&doc, "text", m->text);
 		BSON_APPEND_INT64(&doc, "sent_at_ms", m->sent_at_ms);
-		write_opts(s, &opts);
+		hd_mongo_write_opts(s, &opts);
 		bool ok = mongoc_collection_insert_one(coll, &doc, &opts, NULL, error);
 		bson_destroy(&opts);
 		bson_destroy(&doc);
@@ -231,7 +222,7 @@ static hd_err append_one(struct mongo_store *s, mongoc_collection_t *coll, struc
 			*hint = m->seq;
 			return HD_OK;
 		}
-		if (!is_duplicate_key(error))
+		if (!hd_mongo_is_duplicate_key(error))
 			return HD_EUNAVAILABLE;
 		*hint = 0;
 		// Either this client id is stored (a retry) or another writer took
@@ -247,9 +238,9 @@ static hd_err append_one(struct mongo_store *s, mongoc_collection_t *coll, struc
 			return HD_OK;
 		}
 		if (attempt >= 3)
-			sleep_ms(attempt < 20 ? 1 : 10);
+			hd_mongo_sleep_ms(attempt < 20 ? 1 : 10);
 	}
-	bson_set_error(error, 0, 0, "no free seq after %d attempts", SEQ_ATTEMPTS);
+	bson_set_error(error, 0, 0, "no free seq after %d attempts", HD_MONGO_SEQ_ATTEMPTS);
 	return HD_EUNAVAILABLE;
 }
 
@@ -259,7 +250,7 @@ static hd_err append_one(struct mongo_store *s, mongoc_collection_t *coll, struc
 // retry finds those as duplicates.
 static hd_err mongo_chat_append(struct hd_store *base, struct hd_chat_message *msgs, size_t n, bool *duplicate)
 {
-	struct mongo_store *s = (struct mongo_store *)base;
+	struct hd_mongo_store *s = (struct hd_mongo_store *)base;
 	mongoc_client_t *client = mongoc_client_pool_pop(s->pool);
 	mongoc_collection_t *coll = mongoc_client_get_collection(client, s->database, COLL_CHAT);
 	bson_error_t error;
@@ -281,7 +272,7 @@ static hd_err mongo_chat_history(struct hd_store *base, const char *meeting_id, 
 				 uint32_t limit, struct hd_chat_message *out, size_t *n_out, bool *more,
 				 int64_t *last_seq)
 {
-	struct mongo_store *s = (struct mongo_store *)base;
+	struct hd_mongo_store *s = (struct hd_mongo_store *)base;
 	bson_t filter, range, opts, sort, proj;
 	bson_init(&filter);
 	BSON_APPEND_UTF8(&filter, "meeting_id", meeting_id);
@@ -290,7 +281,7 @@ static hd_err mongo_chat_history(struct hd_store *base, const char *meeting_id, 
 	if (before_seq > 0)
 		BSON_APPEND_INT64(&range, "$lt", before_seq);
 	bson_append_document_end(&filter, &range);
-	read_opts(s, &opts, true);
+	hd_mongo_read_opts(s, &opts, true);
 	BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
 	BSON_APPEND_INT32(&sort, "seq", before_seq > 0 ? -1 : 1);
 	bson_append_document_end(&opts, &sort);
@@ -336,14 +327,14 @@ static hd_err mongo_chat_history(struct hd_store *base, const char *meeting_id, 
 
 static hd_err mongo_meeting_insert(struct hd_store *base, const struct hd_meeting *m)
 {
-	struct mongo_store *s = (struct mongo_store *)base;
+	struct hd_mongo_store *s = (struct hd_mongo_store *)base;
 	bson_t doc, opts;
 	bson_error_t error;
 	bson_init(&doc);
 	BSON_APPEND_UTF8(&doc, "_id", m->id);
 	BSON_APPEND_INT64(&doc, "created_at_ms", m->created_at_ms);
 	BSON_APPEND_UTF8(&doc, "title", m->title);
-	write_opts(s, &opts);
+	hd_mongo_write_opts(s, &opts);
 	mongoc_client_t *client = mongoc_client_pool_pop(s->pool);
 	mongoc_collection_t *coll = mongoc_client_get_collection(client, s->database, COLL_MEETINGS);
 	bool ok = mongoc_collection_insert_one(coll, &doc, &opts, NULL, &error);
@@ -353,7 +344,7 @@ static hd_err mongo_meeting_insert(struct hd_store *base, const struct hd_meetin
 	bson_destroy(&doc);
 	if (ok)
 		return HD_OK;
-	if (is_duplicate_key(&error))
+	if (hd_mongo_is_duplicate_key(&error))
 		return HD_EBADREQUEST;
 	HD_ERROR("mongodb insert meeting (%s): %s", s->where, error.message);
 	return HD_EUNAVAILABLE;
@@ -361,15 +352,15 @@ static hd_err mongo_meeting_insert(struct hd_store *base, const struct hd_meetin
 
 static hd_err mongo_meeting_get(struct hd_store *base, const char *id, struct hd_meeting *out)
 {
-	struct mongo_store *s = (struct mongo_store *)base;
+	struct hd_mongo_store *s = (struct hd_mongo_store *)base;
 	bson_t filter, opts, doc;
 	bson_error_t error;
 	bson_init(&filter);
 	BSON_APPEND_UTF8(&filter, "_id", id);
-	read_opts(s, &opts, true);
+	hd_mongo_read_opts(s, &opts, true);
 	mongoc_client_t *client = mongoc_client_pool_pop(s->pool);
 	mongoc_collection_t *coll = mongoc_client_get_collection(client, s->database, COLL_MEETINGS);
-	int found = find_one(s, coll, &filter, &opts, &doc, &error);
+	int found = hd_mongo_find_one(s, coll, &filter, &opts, &doc, &error);
 	mongoc_collection_destroy(coll);
 	mongoc_client_pool_push(s->pool, client);
 	bson_destroy(&opts);
@@ -381,16 +372,16 @@ static hd_err mongo_meeting_get(struct hd_store *base, const char *id, struct hd
 	if (found == 0)
 		return HD_EUNKNOWNMEETING;
 	memset(out, 0, sizeof(*out));
-	copy_utf8(out->id, sizeof(out->id), &doc, "_id");
-	out->created_at_ms = get_int64(&doc, "created_at_ms");
-	copy_utf8(out->title, sizeof(out->title), &doc, "title");
+	hd_mongo_copy_utf8(out->id, sizeof(out->id), &doc, "_id");
+	out->created_at_ms = hd_mongo_get_int64(&doc, "created_at_ms");
+	hd_mongo_copy_utf8(out->title, sizeof(out->title), &doc, "title");
 	bson_destroy(&doc);
 	return HD_OK;
 }
 
 static void mongo_close(struct hd_store *base)
 {
-	struct mongo_store *s = (struct mongo_store *)base;
+	struct hd_mongo_store *s = (struct hd_mongo_store *)base;
 	if (s->pool != NULL)
 		mongoc_client_pool_destroy(s->pool);
 	mongoc_read_prefs_destroy(s->primary);
@@ -406,6 +397,11 @@ static const struct hd_store_ops mongo_ops = {
 	.meeting_get = mongo_meeting_get,
 	.chat_append = mongo_chat_append,
 	.chat_history = mongo_chat_history,
+	.doc_append = hd_mongo_doc_append,
+	.doc_read = hd_mongo_doc_read,
+	.doc_snapshot_put = hd_mongo_doc_snapshot_put,
+	.doc_snapshot_get = hd_mongo_doc_snapshot_get,
+	.doc_versions = hd_mongo_doc_versions,
 };
 
 // describe_hosts writes the URI's hosts (never its credentials) into where.
@@ -426,9 +422,47 @@ static void describe_hosts(const mongoc_uri_t *uri, char *where, size_t cap)
 	}
 }
 
+// index_def is one unique index created at open (a no-op when it exists).
+struct index_def {
+	const char *collection;
+	const char *name;
+	const char *keys[4]; // ascending, NULL-terminated
+};
+
+static const struct index_def indexes[] = {
+	{COLL_CHAT, "meeting_client_message_id", {"meeting_id", "client_message_id"}},
+	{COLL_CHAT, "meeting_seq", {"meeting_id", "seq"}},
+	{HD_MONGO_COLL_DOC_UPDATES, "doc_seq", {"meeting_id", "document", "seq"}},
+	{HD_MONGO_COLL_DOC_UPDATES, "doc_client_update_id", {"meeting_id", "document", "client_update_id"}},
+	{HD_MONGO_COLL_DOC_SNAPSHOTS, "doc_version", {"meeting_id", "document", "version"}},
+};
+
+static bool create_index(struct hd_mongo_store *s, mongoc_database_t *db, const struct index_def *d,
+			 bson_error_t *error)
+{
+	bson_t cmd = BSON_INITIALIZER, list, ix, key, opts, reply;
+	BSON_APPEND_UTF8(&cmd, "createIndexes", d->collection);
+	BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &list);
+	BSON_APPEND_DOCUMENT_BEGIN(&list, "0", &ix);
+	BSON_APPEND_DOCUMENT_BEGIN(&ix, "key", &key);
+	for (const char *const *k = d->keys; *k != NULL; k++)
+		BSON_APPEND_INT32(&key, *k, 1);
+	bson_append_document_end(&ix, &key);
+	BSON_APPEND_UTF8(&ix, "name", d->name);
+	BSON_APPEND_BOOL(&ix, "unique", true);
+	bson_append_document_end(&list, &ix);
+	bson_append_array_end(&cmd, &list);
+	hd_mongo_write_opts(s, &opts);
+	bool ok = mongoc_database_write_command_with_opts(db, &cmd, &opts, &reply, error);
+	bson_destroy(&reply);
+	bson_destroy(&opts);
+	bson_destroy(&cmd);
+	return ok;
+}
+
 // ensure_ready pings the server (waiting at most serverSelectionTimeoutMS)
-// and creates the chat indexes (a no-op when they exist).
-static bool ensure_ready(struct mongo_store *s, bson_error_t *error)
+// and creates the indexes.
+static bool ensure_ready(struct hd_mongo_store *s, bson_error_t *error)
 {
 	mongoc_client_t *client = mongoc_client_pool_pop(s->pool);
 	bson_t ping = BSON_INITIALIZER, reply;
@@ -436,35 +470,10 @@ static bool ensure_ready(struct mongo_store *s, bson_error_t *error)
 	bool ok = mongoc_client_command_simple(client, "admin", &ping, NULL, &reply, error);
 	bson_destroy(&reply);
 	bson_destroy(&ping);
-	if (ok) {
-		bson_t cmd = BSON_INITIALIZER, indexes, ix, key, opts;
-		BSON_APPEND_UTF8(&cmd, "createIndexes", COLL_CHAT);
-		BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &indexes);
-		BSON_APPEND_DOCUMENT_BEGIN(&indexes, "0", &ix);
-		BSON_APPEND_DOCUMENT_BEGIN(&ix, "key", &key);
-		BSON_APPEND_INT32(&key, "meeting_id", 1);
-		BSON_APPEND_INT32(&key, "client_message_id", 1);
-		bson_append_document_end(&ix, &key);
-		BSON_APPEND_UTF8(&ix, "name", "meeting_client_message_id");
-		BSON_APPEND_BOOL(&ix, "unique", true);
-		bson_append_document_end(&indexes, &ix);
-		BSON_APPEND_DOCUMENT_BEGIN(&indexes, "1", &ix);
-		BSON_APPEND_DOCUMENT_BEGIN(&ix, "key", &key);
-		BSON_APPEND_INT32(&key, "meeting_id", 1);
-		BSON_APPEND_INT32(&key, "seq", 1);
-		bson_append_document_end(&ix, &key);
-		BSON_APPEND_UTF8(&ix, "name", "meeting_seq");
-		BSON_APPEND_BOOL(&ix, "unique", true);
-		bson_append_document_end(&indexes, &ix);
-		bson_append_array_end(&cmd, &indexes);
-		write_opts(s, &opts);
-		mongoc_database_t *db = mongoc_client_get_database(client, s->database);
-		ok = mongoc_database_write_command_with_opts(db, &cmd, &opts, &reply, error);
-		bson_destroy(&reply);
-		mongoc_database_destroy(db);
-		bson_destroy(&opts);
-		bson_destroy(&cmd);
-	}
+	mongoc_database_t *db = mongoc_client_get_database(client, s->database);
+	for (size_t i = 0; ok && i < sizeof(indexes) / sizeof(indexes[0]); i++)
+		ok = create_index(s, db, &indexes[i], error);
+	mongoc_database_destroy(db);
 	mongoc_client_pool_push(s->pool, client);
 	return ok;
 }
@@ -480,7 +489,7 @@ hd_err hd_store_mongo_open(struct hd_store **out, const char *uri_string)
 		HD_ERROR("STORE_URI is not a valid MongoDB connection string: %s", error.message);
 		return HD_EBADREQUEST;
 	}
-	struct mongo_store *s = calloc(1, sizeof(*s));
+	struct hd_mongo_store *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		mongoc_uri_destroy(uri);
 		return HD_ENOMEM;

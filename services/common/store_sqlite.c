@@ -29,11 +29,24 @@ struct sqlite_store {
 	sqlite3_stmt *chat_find;
 	sqlite3_stmt *chat_max;
 	sqlite3_stmt *chat_insert;
+	sqlite3_stmt *doc_find;
+	sqlite3_stmt *doc_next_seq;
+	sqlite3_stmt *doc_insert;
+	sqlite3_stmt *doc_last_w;
+	sqlite3_stmt *snap_newest_w;
+	sqlite3_stmt *snap_insert;
+	sqlite3_stmt *doc_drop;
+	sqlite3_stmt *snap_prune;
 	// on r
 	sqlite3_stmt *get_meeting;
 	sqlite3_stmt *hist_after;
 	sqlite3_stmt *hist_before;
 	sqlite3_stmt *chat_last;
+	sqlite3_stmt *doc_page;
+	sqlite3_stmt *doc_last;
+	sqlite3_stmt *snap_newest;
+	sqlite3_stmt *snap_version;
+	sqlite3_stmt *snap_list;
 };
 
 static const char schema[] = "CREATE TABLE IF NOT EXISTS meetings ("
@@ -49,9 +62,44 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS meetings ("
 			     " text TEXT NOT NULL,"
 			     " sent_at_ms INTEGER NOT NULL,"
 			     " PRIMARY KEY (meeting_id, seq),"
-			     " UNIQUE (meeting_id, client_message_id));";
+			     " UNIQUE (meeting_id, client_message_id));"
+			     // Shared documents. doc_counters keeps each document's last
+			     // seq, so numbering goes on after a snapshot drops every
+			     // update. The new tables are created IF NOT EXISTS: a file
+			     // from before them opens as it is.
+			     "CREATE TABLE IF NOT EXISTS doc_updates ("
+			     " meeting_id TEXT NOT NULL,"
+			     " document TEXT NOT NULL,"
+			     " seq INTEGER NOT NULL,"
+			     " client_update_id TEXT NOT NULL,"
+			     " author_id TEXT NOT NULL DEFAULT '',"
+			     " author_name TEXT NOT NULL DEFAULT '',"
+			     " stored_at_ms INTEGER NOT NULL,"
+			     " data BLOB NOT NULL,"
+			     " PRIMARY KEY (meeting_id, document, seq),"
+			     " UNIQUE (meeting_id, document, client_update_id));"
+			     "CREATE TABLE IF NOT EXISTS doc_counters ("
+			     " meeting_id TEXT NOT NULL,"
+			     " document TEXT NOT NULL,"
+			     " last_seq INTEGER NOT NULL,"
+			     " PRIMARY KEY (meeting_id, document)) WITHOUT ROWID;"
+			     "CREATE TABLE IF NOT EXISTS doc_snapshots ("
+			     " meeting_id TEXT NOT NULL,"
+			     " document TEXT NOT NULL,"
+			     " version INTEGER NOT NULL,"
+			     " seq INTEGER NOT NULL,"
+			     " created_at_ms INTEGER NOT NULL,"
+			     " author_name TEXT NOT NULL DEFAULT '',"
+			     " language TEXT NOT NULL DEFAULT '',"
+			     " text_len INTEGER NOT NULL," // bytes; length() of TEXT counts characters
+			     " state BLOB NOT NULL,"
+			     " text TEXT NOT NULL,"
+			     " PRIMARY KEY (meeting_id, document, version));";
 
 #define CHAT_COLUMNS "meeting_id, seq, client_message_id, sender_id, sender_name, text, sent_at_ms"
+#define DOC_COLUMNS "meeting_id, document, seq, client_update_id, author_id, author_name, stored_at_ms, data"
+#define VERSION_COLUMNS "version, seq, created_at_ms, author_name, language, text_len"
+#define DOC_KEY "meeting_id = ? AND document = ?"
 
 // stmt_def names one prepared statement and the connection it lives on.
 struct stmt_def {
@@ -78,6 +126,33 @@ static const struct stmt_def stmt_defs[] = {
 	 " ORDER BY seq DESC LIMIT ?"},
 	{offsetof(struct sqlite_store, chat_last), 1,
 	 "SELECT COALESCE(MAX(seq), 0) FROM chat_messages WHERE meeting_id = ?"},
+	{offsetof(struct sqlite_store, doc_find), 0,
+	 "SELECT " DOC_COLUMNS " FROM doc_updates WHERE " DOC_KEY " AND client_update_id = ?"},
+	{offsetof(struct sqlite_store, doc_next_seq), 0,
+	 "INSERT INTO doc_counters(meeting_id, document, last_seq) VALUES(?, ?, 1)"
+	 " ON CONFLICT(meeting_id, document) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq"},
+	{offsetof(struct sqlite_store, doc_insert), 0,
+	 "INSERT INTO doc_updates(" DOC_COLUMNS ") VALUES(?, ?, ?, ?, ?, ?, ?, ?)"},
+	{offsetof(struct sqlite_store, doc_last_w), 0, "SELECT last_seq FROM doc_counters WHERE " DOC_KEY},
+	{offsetof(struct sqlite_store, snap_newest_w), 0,
+	 "SELECT " VERSION_COLUMNS " FROM doc_snapshots WHERE " DOC_KEY " ORDER BY version DESC LIMIT 1"},
+	{offsetof(struct sqlite_store, snap_insert), 0,
+	 "INSERT INTO doc_snapshots(meeting_id, document, " VERSION_COLUMNS ", state, text)"
+	 " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+	{offsetof(struct sqlite_store, doc_drop), 0, "DELETE FROM doc_updates WHERE " DOC_KEY " AND seq <= ?"},
+	// Keeps the newest HD_DOC_VERSIONS_KEPT (bound as the OFFSET, minus one).
+	{offsetof(struct sqlite_store, snap_prune), 0,
+	 "DELETE FROM doc_snapshots WHERE " DOC_KEY " AND version < (SELECT version FROM doc_snapshots"
+	 " WHERE " DOC_KEY " ORDER BY version DESC LIMIT 1 OFFSET ?)"},
+	{offsetof(struct sqlite_store, doc_page), 1,
+	 "SELECT " DOC_COLUMNS " FROM doc_updates WHERE " DOC_KEY " AND seq > ? ORDER BY seq ASC LIMIT ?"},
+	{offsetof(struct sqlite_store, doc_last), 1, "SELECT last_seq FROM doc_counters WHERE " DOC_KEY},
+	{offsetof(struct sqlite_store, snap_newest), 1,
+	 "SELECT " VERSION_COLUMNS ", state, text FROM doc_snapshots WHERE " DOC_KEY " ORDER BY version DESC LIMIT 1"},
+	{offsetof(struct sqlite_store, snap_version), 1,
+	 "SELECT " VERSION_COLUMNS ", state, text FROM doc_snapshots WHERE " DOC_KEY " AND version = ?"},
+	{offsetof(struct sqlite_store, snap_list), 1,
+	 "SELECT " VERSION_COLUMNS " FROM doc_snapshots WHERE " DOC_KEY " ORDER BY version DESC LIMIT ?"},
 };
 
 static sqlite3_stmt **stmt_slot(struct sqlite_store *s, const struct stmt_def *d)
@@ -301,12 +376,352 @@ done:
 	return HD_OK;
 }
 
+static void bind_doc_key(sqlite3_stmt *st, const char *meeting_id, const char *document)
+{
+	sqlite3_bind_text(st, 1, meeting_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, document, -1, SQLITE_STATIC);
+}
+
+// row_to_update reads a row selected with DOC_COLUMNS, except data.
+static void row_to_update(sqlite3_stmt *st, struct hd_doc_update *u)
+{
+	copy_col(u->meeting_id, sizeof(u->meeting_id), st, 0);
+	copy_col(u->document, sizeof(u->document), st, 1);
+	u->seq = sqlite3_column_int64(st, 2);
+	copy_col(u->client_update_id, sizeof(u->client_update_id), st, 3);
+	copy_col(u->author_id, sizeof(u->author_id), st, 4);
+	copy_col(u->author_name, sizeof(u->author_name), st, 5);
+	u->stored_at_ms = sqlite3_column_int64(st, 6);
+}
+
+// row_to_version reads VERSION_COLUMNS, which start at column 0.
+static void row_to_version(sqlite3_stmt *st, struct hd_doc_version *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->version = sqlite3_column_int64(st, 0);
+	v->seq = sqlite3_column_int64(st, 1);
+	v->created_at_ms = sqlite3_column_int64(st, 2);
+	copy_col(v->author_name, sizeof(v->author_name), st, 3);
+	copy_col(v->language, sizeof(v->language), st, 4);
+	v->text_len = (size_t)sqlite3_column_int64(st, 5);
+}
+
+// step_int64 runs a one-column query: *value is its value, or 0 for no row.
+// Returns SQLITE_OK or the failing step's code.
+static int step_int64(sqlite3_stmt *st, int64_t *value)
+{
+	int rc = sqlite3_step(st);
+	*value = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	stmt_done(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+// doc_append_one stores or finds u inside the open write transaction.
+// Returns SQLITE_OK or the failing step's code.
+static int doc_append_one(struct sqlite_store *s, struct hd_doc_update *u, bool *duplicate)
+{
+	sqlite3_stmt *st = s->doc_find;
+	bind_doc_key(st, u->meeting_id, u->document);
+	sqlite3_bind_text(st, 3, u->client_update_id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		// Stored already (earlier, or earlier in this batch): its seq, time
+		// and author; data and len stay the caller's (store.h).
+		struct hd_doc_update stored = *u;
+		row_to_update(st, &stored);
+		stmt_done(st);
+		*u = stored;
+		*duplicate = true;
+		return SQLITE_OK;
+	}
+	stmt_done(st);
+	if (rc != SQLITE_DONE)
+		return rc;
+
+	// The counter, not MAX(seq): a snapshot may have dropped every update.
+	st = s->doc_next_seq;
+	bind_doc_key(st, u->meeting_id, u->document);
+	rc = sqlite3_step(st);
+	int64_t seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	stmt_done(st);
+	if (rc != SQLITE_ROW)
+		return rc == SQLITE_DONE ? SQLITE_INTERNAL : rc;
+
+	st = s->doc_insert;
+	bind_doc_key(st, u->meeting_id, u->document);
+	sqlite3_bind_int64(st, 3, seq);
+	sqlite3_bind_text(st, 4, u->client_update_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, u->author_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, u->author_name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, u->stored_at_ms);
+	sqlite3_bind_blob64(st, 8, u->data, u->len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	stmt_done(st);
+	if (rc != SQLITE_DONE)
+		return rc;
+	u->seq = seq;
+	*duplicate = false;
+	return SQLITE_OK;
+}
+
+// write_end commits when rc is SQLITE_OK, else logs the failure (with what
+// failed, unless what is NULL: a refusal, not an error) and rolls back what
+// is still open (not after a failed BEGIN, or an error SQLite rolled back
+// itself). Returns the final code.
+static int write_end(struct sqlite_store *s, int rc, const char *what)
+{
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(s->w, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK && what != NULL)
+		HD_ERROR("sqlite %s: %s", what, sqlite3_errmsg(s->w));
+	if (rc != SQLITE_OK && !sqlite3_get_autocommit(s->w))
+		sqlite3_exec(s->w, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+// sqlite_doc_append: the whole batch is one IMMEDIATE transaction (group
+// commit), as sqlite_chat_append.
+static hd_err sqlite_doc_append(struct hd_store *base, struct hd_doc_update *u, size_t n, bool *duplicate)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	pthread_mutex_lock(&s->wmtx);
+	int rc = sqlite3_exec(s->w, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
+		rc = doc_append_one(s, &u[i], &duplicate[i]);
+	rc = write_end(s, rc, "doc append");
+	pthread_mutex_unlock(&s->wmtx);
+	return rc == SQLITE_OK ? HD_OK : HD_EUNAVAILABLE;
+}
+
+// sqlite_doc_read reads the page and the document's last seq in one read
+// transaction, so both come from the same snapshot.
+static hd_err sqlite_doc_read(struct hd_store *base, const char *meeting_id, const char *document, int64_t after_seq,
+			      uint32_t limit, struct hd_doc_update *out, size_t *n_out, bool *more, int64_t *last_seq)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	size_t n = 0;
+	bool extra = false, nomem = false;
+	int64_t last = 0;
+	pthread_mutex_lock(&s->rmtx);
+	int rc = sqlite3_exec(s->r, "BEGIN", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		goto done;
+
+	sqlite3_stmt *st = s->doc_page;
+	bind_doc_key(st, meeting_id, document);
+	sqlite3_bind_int64(st, 3, after_seq);
+	sqlite3_bind_int64(st, 4, (int64_t)limit + 1); // one more tells whether there is more
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == limit) {
+			extra = true;
+			continue;
+		}
+		struct hd_doc_update *u = &out[n];
+		memset(u, 0, sizeof(*u));
+		row_to_update(st, u);
+		const void *data = sqlite3_column_blob(st, 7);
+		u->len = (size_t)sqlite3_column_bytes(st, 7);
+		u->data = malloc(u->len > 0 ? u->len : 1);
+		if (u->data == NULL) {
+			nomem = true;
+			break;
+		}
+		if (u->len > 0)
+			memcpy(u->data, data, u->len);
+		n++;
+	}
+	stmt_done(st);
+	if (nomem || rc != SQLITE_DONE)
+		goto done;
+	st = s->doc_last;
+	bind_doc_key(st, meeting_id, document);
+	rc = step_int64(st, &last);
+
+done:
+	if (!sqlite3_get_autocommit(s->r))
+		sqlite3_exec(s->r, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK && !nomem)
+		HD_ERROR("sqlite doc read: %s", sqlite3_errmsg(s->r));
+	pthread_mutex_unlock(&s->rmtx);
+	if (nomem || rc != SQLITE_OK) {
+		hd_doc_updates_free(out, n);
+		if (nomem)
+			HD_ERROR("sqlite doc read: out of memory");
+		return nomem ? HD_ENOMEM : HD_EUNAVAILABLE;
+	}
+	*n_out = n;
+	*more = extra;
+	*last_seq = last;
+	return HD_OK;
+}
+
+// sqlite_doc_snapshot_put checks, stores the snapshot, drops the updates it
+// covers and the versions beyond HD_DOC_VERSIONS_KEPT in one IMMEDIATE
+// transaction.
+static hd_err sqlite_doc_snapshot_put(struct hd_store *base, struct hd_doc_snapshot *snap, bool *stored)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	struct hd_doc_version *v = &snap->version;
+	hd_err bad = HD_OK; // a refusal, not a storage failure
+	pthread_mutex_lock(&s->wmtx);
+	int rc = sqlite3_exec(s->w, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		goto done;
+
+	int64_t last;
+	sqlite3_stmt *st = s->doc_last_w;
+	bind_doc_key(st, snap->meeting_id, snap->document);
+	if ((rc = step_int64(st, &last)) != SQLITE_OK)
+		goto done;
+	if (v->seq > last) {
+		bad = HD_EBADREQUEST;
+		goto done;
+	}
+
+	struct hd_doc_version newest = {0};
+	st = s->snap_newest_w;
+	bind_doc_key(st, snap->meeting_id, snap->document);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row_to_version(st, &newest);
+	stmt_done(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto done;
+	rc = SQLITE_OK;
+	if (newest.version > 0 && v->seq <= newest.seq) { // adds nothing
+		*v = newest;
+		*stored = false;
+		goto done;
+	}
+
+	st = s->snap_insert;
+	bind_doc_key(st, snap->meeting_id, snap->document);
+	sqlite3_bind_int64(st, 3, newest.version + 1);
+	sqlite3_bind_int64(st, 4, v->seq);
+	sqlite3_bind_int64(st, 5, v->created_at_ms);
+	sqlite3_bind_text(st, 6, v->author_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, v->language, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, (int64_t)v->text_len);
+	sqlite3_bind_blob64(st, 9, snap->state, snap->state_len, SQLITE_STATIC);
+	sqlite3_bind_text64(st, 10, v->text_len > 0 ? snap->text : "", v->text_len, SQLITE_STATIC, SQLITE_UTF8);
+	rc = sqlite3_step(st);
+	stmt_done(st);
+	if (rc != SQLITE_DONE)
+		goto done;
+
+	st = s->doc_drop;
+	bind_doc_key(st, snap->meeting_id, snap->document);
+	sqlite3_bind_int64(st, 3, v->seq);
+	rc = sqlite3_step(st);
+	stmt_done(st);
+	if (rc != SQLITE_DONE)
+		goto done;
+
+	st = s->snap_prune;
+	bind_doc_key(st, snap->meeting_id, snap->document);
+	sqlite3_bind_text(st, 3, snap->meeting_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, snap->document, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, HD_DOC_VERSIONS_KEPT - 1);
+	rc = sqlite3_step(st);
+	stmt_done(st);
+	if (rc != SQLITE_DONE)
+		goto done;
+	rc = SQLITE_OK;
+	v->version = newest.version + 1;
+	*stored = true;
+
+done:
+	if (bad != HD_OK && rc == SQLITE_OK)
+		rc = SQLITE_ABORT; // nothing to commit: roll back quietly
+	rc = write_end(s, rc, bad == HD_OK ? "doc snapshot put" : NULL);
+	pthread_mutex_unlock(&s->wmtx);
+	if (bad != HD_OK)
+		return bad;
+	return rc == SQLITE_OK ? HD_OK : HD_EUNAVAILABLE;
+}
+
+// sqlite_doc_snapshot_get reads VERSION_COLUMNS, state and text of one
+// snapshot (version 0: the newest).
+static hd_err sqlite_doc_snapshot_get(struct hd_store *base, const char *meeting_id, const char *document,
+				      int64_t version, struct hd_doc_snapshot *out)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	hd_err err = HD_OK;
+	snprintf(out->meeting_id, sizeof(out->meeting_id), "%s", meeting_id);
+	snprintf(out->document, sizeof(out->document), "%s", document);
+	pthread_mutex_lock(&s->rmtx);
+	sqlite3_stmt *st = version == 0 ? s->snap_newest : s->snap_version;
+	bind_doc_key(st, meeting_id, document);
+	if (version > 0)
+		sqlite3_bind_int64(st, 3, version);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		row_to_version(st, &out->version);
+		const void *state = sqlite3_column_blob(st, 6);
+		size_t state_len = (size_t)sqlite3_column_bytes(st, 6);
+		const unsigned char *text = sqlite3_column_text(st, 7);
+		size_t text_len = text != NULL ? (size_t)sqlite3_column_bytes(st, 7) : 0;
+		out->state = malloc(state_len > 0 ? state_len : 1);
+		out->text = malloc(text_len + 1);
+		if (out->state == NULL || out->text == NULL) {
+			err = HD_ENOMEM;
+		} else {
+			if (state_len > 0)
+				memcpy(out->state, state, state_len);
+			out->state_len = state_len;
+			if (text_len > 0)
+				memcpy(out->text, text, text_len);
+			out->text[text_len] = '\0';
+			out->version.text_len = text_len;
+		}
+	} else if (rc == SQLITE_DONE) {
+		// No snapshot yet is an answer for "the newest"; a version that is
+		// not kept is the caller's mistake.
+		err = version == 0 ? HD_OK : HD_EBADREQUEST;
+	} else {
+		HD_ERROR("sqlite doc snapshot get: %s", sqlite3_errmsg(s->r));
+		err = HD_EUNAVAILABLE;
+	}
+	stmt_done(st);
+	pthread_mutex_unlock(&s->rmtx);
+	if (err != HD_OK)
+		hd_doc_snapshot_fini(out); // store.c zeroes out
+	return err;
+}
+
+static hd_err sqlite_doc_versions(struct hd_store *base, const char *meeting_id, const char *document,
+				  struct hd_doc_version *out, size_t *n_out)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	size_t n = 0;
+	pthread_mutex_lock(&s->rmtx);
+	sqlite3_stmt *st = s->snap_list;
+	bind_doc_key(st, meeting_id, document);
+	sqlite3_bind_int64(st, 3, HD_DOC_VERSIONS_KEPT);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < HD_DOC_VERSIONS_KEPT)
+		row_to_version(st, &out[n++]);
+	stmt_done(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		HD_ERROR("sqlite doc versions: %s", sqlite3_errmsg(s->r));
+	pthread_mutex_unlock(&s->rmtx);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return HD_EUNAVAILABLE;
+	*n_out = n;
+	return HD_OK;
+}
+
 static const struct hd_store_ops sqlite_ops = {
 	.close = sqlite_close,
 	.meeting_insert = sqlite_meeting_insert,
 	.meeting_get = sqlite_meeting_get,
 	.chat_append = sqlite_chat_append,
 	.chat_history = sqlite_chat_history,
+	.doc_append = sqlite_doc_append,
+	.doc_read = sqlite_doc_read,
+	.doc_snapshot_put = sqlite_doc_snapshot_put,
+	.doc_snapshot_get = sqlite_doc_snapshot_get,
+	.doc_versions = sqlite_doc_versions,
 };
 
 // conn_open opens one connection with the busy timeout and durability pragmas.

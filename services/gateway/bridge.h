@@ -14,15 +14,18 @@
 struct lws_context;
 
 enum gw_bridge_kind {
-	GW_BRIDGE_REPLY,      // a registry reply (or error) for a pending request
-	GW_BRIDGE_EVENT,      // a room event from the registry's bus
-	GW_BRIDGE_CHAT_REPLY, // a huddle-chat reply (or error)
-	GW_BRIDGE_CHAT_EVENT, // a chat event from huddle-chat's bus
+	GW_BRIDGE_REPLY,       // a registry reply (or error) for a pending request
+	GW_BRIDGE_EVENT,       // a room event from the registry's bus
+	GW_BRIDGE_CHAT_REPLY,  // a huddle-chat reply (or error)
+	GW_BRIDGE_CHAT_EVENT,  // a chat event from huddle-chat's bus
+	GW_BRIDGE_NOTES_REPLY, // a huddle-notes reply (or error)
+	GW_BRIDGE_NOTES_EVENT, // a notes event from huddle-notes' bus
 };
 
 // gw_bridge_item is one hand-off. For the replies: pending (owned by the
 // item), err and msg (the reply, owned by the item, NULL on error). For the
-// events: data/len, the packed RoomEvent or ChatEvent (owned by the item).
+// events: data/len, the packed RoomEvent, ChatEvent or NotesEvent (owned by
+// the item).
 struct gw_bridge_item {
 	enum gw_bridge_kind kind;
 	void *pending;

@@ -9,11 +9,13 @@
 #include "common/rpc.h"
 #include "common/util.h"
 #include "huddle/v1/chat.pb-c.h"
+#include "huddle/v1/notes.pb-c.h"
 #include "huddle/v1/registry.pb-c.h"
 
 struct gw_session;
 struct gw_room;
 struct gw_chat_room;
+struct gw_notes_room;
 struct gw_http;
 
 // gw_config is what main reads from the environment (see main.c's table).
@@ -31,33 +33,50 @@ struct gw_config {
 	const char *chat_url;
 	const char *chat_events_url;
 	int64_t chat_timeout_ms;
-	int64_t max_message; // bytes per WebSocket message
-	int64_t rate;        // messages per second per connection
-	int64_t burst;       // bucket size
-	int64_t max_queue;   // bytes queued to one slow client before closing it
+	const char *notes_url;
+	const char *notes_events_url;
+	int64_t notes_timeout_ms;
+	int64_t notes_update_rate;    // notes updates per second per connection (bucket: twice that)
+	int64_t notes_awareness_rate; // awareness updates per second per connection (bucket: twice that)
+	int64_t max_message;          // bytes per WebSocket message
+	int64_t rate;                 // messages per second per connection
+	int64_t burst;                // bucket size
+	int64_t chunk_rate;           // bytes of chunk frames per second per connection (bucket: GW_WS_CHUNK_BURST)
+	int64_t max_queue;            // bytes queued to one slow client before closing it
 	const char *gateway_id;
 	int log_level; // enum hd_log_level
 };
+
+// GW_WS_CHUNK_BURST is the bucket of WS_CHUNK_RATE, bytes: two largest
+// messages may arrive back to back.
+#define GW_WS_CHUNK_BURST (2 * HD_WS_MESSAGE_MAX)
 
 // gw_stats are counters for /metrics.
 struct gw_stats {
 	uint64_t ws_opened, ws_closed, frames_in, frames_out, joins, resumes, signals_local, signals_remote,
 		errors_sent, rate_limited, malformed, http_requests;
+	uint64_t chunks_in, chunked_in, chunked_out, chunk_errors;
 	uint64_t chat_subscribes, chat_posts, chat_history, chat_events_in, chat_delivered, chat_fills, chat_failures,
 		chat_exports;
+	uint64_t notes_subscribes, notes_opens, notes_updates, notes_awareness, notes_snapshots, notes_versions,
+		notes_events_in, notes_delivered, notes_awareness_delivered, notes_fills, notes_failures,
+		notes_rate_limited, notes_exports;
 };
 
 struct gw {
 	struct gw_config cfg;
 	struct lws_context *ctx;
-	struct hd_rpc_client *registry;  // thread-safe
-	struct hd_sub *events;           // thread-safe
-	struct gw_session *sessions;     // by id (uthash)
-	struct gw_room *rooms;           // by meeting id (uthash)
-	struct hd_rpc_client *chat;      // huddle-chat requests; thread-safe
-	struct hd_sub *chat_events;      // huddle-chat event bus; thread-safe
-	struct gw_chat_room *chat_rooms; // by meeting id (uthash)
-	struct gw_http *https;           // HTTP requests waiting for the registry
+	struct hd_rpc_client *registry;    // thread-safe
+	struct hd_sub *events;             // thread-safe
+	struct gw_session *sessions;       // by id (uthash)
+	struct gw_room *rooms;             // by meeting id (uthash)
+	struct hd_rpc_client *chat;        // huddle-chat requests; thread-safe
+	struct hd_sub *chat_events;        // huddle-chat event bus; thread-safe
+	struct gw_chat_room *chat_rooms;   // by meeting id (uthash)
+	struct hd_rpc_client *notes;       // huddle-notes requests; thread-safe
+	struct hd_sub *notes_events;       // huddle-notes event bus; thread-safe
+	struct gw_notes_room *notes_rooms; // by meeting id (uthash)
+	struct gw_http *https;             // HTTP requests waiting for the registry
 	uint64_t next_id;
 	char **stun_urls, **turn_urls;
 	size_t n_stun, n_turn;
@@ -68,7 +87,7 @@ struct gw {
 
 extern struct gw gw;
 
-// gw_op names what a pending registry or chat call was for. Its order means
+// gw_op names what a pending registry, chat or notes call was for. Its order means
 // nothing: route.c's table says which service each op calls and who takes
 // its reply (a new op needs an entry there).
 enum gw_op {
@@ -77,29 +96,52 @@ enum gw_op {
 	GW_OP_LEAVE,
 	GW_OP_RELAY,
 	GW_OP_MEDIA,
-	GW_OP_CHAT_MEETING, // GetMeeting before a chat subscription
+	GW_OP_CHAT_MEETING,  // GetMeeting before a chat subscription
+	GW_OP_NOTES_MEETING, // GetMeeting before a notes subscription
 	GW_OP_HEARTBEAT,
 	// registry calls for an HTTP request
 	GW_OP_HTTP_CREATE,
 	GW_OP_HTTP_GET,
 	GW_OP_HTTP_READY,
-	GW_OP_HTTP_CHAT_MEETING, // GetMeeting before a chat export
+	GW_OP_HTTP_CHAT_MEETING,  // GetMeeting before a chat export
+	GW_OP_HTTP_NOTES_MEETING, // GetMeeting before a notes export
 	// huddle-chat calls
 	GW_OP_CHAT_INIT,      // a new chat room learns its last_seq
 	GW_OP_CHAT_FILL,      // a chat room reads the messages it missed
 	GW_OP_CHAT_POST,      // a session's post
 	GW_OP_CHAT_HISTORY,   // a session's history page
 	GW_OP_HTTP_CHAT_PAGE, // a page of a chat export
-	GW_OP_COUNT,          // the number of ops; keep last
+	// huddle-notes calls
+	GW_OP_NOTES_INIT,        // a new notes room learns a document's last_seq
+	GW_OP_NOTES_FILL,        // a notes room reads the updates it missed
+	GW_OP_NOTES_OPEN,        // a session's notes_open
+	GW_OP_NOTES_UPDATE,      // a session's notes_update
+	GW_OP_NOTES_AWARENESS,   // a session's notes_awareness
+	GW_OP_NOTES_SNAPSHOT,    // a session's notes_snapshot
+	GW_OP_NOTES_VERSIONS,    // a session's notes_versions
+	GW_OP_NOTES_VERSION,     // a session's notes_version
+	GW_OP_HTTP_NOTES_EXPORT, // the newest snapshot for a notes export
+	GW_OP_COUNT,             // the number of ops; keep last
 };
 
-// gw_pending travels with a registry or chat call and comes back with its
-// reply.
+// gw_pending travels with a registry, chat or notes call and comes back
+// with its reply.
 struct gw_pending {
 	enum gw_op op;
-	uint64_t conn_id;    // session, HTTP request or chat room id; 0 for none
+	uint64_t conn_id;    // session, HTTP request, chat or notes room id; 0 for none
 	uint32_t request_id; // the client's request id
+	uint32_t document;   // notes calls: the DocumentKind they are about (replies do not name it)
 };
+
+// The calls below live in calls.c.
+
+// gw_calls_open opens the clients and event subscriptions of every service
+// (REGISTRY_URL ... NOTES_EVENTS_URL; they dial in the background). Returns
+// HD_OK, or the error of the first that cannot open (told on stderr;
+// nothing stays open). gw_calls_close closes them, which completes every
+// pending call into the bridge.
+hd_err gw_calls_open(void);
+void gw_calls_close(void);
 
 // gw_registry_call sends req to the registry; the reply reaches op's
 // handler in route.c on the service thread. Returns HD_OK, or
@@ -112,8 +154,16 @@ hd_err gw_registry_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Hu
 // answers).
 hd_err gw_chat_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__ChatRequest *req);
 
+// gw_notes_call sends req to huddle-notes (NOTES_TIMEOUT_MS bound) about
+// document (a DocumentKind, handed back in the pending record); the reply
+// reaches op's handler in route.c on the service thread. Returns HD_OK, or
+// HD_ENOMEM / HD_ECLOSED (nothing sent; the caller answers).
+hd_err gw_notes_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, uint32_t document,
+		     Huddle__V1__NotesRequest *req);
+
 // gw_drain handles everything NNG threads queued for the service thread
-// (registry and chat replies, room and chat events). Called on LWS_CALLBACK_EVENT_WAIT_CANCELLED.
+// (registry, chat and notes replies, room, chat and notes events). Called on
+// LWS_CALLBACK_EVENT_WAIT_CANCELLED.
 void gw_drain(void);
 
 // gw_next_id returns a fresh non-zero id for a session or HTTP request.

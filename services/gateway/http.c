@@ -11,13 +11,25 @@
 
 #include "common/log.h"
 #include "gateway/chat.h"
+#include "gateway/export.h"
+#include "gateway/notes.h"
 #include "gateway/room.h"
 #include "gateway/session.h"
 
-#define GW_EXPORT_PAGE 200 // messages per History call of a chat export
+// GW_HTTP_WRITE_MAX is the most of a response body written per writeable
+// callback: a large export goes out in pieces, each after the socket took
+// the one before, instead of lws buffering the rest of one big write.
+#define GW_HTTP_WRITE_MAX 16384
+
+// http_phase is where a response stands.
+enum http_phase {
+	HTTP_IDLE,        // nothing to write (not answered yet, or done)
+	HTTP_HEADERS_DUE, // the status line and headers are next
+	HTTP_BODY_DUE,    // body bytes from resp_off on are next
+};
 
 // gw_http is one HTTP connection's state (lws per-session data). While it
-// waits for the registry it is indexed in gw.https by id.
+// waits for a service it is indexed in gw.https by id.
 struct gw_http {
 	uint64_t id;
 	struct lws *wsi;
@@ -28,16 +40,11 @@ struct gw_http {
 	int status;
 	const char *ctype;
 	uint8_t *resp; // LWS_PRE headroom, then resp_len bytes
-	size_t resp_len;
-	int phase;            // 0 idle, 1 headers due, 2 body due
-	bool head;            // HEAD request: headers only
-	char disposition[96]; // Content-Disposition of the response, or ""
-	// A chat export in progress: the meeting, the messages read so far.
-	char meeting_id[HD_ID_LEN + 1];
-	bool markdown;
-	cJSON *meeting;
-	cJSON *messages;
-	int64_t after_seq;
+	size_t resp_len, resp_off;
+	enum http_phase phase;
+	bool head;                // HEAD request: headers only
+	char disposition[96];     // Content-Disposition of the response, or ""
+	struct gw_export *export; // an export in progress (export.c), or NULL
 	UT_hash_handle hh;
 };
 
@@ -51,15 +58,14 @@ static void http_reset(struct gw_http *h)
 	}
 	free(h->body);
 	free(h->resp);
-	cJSON_Delete(h->meeting);
-	cJSON_Delete(h->messages);
-	h->meeting = h->messages = NULL;
+	gw_export_free(h->export);
+	h->export = NULL;
 	h->disposition[0] = '\0';
 	h->body = NULL;
 	h->resp = NULL;
-	h->body_len = h->resp_len = 0;
+	h->body_len = h->resp_len = h->resp_off = 0;
 	h->body_too_large = false;
-	h->phase = 0;
+	h->phase = HTTP_IDLE;
 }
 
 // respond queues a complete response; it is written when lws says the
@@ -68,6 +74,7 @@ static void respond(struct gw_http *h, int status, const char *ctype, const char
 {
 	free(h->resp);
 	h->resp = malloc(LWS_PRE + len + 1);
+	h->resp_off = 0;
 	if (h->resp == NULL) {
 		h->resp_len = 0;
 		status = HTTP_STATUS_INTERNAL_SERVER_ERROR;
@@ -77,8 +84,15 @@ static void respond(struct gw_http *h, int status, const char *ctype, const char
 	}
 	h->status = status;
 	h->ctype = ctype;
-	h->phase = 1;
+	h->phase = HTTP_HEADERS_DUE;
 	lws_callback_on_writable(h->wsi);
+}
+
+void gw_http_respond(struct gw_http *h, int status, const char *ctype, const char *disposition, const char *body,
+		     size_t len)
+{
+	snprintf(h->disposition, sizeof(h->disposition), "%s", disposition != NULL ? disposition : "");
+	respond(h, status, ctype, body, len);
 }
 
 static void respond_text(struct gw_http *h, int status, const char *text)
@@ -98,7 +112,7 @@ static void respond_json(struct gw_http *h, int status, cJSON *json)
 	cJSON_Delete(json);
 }
 
-static void respond_error(struct gw_http *h, int status, hd_err code, const char *message)
+void gw_http_respond_error(struct gw_http *h, int status, hd_err code, const char *message)
 {
 	cJSON *root = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(root, "error");
 	cJSON_AddStringToObject(e, "code", hd_err_name(code));
@@ -106,7 +120,7 @@ static void respond_error(struct gw_http *h, int status, hd_err code, const char
 	respond_json(h, status, root);
 }
 
-static int http_status_of(hd_err code)
+int gw_http_status_of(hd_err code)
 {
 	switch (code) {
 	case HD_EBADREQUEST:
@@ -126,23 +140,65 @@ static int http_status_of(hd_err code)
 	}
 }
 
-static void export_page(struct gw_http *h);
+// ---- service-backed requests ----
 
-// ---- registry-backed requests ----
-
-static void http_call(struct gw_http *h, enum gw_op op, Huddle__V1__RegistryRequest *req)
+// http_wait indexes h by a fresh id, the conn_id of the call it is about to make.
+static void http_wait(struct gw_http *h, enum gw_op op)
 {
 	h->id = gw_next_id();
 	h->op = op;
 	HASH_ADD(hh, gw.https, id, sizeof(h->id), h);
-	if (gw_registry_call(op, h->id, 0, req) != HD_OK) {
+}
+
+// http_waited finds the request p's reply is for and takes it out of the index;
+// NULL when the client went away.
+static struct gw_http *http_waited(const struct gw_pending *p)
+{
+	struct gw_http *h = NULL;
+	HASH_FIND(hh, gw.https, &p->conn_id, sizeof(p->conn_id), h);
+	if (h != NULL) {
 		HASH_DEL(gw.https, h);
 		h->id = 0;
-		if (op == GW_OP_HTTP_READY)
-			respond_text(h, HTTP_STATUS_SERVICE_UNAVAILABLE, "not ready: registry unavailable\n");
-		else
-			respond_error(h, HTTP_STATUS_SERVICE_UNAVAILABLE, HD_EUNAVAILABLE, NULL);
 	}
+	return h;
+}
+
+// http_unwait undoes http_wait after a call that could not be sent, and passes err on.
+static hd_err http_unwait(struct gw_http *h, hd_err err)
+{
+	if (err != HD_OK) {
+		HASH_DEL(gw.https, h);
+		h->id = 0;
+	}
+	return err;
+}
+
+hd_err gw_http_registry_call(struct gw_http *h, enum gw_op op, Huddle__V1__RegistryRequest *req)
+{
+	http_wait(h, op);
+	return http_unwait(h, gw_registry_call(op, h->id, 0, req));
+}
+
+hd_err gw_http_chat_call(struct gw_http *h, enum gw_op op, Huddle__V1__ChatRequest *req)
+{
+	http_wait(h, op);
+	return http_unwait(h, gw_chat_call(op, h->id, 0, req));
+}
+
+hd_err gw_http_notes_call(struct gw_http *h, enum gw_op op, uint32_t document, Huddle__V1__NotesRequest *req)
+{
+	http_wait(h, op);
+	return http_unwait(h, gw_notes_call(op, h->id, 0, document, req));
+}
+
+static void http_call(struct gw_http *h, enum gw_op op, Huddle__V1__RegistryRequest *req)
+{
+	if (gw_http_registry_call(h, op, req) == HD_OK)
+		return;
+	if (op == GW_OP_HTTP_READY)
+		respond_text(h, HTTP_STATUS_SERVICE_UNAVAILABLE, "not ready: registry unavailable\n");
+	else
+		gw_http_respond_error(h, HTTP_STATUS_SERVICE_UNAVAILABLE, HD_EUNAVAILABLE, NULL);
 }
 
 static void api_create_meeting(struct gw_http *h)
@@ -150,21 +206,23 @@ static void api_create_meeting(struct gw_http *h)
 	char *title = "";
 	cJSON *json = NULL;
 	if (h->body_too_large) {
-		respond_error(h, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, HD_ETOOLARGE, "request body over 4096 bytes");
+		gw_http_respond_error(h, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, HD_ETOOLARGE,
+				      "request body over 4096 bytes");
 		return;
 	}
 	if (h->body_len > 0) {
 		json = cJSON_ParseWithLength(h->body, h->body_len);
 		if (json == NULL || !cJSON_IsObject(json)) {
 			cJSON_Delete(json);
-			respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST, "body must be a JSON object");
+			gw_http_respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST, "body must be a JSON object");
 			return;
 		}
 		cJSON *t = cJSON_GetObjectItemCaseSensitive(json, "title");
 		if (t != NULL && !cJSON_IsNull(t)) {
 			if (!cJSON_IsString(t)) {
 				cJSON_Delete(json);
-				respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST, "title must be a string");
+				gw_http_respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST,
+						      "title must be a string");
 				return;
 			}
 			title = t->valuestring;
@@ -182,7 +240,7 @@ static void api_create_meeting(struct gw_http *h)
 static void api_get_meeting(struct gw_http *h, const char *id)
 {
 	if (!hd_id_valid(id)) {
-		respond_error(h, HTTP_STATUS_NOT_FOUND, HD_EUNKNOWNMEETING, "no meeting has that id");
+		gw_http_respond_error(h, HTTP_STATUS_NOT_FOUND, HD_EUNKNOWNMEETING, "no meeting has that id");
 		return;
 	}
 	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
@@ -207,7 +265,7 @@ static void readyz(struct gw_http *h)
 	http_call(h, GW_OP_HTTP_READY, &req);
 }
 
-static cJSON *meeting_json(const Huddle__V1__Meeting *m)
+cJSON *gw_http_meeting_json(const Huddle__V1__Meeting *m)
 {
 	char url[64];
 	cJSON *o = cJSON_CreateObject();
@@ -221,12 +279,14 @@ static cJSON *meeting_json(const Huddle__V1__Meeting *m)
 
 void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
 {
-	struct gw_http *h = NULL;
-	HASH_FIND(hh, gw.https, &p->conn_id, sizeof(p->conn_id), h);
+	struct gw_http *h = http_waited(p);
 	if (h == NULL)
 		return; // the client went away
-	HASH_DEL(gw.https, h);
-	h->id = 0;
+	if (p->op == GW_OP_HTTP_CHAT_MEETING || p->op == GW_OP_HTTP_NOTES_MEETING) {
+		if (h->export != NULL)
+			gw_export_on_meeting(h->export, h, err, r);
+		return;
+	}
 	if (err == HD_OK && r->error != NULL && r->error->code != 0)
 		err = (hd_err)r->error->code;
 	if (p->op == GW_OP_HTTP_READY) {
@@ -242,315 +302,154 @@ void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Regist
 	if (err != HD_OK) {
 		const char *msg =
 			r != NULL && r->error != NULL && r->error->message[0] != '\0' ? r->error->message : NULL;
-		respond_error(h, http_status_of(err), err, msg);
+		gw_http_respond_error(h, gw_http_status_of(err), err, msg);
 		return;
 	}
 	if (p->op == GW_OP_HTTP_CREATE && r->body_case == HUDDLE__V1__REGISTRY_REPLY__BODY_CREATE_MEETING &&
 	    r->create_meeting->meeting != NULL)
-		respond_json(h, 201, meeting_json(r->create_meeting->meeting));
+		respond_json(h, 201, gw_http_meeting_json(r->create_meeting->meeting));
 	else if (p->op == GW_OP_HTTP_GET && r->body_case == HUDDLE__V1__REGISTRY_REPLY__BODY_GET_MEETING &&
 		 r->get_meeting->meeting != NULL)
-		respond_json(h, HTTP_STATUS_OK, meeting_json(r->get_meeting->meeting));
-	else if (p->op == GW_OP_HTTP_CHAT_MEETING && r->body_case == HUDDLE__V1__REGISTRY_REPLY__BODY_GET_MEETING &&
-		 r->get_meeting->meeting != NULL) {
-		cJSON_Delete(h->meeting);
-		cJSON_Delete(h->messages);
-		h->meeting = meeting_json(r->get_meeting->meeting);
-		h->messages = cJSON_CreateArray();
-		h->after_seq = 0;
-		if (h->meeting == NULL || h->messages == NULL)
-			respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_ENOMEM, NULL);
-		else
-			export_page(h);
-	} else
-		respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_EINTERNAL, "bad reply from the registry");
-}
-
-// ---- chat export ----
-
-// A growing text buffer for the markdown transcript; ok turns false on ENOMEM.
-struct text {
-	char *p;
-	size_t len, cap;
-	bool ok;
-};
-
-static void text_add(struct text *t, const char *s, size_t n)
-{
-	if (!t->ok)
-		return;
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = t->cap > 0 ? t->cap : 4096;
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		char *p = realloc(t->p, cap);
-		if (p == NULL) {
-			t->ok = false;
-			return;
-		}
-		t->p = p;
-		t->cap = cap;
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
-
-static void text_str(struct text *t, const char *s)
-{
-	text_add(t, s, strlen(s));
-}
-
-// text_inline adds s as inline markdown text: ASCII punctuation escaped
-// with a backslash (CommonMark 2.4), line breaks turned into spaces, so a
-// name or title shows as typed and cannot start a block or inject HTML.
-static void text_inline(struct text *t, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		char c = *s;
-		if (c == '\n' || c == '\r' || c == '\t')
-			c = ' ';
-		if ((c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
-		    (c >= '{' && c <= '~'))
-			text_add(t, "\\", 1);
-		text_add(t, &c, 1);
-	}
-}
-
-// text_fenced adds s as a fenced code block (CommonMark 4.5) whose tilde
-// fence is longer than any run of tildes in s, so the text is shown
-// literally, whatever it holds.
-static void text_fenced(struct text *t, const char *s)
-{
-	size_t run = 0, longest = 0;
-	for (const char *c = s; *c != '\0'; c++) {
-		run = *c == '~' ? run + 1 : 0;
-		if (run > longest)
-			longest = run;
-	}
-	size_t fence = longest >= 3 ? longest + 1 : 3;
-	for (size_t i = 0; i < fence; i++)
-		text_add(t, "~", 1);
-	text_str(t, "text\n");
-	text_str(t, s);
-	text_str(t, "\n");
-	for (size_t i = 0; i < fence; i++)
-		text_add(t, "~", 1);
-	text_str(t, "\n");
-}
-
-static void format_utc(int64_t ms, char *out, size_t len)
-{
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-	if (gmtime_r(&secs, &tm) == NULL || strftime(out, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
-		snprintf(out, len, "%lld ms", (long long)ms);
-}
-
-static const char *json_str(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static int64_t json_int(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
-}
-
-// respond_markdown answers with the transcript of h's export.
-static void respond_markdown(struct gw_http *h)
-{
-	struct text t = {.ok = true};
-	char when[64], line[160];
-	const char *title = json_str(h->meeting, "title");
-	text_str(&t, "# ");
-	if (title[0] != '\0')
-		text_inline(&t, title);
+		respond_json(h, HTTP_STATUS_OK, gw_http_meeting_json(r->get_meeting->meeting));
 	else
-		text_str(&t, "Huddle meeting");
-	text_str(&t, "\n\n");
-	format_utc(hd_now_ms(), when, sizeof(when));
-	int n = cJSON_GetArraySize(h->messages);
-	snprintf(line, sizeof(line), "Chat of meeting `%s` (/m/%s): %d message%s, exported %s.\n\n", h->meeting_id,
-		 h->meeting_id, n, n == 1 ? "" : "s", when);
-	text_str(&t, line);
-	const cJSON *m;
-	cJSON_ArrayForEach(m, h->messages)
-	{
-		format_utc(json_int(m, "sentAtMs"), when, sizeof(when));
-		text_str(&t, "---\n\n**");
-		text_inline(&t, json_str(m, "senderName"));
-		snprintf(line, sizeof(line), "** · %s · #%lld%s\n\n", when, (long long)json_int(m, "seq"),
-			 json_str(m, "senderId")[0] != '\0' ? " · in the call" : "");
-		text_str(&t, line);
-		text_fenced(&t, json_str(m, "text"));
-		text_str(&t, "\n");
-	}
-	if (!t.ok) {
-		free(t.p);
-		respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_ENOMEM, NULL);
-		return;
-	}
-	snprintf(h->disposition, sizeof(h->disposition), "attachment; filename=\"huddle-chat-%s.md\"", h->meeting_id);
-	respond(h, HTTP_STATUS_OK, "text/markdown; charset=utf-8", t.p, t.len);
-	free(t.p);
-}
-
-static void export_finish(struct gw_http *h)
-{
-	gw.stats.chat_exports++;
-	if (h->markdown) {
-		respond_markdown(h);
-		return;
-	}
-	cJSON *root = cJSON_CreateObject();
-	if (root != NULL) {
-		cJSON_AddItemToObject(root, "meeting", h->meeting);
-		cJSON_AddItemToObject(root, "messages", h->messages);
-		h->meeting = h->messages = NULL; // root owns them now
-	}
-	respond_json(h, HTTP_STATUS_OK, root);
-}
-
-// export_page asks huddle-chat for the next page of h's export.
-static void export_page(struct gw_http *h)
-{
-	Huddle__V1__ChatRequest req = HUDDLE__V1__CHAT_REQUEST__INIT;
-	Huddle__V1__ChatServiceHistoryRequest hr = HUDDLE__V1__CHAT_SERVICE_HISTORY_REQUEST__INIT;
-	hr.meeting_id = h->meeting_id;
-	hr.after_seq = h->after_seq;
-	hr.limit = GW_EXPORT_PAGE;
-	req.body_case = HUDDLE__V1__CHAT_REQUEST__BODY_HISTORY;
-	req.history = &hr;
-	h->id = gw_next_id();
-	HASH_ADD(hh, gw.https, id, sizeof(h->id), h);
-	if (gw_chat_call(GW_OP_HTTP_CHAT_PAGE, h->id, 0, &req) != HD_OK) {
-		HASH_DEL(gw.https, h);
-		h->id = 0;
-		respond_error(h, HTTP_STATUS_SERVICE_UNAVAILABLE, HD_EUNAVAILABLE, "the chat service is unavailable");
-	}
+		gw_http_respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_EINTERNAL,
+				      "bad reply from the registry");
 }
 
 void gw_http_on_chat_reply(const struct gw_pending *p, hd_err err, Huddle__V1__ChatReply *r)
 {
-	struct gw_http *h = NULL;
-	const char *why = NULL;
-	HASH_FIND(hh, gw.https, &p->conn_id, sizeof(p->conn_id), h);
-	if (h == NULL)
-		return; // the client went away
-	HASH_DEL(gw.https, h);
-	h->id = 0;
-	hd_err code = gw_chat_failed(err, r, HUDDLE__V1__CHAT_REPLY__BODY_HISTORY, &why);
-	if (code != HD_OK) {
-		respond_error(h, http_status_of(code), code, why);
-		return;
-	}
-	Huddle__V1__ChatServiceHistoryReply *hist = r->history;
-	for (size_t i = 0; i < hist->n_messages; i++) {
-		const Huddle__V1__ChatMessage *m = hist->messages[i];
-		if (m == NULL || m->seq <= h->after_seq)
-			continue;
-		cJSON *o = cJSON_CreateObject();
-		if (o == NULL || !cJSON_AddItemToArray(h->messages, o)) {
-			cJSON_Delete(o);
-			respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_ENOMEM, NULL);
-			return;
-		}
-		cJSON_AddNumberToObject(o, "seq", (double)m->seq);
-		cJSON_AddStringToObject(o, "clientMessageId", m->client_message_id);
-		cJSON_AddStringToObject(o, "senderId", m->sender_id);
-		cJSON_AddStringToObject(o, "senderName", m->sender_name);
-		cJSON_AddStringToObject(o, "text", m->text);
-		cJSON_AddNumberToObject(o, "sentAtMs", (double)m->sent_at_ms);
-		h->after_seq = m->seq;
-	}
-	if (hist->more && hist->n_messages > 0)
-		export_page(h);
-	else
-		export_finish(h);
+	struct gw_http *h = http_waited(p);
+	if (h != NULL && h->export != NULL)
+		gw_export_on_chat_reply(h->export, h, err, r);
 }
 
+void gw_http_on_notes_reply(const struct gw_pending *p, hd_err err, Huddle__V1__NotesReply *r)
+{
+	struct gw_http *h = http_waited(p);
+	if (h != NULL && h->export != NULL)
+		gw_export_on_notes_reply(h->export, h, err, r);
+}
+
+// ---- exports ----
+
+// api_chat_export starts GET /api/meetings/<id>/chat?format=json|markdown.
 static void api_chat_export(struct gw_http *h, const char *id)
 {
 	char buf[64];
+	bool markdown;
 	const char *format = lws_get_urlarg_by_name(h->wsi, "format=", buf, sizeof(buf));
 	if (format == NULL || strcmp(format, "json") == 0) {
-		h->markdown = false;
+		markdown = false;
 	} else if (strcmp(format, "markdown") == 0 || strcmp(format, "md") == 0) {
-		h->markdown = true;
+		markdown = true;
 	} else {
-		respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST, "format must be json or markdown");
+		gw_http_respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST, "format must be json or markdown");
 		return;
 	}
-	if (!hd_id_valid(id)) {
-		respond_error(h, HTTP_STATUS_NOT_FOUND, HD_EUNKNOWNMEETING, "no meeting has that id");
-		return;
+	h->export = gw_export_chat(h, id, markdown);
+}
+
+// api_export routes GET /api/meetings/<id>/<what> (what: chat, notes.md,
+// code); the id is checked before anything is asked.
+static void api_export(struct gw_http *h, const char *rest, const char *slash)
+{
+	char id[HD_ID_LEN + 1] = "";
+	if (slash - rest == HD_ID_LEN) {
+		memcpy(id, rest, HD_ID_LEN);
+		id[HD_ID_LEN] = '\0';
 	}
-	snprintf(h->meeting_id, sizeof(h->meeting_id), "%s", id);
-	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
-	Huddle__V1__GetMeetingRequest gm = HUDDLE__V1__GET_MEETING_REQUEST__INIT;
-	gm.meeting_id = h->meeting_id;
-	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_GET_MEETING;
-	req.get_meeting = &gm;
-	http_call(h, GW_OP_HTTP_CHAT_MEETING, &req);
+	if (strcmp(slash, "/chat") == 0)
+		api_chat_export(h, id);
+	else if (strcmp(slash, "/notes.md") == 0)
+		h->export = gw_export_notes(h, id, HUDDLE__V1__DOCUMENT_KIND__DOCUMENT_KIND_NOTES);
+	else
+		h->export = gw_export_notes(h, id, HUDDLE__V1__DOCUMENT_KIND__DOCUMENT_KIND_CODE);
 }
 
 // ---- metrics ----
 
+// metric is one line of /metrics: a gauge or a counter, with an optional
+// label (name{label}).
+struct metric {
+	const char *name, *label, *type;
+	double value;
+};
+
 static void metrics(struct gw_http *h)
 {
-	char buf[4096];
-	size_t rooms, members, chat_rooms, chat_subscribers;
+	size_t rooms, members, chat_rooms, chat_subscribers, notes_rooms, notes_subscribers;
 	gw_room_count(&rooms, &members);
 	gw_chat_count(&chat_rooms, &chat_subscribers);
+	gw_notes_count(&notes_rooms, &notes_subscribers);
 	const struct gw_stats *s = &gw.stats;
-	int n = snprintf(buf, sizeof(buf),
-			 "# TYPE huddle_gateway_sessions gauge\nhuddle_gateway_sessions %u\n"
-			 "# TYPE huddle_gateway_rooms gauge\nhuddle_gateway_rooms %zu\n"
-			 "# TYPE huddle_gateway_participants gauge\nhuddle_gateway_participants %zu\n"
-			 "# TYPE huddle_gateway_ws_opened_total counter\nhuddle_gateway_ws_opened_total %llu\n"
-			 "# TYPE huddle_gateway_frames_in_total counter\nhuddle_gateway_frames_in_total %llu\n"
-			 "# TYPE huddle_gateway_frames_out_total counter\nhuddle_gateway_frames_out_total %llu\n"
-			 "# TYPE huddle_gateway_joins_total counter\nhuddle_gateway_joins_total %llu\n"
-			 "# TYPE huddle_gateway_resumes_total counter\nhuddle_gateway_resumes_total %llu\n"
-			 "# TYPE huddle_gateway_signals_total counter\n"
-			 "huddle_gateway_signals_total{path=\"local\"} %llu\n"
-			 "huddle_gateway_signals_total{path=\"registry\"} %llu\n"
-			 "# TYPE huddle_gateway_errors_sent_total counter\nhuddle_gateway_errors_sent_total %llu\n"
-			 "# TYPE huddle_gateway_rate_limited_total counter\nhuddle_gateway_rate_limited_total %llu\n"
-			 "# TYPE huddle_gateway_malformed_total counter\nhuddle_gateway_malformed_total %llu\n"
-			 "# TYPE huddle_gateway_http_requests_total counter\nhuddle_gateway_http_requests_total %llu\n",
-			 HASH_CNT(hh, gw.sessions), rooms, members, (unsigned long long)s->ws_opened,
-			 (unsigned long long)s->frames_in, (unsigned long long)s->frames_out,
-			 (unsigned long long)s->joins, (unsigned long long)s->resumes,
-			 (unsigned long long)s->signals_local, (unsigned long long)s->signals_remote,
-			 (unsigned long long)s->errors_sent, (unsigned long long)s->rate_limited,
-			 (unsigned long long)s->malformed, (unsigned long long)s->http_requests);
-	if (n > 0 && (size_t)n < sizeof(buf))
-		n += snprintf(
-			buf + n, sizeof(buf) - (size_t)n,
-			"# TYPE huddle_gateway_chat_rooms gauge\nhuddle_gateway_chat_rooms %zu\n"
-			"# TYPE huddle_gateway_chat_subscribers gauge\nhuddle_gateway_chat_subscribers %zu\n"
-			"# TYPE huddle_gateway_chat_events_connected gauge\nhuddle_gateway_chat_events_connected %d\n"
-			"# TYPE huddle_gateway_chat_requests_total counter\n"
-			"huddle_gateway_chat_requests_total{kind=\"subscribe\"} %llu\n"
-			"huddle_gateway_chat_requests_total{kind=\"post\"} %llu\n"
-			"huddle_gateway_chat_requests_total{kind=\"history\"} %llu\n"
-			"huddle_gateway_chat_requests_total{kind=\"export\"} %llu\n"
-			"# TYPE huddle_gateway_chat_events_total counter\nhuddle_gateway_chat_events_total %llu\n"
-			"# TYPE huddle_gateway_chat_delivered_total counter\nhuddle_gateway_chat_delivered_total %llu\n"
-			"# TYPE huddle_gateway_chat_fills_total counter\nhuddle_gateway_chat_fills_total %llu\n"
-			"# TYPE huddle_gateway_chat_failures_total counter\nhuddle_gateway_chat_failures_total %llu\n",
-			chat_rooms, chat_subscribers, gw.chat_events != NULL ? hd_sub_connected(gw.chat_events) : 0,
-			(unsigned long long)s->chat_subscribes, (unsigned long long)s->chat_posts,
-			(unsigned long long)s->chat_history, (unsigned long long)s->chat_exports,
-			(unsigned long long)s->chat_events_in, (unsigned long long)s->chat_delivered,
-			(unsigned long long)s->chat_fills, (unsigned long long)s->chat_failures);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		n = (int)strlen(buf);
-	respond(h, HTTP_STATUS_OK, "text/plain; version=0.0.4", buf, n > 0 ? (size_t)n : 0);
+	const struct metric all[] = {
+		{"huddle_gateway_sessions", NULL, "gauge", HASH_CNT(hh, gw.sessions)},
+		{"huddle_gateway_rooms", NULL, "gauge", (double)rooms},
+		{"huddle_gateway_participants", NULL, "gauge", (double)members},
+		{"huddle_gateway_ws_opened_total", NULL, "counter", (double)s->ws_opened},
+		{"huddle_gateway_frames_in_total", NULL, "counter", (double)s->frames_in},
+		{"huddle_gateway_frames_out_total", NULL, "counter", (double)s->frames_out},
+		{"huddle_gateway_joins_total", NULL, "counter", (double)s->joins},
+		{"huddle_gateway_resumes_total", NULL, "counter", (double)s->resumes},
+		{"huddle_gateway_signals_total", "path=\"local\"", "counter", (double)s->signals_local},
+		{"huddle_gateway_signals_total", "path=\"registry\"", "counter", (double)s->signals_remote},
+		{"huddle_gateway_errors_sent_total", NULL, "counter", (double)s->errors_sent},
+		{"huddle_gateway_rate_limited_total", NULL, "counter", (double)s->rate_limited},
+		{"huddle_gateway_malformed_total", NULL, "counter", (double)s->malformed},
+		{"huddle_gateway_http_requests_total", NULL, "counter", (double)s->http_requests},
+		{"huddle_gateway_chunks_in_total", NULL, "counter", (double)s->chunks_in},
+		{"huddle_gateway_chunked_messages_total", "direction=\"in\"", "counter", (double)s->chunked_in},
+		{"huddle_gateway_chunked_messages_total", "direction=\"out\"", "counter", (double)s->chunked_out},
+		{"huddle_gateway_chunk_errors_total", NULL, "counter", (double)s->chunk_errors},
+		{"huddle_gateway_chat_rooms", NULL, "gauge", (double)chat_rooms},
+		{"huddle_gateway_chat_subscribers", NULL, "gauge", (double)chat_subscribers},
+		{"huddle_gateway_chat_events_connected", NULL, "gauge",
+		 gw.chat_events != NULL ? hd_sub_connected(gw.chat_events) : 0},
+		{"huddle_gateway_chat_requests_total", "kind=\"subscribe\"", "counter", (double)s->chat_subscribes},
+		{"huddle_gateway_chat_requests_total", "kind=\"post\"", "counter", (double)s->chat_posts},
+		{"huddle_gateway_chat_requests_total", "kind=\"history\"", "counter", (double)s->chat_history},
+		{"huddle_gateway_chat_requests_total", "kind=\"export\"", "counter", (double)s->chat_exports},
+		{"huddle_gateway_chat_events_total", NULL, "counter", (double)s->chat_events_in},
+		{"huddle_gateway_chat_delivered_total", NULL, "counter", (double)s->chat_delivered},
+		{"huddle_gateway_chat_fills_total", NULL, "counter", (double)s->chat_fills},
+		{"huddle_gateway_chat_failures_total", NULL, "counter", (double)s->chat_failures},
+		{"huddle_gateway_notes_rooms", NULL, "gauge", (double)notes_rooms},
+		{"huddle_gateway_notes_subscribers", NULL, "gauge", (double)notes_subscribers},
+		{"huddle_gateway_notes_events_connected", NULL, "gauge",
+		 gw.notes_events != NULL ? hd_sub_connected(gw.notes_events) : 0},
+		{"huddle_gateway_notes_requests_total", "kind=\"subscribe\"", "counter", (double)s->notes_subscribes},
+		{"huddle_gateway_notes_requests_total", "kind=\"open\"", "counter", (double)s->notes_opens},
+		{"huddle_gateway_notes_requests_total", "kind=\"update\"", "counter", (double)s->notes_updates},
+		{"huddle_gateway_notes_requests_total", "kind=\"awareness\"", "counter", (double)s->notes_awareness},
+		{"huddle_gateway_notes_requests_total", "kind=\"snapshot\"", "counter", (double)s->notes_snapshots},
+		{"huddle_gateway_notes_requests_total", "kind=\"versions\"", "counter", (double)s->notes_versions},
+		{"huddle_gateway_notes_requests_total", "kind=\"export\"", "counter", (double)s->notes_exports},
+		{"huddle_gateway_notes_events_total", NULL, "counter", (double)s->notes_events_in},
+		{"huddle_gateway_notes_delivered_total", "kind=\"update\"", "counter", (double)s->notes_delivered},
+		{"huddle_gateway_notes_delivered_total", "kind=\"awareness\"", "counter",
+		 (double)s->notes_awareness_delivered},
+		{"huddle_gateway_notes_fills_total", NULL, "counter", (double)s->notes_fills},
+		{"huddle_gateway_notes_failures_total", NULL, "counter", (double)s->notes_failures},
+		{"huddle_gateway_notes_rate_limited_total", NULL, "counter", (double)s->notes_rate_limited},
+	};
+	char buf[8192];
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && n < sizeof(buf); i++) {
+		const struct metric *m = &all[i];
+		int k = 0;
+		// One TYPE line per name, before its first sample.
+		if (i == 0 || strcmp(all[i - 1].name, m->name) != 0)
+			k = snprintf(buf + n, sizeof(buf) - n, "# TYPE %s %s\n", m->name, m->type);
+		if (k < 0 || (size_t)k >= sizeof(buf) - n)
+			break;
+		n += (size_t)k;
+		k = m->label != NULL ? snprintf(buf + n, sizeof(buf) - n, "%s{%s} %.0f\n", m->name, m->label, m->value)
+				     : snprintf(buf + n, sizeof(buf) - n, "%s %.0f\n", m->name, m->value);
+		if (k < 0 || (size_t)k >= sizeof(buf) - n)
+			break;
+		n += (size_t)k;
+	}
+	respond(h, HTTP_STATUS_OK, "text/plain; version=0.0.4", buf, n);
 }
 
 // ---- static files ----
@@ -627,7 +526,7 @@ static int http_route(struct gw_http *h, const char *uri, bool get, bool post)
 	}
 	if (strcmp(uri, "/api/meetings") == 0) {
 		if (!post) {
-			respond_error(h, HTTP_STATUS_METHOD_NOT_ALLOWED, HD_EBADREQUEST, "use POST");
+			gw_http_respond_error(h, HTTP_STATUS_METHOD_NOT_ALLOWED, HD_EBADREQUEST, "use POST");
 			return 0;
 		}
 		// The body, if any, arrives in LWS_CALLBACK_HTTP_BODY.
@@ -639,23 +538,19 @@ static int http_route(struct gw_http *h, const char *uri, bool get, bool post)
 	if (strncmp(uri, "/api/meetings/", 14) == 0) {
 		const char *rest = uri + 14, *slash = strchr(rest, '/');
 		if (!get) {
-			respond_error(h, HTTP_STATUS_METHOD_NOT_ALLOWED, HD_EBADREQUEST, "use GET");
+			gw_http_respond_error(h, HTTP_STATUS_METHOD_NOT_ALLOWED, HD_EBADREQUEST, "use GET");
 		} else if (slash == NULL) {
 			api_get_meeting(h, rest);
-		} else if (strcmp(slash, "/chat") == 0 && slash - rest == HD_ID_LEN) {
-			char id[HD_ID_LEN + 1];
-			memcpy(id, rest, HD_ID_LEN);
-			id[HD_ID_LEN] = '\0';
-			api_chat_export(h, id);
-		} else if (strcmp(slash, "/chat") == 0) {
-			respond_error(h, HTTP_STATUS_NOT_FOUND, HD_EUNKNOWNMEETING, "no meeting has that id");
+		} else if (strcmp(slash, "/chat") == 0 || strcmp(slash, "/notes.md") == 0 ||
+			   strcmp(slash, "/code") == 0) {
+			api_export(h, rest, slash);
 		} else {
-			respond_error(h, HTTP_STATUS_NOT_FOUND, HD_EBADREQUEST, "no such API");
+			gw_http_respond_error(h, HTTP_STATUS_NOT_FOUND, HD_EBADREQUEST, "no such API");
 		}
 		return 0;
 	}
 	if (strncmp(uri, "/api/", 5) == 0 || strcmp(uri, "/api") == 0) {
-		respond_error(h, HTTP_STATUS_NOT_FOUND, HD_EBADREQUEST, "no such API");
+		gw_http_respond_error(h, HTTP_STATUS_NOT_FOUND, HD_EBADREQUEST, "no such API");
 		return 0;
 	}
 	if (!get) {
@@ -670,6 +565,65 @@ static int http_route(struct gw_http *h, const char *uri, bool get, bool post)
 	if (strcmp(uri, "/") == 0 || strcmp(uri, "/index.html") == 0 || strncmp(uri, "/m/", 3) == 0)
 		return serve_file(h, "/index.html", false);
 	return serve_file(h, uri, strncmp(uri, "/assets/", 8) == 0);
+}
+
+// http_write_headers writes the status line and headers of h's response.
+// Returns 0, or 1 when they do not fit (the connection closes).
+static int http_write_headers(struct gw_http *h, struct lws *wsi)
+{
+	unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+	if (lws_add_http_common_headers(wsi, (unsigned int)h->status, h->ctype, h->head ? 0 : h->resp_len, &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:", (const unsigned char *)"no-store",
+					8, &p, end) ||
+	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+					(const unsigned char *)"nosniff", 7, &p, end) ||
+	    (h->disposition[0] != '\0' &&
+	     lws_add_http_header_by_name(
+		     wsi, (const unsigned char *)"content-disposition:", (const unsigned char *)h->disposition,
+		     (int)strlen(h->disposition), &p, end)) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return 1;
+	return 0;
+}
+
+// http_writeable writes the next part of h's response: the headers, then
+// the body in GW_HTTP_WRITE_MAX pieces, one per writeable callback. Returns
+// what the lws callback returns.
+static int http_writeable(struct gw_http *h, struct lws *wsi)
+{
+	switch (h->phase) {
+	case HTTP_HEADERS_DUE:
+		if (http_write_headers(h, wsi) != 0)
+			return 1;
+		h->phase = HTTP_BODY_DUE;
+		lws_callback_on_writable(wsi);
+		return 0;
+	case HTTP_BODY_DUE: {
+		size_t n = h->head ? 0 : h->resp_len - h->resp_off;
+		if (n > GW_HTTP_WRITE_MAX)
+			n = GW_HTTP_WRITE_MAX;
+		bool last = h->head || h->resp_off + n == h->resp_len;
+		// The LWS_PRE bytes before a later piece are body already sent,
+		// which lws may overwrite.
+		if (n > 0 && lws_write(wsi, h->resp + LWS_PRE + h->resp_off, n,
+				       last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+			return 1;
+		h->resp_off += n;
+		if (!last) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+		h->phase = HTTP_IDLE;
+		free(h->resp);
+		h->resp = NULL;
+		h->resp_len = h->resp_off = 0;
+		if (lws_http_transaction_completed(wsi))
+			return -1;
+		return 0;
+	}
+	default:
+		return 0;
+	}
 }
 
 int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -699,41 +653,11 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		h->body_len += len;
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (h->id == 0 && h->phase == 0) // not answered or asked yet
+		if (h->id == 0 && h->phase == HTTP_IDLE) // not answered or asked yet
 			api_create_meeting(h);
 		return 0;
-	case LWS_CALLBACK_HTTP_WRITEABLE: {
-		if (h->phase == 1) {
-			unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start,
-							  *end = buf + sizeof(buf) - 1;
-			if (lws_add_http_common_headers(wsi, (unsigned int)h->status, h->ctype,
-							h->head ? 0 : h->resp_len, &p, end) ||
-			    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-							(const unsigned char *)"no-store", 8, &p, end) ||
-			    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
-							(const unsigned char *)"nosniff", 7, &p, end) ||
-			    (h->disposition[0] != '\0' &&
-			     lws_add_http_header_by_name(wsi, (const unsigned char *)"content-disposition:",
-							 (const unsigned char *)h->disposition,
-							 (int)strlen(h->disposition), &p, end)) ||
-			    lws_finalize_write_http_header(wsi, start, &p, end))
-				return 1;
-			h->phase = 2;
-			lws_callback_on_writable(wsi);
-			return 0;
-		}
-		if (h->phase == 2) {
-			h->phase = 0;
-			if (!h->head &&
-			    lws_write(wsi, h->resp + LWS_PRE, h->resp_len, LWS_WRITE_HTTP_FINAL) != (int)h->resp_len)
-				return 1;
-			free(h->resp);
-			h->resp = NULL;
-			if (lws_http_transaction_completed(wsi))
-				return -1;
-		}
-		return 0;
-	}
+	case LWS_CALLBACK_HTTP_WRITEABLE:
+		return http_writeable(h, wsi);
 	case LWS_CALLBACK_HTTP_FILE_COMPLETION:
 		if (lws_http_transaction_completed(wsi))
 			return -1;

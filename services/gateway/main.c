@@ -1,5 +1,6 @@
 // main.c: huddle-gateway: the only public port. One lws service thread owns
-// every session; NNG threads hand replies and events over through bridge.c.
+// every session; NNG threads hand replies and events over through bridge.c
+// (calls.c holds the state and the NNG side). This file starts and stops.
 // lws runs on a libev (epoll) loop that main owns: lws 4.1's default loop is
 // poll(), which walks every socket on every wakeup.
 #include <ev.h>
@@ -16,13 +17,11 @@
 #include "gateway/chat.h"
 #include "gateway/gateway.h"
 #include "gateway/http.h"
+#include "gateway/notes.h"
 #include "gateway/ws.h"
-#include "gateway/room.h"
-#include "gateway/route.h"
 
 #define GW_DEFAULT_TURN_SECRET "huddle-dev-secret"
 
-struct gw gw;
 static volatile sig_atomic_t stopping;
 static struct ev_loop *loop; // the service thread's event loop (lws foreign loop)
 static ev_check stop_check;
@@ -46,6 +45,16 @@ static const struct hd_config config_table[] = {
 	 "huddle-chat event (PUB) address(es), comma-separated"},
 	{"CHAT_TIMEOUT_MS", HD_CONFIG_INT, "5000", 100, 60000, &gw.cfg.chat_timeout_ms,
 	 "time a huddle-chat call may take, ms"},
+	{"NOTES_URL", HD_CONFIG_STRING, "tcp://127.0.0.1:7005", 0, 0, &gw.cfg.notes_url,
+	 "huddle-notes request address(es), comma-separated"},
+	{"NOTES_EVENTS_URL", HD_CONFIG_STRING, "tcp://127.0.0.1:7006", 0, 0, &gw.cfg.notes_events_url,
+	 "huddle-notes event (PUB) address(es), comma-separated"},
+	{"NOTES_TIMEOUT_MS", HD_CONFIG_INT, "5000", 100, 60000, &gw.cfg.notes_timeout_ms,
+	 "time a huddle-notes call may take, ms"},
+	{"NOTES_UPDATE_RATE", HD_CONFIG_INT, "30", 1, 100000, &gw.cfg.notes_update_rate,
+	 "notes_update requests per second per connection (bursts of twice that)"},
+	{"NOTES_AWARENESS_RATE", HD_CONFIG_INT, "20", 1, 100000, &gw.cfg.notes_awareness_rate,
+	 "notes_awareness requests per second per connection (bursts of twice that)"},
 	{"TURN_URLS", HD_CONFIG_STRING,
 	 "stun:127.0.0.1:3478,turn:127.0.0.1:3478?transport=udp,turn:127.0.0.1:3478?transport=tcp", 0, 0,
 	 &gw.cfg.turn_urls, "STUN and TURN URLs given to browsers, comma-separated"},
@@ -54,111 +63,18 @@ static const struct hd_config config_table[] = {
 	{"TURN_TTL", HD_CONFIG_INT, "86400", 60, 604800, &gw.cfg.turn_ttl_s, "lifetime of TURN credentials, s"},
 	{"HEARTBEAT_INTERVAL_MS", HD_CONFIG_INT, "10000", 100, 600000, &gw.cfg.heartbeat_ms,
 	 "how often presence is refreshed, ms (keep under the registry's PRESENCE_TTL_MS / 2)"},
-	{"WS_MAX_MESSAGE", HD_CONFIG_INT, "65536", 1024, 16777216, &gw.cfg.max_message,
-	 "largest WebSocket message accepted, bytes (larger: close 1009)"},
+	{"WS_MAX_MESSAGE", HD_CONFIG_INT, "65536", 65536, 16777216, &gw.cfg.max_message,
+	 "largest WebSocket frame accepted, bytes (larger: close 1009); at least the protocol's 64 KiB"},
 	{"WS_RATE", HD_CONFIG_INT, "50", 1, 1000000, &gw.cfg.rate, "messages per second per connection"},
 	{"WS_BURST", HD_CONFIG_INT, "100", 1, 1000000, &gw.cfg.burst, "burst allowance, messages"},
+	{"WS_CHUNK_RATE", HD_CONFIG_INT, "4194304", 65536, 1073741824, &gw.cfg.chunk_rate,
+	 "bytes per second of chunk frames per connection (a frame counts at least 16 KiB; bucket 8 MiB)"},
 	{"WS_MAX_QUEUE", HD_CONFIG_INT, "1048576", 65536, 268435456, &gw.cfg.max_queue,
 	 "bytes queued to one slow client before it is disconnected"},
 	{"GATEWAY_ID", HD_CONFIG_STRING, default_gateway_id, 0, 0, &gw.cfg.gateway_id,
 	 "this gateway's name in presence records (default <hostname>-<pid>)"},
 	{"LOG_LEVEL", HD_CONFIG_LOG_LEVEL, "info", 0, 0, &gw.cfg.log_level, "error, warn, info or debug"},
 };
-
-uint64_t gw_next_id(void)
-{
-	return ++gw.next_id;
-}
-
-// ---- registry calls ----
-
-static void on_registry_reply(void *arg, hd_err err, nng_msg *reply)
-{
-	gw_bridge_push_reply(GW_BRIDGE_REPLY, arg, err, reply); // NNG thread: hand over only
-}
-
-static void on_chat_reply(void *arg, hd_err err, nng_msg *reply)
-{
-	gw_bridge_push_reply(GW_BRIDGE_CHAT_REPLY, arg, err, reply); // NNG thread: hand over only
-}
-
-// pending_call sends req (its request_id already set) on client with a
-// gw_pending naming what it was for; cb hands the reply to the service thread.
-static hd_err pending_call(struct hd_rpc_client *client, hd_rpc_client_callback cb, int32_t timeout_ms, enum gw_op op,
-			   uint64_t conn_id, uint32_t request_id, const ProtobufCMessage *req)
-{
-	struct gw_pending *p;
-	nng_msg *msg;
-	hd_err err;
-	if (client == NULL)
-		return HD_ECLOSED;
-	if ((p = malloc(sizeof(*p))) == NULL)
-		return HD_ENOMEM;
-	p->op = op;
-	p->conn_id = conn_id;
-	p->request_id = request_id;
-	if ((err = hd_msg_pack(req, &msg)) != HD_OK)
-		goto fail;
-	if ((err = hd_rpc_call_async(client, msg, timeout_ms, cb, p)) != HD_OK)
-		goto fail_msg;
-	return HD_OK;
-
-fail_msg:
-	nng_msg_free(msg);
-fail:
-	free(p);
-	return err;
-}
-
-hd_err gw_chat_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__ChatRequest *req)
-{
-	static uint64_t seq;
-	req->request_id = ++seq;
-	return pending_call(gw.chat, on_chat_reply, (int32_t)gw.cfg.chat_timeout_ms, op, conn_id, request_id,
-			    &req->base);
-}
-
-hd_err gw_registry_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__RegistryRequest *req)
-{
-	static uint64_t seq;
-	req->request_id = ++seq;
-	// Readiness must answer fast, whatever a slow registry does.
-	int32_t timeout = (int32_t)gw.cfg.registry_timeout_ms;
-	if (op == GW_OP_HTTP_READY && timeout > 1000)
-		timeout = 1000;
-	return pending_call(gw.registry, on_registry_reply, timeout, op, conn_id, request_id, &req->base);
-}
-
-static void on_event(void *arg, const char *topic, const uint8_t *data, size_t len)
-{
-	gw_bridge_push_event(GW_BRIDGE_EVENT, data, len); // NNG thread: hand over only
-}
-
-static void on_chat_event(void *arg, const char *topic, const uint8_t *data, size_t len)
-{
-	gw_bridge_push_event(GW_BRIDGE_CHAT_EVENT, data, len); // NNG thread: hand over only
-}
-
-void gw_drain(void)
-{
-	struct gw_bridge_item *it = gw_bridge_take();
-	while (it != NULL) {
-		struct gw_bridge_item *next = it->next;
-		if (it->kind == GW_BRIDGE_EVENT) {
-			gw_room_on_event(it->data, it->len);
-		} else if (it->kind == GW_BRIDGE_CHAT_EVENT) {
-			gw_chat_on_event(it->data, it->len);
-		} else {
-			if (it->kind == GW_BRIDGE_CHAT_REPLY)
-				gw_route_chat_reply(it->pending, it->err, it->msg);
-			else
-				gw_route_registry_reply(it->pending, it->err, it->msg);
-			free(it->pending);
-		}
-		gw_bridge_item_free(it);
-		it = next;
-	}
-}
 
 // ---- timers, signals, logs ----
 
@@ -274,24 +190,8 @@ int main(int argc, char **argv)
 		goto out_urls;
 	lws_set_log_level(LLL_ERR | LLL_WARN | (hd_log_level >= HD_LOG_DEBUG ? LLL_NOTICE : 0), lws_log_emit);
 
-	if (hd_rpc_client_open(&gw.registry, gw.cfg.registry_url) != HD_OK) {
-		fprintf(stderr, "huddle-gateway: REGISTRY_URL '%s' is not a usable address\n", gw.cfg.registry_url);
+	if (gw_calls_open() != HD_OK)
 		goto out_urls;
-	}
-	if (hd_sub_open(&gw.events, gw.cfg.events_url, on_event, NULL) != HD_OK) {
-		fprintf(stderr, "huddle-gateway: REGISTRY_EVENTS_URL '%s' is not a usable address\n",
-			gw.cfg.events_url);
-		goto out_registry;
-	}
-	if (hd_rpc_client_open(&gw.chat, gw.cfg.chat_url) != HD_OK) {
-		fprintf(stderr, "huddle-gateway: CHAT_URL '%s' is not a usable address\n", gw.cfg.chat_url);
-		goto out_events;
-	}
-	if (hd_sub_open(&gw.chat_events, gw.cfg.chat_events_url, on_chat_event, NULL) != HD_OK) {
-		fprintf(stderr, "huddle-gateway: CHAT_EVENTS_URL '%s' is not a usable address\n",
-			gw.cfg.chat_events_url);
-		goto out_chat;
-	}
 
 	memset(protocols, 0, sizeof(protocols));
 	protocols[0].name = "http";
@@ -313,7 +213,7 @@ int main(int argc, char **argv)
 	// lws loads its libev support as a plugin (Debian: libwebsockets-evlib-ev).
 	if ((loop = ev_loop_new(EVBACKEND_EPOLL)) == NULL) {
 		fprintf(stderr, "huddle-gateway: cannot create the libev (epoll) event loop\n");
-		goto out_chat_events;
+		goto out_calls;
 	}
 	void *foreign_loops[1] = {loop};
 	info.foreign_loops = foreign_loops;
@@ -334,6 +234,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	lws_sul_schedule(gw.ctx, 0, &gw.heartbeat_timer, heartbeat_tick, gw.cfg.heartbeat_ms * LWS_US_PER_MS);
 	gw_chat_start();
+	gw_notes_start();
 	HD_INFO("listening on http://%s:%lld (gateway %s)", gw.cfg.http_addr, (long long)gw.cfg.http_port,
 		gw.cfg.gateway_id);
 
@@ -349,17 +250,11 @@ int main(int argc, char **argv)
 
 	// NNG first, so no thread touches the lws context while it goes away;
 	// closing the client completes pending calls into the bridge.
-	hd_sub_close(gw.chat_events);
-	gw.chat_events = NULL;
-	hd_rpc_client_close(gw.chat);
-	gw.chat = NULL;
-	hd_sub_close(gw.events);
-	gw.events = NULL;
-	hd_rpc_client_close(gw.registry);
-	gw.registry = NULL;
+	gw_calls_close();
 	gw_bridge_init(NULL);
 	lws_sul_cancel(&gw.heartbeat_timer);
 	gw_chat_stop();
+	gw_notes_stop();
 	lws_context_destroy(gw.ctx); // closes every connection, stops lws's watchers
 	gw.ctx = NULL;
 	ev_loop_destroy(loop);
@@ -371,14 +266,8 @@ int main(int argc, char **argv)
 out_loop:
 	ev_loop_destroy(loop);
 	loop = NULL;
-out_chat_events:
-	hd_sub_close(gw.chat_events);
-out_chat:
-	hd_rpc_client_close(gw.chat);
-out_events:
-	hd_sub_close(gw.events);
-out_registry:
-	hd_rpc_client_close(gw.registry);
+out_calls:
+	gw_calls_close();
 out_urls:
 	free_urls();
 	return status;

@@ -4,6 +4,8 @@
 #include "common/log.h"
 #include "gateway/chat.h"
 #include "gateway/http.h"
+#include "gateway/notes.h"
+#include "gateway/notes_ops.h"
 #include "gateway/ws.h"
 
 // on_heartbeat gives gw_ws_on_heartbeat the handler's shape: a heartbeat is
@@ -13,7 +15,7 @@ static void on_heartbeat(const struct gw_pending *p, hd_err err, Huddle__V1__Reg
 	gw_ws_on_heartbeat(err, r);
 }
 
-// routes is indexed by op; an op without an entry has both handlers NULL,
+// routes is indexed by op; an op without an entry has no handler,
 // which gateway.route's unit test rejects.
 static const struct gw_route routes[] = {
 	[GW_OP_JOIN] = {.registry = gw_ws_on_reply},
@@ -21,16 +23,27 @@ static const struct gw_route routes[] = {
 	[GW_OP_RELAY] = {.registry = gw_ws_on_reply},
 	[GW_OP_MEDIA] = {.registry = gw_ws_on_reply},
 	[GW_OP_CHAT_MEETING] = {.registry = gw_ws_on_reply},
+	[GW_OP_NOTES_MEETING] = {.registry = gw_ws_on_reply},
 	[GW_OP_HEARTBEAT] = {.registry = on_heartbeat},
 	[GW_OP_HTTP_CREATE] = {.registry = gw_http_on_reply},
 	[GW_OP_HTTP_GET] = {.registry = gw_http_on_reply},
 	[GW_OP_HTTP_READY] = {.registry = gw_http_on_reply},
 	[GW_OP_HTTP_CHAT_MEETING] = {.registry = gw_http_on_reply},
+	[GW_OP_HTTP_NOTES_MEETING] = {.registry = gw_http_on_reply},
 	[GW_OP_CHAT_INIT] = {.chat = gw_chat_on_reply},
 	[GW_OP_CHAT_FILL] = {.chat = gw_chat_on_reply},
 	[GW_OP_CHAT_POST] = {.chat = gw_chat_on_reply},
 	[GW_OP_CHAT_HISTORY] = {.chat = gw_chat_on_reply},
 	[GW_OP_HTTP_CHAT_PAGE] = {.chat = gw_http_on_chat_reply},
+	[GW_OP_NOTES_INIT] = {.notes = gw_notes_on_reply},
+	[GW_OP_NOTES_FILL] = {.notes = gw_notes_on_reply},
+	[GW_OP_NOTES_OPEN] = {.notes = gw_notes_op_on_reply},
+	[GW_OP_NOTES_UPDATE] = {.notes = gw_notes_op_on_reply},
+	[GW_OP_NOTES_AWARENESS] = {.notes = gw_notes_op_on_reply},
+	[GW_OP_NOTES_SNAPSHOT] = {.notes = gw_notes_op_on_reply},
+	[GW_OP_NOTES_VERSIONS] = {.notes = gw_notes_op_on_reply},
+	[GW_OP_NOTES_VERSION] = {.notes = gw_notes_op_on_reply},
+	[GW_OP_HTTP_NOTES_EXPORT] = {.notes = gw_http_on_notes_reply},
 };
 _Static_assert(sizeof(routes) / sizeof(routes[0]) == GW_OP_COUNT, "every gw_op needs an entry in routes");
 
@@ -79,4 +92,24 @@ void gw_route_chat_reply(const struct gw_pending *p, hd_err err, nng_msg *msg)
 	route->chat(p, err, r);
 	if (r != NULL)
 		huddle__v1__chat_reply__free_unpacked(r, NULL);
+}
+
+void gw_route_notes_reply(const struct gw_pending *p, hd_err err, nng_msg *msg)
+{
+	const struct gw_route *route = gw_route_of(p->op);
+	Huddle__V1__NotesReply *r = NULL;
+	if (route == NULL || route->notes == NULL) {
+		HD_ERROR("a huddle-notes reply for op %d, which is no huddle-notes call, dropped", (int)p->op);
+		return;
+	}
+	if (err == HD_OK) {
+		r = huddle__v1__notes_reply__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
+		if (r == NULL) {
+			HD_ERROR("undecodable reply from huddle-notes");
+			err = HD_EINTERNAL;
+		}
+	}
+	route->notes(p, err, r);
+	if (r != NULL)
+		huddle__v1__notes_reply__free_unpacked(r, NULL);
 }

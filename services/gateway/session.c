@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "gateway/chat.h"
 #include "gateway/gateway.h"
+#include "gateway/notes.h"
 #include "gateway/room.h"
 
 struct gw_session *gw_session_alloc(struct lws *wsi)
@@ -20,6 +21,7 @@ struct gw_session *gw_session_alloc(struct lws *wsi)
 	s->wsi = wsi;
 	s->state = GW_SESSION_CONNECTED;
 	gw_ratelimit_init(&s->rl, (uint32_t)gw.cfg.burst, hd_mono_ms());
+	gw_ratelimit_init(&s->chunk_rl, GW_WS_CHUNK_BURST, hd_mono_ms());
 	HASH_ADD(hh, gw.sessions, id, sizeof(s->id), s);
 	return s;
 }
@@ -30,6 +32,7 @@ void gw_session_free(struct gw_session *s)
 		return;
 	gw_room_detach(s);
 	gw_chat_detach(s);
+	gw_notes_detach(s);
 	HASH_DELETE(hh, gw.sessions, s);
 	struct gw_out *o = s->out_head;
 	while (o != NULL) {
@@ -38,6 +41,7 @@ void gw_session_free(struct gw_session *s)
 		o = next;
 	}
 	free(s->rx);
+	gw_chunk_rx_fini(&s->chunk_rx);
 	free(s);
 }
 
@@ -48,24 +52,89 @@ struct gw_session *gw_session_find(uint64_t id)
 	return s;
 }
 
+// out_alloc returns a queue item with room for len bytes after LWS_PRE.
+static struct gw_out *out_alloc(size_t len, bool chunk)
+{
+	struct gw_out *o = malloc(sizeof(*o) + LWS_PRE + len);
+	if (o == NULL)
+		return NULL;
+	o->next = NULL;
+	o->len = len;
+	o->chunk = chunk;
+	return o;
+}
+
+// out_chunks cuts the packed message msg (len bytes) into chunk frames, a
+// list returned in *head/*tail. Returns HD_OK or HD_ENOMEM (nothing kept).
+static hd_err out_chunks(struct gw_session *s, const uint8_t *msg, size_t len, struct gw_out **head,
+			 struct gw_out **tail)
+{
+	uint32_t count = gw_chunk_count(len), id = ++s->chunk_out_id;
+	*head = *tail = NULL;
+	for (uint32_t i = 0; i < count; i++) {
+		Huddle__V1__ServerMessage frame = HUDDLE__V1__SERVER_MESSAGE__INIT;
+		Huddle__V1__FrameChunk part;
+		gw_chunk_part(&part, msg, len, id, i);
+		frame.body_case = HUDDLE__V1__SERVER_MESSAGE__BODY_CHUNK;
+		frame.chunk = &part;
+		struct gw_out *o = out_alloc(huddle__v1__server_message__get_packed_size(&frame), true);
+		if (o == NULL) {
+			while (*head != NULL) {
+				struct gw_out *next = (*head)->next;
+				free(*head);
+				*head = next;
+			}
+			return HD_ENOMEM;
+		}
+		huddle__v1__server_message__pack(&frame, o->buf + LWS_PRE);
+		if (*tail != NULL)
+			(*tail)->next = o;
+		else
+			*head = o;
+		*tail = o;
+	}
+	return HD_OK;
+}
+
 hd_err gw_session_send(struct gw_session *s, const Huddle__V1__ServerMessage *m)
 {
+	struct gw_out *head, *tail;
 	if (s->close_code != 0)
 		return HD_ECLOSED;
 	size_t len = huddle__v1__server_message__get_packed_size(m);
-	struct gw_out *o = malloc(sizeof(*o) + LWS_PRE + len);
-	if (o == NULL)
-		return HD_ENOMEM;
-	o->next = NULL;
-	o->len = len;
-	huddle__v1__server_message__pack(m, o->buf + LWS_PRE);
+	if (len > HD_WS_MESSAGE_MAX) {
+		HD_ERROR("session %llu: a message of %zu bytes is over the protocol's limit; not sent",
+			 (unsigned long long)s->id, len);
+		return HD_ETOOLARGE;
+	}
+	if (len <= GW_WS_FRAME_MAX) {
+		if ((head = tail = out_alloc(len, false)) == NULL)
+			return HD_ENOMEM;
+		huddle__v1__server_message__pack(m, head->buf + LWS_PRE);
+	} else {
+		uint8_t *packed = malloc(len);
+		if (packed == NULL)
+			return HD_ENOMEM;
+		huddle__v1__server_message__pack(m, packed);
+		hd_err err = out_chunks(s, packed, len, &head, &tail);
+		free(packed);
+		if (err != HD_OK)
+			return err;
+		gw.stats.chunked_out++;
+	}
+	// Queue the whole list at once: nothing comes between a message's chunks.
+	for (struct gw_out *o = head; o != NULL; o = o->next) {
+		s->out_bytes += o->len;
+		if (o->chunk)
+			s->out_chunk_bytes += o->len;
+	}
 	if (s->out_tail != NULL)
-		s->out_tail->next = o;
+		s->out_tail->next = head;
 	else
-		s->out_head = o;
-	s->out_tail = o;
-	s->out_bytes += len;
-	if (s->out_bytes > (size_t)gw.cfg.max_queue) {
+		s->out_head = head;
+	s->out_tail = tail;
+	size_t exempt = s->out_chunk_bytes < HD_WS_MESSAGE_MAX ? s->out_chunk_bytes : HD_WS_MESSAGE_MAX;
+	if (s->out_bytes - exempt > (size_t)gw.cfg.max_queue) {
 		HD_WARN("session %llu: %zu bytes queued, closing a slow client", (unsigned long long)s->id,
 			s->out_bytes);
 		gw_session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too slow");
@@ -95,7 +164,8 @@ void gw_session_send_body(struct gw_session *s, uint32_t request_id, Huddle__V1_
 	m.body_case = c;
 	// Every body member of the oneof shares one pointer slot.
 	m.join = body;
-	gw_session_send(s, &m);
+	if (gw_session_send(s, &m) == HD_ETOOLARGE && request_id != 0)
+		gw_session_send_error(s, request_id, HD_ETOOLARGE, "the reply is over 4 MiB");
 }
 
 bool gw_session_registry_failed(struct gw_session *s, uint32_t request_id, hd_err err,
@@ -133,6 +203,8 @@ int gw_session_writeable(struct gw_session *s)
 		if (s->out_head == NULL)
 			s->out_tail = NULL;
 		s->out_bytes -= o->len;
+		if (o->chunk)
+			s->out_chunk_bytes -= o->len;
 		int n = lws_write(s->wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_BINARY);
 		free(o);
 		if (n < 0)

@@ -10,6 +10,7 @@
 
 #include "common/store.h"
 #include "common/util.h"
+#include "gateway/chunk.h"
 #include "gateway/ratelimit.h"
 #include "huddle/v1/client.pb-c.h"
 #include "huddle/v1/registry.pb-c.h"
@@ -29,6 +30,28 @@ enum gw_chat_state {
 	GW_CHAT_SUBSCRIBED, // receives the room's chat_message events
 };
 
+enum gw_notes_state {
+	GW_NOTES_NONE,       // no notes subscription
+	GW_NOTES_MEETING,    // GetMeeting sent to the registry
+	GW_NOTES_WAITING,    // in a notes room that is learning its documents' last_seq
+	GW_NOTES_SUBSCRIBED, // receives the room's notes events
+};
+
+// gw_notes_sub is a session's subscription to a meeting's shared documents
+// (notes.c): one meeting per connection, joined or not.
+struct gw_notes_sub {
+	enum gw_notes_state state;
+	uint32_t request_id; // the pending notes_subscribe
+	char meeting_id[HD_ID_LEN + 1];
+	char title[HD_MEETING_TITLE_MAX + 1];
+	int64_t created_at_ms;
+	char origin[HD_ID_LEN + 1];     // names this connection in awareness events; random, so unique on every gateway
+	struct gw_notes_room *room;     // set while WAITING or SUBSCRIBED
+	struct gw_session *prev, *next; // room's waiting or members list
+	struct gw_ratelimit updates;    // NOTES_UPDATE_RATE
+	struct gw_ratelimit awareness;  // NOTES_AWARENESS_RATE
+};
+
 struct gw_early_event {
 	struct gw_early_event *next;
 	size_t len;
@@ -38,6 +61,7 @@ struct gw_early_event {
 struct gw_out {
 	struct gw_out *next;
 	size_t len;
+	bool chunk;    // one part of a message over a frame (FrameChunk)
 	uint8_t buf[]; // LWS_PRE bytes of headroom, then len bytes
 };
 
@@ -56,12 +80,16 @@ struct gw_session {
 	size_t rx_len, rx_cap;
 	uint32_t malformed; // undecodable frames so far
 	struct gw_ratelimit rl;
-	uint32_t limit_errors; // RATE_LIMITED errors sent in limit_window_ms's window
+	struct gw_chunk_rx chunk_rx;  // a chunked ClientMessage in assembly
+	struct gw_ratelimit chunk_rl; // bytes of chunk frames (WS_CHUNK_RATE)
+	uint32_t chunk_out_id;        // message_id of the last chunked ServerMessage
+	uint32_t limit_errors;        // RATE_LIMITED errors sent in limit_window_ms's window
 	int64_t limit_window_ms;
 
 	struct gw_out *out_head, *out_tail;
-	size_t out_bytes;
-	uint16_t close_code; // non-zero: close after the queue drains
+	size_t out_bytes;       // bytes of every frame queued
+	size_t out_chunk_bytes; // of those, bytes of chunk frames
+	uint16_t close_code;    // non-zero: close after the queue drains
 	char close_reason[64];
 	int64_t close_since_ms; // monotonic ms when closing began
 	int64_t last_rx_ms;     // monotonic ms of the last data received
@@ -87,6 +115,8 @@ struct gw_session {
 	struct gw_chat_room *chat_room;           // set while WAITING or SUBSCRIBED
 	struct gw_session *chat_prev, *chat_next; // chat_room's waiting or members list
 
+	struct gw_notes_sub notes; // shared documents (notes.c)
+
 	UT_hash_handle hh;        // gw.sessions, by id
 	UT_hash_handle hh_member; // room->members, by participant id
 };
@@ -101,15 +131,21 @@ void gw_session_free(struct gw_session *s);
 // gw_session_find returns the session with this id, or NULL.
 struct gw_session *gw_session_find(uint64_t id);
 
-// gw_session_send packs m and queues it; closes s (1008) when its queue
-// passes the limit. Returns HD_OK, HD_ENOMEM, HD_ECLOSED (closing).
+// gw_session_send packs m and queues it: in one frame, or, when it packs
+// larger than GW_WS_FRAME_MAX, as consecutive FrameChunk frames (nothing
+// comes between them). Closes s (1008) when the bytes queued pass
+// WS_MAX_QUEUE, not counting chunk frames up to HD_WS_MESSAGE_MAX (one
+// largest message may always be on its way). Returns HD_OK, HD_ENOMEM,
+// HD_ECLOSED (closing), HD_ETOOLARGE (m packs over HD_WS_MESSAGE_MAX;
+// nothing queued).
 hd_err gw_session_send(struct gw_session *s, const Huddle__V1__ServerMessage *m);
 
 // gw_session_send_error queues an Error reply naming request_id.
 void gw_session_send_error(struct gw_session *s, uint32_t request_id, hd_err code, const char *message);
 
 // gw_session_send_body queues a ServerMessage whose oneof body (case c) is
-// body, borrowed for the call; request_id 0 makes it an event.
+// body, borrowed for the call; request_id 0 makes it an event. A reply too
+// large to send becomes a TOO_LARGE Error.
 void gw_session_send_body(struct gw_session *s, uint32_t request_id, Huddle__V1__ServerMessage__BodyCase c, void *body);
 
 // gw_session_registry_failed tells whether a registry call (err) or its

@@ -7,13 +7,16 @@
 
 #include "common/log.h"
 #include "gateway/chat.h"
+#include "gateway/notes.h"
+#include "gateway/notes_ops.h"
 #include "gateway/room.h"
 #include "gateway/session.h"
 #include "gateway/turn.h"
 
-#define WS_MAX_MALFORMED 3     // the third undecodable frame closes (1007)
-#define WS_MAX_LIMIT_ERRORS 20 // RATE_LIMITED errors sent per second at most
-#define WS_ABUSE_FACTOR 3      // refusing > 3x the rate per second: close (1008)
+#define WS_MAX_MALFORMED 3      // the third undecodable frame closes (1007)
+#define WS_MAX_LIMIT_ERRORS 20  // RATE_LIMITED errors sent per second at most
+#define WS_ABUSE_FACTOR 3       // refusing > 3x the rate per second: close (1008)
+#define WS_CHUNK_COST_MIN 16384 // bytes of WS_CHUNK_RATE a chunk frame costs at least: tiny parts are no cheap flood
 #define GW_CLOSE_PRESENCE_LOST 4000
 
 struct ws_pss {
@@ -214,6 +217,14 @@ static void (*const ws_ops[])(struct gw_session *, Huddle__V1__ClientMessage *) 
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_SUBSCRIBE] = gw_chat_op_subscribe,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_POST] = gw_chat_op_post,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_HISTORY] = gw_chat_op_history,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_SUBSCRIBE] = gw_notes_op_subscribe,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_OPEN] = gw_notes_op_open,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_UPDATE] = gw_notes_op_update,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_AWARENESS] = gw_notes_op_awareness,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_SNAPSHOT] = gw_notes_op_snapshot,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_VERSIONS] = gw_notes_op_versions,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_VERSION] = gw_notes_op_version,
+	// FrameChunk (30) is taken apart before dispatch (ws_chunk).
 };
 
 void gw_ws_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
@@ -227,6 +238,9 @@ void gw_ws_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Registry
 		break;
 	case GW_OP_CHAT_MEETING:
 		gw_chat_on_meeting(s, p, err, r);
+		break;
+	case GW_OP_NOTES_MEETING:
+		gw_notes_on_meeting(s, p, err, r);
 		break;
 	case GW_OP_LEAVE: {
 		Huddle__V1__LeaveReply ok = HUDDLE__V1__LEAVE_REPLY__INIT;
@@ -313,43 +327,46 @@ void gw_ws_on_heartbeat(hd_err err, Huddle__V1__RegistryReply *r)
 
 // ---- lws ----
 
-// ws_message handles one complete binary message. Returns 0, or -1 to close
-// now (with the close reason set).
-static int ws_message(struct lws *wsi, struct gw_session *s, const uint8_t *data, size_t len)
+// ws_malformed answers an undecodable message. Returns 0, or -1 to close
+// now (the third one: 1007, close reason set).
+static int ws_malformed(struct lws *wsi, struct gw_session *s, const char *why)
 {
-	gw.stats.frames_in++;
-	if (s->close_code != 0)
-		return 0; // closing: nothing more is served
-	Huddle__V1__ClientMessage *cm = huddle__v1__client_message__unpack(NULL, len, data);
-	if (cm == NULL) {
-		gw.stats.malformed++;
-		if (++s->malformed >= WS_MAX_MALFORMED) {
-			static const char why[] = "repeated malformed frames";
-			lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, (unsigned char *)why, sizeof(why) - 1);
-			return -1;
-		}
-		gw_session_send_error(s, 0, HD_EMALFORMED, "frame is not a huddle.v1.ClientMessage");
-		return 0;
+	gw.stats.malformed++;
+	if (++s->malformed >= WS_MAX_MALFORMED) {
+		static const char reason[] = "repeated malformed frames";
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_INVALID_PAYLOAD, (unsigned char *)reason, sizeof(reason) - 1);
+		return -1;
 	}
-	uint32_t rate = (uint32_t)gw.cfg.rate, burst = (uint32_t)gw.cfg.burst;
-	int64_t now = hd_mono_ms();
-	if (!gw_ratelimit_take(&s->rl, rate, burst, now)) {
-		gw.stats.rate_limited++;
-		if (s->limit_window_ms != s->rl.window_start_ms) {
-			s->limit_window_ms = s->rl.window_start_ms;
-			s->limit_errors = 0;
-		}
-		if (gw_ratelimit_abusive(&s->rl, rate * WS_ABUSE_FACTOR)) {
-			// Close after the replies and errors already queued, so the
-			// client learns why; everything it sends meanwhile is dropped.
-			huddle__v1__client_message__free_unpacked(cm, NULL);
-			gw_session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "rate limit exceeded");
-			return 0;
-		}
-		if (s->limit_errors++ < WS_MAX_LIMIT_ERRORS)
-			gw_session_send_error(s, cm->request_id, HD_ERATELIMITED, "too many messages; slow down");
-		huddle__v1__client_message__free_unpacked(cm, NULL);
-		return 0;
+	gw_session_send_error(s, 0, HD_EMALFORMED, why);
+	return 0;
+}
+
+// ws_refused answers a message the rate limiter refused (request_id names
+// it, 0 when unknown) and closes a client that floods far beyond the limit.
+static void ws_refused(struct gw_session *s, const struct gw_ratelimit *rl, uint32_t request_id)
+{
+	gw.stats.rate_limited++;
+	if (s->limit_window_ms != rl->window_start_ms) {
+		s->limit_window_ms = rl->window_start_ms;
+		s->limit_errors = 0;
+	}
+	if (gw_ratelimit_abusive(rl, (uint32_t)gw.cfg.rate * WS_ABUSE_FACTOR)) {
+		// Close after the replies and errors already queued, so the
+		// client learns why; everything it sends meanwhile is dropped.
+		gw_session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "rate limit exceeded");
+		return;
+	}
+	if (s->limit_errors++ < WS_MAX_LIMIT_ERRORS)
+		gw_session_send_error(s, request_id, HD_ERATELIMITED, "too many messages; slow down");
+}
+
+// ws_dispatch serves one decoded ClientMessage (borrowed) that came in one
+// frame or in chunks: one message to the rate limiter either way.
+static void ws_dispatch(struct gw_session *s, Huddle__V1__ClientMessage *cm)
+{
+	if (!gw_ratelimit_take(&s->rl, (uint32_t)gw.cfg.rate, (uint32_t)gw.cfg.burst, hd_mono_ms())) {
+		ws_refused(s, &s->rl, cm->request_id);
+		return;
 	}
 	size_t op = (size_t)cm->body_case;
 	if (cm->request_id == 0)
@@ -358,8 +375,71 @@ static int ws_message(struct lws *wsi, struct gw_session *s, const uint8_t *data
 		gw_session_send_error(s, cm->request_id, HD_EUNKNOWNTYPE, "the message has no known body");
 	else
 		ws_ops[op](s, cm);
+}
+
+// ws_chunk takes one FrameChunk frame of frame_len bytes: it counts against
+// WS_CHUNK_RATE (at least WS_CHUNK_COST_MIN), not the message rate, and the
+// message it completes is dispatched as if it had come in one frame.
+// Returns 0, or -1 to close now.
+static int ws_chunk(struct lws *wsi, struct gw_session *s, const Huddle__V1__FrameChunk *part, size_t frame_len)
+{
+	uint32_t request_id = 0;
+	bool complete = false;
+	const char *why = NULL;
+	gw.stats.chunks_in++;
+	double cost = frame_len > WS_CHUNK_COST_MIN ? (double)frame_len : WS_CHUNK_COST_MIN;
+	if (!gw_ratelimit_take_n(&s->chunk_rl, cost, (uint32_t)gw.cfg.chunk_rate, GW_WS_CHUNK_BURST, hd_mono_ms())) {
+		// The message cannot be completed without this part: drop it
+		// and its later parts, and say which request failed.
+		ws_refused(s, &s->chunk_rl, gw_chunk_rx_refuse(&s->chunk_rx, part));
+		return 0;
+	}
+	hd_err err = gw_chunk_rx_add(&s->chunk_rx, part, HD_WS_MESSAGE_MAX, &complete, &request_id, &why);
+	if (err != HD_OK) {
+		gw.stats.chunk_errors++;
+		gw_session_send_error(s, request_id, err, why);
+	}
+	if (!complete)
+		return 0;
+	gw.stats.chunked_in++;
+	Huddle__V1__ClientMessage *cm = huddle__v1__client_message__unpack(NULL, s->chunk_rx.len, s->chunk_rx.buf);
+	gw_chunk_rx_reset(&s->chunk_rx);
+	if (cm == NULL)
+		return ws_malformed(wsi, s, "the chunked message is not a huddle.v1.ClientMessage");
+	if (cm->body_case == HUDDLE__V1__CLIENT_MESSAGE__BODY_CHUNK) {
+		gw.stats.chunk_errors++;
+		gw_session_send_error(s, cm->request_id, HD_EMALFORMED, "a chunked message cannot hold a chunk");
+	} else {
+		ws_dispatch(s, cm);
+	}
 	huddle__v1__client_message__free_unpacked(cm, NULL);
 	return 0;
+}
+
+// ws_message handles one complete binary message. Returns 0, or -1 to close
+// now (with the close reason set).
+static int ws_message(struct lws *wsi, struct gw_session *s, const uint8_t *data, size_t len)
+{
+	gw.stats.frames_in++;
+	if (s->close_code != 0)
+		return 0; // closing: nothing more is served
+	Huddle__V1__ClientMessage *cm = huddle__v1__client_message__unpack(NULL, len, data);
+	if (cm == NULL)
+		return ws_malformed(wsi, s, "frame is not a huddle.v1.ClientMessage");
+	int rv = 0;
+	if (cm->body_case == HUDDLE__V1__CLIENT_MESSAGE__BODY_CHUNK) {
+		rv = ws_chunk(wsi, s, cm->chunk, len);
+	} else {
+		uint32_t dropped = 0;
+		if (gw_chunk_rx_abort(&s->chunk_rx, &dropped)) {
+			gw.stats.chunk_errors++;
+			gw_session_send_error(s, dropped, HD_EMALFORMED,
+					      "a frame came between the parts of a chunked message");
+		}
+		ws_dispatch(s, cm);
+	}
+	huddle__v1__client_message__free_unpacked(cm, NULL);
+	return rv;
 }
 
 static int ws_receive(struct lws *wsi, struct gw_session *s, const uint8_t *in, size_t len)

@@ -1,18 +1,17 @@
 // main.c: huddle-registry: meetings and presence. A REP socket served by a
 // pool of worker threads (each with its own Redis connection), a PUB socket
-// for room events, and a sweeper thread that expires silent participants.
+// for room events, and a sweeper thread that expires silent participants;
+// the skeleton (common/daemon.h) runs them.
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/config.h"
+#include "common/daemon.h"
 #include "common/log.h"
-#include "common/rpc.h"
 #include "common/util.h"
 #include "registry/presence.h"
 #include "registry/registry.h"
@@ -52,13 +51,6 @@ static const struct hd_config config_table[] = {
 	 "bound on connecting to Redis and on each Redis round trip, ms"},
 	{"LOG_LEVEL", HD_CONFIG_LOG_LEVEL, "info", 0, 0, &cfg.log_level, "error, warn, info or debug"},
 };
-
-static volatile sig_atomic_t stopping;
-
-static void on_signal(int sig)
-{
-	stopping = 1;
-}
 
 // sweeper is the thread that expires silent participants; it owns ctx.redis.
 struct sweeper {
@@ -140,103 +132,91 @@ static void sweeper_stop(struct sweeper *s)
 	pthread_mutex_destroy(&s->mtx);
 }
 
+// reg_app is what the workers and the sweeper share.
+struct reg_app {
+	struct hd_store *store;
+	nng_socket pub;
+	struct sweeper sweeper;
+};
+
+// ctx_open gives c the shared store and PUB socket and its own Redis
+// connection.
+static hd_err ctx_open(struct reg_app *app, struct reg_ctx *c, char *why)
+{
+	hd_err err;
+	c->store = app->store;
+	c->pub = app->pub;
+	c->presence_ttl_ms = cfg.presence_ttl_ms;
+	if ((err = hd_redis_open(&c->redis, cfg.redis_url, (int)cfg.redis_timeout_ms)) != HD_OK) {
+		char shown[HD_URI_LOG_MAX];
+		snprintf(why, HD_DAEMON_WHY_MAX, "REDIS_URL '%s' is not redis://host:port[/db] or unix:///path",
+			 hd_uri_redact(cfg.redis_url, shown, sizeof(shown)));
+		return HD_EBADREQUEST;
+	}
+	return HD_OK;
+}
+
+static hd_err app_open(void *p, struct hd_store *store, nng_socket pub, char *why)
+{
+	struct reg_app *app = p;
+	app->store = store;
+	app->pub = pub;
+	return HD_OK;
+}
+
+// One Redis connection per worker, and one for the sweeper.
+static hd_err worker_init(void *p, void *worker, char *why)
+{
+	return ctx_open(p, worker, why);
+}
+
+static void worker_fini(void *p, void *worker)
+{
+	struct reg_ctx *c = worker;
+	hd_redis_close(c->redis);
+}
+
+static hd_err app_start(void *p, char *why)
+{
+	struct reg_app *app = p;
+	hd_err err;
+	app->sweeper.interval_ms = cfg.sweep_interval_ms;
+	if ((err = ctx_open(app, &app->sweeper.ctx, why)) != HD_OK)
+		return err;
+	if ((err = sweeper_start(&app->sweeper)) != HD_OK) {
+		hd_redis_close(app->sweeper.ctx.redis);
+		snprintf(why, HD_DAEMON_WHY_MAX, "cannot start the sweeper thread");
+	}
+	return err;
+}
+
+static void app_stop(void *p)
+{
+	struct reg_app *app = p;
+	sweeper_stop(&app->sweeper);
+	hd_redis_close(app->sweeper.ctx.redis);
+}
+
 int main(int argc, char **argv)
 {
-	struct hd_store *store = NULL;
-	struct hd_rpc_server *server = NULL;
-	struct reg_ctx *workers = NULL;
-	void **states = NULL;
-	struct sweeper sweeper;
-	nng_socket pub = NNG_SOCKET_INITIALIZER;
-	int nworkers = 0, status = 1;
-	bool pub_open = false;
-	hd_err err;
-
-	hd_log_set_name("huddle-registry");
-	enum hd_config_result loaded =
-		hd_config_load("huddle-registry", "Huddle's registry: meetings and who is in them (presence in Redis).",
-			       config_table, sizeof(config_table) / sizeof(config_table[0]), argc, argv);
-	if (loaded != HD_CONFIG_OK)
-		return hd_config_exit_status(loaded);
-	memset(&sweeper, 0, sizeof(sweeper));
-	signal(SIGPIPE, SIG_IGN); // a Redis that hangs up must not kill us
-	// From here a stop request is a flag: one during start-up is honoured
-	// as soon as we are up, with a clean exit.
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
-	if ((err = hd_store_open(&store, cfg.store_uri)) != HD_OK) {
-		char shown[HD_URI_LOG_MAX];
-		fprintf(stderr, "huddle-registry: cannot open STORE_URI '%s': %s\n",
-			hd_uri_redact(cfg.store_uri, shown, sizeof(shown)), hd_strerror(err));
-		status = err == HD_EBADREQUEST ? 2 : 1;
-		goto fail;
-	}
-	if ((err = hd_pub_open(&pub, cfg.events_listen)) != HD_OK) {
-		fprintf(stderr, "huddle-registry: cannot listen on REGISTRY_EVENTS_LISTEN '%s' (address in use?)\n",
-			cfg.events_listen);
-		goto fail;
-	}
-	pub_open = true;
-
-	// One Redis connection per worker, and one for the sweeper.
-	if ((workers = calloc((size_t)cfg.workers, sizeof(*workers))) == NULL ||
-	    (states = calloc((size_t)cfg.workers, sizeof(*states))) == NULL)
-		goto fail;
-	for (; nworkers < (int)cfg.workers; nworkers++) {
-		struct reg_ctx *w = &workers[nworkers];
-		if ((err = hd_redis_open(&w->redis, cfg.redis_url, (int)cfg.redis_timeout_ms)) != HD_OK) {
-			char shown[HD_URI_LOG_MAX];
-			fprintf(stderr,
-				"huddle-registry: REDIS_URL '%s' is not redis://host:port[/db] or unix:///path\n",
-				hd_uri_redact(cfg.redis_url, shown, sizeof(shown)));
-			status = 2;
-			goto fail;
-		}
-		w->store = store;
-		w->pub = pub;
-		w->presence_ttl_ms = cfg.presence_ttl_ms;
-		states[nworkers] = w;
-	}
-	sweeper.ctx = workers[0];
-	sweeper.ctx.redis = NULL;
-	sweeper.interval_ms = cfg.sweep_interval_ms;
-	if ((err = hd_redis_open(&sweeper.ctx.redis, cfg.redis_url, (int)cfg.redis_timeout_ms)) != HD_OK)
-		goto fail;
-
-	if ((err = hd_rpc_server_open(&server, cfg.listen, nworkers, reg_rpc_handle, states)) != HD_OK) {
-		fprintf(stderr, "huddle-registry: cannot listen on REGISTRY_LISTEN '%s' (address in use?)\n",
-			cfg.listen);
-		goto fail;
-	}
-	if (sweeper_start(&sweeper) != HD_OK) {
-		fprintf(stderr, "huddle-registry: cannot start the sweeper thread\n");
-		goto fail;
-	}
-
-	HD_INFO("serving %s with %d workers; events on %s", cfg.listen, nworkers, cfg.events_listen);
-
-	// The handler only sets the flag; look at it ten times a second.
-	while (!stopping) {
-		struct timespec tick = {0, 100L * 1000000L};
-		nanosleep(&tick, NULL);
-	}
-	HD_INFO("shutting down");
-	sweeper_stop(&sweeper);
-	status = 0;
-
-fail:
-	hd_rpc_server_close(server); // wakes and joins the workers
-	hd_redis_close(sweeper.ctx.redis);
-	for (int i = nworkers - 1; i >= 0; i--)
-		hd_redis_close(workers[i].redis);
-	free(states);
-	free(workers);
-	if (pub_open)
-		nng_close(pub);
-	hd_store_close(store);
-	return status;
+	static struct reg_app app;
+	static const struct hd_daemon registry = {
+		.name = "huddle-registry",
+		.summary = "Huddle's registry: meetings and who is in them (presence in Redis).",
+		.config = config_table,
+		.n_config = sizeof(config_table) / sizeof(config_table[0]),
+		.store_setting = "STORE_URI",
+		.listen_setting = "REGISTRY_LISTEN",
+		.events_setting = "REGISTRY_EVENTS_LISTEN",
+		.workers_setting = "REGISTRY_WORKERS",
+		.handle = reg_rpc_handle,
+		.worker_size = sizeof(struct reg_ctx),
+		.app = &app,
+		.open = app_open,
+		.worker_init = worker_init,
+		.worker_fini = worker_fini,
+		.start = app_start,
+		.stop = app_stop,
+	};
+	return hd_daemon_main(&registry, argc, argv);
 }

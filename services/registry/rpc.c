@@ -1,4 +1,4 @@
-// rpc.c: decodes RegistryRequests and dispatches them through an op table.
+// rpc.c: the registry's op table: serves each RegistryRequest body.
 #include "registry/rpc.h"
 
 #include <stdlib.h>
@@ -10,43 +10,34 @@
 #include "registry/meetings.h"
 #include "registry/presence.h"
 
-// rpc_op serves one request body. On success it sets the reply body and
-// packs the reply into *out itself, while the data the body points at is
-// still alive; on error it returns the code with a static *why, and the
-// dispatcher answers with an Error.
-typedef hd_err (*rpc_op)(struct reg_ctx *c, const Huddle__V1__RegistryRequest *req, Huddle__V1__RegistryReply *rep,
-			 nng_msg **out, const char **why);
-
-static hd_err op_create_meeting(struct reg_ctx *c, const Huddle__V1__RegistryRequest *req,
-				Huddle__V1__RegistryReply *rep, nng_msg **out, const char **why)
+static hd_err op_create_meeting(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
 {
+	struct reg_ctx *c = worker;
+	const Huddle__V1__CreateMeetingRequest *cm = req;
 	Huddle__V1__CreateMeetingReply body = HUDDLE__V1__CREATE_MEETING_REPLY__INIT;
 	Huddle__V1__Meeting pb;
 	struct hd_meeting m;
 	hd_err err;
-	if ((err = reg_meeting_create(c->store, req->create_meeting->title, hd_now_ms(), &m, why)) != HD_OK)
+	if ((err = reg_meeting_create(c->store, cm->title, hd_now_ms(), &m, why)) != HD_OK)
 		return err;
 	reg_meeting_to_pb(&m, &pb);
 	body.meeting = &pb;
-	rep->body_case = HUDDLE__V1__REGISTRY_REPLY__BODY_CREATE_MEETING;
-	rep->create_meeting = &body;
-	return hd_msg_pack(&rep->base, out);
+	return hd_rpc_reply_pack(rep, &body.base);
 }
 
-static hd_err op_get_meeting(struct reg_ctx *c, const Huddle__V1__RegistryRequest *req, Huddle__V1__RegistryReply *rep,
-			     nng_msg **out, const char **why)
+static hd_err op_get_meeting(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
 {
+	struct reg_ctx *c = worker;
+	const Huddle__V1__GetMeetingRequest *gm = req;
 	Huddle__V1__GetMeetingReply body = HUDDLE__V1__GET_MEETING_REPLY__INIT;
 	Huddle__V1__Meeting pb;
 	struct hd_meeting m;
 	hd_err err;
-	if ((err = reg_meeting_get(c->store, req->get_meeting->meeting_id, &m, why)) != HD_OK)
+	if ((err = reg_meeting_get(c->store, gm->meeting_id, &m, why)) != HD_OK)
 		return err;
 	reg_meeting_to_pb(&m, &pb);
 	body.meeting = &pb;
-	rep->body_case = HUDDLE__V1__REGISTRY_REPLY__BODY_GET_MEETING;
-	rep->get_meeting = &body;
-	return hd_msg_pack(&rep->base, out);
+	return hd_rpc_reply_pack(rep, &body.base);
 }
 
 // roster_pb is a roster as Participant messages borrowing the roster.
@@ -78,9 +69,9 @@ static void roster_pb_fini(struct roster_pb *pb)
 	free(pb->p);
 }
 
-static hd_err op_join(struct reg_ctx *c, const Huddle__V1__RegistryRequest *req, Huddle__V1__RegistryReply *rep,
-		      nng_msg **out, const char **why)
+static hd_err op_join(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
 {
+	struct reg_ctx *c = worker;
 	Huddle__V1__RegistryJoinReply body = HUDDLE__V1__REGISTRY_JOIN_REPLY__INIT;
 	Huddle__V1__Participant self;
 	Huddle__V1__MediaState self_media;
@@ -88,7 +79,7 @@ static hd_err op_join(struct reg_ctx *c, const Huddle__V1__RegistryRequest *req,
 	struct roster_pb others = {0};
 	struct reg_join j;
 	hd_err err;
-	if ((err = reg_presence_join(c, req->join, hd_now_ms(), &j, why)) != HD_OK)
+	if ((err = reg_presence_join(c, req, hd_now_ms(), &j, why)) != HD_OK)
 		return err;
 	if ((err = roster_pb_init(&others, &j.others)) != HD_OK) {
 		*why = "out of memory";
@@ -103,32 +94,29 @@ static hd_err op_join(struct reg_ctx *c, const Huddle__V1__RegistryRequest *req,
 	body.resumed = j.resumed;
 	body.meeting = &meeting;
 	body.presence_ttl_ms = (uint32_t)c->presence_ttl_ms;
-	rep->body_case = HUDDLE__V1__REGISTRY_REPLY__BODY_JOIN;
-	rep->join = &body;
-	err = hd_msg_pack(&rep->base, out);
+	err = hd_rpc_reply_pack(rep, &body.base);
 fail:
 	roster_pb_fini(&others);
 	reg_join_fini(&j);
 	return err;
 }
 
-static hd_err op_leave(struct reg_ctx *c, const Huddle__V1__RegistryRequest *req, Huddle__V1__RegistryReply *rep,
-		       nng_msg **out, const char **why)
+static hd_err op_leave(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
 {
+	struct reg_ctx *c = worker;
+	const Huddle__V1__RegistryLeaveRequest *lv = req;
 	Huddle__V1__RegistryLeaveReply body = HUDDLE__V1__REGISTRY_LEAVE_REPLY__INIT;
 	hd_err err;
-	if ((err = reg_presence_leave(c, req->leave->meeting_id, req->leave->participant_id, why)) != HD_OK)
+	if ((err = reg_presence_leave(c, lv->meeting_id, lv->participant_id, why)) != HD_OK)
 		return err;
-	rep->body_case = HUDDLE__V1__REGISTRY_REPLY__BODY_LEAVE;
-	rep->leave = &body;
-	return hd_msg_pack(&rep->base, out);
+	return hd_rpc_reply_pack(rep, &body.base);
 }
 
-static hd_err op_heartbeat(struct reg_ctx *c, const Huddle__V1__RegistryRequest *req, Huddle__V1__RegistryReply *rep,
-			   nng_msg **out, const char **why)
+static hd_err op_heartbeat(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
 {
+	struct reg_ctx *c = worker;
 	Huddle__V1__HeartbeatReply body = HUDDLE__V1__HEARTBEAT_REPLY__INIT;
-	const Huddle__V1__HeartbeatRequest *hb = req->heartbeat;
+	const Huddle__V1__HeartbeatRequest *hb = req;
 	size_t n = hb->n_present;
 	bool *gone = NULL;
 	hd_err err = HD_ENOMEM;
@@ -143,23 +131,22 @@ static hd_err op_heartbeat(struct reg_ctx *c, const Huddle__V1__RegistryRequest 
 			body.gone[body.n_gone++] = hb->present[i]; // borrowed from the request
 	if (body.n_gone > 0)
 		HD_DEBUG("heartbeat from %s: %zu of %zu no longer present", hb->gateway_id, body.n_gone, n);
-	rep->body_case = HUDDLE__V1__REGISTRY_REPLY__BODY_HEARTBEAT;
-	rep->heartbeat = &body;
-	err = hd_msg_pack(&rep->base, out);
+	err = hd_rpc_reply_pack(rep, &body.base);
 fail:
 	free(body.gone);
 	free(gone);
 	return err;
 }
 
-static hd_err op_list_participants(struct reg_ctx *c, const Huddle__V1__RegistryRequest *req,
-				   Huddle__V1__RegistryReply *rep, nng_msg **out, const char **why)
+static hd_err op_list_participants(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
 {
+	struct reg_ctx *c = worker;
+	const Huddle__V1__ListParticipantsRequest *lp = req;
 	Huddle__V1__ListParticipantsReply body = HUDDLE__V1__LIST_PARTICIPANTS_REPLY__INIT;
 	struct reg_roster roster;
 	struct roster_pb pb = {0};
 	hd_err err;
-	if ((err = reg_presence_list(c, req->list_participants->meeting_id, &roster, why)) != HD_OK)
+	if ((err = reg_presence_list(c, lp->meeting_id, &roster, why)) != HD_OK)
 		return err;
 	if ((err = roster_pb_init(&pb, &roster)) != HD_OK) {
 		*why = "out of memory";
@@ -167,20 +154,18 @@ static hd_err op_list_participants(struct reg_ctx *c, const Huddle__V1__Registry
 	}
 	body.n_participants = roster.n;
 	body.participants = pb.ptrs;
-	rep->body_case = HUDDLE__V1__REGISTRY_REPLY__BODY_LIST_PARTICIPANTS;
-	rep->list_participants = &body;
-	err = hd_msg_pack(&rep->base, out);
+	err = hd_rpc_reply_pack(rep, &body.base);
 fail:
 	roster_pb_fini(&pb);
 	reg_roster_fini(&roster);
 	return err;
 }
 
-static hd_err op_update_media(struct reg_ctx *c, const Huddle__V1__RegistryRequest *req, Huddle__V1__RegistryReply *rep,
-			      nng_msg **out, const char **why)
+static hd_err op_update_media(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
 {
+	struct reg_ctx *c = worker;
 	Huddle__V1__UpdateMediaReply body = HUDDLE__V1__UPDATE_MEDIA_REPLY__INIT;
-	const Huddle__V1__UpdateMediaRequest *um = req->update_media;
+	const Huddle__V1__UpdateMediaRequest *um = req;
 	Huddle__V1__Participant p;
 	Huddle__V1__MediaState media;
 	struct reg_member m;
@@ -190,27 +175,23 @@ static hd_err op_update_media(struct reg_ctx *c, const Huddle__V1__RegistryReque
 		return err;
 	reg_member_to_pb(&m, &p, &media);
 	body.participant = &p;
-	rep->body_case = HUDDLE__V1__REGISTRY_REPLY__BODY_UPDATE_MEDIA;
-	rep->update_media = &body;
-	return hd_msg_pack(&rep->base, out);
+	return hd_rpc_reply_pack(rep, &body.base);
 }
 
-static hd_err op_relay_signal(struct reg_ctx *c, const Huddle__V1__RegistryRequest *req, Huddle__V1__RegistryReply *rep,
-			      nng_msg **out, const char **why)
+static hd_err op_relay_signal(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
 {
+	struct reg_ctx *c = worker;
 	Huddle__V1__RelaySignalReply body = HUDDLE__V1__RELAY_SIGNAL_REPLY__INIT;
 	hd_err err;
-	if ((err = reg_presence_relay(c, req->relay_signal, why)) != HD_OK)
+	if ((err = reg_presence_relay(c, req, why)) != HD_OK)
 		return err;
-	rep->body_case = HUDDLE__V1__REGISTRY_REPLY__BODY_RELAY_SIGNAL;
-	rep->relay_signal = &body;
-	return hd_msg_pack(&rep->base, out);
+	return hd_rpc_reply_pack(rep, &body.base);
 }
 
 // op_health answers OK when Redis and the store both answer.
-static hd_err op_health(struct reg_ctx *c, const Huddle__V1__RegistryRequest *req, Huddle__V1__RegistryReply *rep,
-			nng_msg **out, const char **why)
+static hd_err op_health(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
 {
+	struct reg_ctx *c = worker;
 	Huddle__V1__HealthReply body = HUDDLE__V1__HEALTH_REPLY__INIT;
 	struct hd_meeting m;
 	if (hd_redis_ping(c->redis) != HD_OK) {
@@ -223,13 +204,12 @@ static hd_err op_health(struct reg_ctx *c, const Huddle__V1__RegistryRequest *re
 		*why = "the meeting store is unavailable";
 		return HD_EUNAVAILABLE;
 	}
-	rep->body_case = HUDDLE__V1__REGISTRY_REPLY__BODY_HEALTH;
-	rep->health = &body;
-	return hd_msg_pack(&rep->base, out);
+	return hd_rpc_reply_pack(rep, &body.base);
 }
 
-// rpc_ops dispatches a RegistryRequest by its body, indexed by field number.
-static const rpc_op rpc_ops[] = {
+// rpc_ops is the registry's op table, indexed by the RegistryRequest body's
+// field number.
+static const hd_rpc_op rpc_ops[] = {
 	[HUDDLE__V1__REGISTRY_REQUEST__BODY_CREATE_MEETING] = op_create_meeting,
 	[HUDDLE__V1__REGISTRY_REQUEST__BODY_GET_MEETING] = op_get_meeting,
 	[HUDDLE__V1__REGISTRY_REQUEST__BODY_JOIN] = op_join,
@@ -241,41 +221,15 @@ static const rpc_op rpc_ops[] = {
 	[HUDDLE__V1__REGISTRY_REQUEST__BODY_HEALTH] = op_health,
 };
 
-// error_reply packs a RegistryReply carrying only an Error.
-static nng_msg *error_reply(uint64_t request_id, hd_err code, const char *why)
-{
-	return hd_rpc_error_reply(&huddle__v1__registry_reply__descriptor, request_id, code, why);
-}
+static const struct hd_rpc_service reg_service = {
+	.name = "huddle-registry",
+	.request = &huddle__v1__registry_request__descriptor,
+	.reply = &huddle__v1__registry_reply__descriptor,
+	.ops = rpc_ops,
+	.n_ops = sizeof(rpc_ops) / sizeof(rpc_ops[0]),
+};
 
 nng_msg *reg_rpc_handle(void *worker_state, nng_msg *msg)
 {
-	struct reg_ctx *c = worker_state;
-	Huddle__V1__RegistryReply rep = HUDDLE__V1__REGISTRY_REPLY__INIT;
-	Huddle__V1__RegistryRequest *req;
-	const char *why = NULL;
-	nng_msg *out = NULL;
-	hd_err err;
-
-	req = huddle__v1__registry_request__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
-	if (req == NULL) {
-		HD_DEBUG("undecodable request (%zu bytes)", nng_msg_len(msg));
-		return error_reply(0, HD_EMALFORMED, "request does not decode as a RegistryRequest");
-	}
-	rep.request_id = req->request_id;
-	size_t op = (size_t)req->body_case;
-	if (op >= sizeof(rpc_ops) / sizeof(rpc_ops[0]) || rpc_ops[op] == NULL) {
-		err = HD_EUNKNOWNTYPE;
-		why = "request carries no body this registry knows";
-	} else {
-		err = rpc_ops[op](c, req, &rep, &out, &why);
-	}
-	if (err != HD_OK) {
-		// Outages are reported once by the sweeper, not per request.
-		if (err == HD_EINTERNAL || err == HD_ENOMEM)
-			HD_WARN("request %llu (body %d) failed: %s: %s", (unsigned long long)req->request_id,
-				(int)req->body_case, hd_err_name(err), why != NULL ? why : hd_strerror(err));
-		out = error_reply(req->request_id, err, why);
-	}
-	huddle__v1__registry_request__free_unpacked(req, NULL);
-	return out;
+	return hd_rpc_dispatch(&reg_service, worker_state, msg);
 }

@@ -1,7 +1,10 @@
 // A huddle.v1 WebSocket client for tests: binary protobuf frames over /ws with
 // subprotocol "huddle.v1". Replies are matched to requests by request_id;
 // everything else (events, errors with request_id 0, stray replies) lands in an
-// inbox that next()/expectNone() read. Every wait is bounded.
+// inbox that next()/expectNone() read. Every wait is bounded. A message over
+// one frame travels as FrameChunk frames both ways, as the browser does it:
+// send() cuts, and chunk frames from the gateway are reassembled (and checked:
+// in order, nothing between them) before the message is handled.
 import WebSocket from "ws";
 import {
 	create,
@@ -16,10 +19,34 @@ import {
 	type MediaState,
 	type Signal,
 	type ChatMessage,
+	DocumentKind,
+	type NotesUpdate,
+	type NotesAwareness,
 } from "./proto.ts";
 
 export const SUBPROTOCOL = "huddle.v1";
 export const DEFAULT_TIMEOUT_MS = 5000;
+/** The protocol's frame size: a message that packs larger travels in chunks (client.proto FrameChunk). */
+export const FRAME_MAX = 65536;
+/** Bytes of one chunk's data at most, and the largest message (HD_WS_MESSAGE_MAX). */
+export const CHUNK_PART_MAX = 60 * 1024;
+export const MESSAGE_MAX = 4 * 1024 * 1024;
+
+/** The chunk frames (packed ClientMessages) that carry `bytes` as message `messageId`, in order. */
+export function chunkFrames(bytes: Uint8Array, messageId: number, partMax = CHUNK_PART_MAX): Uint8Array[] {
+	const count = Math.ceil(bytes.length / partMax);
+	const frames: Uint8Array[] = [];
+	for (let index = 0; index < count; index++) {
+		const data = bytes.subarray(index * partMax, Math.min(bytes.length, (index + 1) * partMax));
+		frames.push(chunkFrame({ messageId, index, count, data }));
+	}
+	return frames;
+}
+
+/** One chunk frame with the given fields, whatever they say (for malformed sequences). */
+export function chunkFrame(chunk: { messageId: number; index: number; count: number; data: Uint8Array }): Uint8Array {
+	return toBinary(ClientMessageSchema, create(ClientMessageSchema, { requestId: 0, body: { case: "chunk", value: chunk } } as never));
+}
 
 export type ClientBody = NonNullable<ClientMessage["body"]>;
 export type ServerCase = NonNullable<ServerMessage["body"]["case"]>;
@@ -70,6 +97,14 @@ export class HuddleClient {
 	private readonly pending = new Map<number, { resolve: (m: ServerMessage) => void; reject: (e: Error) => void }>();
 	private readonly waiters = new Set<Waiter>();
 	private readonly closeListeners = new Set<(c: Closed) => void>();
+	/** A chunked ServerMessage in assembly. */
+	private chunkIn: { messageId: number; count: number; next: number; parts: Uint8Array[]; bytes: number } | undefined;
+	private nextChunkId = 1;
+	/** Chunk frames received, and messages reassembled from them. */
+	chunkFramesIn = 0;
+	chunkedIn = 0;
+	/** Messages this client sent in chunks. */
+	chunkedOut = 0;
 
 	private constructor(readonly ws: WebSocket, readonly label: string) {
 		this.closed = new Promise((res) => {
@@ -91,6 +126,7 @@ export class HuddleClient {
 				return;
 			}
 			const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+			if (buf.length > FRAME_MAX) this.violations.push(`a ${buf.length}-byte frame is over the protocol's ${FRAME_MAX}`);
 			let m: ServerMessage;
 			try {
 				m = fromBinary(ServerMessageSchema, new Uint8Array(buf));
@@ -98,22 +134,69 @@ export class HuddleClient {
 				this.violations.push(`undecodable frame (${buf.length} bytes): ${(e as Error).message}`);
 				return;
 			}
-			this.received.push(m);
-			const p = m.requestId !== 0 ? this.pending.get(m.requestId) : undefined;
-			if (p) {
-				this.pending.delete(m.requestId);
-				p.resolve(m);
+			const whole = this.reassemble(m);
+			if (whole) this.handle(whole);
+		});
+	}
+
+	// reassemble returns m itself, the message a last chunk completes, or undefined (a part taken, or a violation).
+	private reassemble(m: ServerMessage): ServerMessage | undefined {
+		if (m.body.case !== "chunk") {
+			if (this.chunkIn) {
+				this.violations.push(`${describe(m)} came between the parts of chunked message ${this.chunkIn.messageId}`);
+				this.chunkIn = undefined;
+			}
+			return m;
+		}
+		this.chunkFramesIn++;
+		const c = m.body.value;
+		const bad = (why: string) => {
+			this.violations.push(`chunk ${c.messageId}[${c.index}/${c.count}]: ${why}`);
+			this.chunkIn = undefined;
+			return undefined;
+		};
+		if (m.requestId !== 0) return bad("request_id is not 0");
+		if (c.count < 2 || c.count > 70 || c.index >= c.count) return bad("count or index out of range");
+		if (c.data.length === 0 || c.data.length > CHUNK_PART_MAX) return bad(`${c.data.length} bytes of data`);
+		if (c.index === 0) {
+			if (this.chunkIn) return bad(`began before message ${this.chunkIn.messageId} ended`);
+			this.chunkIn = { messageId: c.messageId, count: c.count, next: 0, parts: [], bytes: 0 };
+		}
+		const a = this.chunkIn;
+		if (!a || a.messageId !== c.messageId || a.next !== c.index || a.count !== c.count) return bad("out of order");
+		a.parts.push(c.data);
+		a.bytes += c.data.length;
+		a.next++;
+		if (a.bytes > MESSAGE_MAX) return bad("over 4 MiB");
+		if (a.next < a.count) return undefined;
+		this.chunkIn = undefined;
+		try {
+			const whole = fromBinary(ServerMessageSchema, Buffer.concat(a.parts));
+			if (whole.body.case === "chunk") return bad("a chunked message holds a chunk");
+			this.chunkedIn++;
+			return whole;
+		} catch (e) {
+			return bad(`the message does not decode: ${(e as Error).message}`);
+		}
+	}
+
+	// handle takes one whole ServerMessage: the reply a request waits for, a waiter's match, or the inbox.
+	private handle(m: ServerMessage): void {
+		this.received.push(m);
+		const p = m.requestId !== 0 ? this.pending.get(m.requestId) : undefined;
+		if (p) {
+			this.pending.delete(m.requestId);
+			p.resolve(m);
+			return;
+		}
+		for (const w of this.waiters) {
+			if (w.pred(m)) {
+				this.waiters.delete(w);
+				w.resolve(m);
 				return;
 			}
-			for (const w of this.waiters) {
-				if (w.pred(m)) {
-					this.waiters.delete(w);
-					w.resolve(m);
-					return;
-				}
-			}
-			this.inbox.push(m);
-		});
+		}
+		this.inbox.push(m);
 	}
 
 	/** Opens a WebSocket to wsUrl with subprotocol huddle.v1. */
@@ -144,11 +227,21 @@ export class HuddleClient {
 		return this.ws.readyState === WebSocket.OPEN;
 	}
 
-	/** Allocates a request id, sends the request, returns the id (no waiting). */
+	/** Allocates a request id, sends the request (in chunks when it packs over one frame), returns the id (no waiting). */
 	send(body: ClientBody): number {
 		const requestId = this.nextId++;
-		this.sendRaw(toBinary(ClientMessageSchema, create(ClientMessageSchema, { requestId, body } as never)));
+		this.sendMessage(toBinary(ClientMessageSchema, create(ClientMessageSchema, { requestId, body } as never)));
 		return requestId;
+	}
+
+	/** Sends a packed ClientMessage: in one frame, or as consecutive chunk frames when it is over FRAME_MAX. */
+	sendMessage(bytes: Uint8Array): void {
+		if (bytes.length <= FRAME_MAX) {
+			this.sendRaw(bytes);
+			return;
+		}
+		this.chunkedOut++;
+		for (const f of chunkFrames(bytes, this.nextChunkId++)) this.sendRaw(f);
 	}
 
 	/** Sends bytes (a binary frame) or a string (a text frame) as they are. */
@@ -328,6 +421,74 @@ export class HuddleClient {
 	/** Every chat_message event received so far (consumed or not), in arrival order. */
 	chatMessages(): ChatMessage[] {
 		return this.received.flatMap((m) => (m.body.case === "chatMessage" ? [m.body.value] : []));
+	}
+
+	// --- shared documents -----------------------------------------------------
+
+	/** notes_subscribe; returns the reply (meeting, notesLastSeq, codeLastSeq) or throws HuddleError. */
+	notesSubscribe(meetingId: string, timeoutMs = DEFAULT_TIMEOUT_MS) {
+		return this.call({ case: "notesSubscribe", value: { meetingId } } as never, "notesSubscribe", timeoutMs);
+	}
+
+	/** notes_open; returns {snapshot, updates, more, lastSeq, document} or throws HuddleError. */
+	notesOpen(document: DocumentKind, page: { afterSeq?: number | bigint; limit?: number } = {}, timeoutMs = DEFAULT_TIMEOUT_MS) {
+		return this.call(
+			{ case: "notesOpen", value: { document, afterSeq: BigInt(page.afterSeq ?? 0), limit: page.limit ?? 0 } } as never,
+			"notesOpen",
+			timeoutMs,
+		);
+	}
+
+	notesUpdateBody(document: DocumentKind, clientUpdateId: string, data: Uint8Array, authorName = this.label): ClientBody {
+		return { case: "notesUpdate", value: { document, clientUpdateId, data, authorName } } as never;
+	}
+
+	/** notes_update; returns the stored NotesUpdate or throws HuddleError. */
+	async notesUpdate(document: DocumentKind, clientUpdateId: string, data: Uint8Array, authorName = this.label, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<NotesUpdate> {
+		const r = await this.call(this.notesUpdateBody(document, clientUpdateId, data, authorName), "notesUpdate", timeoutMs);
+		if (!r.update) throw new Error(`${this.label}: notes_update reply without an update`);
+		return r.update;
+	}
+
+	/** notes_awareness; resolves once relayed, or throws HuddleError. */
+	notesAwareness(document: DocumentKind, data: Uint8Array, timeoutMs = DEFAULT_TIMEOUT_MS) {
+		return this.call({ case: "notesAwareness", value: { document, data } } as never, "notesAwareness", timeoutMs);
+	}
+
+	/** notes_snapshot; returns {version, stored, document} or throws HuddleError. */
+	notesSnapshot(
+		document: DocumentKind,
+		snap: { seq: number | bigint; state: Uint8Array; text: string; language?: string; authorName?: string },
+		timeoutMs = DEFAULT_TIMEOUT_MS,
+	) {
+		return this.call(
+			{
+				case: "notesSnapshot",
+				value: { document, seq: BigInt(snap.seq), state: snap.state, text: snap.text, language: snap.language ?? "", authorName: snap.authorName ?? this.label },
+			} as never,
+			"notesSnapshot",
+			timeoutMs,
+		);
+	}
+
+	/** notes_versions; returns {versions (newest first), document} or throws HuddleError. */
+	notesVersions(document: DocumentKind, timeoutMs = DEFAULT_TIMEOUT_MS) {
+		return this.call({ case: "notesVersions", value: { document } } as never, "notesVersions", timeoutMs);
+	}
+
+	/** notes_version (0: the newest); returns {snapshot, document} or throws HuddleError. */
+	notesVersion(document: DocumentKind, version: number | bigint = 0, timeoutMs = DEFAULT_TIMEOUT_MS) {
+		return this.call({ case: "notesVersion", value: { document, version: BigInt(version) } } as never, "notesVersion", timeoutMs);
+	}
+
+	/** Every notes_update_event received so far (consumed or not), in arrival order; of one document if given. */
+	notesUpdates(document?: DocumentKind): NotesUpdate[] {
+		return this.received.flatMap((m) => (m.body.case === "notesUpdateEvent" && (document === undefined || m.body.value.document === document) ? [m.body.value] : []));
+	}
+
+	/** Every notes_awareness_event received so far, in arrival order. */
+	notesAwarenessEvents(): NotesAwareness[] {
+		return this.received.flatMap((m) => (m.body.case === "notesAwarenessEvent" ? [m.body.value] : []));
 	}
 
 	/** Closes politely (1000) and waits (bounded) for the close. */

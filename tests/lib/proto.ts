@@ -22,3 +22,7 @@ export type {
 } from "../../web/src/proto.ts";
 // Chat types straight from the generated file (web/src/proto.ts may not re-export them).
 export type { ChatMessage } from "../../web/src/gen/huddle/v1/chat_pb.ts";
+// Shared documents and FrameChunk, likewise.
+export { DocumentKind } from "../../web/src/gen/huddle/v1/notes_pb.ts";
+export type { NotesUpdate, NotesAwareness, NotesVersion, NotesSnapshot } from "../../web/src/gen/huddle/v1/notes_pb.ts";
+export type { FrameChunk } from "../../web/src/gen/huddle/v1/client_pb.ts";

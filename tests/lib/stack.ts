@@ -1,8 +1,8 @@
 // A real Huddle stack for integration tests: redis-server, optionally coturn,
-// huddle-registry, huddle-chat (when built) and one or more huddle-gateway
-// processes, each on free loopback ports (NNG over ipc:// in a private temp
-// dir), with every child's output in a log file. The registry and huddle-chat
-// share one SQLite store file in that dir. stop() shuts everything down with SIGTERM and checks
+// huddle-registry, huddle-chat and huddle-notes (when built) and one or more
+// huddle-gateway processes, each on free loopback ports (NNG over ipc:// in a
+// private temp dir), with every child's output in a log file. The registry,
+// huddle-chat and huddle-notes share one SQLite store file in that dir. stop() shuts everything down with SIGTERM and checks
 // that our daemons exit 0 (they are built with ASan, so a clean exit also
 // means no leak report). Children are killed on any exit of the test process.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -36,6 +36,12 @@ export interface StackOptions {
 	chatEnv?: Record<string, string>;
 	/** CHAT_TIMEOUT_MS of the gateways (default 3000). */
 	chatTimeoutMs?: number;
+	/** Start huddle-notes (default true; skipped, with a log line, when the binary is not built). */
+	notes?: boolean;
+	/** Extra environment for huddle-notes. */
+	notesEnv?: Record<string, string>;
+	/** NOTES_TIMEOUT_MS of the gateways (default 3000). */
+	notesTimeoutMs?: number;
 }
 
 export interface Gateway {
@@ -59,7 +65,7 @@ export interface Stack {
 	readonly turnTtlS: number;
 	readonly presenceTtlMs: number | undefined;
 	readonly logDir: string;
-	/** STORE_URI shared by the registry and huddle-chat. */
+	/** STORE_URI shared by the registry, huddle-chat and huddle-notes. */
 	readonly storeUri: string;
 	/** huddle-chat's addresses (the gateways' CHAT_URL / CHAT_EVENTS_URL); set even when chat is not running. */
 	readonly chatUrl: string;
@@ -68,6 +74,13 @@ export interface Stack {
 	readonly hasChat: boolean;
 	/** Whether huddle-chat is running now. */
 	chatAlive(): boolean;
+	/** huddle-notes' addresses (the gateways' NOTES_URL / NOTES_EVENTS_URL); set even when notes is not running. */
+	readonly notesUrl: string;
+	readonly notesEventsUrl: string;
+	/** Whether huddle-notes is part of this stack (false when the binary is missing or opts.notes is false). */
+	readonly hasNotes: boolean;
+	/** Whether huddle-notes is running now. */
+	notesAlive(): boolean;
 	/** Kills gateway `index` (default 0) with `signal`, waits downMs, starts it again on the same port and id. */
 	restartGateway(opts?: { signal?: NodeJS.Signals; downMs?: number; index?: number }): Promise<void>;
 	/** Starts one more gateway against the same registry. */
@@ -81,10 +94,16 @@ export interface Stack {
 	startChat(): Promise<void>;
 	/** killChat({signal}) (default SIGTERM), waits downMs, then startChat(). No-op without chat. */
 	restartChat(opts?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
+	/** Stops huddle-notes (SIGTERM/SIGINT assert exit 0; SIGKILL does not). No-op without notes. */
+	killNotes(opts?: { signal?: NodeJS.Signals }): Promise<void>;
+	/** Starts huddle-notes again on the same addresses and store; waits until it listens and every gateway is connected to its event bus again. No-op without notes. */
+	startNotes(): Promise<void>;
+	/** killNotes({signal}) (default SIGTERM), waits downMs, then startNotes(). No-op without notes. */
+	restartNotes(opts?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
 	/**
-	 * Stops every gateway, huddle-chat, the registry and Redis (SIGTERM, clean exits asserted), waits downMs,
-	 * then starts them all again on the same ports, addresses and store file, and waits until every gateway is
-	 * ready. Presence (Redis) is lost; meetings and chat history survive. coturn keeps running.
+	 * Stops every gateway, huddle-notes, huddle-chat, the registry and Redis (SIGTERM, clean exits asserted),
+	 * waits downMs, then starts them all again on the same ports, addresses and store file, and waits until every
+	 * gateway is ready. Presence (Redis) is lost; meetings, chat history and documents survive. coturn keeps running.
 	 */
 	restartAll(opts?: { downMs?: number }): Promise<void>;
 	/** Sends one Redis command, returns the raw RESP reply. */
@@ -280,7 +299,7 @@ async function listening(url: string): Promise<boolean> {
 
 // The daemons' settings a developer may have exported (make run, a shell profile) must
 // not leak into a test's stack: each stack sets what it needs and keeps the defaults.
-const DAEMON_ENV = /^(GATEWAY_|REGISTRY_|CHAT_|TURN_|WS_|REDIS_URL$|STORE_URI$|PRESENCE_TTL_MS$|SWEEP_INTERVAL_MS$|HEARTBEAT_INTERVAL_MS$|LOG_LEVEL$)/;
+const DAEMON_ENV = /^(GATEWAY_|REGISTRY_|CHAT_|NOTES_|TURN_|WS_|REDIS_URL$|STORE_URI$|PRESENCE_TTL_MS$|SWEEP_INTERVAL_MS$|HEARTBEAT_INTERVAL_MS$|LOG_LEVEL$)/;
 function inheritedEnv(): Record<string, string> {
 	const env: Record<string, string> = {};
 	for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !DAEMON_ENV.test(k)) env[k] = v;
@@ -376,12 +395,12 @@ async function httpStatus(url: string, timeoutMs = 2000): Promise<number> {
 	return r.status;
 }
 
-// The huddle-chat binary, or undefined (logged) while it is not built yet.
-function chatBinary(wanted: boolean): string | undefined {
+// A service daemon's binary (huddle-chat, huddle-notes), or undefined (logged) while it is not built yet.
+function serviceBinary(name: string, wanted: boolean): string | undefined {
 	if (!wanted) return undefined;
-	const p = join(BIN_DIR, "huddle-chat");
+	const p = join(BIN_DIR, name);
 	if (existsSync(p)) return p;
-	console.log(`# stack: ${p} not found; starting the stack without huddle-chat (chat requests will fail)`);
+	console.log(`# stack: ${p} not found; starting the stack without ${name} (its requests will fail)`);
 	return undefined;
 }
 
@@ -393,7 +412,8 @@ function removeIpc(url: string): void {
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 	const gatewayBin = requireBin("huddle-gateway");
 	const registryBin = requireBin("huddle-registry");
-	const chatBin = chatBinary(opts.chat ?? true);
+	const chatBin = serviceBinary("huddle-chat", opts.chat ?? true);
+	const notesBin = serviceBinary("huddle-notes", opts.notes ?? true);
 	const readyMs = opts.readyTimeoutMs ?? 20000;
 	const dir = mkdtempSync(join(tmpdir(), "huddle-it-"));
 	const logDir = dir;
@@ -476,16 +496,22 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 		let eventsUrl: string;
 		let chatUrl: string;
 		let chatEventsUrl: string;
+		let notesUrl: string;
+		let notesEventsUrl: string;
 		if ((opts.transport ?? "ipc") === "ipc") {
 			registryUrl = `ipc://${join(dir, "registry.ipc")}`;
 			eventsUrl = `ipc://${join(dir, "events.ipc")}`;
 			chatUrl = `ipc://${join(dir, "chat.ipc")}`;
 			chatEventsUrl = `ipc://${join(dir, "chat-events.ipc")}`;
+			notesUrl = `ipc://${join(dir, "notes.ipc")}`;
+			notesEventsUrl = `ipc://${join(dir, "notes-events.ipc")}`;
 		} else {
 			registryUrl = `tcp://127.0.0.1:${await freePort()}`;
 			eventsUrl = `tcp://127.0.0.1:${await freePort()}`;
 			chatUrl = `tcp://127.0.0.1:${await freePort()}`;
 			chatEventsUrl = `tcp://127.0.0.1:${await freePort()}`;
+			notesUrl = `tcp://127.0.0.1:${await freePort()}`;
+			notesEventsUrl = `tcp://127.0.0.1:${await freePort()}`;
 		}
 		const storeUri = `sqlite://${join(dir, "huddle.db")}`;
 		const registryEnv: Record<string, string> = {
@@ -548,6 +574,35 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			await chatListening();
 		}
 
+		// huddle-notes: the same store file again.
+		let notes: Proc | undefined;
+		const notesListening = async () => {
+			const n = notes;
+			if (!n) return;
+			await waitFor(
+				"huddle-notes to listen",
+				async () => {
+					if (!n.alive()) throw new Fatal(`huddle-notes exited: ${JSON.stringify(await n.exit)}`);
+					return (await Promise.all([notesUrl, notesEventsUrl].map(listening))).every(Boolean);
+				},
+				readyMs,
+				50,
+			);
+		};
+		if (notesBin) {
+			notes = new Proc(
+				"notes",
+				notesBin,
+				[],
+				{ NOTES_LISTEN: notesUrl, NOTES_EVENTS_LISTEN: notesEventsUrl, STORE_URI: storeUri, LOG_LEVEL, ...opts.notesEnv },
+				dir,
+				logDir,
+			);
+			procs.push(notes);
+			notes.start();
+			await notesListening();
+		}
+
 		// Gateways.
 		const gateways: (Gateway & { proc: Proc })[] = [];
 		const gatewayReady = async (g: Gateway & { proc: Proc }) => {
@@ -575,6 +630,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				CHAT_URL: chatUrl,
 				CHAT_EVENTS_URL: chatEventsUrl,
 				CHAT_TIMEOUT_MS: String(opts.chatTimeoutMs ?? 3000),
+				NOTES_URL: notesUrl,
+				NOTES_EVENTS_URL: notesEventsUrl,
+				NOTES_TIMEOUT_MS: String(opts.notesTimeoutMs ?? 3000),
 				TURN_URLS: turnUrls.join(","),
 				TURN_SECRET: turnSecret,
 				TURN_TTL: String(turnTtlS),
@@ -616,22 +674,25 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			}
 		};
 
-		// After huddle-chat (re)starts, waits (bounded) until every live gateway that reports
-		// huddle_gateway_chat_events_connected in /metrics is connected to its event bus again.
-		const chatConnected = async () => {
+		// After a service (re)starts, waits (bounded) until every live gateway that reports
+		// huddle_gateway_<service>_events_connected in /metrics is connected to its event bus again.
+		const busConnected = async (service: "chat" | "notes") => {
+			const gauge = new RegExp(`^huddle_gateway_${service}_events_connected (\\d+)`, "m");
 			for (const g of gateways) {
 				if (!g.proc.alive()) continue;
 				await waitFor(
-					`${g.proc.name} connected to the chat event bus`,
+					`${g.proc.name} connected to the ${service} event bus`,
 					async () => {
 						const r = await fetch(`${g.httpUrl}/metrics`, { signal: AbortSignal.timeout(1000) });
-						const m = /^huddle_gateway_chat_events_connected (\d+)/m.exec(await r.text());
+						const m = gauge.exec(await r.text());
 						return m === null || Number(m[1]) > 0;
 					},
 					readyMs,
 				);
 			}
 		};
+		const chatConnected = () => busConnected("chat");
+		const notesConnected = () => busConnected("notes");
 		const stopChat = async (signal: NodeJS.Signals) => {
 			if (!chat) return;
 			if (signal === "SIGTERM" || signal === "SIGINT") await expectCleanExit(chat);
@@ -649,6 +710,24 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 		const startChat = async () => {
 			await launchChat();
 			if (chat) await chatConnected();
+		};
+		const stopNotes = async (signal: NodeJS.Signals) => {
+			if (!notes) return;
+			if (signal === "SIGTERM" || signal === "SIGINT") await expectCleanExit(notes);
+			else await notes.kill(signal);
+		};
+		// launchNotes starts huddle-notes again on its addresses and waits until it listens.
+		const launchNotes = async () => {
+			if (!notes) return;
+			removeIpc(notesUrl);
+			removeIpc(notesEventsUrl);
+			notes.restarts++;
+			notes.start();
+			await notesListening();
+		};
+		const startNotes = async () => {
+			await launchNotes();
+			if (notes) await notesConnected();
 		};
 		// launchRegistry starts the registry again on its addresses and waits until it listens.
 		const launchRegistry = async () => {
@@ -678,6 +757,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			chatEventsUrl,
 			hasChat: chat !== undefined,
 			chatAlive: () => chat?.alive() ?? false,
+			notesUrl,
+			notesEventsUrl,
+			hasNotes: notes !== undefined,
+			notesAlive: () => notes?.alive() ?? false,
 			async restartGateway({ signal = "SIGTERM", downMs = 0, index = 0 } = {}) {
 				const g = gateways[index];
 				if (signal === "SIGTERM" || signal === "SIGINT") await expectCleanExit(g.proc);
@@ -704,9 +787,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				await sleep(downMs);
 				await startChat();
 			},
+			killNotes: ({ signal = "SIGTERM" } = {}) => stopNotes(signal),
+			startNotes,
+			async restartNotes({ signal = "SIGTERM", downMs = 0 } = {}) {
+				if (!notes) return;
+				await stopNotes(signal);
+				await sleep(downMs);
+				await startNotes();
+			},
 			async restartAll({ downMs = 0 } = {}) {
-				// Stop in the order of stop(): gateways, chat, registry, then Redis.
+				// Stop in the order of stop(): gateways, notes, chat, registry, then Redis.
 				for (const g of gateways) if (g.proc.alive()) await expectCleanExit(g.proc);
+				if (notes?.alive()) await expectCleanExit(notes);
 				if (chat?.alive()) await expectCleanExit(chat);
 				if (registry.alive()) await expectCleanExit(registry);
 				if (redis.alive()) await redis.kill("SIGTERM", 5000);
@@ -716,12 +808,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				await redisReady();
 				await launchRegistry();
 				await launchChat();
+				await launchNotes();
 				for (const g of gateways) {
 					g.proc.restarts++;
 					g.proc.start();
 				}
 				for (const g of gateways) await gatewayReady(g);
 				await chatConnected();
+				await notesConnected();
 			},
 			redis: (...args) => redisCommand(redisPort, args),
 			logTail(lines = 60) {
@@ -731,12 +825,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 					.join("\n");
 			},
 			async stop({ keepLogs = false } = {}) {
-				// Gateways first (they talk to the services), then chat, the registry, then Redis/coturn.
+				// Gateways first (they talk to the services), then notes, chat, the registry, then Redis/coturn.
 				const failures: string[] = [];
 				for (const g of gateways) {
 					if (!g.proc.alive()) continue;
 					await expectCleanExit(g.proc).catch((e: Error) => failures.push(e.message));
 				}
+				if (notes?.alive()) await expectCleanExit(notes).catch((e: Error) => failures.push(e.message));
 				if (chat?.alive()) await expectCleanExit(chat).catch((e: Error) => failures.push(e.message));
 				if (registry.alive()) await expectCleanExit(registry).catch((e: Error) => failures.push(e.message));
 				for (const p of [turn, redis]) if (p?.alive()) await p.kill("SIGTERM", 5000);

@@ -1,5 +1,6 @@
 // rpc_test.c: REQ/REP with a worker pool and PUB/SUB topics, over real
-// ipc:// and tcp://127.0.0.1 sockets.
+// ipc:// and tcp://127.0.0.1 sockets; dispatch through an op table by the
+// request's descriptor (with huddle-chat's messages and test ops).
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 
 #include "common/rpc.h"
 #include "common/util.h"
+#include "huddle/v1/chat.pb-c.h"
 
 static char url[128];
 
@@ -217,6 +219,116 @@ static void pubsub_topics(void **state)
 	hd_sub_close(sub);
 }
 
+// ---- dispatch ----
+
+// op_echo answers a post with its text as the message text, tagged by the
+// worker; "fail" fails naming the field, "unpacked" forgets to pack,
+// "wrong" packs a body the reply does not have.
+static hd_err op_echo(void *worker, const void *body, struct hd_rpc_reply *rep, const char **why)
+{
+	const Huddle__V1__ChatServicePostRequest *p = body;
+	Huddle__V1__ChatServicePostReply reply = HUDDLE__V1__CHAT_SERVICE_POST_REPLY__INIT;
+	Huddle__V1__ChatMessage m = HUDDLE__V1__CHAT_MESSAGE__INIT;
+	if (strcmp(p->text, "fail") == 0) {
+		*why = "text says fail";
+		return HD_EBADREQUEST;
+	}
+	if (strcmp(p->text, "unpacked") == 0)
+		return HD_OK;
+	if (strcmp(p->text, "wrong") == 0)
+		return hd_rpc_reply_pack(rep, &m.base);
+	m.text = (char *)p->text;
+	m.sender_name = worker;
+	reply.message = &m;
+	return hd_rpc_reply_pack(rep, &reply.base);
+}
+
+// Only posts are served: history is beyond the table, health a NULL entry.
+static const hd_rpc_op test_ops[] = {
+	[HUDDLE__V1__CHAT_REQUEST__BODY_POST] = op_echo,
+};
+
+static const struct hd_rpc_service test_service = {
+	.name = "the test service",
+	.request = &huddle__v1__chat_request__descriptor,
+	.reply = &huddle__v1__chat_reply__descriptor,
+	.ops = test_ops,
+	.n_ops = sizeof(test_ops) / sizeof(test_ops[0]),
+};
+
+// dispatch packs req, dispatches it on worker "w1" and returns the reply.
+static Huddle__V1__ChatReply *dispatch(const Huddle__V1__ChatRequest *req)
+{
+	nng_msg *msg;
+	assert_int_equal(hd_msg_pack(&req->base, &msg), HD_OK);
+	nng_msg *out = hd_rpc_dispatch(&test_service, "w1", msg);
+	nng_msg_free(msg);
+	assert_non_null(out);
+	Huddle__V1__ChatReply *r = huddle__v1__chat_reply__unpack(NULL, nng_msg_len(out), nng_msg_body(out));
+	nng_msg_free(out);
+	assert_non_null(r);
+	return r;
+}
+
+static Huddle__V1__ChatReply *post(uint64_t id, const char *text)
+{
+	Huddle__V1__ChatRequest req = HUDDLE__V1__CHAT_REQUEST__INIT;
+	Huddle__V1__ChatServicePostRequest body = HUDDLE__V1__CHAT_SERVICE_POST_REQUEST__INIT;
+	body.text = (char *)text;
+	req.request_id = id;
+	req.body_case = HUDDLE__V1__CHAT_REQUEST__BODY_POST;
+	req.post = &body;
+	return dispatch(&req);
+}
+
+// expect_error checks an error reply: id, code, no body, message containing want.
+static void expect_error(Huddle__V1__ChatReply *r, uint64_t id, int code, const char *want)
+{
+	assert_int_equal(r->request_id, id);
+	assert_non_null(r->error);
+	assert_int_equal(r->error->code, code);
+	if (strstr(r->error->message, want) == NULL)
+		fail_msg("error '%s' does not say '%s'", r->error->message, want);
+	assert_int_equal(r->body_case, HUDDLE__V1__CHAT_REPLY__BODY__NOT_SET);
+	huddle__v1__chat_reply__free_unpacked(r, NULL);
+}
+
+static void dispatch_by_descriptor(void **state)
+{
+	Huddle__V1__ChatReply *r = post(42, "hello");
+	assert_int_equal(r->request_id, 42);
+	assert_null(r->error);
+	assert_int_equal(r->body_case, HUDDLE__V1__CHAT_REPLY__BODY_POST);
+	assert_string_equal(r->post->message->text, "hello");
+	assert_string_equal(r->post->message->sender_name, "w1"); // the worker's state
+	huddle__v1__chat_reply__free_unpacked(r, NULL);
+
+	expect_error(post(43, "fail"), 43, HD_EBADREQUEST, "text says fail");
+	expect_error(post(44, "unpacked"), 44, HD_EINTERNAL, "not packed");
+	expect_error(post(45, "wrong"), 45, HD_EINTERNAL, "internal");
+
+	// No body, a body past the table, a NULL entry: unknown, id echoed.
+	Huddle__V1__ChatRequest req = HUDDLE__V1__CHAT_REQUEST__INIT;
+	req.request_id = 46;
+	expect_error(dispatch(&req), 46, HD_EUNKNOWNTYPE, "no body the test service knows");
+	Huddle__V1__ChatServiceHistoryRequest history = HUDDLE__V1__CHAT_SERVICE_HISTORY_REQUEST__INIT;
+	req.body_case = HUDDLE__V1__CHAT_REQUEST__BODY_HISTORY;
+	req.history = &history;
+	expect_error(dispatch(&req), 46, HD_EUNKNOWNTYPE, "body");
+
+	// Bytes that are no ChatRequest: request_id 0.
+	nng_msg *msg, *out;
+	assert_int_equal(nng_msg_alloc(&msg, 3), 0);
+	memcpy(nng_msg_body(msg), "\xff\xff\xff", 3);
+	out = hd_rpc_dispatch(&test_service, "w1", msg);
+	nng_msg_free(msg);
+	assert_non_null(out);
+	r = huddle__v1__chat_reply__unpack(NULL, nng_msg_len(out), nng_msg_body(out));
+	nng_msg_free(out);
+	assert_non_null(r);
+	expect_error(r, 0, HD_EMALFORMED, "ChatRequest");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -224,6 +336,7 @@ int main(void)
 		cmocka_unit_test(async_concurrent_calls),
 		cmocka_unit_test(bad_addresses),
 		cmocka_unit_test(pubsub_topics),
+		cmocka_unit_test(dispatch_by_descriptor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -525,6 +525,724 @@ static void chat_concurrency(void **state)
 	hd_store_close(s1);
 }
 
+// Shared documents.
+
+// doc_fill sets u to a valid update of (meeting, document) with client id
+// "<prefix><i>"; its data is the bytes of that id (the struct's own array,
+// so it lives as long as u).
+static void doc_fill(struct hd_doc_update *u, const char *meeting, const char *document, const char *prefix, int i)
+{
+	memset(u, 0, sizeof(*u));
+	snprintf(u->meeting_id, sizeof(u->meeting_id), "%s", meeting);
+	snprintf(u->document, sizeof(u->document), "%s", document);
+	snprintf(u->client_update_id, sizeof(u->client_update_id), "%s%d", prefix, i);
+	snprintf(u->author_name, sizeof(u->author_name), "Grace Hopper");
+	u->stored_at_ms = 1700000000000 + i;
+	u->data = (uint8_t *)u->client_update_id;
+	u->len = strlen(u->client_update_id);
+}
+
+// doc_append1 appends one update and returns its duplicate flag.
+static bool doc_append1(struct hd_store *s, struct hd_doc_update *u)
+{
+	bool dup = true;
+	assert_int_equal(hd_doc_append(s, u, 1, &dup), HD_OK);
+	return dup;
+}
+
+// doc_append_run appends updates "<prefix>from".."<prefix>(to-1)" one batch
+// and checks they are new and numbered first, first + 1, ...
+static void doc_append_run(struct hd_store *s, const char *meeting, const char *document, const char *prefix, int from,
+			   int to, int64_t first)
+{
+	struct hd_doc_update u[64];
+	bool dup[64];
+	assert_true(to > from && to - from <= 64);
+	for (int i = from; i < to; i++)
+		doc_fill(&u[i - from], meeting, document, prefix, i);
+	assert_int_equal(hd_doc_append(s, u, (size_t)(to - from), dup), HD_OK);
+	for (int i = 0; i < to - from; i++) {
+		assert_false(dup[i]);
+		assert_int_equal(u[i].seq, first + i);
+	}
+}
+
+// doc_page reads one page, checks it is ascending and contiguous and each
+// update's data is its client id, then frees the data (the fields stay).
+static size_t doc_page(struct hd_store *s, const char *meeting, const char *document, int64_t after, uint32_t limit,
+		       struct hd_doc_update *out, bool *more, int64_t *last)
+{
+	size_t n = 99999;
+	assert_int_equal(hd_doc_read(s, meeting, document, after, limit, out, &n, more, last), HD_OK);
+	assert_true(n <= limit);
+	for (size_t i = 0; i < n; i++) {
+		assert_true(out[i].seq > after && out[i].seq <= *last);
+		if (i > 0)
+			assert_int_equal(out[i].seq, out[i - 1].seq + 1);
+		assert_string_equal(out[i].meeting_id, meeting);
+		assert_string_equal(out[i].document, document);
+		assert_int_equal(out[i].len, strlen(out[i].client_update_id));
+		assert_memory_equal(out[i].data, out[i].client_update_id, out[i].len);
+	}
+	hd_doc_updates_free(out, n);
+	for (size_t i = 0; i < n; i++)
+		assert_null(out[i].data);
+	return n;
+}
+
+// doc_snap puts a snapshot at seq whose state and text name it; returns the
+// result, *stored and the version it reports.
+static hd_err doc_snap(struct hd_store *s, const char *meeting, const char *document, int64_t seq, bool *stored,
+		       struct hd_doc_version *v)
+{
+	struct hd_doc_snapshot snap = {0};
+	char text[64];
+	snprintf(snap.meeting_id, sizeof(snap.meeting_id), "%s", meeting);
+	snprintf(snap.document, sizeof(snap.document), "%s", document);
+	snprintf(text, sizeof(text), "# notes up to %lld ✓", (long long)seq);
+	snap.version.seq = seq;
+	snap.version.created_at_ms = 1700000000000 + seq;
+	snprintf(snap.version.author_name, sizeof(snap.version.author_name), "Snapper");
+	snprintf(snap.version.language, sizeof(snap.version.language), "c++");
+	snap.state = (uint8_t *)text;
+	snap.state_len = strlen(text);
+	snap.text = text;
+	snap.version.text_len = strlen(text);
+	*stored = seq % 2 == 0; // whatever it was, the call sets it
+	hd_err err = hd_doc_snapshot_put(s, &snap, stored);
+	if (v != NULL)
+		*v = snap.version;
+	return err;
+}
+
+// doc_get_check reads version (0: the newest) and checks it is the one
+// doc_snap made at seq, numbered want.
+static void doc_get_check(struct hd_store *s, const char *meeting, const char *document, int64_t version, int64_t want,
+			  int64_t seq)
+{
+	struct hd_doc_snapshot got;
+	char text[64];
+	snprintf(text, sizeof(text), "# notes up to %lld ✓", (long long)seq);
+	assert_int_equal(hd_doc_snapshot_get(s, meeting, document, version, &got), HD_OK);
+	assert_string_equal(got.meeting_id, meeting);
+	assert_string_equal(got.document, document);
+	assert_int_equal(got.version.version, want);
+	assert_int_equal(got.version.seq, seq);
+	assert_int_equal(got.version.created_at_ms, 1700000000000 + seq);
+	assert_string_equal(got.version.author_name, "Snapper");
+	assert_string_equal(got.version.language, "c++");
+	assert_int_equal(got.version.text_len, strlen(text));
+	assert_int_equal(got.state_len, strlen(text));
+	assert_memory_equal(got.state, text, got.state_len);
+	assert_string_equal(got.text, text);
+	hd_doc_snapshot_fini(&got);
+	assert_null(got.state);
+	assert_null(got.text);
+}
+
+static void doc_append_read_isolation(void **state)
+{
+	struct hd_store *s = open_store();
+	char m1[HD_ID_LEN + 1], m2[HD_ID_LEN + 1];
+	new_meeting_id(m1);
+	new_meeting_id(m2);
+	struct hd_doc_update out[HD_DOC_PAGE_MAX];
+	bool more = true;
+	int64_t last = -1;
+	assert_int_equal(doc_page(s, m1, "notes", 0, 10, out, &more, &last), 0); // nothing yet
+	assert_false(more);
+	assert_int_equal(last, 0);
+
+	// batches of 1, 2, 3, 4: seqs 1..10 in the order given
+	for (int size = 1, next = 0; size <= 4; next += size, size++)
+		doc_append_run(s, m1, "notes", "n", next, next + size, next + 1);
+	// one batch interleaving three (meeting, document) pairs with the same ids
+	static const struct {
+		int meeting; // 1 or 2
+		const char *document;
+		int64_t seq;
+	} mix[] = {{1, "code", 1}, {2, "notes", 1}, {1, "code", 2}, {1, "notes", 11}, {2, "notes", 2}, {2, "code", 1}};
+	struct hd_doc_update batch[6];
+	bool dup[6];
+	for (int i = 0; i < 6; i++)
+		doc_fill(&batch[i], mix[i].meeting == 1 ? m1 : m2, mix[i].document, "x", i);
+	new_meeting_id(batch[0].author_id); // a participant id
+	batch[1].author_name[0] = '\0';     // a name may be empty
+	assert_int_equal(hd_doc_append(s, batch, 6, dup), HD_OK);
+	for (int i = 0; i < 6; i++) {
+		assert_false(dup[i]);
+		assert_int_equal(batch[i].seq, mix[i].seq);
+	}
+
+	// paging through m1/notes: 3 + 3 + 3 + 2
+	static const struct {
+		int64_t after;
+		uint32_t limit;
+		uint32_t n;
+		bool more;
+	} pages[] = {{0, 3, 3, true},   {3, 3, 3, true},    {6, 3, 3, true},
+		     {9, 3, 2, false},  {0, 11, 11, false}, {0, HD_DOC_PAGE_MAX, 11, false},
+		     {11, 5, 0, false}, {50, 5, 0, false}};
+	for (size_t p = 0; p < sizeof(pages) / sizeof(pages[0]); p++) {
+		size_t n = doc_page(s, m1, "notes", pages[p].after, pages[p].limit, out, &more, &last);
+		assert_int_equal(n, pages[p].n);
+		assert_int_equal(more, pages[p].more);
+		assert_int_equal(last, 11);
+		if (n > 0)
+			assert_int_equal(out[0].seq, pages[p].after + 1);
+	}
+	// fields as stored
+	assert_int_equal(doc_page(s, m1, "notes", 0, 10, out, &more, &last), 10);
+	for (int i = 0; i < 10; i++) {
+		assert_string_equal(out[i].author_name, "Grace Hopper");
+		assert_string_equal(out[i].author_id, "");
+		assert_int_equal(out[i].stored_at_ms, 1700000000000 + i);
+	}
+	assert_int_equal(doc_page(s, m1, "code", 0, 10, out, &more, &last), 2);
+	assert_int_equal(last, 2);
+	assert_string_equal(out[0].author_id, batch[0].author_id);
+	assert_string_equal(out[1].client_update_id, "x2");
+	assert_int_equal(doc_page(s, m2, "notes", 0, 10, out, &more, &last), 2);
+	assert_string_equal(out[0].author_name, "");
+	assert_int_equal(doc_page(s, m2, "code", 0, 10, out, &more, &last), 1);
+	assert_int_equal(doc_page(s, m2, "other", 0, 10, out, &more, &last), 0); // unknown document
+	assert_int_equal(last, 0);
+	hd_store_close(s);
+}
+
+static void doc_idempotency_and_reopen(void **state)
+{
+	struct hd_store *s = open_store();
+	char mid[HD_ID_LEN + 1];
+	new_meeting_id(mid);
+	struct hd_doc_update a, again, batch[5], out[8];
+	bool dup[5], more;
+	int64_t last;
+	doc_fill(&a, mid, "notes", "a", 0);
+	new_meeting_id(a.author_id);
+	assert_false(doc_append1(s, &a));
+	assert_int_equal(a.seq, 1);
+
+	// same id, other author and bytes: the stored seq, time and author come
+	// back; data and len stay the caller's
+	uint8_t other[3] = {0, 1, 2};
+	doc_fill(&again, mid, "notes", "a", 0);
+	snprintf(again.author_name, sizeof(again.author_name), "Someone else");
+	again.stored_at_ms = 42;
+	again.data = other;
+	again.len = sizeof(other);
+	assert_true(doc_append1(s, &again));
+	assert_int_equal(again.seq, 1);
+	assert_int_equal(again.stored_at_ms, a.stored_at_ms);
+	assert_string_equal(again.author_name, "Grace Hopper");
+	assert_string_equal(again.author_id, a.author_id);
+	assert_ptr_equal(again.data, other);
+	assert_int_equal(again.len, sizeof(other));
+
+	// within one batch: b, c, b again, a (stored earlier), d
+	static const struct {
+		const char *prefix;
+		bool dup;
+		int64_t seq;
+	} want[] = {{"b", false, 2}, {"c", false, 3}, {"b", true, 2}, {"a", true, 1}, {"d", false, 4}};
+	for (int i = 0; i < 5; i++)
+		doc_fill(&batch[i], mid, "notes", want[i].prefix, 0);
+	assert_int_equal(hd_doc_append(s, batch, 5, dup), HD_OK);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(dup[i], want[i].dup);
+		assert_int_equal(batch[i].seq, want[i].seq);
+	}
+	assert_int_equal(doc_page(s, mid, "notes", 0, 8, out, &more, &last), 4);
+	assert_int_equal(last, 4);
+	hd_store_close(s);
+
+	// after reopen: all there, ids still deduplicate, seq goes on
+	s = open_store();
+	assert_int_equal(doc_page(s, mid, "notes", 0, 8, out, &more, &last), 4);
+	assert_string_equal(out[3].client_update_id, "d0");
+	doc_fill(&again, mid, "notes", "c", 0);
+	assert_true(doc_append1(s, &again));
+	assert_int_equal(again.seq, 3);
+	doc_fill(&again, mid, "code", "c", 0); // the same id in the other document is new
+	assert_false(doc_append1(s, &again));
+	assert_int_equal(again.seq, 1);
+	doc_append_run(s, mid, "notes", "e", 0, 1, 5);
+	hd_store_close(s);
+}
+
+static void doc_snapshots(void **state)
+{
+	struct hd_store *s = open_store();
+	char mid[HD_ID_LEN + 1];
+	new_meeting_id(mid);
+	struct hd_doc_update u, out[16];
+	struct hd_doc_version v, vs[HD_DOC_VERSIONS_KEPT];
+	struct hd_doc_snapshot got;
+	bool more, stored;
+	int64_t last;
+	size_t n;
+
+	// none yet: newest is "version 0", no versions, nothing to snapshot
+	assert_int_equal(hd_doc_snapshot_get(s, mid, "notes", 0, &got), HD_OK);
+	assert_int_equal(got.version.version, 0);
+	assert_null(got.state);
+	assert_null(got.text);
+	hd_doc_snapshot_fini(&got);
+	assert_int_equal(hd_doc_snapshot_get(s, mid, "notes", 1, &got), HD_EBADREQUEST);
+	assert_int_equal(hd_doc_versions(s, mid, "notes", vs, &n), HD_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(doc_snap(s, mid, "notes", 1, &stored, NULL), HD_EBADREQUEST); // last_seq is 0
+
+	doc_append_run(s, mid, "notes", "u", 1, 11, 1); // seqs 1..10
+	doc_append_run(s, mid, "code", "u", 1, 4, 1);   // another document, untouched by notes' snapshots
+	assert_int_equal(doc_snap(s, mid, "notes", 11, &stored, NULL), HD_EBADREQUEST); // above last_seq
+	assert_int_equal(doc_snap(s, mid, "notes", 0, &stored, NULL), HD_EBADREQUEST);
+	assert_int_equal(doc_snap(s, mid, "notes", 4, &stored, &v), HD_OK);
+	assert_true(stored);
+	assert_int_equal(v.version, 1);
+	assert_int_equal(v.seq, 4);
+
+	// updates <= 4 are gone, the later ones stay; last_seq is unchanged
+	n = doc_page(s, mid, "notes", 0, 16, out, &more, &last);
+	assert_int_equal(n, 6);
+	assert_int_equal(out[0].seq, 5);
+	assert_int_equal(last, 10);
+	assert_int_equal(doc_page(s, mid, "code", 0, 16, out, &more, &last), 3);
+
+	// stale: not above the newest snapshot's seq; the reply names it
+	for (int64_t seq = 4; seq >= 1; seq -= 3) {
+		assert_int_equal(doc_snap(s, mid, "notes", seq, &stored, &v), HD_OK);
+		assert_false(stored);
+		assert_int_equal(v.version, 1);
+		assert_int_equal(v.seq, 4);
+		assert_string_equal(v.author_name, "Snapper");
+	}
+	// a dropped update's id is new again; a kept one's is a duplicate
+	doc_fill(&u, mid, "notes", "u", 2);
+	assert_false(doc_append1(&*s, &u));
+	assert_int_equal(u.seq, 11);
+	doc_fill(&u, mid, "notes", "u", 7);
+	assert_true(doc_append1(s, &u));
+	assert_int_equal(u.seq, 7);
+
+	// a snapshot of everything drops every update; seq still goes on
+	assert_int_equal(doc_snap(s, mid, "notes", 11, &stored, &v), HD_OK);
+	assert_true(stored);
+	assert_int_equal(v.version, 2);
+	assert_int_equal(doc_page(s, mid, "notes", 0, 16, out, &more, &last), 0);
+	assert_int_equal(last, 11);
+	assert_int_equal(doc_snap(s, mid, "notes", 12, &stored, NULL), HD_EBADREQUEST);
+	doc_append_run(s, mid, "notes", "after", 0, 2, 12);
+	hd_store_close(s);
+
+	s = open_store(); // reopen keeps snapshots, updates and numbering
+	doc_append_run(s, mid, "notes", "reopen", 0, 1, 14);
+	n = doc_page(s, mid, "notes", 0, 16, out, &more, &last);
+	assert_int_equal(n, 3);
+	assert_int_equal(out[0].seq, 12);
+	assert_int_equal(last, 14);
+	doc_get_check(s, mid, "notes", 0, 2, 11);
+	doc_get_check(s, mid, "notes", 2, 2, 11);
+	doc_get_check(s, mid, "notes", 1, 1, 4);
+	assert_int_equal(hd_doc_snapshot_get(s, mid, "notes", 3, &got), HD_EBADREQUEST);
+	assert_int_equal(hd_doc_snapshot_get(s, mid, "code", 1, &got), HD_EBADREQUEST);
+	assert_int_equal(hd_doc_versions(s, mid, "notes", vs, &n), HD_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(vs[0].version, 2);
+	assert_int_equal(vs[0].seq, 11);
+	assert_int_equal(vs[1].version, 1);
+	assert_string_equal(vs[1].language, "c++");
+	assert_int_equal(vs[1].text_len, strlen("# notes up to 4 ✓"));
+
+	// an empty text is a text: read back as ""
+	struct hd_doc_snapshot empty = {0};
+	snprintf(empty.meeting_id, sizeof(empty.meeting_id), "%s", mid);
+	snprintf(empty.document, sizeof(empty.document), "code");
+	empty.version.seq = 3;
+	empty.state = (uint8_t *)"\0";
+	empty.state_len = 1;
+	assert_int_equal(hd_doc_snapshot_put(s, &empty, &stored), HD_OK);
+	assert_true(stored);
+	assert_int_equal(empty.version.version, 1);
+	assert_int_equal(hd_doc_snapshot_get(s, mid, "code", 0, &got), HD_OK);
+	assert_int_equal(got.state_len, 1);
+	assert_int_equal(got.state[0], 0);
+	assert_non_null(got.text);
+	assert_string_equal(got.text, "");
+	assert_int_equal(got.version.text_len, 0);
+	assert_string_equal(got.version.author_name, "");
+	hd_doc_snapshot_fini(&got);
+	hd_store_close(s);
+}
+
+static void doc_versions_capped(void **state)
+{
+	struct hd_store *s = open_store();
+	char mid[HD_ID_LEN + 1];
+	new_meeting_id(mid);
+	struct hd_doc_version v, vs[HD_DOC_VERSIONS_KEPT];
+	struct hd_doc_snapshot got;
+	bool stored;
+	size_t n;
+	enum { SNAPS = HD_DOC_VERSIONS_KEPT + 5 };
+	for (int i = 1; i <= SNAPS; i++) { // update i, then a snapshot at seq i
+		doc_append_run(s, mid, "notes", "c", i, i + 1, i);
+		assert_int_equal(doc_snap(s, mid, "notes", i, &stored, &v), HD_OK);
+		assert_true(stored);
+		assert_int_equal(v.version, i);
+	}
+	assert_int_equal(hd_doc_versions(s, mid, "notes", vs, &n), HD_OK);
+	assert_int_equal(n, HD_DOC_VERSIONS_KEPT);
+	for (size_t i = 0; i < n; i++) { // newest first
+		assert_int_equal(vs[i].version, SNAPS - (int64_t)i);
+		assert_int_equal(vs[i].seq, SNAPS - (int64_t)i);
+		assert_int_equal(vs[i].created_at_ms, 1700000000000 + vs[i].seq);
+	}
+	int64_t oldest = SNAPS - HD_DOC_VERSIONS_KEPT + 1;
+	assert_int_equal(hd_doc_snapshot_get(s, mid, "notes", oldest - 1, &got), HD_EBADREQUEST); // dropped
+	doc_get_check(s, mid, "notes", oldest, oldest, oldest);
+	doc_get_check(s, mid, "notes", 0, SNAPS, SNAPS);
+	hd_store_close(s);
+}
+
+static void doc_limits_and_validation(void **state)
+{
+	struct hd_store *s = open_store();
+	char mid[HD_ID_LEN + 1];
+	new_meeting_id(mid);
+	struct hd_doc_update u, out[4];
+	bool dup[2], more, stored;
+	int64_t last;
+	size_t n;
+	uint8_t *big = malloc(HD_DOC_STATE_MAX + 1);
+	char *text = malloc(HD_DOC_TEXT_MAX + 2);
+	assert_non_null(big);
+	assert_non_null(text);
+	for (size_t i = 0; i <= HD_DOC_STATE_MAX; i++)
+		big[i] = (uint8_t)(i * 7); // binary, with NULs
+	memset(text, 'x', HD_DOC_TEXT_MAX + 1);
+	text[HD_DOC_TEXT_MAX + 1] = '\0';
+
+	static const struct {
+		hd_err want;
+		int what; // which field mutate() breaks
+	} appends[] = {
+		{HD_ETOOLARGE, 0},    {HD_EBADREQUEST, 1},  {HD_EBADREQUEST, 2},  {HD_EBADREQUEST, 3},
+		{HD_EBADREQUEST, 4},  {HD_EBADREQUEST, 5},  {HD_EBADREQUEST, 6},  {HD_EBADREQUEST, 7},
+		{HD_EBADREQUEST, 8},  {HD_EBADREQUEST, 9},  {HD_EBADREQUEST, 10}, {HD_EBADREQUEST, 11},
+		{HD_EBADREQUEST, 12}, {HD_EBADREQUEST, 13}, {HD_EBADREQUEST, 14},
+	};
+	for (size_t i = 0; i < sizeof(appends) / sizeof(appends[0]); i++) {
+		doc_fill(&u, mid, "notes", "v", 0);
+		switch (appends[i].what) {
+		case 0:
+			u.data = big, u.len = HD_DOC_UPDATE_MAX + 1;
+			break;
+		case 1:
+			u.len = 0;
+			break;
+		case 2:
+			u.data = NULL;
+			break;
+		case 3:
+			u.document[0] = '\0';
+			break;
+		case 4:
+			snprintf(u.document, sizeof(u.document), "Notes");
+			break;
+		case 5:
+			snprintf(u.document, sizeof(u.document), "no-tes");
+			break;
+		case 6:
+			memset(u.document, 'a', sizeof(u.document));
+			break; // 17 bytes, no NUL
+		case 7:
+			snprintf(u.meeting_id, sizeof(u.meeting_id), "short");
+			break;
+		case 8:
+			snprintf(u.meeting_id, sizeof(u.meeting_id), "AAAAAAAAAAAAAAAAAAAAA!");
+			break;
+		case 9:
+			u.client_update_id[0] = '\0';
+			break;
+		case 10:
+			snprintf(u.client_update_id, sizeof(u.client_update_id), "has space");
+			break;
+		case 11:
+			snprintf(u.client_update_id, sizeof(u.client_update_id), "~1");
+			break;
+		case 12:
+			snprintf(u.author_id, sizeof(u.author_id), "not-an-id");
+			break;
+		case 13:
+			snprintf(u.author_name, sizeof(u.author_name), "\xc3\x28");
+			break;
+		case 14:
+			u.stored_at_ms = -1;
+			break;
+		}
+		assert_int_equal(hd_doc_append(s, &u, 1, dup), appends[i].want);
+	}
+	// one bad update rejects the whole batch
+	struct hd_doc_update batch[2];
+	doc_fill(&batch[0], mid, "notes", "ok", 0);
+	doc_fill(&batch[1], mid, "notes", "ok", 1);
+	batch[1].len = 0;
+	assert_int_equal(hd_doc_append(s, batch, 2, dup), HD_EBADREQUEST);
+	assert_int_equal(hd_doc_append(s, batch, 0, dup), HD_EBADREQUEST);
+
+	// exactly HD_DOC_UPDATE_MAX bytes of binary is fine and reads back whole
+	doc_fill(&u, mid, "notes", "big", 0);
+	u.data = big;
+	u.len = HD_DOC_UPDATE_MAX;
+	assert_false(doc_append1(s, &u));
+	assert_int_equal(u.seq, 1);
+	assert_int_equal(hd_doc_read(s, mid, "notes", 0, 4, out, &n, &more, &last), HD_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0].len, HD_DOC_UPDATE_MAX);
+	assert_memory_equal(out[0].data, big, HD_DOC_UPDATE_MAX);
+	hd_doc_updates_free(out, n);
+
+	// reads and lists
+	static const struct {
+		const char *meeting; // NULL: mid
+		const char *document;
+		int64_t after;
+		uint32_t limit;
+	} reads[] = {{NULL, "notes", 0, 0},
+		     {NULL, "notes", 0, HD_DOC_PAGE_MAX + 1},
+		     {NULL, "notes", -1, 1},
+		     {NULL, "", 0, 1},
+		     {NULL, "NOTES", 0, 1},
+		     {"short", "notes", 0, 1},
+		     {NULL, "abcdefghijklmnopq", 0, 1}};
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		const char *m = reads[i].meeting != NULL ? reads[i].meeting : mid;
+		struct hd_doc_version vs[HD_DOC_VERSIONS_KEPT];
+		struct hd_doc_snapshot got;
+		n = 7;
+		assert_int_equal(
+			hd_doc_read(s, m, reads[i].document, reads[i].after, reads[i].limit, out, &n, &more, &last),
+			HD_EBADREQUEST);
+		assert_int_equal(n, 0);
+		if (reads[i].after != 0 || reads[i].limit != 1)
+			continue; // a good name: only the read was bad
+		assert_int_equal(hd_doc_versions(s, m, reads[i].document, vs, &n), HD_EBADREQUEST);
+		assert_int_equal(hd_doc_snapshot_get(s, m, reads[i].document, 0, &got), HD_EBADREQUEST);
+	}
+	struct hd_doc_snapshot got;
+	assert_int_equal(hd_doc_snapshot_get(s, mid, "notes", -1, &got), HD_EBADREQUEST);
+	assert_null(got.state);
+
+	// snapshots: a valid one at the limits, then each field broken
+	struct hd_doc_snapshot snap;
+#define SNAP_RESET()                                                                                                   \
+	do {                                                                                                           \
+		memset(&snap, 0, sizeof(snap));                                                                        \
+		snprintf(snap.meeting_id, sizeof(snap.meeting_id), "%s", mid);                                         \
+		snprintf(snap.document, sizeof(snap.document), "notes");                                               \
+		snap.version.seq = 1;                                                                                  \
+		snprintf(snap.version.language, sizeof(snap.version.language), "c#");                                  \
+		snap.state = big;                                                                                      \
+		snap.state_len = HD_DOC_STATE_MAX;                                                                     \
+		snap.text = text;                                                                                      \
+		snap.version.text_len = HD_DOC_TEXT_MAX;                                                               \
+	} while (0)
+	static const struct {
+		hd_err want;
+		int what;
+	} snaps[] = {{HD_ETOOLARGE, 0},   {HD_ETOOLARGE, 1},   {HD_EBADREQUEST, 2}, {HD_EBADREQUEST, 3},
+		     {HD_EBADREQUEST, 4}, {HD_EBADREQUEST, 5}, {HD_EBADREQUEST, 6}, {HD_EBADREQUEST, 7},
+		     {HD_EBADREQUEST, 8}, {HD_EBADREQUEST, 9}, {HD_EBADREQUEST, 10}};
+	for (size_t i = 0; i < sizeof(snaps) / sizeof(snaps[0]); i++) {
+		SNAP_RESET();
+		switch (snaps[i].what) {
+		case 0:
+			snap.state_len = HD_DOC_STATE_MAX + 1;
+			break;
+		case 1:
+			snap.version.text_len = HD_DOC_TEXT_MAX + 1;
+			break;
+		case 2:
+			snap.state_len = 0;
+			break;
+		case 3:
+			snap.state = NULL;
+			break;
+		case 4:
+			snap.text = NULL;
+			break;
+		case 5:
+			snprintf(snap.version.language, sizeof(snap.version.language), "C");
+			break;
+		case 6:
+			snprintf(snap.version.author_name, sizeof(snap.version.author_name), "\xff");
+			break;
+		case 7:
+			snap.text = "a\0b", snap.version.text_len = 3;
+			break; // a NUL is not text
+		case 8:
+			snap.text = "\xc0\xaf", snap.version.text_len = 2;
+			break;
+		case 9:
+			snap.document[0] = '\0';
+			break;
+		case 10:
+			snap.version.created_at_ms = -1;
+			break;
+		}
+		assert_int_equal(hd_doc_snapshot_put(s, &snap, &stored), snaps[i].want);
+		assert_false(stored);
+	}
+	SNAP_RESET();
+	assert_int_equal(hd_doc_snapshot_put(s, &snap, &stored), HD_OK);
+	assert_true(stored);
+	assert_int_equal(hd_doc_snapshot_get(s, mid, "notes", 0, &got), HD_OK);
+	assert_int_equal(got.state_len, HD_DOC_STATE_MAX);
+	assert_memory_equal(got.state, big, HD_DOC_STATE_MAX);
+	assert_int_equal(got.version.text_len, HD_DOC_TEXT_MAX);
+	assert_int_equal(strlen(got.text), HD_DOC_TEXT_MAX);
+	assert_string_equal(got.version.language, "c#");
+	hd_doc_snapshot_fini(&got);
+#undef SNAP_RESET
+	free(text);
+	free(big);
+	hd_store_close(s);
+}
+
+#define DOC_WRITERS 4
+#define DOC_PER_WRITER 50
+
+struct doc_writer {
+	struct hd_store *s;
+	const char *meeting;
+	int index; // DOC_WRITERS: the snapshotter
+	int failures;
+	int snapshots;
+	int64_t seqs[DOC_PER_WRITER];
+};
+
+// doc_write_all appends DOC_PER_WRITER updates in batches of 1..3, each also
+// re-sending the previous batch's first update (a duplicate: its update is
+// either kept, then the same seq comes back, or dropped by a snapshot, then
+// it is new again). No cmocka asserts here: they are not thread-safe.
+static void *doc_write_all(void *arg)
+{
+	struct doc_writer *w = arg;
+	char prefix[16];
+	snprintf(prefix, sizeof(prefix), "w%d-", w->index);
+	for (int i = 0; i < DOC_PER_WRITER;) {
+		struct hd_doc_update batch[4];
+		bool dup[4];
+		int size = 1 + (i + w->index) % 3;
+		if (size > DOC_PER_WRITER - i)
+			size = DOC_PER_WRITER - i;
+		for (int k = 0; k < size; k++)
+			doc_fill(&batch[k], w->meeting, "notes", prefix, i + k);
+		if (i > 0)
+			doc_fill(&batch[size], w->meeting, "notes", prefix, i - 1);
+		if (hd_doc_append(w->s, batch, (size_t)size + (i > 0), dup) != HD_OK) {
+			w->failures++;
+			continue;
+		}
+		for (int k = 0; k < size; k++) {
+			if (dup[k])
+				w->failures++;
+			w->seqs[i + k] = batch[k].seq;
+		}
+		if (i > 0 && dup[size] && batch[size].seq != w->seqs[i - 1])
+			w->failures++;
+		i += size;
+	}
+	return NULL;
+}
+
+// doc_snapshot_all snapshots the document at its last seq while writers run.
+static void *doc_snapshot_all(void *arg)
+{
+	struct doc_writer *w = arg;
+	for (int i = 0; i < 40; i++) {
+		struct hd_doc_update page[1];
+		size_t n;
+		bool more, stored = false;
+		int64_t last;
+		if (hd_doc_read(w->s, w->meeting, "notes", 0, 1, page, &n, &more, &last) != HD_OK) {
+			w->failures++;
+			continue;
+		}
+		hd_doc_updates_free(page, n);
+		if (last > 0) {
+			if (doc_snap(w->s, w->meeting, "notes", last, &stored, NULL) != HD_OK)
+				w->failures++;
+			else if (stored)
+				w->snapshots++;
+		}
+		struct timespec ts = {0, 2000000L};
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+static void doc_concurrency(void **state)
+{
+	// two handles on the same store, as two huddle-notes replicas
+	struct hd_store *s1 = open_store(), *s2 = open_store();
+	char mid[HD_ID_LEN + 1];
+	new_meeting_id(mid);
+	struct doc_writer w[DOC_WRITERS + 1];
+	pthread_t th[DOC_WRITERS + 1];
+	for (int t = 0; t <= DOC_WRITERS; t++) {
+		w[t] = (struct doc_writer){.s = t % 2 ? s2 : s1, .meeting = mid, .index = t};
+		assert_int_equal(
+			pthread_create(&th[t], NULL, t < DOC_WRITERS ? doc_write_all : doc_snapshot_all, &w[t]), 0);
+	}
+	for (int t = 0; t <= DOC_WRITERS; t++)
+		pthread_join(th[t], NULL);
+
+	// every seq told exactly once, each writer's in its order
+	enum { TOTAL = DOC_WRITERS * DOC_PER_WRITER };
+	static int told[TOTAL + 1];
+	memset(told, 0, sizeof(told));
+	int64_t top = 0;
+	for (int t = 0; t <= DOC_WRITERS; t++)
+		assert_int_equal(w[t].failures, 0);
+	for (int t = 0; t < DOC_WRITERS; t++) {
+		for (int i = 0; i < DOC_PER_WRITER; i++) {
+			int64_t q = w[t].seqs[i];
+			assert_true(q >= 1);
+			if (q <= TOTAL)
+				told[q]++;
+			top = q > top ? q : top;
+			if (i > 0)
+				assert_true(q > w[t].seqs[i - 1]);
+		}
+	}
+	// Re-sent updates that a snapshot had dropped were stored again, so
+	// the log can be longer than TOTAL; no seq was told twice.
+	for (int q = 1; q <= TOTAL; q++)
+		assert_true(told[q] <= 1);
+
+	// what is left: contiguous from just after the newest snapshot to last_seq
+	struct hd_doc_snapshot newest;
+	assert_int_equal(hd_doc_snapshot_get(s1, mid, "notes", 0, &newest), HD_OK);
+	hd_doc_snapshot_fini(&newest);
+	struct hd_doc_update *out = calloc(HD_DOC_PAGE_MAX, sizeof(*out));
+	assert_non_null(out);
+	bool more;
+	int64_t last;
+	size_t n = doc_page(s2, mid, "notes", newest.version.seq, HD_DOC_PAGE_MAX, out, &more, &last);
+	assert_false(more);
+	assert_true(last >= top);
+	assert_int_equal(newest.version.seq + (int64_t)n, last);
+	if (n > 0)
+		assert_int_equal(out[0].seq, newest.version.seq + 1);
+	print_message("doc concurrency: last_seq %lld, %d snapshots stored\n", (long long)last,
+		      w[DOC_WRITERS].snapshots);
+	free(out);
+	hd_store_close(s2);
+	hd_store_close(s1);
+}
+
 // sqlite_append_fails_whole_batch: while another connection holds the write
 // lock longer than the busy timeout, an append fails as HD_EUNAVAILABLE,
 // leaves the caller's messages alone, and stores nothing.
@@ -598,6 +1316,118 @@ static void sqlite_append_rolls_back_whole_batch(void **state)
 	hd_store_close(s);
 }
 
+// sqlite_doc_old_file: a file made by the schema before shared documents
+// (meetings and chat only) opens, keeps its chat, and gains the documents.
+static void sqlite_doc_old_file(void **state)
+{
+	char path[300], uri[320], mid[HD_ID_LEN + 1];
+	snprintf(path, sizeof(path), "%s.old", sqlite_path);
+	snprintf(uri, sizeof(uri), "sqlite://%s", path);
+	unlink(path);
+	new_meeting_id(mid);
+	sqlite3 *db;
+	char sql[1024];
+	snprintf(
+		sql, sizeof(sql),
+		"PRAGMA journal_mode=WAL;"
+		"CREATE TABLE meetings (id TEXT PRIMARY KEY, created_at_ms INTEGER NOT NULL, title TEXT NOT NULL"
+		" DEFAULT '');"
+		"CREATE TABLE chat_messages (meeting_id TEXT NOT NULL, seq INTEGER NOT NULL, client_message_id TEXT NOT"
+		" NULL, sender_id TEXT NOT NULL DEFAULT '', sender_name TEXT NOT NULL, text TEXT NOT NULL, sent_at_ms"
+		" INTEGER NOT NULL, PRIMARY KEY (meeting_id, seq), UNIQUE (meeting_id, client_message_id));"
+		"INSERT INTO chat_messages VALUES('%s', 1, 'old', '', 'Ada', 'from before', 5);",
+		mid);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	struct hd_store *s = NULL;
+	assert_int_equal(hd_store_open(&s, uri), HD_OK);
+	struct hd_chat_message msgs[2];
+	bool more, stored;
+	int64_t last;
+	assert_int_equal(page(s, mid, 0, 0, 2, msgs, &more, &last), 1);
+	assert_string_equal(msgs[0].text, "from before");
+	doc_append_run(s, mid, "notes", "n", 0, 3, 1);
+	assert_int_equal(doc_snap(s, mid, "notes", 2, &stored, NULL), HD_OK);
+	assert_true(stored);
+	hd_store_close(s);
+	const char *suffixes[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(sql, sizeof(sql), "%s%s", path, suffixes[i]);
+		unlink(sql);
+	}
+}
+
+// sqlite_doc_fails_whole_write: when a step inside fails (a trigger), a
+// snapshot stores nothing and drops nothing, and a batch of updates stores
+// none; the caller's structs come back as passed, and a retry works.
+static void sqlite_doc_fails_whole_write(void **state)
+{
+	struct hd_store *s = open_store();
+	char mid[HD_ID_LEN + 1];
+	new_meeting_id(mid);
+	doc_append_run(s, mid, "notes", "f", 0, 4, 1);
+	sqlite3 *other;
+	assert_int_equal(sqlite3_open(sqlite_path, &other), SQLITE_OK);
+
+	// the snapshot's drop of covered updates fails after its insert
+	assert_int_equal(
+		sqlite3_exec(other,
+			     "CREATE TRIGGER boom BEFORE DELETE ON doc_updates BEGIN SELECT RAISE(ABORT, 'boom'); END",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	bool stored = true;
+	struct hd_doc_version v;
+	assert_int_equal(doc_snap(s, mid, "notes", 3, &stored, &v), HD_EUNAVAILABLE);
+	assert_false(stored);
+	assert_int_equal(v.version, 0); // as passed
+	assert_int_equal(v.seq, 3);
+	assert_int_equal(sqlite3_exec(other, "DROP TRIGGER boom", NULL, NULL, NULL), SQLITE_OK);
+
+	// the third update of a batch fails after two went in
+	assert_int_equal(
+		sqlite3_exec(other,
+			     "CREATE TRIGGER boom BEFORE INSERT ON doc_updates WHEN NEW.client_update_id = 'f5'"
+			     " BEGIN SELECT RAISE(ABORT, 'boom'); END",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	struct hd_doc_update batch[3];
+	bool dup[3] = {true, true, true};
+	doc_fill(&batch[0], mid, "notes", "f", 4);
+	doc_fill(&batch[1], mid, "notes", "f", 0); // a duplicate, not handed back on failure
+	doc_fill(&batch[2], mid, "notes", "f", 5);
+	batch[1].stored_at_ms = 9;
+	assert_int_equal(hd_doc_append(s, batch, 3, dup), HD_EUNAVAILABLE);
+	for (int i = 0; i < 3; i++) {
+		assert_false(dup[i]);
+		assert_int_equal(batch[i].seq, 0);
+	}
+	assert_int_equal(batch[1].stored_at_ms, 9);
+	assert_int_equal(sqlite3_exec(other, "DROP TRIGGER boom", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+
+	struct hd_doc_update out[8];
+	struct hd_doc_version vs[HD_DOC_VERSIONS_KEPT];
+	bool more;
+	int64_t last;
+	size_t n;
+	assert_int_equal(hd_doc_versions(s, mid, "notes", vs, &n), HD_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(doc_page(s, mid, "notes", 0, 8, out, &more, &last), 4);
+	assert_int_equal(last, 4);
+	// the retries: seq goes on from 5, the duplicate is found
+	assert_int_equal(hd_doc_append(s, batch, 3, dup), HD_OK);
+	assert_int_equal(batch[0].seq, 5);
+	assert_true(dup[1]);
+	assert_int_equal(batch[1].seq, 1);
+	assert_int_equal(batch[2].seq, 6);
+	assert_int_equal(doc_snap(s, mid, "notes", 3, &stored, &v), HD_OK);
+	assert_true(stored);
+	assert_int_equal(v.version, 1);
+	hd_store_close(s);
+}
+
 static void bad_uris(void **state)
 {
 	struct hd_store *s = (struct hd_store *)1;
@@ -643,6 +1473,12 @@ static const struct CMUnitTest suite[] = {
 	cmocka_unit_test(chat_meeting_isolation),
 	cmocka_unit_test(chat_validation),
 	cmocka_unit_test(chat_concurrency),
+	cmocka_unit_test(doc_append_read_isolation),
+	cmocka_unit_test(doc_idempotency_and_reopen),
+	cmocka_unit_test(doc_snapshots),
+	cmocka_unit_test(doc_versions_capped),
+	cmocka_unit_test(doc_limits_and_validation),
+	cmocka_unit_test(doc_concurrency),
 };
 
 static void sqlite_cleanup(void)
@@ -663,6 +1499,8 @@ static int run_sqlite(void)
 	const struct CMUnitTest only_sqlite[] = {
 		cmocka_unit_test(sqlite_append_fails_whole_batch),
 		cmocka_unit_test(sqlite_append_rolls_back_whole_batch),
+		cmocka_unit_test(sqlite_doc_old_file),
+		cmocka_unit_test(sqlite_doc_fails_whole_write),
 	};
 	int failed = cmocka_run_group_tests_name("store conformance (sqlite)", suite, NULL, NULL);
 	failed += cmocka_run_group_tests_name("store sqlite specifics", only_sqlite, NULL, NULL);

@@ -1,5 +1,5 @@
 // ratelimit_test.c: token bucket refill, burst cap and abuse detection, on
-// an explicit clock.
+// an explicit clock; the same bucket counting bytes.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -40,11 +40,28 @@ static void abuse_window(void **state)
 	assert_false(gw_ratelimit_abusive(&rl, 3));
 }
 
+static void bytes_bucket(void **state)
+{
+	struct gw_ratelimit rl;
+	// 1000 bytes per second, 3000 at once.
+	gw_ratelimit_init(&rl, 3000, 0);
+	assert_true(gw_ratelimit_take_n(&rl, 2500, 1000, 3000, 0));
+	assert_false(gw_ratelimit_take_n(&rl, 600, 1000, 3000, 0));
+	assert_true(gw_ratelimit_take_n(&rl, 500, 1000, 3000, 0));
+	assert_true(gw_ratelimit_take_n(&rl, 100, 1000, 3000, 100));
+	assert_false(gw_ratelimit_take_n(&rl, 1, 1000, 3000, 100));
+	// More than the burst never passes, however long one waits.
+	assert_false(gw_ratelimit_take_n(&rl, 3001, 1000, 3000, 100000));
+	assert_true(gw_ratelimit_take_n(&rl, 3000, 1000, 3000, 100000));
+	assert_int_equal(rl.refused_in_window, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(burst_then_refill),
 		cmocka_unit_test(abuse_window),
+		cmocka_unit_test(bytes_bucket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 // route_test.c: every gw_op has exactly one reply handler and reaches the
 // one its caller expects; replies are decoded (or turned into
-// HD_EINTERNAL) on the way. The handlers here stand in for ws.c, http.c
-// and chat.c, so only route.c is linked from the gateway.
+// HD_EINTERNAL) on the way. The handlers here stand in for ws.c, http.c,
+// chat.c and notes.c, so only route.c is linked from the gateway.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -21,6 +21,17 @@ enum owner {
 	OWNER_HTTP,
 	OWNER_CHAT,
 	OWNER_HTTP_CHAT,
+	OWNER_NOTES,
+	OWNER_NOTES_OP,
+	OWNER_HTTP_NOTES,
+};
+
+// service names who answers a call.
+enum service {
+	SERVICE_REGISTRY,
+	SERVICE_CHAT,
+	SERVICE_NOTES,
+	SERVICE_COUNT,
 };
 
 // want is who takes each op's reply, written out independently of route.c.
@@ -31,16 +42,27 @@ static const enum owner want[GW_OP_COUNT] = {
 	[GW_OP_RELAY] = OWNER_WS,
 	[GW_OP_MEDIA] = OWNER_WS,
 	[GW_OP_CHAT_MEETING] = OWNER_WS,
+	[GW_OP_NOTES_MEETING] = OWNER_WS,
 	[GW_OP_HEARTBEAT] = OWNER_HEARTBEAT,
 	[GW_OP_HTTP_CREATE] = OWNER_HTTP,
 	[GW_OP_HTTP_GET] = OWNER_HTTP,
 	[GW_OP_HTTP_READY] = OWNER_HTTP,
 	[GW_OP_HTTP_CHAT_MEETING] = OWNER_HTTP,
+	[GW_OP_HTTP_NOTES_MEETING] = OWNER_HTTP,
 	[GW_OP_CHAT_INIT] = OWNER_CHAT,
 	[GW_OP_CHAT_FILL] = OWNER_CHAT,
 	[GW_OP_CHAT_POST] = OWNER_CHAT,
 	[GW_OP_CHAT_HISTORY] = OWNER_CHAT,
 	[GW_OP_HTTP_CHAT_PAGE] = OWNER_HTTP_CHAT,
+	[GW_OP_NOTES_INIT] = OWNER_NOTES,
+	[GW_OP_NOTES_FILL] = OWNER_NOTES,
+	[GW_OP_NOTES_OPEN] = OWNER_NOTES_OP,
+	[GW_OP_NOTES_UPDATE] = OWNER_NOTES_OP,
+	[GW_OP_NOTES_AWARENESS] = OWNER_NOTES_OP,
+	[GW_OP_NOTES_SNAPSHOT] = OWNER_NOTES_OP,
+	[GW_OP_NOTES_VERSIONS] = OWNER_NOTES_OP,
+	[GW_OP_NOTES_VERSION] = OWNER_NOTES_OP,
+	[GW_OP_HTTP_NOTES_EXPORT] = OWNER_HTTP_NOTES,
 };
 
 // seen is what the last handler call got.
@@ -98,23 +120,70 @@ void gw_http_on_chat_reply(const struct gw_pending *p, hd_err err, Huddle__V1__C
 	saw_chat(OWNER_HTTP_CHAT, p, err, r);
 }
 
+static void saw_notes(enum owner owner, const struct gw_pending *p, hd_err err, Huddle__V1__NotesReply *r)
+{
+	saw(owner, p, err, r != NULL ? r->request_id : 0, r != NULL);
+}
+
+void gw_notes_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__NotesReply *r)
+{
+	saw_notes(OWNER_NOTES, p, err, r);
+}
+
+void gw_notes_op_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__NotesReply *r)
+{
+	saw_notes(OWNER_NOTES_OP, p, err, r);
+}
+
+void gw_http_on_notes_reply(const struct gw_pending *p, hd_err err, Huddle__V1__NotesReply *r)
+{
+	saw_notes(OWNER_HTTP_NOTES, p, err, r);
+}
+
 static void forget(void)
 {
 	memset(&seen, 0, sizeof(seen));
 }
 
-static bool is_chat(enum owner o)
+static enum service service_of(enum owner o)
 {
-	return o == OWNER_CHAT || o == OWNER_HTTP_CHAT;
+	switch (o) {
+	case OWNER_CHAT:
+	case OWNER_HTTP_CHAT:
+		return SERVICE_CHAT;
+	case OWNER_NOTES:
+	case OWNER_NOTES_OP:
+	case OWNER_HTTP_NOTES:
+		return SERVICE_NOTES;
+	default:
+		return SERVICE_REGISTRY;
+	}
+}
+
+// reply hands p's reply to the route as if service had sent it.
+static void reply(enum service service, const struct gw_pending *p, hd_err err, nng_msg *msg)
+{
+	switch (service) {
+	case SERVICE_CHAT:
+		gw_route_chat_reply(p, err, msg);
+		break;
+	case SERVICE_NOTES:
+		gw_route_notes_reply(p, err, msg);
+		break;
+	default:
+		gw_route_registry_reply(p, err, msg);
+		break;
+	}
 }
 
 static void every_op_has_one_handler(void **state)
 {
 	for (int op = 0; op < GW_OP_COUNT; op++) {
 		const struct gw_route *r = gw_route_of((enum gw_op)op);
-		if (r == NULL || (r->registry == NULL) == (r->chat == NULL))
+		int handlers = r == NULL ? 0 : (r->registry != NULL) + (r->chat != NULL) + (r->notes != NULL);
+		if (handlers != 1)
 			fail_msg("gw_op %d has %s reply handler in route.c", op,
-				 r == NULL || r->registry == NULL ? "no" : "more than one");
+				 handlers == 0 ? "no" : "more than one");
 	}
 	assert_null(gw_route_of(GW_OP_COUNT));
 	assert_null(gw_route_of((enum gw_op) - 1));
@@ -128,10 +197,7 @@ static void owners_are_as_written(void **state)
 			fail_msg("gw_op %d: route_test.c's want[] does not say who takes its reply", op);
 		// A call that failed in transport: no reply to decode.
 		forget();
-		if (is_chat(want[op]))
-			gw_route_chat_reply(&p, HD_ETIMEOUT, NULL);
-		else
-			gw_route_registry_reply(&p, HD_ETIMEOUT, NULL);
+		reply(service_of(want[op]), &p, HD_ETIMEOUT, NULL);
 		if (seen.calls != 1 || seen.owner != want[op])
 			fail_msg("gw_op %d: reply reached owner %d (%d calls), want owner %d", op, seen.owner,
 				 seen.calls, want[op]);
@@ -139,14 +205,15 @@ static void owners_are_as_written(void **state)
 		assert_false(seen.has_reply);
 		if (want[op] != OWNER_HEARTBEAT)
 			assert_int_equal(seen.op, op);
-		// The other service's reply for this op is dropped.
-		forget();
-		if (is_chat(want[op]))
-			gw_route_registry_reply(&p, HD_ETIMEOUT, NULL);
-		else
-			gw_route_chat_reply(&p, HD_ETIMEOUT, NULL);
-		if (seen.calls != 0)
-			fail_msg("gw_op %d: a reply from the wrong service reached owner %d", op, seen.owner);
+		// Another service's reply for this op is dropped.
+		for (int sv = 0; sv < SERVICE_COUNT; sv++) {
+			if (sv == (int)service_of(want[op]))
+				continue;
+			forget();
+			reply((enum service)sv, &p, HD_ETIMEOUT, NULL);
+			if (seen.calls != 0)
+				fail_msg("gw_op %d: a reply from service %d reached owner %d", op, sv, seen.owner);
+		}
 	}
 }
 
@@ -157,6 +224,8 @@ static void replies_are_decoded(void **state)
 	Huddle__V1__ChatReply cr = HUDDLE__V1__CHAT_REPLY__INIT;
 	struct gw_pending http = {.op = GW_OP_HTTP_GET, .conn_id = 1, .request_id = 0};
 	struct gw_pending post = {.op = GW_OP_CHAT_POST, .conn_id = 2, .request_id = 5};
+	struct gw_pending update = {.op = GW_OP_NOTES_UPDATE, .conn_id = 3, .request_id = 6, .document = 2};
+	Huddle__V1__NotesReply nr = HUDDLE__V1__NOTES_REPLY__INIT;
 	nng_msg *msg;
 
 	rr.request_id = 42;
@@ -181,6 +250,16 @@ static void replies_are_decoded(void **state)
 	assert_int_equal(seen.request_id, 7);
 	nng_msg_free(msg);
 
+	nr.request_id = 8;
+	assert_int_equal(hd_msg_pack(&nr.base, &msg), HD_OK);
+	forget();
+	gw_route_notes_reply(&update, HD_OK, msg);
+	assert_int_equal(seen.owner, OWNER_NOTES_OP);
+	assert_int_equal(seen.err, HD_OK);
+	assert_true(seen.has_reply);
+	assert_int_equal(seen.request_id, 8);
+	nng_msg_free(msg);
+
 	// Field 1 as 5 bytes long, with one present: undecodable either way.
 	static const uint8_t junk[] = {0x0a, 0x05, 0x01};
 	assert_int_equal(nng_msg_alloc(&msg, 0), 0);
@@ -193,6 +272,11 @@ static void replies_are_decoded(void **state)
 	forget();
 	gw_route_chat_reply(&post, HD_OK, msg);
 	assert_int_equal(seen.owner, OWNER_CHAT);
+	assert_int_equal(seen.err, HD_EINTERNAL);
+	assert_false(seen.has_reply);
+	forget();
+	gw_route_notes_reply(&update, HD_OK, msg);
+	assert_int_equal(seen.owner, OWNER_NOTES_OP);
 	assert_int_equal(seen.err, HD_EINTERNAL);
 	assert_false(seen.has_reply);
 	nng_msg_free(msg);

@@ -1,0 +1,64 @@
+// store_mongo.h: what the MongoDB backend's two files share inside
+// libhuddle: store_mongo.c (the pool, opening, meetings, chat) and
+// store_mongo_doc.c (the shared documents). Not an interface for daemons:
+// they see store.h only.
+#ifndef HD_STORE_MONGO_H
+#define HD_STORE_MONGO_H
+
+#include <mongoc/mongoc.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/store.h"
+
+#define HD_MONGO_SEQ_ATTEMPTS 100 // per message or update, before a write fails as unavailable
+
+#define HD_MONGO_COLL_DOC_UPDATES "doc_updates"
+#define HD_MONGO_COLL_DOC_SNAPSHOTS "doc_snapshots"
+
+// hd_mongo_store is the pool and the names every operation needs.
+struct hd_mongo_store {
+	struct hd_store base;
+	mongoc_client_pool_t *pool;
+	char *database;
+	char where[256];               // hosts, for log lines (no credentials)
+	mongoc_write_concern_t *wc;    // w:majority, j:true
+	mongoc_read_concern_t *rc_maj; // majority
+	mongoc_read_prefs_t *primary;  // reads that decide writes go to the primary
+};
+
+// hd_mongo_copy_utf8 copies the UTF-8 field key of doc into dst (cap
+// bytes), truncating; "" when missing or not a string.
+void hd_mongo_copy_utf8(char *dst, size_t cap, const bson_t *doc, const char *key);
+
+// hd_mongo_get_int64 is the number field key of doc, 0 when missing.
+int64_t hd_mongo_get_int64(const bson_t *doc, const char *key);
+
+// hd_mongo_write_opts initialises opts with the store's write concern;
+// hd_mongo_read_opts with readConcern majority when majority is set.
+void hd_mongo_write_opts(struct hd_mongo_store *s, bson_t *opts);
+void hd_mongo_read_opts(struct hd_mongo_store *s, bson_t *opts, bool majority);
+
+// hd_mongo_find_one runs filter with opts (limit 1 is added) on coll, on the
+// primary, and copies the first document into *out (the caller destroys it
+// when found). Returns 1 found, 0 none, -1 error (error filled).
+int hd_mongo_find_one(struct hd_mongo_store *s, mongoc_collection_t *coll, const bson_t *filter, bson_t *opts,
+		      bson_t *out, bson_error_t *error);
+
+// hd_mongo_is_duplicate_key tells whether a write failed on a unique index.
+bool hd_mongo_is_duplicate_key(const bson_error_t *error);
+
+void hd_mongo_sleep_ms(long ms);
+
+// The document ops of hd_store_ops (store_mongo_doc.c); arguments are
+// checked by store.c.
+hd_err hd_mongo_doc_append(struct hd_store *base, struct hd_doc_update *u, size_t n, bool *duplicate);
+hd_err hd_mongo_doc_read(struct hd_store *base, const char *meeting_id, const char *document, int64_t after_seq,
+			 uint32_t limit, struct hd_doc_update *out, size_t *n_out, bool *more, int64_t *last_seq);
+hd_err hd_mongo_doc_snapshot_put(struct hd_store *base, struct hd_doc_snapshot *snap, bool *stored);
+hd_err hd_mongo_doc_snapshot_get(struct hd_store *base, const char *meeting_id, const char *document, int64_t version,
+				 struct hd_doc_snapshot *out);
+hd_err hd_mongo_doc_versions(struct hd_store *base, const char *meeting_id, const char *document,
+			     struct hd_doc_version *out, size_t *n_out);
+
+#endif
