@@ -36,8 +36,8 @@ export function renderLeft(root: HTMLElement, onRejoin: () => void, onHome: () =
           docs ? h("div", { class: "doc-buttons", attrs: { role: "group", "aria-label": "Shared documents" } }, docs.buttons.notes, docs.buttons.code) : null,
         ),
         chatPanel?.el,
+        docs?.el,
       ),
-      docs?.el,
     ),
   );
   return {

@@ -138,8 +138,8 @@ export function renderPrejoin(
           ),
         ),
         chatPanel?.el,
+        docs?.el,
       ),
-      docs?.el,
     ),
   );
 
