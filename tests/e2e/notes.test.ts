@@ -6,7 +6,8 @@
 // one changes for the others (screenshot of the cursors in
 // /tmp/code-pad-cursors.png) and the HTTP export of both documents matches
 // the editors; a version restore brings back deleted text; edits typed while
-// the gateway is down arrive once it is back; and after every daemon has
+// the gateway is down arrive once it is back, and so do edits huddle-notes
+// could not take, across a reload of the page; and after every daemon has
 // restarted a new visitor sees both documents.
 import assert from "node:assert/strict";
 import { copyFileSync } from "node:fs";
@@ -281,6 +282,34 @@ e2e.test("notes: edits typed while the gateway is down arrive after it returns",
   await restart;
   await waitText(b, "notes", "has the edit typed during the outage", (t) => t === "Before the outage.\nTyped during the outage.", 30_000);
   await poll("Ada's outbox is empty", async () => ((await a.page.evaluate(() => window.huddle.notes?.notes?.pending)) === 0 ? true : undefined), 15_000);
+}, 180_000);
+
+e2e.test("notes: edits that huddle-notes could not take survive a reload and are sent when it is back", async ({ open, createMeeting, stack }) => {
+  const id = await createMeeting();
+  const a = await open("Ada", `/m/${id}`);
+  const b = await open("Bob", `/m/${id}`);
+  for (const p of [a, b]) {
+    await p.page.getByLabel("Your name").fill(p.name);
+    await openDoc(p, "notes");
+  }
+  await moveTo(a, "notes");
+  await a.page.keyboard.type("Stored line.", { delay: 5 });
+  await waitText(b, "notes", "has the stored line", (t) => t === "Stored line.");
+
+  await stack.killNotes();
+  await moveTo(a, "notes");
+  await a.page.keyboard.type("\nTyped while huddle-notes is down.", { delay: 5 });
+  await poll("the edit waits unacknowledged", async () => ((await a.page.evaluate(() => window.huddle.notes?.notes?.pending ?? 0)) > 0 ? true : undefined), 5_000);
+  await sleep(1_000); // let IndexedDB take the document and the outbox
+  await a.page.reload({ timeout: 20_000 });
+  // The reloaded page starts the documents by itself (edits are waiting) and shows them offline.
+  await poll("the reloaded page holds the unsent edit", async () => ((await docText(a.page, "notes"))?.includes("Typed while huddle-notes is down.") ? true : undefined), 10_000);
+  assert.ok((await a.page.evaluate(() => window.huddle.notes?.notes?.pending ?? 0)) > 0, "still unacknowledged after the reload");
+  await stack.startNotes();
+  await waitText(b, "notes", "has the edit typed before the reload", (t) => t === "Stored line.\nTyped while huddle-notes is down.", 30_000);
+  await poll("Ada's outbox is empty", async () => ((await a.page.evaluate(() => window.huddle.notes?.notes?.pending)) === 0 ? true : undefined), 15_000);
+  await openDoc(a, "notes");
+  await waitText(a, "notes", "shows the whole text", (t) => t === "Stored line.\nTyped while huddle-notes is down.");
 }, 180_000);
 
 e2e.test("notes and code survive a restart of every daemon: a new visitor sees both", async ({ open, createMeeting, stack }) => {
