@@ -153,6 +153,14 @@ e2e.test("notes: two editors type at once and converge, see each other's cursor;
   // The export serves what the editors show.
   await waitText(a, "notes", "has Cy's heading", (t) => t.includes("## Decisions"));
   await waitExport(e2e.stack, id, a, "notes");
+
+  // After Leave, the "You left" screen opens the notes too.
+  await a.page.getByRole("button", { name: "Leave" }).click();
+  await a.page.getByRole("heading", { name: "You left the meeting" }).waitFor({ timeout: 10_000 });
+  await openDoc(a, "notes");
+  const final = await waitText(a, "notes", "on the left screen", (t) => t.includes("## Decisions"));
+  await screenshot(a, "e2e-notes-left");
+  assert.equal(final, await docText(c.page, "notes"), "Ada and Cy hold the same text");
 }, 180_000);
 
 e2e.test("code: the language picked by one changes for the others; cursors of two others; the export matches", async ({ open, createMeeting, stack }) => {
