@@ -77,6 +77,11 @@ async function moveTo(p: Participant, kind: Kind, line?: number): Promise<void> 
   }
 }
 
+// settled: every edit of p's page is acknowledged by the server.
+async function settled(p: Participant, kind: Kind): Promise<void> {
+  await poll(`${p.name}: ${kind} edits acknowledged`, async () => ((await p.page.evaluate((k) => window.huddle.notes?.[k]?.pending, kind)) === 0 ? true : undefined), 15_000);
+}
+
 function remoteLabel(p: Participant, name: string) {
   return p.page.locator(".cm-ySelectionInfo", { hasText: name });
 }
@@ -115,10 +120,12 @@ e2e.test("notes: two editors type at once and converge, see each other's cursor;
 
   await moveTo(a, "notes");
   await a.page.keyboard.type("Agenda from Ada\n", { delay: 10 });
-  await waitText(b, "notes", "has Ada's first line", (t) => t.includes("Agenda from Ada"));
+  await settled(a, "notes");
+  await waitText(b, "notes", "has Ada's first line", (t) => t === "Agenda from Ada\n");
   await moveTo(b, "notes");
   await b.page.keyboard.type("Actions from Bob", { delay: 10 });
-  await waitText(a, "notes", "has Bob's first line", (t) => t.includes("Actions from Bob"));
+  await settled(b, "notes");
+  await waitText(a, "notes", "has Bob's first line", (t) => t === "Agenda from Ada\nActions from Bob");
 
   // Both type at the same time, Ada at the end of line 1, Bob at the end of line 2.
   await moveTo(a, "notes", 1);
@@ -151,6 +158,7 @@ e2e.test("notes: two editors type at once and converge, see each other's cursor;
   await c.page.getByRole("button", { name: "Edit" }).click();
 
   // The export serves what the editors show.
+  await settled(c, "notes");
   await waitText(a, "notes", "has Cy's heading", (t) => t.includes("## Decisions"));
   await waitExport(e2e.stack, id, a, "notes");
 
@@ -174,8 +182,10 @@ e2e.test("code: the language picked by one changes for the others; cursors of tw
   }
   await moveTo(a, "code");
   await a.page.keyboard.type("def greet(name):\nreturn f\"Hello, {name}\"\n", { delay: 5 });
-  await waitText(b, "code", "has Ada's function", (t) => t.includes("def greet(name):"));
-  await waitText(c, "code", "has Ada's function", (t) => t.includes("def greet(name):"));
+  await settled(a, "code");
+  const adas = await docText(a.page, "code");
+  await waitText(b, "code", "has Ada's function", (t) => t === adas);
+  await waitText(c, "code", "has Ada's function", (t) => t === adas);
   await moveTo(b, "code");
   await b.page.keyboard.type("\nprint(greet(\"Bob\"))", { delay: 5 });
   await moveTo(c, "code", 1);
@@ -188,6 +198,7 @@ e2e.test("code: the language picked by one changes for the others; cursors of tw
   }
   await poll("Bob's editor highlights Python keywords", async () => ((await b.page.locator(".cm-content span", { hasText: /^def$/ }).count()) > 0 ? true : undefined), 10_000);
 
+  await settled(b, "code");
   const text = await waitText(a, "code", "has Bob's line", (t) => t.includes('print(greet("Bob"))'));
   await waitText(b, "code", "equals Ada's", (t) => t === text);
   await waitText(c, "code", "equals Ada's", (t) => t === text);
@@ -217,7 +228,13 @@ e2e.test("notes: a paste larger than one frame travels in chunks, both ways", as
   const line = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789";
   const big = Array.from({ length: 2700 }, (_, i) => `${String(i).padStart(5, "0")} ${line}`).join("\n");
   await editor(a, "code").click();
-  await a.page.keyboard.insertText(big);
+  // Pasted as a user pastes: a paste event with the text on the clipboard.
+  await a.page.evaluate((text) => {
+    const el = document.querySelector('.cm-content[aria-label="Code editor"]');
+    const dt = new DataTransfer();
+    dt.setData("text/plain", text);
+    el?.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, big);
   await poll("Bob has the whole paste", async () => ((await docText(b.page, "code")) === big ? true : undefined), 30_000);
   await poll("Ada's paste acknowledged", async () => ((await a.page.evaluate(() => window.huddle.notes?.code?.pending)) === 0 ? true : undefined), 15_000);
   const c = await open("Cy", `/m/${id}`);
@@ -241,7 +258,8 @@ e2e.test("versions: restoring a version brings back deleted text, for everyone",
   const keep = "Budget approved: 12,000 for the offsite.";
   await moveTo(a, "notes");
   await a.page.keyboard.type(`${keep}\nSecond line.`, { delay: 5 });
-  await waitText(b, "notes", "has Ada's text", (t) => t.includes("Second line."));
+  await settled(a, "notes");
+  await waitText(b, "notes", "has Ada's text", (t) => t === `${keep}\nSecond line.`);
 
   // A version is kept a few seconds after the typing stops.
   await a.page.getByRole("button", { name: "Versions" }).click();

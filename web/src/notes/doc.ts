@@ -24,7 +24,12 @@ import { DEFAULT_LANGUAGE, languageById } from "./languages";
 
 export const UPDATE_MAX_BYTES = 256 * 1024;
 const AWARENESS_MAX_BYTES = 16 * 1024;
-const AWARENESS_THROTTLE_MS = 100;
+// Both documents share one connection, which the gateway allows 30 updates
+// and 20 awareness messages a second (NOTES_UPDATE_RATE, NOTES_AWARENESS_RATE):
+// each document stays well below half of that; what is typed meanwhile is
+// merged into the next update.
+const UPDATE_GAP_MS = 80;
+const AWARENESS_THROTTLE_MS = 150;
 // A snapshot goes out this long after the last local edit (the contract
 // asks for one within 10 s).
 export const SNAPSHOT_IDLE_MS = 4_000;
@@ -40,7 +45,7 @@ export const NAME_MAX_BYTES = 64;
 // The origin of updates that came from the server: they are never sent back.
 export const REMOTE_ORIGIN = Symbol("huddle-notes-remote");
 
-const COLORS = ["#e8710a", "#1a73e8", "#188038", "#d93025", "#a142f4", "#e52592", "#12b5cb", "#f9ab00"];
+const COLORS = ["#e8710a", "#1a73e8", "#188038", "#d93025", "#a142f4", "#e52592", "#12b5cb", "#f9ab00", "#9334e6", "#0d652d", "#b31412", "#1967d2"];
 
 // OutboxEntry is a local update the server has not acknowledged.
 interface OutboxEntry {
@@ -114,7 +119,9 @@ export class SharedDoc {
   private readonly listeners = new Set<(c: DocChange) => void>();
   private readonly backoff = new Backoff(RETRY_MIN_MS, RETRY_MAX_MS);
   private inflight: OutboxEntry | null = null;
+  private sentAt = 0;
   private retryTimer?: ReturnType<typeof setTimeout>;
+  private gapTimer?: ReturnType<typeof setTimeout>;
   private snapshotTimer?: ReturnType<typeof setTimeout>;
   private awarenessTimer?: ReturnType<typeof setTimeout>;
   private awarenessSentAt = 0;
@@ -138,8 +145,12 @@ export class SharedDoc {
     this.meta.observe((ev) => {
       if (ev.keysChanged.has("language")) this.emit({ kind: "language" });
     });
+    // Registered before the editor's listeners, so they see checked states.
+    this.awareness.on("change", (ch: { added: number[]; updated: number[] }, origin: unknown) => {
+      if (origin === REMOTE_ORIGIN) this.sanitizePeers([...ch.added, ...ch.updated]);
+      this.emit({ kind: "peers" });
+    });
     this.awareness.on("update", (ch: { added: number[]; updated: number[]; removed: number[] }, origin: unknown) => this.onAwarenessUpdate(ch, origin));
-    this.awareness.on("change", () => this.emit({ kind: "peers" }));
     let persistence: IndexeddbPersistence | null = null;
     try {
       persistence = new IndexeddbPersistence(`huddle-notes-${meetingId}-${kindName(kind)}`, this.doc);
@@ -323,6 +334,7 @@ export class SharedDoc {
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.gapTimer);
     clearTimeout(this.snapshotTimer);
     clearTimeout(this.awarenessTimer);
     this.awareness.destroy();
@@ -349,9 +361,17 @@ export class SharedDoc {
   // pump sends the oldest entry, first merging it with the unsent ones after
   // it (up to the update size limit).
   private pump(): void {
-    if (this.inflight || this.closed || !this.link.ready) return;
+    if (this.inflight || this.closed || !this.link.ready || this.gapTimer !== undefined) return;
     const head = this.outbox[0];
     if (!head) return;
+    const wait = this.sentAt + UPDATE_GAP_MS - Date.now();
+    if (wait > 0) {
+      this.gapTimer = setTimeout(() => {
+        this.gapTimer = undefined;
+        this.pump();
+      }, wait);
+      return;
+    }
     if (!head.sent) {
       let n = 1;
       let size = head.data.length;
@@ -375,6 +395,7 @@ export class SharedDoc {
     e.sent = true;
     this.saveOutbox();
     this.inflight = e;
+    this.sentAt = Date.now();
     this.link
       .request({ case: "notesUpdate", value: { document: this.kind, clientUpdateId: e.id, data: e.data, authorName: this.link.authorName() } }, UPDATE_TIMEOUT_MS)
       .then(
@@ -483,13 +504,22 @@ export class SharedDoc {
 
   // Another editor's name and colour go into the editor's DOM (as text and
   // into a style attribute): keep them to a short string and a #rrggbb.
+  // The colour is also made unique here: y-codemirror.next's cursor widget
+  // compares carets by colour only, so two editors of one colour would show
+  // one name for both.
   private sanitizePeers(ids: number[]): void {
     for (const id of ids) {
       const st = this.awareness.states.get(id);
       const u = st?.user as { name?: unknown; color?: unknown; colorLight?: unknown } | undefined;
       if (!st || !u || typeof u !== "object") continue;
       const name = typeof u.name === "string" ? u.name.slice(0, NAME_MAX_BYTES) : "Guest";
-      const color = typeof u.color === "string" && COLOR_RE.test(u.color) ? u.color : COLORS[Math.abs(id) % COLORS.length];
+      let color = typeof u.color === "string" && COLOR_RE.test(u.color) ? u.color.toLowerCase() : COLORS[Math.abs(id) % COLORS.length];
+      const taken = new Set<string>();
+      for (const [other, os] of this.awareness.states) {
+        const c = (os.user as { color?: unknown } | undefined)?.color;
+        if (other !== id && typeof c === "string") taken.add(c.toLowerCase());
+      }
+      for (let i = 1; taken.has(color) && i < 256; i++) color = `${color.slice(0, 5)}${((parseInt(color.slice(5), 16) + i) % 256).toString(16).padStart(2, "0")}`;
       st.user = { name, color, colorLight: `${color}33` };
     }
   }
