@@ -7,38 +7,32 @@
 #include <string.h>
 
 #include "chat/chat.h"
+#include "common/batch.h"
 #include "common/log.h"
 #include "common/rpc.h"
 #include "huddle/v1/chat.pb-c.h"
 
-// post_item is one waiting post, on the stack of the worker that handed it
-// in; the worker sleeps on cv until the writer sets done (under the mutex).
-struct post_item {
+// chat_post is what a worker hands in: its message and, on HD_OK, whether
+// the store had it already.
+struct chat_post {
 	struct hd_chat_message *msg; // the worker's; the stored message on HD_OK
 	bool duplicate;
-	hd_err err;
-	bool done;
-	pthread_cond_t cv;
-	struct post_item *next;
 };
 
 struct chat_writer {
 	struct hd_store *store;
 	nng_socket pub;
-	size_t batch_max;
-	pthread_t thread;
+	bool events;
+	struct hd_batch *batches; // the hand-off from the workers to the writer thread
 
-	pthread_mutex_t mtx; // guards the queue, stop and stats
-	pthread_cond_t cv;   // the writer waits on it for posts
-	struct post_item *head, **tail;
-	bool stop;
+	pthread_mutex_t mtx; // guards stats
 	struct chat_writer_stats stats;
 
 	// The writer thread's own working space, batch_max entries each.
-	struct post_item **items;
 	struct hd_chat_message *batch;
 	bool *dup;
 	hd_err *errs;                         // each post's outcome
+	size_t n;                             // posts in the last round
 	const struct hd_chat_message **order; // for publishing in seq order
 	uint8_t *event_buf;                   // one packed ChatEvent
 	size_t event_cap;
@@ -100,75 +94,56 @@ static size_t publish(struct chat_writer *w, size_t n, const hd_err *errs)
 	return sent;
 }
 
-// writer_main runs on the writer thread: take what is queued, store it,
-// answer, publish; until closed with nothing left to do.
-static void *writer_main(void *p)
+// store_round runs on the writer thread: one hd_chat_append for the round,
+// each post's outcome, the counters.
+static void store_round(void *ctx, struct hd_batch_item **items, size_t n)
 {
-	struct chat_writer *w = p;
-	hd_err *errs = w->errs;
-	bool events = nng_socket_id(w->pub) > 0;
-
-	pthread_mutex_lock(&w->mtx);
-	for (;;) {
-		while (w->head == NULL && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mtx);
-		if (w->head == NULL)
-			break; // stopping, and every post handed in is answered
-		size_t n = 0;
-		while (w->head != NULL && n < w->batch_max) {
-			w->items[n++] = w->head;
-			w->head = w->head->next;
-			w->stats.queued--;
+	struct chat_writer *w = ctx;
+	size_t stored = 0, dups = 0, failed = 0;
+	hd_err why = HD_OK; // the first failure
+	for (size_t i = 0; i < n; i++)
+		w->batch[i] = *((struct chat_post *)items[i]->arg)->msg;
+	append(w, n, w->errs);
+	for (size_t i = 0; i < n; i++) {
+		struct chat_post *post = items[i]->arg;
+		items[i]->err = w->errs[i];
+		if (w->errs[i] == HD_OK) {
+			*post->msg = w->batch[i];
+			post->duplicate = w->dup[i];
+			if (w->dup[i])
+				dups++;
+			else
+				stored++;
+		} else if (failed++ == 0) {
+			why = w->errs[i];
 		}
-		if (w->head == NULL)
-			w->tail = &w->head;
-		pthread_mutex_unlock(&w->mtx);
-
-		for (size_t i = 0; i < n; i++)
-			w->batch[i] = *w->items[i]->msg;
-		append(w, n, errs);
-
-		size_t stored = 0, dups = 0, failed = 0;
-		hd_err why = HD_OK; // the first failure
-		pthread_mutex_lock(&w->mtx);
-		for (size_t i = 0; i < n; i++) {
-			struct post_item *it = w->items[i];
-			it->err = errs[i];
-			if (it->err == HD_OK) {
-				*it->msg = w->batch[i];
-				it->duplicate = w->dup[i];
-				if (w->dup[i])
-					dups++;
-				else
-					stored++;
-			} else {
-				if (failed++ == 0)
-					why = it->err;
-			}
-			it->done = true;
-			// Signalled under the mutex: the worker cannot wake, return
-			// and destroy cv before this call is over.
-			pthread_cond_signal(&it->cv);
-		}
-		w->stats.batches++;
-		w->stats.posts += n;
-		w->stats.stored += stored;
-		w->stats.duplicates += dups;
-		w->stats.failed += failed;
-		if (n > w->stats.max_batch)
-			w->stats.max_batch = n;
-		pthread_mutex_unlock(&w->mtx);
-
-		if (failed > 0)
-			HD_WARN("batch of %zu posts: %zu not stored: %s", n, failed, hd_strerror(why));
-		HD_DEBUG("batch of %zu posts: %zu new, %zu duplicates, %zu failed", n, stored, dups, failed);
-		size_t sent = events ? publish(w, n, errs) : 0;
-
-		pthread_mutex_lock(&w->mtx);
-		w->stats.published += sent;
 	}
+	w->n = n;
+	pthread_mutex_lock(&w->mtx);
+	w->stats.batches++;
+	w->stats.posts += n;
+	w->stats.stored += stored;
+	w->stats.duplicates += dups;
+	w->stats.failed += failed;
+	if (n > w->stats.max_batch)
+		w->stats.max_batch = n;
 	pthread_mutex_unlock(&w->mtx);
-	return NULL;
+	if (failed > 0)
+		HD_WARN("batch of %zu posts: %zu not stored: %s", n, failed, hd_strerror(why));
+	HD_DEBUG("batch of %zu posts: %zu new, %zu duplicates, %zu failed", n, stored, dups, failed);
+}
+
+// after_round runs on the writer thread once the round's posters are
+// answered: their events, from the writer's own copies.
+static void after_round(void *ctx)
+{
+	struct chat_writer *w = ctx;
+	if (!w->events)
+		return;
+	size_t sent = publish(w, w->n, w->errs);
+	pthread_mutex_lock(&w->mtx);
+	w->stats.published += sent;
+	pthread_mutex_unlock(&w->mtx);
 }
 
 static void writer_free(struct chat_writer *w)
@@ -178,7 +153,6 @@ static void writer_free(struct chat_writer *w)
 	free(w->errs);
 	free(w->dup);
 	free(w->batch);
-	free(w->items);
 	free(w);
 }
 
@@ -191,20 +165,16 @@ hd_err chat_writer_open(struct chat_writer **out, struct hd_store *store, nng_so
 		return HD_ENOMEM;
 	w->store = store;
 	w->pub = pub;
-	w->batch_max = batch_max;
-	w->tail = &w->head;
+	w->events = nng_socket_id(pub) > 0;
 	// A ChatEvent is the message's fields plus a few bytes of framing each.
 	w->event_cap = sizeof(struct hd_chat_message) + 64;
-	if ((w->items = calloc(batch_max, sizeof(*w->items))) == NULL ||
-	    (w->batch = calloc(batch_max, sizeof(*w->batch))) == NULL ||
+	if ((w->batch = calloc(batch_max, sizeof(*w->batch))) == NULL ||
 	    (w->dup = calloc(batch_max, sizeof(*w->dup))) == NULL ||
 	    (w->errs = calloc(batch_max, sizeof(*w->errs))) == NULL ||
 	    (w->order = calloc(batch_max, sizeof(*w->order))) == NULL || (w->event_buf = malloc(w->event_cap)) == NULL)
 		goto fail;
 	pthread_mutex_init(&w->mtx, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-		pthread_cond_destroy(&w->cv);
+	if (hd_batch_open(&w->batches, batch_max, store_round, after_round, w) != HD_OK) {
 		pthread_mutex_destroy(&w->mtx);
 		goto fail;
 	}
@@ -217,25 +187,12 @@ fail:
 
 hd_err chat_writer_post(struct chat_writer *w, struct hd_chat_message *msg, bool *duplicate)
 {
-	struct post_item it = {.msg = msg};
-	pthread_cond_init(&it.cv, NULL);
-	pthread_mutex_lock(&w->mtx);
-	if (w->stop) {
-		pthread_mutex_unlock(&w->mtx);
-		pthread_cond_destroy(&it.cv);
-		return HD_ECLOSED;
-	}
-	*w->tail = &it;
-	w->tail = &it.next;
-	w->stats.queued++;
-	pthread_cond_signal(&w->cv);
-	while (!it.done)
-		pthread_cond_wait(&it.cv, &w->mtx);
-	pthread_mutex_unlock(&w->mtx);
-	pthread_cond_destroy(&it.cv);
-	if (it.err == HD_OK)
-		*duplicate = it.duplicate;
-	return it.err;
+	struct chat_post post = {.msg = msg};
+	struct hd_batch_item it = {.arg = &post};
+	hd_err err = hd_batch_submit(w->batches, &it);
+	if (err == HD_OK)
+		*duplicate = post.duplicate;
+	return err;
 }
 
 void chat_writer_get_stats(struct chat_writer *w, struct chat_writer_stats *out)
@@ -243,18 +200,14 @@ void chat_writer_get_stats(struct chat_writer *w, struct chat_writer_stats *out)
 	pthread_mutex_lock(&w->mtx);
 	*out = w->stats;
 	pthread_mutex_unlock(&w->mtx);
+	out->queued = hd_batch_queued(w->batches);
 }
 
 void chat_writer_close(struct chat_writer *w)
 {
 	if (w == NULL)
 		return;
-	pthread_mutex_lock(&w->mtx);
-	w->stop = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mtx);
-	pthread_join(w->thread, NULL);
-	pthread_cond_destroy(&w->cv);
+	hd_batch_close(w->batches); // stores what was handed in first
 	pthread_mutex_destroy(&w->mtx);
 	writer_free(w);
 }

@@ -176,16 +176,22 @@ static void pipeline_drop(redisReply **replies, size_t n)
 	}
 }
 
-hd_err hd_redis_pipeline(struct hd_redis *r, const struct hd_redis_cmd *cmds, size_t n, redisReply **replies)
+hd_err hd_redis_pipeline(struct hd_redis *r, const struct hd_redis_cmd *cmds, size_t n, redisReply **replies,
+			 bool *resent)
 {
+	bool sent = false; // an earlier attempt wrote the batch and lost its replies
 	for (size_t i = 0; i < n; i++)
 		replies[i] = NULL;
+	if (resent != NULL)
+		*resent = false;
 	if (n == 0)
 		return HD_OK;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		size_t i;
 		if ((r->ctx == NULL || r->ctx->err != 0) && redis_connect(r) != HD_OK)
 			continue;
+		if (resent != NULL)
+			*resent = sent;
 		// Appending only fills hiredis's output buffer; the first
 		// redisGetReply writes it all, then replies are read in order.
 		for (i = 0; i < n; i++)
@@ -210,6 +216,7 @@ hd_err hd_redis_pipeline(struct hd_redis *r, const struct hd_redis_cmd *cmds, si
 			pipeline_drop(replies, i);
 			redisFree(r->ctx);
 			r->ctx = NULL;
+			sent = true;
 			continue;
 		}
 		for (i = 0; i < n; i++)

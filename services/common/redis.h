@@ -4,6 +4,7 @@
 #define HD_REDIS_H
 
 #include <hiredis/hiredis.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -40,9 +41,13 @@ struct hd_redis_cmd {
 // replies: one round trip for the batch. Commands run in order; a MULTI/EXEC
 // inside the batch is fine. When the connection is lost it reconnects and
 // retries the whole batch once, so the batch must be idempotent. On HD_OK
-// replies[0..n-1] are the caller's (freeReplyObject each). A Redis error
-// reply to any command gives HD_EINTERNAL (logged); no connection gives
-// HD_EUNAVAILABLE; on any error every replies[i] is NULL. n == 0 is HD_OK.
-hd_err hd_redis_pipeline(struct hd_redis *r, const struct hd_redis_cmd *cmds, size_t n, redisReply **replies);
+// replies[0..n-1] are the caller's (freeReplyObject each), and *resent (may
+// be NULL) tells whether the batch had to be sent again: then its first run
+// may have happened too, unseen, and the replies are the second run's (an
+// HDEL the first run applied answers 0). A Redis error reply to any command
+// gives HD_EINTERNAL (logged); no connection gives HD_EUNAVAILABLE; on any
+// error every replies[i] is NULL. n == 0 is HD_OK.
+hd_err hd_redis_pipeline(struct hd_redis *r, const struct hd_redis_cmd *cmds, size_t n, redisReply **replies,
+			 bool *resent);
 
 #endif

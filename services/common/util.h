@@ -16,7 +16,7 @@
 // HD_WS_MESSAGE_MAX is the largest browser-protocol message (a packed
 // ClientMessage or ServerMessage), bytes: one over a frame travels as
 // FrameChunk frames (proto/huddle/v1/client.proto).
-#define HD_WS_MESSAGE_MAX (4 * 1024 * 1024)
+#define HD_WS_MESSAGE_MAX ((size_t)4 * 1024 * 1024)
 
 // hd_id_random writes a fresh unguessable id (22 chars + NUL) into out, from
 // the kernel CSPRNG (getrandom). Returns HD_OK, or HD_EINTERNAL if the kernel

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK_FIRST_CAP (128 * 1024) // grown by doubling: a part's count is the sender's word, not ours
+#define CHUNK_FIRST_CAP ((size_t)128 * 1024) // grown by doubling: a part's count is the sender's word, not ours
 
 uint32_t gw_chunk_request_id(const uint8_t *msg, size_t len)
 {
@@ -40,6 +40,11 @@ bool gw_chunk_rx_abort(struct gw_chunk_rx *rx, uint32_t *request_id)
 	*request_id = gw_chunk_request_id(rx->buf, rx->len);
 	drop(rx, rx->message_id);
 	return true;
+}
+
+bool gw_chunk_rx_ignoring(const struct gw_chunk_rx *rx, const Huddle__V1__FrameChunk *part)
+{
+	return rx->discarding && rx->next == 0 && part->index > 0 && part->message_id == rx->message_id;
 }
 
 uint32_t gw_chunk_rx_refuse(struct gw_chunk_rx *rx, const Huddle__V1__FrameChunk *part)
@@ -108,7 +113,7 @@ hd_err gw_chunk_rx_add(struct gw_chunk_rx *rx, const Huddle__V1__FrameChunk *par
 		rx->count = part->count;
 		rx->next = 0;
 		rx->discarding = false;
-	} else if (rx->discarding && rx->next == 0 && part->message_id == rx->message_id) {
+	} else if (gw_chunk_rx_ignoring(rx, part)) {
 		return HD_OK; // the rest of a dropped message
 	} else if (rx->next == 0) {
 		return fail(rx, part->message_id, HD_EMALFORMED, "a chunk without the parts before it", request_id,

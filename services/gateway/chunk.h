@@ -15,8 +15,8 @@
 #include "common/util.h"
 #include "huddle/v1/client.pb-c.h"
 
-#define GW_WS_FRAME_MAX 65536         // bytes of one frame; a longer message is sent in chunks
-#define GW_CHUNK_PART_MAX (60 * 1024) // bytes of data in one part
+#define GW_WS_FRAME_MAX 65536                 // bytes of one frame; a longer message is sent in chunks
+#define GW_CHUNK_PART_MAX ((size_t)60 * 1024) // bytes of data in one part
 #define GW_CHUNK_COUNT_MIN 2
 #define GW_CHUNK_COUNT_MAX 70
 
@@ -60,6 +60,10 @@ bool gw_chunk_rx_abort(struct gw_chunk_rx *rx, uint32_t *request_id);
 // different message in assembly is dropped too. Returns the dropped
 // message's request_id as far as known (0 otherwise).
 uint32_t gw_chunk_rx_refuse(struct gw_chunk_rx *rx, const Huddle__V1__FrameChunk *part);
+
+// gw_chunk_rx_ignoring tells whether part is a later part of a message
+// dropped before, which gw_chunk_rx_add would ignore.
+bool gw_chunk_rx_ignoring(const struct gw_chunk_rx *rx, const Huddle__V1__FrameChunk *part);
 
 // gw_chunk_rx_reset forgets a completed message and frees the buffer, so an
 // idle connection keeps no memory.

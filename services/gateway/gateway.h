@@ -49,7 +49,7 @@ struct gw_config {
 
 // GW_WS_CHUNK_BURST is the bucket of WS_CHUNK_RATE, bytes: two largest
 // messages may arrive back to back.
-#define GW_WS_CHUNK_BURST (2 * HD_WS_MESSAGE_MAX)
+#define GW_WS_CHUNK_BURST ((uint32_t)(2 * HD_WS_MESSAGE_MAX))
 
 // gw_stats are counters for /metrics.
 struct gw_stats {

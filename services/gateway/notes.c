@@ -14,7 +14,7 @@
 #define NOTES_ACK_GRACE_MS 250 // an update's event may trail its reply this long before we read it back
 #define NOTES_RETRY_MS 500     // a failed read-back is tried again after this long
 #define NOTES_HELD_MAX 4096    // early events kept per document; later ones are read back
-#define NOTES_HELD_BYTES_MAX (16 * 1024 * 1024) // ... and their bytes
+#define NOTES_HELD_BYTES_MAX ((size_t)16 * 1024 * 1024) // ... and their bytes
 // NOTES_FILL_PAGE: updates per read-back (huddle-notes ends a page early,
 // with more set, where the next update would not fit one reply).
 #define NOTES_FILL_PAGE 200
@@ -422,13 +422,11 @@ static void on_init(struct gw_notes_room *r, uint32_t kind, hd_err err, Huddle__
 }
 
 // skip_dropped moves document d past updates the store no longer has: a
-// snapshot covers them (and dropped them) before we read them back. floor is
-// the highest seq the store proved gone; held events up to it are delivered
-// first, in order.
+// snapshot covers them (and dropped them) before we read them back. floor
+// (> last_seq) is the highest seq the store proved gone; held events up to
+// it are delivered first, in order.
 static void skip_dropped(struct gw_notes_room *r, struct notes_doc *d, int64_t floor)
 {
-	if (floor <= d->last_seq)
-		return;
 	HD_DEBUG("notes room %s: updates %lld..%lld are covered by a snapshot; skipped", r->meeting_id,
 		 (long long)d->last_seq + 1, (long long)floor);
 	while (d->held != NULL && d->held->ev->update->seq <= floor) {
@@ -458,11 +456,19 @@ static void on_fill(struct gw_notes_room *r, uint32_t kind, hd_err err, Huddle__
 	int64_t before = d->last_seq;
 	// The store's updates have no gaps but a prefix a snapshot dropped: a
 	// page that starts above last_seq + 1, or an empty one below the
-	// document's last_seq, proves the updates between are gone.
+	// document's last_seq, proves the updates between are gone. The page
+	// then carries that snapshot; its version is announced (once) before
+	// the jump, so a client that missed the updates knows to reopen.
+	int64_t floor = d->last_seq;
 	if (o->n_updates > 0 && o->updates[0] != NULL)
-		skip_dropped(r, d, o->updates[0]->seq - 1);
+		floor = o->updates[0]->seq - 1;
 	else if (o->n_updates == 0 && !o->more)
-		skip_dropped(r, d, o->last_seq);
+		floor = o->last_seq;
+	if (floor > d->last_seq) {
+		if (o->snapshot != NULL)
+			on_snapshot_event(r, kind, o->snapshot->version);
+		skip_dropped(r, d, floor);
+	}
 	for (size_t i = 0; i < o->n_updates; i++) {
 		Huddle__V1__NotesUpdate *u = o->updates[i];
 		if (u == NULL || u->seq <= d->last_seq)
@@ -524,6 +530,8 @@ static void notes_tick(lws_sorted_usec_list_t *sul)
 	struct gw_notes_room *r, *tmp;
 	HASH_ITER(hh, gw.notes_rooms, r, tmp)
 	{
+		if (reconnected)
+			HD_DEBUG("notes room %s: event bus reconnected", r->meeting_id);
 		for (uint32_t kind = 1; kind <= NOTES_DOCS; kind++) {
 			struct notes_doc *d = doc_of(r, kind);
 			if (!d->ready) {
@@ -532,7 +540,6 @@ static void notes_tick(lws_sorted_usec_list_t *sul)
 				continue;
 			}
 			if (reconnected) {
-				HD_DEBUG("notes room %s: event bus reconnected", r->meeting_id);
 				room_fill(r, kind);
 			} else if (d->fill_wanted && !d->fill_inflight && now >= d->fill_at_ms) {
 				room_fill(r, kind);

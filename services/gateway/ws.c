@@ -342,8 +342,9 @@ static int ws_malformed(struct lws *wsi, struct gw_session *s, const char *why)
 }
 
 // ws_refused answers a message the rate limiter refused (request_id names
-// it, 0 when unknown) and closes a client that floods far beyond the limit.
-static void ws_refused(struct gw_session *s, const struct gw_ratelimit *rl, uint32_t request_id)
+// it, 0 when unknown; tell false: nothing to answer, the message was dropped
+// and answered before) and closes a client that floods far beyond the limit.
+static void ws_refused(struct gw_session *s, const struct gw_ratelimit *rl, uint32_t request_id, bool tell)
 {
 	gw.stats.rate_limited++;
 	if (s->limit_window_ms != rl->window_start_ms) {
@@ -356,7 +357,7 @@ static void ws_refused(struct gw_session *s, const struct gw_ratelimit *rl, uint
 		gw_session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "rate limit exceeded");
 		return;
 	}
-	if (s->limit_errors++ < WS_MAX_LIMIT_ERRORS)
+	if (tell && s->limit_errors++ < WS_MAX_LIMIT_ERRORS)
 		gw_session_send_error(s, request_id, HD_ERATELIMITED, "too many messages; slow down");
 }
 
@@ -365,7 +366,7 @@ static void ws_refused(struct gw_session *s, const struct gw_ratelimit *rl, uint
 static void ws_dispatch(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 {
 	if (!gw_ratelimit_take(&s->rl, (uint32_t)gw.cfg.rate, (uint32_t)gw.cfg.burst, hd_mono_ms())) {
-		ws_refused(s, &s->rl, cm->request_id);
+		ws_refused(s, &s->rl, cm->request_id, true);
 		return;
 	}
 	size_t op = (size_t)cm->body_case;
@@ -390,8 +391,9 @@ static int ws_chunk(struct lws *wsi, struct gw_session *s, const Huddle__V1__Fra
 	double cost = frame_len > WS_CHUNK_COST_MIN ? (double)frame_len : WS_CHUNK_COST_MIN;
 	if (!gw_ratelimit_take_n(&s->chunk_rl, cost, (uint32_t)gw.cfg.chunk_rate, GW_WS_CHUNK_BURST, hd_mono_ms())) {
 		// The message cannot be completed without this part: drop it
-		// and its later parts, and say which request failed.
-		ws_refused(s, &s->chunk_rl, gw_chunk_rx_refuse(&s->chunk_rx, part));
+		// and its later parts, and say which request failed, once.
+		bool tell = !gw_chunk_rx_ignoring(&s->chunk_rx, part);
+		ws_refused(s, &s->chunk_rl, gw_chunk_rx_refuse(&s->chunk_rx, part), tell);
 		return 0;
 	}
 	hd_err err = gw_chunk_rx_add(&s->chunk_rx, part, HD_WS_MESSAGE_MAX, &complete, &request_id, &why);

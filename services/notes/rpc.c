@@ -161,20 +161,23 @@ static hd_err check_bytes(struct notes_ctx *c, const char *field, const Protobuf
 	return HD_OK;
 }
 
-static hd_err check_client_update_id(struct notes_ctx *c, const char *id, const char **why)
+// check_chars: s is 1..max (0..max when may_be_empty) bytes, each one that
+// ok accepts (allowed says which, for the message).
+static hd_err check_chars(struct notes_ctx *c, const char *field, const char *s, size_t max, bool may_be_empty,
+			  bool (*ok)(char), const char *allowed, const char **why)
 {
-	size_t n = strlen(id);
-	if (n == 0) {
-		*why = "client_update_id is empty";
+	size_t n = strlen(s);
+	if (n == 0 && !may_be_empty) {
+		*why = why_fmt(c, "%s is empty", field);
 		return HD_EBADREQUEST;
 	}
-	if (n > HD_CHAT_CLIENT_ID_MAX) {
-		*why = why_fmt(c, "client_update_id is longer than %d bytes", HD_CHAT_CLIENT_ID_MAX);
+	if (n > max) {
+		*why = why_fmt(c, "%s is longer than %zu bytes", field, max);
 		return HD_ETOOLARGE;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (!hd_chat_client_id_char(id[i])) {
-			*why = "client_update_id may only hold A-Z a-z 0-9 _ -";
+		if (!ok(s[i])) {
+			*why = why_fmt(c, "%s may only hold %s", field, allowed);
 			return HD_EBADREQUEST;
 		}
 	return HD_OK;
@@ -188,21 +191,11 @@ static bool language_char(char ch)
 // check_language: the code pad's language id, or "" (and only "" for notes).
 static hd_err check_language(struct notes_ctx *c, const char *document, const char *lang, const char **why)
 {
-	size_t n = strlen(lang);
-	if (n > 0 && strcmp(document, "code") != 0) {
+	if (lang[0] != '\0' && strcmp(document, "code") != 0) {
 		*why = why_fmt(c, "language must be empty for the %s document", document);
 		return HD_EBADREQUEST;
 	}
-	if (n > HD_DOC_LANGUAGE_MAX) {
-		*why = why_fmt(c, "language is longer than %d bytes", HD_DOC_LANGUAGE_MAX);
-		return HD_ETOOLARGE;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (!language_char(lang[i])) {
-			*why = "language may only hold a-z 0-9 + # -";
-			return HD_EBADREQUEST;
-		}
-	return HD_OK;
+	return check_chars(c, "language", lang, HD_DOC_LANGUAGE_MAX, true, language_char, "a-z 0-9 + # -", why);
 }
 
 // update_validate fills u from an append request, or says which field is wrong.
@@ -217,7 +210,8 @@ static hd_err update_validate(struct notes_ctx *c, const Huddle__V1__NotesUpdate
 	}
 	if ((err = check_meeting(c, in->meeting_id, why)) != HD_OK ||
 	    (err = check_document(in->document, &document, why)) != HD_OK ||
-	    (err = check_client_update_id(c, in->client_update_id, why)) != HD_OK ||
+	    (err = check_chars(c, "client_update_id", in->client_update_id, HD_CHAT_CLIENT_ID_MAX, false,
+			       hd_chat_client_id_char, "A-Z a-z 0-9 _ -", why)) != HD_OK ||
 	    (err = check_bytes(c, "data", &in->data, HD_DOC_UPDATE_MAX, why)) != HD_OK ||
 	    (err = check_text(c, "author_name", in->author_name, HD_CHAT_NAME_MAX, true, why)) != HD_OK)
 		return err;
@@ -325,6 +319,19 @@ static hd_err op_snapshot(void *worker, const void *body, struct hd_rpc_reply *r
 	return hd_rpc_reply_pack(rep, &out.base);
 }
 
+// snapshot_to_pb sets pb (and its version, in version_pb) to the
+// protobuf form of s, pointing into s.
+static void snapshot_to_pb(const struct hd_doc_snapshot *s, Huddle__V1__NotesSnapshot *pb,
+			   Huddle__V1__NotesVersion *version_pb)
+{
+	huddle__v1__notes_snapshot__init(pb);
+	notes_version_to_pb(&s->version, version_pb);
+	pb->version = version_pb;
+	pb->state.data = s->state;
+	pb->state.len = s->state_len;
+	pb->text = s->text;
+}
+
 // field_size is the bytes a message field holding m adds to its parent: a
 // tag, the length and m.
 static size_t field_size(const ProtobufCMessage *m)
@@ -410,7 +417,7 @@ static hd_err op_open(void *worker, const void *body, struct hd_rpc_reply *rep, 
 	// without it the editor would miss what the snapshot covers.
 	for (int attempt = 0; attempt < NOTES_OPEN_TRIES; attempt++) {
 		Huddle__V1__NotesServiceOpenReply out = HUDDLE__V1__NOTES_SERVICE_OPEN_REPLY__INIT;
-		Huddle__V1__NotesSnapshot snap_pb = HUDDLE__V1__NOTES_SNAPSHOT__INIT;
+		Huddle__V1__NotesSnapshot snap_pb;
 		Huddle__V1__NotesVersion version_pb;
 		struct hd_doc_snapshot snap;
 		size_t budget = HD_RPC_MSG_MAX - NOTES_REPLY_SLACK, n;
@@ -423,11 +430,7 @@ static hd_err op_open(void *worker, const void *body, struct hd_rpc_reply *rep, 
 				return HD_EUNAVAILABLE;
 			}
 			if (snap.version.version > 0) {
-				notes_version_to_pb(&snap.version, &version_pb);
-				snap_pb.version = &version_pb;
-				snap_pb.state.data = snap.state;
-				snap_pb.state.len = snap.state_len;
-				snap_pb.text = snap.text;
+				snapshot_to_pb(&snap, &snap_pb, &version_pb);
 				size_t size = field_size(&snap_pb.base);
 				if (size > budget) {
 					hd_doc_snapshot_fini(&snap);
@@ -499,7 +502,7 @@ static hd_err op_version(void *worker, const void *body, struct hd_rpc_reply *re
 	struct notes_ctx *c = worker;
 	const Huddle__V1__NotesServiceVersionRequest *req = body;
 	Huddle__V1__NotesServiceVersionReply out = HUDDLE__V1__NOTES_SERVICE_VERSION_REPLY__INIT;
-	Huddle__V1__NotesSnapshot snap_pb = HUDDLE__V1__NOTES_SNAPSHOT__INIT;
+	Huddle__V1__NotesSnapshot snap_pb;
 	Huddle__V1__NotesVersion version_pb;
 	struct hd_doc_snapshot snap;
 	const char *document;
@@ -525,11 +528,7 @@ static hd_err op_version(void *worker, const void *body, struct hd_rpc_reply *re
 	}
 	// With no version yet, the newest is none: the reply has no snapshot.
 	if (snap.version.version > 0) {
-		notes_version_to_pb(&snap.version, &version_pb);
-		snap_pb.version = &version_pb;
-		snap_pb.state.data = snap.state;
-		snap_pb.state.len = snap.state_len;
-		snap_pb.text = snap.text;
+		snapshot_to_pb(&snap, &snap_pb, &version_pb);
 		if (field_size(&snap_pb.base) > HD_RPC_MSG_MAX - NOTES_REPLY_SLACK) {
 			hd_doc_snapshot_fini(&snap);
 			*why = why_fmt(c, "the version does not fit one reply (%d bytes)", HD_RPC_MSG_MAX);

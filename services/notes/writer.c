@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/batch.h"
 #include "common/log.h"
 #include "common/rpc.h"
 #include "huddle/v1/notes.pb-c.h"
@@ -13,21 +14,17 @@
 
 enum item_kind { ITEM_APPEND, ITEM_SNAPSHOT };
 
-// item is one waiting append or snapshot, on the stack of the worker that
-// handed it in; the worker sleeps on cv until the writer sets done (under
-// the mutex).
+// item is what a worker hands in (the arg of its hd_batch_item): an append
+// or a snapshot, and on HD_OK what the store said.
 struct item {
 	enum item_kind kind;
 	struct hd_doc_update *u;      // ITEM_APPEND: the worker's; the stored update on HD_OK
 	struct hd_doc_snapshot *snap; // ITEM_SNAPSHOT: the worker's
 	bool flag;                    // duplicate (append) or stored (snapshot)
 	hd_err err;
-	bool done;
-	pthread_cond_t cv;
-	struct item *next;
 };
 
-// round counts one round's outcomes, added to the stats when it is answered.
+// round counts one round's outcomes, added to the stats at its end.
 struct round {
 	uint64_t batches, appends, stored, duplicates, failed, max_batch, snapshots;
 };
@@ -36,13 +33,9 @@ struct notes_writer {
 	struct hd_store *store;
 	nng_socket pub;
 	bool events;
-	size_t batch_max;
-	pthread_t thread;
+	struct hd_batch *batches; // the hand-off from the workers to the writer thread
 
-	pthread_mutex_t mtx; // guards the queue, stop and stats
-	pthread_cond_t cv;   // the writer waits on it for items
-	struct item *head, **tail;
-	bool stop;
+	pthread_mutex_t mtx; // guards stats
 	struct notes_writer_stats stats;
 
 	// The writer thread's own working space, batch_max entries each.
@@ -173,82 +166,58 @@ static void store_snapshot(struct notes_writer *w, struct item *it, struct round
 	event_add(w, &ev, s->meeting_id, s->document);
 }
 
-// store_round stores the round's n items in queue order: each run of
-// appends in one call, each snapshot on its own.
-static void store_round(struct notes_writer *w, size_t n, struct round *r)
+// store_round runs on the writer thread: the round's items in queue order,
+// each run of appends in one call, each snapshot on its own; their events
+// are packed now, while the workers' requests they point into are alive.
+static void store_round(void *ctx, struct hd_batch_item **batch_items, size_t n)
 {
+	struct notes_writer *w = ctx;
+	struct round r = {0};
+	w->n_ev = 0;
+	for (size_t i = 0; i < n; i++)
+		w->items[i] = batch_items[i]->arg;
 	for (size_t i = 0; i < n;) {
 		if (w->items[i]->kind == ITEM_SNAPSHOT) {
-			store_snapshot(w, w->items[i++], r);
+			store_snapshot(w, w->items[i++], &r);
 			continue;
 		}
 		size_t j = i;
 		while (j < n && w->items[j]->kind == ITEM_APPEND)
 			j++;
-		store_run(w, &w->items[i], j - i, r);
+		store_run(w, &w->items[i], j - i, &r);
 		i = j;
 	}
+	for (size_t i = 0; i < n; i++)
+		batch_items[i]->err = w->items[i]->err;
+	pthread_mutex_lock(&w->mtx);
+	w->stats.batches += r.batches;
+	w->stats.appends += r.appends;
+	w->stats.stored += r.stored;
+	w->stats.duplicates += r.duplicates;
+	w->stats.failed += r.failed;
+	w->stats.snapshots += r.snapshots;
+	if (r.max_batch > w->stats.max_batch)
+		w->stats.max_batch = r.max_batch;
+	pthread_mutex_unlock(&w->mtx);
 }
 
-// writer_main runs on the writer thread: take what is queued, store it,
-// answer, publish; until closed with nothing left to do.
-static void *writer_main(void *p)
+// send_events runs on the writer thread once the round's workers are
+// answered: the events packed by store_round, in order.
+static void send_events(void *ctx)
 {
-	struct notes_writer *w = p;
-
-	pthread_mutex_lock(&w->mtx);
-	for (;;) {
-		while (w->head == NULL && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mtx);
-		if (w->head == NULL)
-			break; // stopping, and every item handed in is answered
-		size_t n = 0;
-		while (w->head != NULL && n < w->batch_max) {
-			w->items[n++] = w->head;
-			w->head = w->head->next;
-			w->stats.queued--;
-		}
-		if (w->head == NULL)
-			w->tail = &w->head;
-		pthread_mutex_unlock(&w->mtx);
-
-		struct round r = {0};
-		w->n_ev = 0;
-		store_round(w, n, &r);
-
-		pthread_mutex_lock(&w->mtx);
-		for (size_t i = 0; i < n; i++) {
-			w->items[i]->done = true;
-			// Signalled under the mutex: the worker cannot wake, return
-			// and destroy cv before this call is over.
-			pthread_cond_signal(&w->items[i]->cv);
-		}
-		w->stats.batches += r.batches;
-		w->stats.appends += r.appends;
-		w->stats.stored += r.stored;
-		w->stats.duplicates += r.duplicates;
-		w->stats.failed += r.failed;
-		w->stats.snapshots += r.snapshots;
-		if (r.max_batch > w->stats.max_batch)
-			w->stats.max_batch = r.max_batch;
-		pthread_mutex_unlock(&w->mtx);
-
-		// The events were packed before the workers were answered: what
-		// they point at (the workers' requests) is gone now.
-		size_t sent = 0;
-		for (size_t i = 0; i < w->n_ev; i++) {
-			hd_err err = hd_pub_send_msg(w->pub, w->ev[i]);
-			if (err == HD_OK)
-				sent++;
-			else
-				HD_WARN("notes event not published: %s", hd_strerror(err));
-		}
-
-		pthread_mutex_lock(&w->mtx);
-		w->stats.published += sent;
+	struct notes_writer *w = ctx;
+	size_t sent = 0;
+	for (size_t i = 0; i < w->n_ev; i++) {
+		hd_err err = hd_pub_send_msg(w->pub, w->ev[i]);
+		if (err == HD_OK)
+			sent++;
+		else
+			HD_WARN("notes event not published: %s", hd_strerror(err));
 	}
+	w->n_ev = 0;
+	pthread_mutex_lock(&w->mtx);
+	w->stats.published += sent;
 	pthread_mutex_unlock(&w->mtx);
-	return NULL;
 }
 
 static void writer_free(struct notes_writer *w)
@@ -272,8 +241,6 @@ hd_err notes_writer_open(struct notes_writer **out, struct hd_store *store, nng_
 	w->store = store;
 	w->pub = pub;
 	w->events = nng_socket_id(pub) > 0;
-	w->batch_max = batch_max;
-	w->tail = &w->head;
 	if ((w->items = calloc(batch_max, sizeof(*w->items))) == NULL ||
 	    (w->batch = calloc(batch_max, sizeof(*w->batch))) == NULL ||
 	    (w->dup = calloc(batch_max, sizeof(*w->dup))) == NULL ||
@@ -282,9 +249,7 @@ hd_err notes_writer_open(struct notes_writer **out, struct hd_store *store, nng_
 	    (w->ev = calloc(batch_max, sizeof(*w->ev))) == NULL)
 		goto fail;
 	pthread_mutex_init(&w->mtx, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-		pthread_cond_destroy(&w->cv);
+	if (hd_batch_open(&w->batches, batch_max, store_round, send_events, w) != HD_OK) {
 		pthread_mutex_destroy(&w->mtx);
 		goto fail;
 	}
@@ -295,25 +260,11 @@ fail:
 	return HD_ENOMEM;
 }
 
-// submit queues it and waits until the writer has answered it.
+// submit hands it to the writer and waits until it is stored (or failed).
 static hd_err submit(struct notes_writer *w, struct item *it)
 {
-	pthread_cond_init(&it->cv, NULL);
-	pthread_mutex_lock(&w->mtx);
-	if (w->stop) {
-		pthread_mutex_unlock(&w->mtx);
-		pthread_cond_destroy(&it->cv);
-		return HD_ECLOSED;
-	}
-	*w->tail = it;
-	w->tail = &it->next;
-	w->stats.queued++;
-	pthread_cond_signal(&w->cv);
-	while (!it->done)
-		pthread_cond_wait(&it->cv, &w->mtx);
-	pthread_mutex_unlock(&w->mtx);
-	pthread_cond_destroy(&it->cv);
-	return it->err;
+	struct hd_batch_item bi = {.arg = it};
+	return hd_batch_submit(w->batches, &bi);
 }
 
 hd_err notes_writer_append(struct notes_writer *w, struct hd_doc_update *u, bool *duplicate)
@@ -339,18 +290,14 @@ void notes_writer_get_stats(struct notes_writer *w, struct notes_writer_stats *o
 	pthread_mutex_lock(&w->mtx);
 	*out = w->stats;
 	pthread_mutex_unlock(&w->mtx);
+	out->queued = hd_batch_queued(w->batches);
 }
 
 void notes_writer_close(struct notes_writer *w)
 {
 	if (w == NULL)
 		return;
-	pthread_mutex_lock(&w->mtx);
-	w->stop = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mtx);
-	pthread_join(w->thread, NULL);
-	pthread_cond_destroy(&w->cv);
+	hd_batch_close(w->batches); // stores what was handed in first
 	pthread_mutex_destroy(&w->mtx);
 	writer_free(w);
 }

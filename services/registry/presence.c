@@ -245,7 +245,7 @@ static hd_err join_write(struct reg_ctx *c, const char *meeting_id, struct reg_j
 					     {1, exec_argv, NULL},  {4, active, NULL},   {2, hgetall, NULL}};
 	const struct hd_redis_cmd resume[] = {{9, eval, eval_len}, {4, active, NULL}, {2, hgetall, NULL}};
 	size_t n = j->resumed ? 3 : 6;
-	if ((err = hd_redis_pipeline(c->redis, j->resumed ? resume : fresh, n, rep)) != HD_OK)
+	if ((err = hd_redis_pipeline(c->redis, j->resumed ? resume : fresh, n, rep, NULL)) != HD_OK)
 		return redis_failed(err, why);
 	if (j->resumed && (rep[0]->type != REDIS_REPLY_INTEGER || rep[0]->integer != 1)) {
 		*why = "the participant's presence expired";
@@ -335,6 +335,7 @@ hd_err reg_presence_leave(struct reg_ctx *c, const char *meeting_id, const char 
 {
 	char members[KEY_MAX], seen[KEY_MAX];
 	redisReply *rep[4];
+	bool resent;
 	hd_err err;
 	if (!hd_id_valid(meeting_id) || !hd_id_valid(participant_id))
 		return HD_OK; // never a member
@@ -344,18 +345,22 @@ hd_err reg_presence_leave(struct reg_ctx *c, const char *meeting_id, const char 
 	const char *zrem[] = {"ZREM", seen, participant_id};
 	const struct hd_redis_cmd cmds[] = {
 		{1, multi_argv, NULL}, {3, hdel, NULL}, {3, zrem, NULL}, {1, exec_argv, NULL}};
-	if ((err = hd_redis_pipeline(c->redis, cmds, 4, rep)) != HD_OK)
+	if ((err = hd_redis_pipeline(c->redis, cmds, 4, rep, &resent)) != HD_OK)
 		return redis_failed(err, why);
 	const redisReply *ex = rep[3];
 	// A sweeper racing us removes both or neither: whoever removed the
-	// member tells the others.
-	bool was_member = ex->type == REDIS_REPLY_ARRAY && ex->elements == 2 &&
-			  ex->element[0]->type == REDIS_REPLY_INTEGER && ex->element[0]->integer == 1;
+	// member tells the others. A batch sent again after a lost reply cannot
+	// tell: its unseen first run may have been the removal, and then nobody
+	// else would ever say so. The member is gone either way, so it is said
+	// here: a LEFT for someone already gone is a no-op for gateways and
+	// browsers, a missing one leaves a ghost tile.
+	bool removed = ex->type == REDIS_REPLY_ARRAY && ex->elements == 2 &&
+		       ex->element[0]->type == REDIS_REPLY_INTEGER && ex->element[0]->integer == 1;
 	for (int i = 0; i < 4; i++)
 		freeReplyObject(rep[i]);
-	if (was_member) {
+	if (removed || resent) {
 		reg_event_left(c->pub, meeting_id, participant_id, HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_LEFT);
-		HD_DEBUG("%s left meeting %s", participant_id, meeting_id);
+		HD_DEBUG("%s left meeting %s%s", participant_id, meeting_id, removed ? "" : " (after a lost reply)");
 	}
 	return HD_OK;
 }
@@ -451,7 +456,7 @@ hd_err reg_presence_relay(struct reg_ctx *c, const Huddle__V1__RelaySignalReques
 	const char *from[] = {"HEXISTS", members, req->from};
 	const char *to[] = {"HEXISTS", members, req->to};
 	const struct hd_redis_cmd cmds[] = {{3, from, NULL}, {3, to, NULL}};
-	if ((err = hd_redis_pipeline(c->redis, cmds, 2, rep)) != HD_OK)
+	if ((err = hd_redis_pipeline(c->redis, cmds, 2, rep, NULL)) != HD_OK)
 		return redis_failed(err, why);
 	bool from_ok = rep[0]->type == REDIS_REPLY_INTEGER && rep[0]->integer == 1;
 	bool to_ok = rep[1]->type == REDIS_REPLY_INTEGER && rep[1]->integer == 1;
@@ -527,7 +532,7 @@ hd_err reg_presence_heartbeat(struct reg_ctx *c, Huddle__V1__PresenceRef *const 
 	}
 	if (nactive > 2)
 		cmds[ncmds++] = (struct hd_redis_cmd){(int)nactive, active, NULL};
-	if ((err = hd_redis_pipeline(c->redis, cmds, ncmds, rep)) != HD_OK)
+	if ((err = hd_redis_pipeline(c->redis, cmds, ncmds, rep, NULL)) != HD_OK)
 		goto fail;
 	for (size_t i = 0, k = 0; i < n; i++) {
 		if (hb[i].hexists[0] == NULL)
@@ -588,6 +593,7 @@ static hd_err sweep_expire(struct reg_ctx *c, struct sweep_meeting *m, size_t nm
 	const char **argv = NULL;
 	redisReply **rep = NULL;
 	size_t *idle_at = NULL;
+	bool resent;
 	hd_err err = HD_ENOMEM;
 	*dropped = 0;
 	for (size_t i = 0; i < nm; i++) {
@@ -622,14 +628,23 @@ static hd_err sweep_expire(struct reg_ctx *c, struct sweep_meeting *m, size_t nm
 		cmds[ncmds++] = (struct hd_redis_cmd){2, a, NULL};
 		a += 2;
 	}
-	if ((err = hd_redis_pipeline(c->redis, cmds, ncmds, rep)) != HD_OK)
+	if ((err = hd_redis_pipeline(c->redis, cmds, ncmds, rep, &resent)) != HD_OK)
 		goto out;
+	// Normally the EXEC that removed a member publishes, so replicas never
+	// publish twice. A batch sent again after a lost reply answers 0 for
+	// what its unseen first run removed, and no other sweeper would ever
+	// see that member again: then every stale member of the batch is
+	// published, gone as the second run left it. That can repeat a
+	// TIMED_OUT (or follow a LEFT) only when a leave or another replica
+	// removed the same member in that round trip, and a repeat is a no-op
+	// for gateways and browsers, where a missing one is a ghost tile.
 	k = 3;
 	for (size_t i = 0; i < nm; i++) {
 		for (size_t e = 0; e + 1 < m[i].stale->elements; e += 2, k += 4) {
 			const redisReply *ex = rep[k];
-			if (ex->type != REDIS_REPLY_ARRAY || ex->elements != 2 ||
-			    ex->element[0]->type != REDIS_REPLY_INTEGER || ex->element[0]->integer != 1)
+			bool removed = ex->type == REDIS_REPLY_ARRAY && ex->elements == 2 &&
+				       ex->element[0]->type == REDIS_REPLY_INTEGER && ex->element[0]->integer == 1;
+			if (!removed && !resent)
 				continue; // another sweeper (or a leave) got there first
 			const char *pid = m[i].stale->element[e]->str;
 			int64_t last = strtoll(m[i].stale->element[e + 1]->str, NULL, 10);
@@ -713,7 +728,7 @@ static hd_err sweep_page(struct reg_ctx *c, int64_t now_ms, long offset, size_t 
 		memcpy(s->stale_argv, argv, sizeof(argv));
 		cmds[nm++] = (struct hd_redis_cmd){8, s->stale_argv, NULL};
 	}
-	if ((err = hd_redis_pipeline(c->redis, cmds, nm, rep)) != HD_OK)
+	if ((err = hd_redis_pipeline(c->redis, cmds, nm, rep, NULL)) != HD_OK)
 		goto out;
 	for (size_t i = 0; i < nm; i++) {
 		m[i].stale = rep[i];

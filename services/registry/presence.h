@@ -70,7 +70,9 @@ hd_err reg_presence_join(struct reg_ctx *c, const Huddle__V1__RegistryJoinReques
 			 struct reg_join *out, const char **why);
 
 // reg_presence_leave removes a participant and publishes participant_left
-// (reason LEFT) when it was present. Leaving twice is HD_OK.
+// (reason LEFT) when it was present, and also when a lost reply made the
+// removal run twice (the first run, unseen, may have removed it): receivers
+// ignore a LEFT for someone already gone. Leaving twice is HD_OK.
 hd_err reg_presence_leave(struct reg_ctx *c, const char *meeting_id, const char *participant_id, const char **why);
 
 // reg_presence_heartbeat refreshes the last-seen time of every ref still a
@@ -99,8 +101,11 @@ hd_err reg_presence_relay(struct reg_ctx *c, const Huddle__V1__RelaySignalReques
 // reg_presence_sweep removes every member not seen since now_ms minus the
 // TTL and publishes participant_left (TIMED_OUT) for each one this call
 // removed: the removal that wins in Redis publishes, so concurrent sweepers
-// (threads or registry replicas) never publish twice. Meetings left empty
-// and idle for a TTL leave the active set. *expired counts the removals.
+// (threads or registry replicas) do not publish twice. Only when a lost
+// reply made a batch of removals run twice does it publish the whole batch,
+// which may repeat an event a racing leave or replica also sent; never none.
+// Meetings left empty and idle for a TTL leave the active set. *expired
+// counts the members it published.
 // The work per call is bounded; what is left is done by the next call.
 hd_err reg_presence_sweep(struct reg_ctx *c, int64_t now_ms, size_t *expired);
 

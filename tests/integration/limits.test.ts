@@ -9,7 +9,10 @@ import { sleep } from "../lib/stack.ts";
 const WS_MAX_MESSAGE = 65536;
 const WS_RATE = 50;
 const WS_BURST = 100;
-const suite = useStack({ gatewayEnv: { WS_MAX_MESSAGE: String(WS_MAX_MESSAGE), WS_RATE: String(WS_RATE), WS_BURST: String(WS_BURST) } });
+const WS_CHUNK_RATE = 1024 * 1024; // bytes per second; the bucket holds 8 MiB
+const suite = useStack({
+	gatewayEnv: { WS_MAX_MESSAGE: String(WS_MAX_MESSAGE), WS_RATE: String(WS_RATE), WS_BURST: String(WS_BURST), WS_CHUNK_RATE: String(WS_CHUNK_RATE) },
+});
 
 const errorsOf = (c: HuddleClient, code: ErrorCode) => c.received.filter((m) => m.body.case === "error" && m.body.value.code === code);
 
@@ -152,6 +155,31 @@ suite.test("a flood of 1000 pings: RATE_LIMITED, then close 1008; another client
 	const late = track(await connect(s.wsUrl, "late"));
 	const jl = await late.join(meeting.id, "Late");
 	assert.deepEqual(jl.participants.map((p) => p.id), [j.participantId]);
+});
+
+suite.test("chunked messages count once against WS_RATE and in bytes against WS_CHUNK_RATE; over it one RATE_LIMITED per message", async (s, track) => {
+	const c = track(await connect(s.wsUrl, "chunky"));
+	// A 2 MiB request is 35 chunk frames; it is answered NOT_JOINED once whole (no notes subscription).
+	const big = (requestId: number) =>
+		toBinary(ClientMessageSchema, create(ClientMessageSchema, { requestId, body: { case: "notesUpdate", value: { document: 1, clientUpdateId: "x", data: new Uint8Array(2 * 1024 * 1024).fill(requestId) } } } as never));
+	const answers = (ids: number[]) =>
+		Promise.all(ids.map((id) => c.next((m) => m.requestId === id, 10000, `the answer to #${id}`)));
+	// 3 × 35 frames is more than WS_BURST frames, but 3 messages and 6 MiB of the 8 MiB bucket: all served.
+	for (const id of [201, 202, 203]) c.sendMessage(big(id));
+	for (const m of await answers([201, 202, 203])) assert.equal(m.body.case === "error" && m.body.value.code, ErrorCode.NOT_JOINED, describeMsg(m));
+	assert.equal(errorsOf(c, ErrorCode.RATE_LIMITED).length, 0, "chunk frames are no messages to WS_RATE");
+	// Another 6 MiB at once passes the bucket: what does not fit is refused, one error per message, named.
+	const flood = [204, 205, 206];
+	for (const id of flood) c.sendMessage(big(id));
+	const got = await answers(flood);
+	const limited = got.filter((m) => m.body.case === "error" && m.body.value.code === ErrorCode.RATE_LIMITED);
+	assert.ok(limited.length >= 1, `some of the flood is RATE_LIMITED (${got.map(describeMsg).join(", ")})`);
+	await sleep(500);
+	for (const id of flood) assert.equal(c.received.filter((m) => m.requestId === id).length, 1, `#${id} is answered once`);
+	assert.equal(errorsOf(c, ErrorCode.RATE_LIMITED).length, limited.length, "no RATE_LIMITED for the parts dropped with their message");
+	assert.ok(c.isOpen, "a client over WS_CHUNK_RATE is slowed, not closed");
+	assert.equal((await c.ping()).body.case, "pong");
+	assert.deepEqual(c.violations, []);
 });
 
 suite.test("after all of that the gateway is alive and healthy", async (s, track) => {

@@ -1,5 +1,5 @@
 // redis_test.c: commands and pipelines against a real Redis, URL parsing,
-// reconnect after the server restarts.
+// reconnect after the server restarts or a reply is lost.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../support/redis_fixture.h"
+#include "../support/redis_proxy.h"
 #include "common/redis.h"
 
 static void commands(void **state)
@@ -72,13 +73,13 @@ static void pipeline(void **state)
 	struct hd_redis *r;
 	redisReply *rep[4];
 	assert_int_equal(hd_redis_open(&r, hd_test_redis_url(), 1000), HD_OK);
-	assert_int_equal(hd_redis_pipeline(r, NULL, 0, rep), HD_OK);
+	assert_int_equal(hd_redis_pipeline(r, NULL, 0, rep, NULL), HD_OK);
 
 	const char *del[] = {"DEL", "hd-test:pipe"};
 	const char *incr[] = {"INCR", "hd-test:pipe"};
 	const char *get[] = {"GET", "hd-test:pipe"};
 	const struct hd_redis_cmd cmds[] = {{2, del, NULL}, {2, incr, NULL}, {2, incr, NULL}, {2, get, NULL}};
-	assert_int_equal(hd_redis_pipeline(r, cmds, 4, rep), HD_OK);
+	assert_int_equal(hd_redis_pipeline(r, cmds, 4, rep, NULL), HD_OK);
 	assert_int_equal(rep[1]->type, REDIS_REPLY_INTEGER);
 	assert_int_equal(rep[1]->integer, 1);
 	assert_int_equal(rep[2]->integer, 2);
@@ -93,7 +94,7 @@ static void pipeline(void **state)
 	static redisReply *many_rep[N];
 	for (int i = 0; i < N; i++)
 		many[i] = (struct hd_redis_cmd){2, incr, NULL};
-	assert_int_equal(hd_redis_pipeline(r, many, N, many_rep), HD_OK);
+	assert_int_equal(hd_redis_pipeline(r, many, N, many_rep, NULL), HD_OK);
 	for (int i = 0; i < N; i++) {
 		assert_int_equal(many_rep[i]->integer, i + 3);
 		freeReplyObject(many_rep[i]);
@@ -102,7 +103,7 @@ static void pipeline(void **state)
 	// MULTI/EXEC inside a batch.
 	const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
 	const struct hd_redis_cmd tx[] = {{1, multi, NULL}, {2, incr, NULL}, {2, get, NULL}, {1, exec, NULL}};
-	assert_int_equal(hd_redis_pipeline(r, tx, 4, rep), HD_OK);
+	assert_int_equal(hd_redis_pipeline(r, tx, 4, rep, NULL), HD_OK);
 	assert_int_equal(rep[3]->type, REDIS_REPLY_ARRAY);
 	assert_int_equal(rep[3]->elements, 2);
 	assert_int_equal(rep[3]->element[0]->integer, N + 3);
@@ -112,11 +113,11 @@ static void pipeline(void **state)
 	// One error reply fails the batch and leaves nothing to free.
 	const char *bad[] = {"NOSUCHCOMMAND"};
 	const struct hd_redis_cmd with_error[] = {{2, get, NULL}, {1, bad, NULL}, {2, get, NULL}};
-	assert_int_equal(hd_redis_pipeline(r, with_error, 3, rep), HD_EINTERNAL);
+	assert_int_equal(hd_redis_pipeline(r, with_error, 3, rep, NULL), HD_EINTERNAL);
 	for (int i = 0; i < 3; i++)
 		assert_null(rep[i]);
 	// The connection is still in step afterwards.
-	assert_int_equal(hd_redis_pipeline(r, cmds + 3, 1, rep), HD_OK);
+	assert_int_equal(hd_redis_pipeline(r, cmds + 3, 1, rep, NULL), HD_OK);
 	assert_string_equal(rep[0]->str, "5003");
 	freeReplyObject(rep[0]);
 	hd_redis_close(r);
@@ -129,23 +130,63 @@ static void pipeline_reconnects(void **state)
 	const char *ping[] = {"PING"};
 	const struct hd_redis_cmd cmds[] = {{1, ping, NULL}, {1, ping, NULL}};
 	assert_int_equal(hd_redis_open(&r, hd_test_redis_url(), 500), HD_OK);
-	assert_int_equal(hd_redis_pipeline(r, cmds, 2, rep), HD_OK);
+	assert_int_equal(hd_redis_pipeline(r, cmds, 2, rep, NULL), HD_OK);
 	freeReplyObject(rep[0]);
 	freeReplyObject(rep[1]);
 	if (hd_test_redis_restart(100) != 0) {
 		hd_redis_close(r);
 		skip();
 	}
-	assert_int_equal(hd_redis_pipeline(r, cmds, 2, rep), HD_OK);
+	// The dead connection took the batch without answering: sent again.
+	bool resent = false;
+	assert_int_equal(hd_redis_pipeline(r, cmds, 2, rep, &resent), HD_OK);
+	assert_true(resent);
 	assert_string_equal(rep[1]->str, "PONG");
 	freeReplyObject(rep[0]);
 	freeReplyObject(rep[1]);
 	hd_redis_close(r);
 	assert_int_equal(hd_redis_open(&r, "redis://127.0.0.1:1", 200), HD_OK);
-	assert_int_equal(hd_redis_pipeline(r, cmds, 2, rep), HD_EUNAVAILABLE);
+	assert_int_equal(hd_redis_pipeline(r, cmds, 2, rep, NULL), HD_EUNAVAILABLE);
 	assert_null(rep[0]);
 	assert_null(rep[1]);
 	hd_redis_close(r);
+}
+
+// The replies to a batch are lost after its EXEC ran: the batch is sent
+// again, runs twice, and *resent says so.
+static void pipeline_lost_reply(void **state)
+{
+	struct hd_test_proxy *p;
+	struct hd_redis *r;
+	redisReply *rep[3];
+	bool resent = true;
+	assert_int_equal(hd_test_proxy_open(&p, hd_test_redis_url()), 0);
+	assert_int_equal(hd_redis_open(&r, hd_test_proxy_url(p), 1000), HD_OK);
+	const char *del[] = {"DEL", "hd-test:resent"};
+	const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
+	const char *incr[] = {"INCR", "hd-test:resent"};
+	const struct hd_redis_cmd tx[] = {{1, multi, NULL}, {2, incr, NULL}, {1, exec, NULL}};
+	const struct hd_redis_cmd first[] = {{2, del, NULL}};
+	assert_int_equal(hd_redis_pipeline(r, first, 1, rep, &resent), HD_OK);
+	assert_false(resent);
+	freeReplyObject(rep[0]);
+
+	hd_test_proxy_drop_exec_reply(p);
+	assert_int_equal(hd_redis_pipeline(r, tx, 3, rep, &resent), HD_OK);
+	assert_int_equal(hd_test_proxy_cuts(p), 1);
+	assert_true(resent);
+	assert_int_equal(rep[2]->type, REDIS_REPLY_ARRAY);
+	assert_int_equal(rep[2]->element[0]->integer, 2); // the unseen first run counted too
+	for (int i = 0; i < 3; i++)
+		freeReplyObject(rep[i]);
+
+	assert_int_equal(hd_redis_pipeline(r, tx, 3, rep, &resent), HD_OK);
+	assert_false(resent);
+	assert_int_equal(rep[2]->element[0]->integer, 3);
+	for (int i = 0; i < 3; i++)
+		freeReplyObject(rep[i]);
+	hd_redis_close(r);
+	hd_test_proxy_close(p);
 }
 
 int main(void)
@@ -158,6 +199,7 @@ int main(void)
 		cmocka_unit_test(down_then_reconnects),
 		cmocka_unit_test(pipeline),
 		cmocka_unit_test(pipeline_reconnects),
+		cmocka_unit_test(pipeline_lost_reply),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -258,7 +258,10 @@ static void refuse(void **state)
 	uint32_t rid;
 	Huddle__V1__FrameChunk p0 = part_of(m, len, 6, 0), p1 = part_of(m, len, 6, 1), p2 = part_of(m, len, 6, 2);
 	// A refused first part: named from its own bytes; the rest is ignored.
+	assert_false(gw_chunk_rx_ignoring(&rx, &p1));
 	assert_int_equal(gw_chunk_rx_refuse(&rx, &p0), 2718);
+	assert_true(gw_chunk_rx_ignoring(&rx, &p1));
+	assert_false(gw_chunk_rx_ignoring(&rx, &p0)); // a first part starts anew
 	assert_int_equal(add(&rx, &p1, &complete, &rid), HD_OK);
 	assert_int_equal(add(&rx, &p2, &complete, &rid), HD_OK);
 	assert_false(complete);

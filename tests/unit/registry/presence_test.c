@@ -1,6 +1,7 @@
 // presence_test.c: join, resume, leave, heartbeat and expiry against a real
-// Redis, with the clock given explicitly (no sleeps for the TTL) and the
-// room events read back from a real PUB socket.
+// Redis (directly, or through a proxy that loses a reply), with the clock
+// given explicitly (no sleeps for the TTL) and the room events read back
+// from a real PUB socket.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "../support/redis_proxy.h"
 #include "common/util.h"
 #include "registry/presence.h"
 
@@ -85,6 +87,22 @@ static void sweep(struct reg_ctx *c, int64_t now, size_t *expired)
 {
 	size_t n;
 	assert_int_equal(reg_presence_sweep(c, now, expired != NULL ? expired : &n), HD_OK);
+}
+
+// proxy_ctx gives *c, a context like T.ctx whose Redis connection goes
+// through a new proxy *p, to lose a reply on demand. Undo with proxy_ctx_close.
+static void proxy_ctx(struct reg_ctx *c, struct hd_test_proxy **p)
+{
+	if (hd_test_proxy_open(p, T.redis_url) != 0)
+		skip(); // the fixture Redis is not at an IPv4 address
+	*c = T.ctx;
+	assert_int_equal(hd_redis_open(&c->redis, hd_test_proxy_url(*p), 2000), HD_OK);
+}
+
+static void proxy_ctx_close(struct reg_ctx *c, struct hd_test_proxy *p)
+{
+	hd_redis_close(c->redis);
+	hd_test_proxy_close(p);
 }
 
 static int flush(void **state)
@@ -469,6 +487,80 @@ static void concurrent_sweepers(void **state)
 	}
 }
 
+// Alice's leave runs in Redis but the connection is lost before its reply:
+// hd_redis_pipeline reconnects and sends MULTI HDEL ZREM EXEC again, and that
+// second run removes nothing. Bob must still hear that she left, once.
+static void leave_after_lost_reply(void **state)
+{
+	char m[23];
+	struct reg_join a, b;
+	struct reg_ctx via;
+	struct hd_test_proxy *p;
+	const char *why;
+	int64_t t0 = hd_now_ms();
+	proxy_ctx(&via, &p);
+	reg_test_meeting(&T, m);
+	join_ok(m, "Alice", t0, &a);
+	join_ok(m, "Bob", t0, &b);
+
+	hd_test_proxy_drop_exec_reply(p);
+	assert_int_equal(reg_presence_leave(&via, m, a.self.id, &why), HD_OK);
+	assert_int_equal(hd_test_proxy_cuts(p), 1);
+	assert_int_equal(is_member(m, a.self.id), 0);
+	assert_int_equal(seen_of(m, a.self.id), -1);
+	assert_int_equal(reg_test_wait(&T, m, LEFT, a.self.id, 1, 2000), 1);
+	const Huddle__V1__RoomEvent *ev = reg_test_find(&T, m, LEFT, a.self.id);
+	assert_int_equal(ev->participant_left->reason, HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_LEFT);
+
+	// A repeated leave whose reply arrives still tells nobody.
+	assert_int_equal(reg_presence_leave(&via, m, a.self.id, &why), HD_OK);
+	usleep(QUIET_MS * 1000);
+	assert_int_equal(reg_test_count(&T, m, LEFT, a.self.id), 1);
+	assert_int_equal(reg_test_count(&T, m, LEFT, b.self.id), 0);
+	assert_int_equal(is_member(m, b.self.id), 1);
+	proxy_ctx_close(&via, p);
+	reg_join_fini(&a);
+	reg_join_fini(&b);
+}
+
+// The same for the sweeper: the EXEC that expires Alice runs, its reply is
+// lost, and the batch sent again removes nothing. TIMED_OUT must still go
+// out, once; Bob, seen later, stays.
+static void sweep_after_lost_reply(void **state)
+{
+	char m[23];
+	struct reg_join a, b;
+	struct reg_ctx via;
+	struct hd_test_proxy *p;
+	size_t expired;
+	int64_t t0 = hd_now_ms();
+	proxy_ctx(&via, &p);
+	reg_test_meeting(&T, m);
+	join_ok(m, "Alice", t0, &a);
+	join_ok(m, "Bob", t0 + 10, &b);
+
+	hd_test_proxy_drop_exec_reply(p);
+	sweep(&via, t0 + REG_TEST_TTL_MS + 1, &expired);
+	assert_int_equal(hd_test_proxy_cuts(p), 1);
+	assert_int_equal(is_member(m, a.self.id), 0);
+	assert_int_equal(seen_of(m, a.self.id), -1);
+	assert_int_equal(expired, 1);
+	assert_int_equal(reg_test_wait(&T, m, LEFT, a.self.id, 1, 2000), 1);
+	const Huddle__V1__RoomEvent *ev = reg_test_find(&T, m, LEFT, a.self.id);
+	assert_int_equal(ev->participant_left->reason, HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_TIMED_OUT);
+
+	// Sweeping again with the replies arriving publishes nothing new.
+	sweep(&via, t0 + REG_TEST_TTL_MS + 1, &expired);
+	assert_int_equal(expired, 0);
+	usleep(QUIET_MS * 1000);
+	assert_int_equal(reg_test_count(&T, m, LEFT, a.self.id), 1);
+	assert_int_equal(reg_test_count(&T, m, LEFT, b.self.id), 0);
+	assert_int_equal(is_member(m, b.self.id), 1);
+	proxy_ctx_close(&via, p);
+	reg_join_fini(&a);
+	reg_join_fini(&b);
+}
+
 static void update_media(void **state)
 {
 	char m[23], unknown[HD_ID_LEN + 1];
@@ -567,6 +659,8 @@ int main(void)
 		cmocka_unit_test(heartbeat_batch),
 		cmocka_unit_test_setup(expiry, flush),
 		cmocka_unit_test_setup(concurrent_sweepers, flush),
+		cmocka_unit_test_setup(leave_after_lost_reply, flush),
+		cmocka_unit_test_setup(sweep_after_lost_reply, flush),
 		cmocka_unit_test(update_media),
 		cmocka_unit_test(redis_down),
 	};
