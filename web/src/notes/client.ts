@@ -7,9 +7,11 @@
 // On every (re)connect: notes_subscribe, then per document notes_open: the
 // first time with after_seq 0 (the newest snapshot and the updates after
 // it), afterwards with after_seq = the last seq applied without a gap,
-// paging while `more`. A catch-up that finds its range dropped by a newer
-// snapshot (or a gap in the events) reads the document fully again; Yjs
-// applies what it already has as a no-op. Then the outboxes are sent.
+// paging while `more` (when a snapshot has dropped some of those updates the
+// reply carries it, and its state is applied first). A jump in the events'
+// seq (updates a snapshot covered) is caught up the same way; a hole left
+// after that reads the document fully again. Yjs applies what it already
+// has as a no-op. Then the outboxes are sent.
 //
 // The connection starts when a document is first shown, or at once when
 // this browser has edits of the meeting that the server has not
@@ -188,27 +190,26 @@ export class NotesClient {
   // sync reads what the server has of d and d does not.
   private async sync(d: SharedDoc): Promise<void> {
     if (d.loaded) {
+      // Catch up after the last seq applied without a gap. When a snapshot
+      // has since dropped some of those updates, the reply carries it (its
+      // state first, then the updates after it).
       let after = d.appliedSeq;
       for (let i = 0; i < OPEN_MAX_PAGES; i++) {
         const r = await this.open(d.kind, after);
-        const first = r.updates.length ? Number(r.updates[0].seq) : 0;
-        if ((first && first > after + 1) || (!first && Number(r.lastSeq) > after)) {
-          // The updates after `after` were folded into a newer snapshot.
-          d.resetGap();
-          break;
-        }
-        d.applyOpen(r, false);
-        if (r.updates.length) after = Number(r.updates[r.updates.length - 1].seq);
+        d.applyOpen(r);
+        after = Math.max(d.appliedSeq, r.updates.length ? Number(r.updates[r.updates.length - 1].seq) : 0);
         if (!r.more || r.updates.length === 0) break;
       }
       if (!d.hasGap()) return;
+      // Still a hole (a server that sends no snapshot with a catch-up): read it all again.
+      d.resetGap();
     }
     // Read fully: the newest snapshot, then every update after it.
     let r = await this.open(d.kind, 0);
-    d.applyOpen(r, true);
+    d.applyOpen(r);
     for (let i = 0; i < OPEN_MAX_PAGES && r.more && r.updates.length; i++) {
       r = await this.open(d.kind, Number(r.updates[r.updates.length - 1].seq));
-      d.applyOpen(r, false);
+      d.applyOpen(r);
     }
     if (!d.loaded) {
       d.markLoaded();

@@ -229,10 +229,10 @@ export class SharedDoc {
 
   // ---- from the server ----
 
-  // applyOpen applies one page of notes_open. full: it was read with
-  // after_seq 0 (the snapshot, if any, comes with it).
-  applyOpen(r: NotesOpenReply, full: boolean): void {
-    if (full && r.snapshot?.state.length) {
+  // applyOpen applies one page of notes_open: the snapshot first when it
+  // carries one (the newest, or the one that dropped updates asked for).
+  applyOpen(r: NotesOpenReply): void {
+    if (r.snapshot?.state.length) {
       this.applyRemote(r.snapshot.state, "snapshot");
       const seq = Number(r.snapshot.version?.seq ?? 0n);
       this.newestVersionSeq = Math.max(this.newestVersionSeq, seq);
