@@ -10,7 +10,7 @@
 // could not take, across a reload of the page; and after every daemon has
 // restarted a new visitor sees both documents.
 import assert from "node:assert/strict";
-import { copyFileSync } from "node:fs";
+import { copyFileSync, readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { useE2E } from "./suite.ts";
 import { joinThroughUi, poll, screenshot, sleep, type Participant } from "./browser.ts";
@@ -206,6 +206,12 @@ e2e.test("code: the language picked by one changes for the others; cursors of tw
   await remoteLabel(a, "Cy").waitFor({ state: "visible", timeout: 10_000 });
   const shot = await screenshot(a, "e2e-code-pad-cursors");
   copyFileSync(shot, "/tmp/code-pad-cursors.png");
+
+  // Download saves code.<ext> of the language, with the editor's text.
+  const [download] = await Promise.all([a.page.waitForEvent("download", { timeout: 10_000 }), a.page.getByRole("button", { name: "Download" }).click()]);
+  assert.equal(download.suggestedFilename(), "code.py");
+  const saved = await download.path();
+  assert.equal(readFileSync(saved, "utf8"), text, "the download holds the editor's text");
 
   // Another language from another editor; then the export (the snapshot's text and language).
   await c.page.getByLabel("Language").selectOption("rust");
