@@ -473,6 +473,12 @@ export class SharedDoc {
       this.scheduleSnapshot(1_000);
       return;
     }
+    if (this.appliedSeq <= this.newestVersionSeq) {
+      // Another editor's version already covers every update applied here,
+      // our acknowledged edits included: the server would not store this one.
+      this.snapshotEdits = this.localEdits;
+      return;
+    }
     const body = this.snapshotBody();
     if (!body) return;
     const edits = this.localEdits;
@@ -564,7 +570,7 @@ export class SharedDoc {
     while (this.above.delete(this.appliedSeq + 1)) this.appliedSeq++;
   }
 
-  // resetAbove forgets applied seqs beyond a gap before a full re-open.
+  // resetGap forgets applied seqs beyond a gap before a full re-open.
   resetGap(): void {
     this.above.clear();
   }
@@ -613,7 +619,7 @@ export class SharedDoc {
     this.emit({ kind: "state" });
   }
 
-  emit(c: DocChange): void {
+  private emit(c: DocChange): void {
     for (const fn of this.listeners) fn(c);
   }
 
