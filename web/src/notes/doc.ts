@@ -352,7 +352,11 @@ export class SharedDoc {
   }
 
   private enqueue(update: Uint8Array): void {
-    this.outbox.push({ id: newClientId(), data: update, sent: false });
+    // Folded into the newest entry while that has never gone out, so a long
+    // time offline keeps a short outbox (each save writes all of it).
+    const last = this.outbox[this.outbox.length - 1];
+    if (last && !last.sent && last.data.length + update.length <= UPDATE_MAX_BYTES) last.data = Y.mergeUpdates([last.data, update]);
+    else this.outbox.push({ id: newClientId(), data: update, sent: false });
     this.saveOutbox();
     this.emit({ kind: "state" });
     this.pump();
