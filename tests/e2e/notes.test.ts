@@ -4,8 +4,10 @@
 // other's cursor with their name, and a third who opens the link later
 // without joining the call sees the text; the code pad's language picked by
 // one changes for the others (screenshot of the cursors in
-// /tmp/code-pad-cursors.png) and the HTTP export of both documents matches
-// the editors; a version restore brings back deleted text; edits typed while
+// /tmp/code-pad-cursors.png), Download saves code.<ext>, and the HTTP export
+// of both documents matches the editors; the "You left" screen opens the
+// notes; a 200 KB paste travels in FrameChunk parts both ways; a version
+// restore brings back deleted text; edits typed while
 // the gateway is down arrive once it is back, and so do edits huddle-notes
 // could not take, across a reload of the page; and after every daemon has
 // restarted a new visitor sees both documents.
