@@ -40,6 +40,7 @@ static char listen_env[160], store_env[160], dir_env[160];
 static char log_paths[16][128];
 static int runs;
 static struct hd_test_daemon d;
+static pid_t running; // the daemon started last, until it is stopped (teardown kills it after a failure)
 
 static const char *const settings[] = {"RECORDING_LISTEN",  "STORE_URI",          "RECORDINGS_DIR",
 				       "RECORDING_IDLE_S",  "RECORDING_QUOTA_MB", "RECORDING_MAX_MINUTES",
@@ -53,6 +54,7 @@ static pid_t start(struct hd_rpc_client *c)
 	d = (struct hd_test_daemon){HUDDLE_RECORDING_BIN, settings, sizeof(settings) / sizeof(settings[0]),
 				    log_paths[runs++]};
 	pid_t pid = hd_test_daemon_start(&d, env, NULL);
+	running = pid;
 	int64_t until = hd_mono_ms() + WAIT_MS;
 	bool up = false;
 	while (!up && hd_mono_ms() < until && waitpid(pid, NULL, WNOHANG) == 0)
@@ -68,12 +70,14 @@ static pid_t start(struct hd_rpc_client *c)
 
 static void sigkill(pid_t pid)
 {
+	running = 0;
 	assert_int_equal(kill(pid, SIGKILL), 0);
 	assert_int_equal(hd_test_daemon_finish(pid, WAIT_MS), -1);
 }
 
 static void stop(pid_t pid)
 {
+	running = 0;
 	kill(pid, SIGTERM);
 	int rc = hd_test_daemon_finish(pid, WAIT_MS);
 	if (rc != 0 || strstr(hd_test_daemon_output(&d), "Sanitizer") != NULL)
@@ -238,6 +242,17 @@ static int setup(void **state)
 	return 0;
 }
 
+// kill_running ends the daemon a failed test left up, so the next test can listen.
+static int kill_running(void **state)
+{
+	if (running > 0) {
+		kill(running, SIGKILL);
+		hd_test_daemon_finish(running, WAIT_MS);
+		running = 0;
+	}
+	return 0;
+}
+
 // teardown removes the folder, unless HUDDLE_KEEP_TEST_DIR=1 (to look at the files).
 static int teardown(void **state)
 {
@@ -254,8 +269,8 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(survives_sigkill_mid_upload),
-		cmocka_unit_test(survives_sigkill_mid_remux),
+		cmocka_unit_test_teardown(survives_sigkill_mid_upload, kill_running),
+		cmocka_unit_test_teardown(survives_sigkill_mid_remux, kill_running),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
