@@ -11,6 +11,7 @@ import { renderCall, type CallView } from "./ui/call";
 import { renderLeft } from "./ui/left";
 import { renderMessage } from "./ui/notfound";
 import { toast } from "./ui/toast";
+import type { CameraFilterDebug } from "./filters/camera";
 
 // HuddleDebug is window.huddle: read-only state for tests and the console.
 export interface HuddleDebug {
@@ -24,6 +25,8 @@ export interface HuddleDebug {
   // The meeting's chat on this page (pre-join, call, after leaving), or null.
   readonly chat: ReturnType<ChatClient["debug"]> | null;
   readonly chatClient: ChatClient | null;
+  // The video filter on this page's camera (pre-join and call), or null.
+  readonly filters: CameraFilterDebug | null;
 }
 
 declare global {
@@ -71,6 +74,9 @@ export class App {
       },
       get chatClient() {
         return app.chat;
+      },
+      get filters() {
+        return app.media?.filter.debug() ?? null;
       },
     };
     addEventListener("popstate", () => this.route());
