@@ -11,10 +11,13 @@
 //   background tab);
 // - elsewhere: a <video> of the camera drawn on each requestVideoFrameCallback,
 //   the canvas's captureStream() as the output.
-// Background blur segments the newest frame whenever the previous
-// segmentation is done and blurs with the latest mask, so frames keep their
-// rate however slow the model is; until the model has loaded (or if it
-// cannot), the whole frame is blurred rather than the background shown.
+// Background blur segments a recent frame and blurs every frame with the
+// latest mask. The model runs on the main thread too, so a segmentation
+// starts only after a pause as long as the previous one took (at most half
+// the time goes to the model, whatever the machine) and at most
+// SEGMENT_FPS times a second: frames keep flowing however slow the model is.
+// Until the model has loaded (or if it cannot), the whole frame is blurred
+// rather than the background shown.
 import { type FilterId, loadFilterChoice, saveFilterChoice } from "./catalog";
 import { FilterRenderer } from "./renderer";
 import { Segmenter } from "./segmenter";
@@ -23,6 +26,7 @@ export type SegmenterState = "off" | "loading" | "ready" | "failed";
 
 // The mask is computed on a copy this wide (the model's input is 256×144).
 const SEGMENT_WIDTH = 256;
+const SEGMENT_FPS = 15;
 // Smoothing of the per-frame cost averages (exponential, per frame).
 const EMA = 0.05;
 
@@ -66,6 +70,7 @@ export class CameraFilter {
   private pipe: Pipe | null = null;
   private segmenter: Segmenter | null = null;
   private segmenting = false;
+  private nextSegmentAt = 0; // performance.now() before which none starts
   private stopped = false;
   private segmentCanvas: HTMLCanvasElement | null = null;
   private readonly stats = { frames: 0, frameMs: 0, masks: 0, segmentMs: 0 };
@@ -163,7 +168,7 @@ export class CameraFilter {
   // segment starts a segmentation of this frame unless one is under way.
   private segment(renderer: FilterRenderer, source: CanvasImageSource, w: number, h: number): void {
     const seg = this.segmenter;
-    if (!seg || this.segmenting || w === 0 || h === 0) return;
+    if (!seg || this.segmenting || w === 0 || h === 0 || performance.now() < this.nextSegmentAt) return;
     const canvas = (this.segmentCanvas ??= document.createElement("canvas"));
     const sh = Math.max(1, Math.round((SEGMENT_WIDTH * h) / w));
     if (canvas.width !== SEGMENT_WIDTH || canvas.height !== sh) {
@@ -183,7 +188,11 @@ export class CameraFilter {
         s.masks++;
       })
       .catch((e: unknown) => console.warn("huddle: segmentation", e))
-      .finally(() => (this.segmenting = false));
+      .finally(() => {
+        const end = performance.now();
+        this.nextSegmentAt = end + Math.max(end - t0, 1000 / SEGMENT_FPS - (end - t0));
+        this.segmenting = false;
+      });
   }
 
   private async loadSegmenter(): Promise<void> {
