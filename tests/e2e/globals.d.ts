@@ -6,6 +6,17 @@ interface HuddleSessionDebug {
   media: { audio: MediaStreamTrack | null; camera: MediaStreamTrack | null; screen: MediaStreamTrack | null };
 }
 
+interface HuddleDocDebug {
+  loaded: boolean;
+  text: string;
+  language: string;
+  appliedSeq: number;
+  lastSeq: number;
+  pending: number;
+  snapshotsSent: number;
+  peers: string[];
+}
+
 interface Window {
   huddle: {
     readonly participantId: string;
@@ -23,6 +34,13 @@ interface Window {
       messages: Array<{ seq: number; senderName: string; text: string; own: boolean }>;
     } | null;
     readonly chatClient: { dropConnection(): void } | null;
+    // The meeting's shared documents (web/src/notes/client.ts debug()), or null.
+    readonly notes: {
+      state: string;
+      notes: HuddleDocDebug | null;
+      code: HuddleDocDebug | null;
+    } | null;
+    readonly notesClient: { dropConnection(): void } | null;
     // The video filter on the page's camera (web/src/filters/camera.ts debug()), or null.
     readonly filters: {
       choice: string;

@@ -5,6 +5,7 @@ import { ApiError, getMeeting } from "./api";
 import { LocalMedia } from "./call/media";
 import { CallSession } from "./call/session";
 import { ChatClient } from "./chat/client";
+import { NotesClient } from "./notes/client";
 import { renderLanding } from "./ui/landing";
 import { renderPrejoin } from "./ui/prejoin";
 import { renderCall, type CallView } from "./ui/call";
@@ -25,6 +26,9 @@ export interface HuddleDebug {
   // The meeting's chat on this page (pre-join, call, after leaving), or null.
   readonly chat: ReturnType<ChatClient["debug"]> | null;
   readonly chatClient: ChatClient | null;
+  // The meeting's shared documents on this page (state, text, seq), or null.
+  readonly notes: ReturnType<NotesClient["debug"]> | null;
+  readonly notesClient: NotesClient | null;
   // The video filter on this page's camera (pre-join and call), or null.
   readonly filters: CameraFilterDebug | null;
 }
@@ -41,6 +45,7 @@ const JOIN_TIMEOUT_MS = 20_000;
 export class App {
   private session: CallSession | null = null;
   private chat: ChatClient | null = null;
+  private notes: NotesClient | null = null;
   private media: LocalMedia | null = null;
   private view: { destroy(): void } | null = null;
   private page = "landing";
@@ -74,6 +79,12 @@ export class App {
       },
       get chatClient() {
         return app.chat;
+      },
+      get notes() {
+        return app.notes?.debug() ?? null;
+      },
+      get notesClient() {
+        return app.notes;
       },
       get filters() {
         return app.media?.filter.debug() ?? null;
@@ -111,6 +122,8 @@ export class App {
     this.media = null;
     this.chat?.close();
     this.chat = null;
+    this.notes?.close();
+    this.notes = null;
   }
 
   private async showPrejoin(meetingId: string): Promise<void> {
@@ -122,7 +135,11 @@ export class App {
     const chat = new ChatClient({ meetingId });
     this.chat = chat;
     chat.connect();
-    const view = renderPrejoin(this.root, meetingId, media, (name) => void this.join(meetingId, name, media, view), chat);
+    // The shared documents connect when first shown (or at once when edits
+    // of this meeting wait to be sent from an earlier visit).
+    const notes = new NotesClient({ meetingId });
+    this.notes = notes;
+    const view = renderPrejoin(this.root, meetingId, media, (name) => void this.join(meetingId, name, media, view), chat, notes);
     this.view = view;
     view.setMeetingTitle("");
     const [meeting] = await Promise.allSettled([getMeeting(meetingId), media.start()]);
@@ -169,7 +186,8 @@ export class App {
     this.view?.destroy();
     this.page = "call";
     document.title = `Huddle — ${session.meetingTitle || "Meeting"}`;
-    this.view = renderCall(this.root, session, () => void this.leave(meetingId, name), this.chat);
+    this.notes?.setName(name);
+    this.view = renderCall(this.root, session, () => void this.leave(meetingId, name), this.chat, this.notes);
   }
 
   private async leave(meetingId: string, name: string): Promise<void> {
@@ -192,6 +210,7 @@ export class App {
       () => this.navigate("/"),
       this.chat,
       name,
+      this.notes,
     );
   }
 

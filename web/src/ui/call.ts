@@ -1,9 +1,12 @@
 // The call view: a grid of tiles that fills the stage (self included), the
 // control bar, the "Reconnecting…" banner, the Copy link toast, and the chat
 // panel beside the stage (toggled from the control bar, which shows an unread
-// count while it is closed; on narrow screens it covers the stage).
+// count while it is closed; on narrow screens it covers the stage), and the
+// shared documents' panel (Notes, Code) beside it.
 import type { CallSession } from "../call/session";
 import type { ChatClient } from "../chat/client";
+import type { NotesClient } from "../notes/client";
+import { DocsDock } from "../notes/dock";
 import { ChatPanel } from "./chat";
 import { h, setText } from "./dom";
 import { icon } from "./icons";
@@ -23,7 +26,7 @@ export interface CallView {
   destroy(): void;
 }
 
-export function renderCall(root: HTMLElement, session: CallSession, onLeave: () => void, chat?: ChatClient | null): CallView {
+export function renderCall(root: HTMLElement, session: CallSession, onLeave: () => void, chat?: ChatClient | null, notes?: NotesClient | null): CallView {
   const stage = h("div", { class: "stage" });
   const grid = h("div", { class: "grid", attrs: { "aria-label": "Participants" } });
   // While someone presents, their tile takes the stage and the others go in this strip.
@@ -77,6 +80,8 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
     chatButton.el.setAttribute("aria-controls", chatPanel.id);
     chatButton.el.addEventListener("click", () => syncChatButton());
   }
+  // The shared documents' panel goes beside the stage, after the chat.
+  const docs = notes ? new DocsDock({ client: notes, mode: "call", onToggle: () => refresh() }) : null;
   const settings = settingsDialog(session);
   const settingsButton = actionButton("Settings", "settings", () => settings.open());
 
@@ -87,11 +92,11 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
     "footer",
     { class: "controlbar" },
     h("div", { class: "bar-left" }, clock, h("span", { class: "bar-sep", attrs: { "aria-hidden": "true" } }, "|"), code),
-    h("div", { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } }, mic.el, cam.el, filters.el, share.el, copy, settingsButton, chatButton?.el, leave),
+    h("div", { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } }, mic.el, cam.el, filters.el, share.el, copy, settingsButton, chatButton?.el, docs?.buttons.notes, docs?.buttons.code, leave),
     h("div", { class: "bar-right" }, h("span", { class: "count", attrs: { title: "Participants" } }, icon("people", 20), count)),
   );
 
-  const main = h("div", { class: "call-main" }, stage, chatPanel?.el);
+  const main = h("div", { class: "call-main" }, stage, chatPanel?.el, docs?.el);
   root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el));
   syncChatButton();
 
@@ -222,6 +227,7 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
       settings.destroy();
       filters.destroy();
       chatPanel?.destroy();
+      docs?.destroy();
       for (const t of tiles.values()) t.destroy();
       tiles.clear();
     },

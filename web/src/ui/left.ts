@@ -1,4 +1,6 @@
 import type { ChatClient } from "../chat/client";
+import type { NotesClient } from "../notes/client";
+import { DocsDock } from "../notes/dock";
 import { ChatPanel } from "./chat";
 import { h } from "./dom";
 import { brand } from "./brand";
@@ -9,9 +11,12 @@ export interface LeftView {
 
 // renderLeft is the screen after Leave: Rejoin or go Home, and beside them
 // the meeting's chat (read and write, as on the pre-join page) when the page
-// has one. name is the name the user had in the call; posts go out under it.
-export function renderLeft(root: HTMLElement, onRejoin: () => void, onHome: () => void, chat?: ChatClient | null, name = ""): LeftView {
+// has one, and the Notes and Code buttons for the shared documents. name is
+// the name the user had in the call; posts and edits go out under it.
+export function renderLeft(root: HTMLElement, onRejoin: () => void, onHome: () => void, chat?: ChatClient | null, name = "", notes?: NotesClient | null): LeftView {
   const chatPanel = chat ? new ChatPanel({ chat, mode: "page", getName: () => name }) : null;
+  notes?.setName(name);
+  const docs = notes ? new DocsDock({ client: notes, mode: "page" }) : null;
   root.replaceChildren(
     h(
       "div",
@@ -28,14 +33,17 @@ export function renderLeft(root: HTMLElement, onRejoin: () => void, onHome: () =
             h("button", { class: "btn btn-outline", attrs: { type: "button" }, on: { click: onRejoin } }, "Rejoin"),
             h("button", { class: "btn btn-primary", attrs: { type: "button" }, on: { click: onHome } }, "Home"),
           ),
+          docs ? h("div", { class: "doc-buttons", attrs: { role: "group", "aria-label": "Shared documents" } }, docs.buttons.notes, docs.buttons.code) : null,
         ),
         chatPanel?.el,
+        docs?.el,
       ),
     ),
   );
   return {
     destroy() {
       chatPanel?.destroy();
+      docs?.destroy();
     },
   };
 }

@@ -1,9 +1,12 @@
 // The pre-join screen: camera preview (with the chosen filter on), device
-// pickers, mic/camera toggles, the Filters menu, the name field (remembered in localStorage), the Join button, and the
-// meeting's chat beside them (readable and writable without joining; posts
-// use the name from the name field).
+// pickers, mic/camera toggles, the Filters menu, the name field (remembered
+// in localStorage), the Join button, and the meeting's chat beside them (readable and writable without joining; posts
+// use the name from the name field), and the Notes and Code buttons that
+// open the shared documents, also without joining.
 import type { LocalMedia } from "../call/media";
 import type { ChatClient } from "../chat/client";
+import type { NotesClient } from "../notes/client";
+import { DocsDock } from "../notes/dock";
 import { ChatPanel } from "./chat";
 import { h, initials } from "./dom";
 import { brand } from "./brand";
@@ -43,6 +46,7 @@ export function renderPrejoin(
   media: LocalMedia,
   onJoin: (name: string) => void,
   chat?: ChatClient,
+  notes?: NotesClient,
 ): PrejoinView {
   const video = h("video", { class: "preview-video mirror", attrs: { autoplay: true, playsinline: true, muted: true } });
   video.muted = true;
@@ -86,6 +90,10 @@ export function renderPrejoin(
     ? new ChatPanel({ chat, mode: "page", getName: () => (nameOk() ? nameInput.value.trim() : "") })
     : null;
   nameInput.addEventListener("input", () => chatPanel?.refreshName());
+  const docs = notes ? new DocsDock({ client: notes, mode: "page" }) : null;
+  const syncNotesName = () => notes?.setName(nameOk() ? nameInput.value.trim() : "");
+  nameInput.addEventListener("input", syncNotesName);
+  syncNotesName();
   // A visitor who only chats keeps their name for next time too.
   nameInput.addEventListener("change", () => {
     if (nameOk()) rememberName(nameInput.value.trim());
@@ -122,9 +130,17 @@ export function renderPrejoin(
           "main",
           { class: "prejoin" },
           h("section", { class: "prejoin-media" }, preview, devices.el),
-          h("section", { class: "prejoin-side" }, h("h1", {}, "Ready to join?"), title, form),
+          h(
+            "section",
+            { class: "prejoin-side" },
+            h("h1", {}, "Ready to join?"),
+            title,
+            form,
+            docs ? h("div", { class: "doc-buttons", attrs: { role: "group", "aria-label": "Shared documents" } }, docs.buttons.notes, docs.buttons.code) : null,
+          ),
         ),
         chatPanel?.el,
+        docs?.el,
       ),
     ),
   );
@@ -158,6 +174,7 @@ export function renderPrejoin(
     destroy() {
       unsubscribe();
       chatPanel?.destroy();
+      docs?.destroy();
       devices.destroy();
       filters.destroy();
       video.srcObject = null;
