@@ -1,8 +1,9 @@
 // The pre-join screen: camera preview (with the chosen filter on), device
 // pickers, mic/camera toggles, the Filters menu, the name field (remembered
-// in localStorage), the Join button, and the meeting's chat beside them (readable and writable without joining; posts
-// use the name from the name field), and the Notes and Code buttons that
-// open the shared documents, also without joining.
+// in localStorage), the Join button, the meeting's chat beside them
+// (readable and writable without joining; posts use the name from the name
+// field), and the Notes and Code buttons that open the shared documents,
+// also without joining.
 import type { LocalMedia } from "../call/media";
 import type { ChatClient } from "../chat/client";
 import type { NotesClient } from "../notes/client";
