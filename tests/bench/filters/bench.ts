@@ -52,6 +52,11 @@ async function run() {
     return value;
   };
   const renderer = new FilterRenderer();
+  // The renderer's own context (getContext returns the one it made): reading
+  // a pixel back waits until the GPU has drawn the frame.
+  const gl = renderer.canvas.getContext("webgl2")!;
+  const pixel = new Uint8Array(4);
+  const finish = () => gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
   const rows: Row[] = [];
   let issued: number[] = [];
   const time = async (filter: FilterId, count: number): Promise<number[]> => {
@@ -63,7 +68,7 @@ async function run() {
       renderer.render(frame, frame.displayWidth, frame.displayHeight, filter, t0);
       const out = new VideoFrame(renderer.canvas, { timestamp: frame.timestamp, alpha: "discard" });
       const tIssued = performance.now();
-      renderer.finish();
+      finish();
       const t1 = performance.now();
       out.close();
       frame.close();
@@ -99,7 +104,7 @@ async function run() {
     const s0 = performance.now();
     ctx.drawImage(frame, 0, 0, input.width, input.height);
     await seg.segment(input, (mask) => renderer.setMask(mask));
-    renderer.finish();
+    finish();
     const s1 = performance.now();
     frame.close();
     if (i >= 3) segMs.push(s1 - s0);
@@ -110,13 +115,13 @@ async function run() {
   renderer.dispose();
   track.stop();
 
-  const gl = document.createElement("canvas").getContext("webgl2");
-  const info = gl?.getExtension("WEBGL_debug_renderer_info");
+  const probe = document.createElement("canvas").getContext("webgl2");
+  const info = probe?.getExtension("WEBGL_debug_renderer_info");
   return {
     width: WIDTH,
     height: HEIGHT,
     userAgent: navigator.userAgent,
-    renderer: gl && info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : "unknown",
+    renderer: probe && info ? String(probe.getParameter(info.UNMASKED_RENDERER_WEBGL)) : "unknown",
     modelLoadMs: loadMs,
     rows,
   };

@@ -103,13 +103,6 @@ export class FilterRenderer {
     this.maskSet = false;
   }
 
-  // finish waits until the GPU has drawn the last frame (benchmarks: the
-  // cost of a frame includes the drawing, not only issuing it).
-  finish(): void {
-    const px = new Uint8Array(4);
-    this.gl.readPixels(0, 0, 1, 1, this.gl.RGBA, this.gl.UNSIGNED_BYTE, px);
-  }
-
   dispose(): void {
     this.gl.getExtension("WEBGL_lose_context")?.loseContext();
   }
