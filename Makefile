@@ -23,7 +23,7 @@ SHELL_SCRIPTS = .ci/run $(wildcard deploy/local/*.sh deploy/coturn/*.sh deploy/*
 
 .PHONY: help bootstrap build build-c build-asan web run test test-unit \
 	test-integration test-e2e lint format format-check clean distclean \
-	compose-check deploy-check bench-chat bench-notes bench-recording bench
+	compose-check deploy-check bench-chat bench-notes bench-filters bench-recording bench
 
 help: ## list the targets
 	@echo "Huddle — make targets:"
@@ -66,6 +66,9 @@ test-integration: bootstrap ## daemons over real sockets with Redis and coturn (
 test-e2e: bootstrap ## browser tests, Chromium in a private network namespace (ctest -L e2e)
 	@$(MAKE) build-asan web
 	$(WITH_SERVERS) $(CTEST) -L e2e $(CTEST_ARGS)
+
+bench-filters: bootstrap ## video filters: cost per 640x480 frame of each filter and background blur, headless Chromium (tests/bench/filters)
+	node tests/bench/filters/run.mjs
 
 bench-chat: bootstrap ## chat benchmark: durable posts/s (1 and 32 posters), history page p50/p99 (SQLite)
 	@$(MAKE) build-c

@@ -12,6 +12,7 @@ import { renderCall, type CallView } from "./ui/call";
 import { renderLeft } from "./ui/left";
 import { renderMessage } from "./ui/notfound";
 import { toast } from "./ui/toast";
+import type { CameraFilterDebug } from "./filters/camera";
 
 // HuddleDebug is window.huddle: read-only state for tests and the console.
 export interface HuddleDebug {
@@ -28,6 +29,8 @@ export interface HuddleDebug {
   // The meeting's shared documents on this page (state, text, seq), or null.
   readonly notes: ReturnType<NotesClient["debug"]> | null;
   readonly notesClient: NotesClient | null;
+  // The video filter on this page's camera (pre-join and call), or null.
+  readonly filters: CameraFilterDebug | null;
 }
 
 declare global {
@@ -82,6 +85,9 @@ export class App {
       },
       get notesClient() {
         return app.notes;
+      },
+      get filters() {
+        return app.media?.filter.debug() ?? null;
       },
     };
     addEventListener("popstate", () => this.route());

@@ -14,6 +14,7 @@ import { TileView, type TileInfo } from "./tile";
 import { micButton, cameraButton, shareButton, actionButton } from "./controls";
 import { toast } from "./toast";
 import { devicePickers } from "./devices";
+import { filtersControl } from "../filters/control";
 
 const GAP = 12;
 const STRIP_W = 224;
@@ -55,6 +56,7 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
       });
   });
   if (!navigator.mediaDevices || !("getDisplayMedia" in navigator.mediaDevices)) share.el.hidden = true;
+  const filters = filtersControl(session.media);
   const copy = actionButton("Copy link", "link", () => void copyLink(session.meetingId));
   const leave = actionButton("Leave", "callEnd", onLeave, "ctl-leave");
   const chatButton = chat ? chatToggle(() => chatPanel?.setOpen(!chatPanel.isOpen())) : null;
@@ -90,7 +92,7 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
     "footer",
     { class: "controlbar" },
     h("div", { class: "bar-left" }, clock, h("span", { class: "bar-sep", attrs: { "aria-hidden": "true" } }, "|"), code),
-    h("div", { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } }, mic.el, cam.el, share.el, copy, settingsButton, chatButton?.el, docs?.buttons.notes, docs?.buttons.code, leave),
+    h("div", { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } }, mic.el, cam.el, filters.el, share.el, copy, settingsButton, chatButton?.el, docs?.buttons.notes, docs?.buttons.code, leave),
     h("div", { class: "bar-right" }, h("span", { class: "count", attrs: { title: "Participants" } }, icon("people", 20), count)),
   );
 
@@ -223,6 +225,7 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
       unsubscribe();
       unsubscribeMedia();
       settings.destroy();
+      filters.destroy();
       chatPanel?.destroy();
       docs?.destroy();
       for (const t of tiles.values()) t.destroy();
