@@ -6,4 +6,5 @@ export * from "./gen/huddle/v1/common_pb";
 export * from "./gen/huddle/v1/chat_pb";
 export * from "./gen/huddle/v1/client_pb";
 export * from "./gen/huddle/v1/events_pb";
+export * from "./gen/huddle/v1/recording_pb";
 export * from "./gen/huddle/v1/registry_pb";
