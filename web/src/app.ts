@@ -5,6 +5,8 @@ import { ApiError, getMeeting } from "./api";
 import { LocalMedia } from "./call/media";
 import { CallSession } from "./call/session";
 import { ChatClient } from "./chat/client";
+import { Recorder, type RecorderDebug } from "./recording/recorder";
+import { Uploader, type UploadDebug } from "./recording/uploader";
 import { renderLanding } from "./ui/landing";
 import { renderPrejoin } from "./ui/prejoin";
 import { renderCall, type CallView } from "./ui/call";
@@ -24,6 +26,10 @@ export interface HuddleDebug {
   // The meeting's chat on this page (pre-join, call, after leaving), or null.
   readonly chat: ReturnType<ChatClient["debug"]> | null;
   readonly chatClient: ChatClient | null;
+  // This page's recorder in the call (state "idle" outside it), and the
+  // recordings this browser is uploading or keeps the token of (IndexedDB).
+  readonly recording: RecorderDebug;
+  readonly recordingQueue: UploadDebug[];
 }
 
 declare global {
@@ -33,12 +39,17 @@ declare global {
 }
 
 const emptyPeers = new Map<string, RTCPeerConnection>();
+const idleRecorder: RecorderDebug = { state: "idle", kind: "", rid: "", mimeType: "", chunks: 0, startedAtMs: 0, error: "" };
 const JOIN_TIMEOUT_MS = 20_000;
 
 export class App {
   private session: CallSession | null = null;
   private chat: ChatClient | null = null;
   private media: LocalMedia | null = null;
+  private recorder: Recorder | null = null;
+  // One uploader for the page's life: recordings go on uploading after Leave
+  // and on other pages of the app (made on the first meeting page).
+  private uploader: Uploader | null = null;
   private view: { destroy(): void } | null = null;
   private page = "landing";
 
@@ -72,8 +83,24 @@ export class App {
       get chatClient() {
         return app.chat;
       },
+      get recording() {
+        return app.recorder?.debug() ?? idleRecorder;
+      },
+      get recordingQueue() {
+        return app.uploader?.debug() ?? [];
+      },
     };
     addEventListener("popstate", () => this.route());
+    // Closing the tab now would cut a recording short or leave its upload for
+    // the next visit: ask first.
+    addEventListener("beforeunload", (ev) => {
+      if (this.recorder?.state === "recording" || this.uploader?.busy) ev.preventDefault();
+    });
+  }
+
+  private uploads(): Uploader {
+    this.uploader ??= new Uploader();
+    return this.uploader;
   }
 
   navigate(path: string): void {
@@ -97,6 +124,8 @@ export class App {
   }
 
   private teardown(): void {
+    void this.recorder?.stop();
+    this.recorder = null;
     this.view?.destroy();
     this.view = null;
     if (this.session && this.session.state !== "left") void this.session.leave();
@@ -116,7 +145,11 @@ export class App {
     const chat = new ChatClient({ meetingId });
     this.chat = chat;
     chat.connect();
-    const view = renderPrejoin(this.root, meetingId, media, (name) => void this.join(meetingId, name, media, view), chat);
+    // Recordings this browser left unfinished in this meeting (a closed tab)
+    // are uploaded and finished now.
+    const uploader = this.uploads();
+    void uploader.adopt(meetingId);
+    const view = renderPrejoin(this.root, meetingId, media, (name) => void this.join(meetingId, name, media, view), chat, uploader);
     this.view = view;
     view.setMeetingTitle("");
     const [meeting] = await Promise.allSettled([getMeeting(meetingId), media.start()]);
@@ -163,13 +196,17 @@ export class App {
     this.view?.destroy();
     this.page = "call";
     document.title = `Huddle — ${session.meetingTitle || "Meeting"}`;
-    this.view = renderCall(this.root, session, () => void this.leave(meetingId, name), this.chat);
+    this.recorder = new Recorder({ session, uploader: this.uploads(), chat: this.chat });
+    this.view = renderCall(this.root, session, () => void this.leave(meetingId, name), this.chat, { recorder: this.recorder, uploader: this.uploads() });
   }
 
   private async leave(meetingId: string, name: string): Promise<void> {
     const session = this.session;
     const view = this.view as CallView | null;
     if (!session) return;
+    // The recording ends with the call (its last chunk is queued first).
+    await this.recorder?.stop();
+    this.recorder = null;
     await session.leave();
     view?.destroy();
     this.view = null;
@@ -186,6 +223,8 @@ export class App {
       () => this.navigate("/"),
       this.chat,
       name,
+      this.uploads(),
+      meetingId,
     );
   }
 

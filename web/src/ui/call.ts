@@ -1,9 +1,15 @@
 // The call view: a grid of tiles that fills the stage (self included), the
 // control bar, the "Reconnecting…" banner, the Copy link toast, and the chat
 // panel beside the stage (toggled from the control bar, which shows an unread
-// count while it is closed; on narrow screens it covers the stage).
+// count while it is closed; on narrow screens it covers the stage), the
+// Record button and the "Recording" indicator, and the Recordings panel
+// (toggled like the chat).
 import type { CallSession } from "../call/session";
 import type { ChatClient } from "../chat/client";
+import { recordControl, recordingIndicator } from "../recording/controls";
+import { RecordingsPanel, recordingsButton } from "../recording/panel";
+import type { Recorder } from "../recording/recorder";
+import type { Uploader } from "../recording/uploader";
 import { ChatPanel } from "./chat";
 import { h, setText } from "./dom";
 import { icon } from "./icons";
@@ -22,7 +28,12 @@ export interface CallView {
   destroy(): void;
 }
 
-export function renderCall(root: HTMLElement, session: CallSession, onLeave: () => void, chat?: ChatClient | null): CallView {
+export interface CallRecording {
+  recorder: Recorder;
+  uploader: Uploader;
+}
+
+export function renderCall(root: HTMLElement, session: CallSession, onLeave: () => void, chat?: ChatClient | null, recording?: CallRecording | null): CallView {
   const stage = h("div", { class: "stage" });
   const grid = h("div", { class: "grid", attrs: { "aria-label": "Participants" } });
   // While someone presents, their tile takes the stage and the others go in this strip.
@@ -75,6 +86,20 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
     chatButton.el.setAttribute("aria-controls", chatPanel.id);
     chatButton.el.addEventListener("click", () => syncChatButton());
   }
+  const record = recording ? recordControl(recording.recorder, (msg) => toast(msg, 5000)) : null;
+  const indicator = recordingIndicator(session);
+  const recordings = recording
+    ? new RecordingsPanel({
+        meetingId: session.meetingId,
+        uploader: recording.uploader,
+        mode: "call",
+        onClose: () => {
+          recordingsToggle?.sync();
+          recordingsToggle?.el.focus();
+        },
+      })
+    : null;
+  const recordingsToggle = recordings ? recordingsButton(recordings, "call") : null;
   const settings = settingsDialog(session);
   const settingsButton = actionButton("Settings", "settings", () => settings.open());
 
@@ -85,11 +110,11 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
     "footer",
     { class: "controlbar" },
     h("div", { class: "bar-left" }, clock, h("span", { class: "bar-sep", attrs: { "aria-hidden": "true" } }, "|"), code),
-    h("div", { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } }, mic.el, cam.el, share.el, copy, settingsButton, chatButton?.el, leave),
+    h("div", { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } }, mic.el, cam.el, share.el, record?.el, copy, settingsButton, chatButton?.el, recordingsToggle?.el, leave),
     h("div", { class: "bar-right" }, h("span", { class: "count", attrs: { title: "Participants" } }, icon("people", 20), count)),
   );
 
-  const main = h("div", { class: "call-main" }, stage, chatPanel?.el);
+  const main = h("div", { class: "call-main" }, indicator.el, stage, chatPanel?.el, recordings?.el);
   root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el));
   syncChatButton();
 
@@ -113,6 +138,7 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
     mic.el.disabled = !session.media.audio;
     cam.el.disabled = !session.media.camera;
     banner.hidden = session.state !== "reconnecting";
+    indicator.refresh();
     setText(code, session.meetingTitle || session.meetingId);
 
     const infos: TileInfo[] = [
@@ -219,6 +245,8 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
       unsubscribeMedia();
       settings.destroy();
       chatPanel?.destroy();
+      record?.destroy();
+      recordings?.destroy();
       for (const t of tiles.values()) t.destroy();
       tiles.clear();
     },

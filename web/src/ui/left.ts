@@ -1,4 +1,6 @@
 import type { ChatClient } from "../chat/client";
+import { RecordingsPanel, recordingsButton } from "../recording/panel";
+import type { Uploader } from "../recording/uploader";
 import { ChatPanel } from "./chat";
 import { h } from "./dom";
 import { brand } from "./brand";
@@ -9,9 +11,21 @@ export interface LeftView {
 
 // renderLeft is the screen after Leave: Rejoin or go Home, and beside them
 // the meeting's chat (read and write, as on the pre-join page) when the page
-// has one. name is the name the user had in the call; posts go out under it.
-export function renderLeft(root: HTMLElement, onRejoin: () => void, onHome: () => void, chat?: ChatClient | null, name = ""): LeftView {
+// has one, and the Recordings button (the meeting's recordings; one just
+// made goes on uploading here). name is the name the user had in the call;
+// posts go out under it.
+export function renderLeft(
+  root: HTMLElement,
+  onRejoin: () => void,
+  onHome: () => void,
+  chat?: ChatClient | null,
+  name = "",
+  uploader?: Uploader | null,
+  meetingId = "",
+): LeftView {
   const chatPanel = chat ? new ChatPanel({ chat, mode: "page", getName: () => name }) : null;
+  const recordings = uploader && meetingId ? new RecordingsPanel({ meetingId, uploader, mode: "page", onClose: () => recordingsOpen?.sync() }) : null;
+  const recordingsOpen = recordings ? recordingsButton(recordings, "page") : null;
   root.replaceChildren(
     h(
       "div",
@@ -28,14 +42,17 @@ export function renderLeft(root: HTMLElement, onRejoin: () => void, onHome: () =
             h("button", { class: "btn btn-outline", attrs: { type: "button" }, on: { click: onRejoin } }, "Rejoin"),
             h("button", { class: "btn btn-primary", attrs: { type: "button" }, on: { click: onHome } }, "Home"),
           ),
+          recordingsOpen ? h("div", { class: "rec-open-row" }, recordingsOpen.el) : null,
         ),
         chatPanel?.el,
       ),
+      recordings?.el,
     ),
   );
   return {
     destroy() {
       chatPanel?.destroy();
+      recordings?.destroy();
     },
   };
 }

@@ -1,9 +1,12 @@
 // The pre-join screen: camera preview, device pickers, mic/camera toggles,
 // the name field (remembered in localStorage), the Join button, and the
 // meeting's chat beside them (readable and writable without joining; posts
-// use the name from the name field).
+// use the name from the name field), and the Recordings button that opens
+// the meeting's recordings, also without joining.
 import type { LocalMedia } from "../call/media";
 import type { ChatClient } from "../chat/client";
+import { RecordingsPanel, recordingsButton } from "../recording/panel";
+import type { Uploader } from "../recording/uploader";
 import { ChatPanel } from "./chat";
 import { h, initials } from "./dom";
 import { brand } from "./brand";
@@ -42,6 +45,7 @@ export function renderPrejoin(
   media: LocalMedia,
   onJoin: (name: string) => void,
   chat?: ChatClient,
+  uploader?: Uploader,
 ): PrejoinView {
   const video = h("video", { class: "preview-video mirror", attrs: { autoplay: true, playsinline: true, muted: true } });
   video.muted = true;
@@ -88,6 +92,8 @@ export function renderPrejoin(
   nameInput.addEventListener("change", () => {
     if (nameOk()) rememberName(nameInput.value.trim());
   });
+  const recordings = uploader ? new RecordingsPanel({ meetingId, uploader, mode: "page", onClose: () => recordingsOpen?.sync() }) : null;
+  const recordingsOpen = recordings ? recordingsButton(recordings, "page") : null;
   const form = h(
     "form",
     {
@@ -120,10 +126,11 @@ export function renderPrejoin(
           "main",
           { class: "prejoin" },
           h("section", { class: "prejoin-media" }, preview, devices.el),
-          h("section", { class: "prejoin-side" }, h("h1", {}, "Ready to join?"), title, form),
+          h("section", { class: "prejoin-side" }, h("h1", {}, "Ready to join?"), title, form, recordingsOpen ? h("div", { class: "rec-open-row" }, recordingsOpen.el) : null),
         ),
         chatPanel?.el,
       ),
+      recordings?.el,
     ),
   );
 
@@ -156,6 +163,7 @@ export function renderPrejoin(
     destroy() {
       unsubscribe();
       chatPanel?.destroy();
+      recordings?.destroy();
       devices.destroy();
       video.srcObject = null;
     },
