@@ -1,5 +1,5 @@
-// Compositor draws video tiles onto a canvas whose captureStream() is the
-// video of a recording: the whole meeting (every participant in a grid, a
+// Compositor draws video tiles onto a canvas whose capture() is the video
+// of a recording: the whole meeting (every participant in a grid, a
 // screen share large with the others in a column beside it, names on every
 // tile, initials where a camera is off) or one's own camera alone. It reads
 // the tiles afresh on every frame, so joins, leaves, mutes, device switches
@@ -34,7 +34,7 @@ interface Rect {
 
 export class Compositor {
   readonly canvas = document.createElement("canvas");
-  readonly stream: MediaStream;
+  private stream: MediaStream | null = null;
   private readonly ctx: CanvasRenderingContext2D;
   private readonly box = document.createElement("div");
   private readonly videos = new Map<MediaStreamTrack, HTMLVideoElement>();
@@ -45,7 +45,7 @@ export class Compositor {
     private readonly tiles: () => CompositorTile[],
     width = 1280,
     height = 720,
-    fps = 25,
+    private readonly fps = 25,
   ) {
     this.canvas.width = width;
     this.canvas.height = height;
@@ -56,7 +56,6 @@ export class Compositor {
     this.box.setAttribute("aria-hidden", "true");
     document.body.append(this.box);
     this.draw();
-    this.stream = this.canvas.captureStream(fps);
     try {
       this.ticker = new Worker(new URL("./ticker.worker.ts", import.meta.url), { type: "module" });
       this.ticker.onmessage = () => this.draw();
@@ -67,10 +66,17 @@ export class Compositor {
     }
   }
 
+  // capture starts the canvas's video track (after ready(): its first frame
+  // is the first frame a recording shows).
+  capture(): MediaStreamTrack {
+    this.stream ??= this.canvas.captureStream(this.fps);
+    return this.stream.getVideoTracks()[0];
+  }
+
   stop(): void {
     this.ticker?.terminate();
     clearInterval(this.fallback);
-    for (const t of this.stream.getTracks()) t.stop();
+    for (const t of this.stream?.getTracks() ?? []) t.stop();
     for (const v of this.videos.values()) v.srcObject = null;
     this.videos.clear();
     this.box.remove();
@@ -142,6 +148,18 @@ export class Compositor {
     c.fillStyle = "#fff";
     c.fillText(label, r.x + pad * 2, r.y + r.h - pad - bh / 2, r.w - pad * 4);
     c.restore();
+  }
+
+  // ready resolves once every tile's video has a frame to draw (or after
+  // timeoutMs), so a recording does not open on initials while they load.
+  async ready(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      this.syncVideos(this.tiles());
+      if ([...this.videos.values()].every((v) => v.readyState >= HTMLMediaElement.HAVE_CURRENT_DATA && v.videoWidth > 0)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    this.draw();
   }
 
   // syncVideos keeps one playing <video> per track in use.

@@ -19,6 +19,7 @@ import type { Uploader } from "./uploader";
 
 export const TIMESLICE_MS = 2_000;
 const VIDEO_BPS = 2_500_000;
+const WARMUP_MS = 1_500; // at most, for the drawn videos' first frames
 const AUDIO_BPS = 128_000;
 
 // VP8 first: it costs less CPU to encode than VP9 while the same browser
@@ -97,6 +98,9 @@ export class Recorder {
     try {
       if (kind === RecordingKind.SCREEN && !session.media.sharing) await session.toggleScreenShare();
       const stream = this.sources(kind);
+      await this.compositor?.ready(WARMUP_MS);
+      if (this.aborted()) throw new Error("stopped while starting");
+      if (this.compositor) stream.addTrack(this.compositor.capture());
       const rid = newRecordingId();
       await uploader.begin({
         rid,
@@ -143,8 +147,10 @@ export class Recorder {
       session.setRecording(true);
       this.say(STARTED[kind]);
     } catch (e) {
+      const aborted = this.aborted();
       this.release();
       this.set("idle");
+      if (aborted) return;
       if (e instanceof DOMException && e.name === "NotAllowedError") return; // the screen picker was cancelled
       throw e instanceof Error ? e : new Error(String(e));
     }
@@ -152,6 +158,10 @@ export class Recorder {
 
   // stop ends the recording; resolves once its last chunk is queued.
   async stop(): Promise<void> {
+    if (this.state === "starting") {
+      this.set("idle"); // start() sees it and gives up
+      return;
+    }
     if (this.state !== "recording") return this.stopped;
     this.set("stopping");
     removeEventListener("pagehide", this.onPageHide);
@@ -175,13 +185,14 @@ export class Recorder {
     };
   }
 
-  // sources builds the stream to record for kind.
+  // sources builds the stream to record for kind: the mixed audio, and the
+  // screen's track; the compositor's is added once it has drawn its videos.
   private sources(kind: RecordingKind): MediaStream {
     const { session } = this.opts;
     const media = session.media;
     const mixer = new AudioMixer();
     this.mixer = mixer;
-    let video: MediaStreamTrack;
+    let video: MediaStreamTrack | null = null;
     if (kind === RecordingKind.SCREEN) {
       const screen = media.screen;
       if (!screen) throw new Error("Share your screen to record it.");
@@ -192,9 +203,14 @@ export class Recorder {
       // Sharing stopped from the call's button (the track is stopped then too).
       this.cleanup.push(media.onChange(() => media.screen !== screen && void this.stop()));
     } else {
-      const tiles = kind === RecordingKind.CAMERA ? () => [this.selfTile(false)] : () => this.meetingTiles();
-      this.compositor = new Compositor(tiles);
-      video = this.compositor.stream.getVideoTracks()[0];
+      if (kind === RecordingKind.CAMERA) {
+        // The camera's own size (up to 720p): no upscaling to encode.
+        const { width = 1280, height = 720 } = media.camera?.getSettings() ?? {};
+        const scale = Math.min(1, 1280 / width, 720 / height);
+        this.compositor = new Compositor(() => [this.selfTile(false)], even(width * scale), even(height * scale));
+      } else {
+        this.compositor = new Compositor(() => this.meetingTiles());
+      }
     }
     const syncAudio = () =>
       mixer.set(
@@ -204,7 +220,7 @@ export class Recorder {
       );
     syncAudio();
     this.cleanup.push(session.onChange(syncAudio), media.onChange(syncAudio));
-    return new MediaStream([video, mixer.track]);
+    return new MediaStream(video ? [video, mixer.track] : [mixer.track]);
   }
 
   private selfTile(withScreen: boolean): CompositorTile {
@@ -235,6 +251,11 @@ export class Recorder {
     ];
   }
 
+  // aborted: stop() was called while start() awaited.
+  private aborted(): boolean {
+    return this.state !== "starting";
+  }
+
   private release(): void {
     for (const fn of this.cleanup) fn();
     this.cleanup = [];
@@ -260,4 +281,9 @@ export class Recorder {
   private emit(): void {
     for (const fn of this.listeners) fn();
   }
+}
+
+// even: encoders want even frame sizes.
+function even(n: number): number {
+  return Math.max(2, Math.round(n / 2) * 2);
 }
