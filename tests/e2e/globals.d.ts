@@ -6,6 +6,17 @@ interface HuddleSessionDebug {
   media: { audio: MediaStreamTrack | null; camera: MediaStreamTrack | null; screen: MediaStreamTrack | null };
 }
 
+interface HuddleDocDebug {
+  loaded: boolean;
+  text: string;
+  language: string;
+  appliedSeq: number;
+  lastSeq: number;
+  pending: number;
+  snapshotsSent: number;
+  peers: string[];
+}
+
 interface Window {
   huddle: {
     readonly participantId: string;
@@ -27,5 +38,12 @@ interface Window {
     readonly recording: { state: string; kind: string; rid: string; mimeType: string; chunks: number; startedAtMs: number; error: string };
     // The recordings this browser queues or uploads (web/src/recording/uploader.ts debug()).
     readonly recordingQueue: Array<{ rid: string; meetingId: string; chunks: number; uploaded: number; ended: boolean; finished: boolean; failed: string; working: boolean }>;
+    // The meeting's shared documents (web/src/notes/client.ts debug()), or null.
+    readonly notes: {
+      state: string;
+      notes: HuddleDocDebug | null;
+      code: HuddleDocDebug | null;
+    } | null;
+    readonly notesClient: { dropConnection(): void } | null;
   };
 }

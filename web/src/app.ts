@@ -5,6 +5,7 @@ import { ApiError, getMeeting } from "./api";
 import { LocalMedia } from "./call/media";
 import { CallSession } from "./call/session";
 import { ChatClient } from "./chat/client";
+import { NotesClient } from "./notes/client";
 import { Recorder, type RecorderDebug } from "./recording/recorder";
 import { Uploader, type UploadDebug } from "./recording/uploader";
 import { renderLanding } from "./ui/landing";
@@ -26,6 +27,9 @@ export interface HuddleDebug {
   // The meeting's chat on this page (pre-join, call, after leaving), or null.
   readonly chat: ReturnType<ChatClient["debug"]> | null;
   readonly chatClient: ChatClient | null;
+  // The meeting's shared documents on this page (state, text, seq), or null.
+  readonly notes: ReturnType<NotesClient["debug"]> | null;
+  readonly notesClient: NotesClient | null;
   // This page's recorder in the call (state "idle" outside it), and the
   // recordings this browser is uploading or keeps the token of (IndexedDB).
   readonly recording: RecorderDebug;
@@ -45,6 +49,7 @@ const JOIN_TIMEOUT_MS = 20_000;
 export class App {
   private session: CallSession | null = null;
   private chat: ChatClient | null = null;
+  private notes: NotesClient | null = null;
   private media: LocalMedia | null = null;
   private recorder: Recorder | null = null;
   // One uploader for the page's life: recordings go on uploading after Leave
@@ -82,6 +87,12 @@ export class App {
       },
       get chatClient() {
         return app.chat;
+      },
+      get notes() {
+        return app.notes?.debug() ?? null;
+      },
+      get notesClient() {
+        return app.notes;
       },
       get recording() {
         return app.recorder?.debug() ?? idleRecorder;
@@ -134,6 +145,8 @@ export class App {
     this.media = null;
     this.chat?.close();
     this.chat = null;
+    this.notes?.close();
+    this.notes = null;
   }
 
   private async showPrejoin(meetingId: string): Promise<void> {
@@ -145,11 +158,15 @@ export class App {
     const chat = new ChatClient({ meetingId });
     this.chat = chat;
     chat.connect();
+    // The shared documents connect when first shown (or at once when edits
+    // of this meeting wait to be sent from an earlier visit).
+    const notes = new NotesClient({ meetingId });
+    this.notes = notes;
     // Recordings this browser left unfinished in this meeting (a closed tab)
     // are uploaded and finished now.
     const uploader = this.uploads();
     void uploader.adopt(meetingId);
-    const view = renderPrejoin(this.root, meetingId, media, (name) => void this.join(meetingId, name, media, view), chat, uploader);
+    const view = renderPrejoin(this.root, meetingId, media, (name) => void this.join(meetingId, name, media, view), chat, notes, uploader);
     this.view = view;
     view.setMeetingTitle("");
     const [meeting] = await Promise.allSettled([getMeeting(meetingId), media.start()]);
@@ -196,8 +213,9 @@ export class App {
     this.view?.destroy();
     this.page = "call";
     document.title = `Huddle — ${session.meetingTitle || "Meeting"}`;
+    this.notes?.setName(name);
     this.recorder = new Recorder({ session, uploader: this.uploads(), chat: this.chat });
-    this.view = renderCall(this.root, session, () => void this.leave(meetingId, name), this.chat, { recorder: this.recorder, uploader: this.uploads() });
+    this.view = renderCall(this.root, session, () => void this.leave(meetingId, name), this.chat, this.notes, { recorder: this.recorder, uploader: this.uploads() });
   }
 
   private async leave(meetingId: string, name: string): Promise<void> {
@@ -223,6 +241,7 @@ export class App {
       () => this.navigate("/"),
       this.chat,
       name,
+      this.notes,
       this.uploads(),
       meetingId,
     );

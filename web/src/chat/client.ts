@@ -17,6 +17,7 @@
 // known without a gap (after_seq pages until `more` is false). Events and
 // pages overlap freely: a message is kept once per seq.
 import { SignalingClient, RequestError, defaultSignalingUrl, type ServerBody, type ConnectionState, type RequestBody } from "../signaling/client";
+import { Backoff, newClientId } from "../signaling/backoff";
 import { ErrorCode, type ChatMessage, type ChatHistoryReply, type ServerMessage } from "../proto";
 
 export const MAX_TEXT_BYTES = 4096;
@@ -64,13 +65,6 @@ export function trimText(s: string): string {
   return s.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, "");
 }
 
-// newClientMessageId: 128 random bits, base64url (22 characters of [A-Za-z0-9_-]).
-export function newClientMessageId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
 
 // readOwn parses a stored list of own ids; anything else (garbage, another
 // version's format) reads as empty. At most the newest OWN_MAX are returned.
@@ -110,7 +104,7 @@ export class ChatClient {
   private syncedSeq = 0; // every message from the first loaded one up to here is known
   private sending: PendingPost | null = null;
   private retryTimer?: ReturnType<typeof setTimeout>;
-  private backoffMs = RETRY_MIN_MS;
+  private readonly backoff = new Backoff(RETRY_MIN_MS, RETRY_MAX_MS);
   private closed = false;
   private readonly listeners = new Set<(c: ChatChange) => void>();
 
@@ -125,7 +119,7 @@ export class ChatClient {
         if (s === "ready") {
           // A new subscription: whatever failed on the old one goes again now.
           clearTimeout(this.retryTimer);
-          this.backoffMs = RETRY_MIN_MS;
+          this.backoff.reset();
           this.pump();
         }
         this.emit({ kind: "state" });
@@ -178,7 +172,7 @@ export class ChatClient {
     if (!name) return "Enter your name to send messages.";
     if (byteLength(name) > MAX_NAME_BYTES) return "Your name is too long.";
     if (this.unavailable || this.closed) return "Chat is not available.";
-    const p: PendingPost = { cid: newClientMessageId(), text: t, senderName: name, createdAtMs: Date.now(), attempts: 0, error: "", fatal: false };
+    const p: PendingPost = { cid: newClientId(), text: t, senderName: name, createdAtMs: Date.now(), attempts: 0, error: "", fatal: false };
     this.ownIds.add(p.cid);
     this.rememberOwn(p.cid);
     this.pending.push(p);
@@ -322,7 +316,7 @@ export class ChatClient {
       .then(
         (msg) => {
           this.sending = null;
-          this.backoffMs = RETRY_MIN_MS;
+          this.backoff.reset();
           if (msg.body.case === "chatPost" && msg.body.value.message) {
             this.add([msg.body.value.message], { older: false, live: true });
             this.advanceSynced();
@@ -355,9 +349,7 @@ export class ChatClient {
           if (code === ErrorCode.NOT_JOINED) this.client.dropConnection();
           if (this.closed) return;
           clearTimeout(this.retryTimer);
-          const delay = this.backoffMs / 2 + Math.random() * (this.backoffMs / 2);
-          this.backoffMs = Math.min(RETRY_MAX_MS, this.backoffMs * 2);
-          this.retryTimer = setTimeout(() => this.pump(), delay);
+          this.retryTimer = setTimeout(() => this.pump(), this.backoff.next());
         },
       );
   }

@@ -8,6 +8,9 @@
 // made with `queue: true` meanwhile wait in a queue that is flushed once the
 // hook has resolved. Requests that were in flight when the socket dropped are
 // queued again, so a signal is not lost to a gateway restart.
+//
+// Messages larger than one frame go out, and come in, as FrameChunk parts
+// (signaling/chunk.ts); the owner sees only whole messages.
 import {
   create,
   fromBinary,
@@ -18,6 +21,8 @@ import {
   type ServerMessage,
 } from "../proto";
 import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Backoff } from "./backoff";
+import { MESSAGE_MAX, Reassembler, splitFrame } from "./chunk";
 
 export const SUBPROTOCOL = "huddle.v1";
 const PING_INTERVAL_MS = 10_000;
@@ -70,7 +75,9 @@ export class SignalingClient {
   private nextId = 1;
   private inflight = new Map<number, Pending>();
   private queue: Pending[] = [];
-  private attempt = 0;
+  private readonly backoff = new Backoff(BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+  private readonly reassembler = new Reassembler();
+  private nextChunkId = 1;
   private opened = false; // has any socket ever become ready
   private stopped = false;
   private reconnectTimer?: ReturnType<typeof setTimeout>;
@@ -130,8 +137,11 @@ export class SignalingClient {
   // Best-effort send without waiting for a reply (used on pagehide).
   fireAndForget(body: RequestBody): void {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
-      const msg = create(ClientMessageSchema, { requestId: this.allocId(), body });
-      this.ws.send(toBinary(ClientMessageSchema, msg));
+      try {
+        this.sendFrames(this.ws, toBinary(ClientMessageSchema, create(ClientMessageSchema, { requestId: this.allocId(), body })));
+      } catch (e) {
+        console.warn("huddle: send", e);
+      }
     }
   }
 
@@ -186,6 +196,7 @@ export class SignalingClient {
     }
     ws.binaryType = "arraybuffer";
     this.ws = ws;
+    this.reassembler.reset();
     ws.onopen = () => void this.onSocketOpen(ws);
     ws.onmessage = (ev) => this.onSocketMessage(ev);
     ws.onerror = () => {
@@ -206,7 +217,7 @@ export class SignalingClient {
     }
     if (this.ws !== ws || ws.readyState !== WebSocket.OPEN) return;
     this.opened = true;
-    this.attempt = 0;
+    this.backoff.reset();
     this.setState("ready");
     this.startPing();
     const queued = this.queue;
@@ -219,6 +230,11 @@ export class SignalingClient {
     let msg: ServerMessage;
     try {
       msg = fromBinary(ServerMessageSchema, new Uint8Array(ev.data));
+      if (msg.body.case === "chunk") {
+        const whole = this.reassembler.add(msg.body.value);
+        if (!whole) return;
+        msg = fromBinary(ServerMessageSchema, whole);
+      }
     } catch (e) {
       console.warn("huddle: undecodable frame", e);
       return;
@@ -262,10 +278,7 @@ export class SignalingClient {
 
   private scheduleReconnect(): void {
     clearTimeout(this.reconnectTimer);
-    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt);
-    this.attempt = Math.min(this.attempt + 1, 16);
-    const delay = base / 2 + Math.random() * (base / 2); // "equal jitter"
-    this.reconnectTimer = setTimeout(() => this.open(), delay);
+    this.reconnectTimer = setTimeout(() => this.open(), this.backoff.next());
   }
 
   private transmit(p: Pending): void {
@@ -277,13 +290,34 @@ export class SignalingClient {
     }
     p.id = this.allocId();
     const msg = create(ClientMessageSchema, { requestId: p.id, body: p.body });
+    let packed: Uint8Array;
+    try {
+      packed = toBinary(ClientMessageSchema, msg);
+      if (packed.length > MESSAGE_MAX) throw new RangeError(`${packed.length} bytes`);
+    } catch (e) {
+      p.reject(new RequestError(ErrorCode.TOO_LARGE, `${p.body.case} does not fit a message: ${String(e)}`));
+      return;
+    }
     this.inflight.set(p.id, p);
     p.timer = setTimeout(() => {
       if (this.inflight.get(p.id) !== p) return;
       this.inflight.delete(p.id);
       p.reject(new RequestError(ErrorCode.TIMEOUT, `no reply to ${p.body.case} in ${p.timeoutMs} ms`));
     }, p.timeoutMs);
-    ws.send(toBinary(ClientMessageSchema, msg));
+    this.sendFrames(ws, packed);
+  }
+
+  // sendFrames sends a packed ClientMessage as one frame, or as consecutive
+  // chunk frames when it is larger than a frame (WebSocket.send queues them
+  // in order, so nothing of ours comes between them).
+  private sendFrames(ws: WebSocket, packed: Uint8Array): void {
+    const parts = splitFrame(packed, this.nextChunkId);
+    if (!parts) {
+      ws.send(packed);
+      return;
+    }
+    this.nextChunkId = this.nextChunkId >= 0xfffffff0 ? 1 : this.nextChunkId + 1;
+    for (const part of parts) ws.send(toBinary(ClientMessageSchema, create(ClientMessageSchema, { requestId: 0, body: { case: "chunk", value: part } })));
   }
 
   private startPing(): void {

@@ -2,10 +2,12 @@
 // control bar, the "Reconnecting…" banner, the Copy link toast, and the chat
 // panel beside the stage (toggled from the control bar, which shows an unread
 // count while it is closed; on narrow screens it covers the stage), the
-// Record button and the "Recording" indicator, and the Recordings panel
-// (toggled like the chat).
+// shared documents' panel (Notes, Code) beside it, the Record button and
+// the "Recording" indicator, and the Recordings panel (toggled like the chat).
 import type { CallSession } from "../call/session";
 import type { ChatClient } from "../chat/client";
+import type { NotesClient } from "../notes/client";
+import { DocsDock } from "../notes/dock";
 import { recordControl, recordingIndicator } from "../recording/controls";
 import { RecordingsPanel, recordingsButton } from "../recording/panel";
 import type { Recorder } from "../recording/recorder";
@@ -33,7 +35,14 @@ export interface CallRecording {
   uploader: Uploader;
 }
 
-export function renderCall(root: HTMLElement, session: CallSession, onLeave: () => void, chat?: ChatClient | null, recording?: CallRecording | null): CallView {
+export function renderCall(
+  root: HTMLElement,
+  session: CallSession,
+  onLeave: () => void,
+  chat?: ChatClient | null,
+  notes?: NotesClient | null,
+  recording?: CallRecording | null,
+): CallView {
   const stage = h("div", { class: "stage" });
   const grid = h("div", { class: "grid", attrs: { "aria-label": "Participants" } });
   // While someone presents, their tile takes the stage and the others go in this strip.
@@ -86,6 +95,8 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
     chatButton.el.setAttribute("aria-controls", chatPanel.id);
     chatButton.el.addEventListener("click", () => syncChatButton());
   }
+  // The shared documents' panel goes beside the stage, after the chat.
+  const docs = notes ? new DocsDock({ client: notes, mode: "call", onToggle: () => refresh() }) : null;
   const record = recording ? recordControl(recording.recorder, (msg) => toast(msg, 5000)) : null;
   const indicator = recordingIndicator(session);
   const recordings = recording
@@ -110,11 +121,25 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
     "footer",
     { class: "controlbar" },
     h("div", { class: "bar-left" }, clock, h("span", { class: "bar-sep", attrs: { "aria-hidden": "true" } }, "|"), code),
-    h("div", { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } }, mic.el, cam.el, share.el, record?.el, copy, settingsButton, chatButton?.el, recordingsToggle?.el, leave),
+    h(
+      "div",
+      { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } },
+      mic.el,
+      cam.el,
+      share.el,
+      record?.el,
+      copy,
+      settingsButton,
+      chatButton?.el,
+      docs?.buttons.notes,
+      docs?.buttons.code,
+      recordingsToggle?.el,
+      leave,
+    ),
     h("div", { class: "bar-right" }, h("span", { class: "count", attrs: { title: "Participants" } }, icon("people", 20), count)),
   );
 
-  const main = h("div", { class: "call-main" }, indicator.el, stage, chatPanel?.el, recordings?.el);
+  const main = h("div", { class: "call-main" }, indicator.el, stage, chatPanel?.el, docs?.el, recordings?.el);
   root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el));
   syncChatButton();
 
@@ -245,6 +270,7 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
       unsubscribeMedia();
       settings.destroy();
       chatPanel?.destroy();
+      docs?.destroy();
       record?.destroy();
       recordings?.destroy();
       for (const t of tiles.values()) t.destroy();

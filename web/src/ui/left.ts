@@ -1,4 +1,6 @@
 import type { ChatClient } from "../chat/client";
+import type { NotesClient } from "../notes/client";
+import { DocsDock } from "../notes/dock";
 import { RecordingsPanel, recordingsButton } from "../recording/panel";
 import type { Uploader } from "../recording/uploader";
 import { ChatPanel } from "./chat";
@@ -11,19 +13,23 @@ export interface LeftView {
 
 // renderLeft is the screen after Leave: Rejoin or go Home, and beside them
 // the meeting's chat (read and write, as on the pre-join page) when the page
-// has one, and the Recordings button (the meeting's recordings; one just
-// made goes on uploading here). name is the name the user had in the call;
-// posts go out under it.
+// has one, the Notes and Code buttons for the shared documents, and the
+// Recordings button (the meeting's recordings; one just made goes on
+// uploading here). name is the name the user had in the call; posts and
+// edits go out under it.
 export function renderLeft(
   root: HTMLElement,
   onRejoin: () => void,
   onHome: () => void,
   chat?: ChatClient | null,
   name = "",
+  notes?: NotesClient | null,
   uploader?: Uploader | null,
   meetingId = "",
 ): LeftView {
   const chatPanel = chat ? new ChatPanel({ chat, mode: "page", getName: () => name }) : null;
+  notes?.setName(name);
+  const docs = notes ? new DocsDock({ client: notes, mode: "page" }) : null;
   const recordings = uploader && meetingId ? new RecordingsPanel({ meetingId, uploader, mode: "page", onClose: () => recordingsOpen?.sync() }) : null;
   const recordingsOpen = recordings ? recordingsButton(recordings, "page") : null;
   root.replaceChildren(
@@ -42,9 +48,11 @@ export function renderLeft(
             h("button", { class: "btn btn-outline", attrs: { type: "button" }, on: { click: onRejoin } }, "Rejoin"),
             h("button", { class: "btn btn-primary", attrs: { type: "button" }, on: { click: onHome } }, "Home"),
           ),
+          docs ? h("div", { class: "doc-buttons", attrs: { role: "group", "aria-label": "Shared documents" } }, docs.buttons.notes, docs.buttons.code) : null,
           recordingsOpen ? h("div", { class: "rec-open-row" }, recordingsOpen.el) : null,
         ),
         chatPanel?.el,
+        docs?.el,
       ),
       recordings?.el,
     ),
@@ -52,6 +60,7 @@ export function renderLeft(
   return {
     destroy() {
       chatPanel?.destroy();
+      docs?.destroy();
       recordings?.destroy();
     },
   };

@@ -1,10 +1,13 @@
 // The pre-join screen: camera preview, device pickers, mic/camera toggles,
 // the name field (remembered in localStorage), the Join button, and the
 // meeting's chat beside them (readable and writable without joining; posts
-// use the name from the name field), and the Recordings button that opens
-// the meeting's recordings, also without joining.
+// use the name from the name field), the Notes and Code buttons that open
+// the shared documents, and the Recordings button that opens the meeting's
+// recordings, all without joining.
 import type { LocalMedia } from "../call/media";
 import type { ChatClient } from "../chat/client";
+import type { NotesClient } from "../notes/client";
+import { DocsDock } from "../notes/dock";
 import { RecordingsPanel, recordingsButton } from "../recording/panel";
 import type { Uploader } from "../recording/uploader";
 import { ChatPanel } from "./chat";
@@ -45,6 +48,7 @@ export function renderPrejoin(
   media: LocalMedia,
   onJoin: (name: string) => void,
   chat?: ChatClient,
+  notes?: NotesClient,
   uploader?: Uploader,
 ): PrejoinView {
   const video = h("video", { class: "preview-video mirror", attrs: { autoplay: true, playsinline: true, muted: true } });
@@ -88,6 +92,10 @@ export function renderPrejoin(
     ? new ChatPanel({ chat, mode: "page", getName: () => (nameOk() ? nameInput.value.trim() : "") })
     : null;
   nameInput.addEventListener("input", () => chatPanel?.refreshName());
+  const docs = notes ? new DocsDock({ client: notes, mode: "page" }) : null;
+  const syncNotesName = () => notes?.setName(nameOk() ? nameInput.value.trim() : "");
+  nameInput.addEventListener("input", syncNotesName);
+  syncNotesName();
   // A visitor who only chats keeps their name for next time too.
   nameInput.addEventListener("change", () => {
     if (nameOk()) rememberName(nameInput.value.trim());
@@ -126,9 +134,18 @@ export function renderPrejoin(
           "main",
           { class: "prejoin" },
           h("section", { class: "prejoin-media" }, preview, devices.el),
-          h("section", { class: "prejoin-side" }, h("h1", {}, "Ready to join?"), title, form, recordingsOpen ? h("div", { class: "rec-open-row" }, recordingsOpen.el) : null),
+          h(
+            "section",
+            { class: "prejoin-side" },
+            h("h1", {}, "Ready to join?"),
+            title,
+            form,
+            docs ? h("div", { class: "doc-buttons", attrs: { role: "group", "aria-label": "Shared documents" } }, docs.buttons.notes, docs.buttons.code) : null,
+            recordingsOpen ? h("div", { class: "rec-open-row" }, recordingsOpen.el) : null,
+          ),
         ),
         chatPanel?.el,
+        docs?.el,
       ),
       recordings?.el,
     ),
@@ -163,6 +180,7 @@ export function renderPrejoin(
     destroy() {
       unsubscribe();
       chatPanel?.destroy();
+      docs?.destroy();
       recordings?.destroy();
       devices.destroy();
       video.srcObject = null;
