@@ -32,13 +32,8 @@ export const KIND_NAMES: Record<RecordingKind, string> = {
   [RecordingKind.MEETING]: "meeting",
 };
 
-// newRecordingId: 128 random bits, base64url (22 characters of [A-Za-z0-9_-]).
-export function newRecordingId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
+// newRecordingId: a rid, 22 base64url characters like every Huddle id.
+export { newClientId as newRecordingId } from "../signaling/backoff";
 
 function base(meetingId: string, rid?: string): string {
   const m = `/api/meetings/${encodeURIComponent(meetingId)}/recordings`;

@@ -3,7 +3,7 @@
 // after a lost answer or a reload is stored once), then finish once the
 // recording has ended and every chunk is acknowledged. Failures that a retry
 // can fix (network, 5xx, 429) are retried with backoff (1 s doubling to 30 s,
-// jitter) for as long as the page is open; the queue keeps the rest for the
+// equal jitter) for as long as the page is open; the queue keeps the rest for the
 // next visit.
 //
 // One uploader per page, for the page's whole life (a recording keeps
@@ -14,6 +14,7 @@
 // released with the page) is finished by the next page that opens the link,
 // while one still recording in another tab is left to that tab.
 import { ApiError } from "../api";
+import { Backoff } from "../signaling/backoff";
 import { createRecording, finishRecording, isRetryable, putChunk, MAX_CHUNK_BYTES } from "./api";
 import { openQueue, type QueueEntry, type RecordingQueue } from "./queue";
 
@@ -183,7 +184,7 @@ export class Uploader {
       await q.update(rid, (x) => (x.ended = true));
       console.info(`huddle: finishing recording ${rid} left by a closed page (${e.chunks} chunks)`);
     }
-    let backoff = RETRY_MIN_MS;
+    const backoff = new Backoff(RETRY_MIN_MS, RETRY_MAX_MS);
     for (;;) {
       // Read the entry afresh each step: appends change it meanwhile.
       const seen = this.appendSeq;
@@ -217,12 +218,12 @@ export class Uploader {
           await this.nextAppend(seen);
           continue;
         }
-        backoff = RETRY_MIN_MS;
+        backoff.reset();
       } catch (err) {
         if (isRetryable(err)) {
-          console.info(`huddle: recording ${rid}: will retry in ~${backoff} ms`, err);
-          await sleep(backoff * (0.75 + Math.random() * 0.5));
-          backoff = Math.min(backoff * 2, RETRY_MAX_MS);
+          const ms = backoff.next();
+          console.info(`huddle: recording ${rid}: retrying in ${Math.round(ms)} ms`, err);
+          await sleep(ms);
           continue;
         }
         const message = err instanceof Error ? err.message : String(err);
