@@ -25,8 +25,9 @@ const SHOT = "/tmp/recording-panel.png";
 async function listed(httpUrl: string, meetingId: string): Promise<RecordingInfo[]> {
   const r = await fetch(`${httpUrl}/api/meetings/${meetingId}/recordings`);
   if (r.status !== 200) throw new Error(`GET recordings: HTTP ${r.status} ${await r.text()}`);
-  const json = (await r.json()) as { recordings?: Record<string, unknown>[] };
-  return (json.recordings ?? []).map(parseRecording);
+  const json = (await r.json()) as Record<string, unknown>[];
+  assert.ok(Array.isArray(json), "the list is a JSON array");
+  return json.map(parseRecording);
 }
 
 async function waitReady(httpUrl: string, meetingId: string, rid: string, timeoutMs: number): Promise<RecordingInfo> {

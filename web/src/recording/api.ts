@@ -40,9 +40,10 @@ function base(meetingId: string, rid?: string): string {
   return rid === undefined ? m : `${m}/${encodeURIComponent(rid)}`;
 }
 
-// fileUrl is where the finished file is read (Range works: <video> seeks).
-export function fileUrl(meetingId: string, rid: string): string {
-  return `${base(meetingId, rid)}/file`;
+// fileUrl is where the finished file is read (Range works: <video> seeks);
+// download: served as an attachment.
+export function fileUrl(meetingId: string, rid: string, download = false): string {
+  return `${base(meetingId, rid)}/file${download ? "?download=1" : ""}`;
 }
 
 // isRetryable: worth sending again later (the server or the network may come
@@ -90,15 +91,17 @@ export async function deleteRecording(meetingId: string, rid: string, token: str
   await send("DELETE", base(meetingId, rid), token);
 }
 
+// listRecordings: the meeting's recordings, newest first (a JSON array).
 export async function listRecordings(meetingId: string, signal?: AbortSignal): Promise<RecordingInfo[]> {
   const json = (await send("GET", base(meetingId), null, undefined, false, signal)) as { recordings?: unknown } | unknown[] | null;
   const items = Array.isArray(json) ? json : Array.isArray(json?.recordings) ? json.recordings : [];
   return items.map((r) => parseRecording(r as Record<string, unknown>)).filter((r) => r.id !== "");
 }
 
-// parseRecording reads one list entry: the proto's fields in camelCase (as
-// the gateway writes its JSON) or snake_case, numbers as numbers or strings,
-// enums by number, by full name (RECORDING_STATE_READY) or short name (ready).
+// parseRecording reads one recording's JSON: the proto's fields in camelCase
+// (as the gateway writes them) or snake_case, numbers as numbers or strings,
+// enums by short name ("ready", as the gateway writes them), full name
+// (RECORDING_STATE_READY) or number.
 export function parseRecording(o: Record<string, unknown>): RecordingInfo {
   const get = (camel: string, snake: string) => o[camel] ?? o[snake];
   const str = (v: unknown) => (typeof v === "string" ? v : "");

@@ -316,7 +316,7 @@ export class RecordingsPanel {
       buttons.push(
         h(
           "a",
-          { class: "btn btn-outline btn-small", attrs: { href: fileUrl(this.opts.meetingId, info.id), download: downloadName(info) } },
+          { class: "btn btn-outline btn-small", attrs: { href: fileUrl(this.opts.meetingId, info.id, true), download: downloadName(info) } },
           icon("download", 18),
           h("span", {}, "Download"),
         ),

@@ -227,6 +227,16 @@ export class Uploader {
           continue;
         }
         const message = err instanceof Error ? err.message : String(err);
+        if (err instanceof ApiError && err.status === 409) {
+          // The server finished it already (idle for RECORDING_IDLE_S while
+          // this queue waited): it holds what it had; nothing more to send.
+          console.warn(`huddle: recording ${rid} was finished by the server; ${e.chunks - e.uploaded} chunks not sent`);
+          const done = await q.update(rid, (x) => ((x.ended = true), (x.finished = true)));
+          await q.dropChunks(rid);
+          if (done) this.entries.set(rid, done);
+          this.emit({ kind: "finished", rid, meetingId: e.meetingId });
+          return;
+        }
         if (err instanceof ApiError && err.code === "TOO_LARGE" && e.created && e.uploaded > 0) {
           // Quota or maximum length reached: end the recording where the
           // server stopped taking it, and finish that.
