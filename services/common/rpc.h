@@ -12,8 +12,9 @@
 
 // HD_RPC_MSG_MAX is the most bytes of one request, reply or event a Huddle
 // socket receives (NNG_OPT_RECVMAXSZ): a larger message is dropped by the
-// receiver, so a reply or event must be packed to fit.
-#define HD_RPC_MSG_MAX (4 << 20)
+// receiver, so a reply or event must be packed to fit. 4 MiB and 64 KiB: a
+// recording chunk of 4 MiB (recording.proto) fits with its envelope.
+#define HD_RPC_MSG_MAX ((4 << 20) + (64 << 10))
 
 // hd_msg_pack packs a protobuf message into a new nng_msg (*out, owned by the
 // caller). Returns HD_OK or HD_ENOMEM.

@@ -289,3 +289,142 @@ hd_err hd_doc_versions(struct hd_store *s, const char *meeting_id, const char *d
 		return HD_EBADREQUEST;
 	return s->ops->doc_versions(s, meeting_id, document, out, n_out);
 }
+
+// ---- recordings ----
+
+// rec_key_ok: two ids, the meeting's and the recording's.
+static bool rec_key_ok(const char *meeting_id, const char *id)
+{
+	return meeting_id != NULL && id != NULL && hd_id_valid(meeting_id) && hd_id_valid(id);
+}
+
+// mime_ok: 1..HD_REC_MIME_MAX printable ASCII bytes, NUL-terminated in its array.
+static bool mime_ok(const char *mime, size_t cap)
+{
+	size_t len = strnlen(mime, cap);
+	if (len == 0 || len >= cap || len > HD_REC_MIME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (mime[i] < 0x20 || mime[i] > 0x7e)
+			return false;
+	return true;
+}
+
+hd_err hd_recording_create(struct hd_store *s, struct hd_recording *rec, bool *created)
+{
+	if (s == NULL || rec == NULL || created == NULL)
+		return HD_EBADREQUEST;
+	*created = false;
+	if (strnlen(rec->meeting_id, sizeof(rec->meeting_id)) > HD_ID_LEN ||
+	    strnlen(rec->id, sizeof(rec->id)) > HD_ID_LEN ||
+	    strnlen(rec->recorder_id, sizeof(rec->recorder_id)) > HD_ID_LEN || !rec_key_ok(rec->meeting_id, rec->id) ||
+	    !hd_id_valid(rec->recorder_id) || rec->kind < HD_REC_CAMERA || rec->kind > HD_REC_MEETING ||
+	    !text_ok(rec->recorder_name, sizeof(rec->recorder_name), 1, HD_REC_NAME_MAX) ||
+	    !mime_ok(rec->mime_type, sizeof(rec->mime_type)) || rec->created_at_ms < 0)
+		return HD_EBADREQUEST;
+	struct hd_recording saved = *rec;
+	rec->state = HD_REC_RECORDING;
+	rec->updated_at_ms = rec->created_at_ms;
+	rec->chunks = 0;
+	rec->total_chunks = 0;
+	rec->bytes = 0;
+	rec->duration_ms = 0;
+	rec->error[0] = '\0';
+	hd_err err = s->ops->rec_create(s, rec, created);
+	if (err != HD_OK) {
+		*rec = saved;
+		*created = false;
+	}
+	return err;
+}
+
+hd_err hd_recording_chunk(struct hd_store *s, const char *meeting_id, const char *id, uint32_t index, uint64_t len,
+			  int64_t at_ms, struct hd_recording *out, bool *duplicate)
+{
+	if (s == NULL || out == NULL || duplicate == NULL)
+		return HD_EBADREQUEST;
+	*duplicate = false;
+	if (!rec_key_ok(meeting_id, id) || index > HD_REC_INDEX_MAX || len == 0 || len > HD_REC_CHUNK_MAX || at_ms < 0)
+		return HD_EBADREQUEST;
+	return s->ops->rec_chunk(s, meeting_id, id, index, len, at_ms, out, duplicate);
+}
+
+// rec_move_ok: the state changes a recording makes.
+static bool rec_move_ok(int from, int to)
+{
+	return (from == HD_REC_RECORDING && to == HD_REC_ASSEMBLING) ||
+	       (from == HD_REC_ASSEMBLING && (to == HD_REC_READY || to == HD_REC_FAILED));
+}
+
+hd_err hd_recording_set_state(struct hd_store *s, const char *meeting_id, const char *id, int from,
+			      const struct hd_rec_change *to, struct hd_recording *out, bool *changed)
+{
+	if (s == NULL || to == NULL || out == NULL || changed == NULL)
+		return HD_EBADREQUEST;
+	*changed = false;
+	if (!rec_key_ok(meeting_id, id) || !rec_move_ok(from, to->state) || to->at_ms < 0 || to->duration_ms < 0)
+		return HD_EBADREQUEST;
+	struct hd_rec_change c = *to;
+	if (c.state == HD_REC_READY || c.state == HD_REC_FAILED) {
+		if (c.error == NULL)
+			c.error = "";
+		size_t len = strnlen(c.error, HD_REC_ERROR_MAX + 1);
+		if (len > HD_REC_ERROR_MAX || !hd_utf8_valid(c.error, len))
+			return HD_EBADREQUEST;
+	} else {
+		c.error = "";
+	}
+	if (c.state != HD_REC_ASSEMBLING)
+		c.total_chunks = 0;
+	if (c.state != HD_REC_READY) {
+		c.bytes = 0;
+		c.duration_ms = 0;
+	}
+	return s->ops->rec_set_state(s, meeting_id, id, from, &c, out, changed);
+}
+
+hd_err hd_recording_get(struct hd_store *s, const char *meeting_id, const char *id, struct hd_recording *out)
+{
+	if (s == NULL || out == NULL)
+		return HD_EBADREQUEST;
+	if (!rec_key_ok(meeting_id, id))
+		return HD_EUNKNOWNMEETING;
+	return s->ops->rec_get(s, meeting_id, id, out);
+}
+
+hd_err hd_recording_list(struct hd_store *s, const char *meeting_id, struct hd_recording *out, size_t *n_out)
+{
+	if (s == NULL || out == NULL || n_out == NULL)
+		return HD_EBADREQUEST;
+	*n_out = 0;
+	if (meeting_id == NULL || !hd_id_valid(meeting_id))
+		return HD_EBADREQUEST;
+	return s->ops->rec_list(s, meeting_id, out, n_out);
+}
+
+hd_err hd_recording_delete(struct hd_store *s, const char *meeting_id, const char *id)
+{
+	if (s == NULL)
+		return HD_EBADREQUEST;
+	if (!rec_key_ok(meeting_id, id))
+		return HD_EUNKNOWNMEETING;
+	return s->ops->rec_delete(s, meeting_id, id);
+}
+
+hd_err hd_recording_resumable(struct hd_store *s, int64_t idle_before_ms, struct hd_recording *out, size_t *n_out)
+{
+	if (s == NULL || out == NULL || n_out == NULL)
+		return HD_EBADREQUEST;
+	*n_out = 0;
+	return s->ops->rec_resumable(s, idle_before_ms, out, n_out);
+}
+
+hd_err hd_recording_meeting_bytes(struct hd_store *s, const char *meeting_id, uint64_t *bytes)
+{
+	if (s == NULL || bytes == NULL)
+		return HD_EBADREQUEST;
+	*bytes = 0;
+	if (meeting_id == NULL || !hd_id_valid(meeting_id))
+		return HD_EBADREQUEST;
+	return s->ops->rec_meeting_bytes(s, meeting_id, bytes);
+}

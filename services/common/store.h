@@ -1,7 +1,6 @@
 // store.h: the history store, chosen by STORE_URI: meeting records, the
-// chat log and the shared documents' log with snapshots; recording metadata
-// joins later behind the same seam (one small interface per need, one ops
-// table per backend).
+// chat log, the shared documents' log with snapshots and the recordings'
+// metadata (one small interface per need, one ops table per backend).
 #ifndef HD_STORE_H
 #define HD_STORE_H
 
@@ -86,6 +85,61 @@ struct hd_doc_snapshot {
 	char *text;       // text_len is version.text_len (0..HD_DOC_TEXT_MAX)
 };
 
+#define HD_REC_NAME_MAX 64       // bytes of UTF-8 of a recorder's name
+#define HD_REC_MIME_MAX 128      // bytes of a MIME type ("video/webm;codecs=vp8,opus")
+#define HD_REC_ERROR_MAX 256     // bytes of UTF-8 of a recording's error
+#define HD_REC_CHUNK_MAX 4194304 // bytes of one chunk (4 MiB), as recording.proto says
+#define HD_REC_INDEX_MAX 1000000 // highest chunk index (2 s chunks: 23 days)
+#define HD_REC_LIST_MAX 200      // recordings one list returns (the newest)
+#define HD_REC_RESUME_MAX 64     // recordings one hd_recording_resumable call returns
+
+// hd_rec_state is where a recording is in its life; the numbers are
+// huddle.v1.RecordingState's.
+enum hd_rec_state {
+	HD_REC_RECORDING = 1,  // chunks arriving
+	HD_REC_ASSEMBLING = 2, // finished or idle: being joined and remuxed
+	HD_REC_READY = 3,      // one seekable file
+	HD_REC_FAILED = 4,     // nothing playable could be made
+};
+
+// hd_rec_kind is what was recorded; the numbers are huddle.v1.RecordingKind's.
+enum hd_rec_kind {
+	HD_REC_CAMERA = 1,
+	HD_REC_SCREEN = 2,
+	HD_REC_MEETING = 3,
+};
+
+// hd_recording is one recording's metadata (proto huddle.v1.Recording plus
+// total_chunks). The chunk files and the final file are huddle-recording's;
+// the store only counts them.
+struct hd_recording {
+	char meeting_id[HD_ID_LEN + 1];
+	char id[HD_ID_LEN + 1];          // rid, chosen by the browser
+	int kind;                        // enum hd_rec_kind
+	int state;                       // enum hd_rec_state
+	char recorder_id[HD_ID_LEN + 1]; // participant id of the recorder
+	char recorder_name[HD_REC_NAME_MAX + 1];
+	char mime_type[HD_REC_MIME_MAX + 1];
+	int64_t created_at_ms;            // Unix time, ms
+	int64_t updated_at_ms;            // Unix time, ms: the last chunk noted or state change
+	uint32_t chunks;                  // contiguous chunks noted from 0: chunks 0..chunks-1
+	uint32_t total_chunks;            // chunks the recorder said it sent (finish); 0: unknown
+	uint64_t bytes;                   // RECORDING/ASSEMBLING: bytes of every chunk noted; READY: the file's size
+	int64_t duration_ms;              // READY: the file's duration
+	char error[HD_REC_ERROR_MAX + 1]; // FAILED: why; READY: which chunks were missing, if any
+};
+
+// hd_rec_change is a state change (hd_recording_set_state): the new state
+// and what comes with it.
+struct hd_rec_change {
+	int state;             // enum hd_rec_state: the new state
+	int64_t at_ms;         // Unix time, ms: becomes updated_at_ms
+	uint32_t total_chunks; // ASSEMBLING: the count finish named (0: unknown, idle); else ignored
+	uint64_t bytes;        // READY: the file's size; FAILED: 0; else ignored
+	int64_t duration_ms;   // READY: the file's duration; else ignored
+	const char *error;     // READY/FAILED: "" or a message (UTF-8, <= HD_REC_ERROR_MAX); else ignored
+};
+
 struct hd_store;
 
 // hd_store_ops is what a backend provides (SQLite, MongoDB).
@@ -107,6 +161,16 @@ struct hd_store_ops {
 				   struct hd_doc_snapshot *out);
 	hd_err (*doc_versions)(struct hd_store *s, const char *meeting_id, const char *document,
 			       struct hd_doc_version *out, size_t *n_out);
+	hd_err (*rec_create)(struct hd_store *s, struct hd_recording *rec, bool *created);
+	hd_err (*rec_chunk)(struct hd_store *s, const char *meeting_id, const char *id, uint32_t index, uint64_t len,
+			    int64_t at_ms, struct hd_recording *out, bool *duplicate);
+	hd_err (*rec_set_state)(struct hd_store *s, const char *meeting_id, const char *id, int from,
+				const struct hd_rec_change *to, struct hd_recording *out, bool *changed);
+	hd_err (*rec_get)(struct hd_store *s, const char *meeting_id, const char *id, struct hd_recording *out);
+	hd_err (*rec_list)(struct hd_store *s, const char *meeting_id, struct hd_recording *out, size_t *n_out);
+	hd_err (*rec_delete)(struct hd_store *s, const char *meeting_id, const char *id);
+	hd_err (*rec_resumable)(struct hd_store *s, int64_t idle_before_ms, struct hd_recording *out, size_t *n_out);
+	hd_err (*rec_meeting_bytes)(struct hd_store *s, const char *meeting_id, uint64_t *bytes);
 };
 
 struct hd_store {
@@ -231,6 +295,83 @@ void hd_doc_snapshot_fini(struct hd_doc_snapshot *snap);
 // when none). Returns HD_OK, HD_EBADREQUEST (bad name), HD_EUNAVAILABLE.
 hd_err hd_doc_versions(struct hd_store *s, const char *meeting_id, const char *document, struct hd_doc_version *out,
 		       size_t *n_out);
+
+// ---- recordings (huddle-recording) ----
+// A recording is keyed by (meeting_id, id). "Unknown" below means no
+// recording has that key: HD_EUNKNOWNMEETING, the backend's not-found code.
+
+// hd_recording_create starts a recording durably. The caller fills
+// meeting_id, id (both ids of HD_ID_LEN base64url characters), kind (enum
+// hd_rec_kind), recorder_id (a participant id), recorder_name (1..
+// HD_REC_NAME_MAX bytes of UTF-8), mime_type (1..HD_REC_MIME_MAX printable
+// ASCII bytes) and created_at_ms (>= 0); every other field is ignored and
+// set: state RECORDING, updated_at_ms = created_at_ms, counts 0, error "".
+// When (meeting_id, id) exists already, nothing is stored, *rec becomes the
+// stored recording and *created is false (the caller compares the
+// recorder); otherwise *created is true. Returns HD_OK; HD_EBADREQUEST for
+// an invalid field (nothing stored); HD_EUNAVAILABLE on storage failure
+// (*rec as passed).
+hd_err hd_recording_create(struct hd_store *s, struct hd_recording *rec, bool *created);
+
+// hd_recording_chunk notes chunk `index` (0..HD_REC_INDEX_MAX) of a
+// recording, len bytes (1..HD_REC_CHUNK_MAX) that the caller has made
+// durable, in one durable write: the recording's bytes grow by len, chunks
+// becomes the count of contiguous chunks noted from 0 (chunks may arrive
+// out of order) and updated_at_ms the larger of itself and at_ms (Unix ms).
+// An index noted before (or below chunks) changes nothing: *duplicate is
+// true, in any state. A new index is noted only while the recording is
+// RECORDING. On HD_OK and on the HD_EBADREQUEST refusal of a state, *out is
+// the recording as stored afterwards. Returns HD_OK; HD_EBADREQUEST for a
+// new index when the state is not RECORDING, or a bad id, index or len;
+// HD_EUNKNOWNMEETING (unknown recording); HD_EUNAVAILABLE on storage
+// failure (a retry of the same index is then noted once).
+hd_err hd_recording_chunk(struct hd_store *s, const char *meeting_id, const char *id, uint32_t index, uint64_t len,
+			  int64_t at_ms, struct hd_recording *out, bool *duplicate);
+
+// hd_recording_set_state moves a recording from state `from` to to->state
+// in one durable write, if it is in `from` now: RECORDING -> ASSEMBLING
+// (total_chunks set from to), ASSEMBLING -> READY (bytes, duration_ms and
+// error set from to) or ASSEMBLING -> FAILED (error set, bytes 0). READY
+// and FAILED also forget which chunks were noted (chunks stays as the
+// count). updated_at_ms becomes to->at_ms. *changed tells whether it moved;
+// when the recording was in another state nothing changes. Either way *out
+// is the recording as stored afterwards. Returns HD_OK; HD_EBADREQUEST for
+// another pair of states or an invalid field of to; HD_EUNKNOWNMEETING
+// (unknown recording); HD_EUNAVAILABLE on storage failure (nothing
+// changed, or, on MongoDB, the move done and the chunks not yet
+// forgotten: harmless, a delete removes them).
+hd_err hd_recording_set_state(struct hd_store *s, const char *meeting_id, const char *id, int from,
+			      const struct hd_rec_change *to, struct hd_recording *out, bool *changed);
+
+// hd_recording_get copies one recording into *out. Returns HD_OK,
+// HD_EUNKNOWNMEETING (unknown recording, or an id that is not one),
+// HD_EUNAVAILABLE.
+hd_err hd_recording_get(struct hd_store *s, const char *meeting_id, const char *id, struct hd_recording *out);
+
+// hd_recording_list copies a meeting's recordings, newest first (by
+// created_at_ms, then id descending), at most HD_REC_LIST_MAX (the newest),
+// into out (room for HD_REC_LIST_MAX); *n_out is the count (0 for a meeting
+// without recordings). Returns HD_OK, HD_EBADREQUEST (not a meeting id),
+// HD_EUNAVAILABLE.
+hd_err hd_recording_list(struct hd_store *s, const char *meeting_id, struct hd_recording *out, size_t *n_out);
+
+// hd_recording_delete removes a recording's metadata and its noted chunks
+// durably (the files are the caller's). Returns HD_OK, HD_EUNKNOWNMEETING
+// (unknown recording), HD_EUNAVAILABLE (then nothing, or on MongoDB some
+// chunk notes, was removed; a retry finishes).
+hd_err hd_recording_delete(struct hd_store *s, const char *meeting_id, const char *id);
+
+// hd_recording_resumable copies the recordings that need huddle-recording's
+// attention, of every meeting, into out (room for HD_REC_RESUME_MAX): each
+// one ASSEMBLING, then each RECORDING with updated_at_ms < idle_before_ms
+// (Unix ms), the least recently updated first, at most HD_REC_RESUME_MAX
+// in all; *n_out is the count. Returns HD_OK, HD_EUNAVAILABLE.
+hd_err hd_recording_resumable(struct hd_store *s, int64_t idle_before_ms, struct hd_recording *out, size_t *n_out);
+
+// hd_recording_meeting_bytes sums the bytes of a meeting's recordings, in
+// every state (for its quota); 0 for a meeting without any. Returns HD_OK,
+// HD_EBADREQUEST (not a meeting id), HD_EUNAVAILABLE.
+hd_err hd_recording_meeting_bytes(struct hd_store *s, const char *meeting_id, uint64_t *bytes);
 
 // hd_store_sqlite_open is the SQLite backend; path is a file name.
 hd_err hd_store_sqlite_open(struct hd_store **out, const char *path);

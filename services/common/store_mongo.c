@@ -1,6 +1,6 @@
 // store_mongo.c: the MongoDB backend of the history store (libmongoc 1.23):
 // the pool, opening, meetings and chat; store_mongo_doc.c has the shared
-// documents.
+// documents, store_mongo_rec.c the recordings.
 //
 // One mongoc_client_pool_t per store; every operation pops a client and pushes
 // it back, so any thread may call in. Writes use w:majority, j:true; reads go
@@ -402,6 +402,14 @@ static const struct hd_store_ops mongo_ops = {
 	.doc_snapshot_put = hd_mongo_doc_snapshot_put,
 	.doc_snapshot_get = hd_mongo_doc_snapshot_get,
 	.doc_versions = hd_mongo_doc_versions,
+	.rec_create = hd_mongo_rec_create,
+	.rec_chunk = hd_mongo_rec_chunk,
+	.rec_set_state = hd_mongo_rec_set_state,
+	.rec_get = hd_mongo_rec_get,
+	.rec_list = hd_mongo_rec_list,
+	.rec_delete = hd_mongo_rec_delete,
+	.rec_resumable = hd_mongo_rec_resumable,
+	.rec_meeting_bytes = hd_mongo_rec_meeting_bytes,
 };
 
 // describe_hosts writes the URI's hosts (never its credentials) into where.
@@ -422,19 +430,23 @@ static void describe_hosts(const mongoc_uri_t *uri, char *where, size_t cap)
 	}
 }
 
-// index_def is one unique index created at open (a no-op when it exists).
+// index_def is one index created at open (a no-op when it exists).
 struct index_def {
 	const char *collection;
 	const char *name;
 	const char *keys[4]; // ascending, NULL-terminated
+	bool unique;
 };
 
 static const struct index_def indexes[] = {
-	{COLL_CHAT, "meeting_client_message_id", {"meeting_id", "client_message_id"}},
-	{COLL_CHAT, "meeting_seq", {"meeting_id", "seq"}},
-	{HD_MONGO_COLL_DOC_UPDATES, "doc_seq", {"meeting_id", "document", "seq"}},
-	{HD_MONGO_COLL_DOC_UPDATES, "doc_client_update_id", {"meeting_id", "document", "client_update_id"}},
-	{HD_MONGO_COLL_DOC_SNAPSHOTS, "doc_version", {"meeting_id", "document", "version"}},
+	{COLL_CHAT, "meeting_client_message_id", {"meeting_id", "client_message_id"}, true},
+	{COLL_CHAT, "meeting_seq", {"meeting_id", "seq"}, true},
+	{HD_MONGO_COLL_DOC_UPDATES, "doc_seq", {"meeting_id", "document", "seq"}, true},
+	{HD_MONGO_COLL_DOC_UPDATES, "doc_client_update_id", {"meeting_id", "document", "client_update_id"}, true},
+	{HD_MONGO_COLL_DOC_SNAPSHOTS, "doc_version", {"meeting_id", "document", "version"}, true},
+	{HD_MONGO_COLL_RECORDINGS, "recording_key", {"meeting_id", "id"}, true},
+	{HD_MONGO_COLL_RECORDINGS, "recording_state", {"state", "updated_at_ms"}, false},
+	{HD_MONGO_COLL_RECORDING_CHUNKS, "recording_chunk", {"meeting_id", "recording_id", "idx"}, true},
 };
 
 static bool create_index(struct hd_mongo_store *s, mongoc_database_t *db, const struct index_def *d,
@@ -449,7 +461,8 @@ static bool create_index(struct hd_mongo_store *s, mongoc_database_t *db, const 
 		BSON_APPEND_INT32(&key, *k, 1);
 	bson_append_document_end(&ix, &key);
 	BSON_APPEND_UTF8(&ix, "name", d->name);
-	BSON_APPEND_BOOL(&ix, "unique", true);
+	if (d->unique)
+		BSON_APPEND_BOOL(&ix, "unique", true);
 	bson_append_document_end(&list, &ix);
 	bson_append_array_end(&cmd, &list);
 	hd_mongo_write_opts(s, &opts);

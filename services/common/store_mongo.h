@@ -1,6 +1,6 @@
-// store_mongo.h: what the MongoDB backend's two files share inside
-// libhuddle: store_mongo.c (the pool, opening, meetings, chat) and
-// store_mongo_doc.c (the shared documents). Not an interface for daemons:
+// store_mongo.h: what the MongoDB backend's files share inside libhuddle:
+// store_mongo.c (the pool, opening, meetings, chat), store_mongo_doc.c (the
+// shared documents) and store_mongo_rec.c (the recordings). Not an interface for daemons:
 // they see store.h only.
 #ifndef HD_STORE_MONGO_H
 #define HD_STORE_MONGO_H
@@ -15,6 +15,8 @@
 
 #define HD_MONGO_COLL_DOC_UPDATES "doc_updates"
 #define HD_MONGO_COLL_DOC_SNAPSHOTS "doc_snapshots"
+#define HD_MONGO_COLL_RECORDINGS "recordings"
+#define HD_MONGO_COLL_RECORDING_CHUNKS "recording_chunks"
 
 // hd_mongo_store is the pool and the names every operation needs.
 struct hd_mongo_store {
@@ -60,5 +62,18 @@ hd_err hd_mongo_doc_snapshot_get(struct hd_store *base, const char *meeting_id, 
 				 struct hd_doc_snapshot *out);
 hd_err hd_mongo_doc_versions(struct hd_store *base, const char *meeting_id, const char *document,
 			     struct hd_doc_version *out, size_t *n_out);
+
+// The recording ops of hd_store_ops (store_mongo_rec.c); arguments are
+// checked by store.c.
+hd_err hd_mongo_rec_create(struct hd_store *base, struct hd_recording *rec, bool *created);
+hd_err hd_mongo_rec_chunk(struct hd_store *base, const char *meeting_id, const char *id, uint32_t index, uint64_t len,
+			  int64_t at_ms, struct hd_recording *out, bool *duplicate);
+hd_err hd_mongo_rec_set_state(struct hd_store *base, const char *meeting_id, const char *id, int from,
+			      const struct hd_rec_change *to, struct hd_recording *out, bool *changed);
+hd_err hd_mongo_rec_get(struct hd_store *base, const char *meeting_id, const char *id, struct hd_recording *out);
+hd_err hd_mongo_rec_list(struct hd_store *base, const char *meeting_id, struct hd_recording *out, size_t *n_out);
+hd_err hd_mongo_rec_delete(struct hd_store *base, const char *meeting_id, const char *id);
+hd_err hd_mongo_rec_resumable(struct hd_store *base, int64_t idle_before_ms, struct hd_recording *out, size_t *n_out);
+hd_err hd_mongo_rec_meeting_bytes(struct hd_store *base, const char *meeting_id, uint64_t *bytes);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/store.h"
+#include "common/store_sqlite.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -47,6 +48,7 @@ struct sqlite_store {
 	sqlite3_stmt *snap_newest;
 	sqlite3_stmt *snap_version;
 	sqlite3_stmt *snap_list;
+	struct hd_sqlite_rec *rec; // recordings (store_sqlite_rec.c)
 };
 
 static const char schema[] = "CREATE TABLE IF NOT EXISTS meetings ("
@@ -190,9 +192,15 @@ static void row_to_msg(sqlite3_stmt *st, struct hd_chat_message *m)
 	m->sent_at_ms = sqlite3_column_int64(st, 6);
 }
 
+struct hd_sqlite_rec *hd_sqlite_rec_of(struct hd_store *base)
+{
+	return ((struct sqlite_store *)base)->rec;
+}
+
 static void sqlite_close(struct hd_store *base)
 {
 	struct sqlite_store *s = (struct sqlite_store *)base;
+	hd_sqlite_rec_close(s->rec);
 	for (size_t i = 0; i < sizeof(stmt_defs) / sizeof(stmt_defs[0]); i++)
 		sqlite3_finalize(*stmt_slot(s, &stmt_defs[i]));
 	sqlite3_close(s->r);
@@ -722,6 +730,14 @@ static const struct hd_store_ops sqlite_ops = {
 	.doc_snapshot_put = sqlite_doc_snapshot_put,
 	.doc_snapshot_get = sqlite_doc_snapshot_get,
 	.doc_versions = sqlite_doc_versions,
+	.rec_create = hd_sqlite_rec_create,
+	.rec_chunk = hd_sqlite_rec_chunk,
+	.rec_set_state = hd_sqlite_rec_set_state,
+	.rec_get = hd_sqlite_rec_get,
+	.rec_list = hd_sqlite_rec_list,
+	.rec_delete = hd_sqlite_rec_delete,
+	.rec_resumable = hd_sqlite_rec_resumable,
+	.rec_meeting_bytes = hd_sqlite_rec_meeting_bytes,
 };
 
 // conn_open opens one connection with the busy timeout and durability pragmas.
@@ -764,6 +780,13 @@ hd_err hd_store_sqlite_open(struct hd_store **out, const char *path)
 	}
 	pthread_mutex_init(&s->wmtx, NULL);
 	pthread_mutex_init(&s->rmtx, NULL);
+	struct hd_sqlite_conns conns = {s->w, s->r, &s->wmtx, &s->rmtx};
+	if (hd_sqlite_rec_open(&s->rec, &conns) != SQLITE_OK) {
+		errdb = s->w;
+		pthread_mutex_destroy(&s->rmtx);
+		pthread_mutex_destroy(&s->wmtx);
+		goto fail;
+	}
 	*out = &s->base;
 	HD_INFO("store: sqlite %s", path);
 	return HD_OK;

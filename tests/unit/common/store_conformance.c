@@ -1,5 +1,5 @@
-// store_conformance.c: one suite every history-store backend must pass,
-// chosen by argv[1]:
+// store_conformance.c: one suite every history-store backend must pass
+// (the recording cases are in store_conformance_rec.c), chosen by argv[1]:
 //   sqlite  a fresh SQLite file under /tmp (always runs)
 //   mongo   HUDDLE_TEST_MONGODB_URI with a unique database, dropped at the
 //           end; exits 77 (ctest: Skipped) with a SKIP line when unset
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/store.h"
+#include "store_conformance.h"
 
 static char store_uri[1024];
 static char sqlite_path[256]; // "" unless the backend is SQLite
@@ -28,6 +29,11 @@ static struct hd_store *open_store(void)
 	assert_int_equal(hd_store_open(&s, store_uri), HD_OK);
 	assert_non_null(s);
 	return s;
+}
+
+struct hd_store *conformance_open_store(void)
+{
+	return open_store();
 }
 
 static void new_meeting_id(char id[HD_ID_LEN + 1])
@@ -1479,6 +1485,11 @@ static const struct CMUnitTest suite[] = {
 	cmocka_unit_test(doc_versions_capped),
 	cmocka_unit_test(doc_limits_and_validation),
 	cmocka_unit_test(doc_concurrency),
+	cmocka_unit_test(rec_create_get_list),
+	cmocka_unit_test(rec_chunks_order_and_duplicates),
+	cmocka_unit_test(rec_state_changes),
+	cmocka_unit_test(rec_resumable_bytes_delete),
+	cmocka_unit_test(rec_concurrency),
 };
 
 static void sqlite_cleanup(void)
