@@ -269,6 +269,11 @@ hd_err hd_rpc_call_async(struct hd_rpc_client *c, nng_msg *req, int32_t timeout_
 	return HD_OK;
 }
 
+int hd_rpc_client_connected(struct hd_rpc_client *c)
+{
+	return hd_dialset_connected(c->dials);
+}
+
 hd_err hd_rpc_call(struct hd_rpc_client *c, nng_msg *req, int32_t timeout_ms, nng_msg **reply)
 {
 	nng_ctx ctx;

@@ -100,6 +100,11 @@ void hd_rpc_client_close(struct hd_rpc_client *c);
 hd_err hd_rpc_call_async(struct hd_rpc_client *c, nng_msg *req, int32_t timeout_ms, hd_rpc_client_callback cb,
 			 void *arg);
 
+// hd_rpc_client_connected returns how many servers c is connected to now
+// (0 while dialing or after they went away: a call then waits for a server
+// until its timeout). Thread-safe.
+int hd_rpc_client_connected(struct hd_rpc_client *c);
+
 // hd_rpc_call is the blocking form: on HD_OK *reply is the caller's; req is
 // always consumed. Errors as for the callback.
 hd_err hd_rpc_call(struct hd_rpc_client *c, nng_msg *req, int32_t timeout_ms, nng_msg **reply);

@@ -14,12 +14,13 @@
 struct lws_context;
 
 enum gw_bridge_kind {
-	GW_BRIDGE_REPLY,       // a registry reply (or error) for a pending request
-	GW_BRIDGE_EVENT,       // a room event from the registry's bus
-	GW_BRIDGE_CHAT_REPLY,  // a huddle-chat reply (or error)
-	GW_BRIDGE_CHAT_EVENT,  // a chat event from huddle-chat's bus
-	GW_BRIDGE_NOTES_REPLY, // a huddle-notes reply (or error)
-	GW_BRIDGE_NOTES_EVENT, // a notes event from huddle-notes' bus
+	GW_BRIDGE_REPLY,           // a registry reply (or error) for a pending request
+	GW_BRIDGE_EVENT,           // a room event from the registry's bus
+	GW_BRIDGE_CHAT_REPLY,      // a huddle-chat reply (or error)
+	GW_BRIDGE_CHAT_EVENT,      // a chat event from huddle-chat's bus
+	GW_BRIDGE_NOTES_REPLY,     // a huddle-notes reply (or error)
+	GW_BRIDGE_NOTES_EVENT,     // a notes event from huddle-notes' bus
+	GW_BRIDGE_RECORDING_REPLY, // a huddle-recording reply (or error)
 };
 
 // gw_bridge_item is one hand-off. For the replies: pending (owned by the

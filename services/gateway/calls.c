@@ -37,6 +37,11 @@ static void on_notes_reply(void *arg, hd_err err, nng_msg *reply)
 	gw_bridge_push_reply(GW_BRIDGE_NOTES_REPLY, arg, err, reply);
 }
 
+static void on_recording_reply(void *arg, hd_err err, nng_msg *reply)
+{
+	gw_bridge_push_reply(GW_BRIDGE_RECORDING_REPLY, arg, err, reply);
+}
+
 // pending_call sends req (its request_id already set) on client with a
 // gw_pending naming what it was for; cb hands the reply to the service thread.
 static hd_err pending_call(struct hd_rpc_client *client, hd_rpc_client_callback cb, int32_t timeout_ms,
@@ -78,6 +83,14 @@ hd_err gw_notes_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, uint3
 	struct gw_pending p = {.op = op, .conn_id = conn_id, .request_id = request_id, .document = document};
 	req->request_id = ++seq;
 	return pending_call(gw.notes, on_notes_reply, (int32_t)gw.cfg.notes_timeout_ms, &p, &req->base);
+}
+
+hd_err gw_recording_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__RecordingRequest *req)
+{
+	static uint64_t seq;
+	struct gw_pending p = {.op = op, .conn_id = conn_id, .request_id = request_id};
+	req->request_id = ++seq;
+	return pending_call(gw.recording, on_recording_reply, (int32_t)gw.cfg.recording_timeout_ms, &p, &req->base);
 }
 
 hd_err gw_registry_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__RegistryRequest *req)
@@ -134,6 +147,9 @@ void gw_drain(void)
 		case GW_BRIDGE_NOTES_REPLY:
 			gw_route_notes_reply(it->pending, it->err, it->msg);
 			break;
+		case GW_BRIDGE_RECORDING_REPLY:
+			gw_route_recording_reply(it->pending, it->err, it->msg);
+			break;
 		}
 		free(it->pending);
 		gw_bridge_item_free(it);
@@ -160,6 +176,7 @@ static const struct service services[] = {
 	{"CHAT_EVENTS_URL", &gw.cfg.chat_events_url, NULL, &gw.chat_events, on_chat_event},
 	{"NOTES_URL", &gw.cfg.notes_url, &gw.notes, NULL, NULL},
 	{"NOTES_EVENTS_URL", &gw.cfg.notes_events_url, NULL, &gw.notes_events, on_notes_event},
+	{"RECORDING_URL", &gw.cfg.recording_url, &gw.recording, NULL, NULL},
 };
 #define N_SERVICES (sizeof(services) / sizeof(services[0]))
 

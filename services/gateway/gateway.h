@@ -10,6 +10,7 @@
 #include "common/util.h"
 #include "huddle/v1/chat.pb-c.h"
 #include "huddle/v1/notes.pb-c.h"
+#include "huddle/v1/recording.pb-c.h"
 #include "huddle/v1/registry.pb-c.h"
 
 struct gw_session;
@@ -43,6 +44,12 @@ struct gw_config {
 	int64_t burst;                // bucket size
 	int64_t chunk_rate;           // bytes of chunk frames per second per connection (bucket: GW_WS_CHUNK_BURST)
 	int64_t max_queue;            // bytes queued to one slow client before closing it
+	const char *recording_url;
+	int64_t recording_timeout_ms;
+	const char *recording_token_secret;
+	int64_t recording_token_ttl_s;
+	int64_t recording_rate;       // recording writes per second per participant (bucket: twice that)
+	int64_t recording_buffer_max; // bytes of upload bodies and download pieces held at once
 	const char *gateway_id;
 	int log_level; // enum hd_log_level
 };
@@ -61,6 +68,8 @@ struct gw_stats {
 	uint64_t notes_subscribes, notes_opens, notes_updates, notes_awareness, notes_snapshots, notes_versions,
 		notes_events_in, notes_delivered, notes_awareness_delivered, notes_fills, notes_failures,
 		notes_rate_limited, notes_exports;
+	uint64_t rec_creates, rec_chunks, rec_finishes, rec_lists, rec_gets, rec_files, rec_deletes, rec_chunk_bytes,
+		rec_file_bytes, rec_unauthorized, rec_forbidden, rec_rate_limited, rec_busy, rec_failures;
 };
 
 struct gw {
@@ -76,6 +85,7 @@ struct gw {
 	struct hd_rpc_client *notes;       // huddle-notes requests; thread-safe
 	struct hd_sub *notes_events;       // huddle-notes event bus; thread-safe
 	struct gw_notes_room *notes_rooms; // by meeting id (uthash)
+	struct hd_rpc_client *recording;   // huddle-recording requests; thread-safe
 	struct gw_http *https;             // HTTP requests waiting for the registry
 	uint64_t next_id;
 	char **stun_urls, **turn_urls;
@@ -105,6 +115,7 @@ enum gw_op {
 	GW_OP_HTTP_READY,
 	GW_OP_HTTP_CHAT_MEETING,  // GetMeeting before a chat export
 	GW_OP_HTTP_NOTES_MEETING, // GetMeeting before a notes export
+	GW_OP_HTTP_REC_MEETING,   // GetMeeting before a recording list
 	// huddle-chat calls
 	GW_OP_CHAT_INIT,      // a new chat room learns its last_seq
 	GW_OP_CHAT_FILL,      // a chat room reads the messages it missed
@@ -121,10 +132,12 @@ enum gw_op {
 	GW_OP_NOTES_VERSIONS,    // a session's notes_versions
 	GW_OP_NOTES_VERSION,     // a session's notes_version
 	GW_OP_HTTP_NOTES_EXPORT, // the newest snapshot for a notes export
-	GW_OP_COUNT,             // the number of ops; keep last
+	// huddle-recording calls
+	GW_OP_HTTP_RECORDING, // a call for a recording request over HTTP (recording.c knows its step)
+	GW_OP_COUNT,          // the number of ops; keep last
 };
 
-// gw_pending travels with a registry, chat or notes call and comes back
+// gw_pending travels with a registry, chat, notes or recording call and comes back
 // with its reply.
 struct gw_pending {
 	enum gw_op op;
@@ -136,7 +149,7 @@ struct gw_pending {
 // The calls below live in calls.c.
 
 // gw_calls_open opens the clients and event subscriptions of every service
-// (REGISTRY_URL ... NOTES_EVENTS_URL; they dial in the background). Returns
+// (REGISTRY_URL ... RECORDING_URL; they dial in the background). Returns
 // HD_OK, or the error of the first that cannot open (told on stderr;
 // nothing stays open). gw_calls_close closes them, which completes every
 // pending call into the bridge.
@@ -161,8 +174,14 @@ hd_err gw_chat_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle
 hd_err gw_notes_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, uint32_t document,
 		     Huddle__V1__NotesRequest *req);
 
+// gw_recording_call sends req to huddle-recording (RECORDING_TIMEOUT_MS
+// bound); the reply reaches op's handler in route.c on the service thread.
+// Returns HD_OK, or HD_ENOMEM / HD_ECLOSED (nothing sent; the caller
+// answers).
+hd_err gw_recording_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__RecordingRequest *req);
+
 // gw_drain handles everything NNG threads queued for the service thread
-// (registry, chat and notes replies, room, chat and notes events). Called on
+// (registry, chat, notes and recording replies, room, chat and notes events). Called on
 // LWS_CALLBACK_EVENT_WAIT_CANCELLED.
 void gw_drain(void);
 

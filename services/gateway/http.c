@@ -13,19 +13,17 @@
 #include "gateway/chat.h"
 #include "gateway/export.h"
 #include "gateway/notes.h"
+#include "gateway/recording.h"
 #include "gateway/room.h"
 #include "gateway/session.h"
-
-// GW_HTTP_WRITE_MAX is the most of a response body written per writeable
-// callback: a large export goes out in pieces, each after the socket took
-// the one before, instead of lws buffering the rest of one big write.
-#define GW_HTTP_WRITE_MAX 16384
 
 // http_phase is where a response stands.
 enum http_phase {
 	HTTP_IDLE,        // nothing to write (not answered yet, or done)
 	HTTP_HEADERS_DUE, // the status line and headers are next
 	HTTP_BODY_DUE,    // body bytes from resp_off on are next
+	HTTP_STREAM_DUE,  // streamed body bytes (recording.c's download) are next
+	HTTP_STREAM_WAIT, // the download has no bytes ready; gw_http_stream_ready wakes us
 };
 
 // gw_http is one HTTP connection's state (lws per-session data). While it
@@ -42,9 +40,16 @@ struct gw_http {
 	uint8_t *resp; // LWS_PRE headroom, then resp_len bytes
 	size_t resp_len, resp_off;
 	enum http_phase phase;
-	bool head;                // HEAD request: headers only
-	char disposition[96];     // Content-Disposition of the response, or ""
-	struct gw_export *export; // an export in progress (export.c), or NULL
+	bool head;                     // HEAD request: headers only
+	char disposition[96];          // Content-Disposition of the response, or ""
+	struct gw_export *export;      // an export in progress (export.c), or NULL
+	struct gw_rec *rec;            // a recording request in progress (recording.c), or NULL
+	char extra[GW_HTTP_EXTRA_MAX]; // headers of the response: "name:\0value\0" each
+	size_t extra_len;
+	bool close_after;     // close the connection once the response is written
+	bool stream;          // the body comes from rec (gw_http_stream)
+	uint64_t stream_len;  // Content-Length of a streamed body
+	uint64_t stream_left; // its bytes not written yet
 	UT_hash_handle hh;
 };
 
@@ -60,6 +65,11 @@ static void http_reset(struct gw_http *h)
 	free(h->resp);
 	gw_export_free(h->export);
 	h->export = NULL;
+	gw_rec_free(h->rec);
+	h->rec = NULL;
+	h->extra_len = 0;
+	h->close_after = h->stream = false;
+	h->stream_len = h->stream_left = 0;
 	h->disposition[0] = '\0';
 	h->body = NULL;
 	h->resp = NULL;
@@ -84,6 +94,7 @@ static void respond(struct gw_http *h, int status, const char *ctype, const char
 	}
 	h->status = status;
 	h->ctype = ctype;
+	h->stream = false;
 	h->phase = HTTP_HEADERS_DUE;
 	lws_callback_on_writable(h->wsi);
 }
@@ -93,6 +104,49 @@ void gw_http_respond(struct gw_http *h, int status, const char *ctype, const cha
 {
 	snprintf(h->disposition, sizeof(h->disposition), "%s", disposition != NULL ? disposition : "");
 	respond(h, status, ctype, body, len);
+}
+
+struct lws *gw_http_wsi(const struct gw_http *h)
+{
+	return h->wsi;
+}
+
+bool gw_http_header(struct gw_http *h, const char *name, const char *value)
+{
+	size_t n = strlen(name) + 1, v = strlen(value) + 1;
+	if (h->extra_len + n + v > sizeof(h->extra))
+		return false;
+	memcpy(h->extra + h->extra_len, name, n);
+	memcpy(h->extra + h->extra_len + n, value, v);
+	h->extra_len += n + v;
+	return true;
+}
+
+void gw_http_close_after(struct gw_http *h)
+{
+	h->close_after = true;
+}
+
+void gw_http_stream(struct gw_http *h, int status, const char *ctype, const char *disposition, uint64_t length)
+{
+	free(h->resp);
+	h->resp = NULL;
+	h->resp_len = h->resp_off = 0;
+	snprintf(h->disposition, sizeof(h->disposition), "%s", disposition != NULL ? disposition : "");
+	h->status = status;
+	h->ctype = ctype;
+	h->stream = true;
+	h->stream_len = h->stream_left = length;
+	h->phase = HTTP_HEADERS_DUE;
+	lws_callback_on_writable(h->wsi);
+}
+
+void gw_http_stream_ready(struct gw_http *h)
+{
+	if (h->phase != HTTP_STREAM_WAIT)
+		return;
+	h->phase = HTTP_STREAM_DUE;
+	lws_callback_on_writable(h->wsi);
 }
 
 static void respond_text(struct gw_http *h, int status, const char *text)
@@ -130,6 +184,8 @@ int gw_http_status_of(hd_err code)
 		return HTTP_STATUS_NOT_FOUND;
 	case HD_ETOOLARGE:
 		return HTTP_STATUS_REQ_ENTITY_TOO_LARGE;
+	case HD_ERATELIMITED:
+		return GW_HTTP_STATUS_TOO_MANY_REQUESTS;
 	case HD_ETIMEOUT:
 		return HTTP_STATUS_GATEWAY_TIMEOUT;
 	case HD_EUNAVAILABLE:
@@ -189,6 +245,12 @@ hd_err gw_http_notes_call(struct gw_http *h, enum gw_op op, uint32_t document, H
 {
 	http_wait(h, op);
 	return http_unwait(h, gw_notes_call(op, h->id, 0, document, req));
+}
+
+hd_err gw_http_recording_call(struct gw_http *h, enum gw_op op, Huddle__V1__RecordingRequest *req)
+{
+	http_wait(h, op);
+	return http_unwait(h, gw_recording_call(op, h->id, 0, req));
 }
 
 static void http_call(struct gw_http *h, enum gw_op op, Huddle__V1__RegistryRequest *req)
@@ -287,6 +349,11 @@ void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Regist
 			gw_export_on_meeting(h->export, h, err, r);
 		return;
 	}
+	if (p->op == GW_OP_HTTP_REC_MEETING) {
+		if (h->rec != NULL)
+			gw_rec_on_meeting(h->rec, h, err, r);
+		return;
+	}
 	if (err == HD_OK && r->error != NULL && r->error->code != 0)
 		err = (hd_err)r->error->code;
 	if (p->op == GW_OP_HTTP_READY) {
@@ -328,6 +395,13 @@ void gw_http_on_notes_reply(const struct gw_pending *p, hd_err err, Huddle__V1__
 	struct gw_http *h = http_waited(p);
 	if (h != NULL && h->export != NULL)
 		gw_export_on_notes_reply(h->export, h, err, r);
+}
+
+void gw_http_on_recording_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RecordingReply *r)
+{
+	struct gw_http *h = http_waited(p);
+	if (h != NULL && h->rec != NULL)
+		gw_rec_on_reply(h->rec, h, err, r);
 }
 
 // ---- exports ----
@@ -377,8 +451,10 @@ struct metric {
 
 static void metrics(struct gw_http *h)
 {
-	size_t rooms, members, chat_rooms, chat_subscribers, notes_rooms, notes_subscribers;
+	size_t rooms, members, chat_rooms, chat_subscribers, notes_rooms, notes_subscribers, rec_transfers,
+		rec_buffered;
 	gw_room_count(&rooms, &members);
+	gw_rec_count(&rec_transfers, &rec_buffered);
 	gw_chat_count(&chat_rooms, &chat_subscribers);
 	gw_notes_count(&notes_rooms, &notes_subscribers);
 	const struct gw_stats *s = &gw.stats;
@@ -431,8 +507,27 @@ static void metrics(struct gw_http *h)
 		{"huddle_gateway_notes_fills_total", NULL, "counter", (double)s->notes_fills},
 		{"huddle_gateway_notes_failures_total", NULL, "counter", (double)s->notes_failures},
 		{"huddle_gateway_notes_rate_limited_total", NULL, "counter", (double)s->notes_rate_limited},
+		{"huddle_gateway_recording_connected", NULL, "gauge",
+		 gw.recording != NULL ? hd_rpc_client_connected(gw.recording) : 0},
+		{"huddle_gateway_recording_transfers", NULL, "gauge", (double)rec_transfers},
+		{"huddle_gateway_recording_buffered_bytes", NULL, "gauge", (double)rec_buffered},
+		{"huddle_gateway_recording_requests_total", "kind=\"create\"", "counter", (double)s->rec_creates},
+		{"huddle_gateway_recording_requests_total", "kind=\"chunk\"", "counter", (double)s->rec_chunks},
+		{"huddle_gateway_recording_requests_total", "kind=\"finish\"", "counter", (double)s->rec_finishes},
+		{"huddle_gateway_recording_requests_total", "kind=\"list\"", "counter", (double)s->rec_lists},
+		{"huddle_gateway_recording_requests_total", "kind=\"get\"", "counter", (double)s->rec_gets},
+		{"huddle_gateway_recording_requests_total", "kind=\"file\"", "counter", (double)s->rec_files},
+		{"huddle_gateway_recording_requests_total", "kind=\"delete\"", "counter", (double)s->rec_deletes},
+		{"huddle_gateway_recording_bytes_total", "direction=\"in\"", "counter", (double)s->rec_chunk_bytes},
+		{"huddle_gateway_recording_bytes_total", "direction=\"out\"", "counter", (double)s->rec_file_bytes},
+		{"huddle_gateway_recording_refused_total", "why=\"unauthorized\"", "counter",
+		 (double)s->rec_unauthorized},
+		{"huddle_gateway_recording_refused_total", "why=\"forbidden\"", "counter", (double)s->rec_forbidden},
+		{"huddle_gateway_recording_refused_total", "why=\"rate\"", "counter", (double)s->rec_rate_limited},
+		{"huddle_gateway_recording_refused_total", "why=\"busy\"", "counter", (double)s->rec_busy},
+		{"huddle_gateway_recording_failures_total", NULL, "counter", (double)s->rec_failures},
 	};
-	char buf[8192];
+	char buf[12288];
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && n < sizeof(buf); i++) {
 		const struct metric *m = &all[i];
@@ -510,8 +605,9 @@ static bool path_safe(const char *uri)
 
 // ---- routing ----
 
-static int http_route(struct gw_http *h, const char *uri, bool get, bool post)
+static int http_route(struct gw_http *h, const char *uri, enum gw_http_method method)
 {
+	bool get = method == GW_HTTP_GET || method == GW_HTTP_HEAD, post = method == GW_HTTP_POST;
 	gw.stats.http_requests++;
 	if (strcmp(uri, "/healthz") == 0 || strcmp(uri, "/readyz") == 0 || strcmp(uri, "/metrics") == 0) {
 		if (!get)
@@ -537,6 +633,12 @@ static int http_route(struct gw_http *h, const char *uri, bool get, bool post)
 	}
 	if (strncmp(uri, "/api/meetings/", 14) == 0) {
 		const char *rest = uri + 14, *slash = strchr(rest, '/');
+		if (slash != NULL && strncmp(slash, "/recordings", 11) == 0 &&
+		    (slash[11] == '\0' || slash[11] == '/')) {
+			// Any method: recording.c answers, and reads any body first.
+			h->rec = gw_rec_start(h, method, rest);
+			return 0;
+		}
 		if (!get) {
 			gw_http_respond_error(h, HTTP_STATUS_METHOD_NOT_ALLOWED, HD_EBADREQUEST, "use GET");
 		} else if (slash == NULL) {
@@ -571,17 +673,29 @@ static int http_route(struct gw_http *h, const char *uri, bool get, bool post)
 // Returns 0, or 1 when they do not fit (the connection closes).
 static int http_write_headers(struct gw_http *h, struct lws *wsi)
 {
-	unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
-	if (lws_add_http_common_headers(wsi, (unsigned int)h->status, h->ctype, h->head ? 0 : h->resp_len, &p, end) ||
+	unsigned char buf[LWS_PRE + 512 + GW_HTTP_EXTRA_MAX], *start = buf + LWS_PRE, *p = start,
+							      *end = buf + sizeof(buf) - 1;
+	// A 204 has no Content-Length (RFC 9110 section 8.6); lws then closes.
+	lws_filepos_t length = h->stream ? h->stream_len : h->head ? 0 : h->resp_len;
+	if (h->status == HTTP_STATUS_NO_CONTENT)
+		length = LWS_ILLEGAL_HTTP_CONTENT_LEN;
+	if (lws_add_http_common_headers(wsi, (unsigned int)h->status, h->ctype, length, &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:", (const unsigned char *)"no-store",
 					8, &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
 					(const unsigned char *)"nosniff", 7, &p, end) ||
 	    (h->disposition[0] != '\0' &&
-	     lws_add_http_header_by_name(
-		     wsi, (const unsigned char *)"content-disposition:", (const unsigned char *)h->disposition,
-		     (int)strlen(h->disposition), &p, end)) ||
-	    lws_finalize_write_http_header(wsi, start, &p, end))
+	     lws_add_http_header_by_name(wsi, (const unsigned char *)"content-disposition:",
+					 (const unsigned char *)h->disposition, (int)strlen(h->disposition), &p, end)))
+		return 1;
+	for (size_t off = 0; off < h->extra_len;) {
+		const char *name = h->extra + off, *value = name + strlen(name) + 1;
+		off += strlen(name) + strlen(value) + 2;
+		if (lws_add_http_header_by_name(wsi, (const unsigned char *)name, (const unsigned char *)value,
+						(int)strlen(value), &p, end))
+			return 1;
+	}
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
 		return 1;
 	return 0;
 }
@@ -589,13 +703,60 @@ static int http_write_headers(struct gw_http *h, struct lws *wsi)
 // http_writeable writes the next part of h's response: the headers, then
 // the body in GW_HTTP_WRITE_MAX pieces, one per writeable callback. Returns
 // what the lws callback returns.
+// http_done ends h's response once its last byte is written: the
+// connection waits for the next request, or closes. Returns what the lws
+// callback returns.
+static int http_done(struct gw_http *h, struct lws *wsi)
+{
+	gw_rec_free(h->rec); // what it held is written
+	h->rec = NULL;
+	h->phase = HTTP_IDLE;
+	free(h->resp);
+	h->resp = NULL;
+	h->resp_len = h->resp_off = 0;
+	if (h->close_after || lws_http_transaction_completed(wsi))
+		return -1;
+	return 0;
+}
+
+// http_write_stream writes the next piece of a streamed body, as much as
+// recording.c has ready (up to GW_HTTP_WRITE_MAX). Returns what the lws
+// callback returns.
+static int http_write_stream(struct gw_http *h, struct lws *wsi)
+{
+	uint8_t *data = NULL;
+	bool failed = false;
+	size_t n = 0;
+	if (h->head || h->stream_left == 0)
+		return http_done(h, wsi);
+	if (h->rec != NULL)
+		n = gw_rec_pull(h->rec, h->stream_left < GW_HTTP_WRITE_MAX ? (size_t)h->stream_left : GW_HTTP_WRITE_MAX,
+				&data, &failed);
+	if (h->rec == NULL || failed)
+		return -1; // the status is sent: a short body is all the client can learn
+	if (n == 0) {
+		h->phase = HTTP_STREAM_WAIT;
+		return 0;
+	}
+	bool last = n == h->stream_left;
+	// data has LWS_PRE writable bytes before it (gw_rec_pull's promise).
+	if (lws_write(wsi, data, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+		return -1;
+	h->stream_left -= n;
+	gw_rec_pulled(h->rec, h, n);
+	if (last)
+		return http_done(h, wsi);
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
 static int http_writeable(struct gw_http *h, struct lws *wsi)
 {
 	switch (h->phase) {
 	case HTTP_HEADERS_DUE:
 		if (http_write_headers(h, wsi) != 0)
 			return 1;
-		h->phase = HTTP_BODY_DUE;
+		h->phase = h->stream ? HTTP_STREAM_DUE : HTTP_BODY_DUE;
 		lws_callback_on_writable(wsi);
 		return 0;
 	case HTTP_BODY_DUE: {
@@ -613,17 +774,29 @@ static int http_writeable(struct gw_http *h, struct lws *wsi)
 			lws_callback_on_writable(wsi);
 			return 0;
 		}
-		h->phase = HTTP_IDLE;
-		free(h->resp);
-		h->resp = NULL;
-		h->resp_len = h->resp_off = 0;
-		if (lws_http_transaction_completed(wsi))
-			return -1;
-		return 0;
+		return http_done(h, wsi);
 	}
+	case HTTP_STREAM_DUE:
+		return http_write_stream(h, wsi);
 	default:
 		return 0;
 	}
+}
+
+static enum gw_http_method http_method(struct lws *wsi)
+{
+	static const struct {
+		enum lws_token_indexes token;
+		enum gw_http_method method;
+	} methods[] = {
+		{WSI_TOKEN_GET_URI, GW_HTTP_GET},       {WSI_TOKEN_HEAD_URI, GW_HTTP_HEAD},
+		{WSI_TOKEN_POST_URI, GW_HTTP_POST},     {WSI_TOKEN_PUT_URI, GW_HTTP_PUT},
+		{WSI_TOKEN_DELETE_URI, GW_HTTP_DELETE},
+	};
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (lws_hdr_total_length(wsi, methods[i].token) > 0)
+			return methods[i].method;
+	return GW_HTTP_OTHER;
 }
 
 int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -635,14 +808,17 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 	case LWS_CALLBACK_HTTP: {
 		http_reset(h);
 		h->wsi = wsi;
-		bool get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
-		bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
-		h->head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
-		return http_route(h, in != NULL ? in : "/", get || h->head, post);
+		enum gw_http_method method = http_method(wsi);
+		h->head = method == GW_HTTP_HEAD;
+		return http_route(h, in != NULL ? in : "/", method);
 	}
 	case LWS_CALLBACK_HTTP_BODY:
 		if (len == 0 || in == NULL)
 			return 0;
+		if (h->rec != NULL) {
+			gw_rec_body(h->rec, h, in, len);
+			return 0;
+		}
 		if (h->body_len + len > GW_HTTP_BODY_MAX) {
 			h->body_too_large = true;
 			return 0;
@@ -653,7 +829,9 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		h->body_len += len;
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-		if (h->id == 0 && h->phase == HTTP_IDLE) // not answered or asked yet
+		if (h->rec != NULL)
+			gw_rec_body_end(h->rec, h);
+		else if (h->id == 0 && h->phase == HTTP_IDLE) // not answered or asked yet
 			api_create_meeting(h);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:

@@ -1,7 +1,7 @@
 // http.h: the gateway's HTTP side: the web app (/, /m/<id>, assets), the
 // API (/api/meetings, the exports /api/meetings/<id>/chat, /notes.md and
-// /code through export.c), /healthz, /readyz and /metrics. Service thread
-// only.
+// /code through export.c, recordings /api/meetings/<id>/recordings... through
+// recording.c), /healthz, /readyz and /metrics. Service thread only.
 #ifndef GW_HTTP_H
 #define GW_HTTP_H
 
@@ -10,7 +10,27 @@
 
 #include "gateway/gateway.h"
 
-#define GW_HTTP_BODY_MAX 4096 // bytes of request body accepted by the API
+#define GW_HTTP_BODY_MAX 4096 // bytes of request body accepted by the API (a recording chunk aside)
+
+// GW_HTTP_WRITE_MAX is the most of a response body written per writeable
+// callback: a large export or download goes out in pieces, each after the
+// socket took the one before, instead of lws buffering the rest of one big
+// write.
+#define GW_HTTP_WRITE_MAX 16384
+
+// GW_HTTP_STATUS_TOO_MANY_REQUESTS is RFC 6585's 429, which lws 4.1 does
+// not name.
+#define GW_HTTP_STATUS_TOO_MANY_REQUESTS 429
+
+// gw_http_method is a request's method, as the API routes it.
+enum gw_http_method {
+	GW_HTTP_GET,
+	GW_HTTP_HEAD,
+	GW_HTTP_POST,
+	GW_HTTP_PUT,
+	GW_HTTP_DELETE,
+	GW_HTTP_OTHER,
+};
 
 // gw_http_callback is the lws callback of the "http" protocol (protocol 0).
 int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
@@ -26,7 +46,11 @@ void gw_http_on_chat_reply(const struct gw_pending *p, hd_err err, Huddle__V1__C
 // (r NULL on transport error err).
 void gw_http_on_notes_reply(const struct gw_pending *p, hd_err err, Huddle__V1__NotesReply *reply);
 
-// ---- for the exports (export.c) ----
+// gw_http_on_recording_reply continues a recording request with
+// huddle-recording's reply (r NULL on transport error err).
+void gw_http_on_recording_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RecordingReply *reply);
+
+// ---- for the exports (export.c) and recordings (recording.c) ----
 
 // gw_http_respond queues h's response: status, Content-Type ctype (static),
 // Content-Disposition disposition (copied; NULL for none) and body (len
@@ -50,6 +74,32 @@ int gw_http_status_of(hd_err code);
 hd_err gw_http_registry_call(struct gw_http *h, enum gw_op op, Huddle__V1__RegistryRequest *req);
 hd_err gw_http_chat_call(struct gw_http *h, enum gw_op op, Huddle__V1__ChatRequest *req);
 hd_err gw_http_notes_call(struct gw_http *h, enum gw_op op, uint32_t document, Huddle__V1__NotesRequest *req);
+hd_err gw_http_recording_call(struct gw_http *h, enum gw_op op, Huddle__V1__RecordingRequest *req);
+
+// gw_http_wsi is h's connection, to read the request's headers and query.
+struct lws *gw_http_wsi(const struct gw_http *h);
+
+// gw_http_header adds a header to h's next response: name with its colon
+// ("content-range:") and value, both copied. Returns false when the headers
+// added so far leave no room (GW_HTTP_EXTRA_MAX bytes in all).
+#define GW_HTTP_EXTRA_MAX 256
+bool gw_http_header(struct gw_http *h, const char *name, const char *value);
+
+// gw_http_close_after makes the connection close once h's response is
+// written: a body that cannot be framed (no or a bad Content-Length) may
+// still be on its way.
+void gw_http_close_after(struct gw_http *h);
+
+// gw_http_stream queues the status line and headers of a response whose
+// body, length bytes, recording.c hands over as it reads it
+// (gw_rec_pull); a HEAD request gets the headers only. The body goes out
+// in GW_HTTP_WRITE_MAX pieces, one per writeable callback, never all of
+// it in memory.
+void gw_http_stream(struct gw_http *h, int status, const char *ctype, const char *disposition, uint64_t length);
+
+// gw_http_stream_ready wakes h's writer when it waits for the next bytes of
+// a streamed body (or to learn the stream failed).
+void gw_http_stream_ready(struct gw_http *h);
 
 // gw_http_meeting_json is the API's JSON form of a meeting (the caller's;
 // NULL on ENOMEM).

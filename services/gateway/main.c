@@ -18,9 +18,11 @@
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 #include "gateway/notes.h"
+#include "gateway/recording.h"
 #include "gateway/ws.h"
 
 #define GW_DEFAULT_TURN_SECRET "huddle-dev-secret"
+#define GW_DEFAULT_RECORDING_TOKEN_SECRET "huddle-dev-recording-secret"
 
 static volatile sig_atomic_t stopping;
 static struct ev_loop *loop; // the service thread's event loop (lws foreign loop)
@@ -55,6 +57,20 @@ static const struct hd_config config_table[] = {
 	 "notes_update requests per second per connection (bursts of twice that)"},
 	{"NOTES_AWARENESS_RATE", HD_CONFIG_INT, "20", 1, 100000, &gw.cfg.notes_awareness_rate,
 	 "notes_awareness requests per second per connection (bursts of twice that)"},
+	{"RECORDING_URL", HD_CONFIG_STRING, "tcp://127.0.0.1:7007", 0, 0, &gw.cfg.recording_url,
+	 "huddle-recording request address(es), comma-separated"},
+	{"RECORDING_TIMEOUT_MS", HD_CONFIG_INT, "10000", 100, 120000, &gw.cfg.recording_timeout_ms,
+	 "time a huddle-recording call may take, ms (a chunk is stored durably before it answers)"},
+	{"RECORDING_TOKEN_SECRET", HD_CONFIG_SECRET, GW_DEFAULT_RECORDING_TOKEN_SECRET, 0, 0,
+	 &gw.cfg.recording_token_secret,
+	 "HMAC-SHA256 key of recording tokens; the same on every gateway (a token minted by one works on all)"},
+	{"RECORDING_TOKEN_TTL_S", HD_CONFIG_INT, "86400", 60, 2592000, &gw.cfg.recording_token_ttl_s,
+	 "lifetime of a recording token, s (long enough for a closed tab's upload queue to finish on the next "
+	 "visit)"},
+	{"RECORDING_RATE", HD_CONFIG_INT, "20", 1, 100000, &gw.cfg.recording_rate,
+	 "recording writes (create, chunk, finish, delete) per second per participant (bursts of twice that)"},
+	{"RECORDING_BUFFER_MAX", HD_CONFIG_INT, "268435456", 8388608, 17179869184, &gw.cfg.recording_buffer_max,
+	 "bytes of chunk uploads and download pieces held at once (beyond: 503, Retry-After)"},
 	{"TURN_URLS", HD_CONFIG_STRING,
 	 "stun:127.0.0.1:3478,turn:127.0.0.1:3478?transport=udp,turn:127.0.0.1:3478?transport=tcp", 0, 0,
 	 &gw.cfg.turn_urls, "STUN and TURN URLs given to browsers, comma-separated"},
@@ -186,6 +202,9 @@ int main(int argc, char **argv)
 		return hd_config_exit_status(loaded);
 	if (strcmp(gw.cfg.turn_secret, GW_DEFAULT_TURN_SECRET) == 0)
 		HD_WARN("TURN_SECRET is the built-in development value; set your coturn static-auth-secret");
+	if (strcmp(gw.cfg.recording_token_secret, GW_DEFAULT_RECORDING_TOKEN_SECRET) == 0)
+		HD_WARN("RECORDING_TOKEN_SECRET is the built-in development value; set a random secret, the same on "
+			"every gateway");
 	if (split_urls(gw.cfg.turn_urls) != HD_OK)
 		goto out_urls;
 	lws_set_log_level(LLL_ERR | LLL_WARN | (hd_log_level >= HD_LOG_DEBUG ? LLL_NOTICE : 0), lws_log_emit);
@@ -256,6 +275,7 @@ int main(int argc, char **argv)
 	gw_chat_stop();
 	gw_notes_stop();
 	lws_context_destroy(gw.ctx); // closes every connection, stops lws's watchers
+	gw_rec_stop();
 	gw.ctx = NULL;
 	ev_loop_destroy(loop);
 	loop = NULL;

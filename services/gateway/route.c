@@ -30,6 +30,7 @@ static const struct gw_route routes[] = {
 	[GW_OP_HTTP_READY] = {.registry = gw_http_on_reply},
 	[GW_OP_HTTP_CHAT_MEETING] = {.registry = gw_http_on_reply},
 	[GW_OP_HTTP_NOTES_MEETING] = {.registry = gw_http_on_reply},
+	[GW_OP_HTTP_REC_MEETING] = {.registry = gw_http_on_reply},
 	[GW_OP_CHAT_INIT] = {.chat = gw_chat_on_reply},
 	[GW_OP_CHAT_FILL] = {.chat = gw_chat_on_reply},
 	[GW_OP_CHAT_POST] = {.chat = gw_chat_on_reply},
@@ -44,6 +45,7 @@ static const struct gw_route routes[] = {
 	[GW_OP_NOTES_VERSIONS] = {.notes = gw_notes_op_on_reply},
 	[GW_OP_NOTES_VERSION] = {.notes = gw_notes_op_on_reply},
 	[GW_OP_HTTP_NOTES_EXPORT] = {.notes = gw_http_on_notes_reply},
+	[GW_OP_HTTP_RECORDING] = {.recording = gw_http_on_recording_reply},
 };
 _Static_assert(sizeof(routes) / sizeof(routes[0]) == GW_OP_COUNT, "every gw_op needs an entry in routes");
 
@@ -112,4 +114,24 @@ void gw_route_notes_reply(const struct gw_pending *p, hd_err err, nng_msg *msg)
 	route->notes(p, err, r);
 	if (r != NULL)
 		huddle__v1__notes_reply__free_unpacked(r, NULL);
+}
+
+void gw_route_recording_reply(const struct gw_pending *p, hd_err err, nng_msg *msg)
+{
+	const struct gw_route *route = gw_route_of(p->op);
+	Huddle__V1__RecordingReply *r = NULL;
+	if (route == NULL || route->recording == NULL) {
+		HD_ERROR("a huddle-recording reply for op %d, which is no huddle-recording call, dropped", (int)p->op);
+		return;
+	}
+	if (err == HD_OK) {
+		r = huddle__v1__recording_reply__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
+		if (r == NULL) {
+			HD_ERROR("undecodable reply from huddle-recording");
+			err = HD_EINTERNAL;
+		}
+	}
+	route->recording(p, err, r);
+	if (r != NULL)
+		huddle__v1__recording_reply__free_unpacked(r, NULL);
 }

@@ -9,6 +9,7 @@
 #include "gateway/chat.h"
 #include "gateway/notes.h"
 #include "gateway/notes_ops.h"
+#include "gateway/rectoken.h"
 #include "gateway/room.h"
 #include "gateway/session.h"
 #include "gateway/turn.h"
@@ -112,6 +113,14 @@ static void on_join(struct gw_session *s, const struct gw_pending *p, hd_err err
 	jr.resumed = rj->resumed;
 	jr.meeting = rj->meeting;
 	jr.presence_ttl_ms = rj->presence_ttl_ms;
+	// A fresh recording token on every join and resume: an upload queue
+	// left by a closed tab finishes with the one its next visit gets.
+	char rec_token[GW_RECTOKEN_MAX];
+	if (gw_rectoken_mint(gw.cfg.recording_token_secret, s->meeting_id, s->participant_id, (int64_t)time(NULL),
+			     gw.cfg.recording_token_ttl_s, rec_token) == HD_OK)
+		jr.recording_token = rec_token;
+	else
+		HD_WARN("session %llu: no recording token for %s", (unsigned long long)s->id, s->participant_id);
 	gw_session_send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_JOIN, &jr);
 	gw_room_replay(s, rj->participants, rj->n_participants);
 	if (rj->resumed)

@@ -84,11 +84,22 @@ void reg_member_to_pb(const struct reg_member *m, Huddle__V1__Participant *p, Hu
 	media->audio_muted = m->audio_muted;
 	media->video_muted = m->video_muted;
 	media->screen_sharing = m->screen_sharing;
+	media->recording = m->recording;
 	huddle__v1__participant__init(p);
 	p->id = (char *)m->id;
 	p->display_name = (char *)m->display_name;
 	p->media = media;
 	p->joined_at_ms = m->joined_at_ms;
+}
+
+// member_set_media copies media (NULL: all false) into m: every field of
+// MediaState, so a field added to it travels through Redis and the events.
+static void member_set_media(struct reg_member *m, const Huddle__V1__MediaState *media)
+{
+	m->audio_muted = media != NULL && media->audio_muted;
+	m->video_muted = media != NULL && media->video_muted;
+	m->screen_sharing = media != NULL && media->screen_sharing;
+	m->recording = media != NULL && media->recording;
 }
 
 // member_pack packs m as a MemberRecord into buf; returns the length, or 0
@@ -122,11 +133,7 @@ static bool member_unpack(const char *data, size_t len, struct reg_member *m)
 		strcpy(m->resume_token, r->resume_token);
 		strcpy(m->gateway_id, r->gateway_id);
 		m->joined_at_ms = r->participant->joined_at_ms;
-		if (r->participant->media != NULL) {
-			m->audio_muted = r->participant->media->audio_muted;
-			m->video_muted = r->participant->media->video_muted;
-			m->screen_sharing = r->participant->media->screen_sharing;
-		}
+		member_set_media(m, r->participant->media);
 	}
 	if (r != NULL)
 		huddle__v1__member_record__free_unpacked(r, NULL);
@@ -312,11 +319,7 @@ hd_err reg_presence_join(struct reg_ctx *c, const Huddle__V1__RegistryJoinReques
 			*why = "no randomness for a participant id";
 			return HD_EINTERNAL;
 		}
-		if (req->media != NULL) {
-			m->audio_muted = req->media->audio_muted;
-			m->video_muted = req->media->video_muted;
-			m->screen_sharing = req->media->screen_sharing;
-		}
+		member_set_media(m, req->media);
 		m->joined_at_ms = now_ms;
 	}
 	snprintf(out->self.gateway_id, sizeof(out->self.gateway_id), "%s", req->gateway_id);
@@ -405,9 +408,7 @@ hd_err reg_presence_update_media(struct reg_ctx *c, const char *meeting_id, cons
 	freeReplyObject(rep);
 	if (!found)
 		return HD_EUNKNOWNPARTICIPANT;
-	out->audio_muted = media != NULL && media->audio_muted;
-	out->video_muted = media != NULL && media->video_muted;
-	out->screen_sharing = media != NULL && media->screen_sharing;
+	member_set_media(out, media);
 	size_t rec_len = member_pack(out, rec);
 	if (rec_len == 0) {
 		*why = "presence record too large";

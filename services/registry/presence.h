@@ -32,7 +32,7 @@
 struct reg_member {
 	char id[HD_ID_LEN + 1];
 	char display_name[REG_DISPLAY_NAME_MAX + 1];
-	bool audio_muted, video_muted, screen_sharing;
+	bool audio_muted, video_muted, screen_sharing, recording;
 	int64_t joined_at_ms; // Unix ms
 	char resume_token[HD_ID_LEN + 1];
 	char gateway_id[REG_GATEWAY_ID_MAX + 1];

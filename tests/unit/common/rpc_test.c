@@ -120,8 +120,12 @@ static void async_concurrent_calls(void **state)
 	wait_done(&r, 504);
 	assert_int_equal(r.ok, 504);
 	assert_int_equal(r.errors, 0);
+	assert_int_equal(hd_rpc_client_connected(cli), 1);
 	// Server gone: calls fail within their timeout instead of hanging.
 	hd_rpc_server_close(srv);
+	for (int i = 0; i < 200 && hd_rpc_client_connected(cli) > 0; i++)
+		usleep(10000);
+	assert_int_equal(hd_rpc_client_connected(cli), 0);
 	assert_int_equal(hd_rpc_call_async(cli, text_msg("x"), 200, async_cb, &r), HD_OK);
 	wait_done(&r, 505);
 	assert_int_equal(r.errors, 1);

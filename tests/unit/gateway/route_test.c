@@ -1,7 +1,7 @@
 // route_test.c: every gw_op has exactly one reply handler and reaches the
 // one its caller expects; replies are decoded (or turned into
 // HD_EINTERNAL) on the way. The handlers here stand in for ws.c, http.c,
-// chat.c and notes.c, so only route.c is linked from the gateway.
+// chat.c, notes.c and recording.c, so only route.c is linked from the gateway.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -24,6 +24,7 @@ enum owner {
 	OWNER_NOTES,
 	OWNER_NOTES_OP,
 	OWNER_HTTP_NOTES,
+	OWNER_HTTP_RECORDING,
 };
 
 // service names who answers a call.
@@ -31,6 +32,7 @@ enum service {
 	SERVICE_REGISTRY,
 	SERVICE_CHAT,
 	SERVICE_NOTES,
+	SERVICE_RECORDING,
 	SERVICE_COUNT,
 };
 
@@ -49,6 +51,7 @@ static const enum owner want[GW_OP_COUNT] = {
 	[GW_OP_HTTP_READY] = OWNER_HTTP,
 	[GW_OP_HTTP_CHAT_MEETING] = OWNER_HTTP,
 	[GW_OP_HTTP_NOTES_MEETING] = OWNER_HTTP,
+	[GW_OP_HTTP_REC_MEETING] = OWNER_HTTP,
 	[GW_OP_CHAT_INIT] = OWNER_CHAT,
 	[GW_OP_CHAT_FILL] = OWNER_CHAT,
 	[GW_OP_CHAT_POST] = OWNER_CHAT,
@@ -63,6 +66,7 @@ static const enum owner want[GW_OP_COUNT] = {
 	[GW_OP_NOTES_VERSIONS] = OWNER_NOTES_OP,
 	[GW_OP_NOTES_VERSION] = OWNER_NOTES_OP,
 	[GW_OP_HTTP_NOTES_EXPORT] = OWNER_HTTP_NOTES,
+	[GW_OP_HTTP_RECORDING] = OWNER_HTTP_RECORDING,
 };
 
 // seen is what the last handler call got.
@@ -140,6 +144,11 @@ void gw_http_on_notes_reply(const struct gw_pending *p, hd_err err, Huddle__V1__
 	saw_notes(OWNER_HTTP_NOTES, p, err, r);
 }
 
+void gw_http_on_recording_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RecordingReply *r)
+{
+	saw(OWNER_HTTP_RECORDING, p, err, r != NULL ? r->request_id : 0, r != NULL);
+}
+
 static void forget(void)
 {
 	memset(&seen, 0, sizeof(seen));
@@ -155,6 +164,8 @@ static enum service service_of(enum owner o)
 	case OWNER_NOTES_OP:
 	case OWNER_HTTP_NOTES:
 		return SERVICE_NOTES;
+	case OWNER_HTTP_RECORDING:
+		return SERVICE_RECORDING;
 	default:
 		return SERVICE_REGISTRY;
 	}
@@ -170,6 +181,9 @@ static void reply(enum service service, const struct gw_pending *p, hd_err err, 
 	case SERVICE_NOTES:
 		gw_route_notes_reply(p, err, msg);
 		break;
+	case SERVICE_RECORDING:
+		gw_route_recording_reply(p, err, msg);
+		break;
 	default:
 		gw_route_registry_reply(p, err, msg);
 		break;
@@ -180,7 +194,9 @@ static void every_op_has_one_handler(void **state)
 {
 	for (int op = 0; op < GW_OP_COUNT; op++) {
 		const struct gw_route *r = gw_route_of((enum gw_op)op);
-		int handlers = r == NULL ? 0 : (r->registry != NULL) + (r->chat != NULL) + (r->notes != NULL);
+		int handlers = r == NULL ? 0
+					 : (r->registry != NULL) + (r->chat != NULL) + (r->notes != NULL) +
+						   (r->recording != NULL);
 		if (handlers != 1)
 			fail_msg("gw_op %d has %s reply handler in route.c", op,
 				 handlers == 0 ? "no" : "more than one");
@@ -226,6 +242,8 @@ static void replies_are_decoded(void **state)
 	struct gw_pending post = {.op = GW_OP_CHAT_POST, .conn_id = 2, .request_id = 5};
 	struct gw_pending update = {.op = GW_OP_NOTES_UPDATE, .conn_id = 3, .request_id = 6, .document = 2};
 	Huddle__V1__NotesReply nr = HUDDLE__V1__NOTES_REPLY__INIT;
+	Huddle__V1__RecordingReply rec = HUDDLE__V1__RECORDING_REPLY__INIT;
+	struct gw_pending download = {.op = GW_OP_HTTP_RECORDING, .conn_id = 4, .request_id = 0};
 	nng_msg *msg;
 
 	rr.request_id = 42;
@@ -260,6 +278,16 @@ static void replies_are_decoded(void **state)
 	assert_int_equal(seen.request_id, 8);
 	nng_msg_free(msg);
 
+	rec.request_id = 9;
+	assert_int_equal(hd_msg_pack(&rec.base, &msg), HD_OK);
+	forget();
+	gw_route_recording_reply(&download, HD_OK, msg);
+	assert_int_equal(seen.owner, OWNER_HTTP_RECORDING);
+	assert_int_equal(seen.err, HD_OK);
+	assert_true(seen.has_reply);
+	assert_int_equal(seen.request_id, 9);
+	nng_msg_free(msg);
+
 	// Field 1 as 5 bytes long, with one present: undecodable either way.
 	static const uint8_t junk[] = {0x0a, 0x05, 0x01};
 	assert_int_equal(nng_msg_alloc(&msg, 0), 0);
@@ -277,6 +305,11 @@ static void replies_are_decoded(void **state)
 	forget();
 	gw_route_notes_reply(&update, HD_OK, msg);
 	assert_int_equal(seen.owner, OWNER_NOTES_OP);
+	assert_int_equal(seen.err, HD_EINTERNAL);
+	assert_false(seen.has_reply);
+	forget();
+	gw_route_recording_reply(&download, HD_OK, msg);
+	assert_int_equal(seen.owner, OWNER_HTTP_RECORDING);
 	assert_int_equal(seen.err, HD_EINTERNAL);
 	assert_false(seen.has_reply);
 	nng_msg_free(msg);

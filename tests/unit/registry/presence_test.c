@@ -594,9 +594,36 @@ static void update_media(void **state)
 		assert_int_equal(r.members[i].audio_muted, strcmp(r.members[i].id, a.self.id) == 0);
 	reg_roster_fini(&r);
 
-	assert_int_equal(reg_presence_update_media(&T.ctx, m, a.self.id, NULL, t0 + 6, &out, &why), HD_OK);
+	// recording travels like the others: the stored record, the event,
+	// the roster, and the record a resume reads back.
+	Huddle__V1__MediaState rec = HUDDLE__V1__MEDIA_STATE__INIT;
+	rec.recording = true;
+	assert_int_equal(reg_presence_update_media(&T.ctx, m, b.self.id, &rec, t0 + 6, &out, &why), HD_OK);
+	assert_true(out.recording);
+	assert_false(out.audio_muted);
+	assert_int_equal(reg_test_wait(&T, m, UPDATED, b.self.id, 1, 2000), 1);
+	ev = reg_test_find(&T, m, UPDATED, b.self.id);
+	assert_true(ev->participant_updated->participant->media->recording);
+	assert_false(ev->participant_updated->participant->media->audio_muted);
+	assert_int_equal(reg_presence_list(&T.ctx, m, &r, &why), HD_OK);
+	for (size_t i = 0; i < r.n; i++)
+		assert_int_equal(r.members[i].recording, strcmp(r.members[i].id, b.self.id) == 0);
+	reg_roster_fini(&r);
+	struct reg_join resumed, c;
+	assert_int_equal(join(&T.ctx, m, "Bob", b.self.id, b.self.resume_token, t0 + 7, &resumed), HD_OK);
+	assert_true(resumed.self.recording);
+	reg_join_fini(&resumed);
+	join_ok(m, "Carol", t0 + 8, &c);
+	assert_int_equal(c.others.n, 2);
+	for (size_t i = 0; i < c.others.n; i++)
+		assert_int_equal(c.others.members[i].recording, strcmp(c.others.members[i].id, b.self.id) == 0);
+	reg_join_fini(&c);
+
+	assert_int_equal(reg_presence_update_media(&T.ctx, m, a.self.id, NULL, t0 + 9, &out, &why), HD_OK);
 	assert_false(out.audio_muted);
 	assert_false(out.screen_sharing);
+	assert_int_equal(reg_presence_update_media(&T.ctx, m, b.self.id, NULL, t0 + 9, &out, &why), HD_OK);
+	assert_false(out.recording);
 
 	assert_int_equal(hd_id_random(unknown), HD_OK);
 	assert_int_equal(reg_presence_update_media(&T.ctx, m, unknown, &media, t0, &out, &why), HD_EUNKNOWNPARTICIPANT);
