@@ -6,7 +6,7 @@ import type { CallSession } from "../call/session";
 import { RecordingKind } from "../proto";
 import { h, setText } from "../ui/dom";
 import { icon, setIcon, type IconName } from "../ui/icons";
-import type { Recorder } from "./recorder";
+import { recordingSupported, type Recorder } from "./recorder";
 
 const KINDS: Array<{ kind: RecordingKind; label: string; icon: IconName }> = [
   { kind: RecordingKind.CAMERA, label: "My camera", icon: "videocam" },
@@ -77,14 +77,15 @@ export function recordControl(recorder: Recorder, onError: (message: string) => 
     else close(false);
   });
 
+  const supported = recordingSupported();
   const sync = () => {
     const on = recorder.state === "recording" || recorder.state === "stopping";
-    const label = on ? "Stop recording" : "Record";
+    const label = on ? "Stop recording" : supported ? "Record" : "Record (not supported by this browser)";
     button.setAttribute("aria-label", label);
     button.title = label;
     button.classList.toggle("ctl-danger", on);
     button.toggleAttribute("aria-haspopup", !on);
-    button.disabled = recorder.state === "starting" || recorder.state === "stopping";
+    button.disabled = !supported || recorder.state === "starting" || recorder.state === "stopping";
     setIcon(button, on ? "stop" : "record");
     if (on && !menu.hidden) close(false);
   };
