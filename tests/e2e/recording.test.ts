@@ -3,8 +3,9 @@
 // see "Recording" with her name and read in the chat who started and stopped
 // it; the recording is listed, its file plays in the Recordings panel (the
 // <video> advances), lasts 5–7 s and has a video and an audio stream
-// (ffprobe on the downloaded file); Bob sees it without Delete, Ada deletes
-// it. Then a tab closed 4 s into a recording whose chunks could not be sent
+// (ffprobe on the downloaded file) whose sound is Bob's (Ada's microphone is
+// muted: the remote audio is mixed in); Bob sees it without Delete, Ada
+// deletes it. Then a tab closed 4 s into a recording whose chunks could not be sent
 // (kept in IndexedDB): opening the link again uploads them and finishes the
 // recording, which holds at least its first ~2 s.
 import assert from "node:assert/strict";
@@ -61,6 +62,14 @@ function chatTexts(p: Participant): Promise<string[]> {
   return p.page.evaluate(() => (window.huddle.chat?.messages ?? []).map((m) => `${m.senderName}: ${m.text}`));
 }
 
+// maxVolume: the loudest sample of file's audio, dBFS (-91 is silence).
+async function maxVolume(file: string): Promise<number> {
+  const { stderr } = await run("ffmpeg", ["-nostats", "-i", file, "-af", "volumedetect", "-f", "null", "-"], { timeout: 20_000 });
+  const m = /max_volume: (-?[\d.]+) dB/.exec(stderr);
+  if (!m) throw new Error(`no volumedetect result in: ${stderr.slice(-400)}`);
+  return Number(m[1]);
+}
+
 async function ffprobe(file: string): Promise<{ duration: number; streams: Array<{ codec_type: string; codec_name: string }> }> {
   const { stdout } = await run("ffprobe", ["-v", "error", "-show_entries", "format=duration:stream=codec_type,codec_name", "-of", "json", file], { timeout: 20_000 });
   const j = JSON.parse(stdout) as { format: { duration: string }; streams: Array<{ codec_type: string; codec_name: string }> };
@@ -114,6 +123,8 @@ e2e.test(
     await waitFramesFlowing(a, [bid], 30_000);
     await waitFramesFlowing(b, [aid], 30_000);
 
+    // Ada mutes her microphone: whatever the recording sounds is Bob's.
+    await a.page.getByRole("button", { name: "Mute microphone" }).click();
     // Record → Whole meeting.
     const record = a.page.getByRole("button", { name: "Record", exact: true });
     await record.click({ timeout: 10_000 });
@@ -184,6 +195,8 @@ e2e.test(
     assert.ok(kinds.some((k) => /^video:vp[89]$/.test(k)), `a VP8/VP9 video stream (${kinds.join(", ")})`);
     assert.ok(kinds.includes("audio:opus"), `an Opus audio stream (${kinds.join(", ")})`);
     assert.ok(probe.duration >= 5 && probe.duration <= 7, `ffprobe duration ${probe.duration} s`);
+    const loudest = await maxVolume(file);
+    assert.ok(loudest > -50, `Bob's (remote) audio is in the mix: max volume ${loudest} dB`);
 
     // Bob sees it too, without Delete.
     await b.page.getByRole("button", { name: "Recordings", exact: true }).click();
