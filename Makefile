@@ -23,7 +23,7 @@ SHELL_SCRIPTS = .ci/run $(wildcard deploy/local/*.sh deploy/coturn/*.sh deploy/*
 
 .PHONY: help bootstrap build build-c build-asan web run test test-unit \
 	test-integration test-e2e lint format format-check clean distclean \
-	compose-check deploy-check bench-chat bench
+	compose-check deploy-check bench-chat bench-recording bench
 
 help: ## list the targets
 	@echo "Huddle — make targets:"
@@ -70,6 +70,10 @@ test-e2e: bootstrap ## browser tests, Chromium in a private network namespace (c
 bench-chat: bootstrap ## chat benchmark: durable posts/s (1 and 32 posters), history page p50/p99 (SQLite)
 	@$(MAKE) build-c
 	$(BUILD_DIR)/bin/chat-bench --bin $(BUILD_DIR)/bin/huddle-chat
+
+bench-recording: bootstrap ## recording benchmark: assembly + remux of a 1-hour recording of synthetic chunks (RelWithDebInfo)
+	@$(MAKE) build-c
+	$(BUILD_DIR)/bin/recording-bench $(if $(BENCH_MINUTES),--minutes $(BENCH_MINUTES))
 
 lint: ## clang-tidy on services/, shellcheck, TypeScript type checks (runs all, then fails)
 	@deploy/local/bootstrap.sh --lint

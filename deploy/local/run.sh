@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # run.sh: runs Huddle on this machine (what `make run` does after building):
-# redis-server, turnserver, huddle-registry, huddle-chat, huddle-notes and
-# huddle-gateway, with state and logs in run/ (git-ignored), the embedded
-# SQLite store (one file, run/huddle.db, shared by the registry, huddle-chat
-# and huddle-notes), and the web
-# app from web/dist. Ctrl-C (or SIGTERM) stops everything, gateway first.
+# redis-server, turnserver, huddle-registry, huddle-chat, huddle-notes,
+# huddle-recording and huddle-gateway, with state and logs in run/
+# (git-ignored), the embedded SQLite store (one file, run/huddle.db, shared
+# by the registry, huddle-chat, huddle-notes and huddle-recording), the
+# recordings in run/recordings, and the web app from web/dist. Ctrl-C (or SIGTERM) stops everything, gateway first.
 # Every child dies with this script even when it cannot clean up (SIGKILL, a
 # closed terminal): each is started with a parent-death signal (SIGTERM).
 #
@@ -12,7 +12,7 @@
 #   HTTP_PORT=8080          gateway HTTP/WebSocket port on 127.0.0.1
 #   RUN_DIR=run             state and logs (relative to the checkout, or absolute)
 #   TURN_PORT=3478          turnserver port on 127.0.0.1 (UDP and TCP)
-#   BUILD_DIR=build         where bin/huddle-{registry,chat,notes,gateway} are
+#   BUILD_DIR=build         where bin/huddle-{registry,chat,notes,recording,gateway} are
 #   LOG_LEVEL=info          passed to every daemon
 #   REGISTRY_LISTEN, REGISTRY_EVENTS_LISTEN   registry addresses
 #                           (default tcp://127.0.0.1:7001 and :7002)
@@ -20,6 +20,8 @@
 #                           (default tcp://127.0.0.1:7003 and :7004)
 #   NOTES_LISTEN, NOTES_EVENTS_LISTEN         huddle-notes addresses
 #                           (default tcp://127.0.0.1:7005 and :7006)
+#   RECORDING_LISTEN                          huddle-recording's address
+#                           (default tcp://127.0.0.1:7007)
 # The TURN secret is generated once into run/turn-secret.
 set -euo pipefail
 
@@ -40,12 +42,13 @@ chat_listen=${CHAT_LISTEN:-tcp://127.0.0.1:7003}
 chat_events_listen=${CHAT_EVENTS_LISTEN:-tcp://127.0.0.1:7004}
 notes_listen=${NOTES_LISTEN:-tcp://127.0.0.1:7005}
 notes_events_listen=${NOTES_EVENTS_LISTEN:-tcp://127.0.0.1:7006}
+recording_listen=${RECORDING_LISTEN:-tcp://127.0.0.1:7007}
 store_uri=sqlite://$run/huddle.db
 
 for tool in redis-server turnserver openssl curl setsid setpriv; do
 	command -v "$tool" >/dev/null || hd_die "$tool not found (run 'make bootstrap')"
 done
-for bin in huddle-registry huddle-chat huddle-notes huddle-gateway; do
+for bin in huddle-registry huddle-chat huddle-notes huddle-recording huddle-gateway; do
 	[[ -x $build/bin/$bin ]] || hd_die "$build/bin/$bin not found (run 'make build')"
 done
 [[ -f web/dist/index.html ]] || hd_log "warning: web/dist/index.html missing; the gateway will serve no web app (run 'make build')"
@@ -70,6 +73,7 @@ if p=$(port_of "$chat_listen"); then check_port "$p" "huddle-chat" "or set CHAT_
 if p=$(port_of "$chat_events_listen"); then check_port "$p" "huddle-chat events" "or set CHAT_EVENTS_LISTEN"; fi
 if p=$(port_of "$notes_listen"); then check_port "$p" "huddle-notes" "or set NOTES_LISTEN"; fi
 if p=$(port_of "$notes_events_listen"); then check_port "$p" "huddle-notes events" "or set NOTES_EVENTS_LISTEN"; fi
+if p=$(port_of "$recording_listen"); then check_port "$p" "huddle-recording" "or set RECORDING_LISTEN"; fi
 
 if [[ ! -s $run/turn-secret ]]; then
 	(umask 077 && openssl rand -hex 32 >"$run/turn-secret")
@@ -80,8 +84,9 @@ turn_secret=$(<"$run/turn-secret")
 pids=() names=() logs=()
 stopping=0
 
-# Stops every started process, newest first (gateway, huddle-notes,
-# huddle-chat, registry, turnserver, redis), each with a bounded wait.
+# Stops every started process, newest first (gateway, huddle-recording,
+# huddle-notes, huddle-chat, registry, turnserver, redis), each with a
+# bounded wait.
 stop_all() {
 	local i
 	((stopping)) && return 0
@@ -173,6 +178,14 @@ start huddle-notes "$run/notes.log" env \
 sleep 0.2
 hd_alive "${pids[-1]}" || fail_start huddle-notes "$run/notes.log"
 
+# huddle-recording: the same store file for its metadata, run/recordings for the files.
+start huddle-recording "$run/recording.log" env \
+	RECORDING_LISTEN="$recording_listen" STORE_URI="$store_uri" \
+	RECORDINGS_DIR="$run/recordings" LOG_LEVEL="${LOG_LEVEL:-info}" \
+	"$build/bin/huddle-recording"
+sleep 0.2
+hd_alive "${pids[-1]}" || fail_start huddle-recording "$run/recording.log"
+
 start huddle-gateway "$run/gateway.log" env \
 	GATEWAY_HTTP_ADDR=127.0.0.1 GATEWAY_HTTP_PORT="$http_port" \
 	GATEWAY_WEB_ROOT="$root/web/dist" \
@@ -182,6 +195,7 @@ start huddle-gateway "$run/gateway.log" env \
 	CHAT_EVENTS_URL="${chat_events_listen/0.0.0.0/127.0.0.1}" \
 	NOTES_URL="${notes_listen/0.0.0.0/127.0.0.1}" \
 	NOTES_EVENTS_URL="${notes_events_listen/0.0.0.0/127.0.0.1}" \
+	RECORDING_URL="${recording_listen/0.0.0.0/127.0.0.1}" \
 	TURN_URLS="stun:127.0.0.1:$turn_port,turn:127.0.0.1:$turn_port?transport=udp,turn:127.0.0.1:$turn_port?transport=tcp" \
 	TURN_SECRET="$turn_secret" \
 	LOG_LEVEL="${LOG_LEVEL:-info}" \
@@ -200,7 +214,7 @@ until curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$http_port/readyz" 2
 	sleep 0.2
 done
 
-hd_log "logs: $run/{redis,turnserver,registry,chat,notes,gateway}.log"
+hd_log "logs: $run/{redis,turnserver,registry,chat,notes,recording,gateway}.log"
 echo "Open http://localhost:$http_port"
 hd_log "Ctrl-C stops everything"
 

@@ -300,7 +300,7 @@ hd_err hd_mongo_rec_chunk(struct hd_store *base, const char *meeting_id, const c
 {
 	struct hd_mongo_store *s = (struct hd_mongo_store *)base;
 	struct rec_conn c;
-	struct hd_recording rec;
+	struct hd_recording rec = {0};
 	bson_error_t error;
 	hd_err err = HD_OK;
 	conn_open(s, &c);

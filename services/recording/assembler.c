@@ -111,7 +111,16 @@ static hd_err gap_report(struct rec_service *svc, const struct hd_recording *r, 
 // join writes "a; b" (or whichever is not empty) into out (cap bytes).
 static void join(char *out, size_t cap, const char *a, const char *b)
 {
-	snprintf(out, cap, "%s%s%s", a, a[0] != '\0' && b[0] != '\0' ? "; " : "", b);
+	// Cut short when it does not fit (both parts are messages for people).
+	size_t n = 0;
+	const char *parts[3] = {a, a[0] != '\0' && b[0] != '\0' ? "; " : "", b};
+	for (int i = 0; i < 3; i++)
+		for (const char *p = parts[i]; *p != '\0' && n + 1 < cap; p++)
+			out[n++] = *p;
+	if (n + 1 == cap) // cut: not in the middle of a UTF-8 sequence
+		while (n > 0 && ((uint8_t)out[n - 1] & 0x80) != 0)
+			n--;
+	out[n] = '\0';
 }
 
 // finish moves r (ASSEMBLING) to READY with the committed temp file, or to
@@ -244,7 +253,7 @@ static void sweep(struct rec_service *svc)
 	size_t removed = 0;
 	if (top == NULL)
 		return;
-	while ((m = readdir(top)) != NULL && !svc->assembler->stop) {
+	while ((m = readdir(top)) != NULL && !atomic_load(&svc->assembler->stop)) {
 		char meeting_dir[REC_PATH_MAX];
 		if (!hd_id_valid(m->d_name) ||
 		    snprintf(meeting_dir, sizeof(meeting_dir), "%s/%s", svc->dir, m->d_name) >= REC_PATH_MAX)

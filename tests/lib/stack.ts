@@ -1,8 +1,9 @@
 // A real Huddle stack for integration tests: redis-server, optionally coturn,
-// huddle-registry, huddle-chat and huddle-notes (when built) and one or more
-// huddle-gateway processes, each on free loopback ports (NNG over ipc:// in a
-// private temp dir), with every child's output in a log file. The registry,
-// huddle-chat and huddle-notes share one SQLite store file in that dir. stop() shuts everything down with SIGTERM and checks
+// huddle-registry, huddle-chat, huddle-notes and huddle-recording (when built)
+// and one or more huddle-gateway processes, each on free loopback ports (NNG
+// over ipc:// in a private temp dir), with every child's output in a log file.
+// The registry, huddle-chat, huddle-notes and huddle-recording share one
+// SQLite store file in that dir; the recordings' files are in <dir>/recordings. stop() shuts everything down with SIGTERM and checks
 // that our daemons exit 0 (they are built with ASan, so a clean exit also
 // means no leak report). Children are killed on any exit of the test process.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -42,6 +43,10 @@ export interface StackOptions {
 	notesEnv?: Record<string, string>;
 	/** NOTES_TIMEOUT_MS of the gateways (default 3000). */
 	notesTimeoutMs?: number;
+	/** Start huddle-recording (default true; skipped, with a log line, when the binary is not built). */
+	recording?: boolean;
+	/** Extra environment for huddle-recording (e.g. RECORDING_IDLE_S, RECORDING_QUOTA_MB). */
+	recordingEnv?: Record<string, string>;
 }
 
 export interface Gateway {
@@ -81,6 +86,14 @@ export interface Stack {
 	readonly hasNotes: boolean;
 	/** Whether huddle-notes is running now. */
 	notesAlive(): boolean;
+	/** huddle-recording's address (the gateways' RECORDING_URL); set even when recording is not running. */
+	readonly recordingUrl: string;
+	/** huddle-recording's RECORDINGS_DIR. */
+	readonly recordingsDir: string;
+	/** Whether huddle-recording is part of this stack (false when the binary is missing or opts.recording is false). */
+	readonly hasRecording: boolean;
+	/** Whether huddle-recording is running now. */
+	recordingAlive(): boolean;
 	/** Kills gateway `index` (default 0) with `signal`, waits downMs, starts it again on the same port and id. */
 	restartGateway(opts?: { signal?: NodeJS.Signals; downMs?: number; index?: number }): Promise<void>;
 	/** Starts one more gateway against the same registry. */
@@ -100,10 +113,16 @@ export interface Stack {
 	startNotes(): Promise<void>;
 	/** killNotes({signal}) (default SIGTERM), waits downMs, then startNotes(). No-op without notes. */
 	restartNotes(opts?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
+	/** Stops huddle-recording (SIGTERM/SIGINT assert exit 0; SIGKILL does not: a crash mid-upload or mid-assembly). No-op without recording. */
+	killRecording(opts?: { signal?: NodeJS.Signals }): Promise<void>;
+	/** Starts huddle-recording again on the same address, store and RECORDINGS_DIR (it resumes unfinished assemblies); waits until it listens. No-op without recording. */
+	startRecording(): Promise<void>;
+	/** killRecording({signal}) (default SIGTERM), waits downMs, then startRecording(). No-op without recording. */
+	restartRecording(opts?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
 	/**
-	 * Stops every gateway, huddle-notes, huddle-chat, the registry and Redis (SIGTERM, clean exits asserted),
+	 * Stops every gateway, huddle-recording, huddle-notes, huddle-chat, the registry and Redis (SIGTERM, clean exits asserted),
 	 * waits downMs, then starts them all again on the same ports, addresses and store file, and waits until every
-	 * gateway is ready. Presence (Redis) is lost; meetings, chat history and documents survive. coturn keeps running.
+	 * gateway is ready. Presence (Redis) is lost; meetings, chat history, documents and recordings survive. coturn keeps running.
 	 */
 	restartAll(opts?: { downMs?: number }): Promise<void>;
 	/** Sends one Redis command, returns the raw RESP reply. */
@@ -299,7 +318,7 @@ async function listening(url: string): Promise<boolean> {
 
 // The daemons' settings a developer may have exported (make run, a shell profile) must
 // not leak into a test's stack: each stack sets what it needs and keeps the defaults.
-const DAEMON_ENV = /^(GATEWAY_|REGISTRY_|CHAT_|NOTES_|TURN_|WS_|REDIS_URL$|STORE_URI$|PRESENCE_TTL_MS$|SWEEP_INTERVAL_MS$|HEARTBEAT_INTERVAL_MS$|LOG_LEVEL$)/;
+const DAEMON_ENV = /^(GATEWAY_|REGISTRY_|CHAT_|NOTES_|RECORDING_|RECORDINGS_DIR$|TURN_|WS_|REDIS_URL$|STORE_URI$|PRESENCE_TTL_MS$|SWEEP_INTERVAL_MS$|HEARTBEAT_INTERVAL_MS$|LOG_LEVEL$)/;
 function inheritedEnv(): Record<string, string> {
 	const env: Record<string, string> = {};
 	for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !DAEMON_ENV.test(k)) env[k] = v;
@@ -395,7 +414,7 @@ async function httpStatus(url: string, timeoutMs = 2000): Promise<number> {
 	return r.status;
 }
 
-// A service daemon's binary (huddle-chat, huddle-notes), or undefined (logged) while it is not built yet.
+// A service daemon's binary (huddle-chat, huddle-notes, huddle-recording), or undefined (logged) while it is not built yet.
 function serviceBinary(name: string, wanted: boolean): string | undefined {
 	if (!wanted) return undefined;
 	const p = join(BIN_DIR, name);
@@ -414,6 +433,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 	const registryBin = requireBin("huddle-registry");
 	const chatBin = serviceBinary("huddle-chat", opts.chat ?? true);
 	const notesBin = serviceBinary("huddle-notes", opts.notes ?? true);
+	const recordingBin = serviceBinary("huddle-recording", opts.recording ?? true);
 	const readyMs = opts.readyTimeoutMs ?? 20000;
 	const dir = mkdtempSync(join(tmpdir(), "huddle-it-"));
 	const logDir = dir;
@@ -498,6 +518,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 		let chatEventsUrl: string;
 		let notesUrl: string;
 		let notesEventsUrl: string;
+		let recordingUrl: string;
 		if ((opts.transport ?? "ipc") === "ipc") {
 			registryUrl = `ipc://${join(dir, "registry.ipc")}`;
 			eventsUrl = `ipc://${join(dir, "events.ipc")}`;
@@ -505,6 +526,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			chatEventsUrl = `ipc://${join(dir, "chat-events.ipc")}`;
 			notesUrl = `ipc://${join(dir, "notes.ipc")}`;
 			notesEventsUrl = `ipc://${join(dir, "notes-events.ipc")}`;
+			recordingUrl = `ipc://${join(dir, "recording.ipc")}`;
 		} else {
 			registryUrl = `tcp://127.0.0.1:${await freePort()}`;
 			eventsUrl = `tcp://127.0.0.1:${await freePort()}`;
@@ -512,7 +534,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			chatEventsUrl = `tcp://127.0.0.1:${await freePort()}`;
 			notesUrl = `tcp://127.0.0.1:${await freePort()}`;
 			notesEventsUrl = `tcp://127.0.0.1:${await freePort()}`;
+			recordingUrl = `tcp://127.0.0.1:${await freePort()}`;
 		}
+		const recordingsDir = join(dir, "recordings");
 		const storeUri = `sqlite://${join(dir, "huddle.db")}`;
 		const registryEnv: Record<string, string> = {
 			REGISTRY_LISTEN: registryUrl,
@@ -603,6 +627,35 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			await notesListening();
 		}
 
+		// huddle-recording: the same store file for its metadata, <dir>/recordings for the files.
+		let recording: Proc | undefined;
+		const recordingListening = async () => {
+			const r = recording;
+			if (!r) return;
+			await waitFor(
+				"huddle-recording to listen",
+				async () => {
+					if (!r.alive()) throw new Fatal(`huddle-recording exited: ${JSON.stringify(await r.exit)}`);
+					return listening(recordingUrl);
+				},
+				readyMs,
+				50,
+			);
+		};
+		if (recordingBin) {
+			recording = new Proc(
+				"recording",
+				recordingBin,
+				[],
+				{ RECORDING_LISTEN: recordingUrl, STORE_URI: storeUri, RECORDINGS_DIR: recordingsDir, LOG_LEVEL, ...opts.recordingEnv },
+				dir,
+				logDir,
+			);
+			procs.push(recording);
+			recording.start();
+			await recordingListening();
+		}
+
 		// Gateways.
 		const gateways: (Gateway & { proc: Proc })[] = [];
 		const gatewayReady = async (g: Gateway & { proc: Proc }) => {
@@ -633,6 +686,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				NOTES_URL: notesUrl,
 				NOTES_EVENTS_URL: notesEventsUrl,
 				NOTES_TIMEOUT_MS: String(opts.notesTimeoutMs ?? 3000),
+				RECORDING_URL: recordingUrl,
 				TURN_URLS: turnUrls.join(","),
 				TURN_SECRET: turnSecret,
 				TURN_TTL: String(turnTtlS),
@@ -729,6 +783,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			await launchNotes();
 			if (notes) await notesConnected();
 		};
+		const stopRecording = async (signal: NodeJS.Signals) => {
+			if (!recording) return;
+			if (signal === "SIGTERM" || signal === "SIGINT") await expectCleanExit(recording);
+			else await recording.kill(signal);
+		};
+		// launchRecording starts huddle-recording again on its address and waits until it listens.
+		const launchRecording = async () => {
+			if (!recording) return;
+			removeIpc(recordingUrl);
+			recording.restarts++;
+			recording.start();
+			await recordingListening();
+		};
 		// launchRegistry starts the registry again on its addresses and waits until it listens.
 		const launchRegistry = async () => {
 			registry.restarts++;
@@ -761,6 +828,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			notesEventsUrl,
 			hasNotes: notes !== undefined,
 			notesAlive: () => notes?.alive() ?? false,
+			recordingUrl,
+			recordingsDir,
+			hasRecording: recording !== undefined,
+			recordingAlive: () => recording?.alive() ?? false,
 			async restartGateway({ signal = "SIGTERM", downMs = 0, index = 0 } = {}) {
 				const g = gateways[index];
 				if (signal === "SIGTERM" || signal === "SIGINT") await expectCleanExit(g.proc);
@@ -795,9 +866,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				await sleep(downMs);
 				await startNotes();
 			},
+			killRecording: ({ signal = "SIGTERM" } = {}) => stopRecording(signal),
+			startRecording: launchRecording,
+			async restartRecording({ signal = "SIGTERM", downMs = 0 } = {}) {
+				if (!recording) return;
+				await stopRecording(signal);
+				await sleep(downMs);
+				await launchRecording();
+			},
 			async restartAll({ downMs = 0 } = {}) {
-				// Stop in the order of stop(): gateways, notes, chat, registry, then Redis.
+				// Stop in the order of stop(): gateways, recording, notes, chat, registry, then Redis.
 				for (const g of gateways) if (g.proc.alive()) await expectCleanExit(g.proc);
+				if (recording?.alive()) await expectCleanExit(recording);
 				if (notes?.alive()) await expectCleanExit(notes);
 				if (chat?.alive()) await expectCleanExit(chat);
 				if (registry.alive()) await expectCleanExit(registry);
@@ -809,6 +889,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				await launchRegistry();
 				await launchChat();
 				await launchNotes();
+				await launchRecording();
 				for (const g of gateways) {
 					g.proc.restarts++;
 					g.proc.start();
@@ -825,12 +906,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 					.join("\n");
 			},
 			async stop({ keepLogs = false } = {}) {
-				// Gateways first (they talk to the services), then notes, chat, the registry, then Redis/coturn.
+				// Gateways first (they talk to the services), then recording, notes, chat, the registry, then Redis/coturn.
 				const failures: string[] = [];
 				for (const g of gateways) {
 					if (!g.proc.alive()) continue;
 					await expectCleanExit(g.proc).catch((e: Error) => failures.push(e.message));
 				}
+				if (recording?.alive()) await expectCleanExit(recording).catch((e: Error) => failures.push(e.message));
 				if (notes?.alive()) await expectCleanExit(notes).catch((e: Error) => failures.push(e.message));
 				if (chat?.alive()) await expectCleanExit(chat).catch((e: Error) => failures.push(e.message));
 				if (registry.alive()) await expectCleanExit(registry).catch((e: Error) => failures.push(e.message));
