@@ -18,7 +18,6 @@
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 #include "gateway/notes.h"
-#include "gateway/recording.h"
 #include "gateway/ws.h"
 
 #define GW_DEFAULT_TURN_SECRET "huddle-dev-secret"
@@ -275,7 +274,6 @@ int main(int argc, char **argv)
 	gw_chat_stop();
 	gw_notes_stop();
 	lws_context_destroy(gw.ctx); // closes every connection, stops lws's watchers
-	gw_rec_stop();
 	gw.ctx = NULL;
 	ev_loop_destroy(loop);
 	loop = NULL;

@@ -10,18 +10,18 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <uthash.h>
 
 #include "common/log.h"
-#include "gateway/range.h"
+#include "gateway/download.h"
 #include "gateway/ratelimit.h"
+#include "gateway/recjson.h"
 #include "gateway/rectoken.h"
 
-#define REC_PIECES 2           // download pieces held: one being written, one read ahead
-#define REC_NAME_MAX 64        // bytes of a recorder's name (as a display name)
-#define REC_MIME_MAX 128       // bytes of a mime type
-#define REC_BUCKETS_PRUNE 4096 // rate-limit buckets kept before idle ones are dropped
-#define REC_BUCKET_IDLE_MS 60000
+// REC_BUCKETS is the size of the table of write rate limits, indexed by a
+// hash of the participant id: a participant whose slot another took gets a
+// full bucket, so a collision only ever lets a little more through, and the
+// table never grows or needs freeing.
+#define REC_BUCKETS 4096
 
 // rec_op is what a request asks for.
 enum rec_op {
@@ -41,16 +41,8 @@ enum rec_phase {
 	REC_MEETING,  // list: the registry checks the meeting
 	REC_CHECK,    // huddle-recording's Get: does the recording exist, and whose is it?
 	REC_CALL,     // the request's own call to huddle-recording
-	REC_FIRST,    // file: the first piece is read before the status line goes out
-	REC_STREAM,   // file: the status line is out, pieces are read and written
+	REC_DOWNLOAD, // file: download.c streams it, and takes the replies to its reads
 	REC_ANSWERED, // answered; a body still arriving is dropped
-};
-
-// rec_piece is one piece of a download: LWS_PRE bytes, then len bytes, of
-// which off are written.
-struct rec_piece {
-	uint8_t *buf;
-	size_t len, off;
 };
 
 // gw_rec is one recording request in progress (h->rec in http.c).
@@ -64,92 +56,29 @@ struct gw_rec {
 	uint32_t index;                     // chunk
 	uint64_t want, got;                 // bytes of request body announced, and arrived so far
 	uint8_t *body;                      // the body (BODY), want bytes
-	size_t reserved;                    // bytes of RECORDING_BUFFER_MAX held
+	size_t reserved;                    // bytes of RECORDING_BUFFER_MAX held (the body's, or a download's)
 	struct {
 		int status;
 		hd_err code;
 		char message[160];
 	} fail; // the answer once a drained body has arrived
 	// create
-	Huddle__V1__RecordingKind kind;
-	char name[REC_NAME_MAX + 1];
-	char mime[REC_MIME_MAX + 1];
+	struct gw_recjson_create create;
 	bool existed; // it was there already: 200, not 201
 	// finish
 	uint32_t chunks;
 	// file
-	uint64_t size;        // of the whole file
-	uint64_t first, last; // the bytes served, inclusive
-	uint64_t next_off;    // the next byte to read
-	int status;           // 200 or 206
-	bool audio;           // audio/webm (sound only), else video/webm
-	struct rec_piece pieces[REC_PIECES];
-	size_t n_pieces;
-	bool reading; // a read is outstanding
-	bool failed;  // the download cannot go on
+	struct gw_download *download;
 };
 
 // rec_bucket is one participant's rate limit for writes.
 struct rec_bucket {
 	char participant_id[HD_ID_LEN + 1];
 	struct gw_ratelimit rl;
-	int64_t last_ms;
-	UT_hash_handle hh;
 };
 
-static struct rec_bucket *buckets;
+static struct rec_bucket buckets[REC_BUCKETS];
 static size_t n_requests, buffered;
-
-// ---- kinds and states ----
-
-static const char *const kind_names[] = {
-	[HUDDLE__V1__RECORDING_KIND__RECORDING_KIND_UNSPECIFIED] = "unspecified",
-	[HUDDLE__V1__RECORDING_KIND__RECORDING_KIND_CAMERA] = "camera",
-	[HUDDLE__V1__RECORDING_KIND__RECORDING_KIND_SCREEN] = "screen",
-	[HUDDLE__V1__RECORDING_KIND__RECORDING_KIND_MEETING] = "meeting",
-};
-
-static const char *const state_names[] = {
-	[HUDDLE__V1__RECORDING_STATE__RECORDING_STATE_UNSPECIFIED] = "unspecified",
-	[HUDDLE__V1__RECORDING_STATE__RECORDING_STATE_RECORDING] = "recording",
-	[HUDDLE__V1__RECORDING_STATE__RECORDING_STATE_ASSEMBLING] = "assembling",
-	[HUDDLE__V1__RECORDING_STATE__RECORDING_STATE_READY] = "ready",
-	[HUDDLE__V1__RECORDING_STATE__RECORDING_STATE_FAILED] = "failed",
-};
-
-static const char *name_of(const char *const *names, size_t n, int v)
-{
-	return v >= 0 && (size_t)v < n && names[v] != NULL ? names[v] : "unspecified";
-}
-
-#define KIND_NAME(k) name_of(kind_names, sizeof(kind_names) / sizeof(kind_names[0]), (int)(k))
-#define STATE_NAME(s) name_of(state_names, sizeof(state_names) / sizeof(state_names[0]), (int)(s))
-
-// rec_json is the API's JSON form of a recording (the caller's; NULL on
-// ENOMEM).
-static cJSON *rec_json(const Huddle__V1__Recording *x)
-{
-	char url[96];
-	cJSON *o = cJSON_CreateObject();
-	if (o == NULL)
-		return NULL;
-	snprintf(url, sizeof(url), "/api/meetings/%s/recordings/%s/file", x->meeting_id, x->id);
-	cJSON_AddStringToObject(o, "id", x->id);
-	cJSON_AddStringToObject(o, "meetingId", x->meeting_id);
-	cJSON_AddStringToObject(o, "kind", KIND_NAME(x->kind));
-	cJSON_AddStringToObject(o, "state", STATE_NAME(x->state));
-	cJSON_AddStringToObject(o, "recorderId", x->recorder_id);
-	cJSON_AddStringToObject(o, "recorderName", x->recorder_name);
-	cJSON_AddNumberToObject(o, "createdAtMs", (double)x->created_at_ms);
-	cJSON_AddNumberToObject(o, "updatedAtMs", (double)x->updated_at_ms);
-	cJSON_AddNumberToObject(o, "chunks", (double)x->chunks);
-	cJSON_AddNumberToObject(o, "bytes", (double)x->bytes);
-	cJSON_AddNumberToObject(o, "durationMs", (double)x->duration_ms);
-	cJSON_AddStringToObject(o, "error", x->error);
-	cJSON_AddStringToObject(o, "mimeType", x->mime_type);
-	cJSON_AddStringToObject(o, "url", url);
-	return o;
-}
 
 // ---- the buffer budget and the rate limit ----
 
@@ -164,14 +93,11 @@ static bool rec_reserve(struct gw_rec *r, size_t n)
 	return true;
 }
 
-// rec_release frees r's body and download pieces and gives its bytes back.
+// rec_release frees r's body and gives its bytes back.
 static void rec_release(struct gw_rec *r)
 {
 	free(r->body);
 	r->body = NULL;
-	for (size_t i = 0; i < r->n_pieces; i++)
-		free(r->pieces[i].buf);
-	r->n_pieces = 0;
 	buffered -= r->reserved;
 	r->reserved = 0;
 }
@@ -181,37 +107,15 @@ static void rec_release(struct gw_rec *r)
 static bool rate_take(const char *participant_id)
 {
 	int64_t now = hd_mono_ms();
-	uint32_t rate = (uint32_t)gw.cfg.recording_rate;
-	struct rec_bucket *b = NULL, *tmp;
-	HASH_FIND_STR(buckets, participant_id, b);
-	if (b == NULL) {
-		if (HASH_COUNT(buckets) >= REC_BUCKETS_PRUNE) {
-			HASH_ITER(hh, buckets, b, tmp)
-			{
-				if (now - b->last_ms > REC_BUCKET_IDLE_MS) {
-					HASH_DEL(buckets, b);
-					free(b);
-				}
-			}
-		}
-		if ((b = calloc(1, sizeof(*b))) == NULL)
-			return true; // no memory to count with: let it pass
+	uint32_t rate = (uint32_t)gw.cfg.recording_rate, hash = 2166136261u; // FNV-1a
+	for (const char *c = participant_id; *c != '\0'; c++)
+		hash = (hash ^ (uint8_t)*c) * 16777619u;
+	struct rec_bucket *b = &buckets[hash % REC_BUCKETS];
+	if (strcmp(b->participant_id, participant_id) != 0) {
 		snprintf(b->participant_id, sizeof(b->participant_id), "%s", participant_id);
 		gw_ratelimit_init(&b->rl, 2 * rate, now);
-		HASH_ADD_STR(buckets, participant_id, b);
 	}
-	b->last_ms = now;
 	return gw_ratelimit_take(&b->rl, rate, 2 * rate, now);
-}
-
-void gw_rec_stop(void)
-{
-	struct rec_bucket *b, *tmp;
-	HASH_ITER(hh, buckets, b, tmp)
-	{
-		HASH_DEL(buckets, b);
-		free(b);
-	}
 }
 
 void gw_rec_count(size_t *requests, size_t *bytes)
@@ -281,11 +185,8 @@ static int rec_status(hd_err code)
 	}
 }
 
-// rec_failed tells how a huddle-recording call ended: HD_OK when reply is
-// a reply with body `want` and no error; otherwise the code to answer with
-// and *why its message.
-static hd_err rec_failed(hd_err err, const Huddle__V1__RecordingReply *reply, Huddle__V1__RecordingReply__BodyCase want,
-			 const char **why)
+hd_err gw_rec_failed(hd_err err, const Huddle__V1__RecordingReply *reply, Huddle__V1__RecordingReply__BodyCase want,
+		     const char **why)
 {
 	switch (err) {
 	case HD_OK:
@@ -316,21 +217,19 @@ static hd_err rec_failed(hd_err err, const Huddle__V1__RecordingReply *reply, Hu
 
 // ---- calls ----
 
-// rec_call sends req to huddle-recording for h and moves r to phase.
-// Without a connected huddle-recording it answers 503 at once instead of
-// letting the call wait out RECORDING_TIMEOUT_MS. Returns false when it
-// could not send (h is answered, or r->failed set while streaming).
+hd_err gw_rec_send(struct gw_http *h, Huddle__V1__RecordingRequest *req)
+{
+	if (gw.recording == NULL || hd_rpc_client_connected(gw.recording) == 0)
+		return HD_EUNAVAILABLE;
+	return gw_http_recording_call(h, GW_OP_HTTP_RECORDING, req) == HD_OK ? HD_OK : HD_EUNAVAILABLE;
+}
+
+// rec_call sends req to huddle-recording for h and moves r to phase, or
+// answers 503 (gw_rec_send). Returns false when it could not send.
 static bool rec_call(struct gw_rec *r, struct gw_http *h, enum rec_phase phase, Huddle__V1__RecordingRequest *req)
 {
-	if (gw.recording == NULL || hd_rpc_client_connected(gw.recording) == 0 ||
-	    gw_http_recording_call(h, GW_OP_HTTP_RECORDING, req) != HD_OK) {
-		if (r->phase == REC_STREAM) {
-			r->failed = true;
-			gw.stats.rec_failures++;
-			gw_http_stream_ready(h);
-		} else {
-			rec_unavailable(r, h);
-		}
+	if (gw_rec_send(h, req) != HD_OK) {
+		rec_unavailable(r, h);
 		return false;
 	}
 	r->phase = phase;
@@ -349,24 +248,6 @@ static void rec_get(struct gw_rec *r, struct gw_http *h)
 	rec_call(r, h, REC_CHECK, &req);
 }
 
-// rec_read asks for the next piece of a download, if one is due and there
-// is room to hold it.
-static void rec_read(struct gw_rec *r, struct gw_http *h)
-{
-	if (r->reading || r->failed || r->next_off > r->last || r->n_pieces >= REC_PIECES)
-		return;
-	Huddle__V1__RecordingRequest req = HUDDLE__V1__RECORDING_REQUEST__INIT;
-	Huddle__V1__RecordingReadRequest rd = HUDDLE__V1__RECORDING_READ_REQUEST__INIT;
-	uint64_t left = r->last - r->next_off + 1;
-	rd.meeting_id = r->meeting_id;
-	rd.id = r->id;
-	rd.offset = r->next_off;
-	rd.length = left < GW_REC_READ_MAX ? (uint32_t)left : GW_REC_READ_MAX;
-	req.body_case = HUDDLE__V1__RECORDING_REQUEST__BODY_READ;
-	req.read = &rd;
-	r->reading = rec_call(r, h, r->phase == REC_STREAM ? REC_STREAM : REC_FIRST, &req);
-}
-
 // ---- the request's own calls, once the recording is known ----
 
 static void rec_create(struct gw_rec *r, struct gw_http *h)
@@ -375,10 +256,10 @@ static void rec_create(struct gw_rec *r, struct gw_http *h)
 	Huddle__V1__RecordingCreateRequest c = HUDDLE__V1__RECORDING_CREATE_REQUEST__INIT;
 	c.meeting_id = r->meeting_id;
 	c.id = r->id;
-	c.kind = r->kind;
+	c.kind = r->create.kind;
 	c.recorder_id = r->participant_id;
-	c.recorder_name = r->name;
-	c.mime_type = r->mime;
+	c.recorder_name = r->create.name;
+	c.mime_type = r->create.mime;
 	req.body_case = HUDDLE__V1__RECORDING_REQUEST__BODY_CREATE;
 	req.create = &c;
 	rec_call(r, h, REC_CALL, &req);
@@ -435,66 +316,13 @@ static void rec_list(struct gw_rec *r, struct gw_http *h)
 	rec_call(r, h, REC_CALL, &req);
 }
 
-// ---- request bodies ----
-
-// parse_create reads {kind, name[, mimeType]} into r. Returns NULL, or why
-// the body is refused.
-static const char *parse_create(struct gw_rec *r, const cJSON *json)
-{
-	static const struct {
-		const char *name;
-		Huddle__V1__RecordingKind kind;
-	} kinds[] = {
-		{"camera", HUDDLE__V1__RECORDING_KIND__RECORDING_KIND_CAMERA},
-		{"screen", HUDDLE__V1__RECORDING_KIND__RECORDING_KIND_SCREEN},
-		{"meeting", HUDDLE__V1__RECORDING_KIND__RECORDING_KIND_MEETING},
-	};
-	const cJSON *kind = cJSON_GetObjectItemCaseSensitive(json, "kind");
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(json, "name");
-	const cJSON *mime = cJSON_GetObjectItemCaseSensitive(json, "mimeType");
-	r->kind = HUDDLE__V1__RECORDING_KIND__RECORDING_KIND_UNSPECIFIED;
-	for (size_t i = 0; cJSON_IsString(kind) && i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (strcmp(kind->valuestring, kinds[i].name) == 0)
-			r->kind = kinds[i].kind;
-	if (r->kind == HUDDLE__V1__RECORDING_KIND__RECORDING_KIND_UNSPECIFIED)
-		return "kind must be \"camera\", \"screen\" or \"meeting\"";
-	size_t n = cJSON_IsString(name) ? strlen(name->valuestring) : 0;
-	if (n == 0 || n > REC_NAME_MAX || !hd_utf8_valid(name->valuestring, n))
-		return "name must be 1 to 64 bytes of UTF-8";
-	memcpy(r->name, name->valuestring, n + 1);
-	// MediaRecorder's type, e.g. "video/webm;codecs=vp8,opus"; huddle-recording
-	// says which it takes.
-	snprintf(r->mime, sizeof(r->mime), "video/webm");
-	if (mime != NULL && !cJSON_IsNull(mime)) {
-		size_t len = cJSON_IsString(mime) ? strlen(mime->valuestring) : 0;
-		if (len == 0 || len > REC_MIME_MAX)
-			return "mimeType must be a string of 1 to 128 bytes (video/webm, codecs parameters allowed)";
-		memcpy(r->mime, mime->valuestring, len + 1);
-	}
-	return NULL;
-}
-
-// parse_finish reads {chunks: N} into r. Returns NULL, or why the body is
-// refused.
-static const char *parse_finish(struct gw_rec *r, const cJSON *json)
-{
-	const cJSON *chunks = cJSON_GetObjectItemCaseSensitive(json, "chunks");
-	if (!cJSON_IsNumber(chunks) || chunks->valuedouble < 0 || chunks->valuedouble > UINT32_MAX ||
-	    chunks->valuedouble != (double)(uint32_t)chunks->valuedouble)
-		return "chunks must be a whole number from 0 to 4294967295";
-	r->chunks = (uint32_t)chunks->valuedouble;
-	return NULL;
-}
-
 // rec_go continues r once its request is read in full: the first call.
 static void rec_go(struct gw_rec *r, struct gw_http *h)
 {
 	if (r->op == REC_CREATE || r->op == REC_FINISH) {
-		cJSON *json = cJSON_ParseWithLength((const char *)r->body, (size_t)r->want);
-		const char *why = "the body must be a JSON object";
-		if (json != NULL && cJSON_IsObject(json))
-			why = r->op == REC_CREATE ? parse_create(r, json) : parse_finish(r, json);
-		cJSON_Delete(json);
+		const char *body = (const char *)r->body;
+		const char *why = r->op == REC_CREATE ? gw_recjson_parse_create(body, (size_t)r->want, &r->create)
+						      : gw_recjson_parse_finish(body, (size_t)r->want, &r->chunks);
 		if (why != NULL) {
 			rec_answer_error(r, h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST, why);
 			return;
@@ -788,6 +616,7 @@ void gw_rec_free(struct gw_rec *r)
 {
 	if (r == NULL)
 		return;
+	gw_download_free(r->download);
 	rec_release(r);
 	n_requests--;
 	free(r);
@@ -818,88 +647,25 @@ static bool rec_missing(hd_err code)
 	return code == HD_EUNKNOWNMEETING;
 }
 
-// rec_file_headers queues the status line and headers of r's download;
-// ?download=1 makes it an attachment instead of something to play inline.
-static void rec_file_headers(struct gw_rec *r, struct gw_http *h)
+// rec_file streams recording x's file to h (download.c), holding
+// GW_DOWNLOAD_HOLD bytes of RECORDING_BUFFER_MAX while it does.
+static void rec_file(struct gw_rec *r, struct gw_http *h, const Huddle__V1__Recording *x)
 {
-	char disposition[96], arg[8];
-	const char *download = lws_get_urlarg_by_name(gw_http_wsi(h), "download=", arg, sizeof(arg));
-	bool attachment = download != NULL && strcmp(download, "0") != 0;
-	snprintf(disposition, sizeof(disposition), "%s; filename=\"huddle-recording-%s.webm\"",
-		 attachment ? "attachment" : "inline", r->id);
-	gw_http_stream(h, r->status, r->audio ? "audio/webm" : "video/webm", disposition,
-		       r->size == 0 ? 0 : r->last - r->first + 1);
-}
-
-// file_start answers a download of recording x: the range, then the first
-// piece (or, for HEAD and empty ranges, the headers at once).
-static void file_start(struct gw_rec *r, struct gw_http *h, const Huddle__V1__Recording *x)
-{
-	struct lws *wsi = gw_http_wsi(h);
-	char range[128] = "", value[96];
+	char msg[96];
 	if (x->state != HUDDLE__V1__RECORDING_STATE__RECORDING_STATE_READY) {
-		snprintf(value, sizeof(value), "the recording has no file yet (it is %s)", STATE_NAME(x->state));
-		rec_answer_error(r, h, HTTP_STATUS_NOT_FOUND, HD_EUNKNOWNMEETING, value);
+		snprintf(msg, sizeof(msg), "the recording has no file yet (it is %s)", gw_recjson_state(x->state));
+		rec_answer_error(r, h, HTTP_STATUS_NOT_FOUND, HD_EUNKNOWNMEETING, msg);
 		return;
 	}
-	r->size = x->bytes;
-	r->audio = strncasecmp(x->mime_type, "audio/webm", 10) == 0;
-	// If-Range names a version we have no validator for: the whole file
-	// (RFC 9110 section 13.1.5).
-	int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_RANGE);
-	if (n > 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_IF_RANGE) <= 0 &&
-	    (n >= (int)sizeof(range) || lws_hdr_copy(wsi, range, sizeof(range), WSI_TOKEN_HTTP_RANGE) != n))
-		range[0] = '\0';
-	gw_http_header(h, "accept-ranges:", "bytes");
-	switch (gw_range_parse(range[0] != '\0' ? range : NULL, r->size, &r->first, &r->last)) {
-	case GW_RANGE_UNSATISFIABLE:
-		snprintf(value, sizeof(value), "bytes */%" PRIu64, r->size);
-		gw_http_header(h, "content-range:", value);
-		rec_answer_error(r, h, HTTP_STATUS_REQ_RANGE_NOT_SATISFIABLE, HD_EBADREQUEST,
-				 "the range is not within the file");
-		return;
-	case GW_RANGE_PARTIAL:
-		r->status = HTTP_STATUS_PARTIAL_CONTENT;
-		snprintf(value, sizeof(value), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, r->first, r->last, r->size);
-		gw_http_header(h, "content-range:", value);
-		break;
-	default:
-		r->status = HTTP_STATUS_OK;
-		r->first = 0;
-		r->last = r->size - 1; // wraps for an empty file: nothing is read
-		break;
-	}
-	r->next_off = r->first;
-	if (r->head || r->size == 0) {
-		r->phase = REC_STREAM;
-		r->next_off = r->last + 1;
-		rec_file_headers(r, h);
-		return;
-	}
-	if (!rec_reserve(r, REC_PIECES * (size_t)GW_REC_READ_MAX)) {
+	if (!r->head && !rec_reserve(r, GW_DOWNLOAD_HOLD)) {
 		gw.stats.rec_busy++;
 		gw_http_header(h, "retry-after:", "1");
 		rec_answer_error(r, h, HTTP_STATUS_SERVICE_UNAVAILABLE, HD_EUNAVAILABLE,
 				 "too many downloads at once; try again");
 		return;
 	}
-	r->phase = REC_FIRST;
-	rec_read(r, h);
-}
-
-// chunk_json is the answer to a chunk: {index, duplicate, recording}.
-static cJSON *chunk_json(const struct gw_rec *r, const Huddle__V1__Recording *x, bool duplicate)
-{
-	cJSON *o = cJSON_CreateObject(), *rec = rec_json(x);
-	if (o == NULL || rec == NULL) {
-		cJSON_Delete(o);
-		cJSON_Delete(rec);
-		return NULL;
-	}
-	cJSON_AddNumberToObject(o, "index", (double)r->index);
-	cJSON_AddBoolToObject(o, "duplicate", duplicate);
-	cJSON_AddItemToObject(o, "recording", rec);
-	return o;
+	r->phase = REC_DOWNLOAD;
+	r->download = gw_download_start(h, x, r->head);
 }
 
 // on_check continues r with its recording as huddle-recording's Get found
@@ -907,7 +673,7 @@ static cJSON *chunk_json(const struct gw_rec *r, const Huddle__V1__Recording *x,
 static void on_check(struct gw_rec *r, struct gw_http *h, hd_err err, Huddle__V1__RecordingReply *reply)
 {
 	const char *why = NULL;
-	hd_err code = rec_failed(err, reply, HUDDLE__V1__RECORDING_REPLY__BODY_GET, &why);
+	hd_err code = gw_rec_failed(err, reply, HUDDLE__V1__RECORDING_REPLY__BODY_GET, &why);
 	const Huddle__V1__Recording *x = code == HD_OK ? reply->get->recording : NULL;
 	if (code != HD_OK && !rec_missing(code)) {
 		rec_answer_error(r, h, rec_status(code), code, why);
@@ -922,11 +688,11 @@ static void on_check(struct gw_rec *r, struct gw_http *h, hd_err err, Huddle__V1
 		return;
 	}
 	if (r->op == REC_GET) {
-		rec_answer_json(r, h, HTTP_STATUS_OK, rec_json(x));
+		rec_answer_json(r, h, HTTP_STATUS_OK, gw_recjson_recording(x));
 		return;
 	}
 	if (r->op == REC_FILE) {
-		file_start(r, h, x);
+		rec_file(r, h, x);
 		return;
 	}
 	if (strcmp(x->recorder_id, r->participant_id) != 0) {
@@ -945,11 +711,11 @@ static void on_check(struct gw_rec *r, struct gw_http *h, hd_err err, Huddle__V1
 			rec_chunk(r, h);
 		} else if (r->index < x->chunks) {
 			// A re-sent chunk of a recording finished meanwhile: stored.
-			rec_answer_json(r, h, HTTP_STATUS_OK, chunk_json(r, x, true));
+			rec_answer_json(r, h, HTTP_STATUS_OK, gw_recjson_chunk(r->index, true, x));
 		} else {
 			char msg[96];
 			snprintf(msg, sizeof(msg), "the recording is %s: it takes no more chunks",
-				 STATE_NAME(x->state));
+				 gw_recjson_state(x->state));
 			rec_answer_error(r, h, HTTP_STATUS_CONFLICT, HD_EBADREQUEST, msg);
 		}
 		break;
@@ -978,7 +744,7 @@ static void on_call(struct gw_rec *r, struct gw_http *h, hd_err err, Huddle__V1_
 	};
 	const char *why = NULL;
 	const Huddle__V1__Recording *x = NULL;
-	hd_err code = rec_failed(err, reply, want[r->op], &why);
+	hd_err code = gw_rec_failed(err, reply, want[r->op], &why);
 	if (code != HD_OK) {
 		rec_answer_error(r, h, rec_status(code), code, why);
 		return;
@@ -996,7 +762,8 @@ static void on_call(struct gw_rec *r, struct gw_http *h, hd_err err, Huddle__V1_
 	case REC_LIST: {
 		cJSON *list = cJSON_CreateArray();
 		for (size_t i = 0; list != NULL && i < reply->list->n_recordings; i++) {
-			cJSON *o = reply->list->recordings[i] != NULL ? rec_json(reply->list->recordings[i]) : NULL;
+			cJSON *o = reply->list->recordings[i] != NULL ? gw_recjson_recording(reply->list->recordings[i])
+								      : NULL;
 			if (o == NULL || !cJSON_AddItemToArray(list, o)) {
 				cJSON_Delete(o);
 				cJSON_Delete(list);
@@ -1024,67 +791,22 @@ static void on_call(struct gw_rec *r, struct gw_http *h, hd_err err, Huddle__V1_
 	case REC_CREATE:
 		if (!r->existed)
 			HD_INFO("recording %s of meeting %s (%s) started by %s", r->id, r->meeting_id,
-				KIND_NAME(x->kind), r->participant_id);
-		rec_answer_json(r, h, r->existed ? HTTP_STATUS_OK : 201, rec_json(x));
+				gw_recjson_kind(x->kind), r->participant_id);
+		rec_answer_json(r, h, r->existed ? HTTP_STATUS_OK : 201, gw_recjson_recording(x));
 		break;
 	case REC_CHUNK:
 		if (!reply->chunk->duplicate)
 			gw.stats.rec_chunk_bytes += r->want;
 		HD_DEBUG("recording %s of meeting %s: chunk %" PRIu32 " (%" PRIu64 " bytes)%s", r->id, r->meeting_id,
 			 r->index, r->want, reply->chunk->duplicate ? ", a duplicate" : "");
-		rec_answer_json(r, h, HTTP_STATUS_OK, chunk_json(r, x, reply->chunk->duplicate));
+		rec_answer_json(r, h, HTTP_STATUS_OK, gw_recjson_chunk(r->index, reply->chunk->duplicate, x));
 		break;
 	default:
 		HD_INFO("recording %s of meeting %s finished by %s after %" PRIu32 " chunks", r->id, r->meeting_id,
 			r->participant_id, r->chunks);
-		rec_answer_json(r, h, HTTP_STATUS_OK, rec_json(x));
+		rec_answer_json(r, h, HTTP_STATUS_OK, gw_recjson_recording(x));
 		break;
 	}
-}
-
-// on_read takes a piece of r's download.
-static void on_read(struct gw_rec *r, struct gw_http *h, hd_err err, Huddle__V1__RecordingReply *reply)
-{
-	const char *why = NULL;
-	hd_err code = rec_failed(err, reply, HUDDLE__V1__RECORDING_REPLY__BODY_READ, &why);
-	uint64_t left = r->last - r->next_off + 1;
-	r->reading = false;
-	if (code == HD_OK) {
-		size_t len = reply->read->data.len;
-		struct rec_piece *p = &r->pieces[r->n_pieces];
-		if (reply->read->size != r->size || len == 0 || len > left || len > GW_REC_READ_MAX) {
-			code = HD_EINTERNAL;
-			why = "the recording's file changed while it was read";
-		} else if ((p->buf = malloc(LWS_PRE + len)) == NULL) {
-			code = HD_ENOMEM;
-			why = NULL;
-		} else {
-			memcpy(p->buf + LWS_PRE, reply->read->data.data, len);
-			p->len = len;
-			p->off = 0;
-			r->n_pieces++;
-			r->next_off += len;
-		}
-	}
-	if (code != HD_OK) {
-		if (r->phase == REC_FIRST) {
-			rec_answer_error(r, h, rec_status(code), code, why);
-			return;
-		}
-		HD_WARN("recording %s of meeting %s: download stopped at byte %" PRIu64 ": %s", r->id, r->meeting_id,
-			r->next_off, why != NULL ? why : hd_strerror(code));
-		gw.stats.rec_failures++;
-		r->failed = true;
-		gw_http_stream_ready(h);
-		return;
-	}
-	if (r->phase == REC_FIRST) {
-		r->phase = REC_STREAM;
-		rec_file_headers(r, h);
-	} else {
-		gw_http_stream_ready(h);
-	}
-	rec_read(r, h);
 }
 
 void gw_rec_on_reply(struct gw_rec *r, struct gw_http *h, hd_err err, Huddle__V1__RecordingReply *reply)
@@ -1096,9 +818,9 @@ void gw_rec_on_reply(struct gw_rec *r, struct gw_http *h, hd_err err, Huddle__V1
 	case REC_CALL:
 		on_call(r, h, err, reply);
 		break;
-	case REC_FIRST:
-	case REC_STREAM:
-		on_read(r, h, err, reply);
+	case REC_DOWNLOAD:
+		if (r->download != NULL)
+			gw_download_on_read(r->download, h, err, reply);
 		break;
 	default:
 		break; // nothing asked
@@ -1109,28 +831,15 @@ void gw_rec_on_reply(struct gw_rec *r, struct gw_http *h, hd_err err, Huddle__V1
 
 size_t gw_rec_pull(struct gw_rec *r, size_t max, uint8_t **data, bool *failed)
 {
-	if (r->failed) {
+	if (r->download == NULL) {
 		*failed = true;
 		return 0;
 	}
-	if (r->n_pieces == 0)
-		return 0;
-	struct rec_piece *p = &r->pieces[0];
-	size_t n = p->len - p->off;
-	*data = p->buf + LWS_PRE + p->off;
-	return n < max ? n : max;
+	return gw_download_pull(r->download, max, data, failed);
 }
 
 void gw_rec_pulled(struct gw_rec *r, struct gw_http *h, size_t n)
 {
-	struct rec_piece *p = &r->pieces[0];
-	p->off += n;
-	gw.stats.rec_file_bytes += n;
-	if (p->off < p->len)
-		return;
-	free(p->buf);
-	memmove(&r->pieces[0], &r->pieces[1], (REC_PIECES - 1) * sizeof(r->pieces[0]));
-	memset(&r->pieces[REC_PIECES - 1], 0, sizeof(r->pieces[0]));
-	r->n_pieces--;
-	rec_read(r, h);
+	if (r->download != NULL)
+		gw_download_pulled(r->download, h, n);
 }

@@ -12,8 +12,7 @@
 // meeting's link, as the exports do. Each request is a sub-protocol of one
 // HTTP request (http.c): it reads the body, checks the token, asks
 // huddle-recording (the list also the registry) and answers with JSON, or
-// streams a download read from huddle-recording 1 MiB at a time.
-// Service thread only.
+// hands a download to download.c. Service thread only.
 #ifndef GW_RECORDING_H
 #define GW_RECORDING_H
 
@@ -24,12 +23,11 @@
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 
-#define GW_REC_CHUNK_MAX ((size_t)4 * 1024 * 1024) // bytes of one chunk's body
-#define GW_REC_READ_MAX ((uint32_t)1024 * 1024)    // bytes of one RecordingReadRequest
+#define GW_REC_CHUNK_MAX ((size_t)4194304) // bytes of one chunk's body (4 MiB)
 // GW_REC_DRAIN_MAX: a body declared larger than this is refused without
 // being read, and the connection closes; a smaller one over its limit is
 // read to its end (and dropped) first, so the client can read the 413.
-#define GW_REC_DRAIN_MAX ((size_t)64 * 1024 * 1024)
+#define GW_REC_DRAIN_MAX ((size_t)67108864)
 
 struct gw_rec;
 
@@ -50,12 +48,9 @@ void gw_rec_body_end(struct gw_rec *r, struct gw_http *h);
 void gw_rec_on_meeting(struct gw_rec *r, struct gw_http *h, hd_err err, Huddle__V1__RegistryReply *reply);
 void gw_rec_on_reply(struct gw_rec *r, struct gw_http *h, hd_err err, Huddle__V1__RecordingReply *reply);
 
-// gw_rec_pull hands http.c the next bytes of r's download: it returns how
-// many (at most max) are ready at *data, which has LWS_PRE writable bytes
-// before it; 0 when none is ready yet (gw_http_stream_ready wakes the
-// writer once there are). *failed turns true when the download cannot go on
-// (huddle-recording failed after the status line was sent).
-// gw_rec_pulled says n of them were written.
+// gw_rec_pull and gw_rec_pulled hand http.c the next bytes of r's
+// download, as gw_download_pull and gw_download_pulled do (*failed also
+// when r has no download).
 size_t gw_rec_pull(struct gw_rec *r, size_t max, uint8_t **data, bool *failed);
 void gw_rec_pulled(struct gw_rec *r, struct gw_http *h, size_t n);
 
@@ -63,10 +58,23 @@ void gw_rec_pulled(struct gw_rec *r, struct gw_http *h, size_t n);
 void gw_rec_free(struct gw_rec *r);
 
 // gw_rec_count tells how many recording requests are in progress and how
-// many bytes of bodies and download pieces they hold (/metrics).
-void gw_rec_count(size_t *requests, size_t *buffered);
+// many bytes of bodies and downloads they hold (/metrics).
+void gw_rec_count(size_t *requests, size_t *bytes);
 
-// gw_rec_stop frees the per-participant rate limits (at shutdown).
-void gw_rec_stop(void);
+// ---- for downloads (download.c) ----
+
+// gw_rec_send sends req to huddle-recording for h (GW_OP_HTTP_RECORDING:
+// the reply comes back through gw_rec_on_reply). Returns HD_OK, or
+// HD_EUNAVAILABLE at once while no huddle-recording is connected, rather
+// than letting the call wait out RECORDING_TIMEOUT_MS.
+hd_err gw_rec_send(struct gw_http *h, Huddle__V1__RecordingRequest *req);
+
+// gw_rec_failed tells how a huddle-recording call ended: HD_OK when reply
+// is a reply with body `want` and no error; otherwise the code to answer
+// with and *why its message (NULL: the code's own): TIMEOUT, UNAVAILABLE,
+// INTERNAL (a reply that does not decode or has another body) or the
+// service's own code.
+hd_err gw_rec_failed(hd_err err, const Huddle__V1__RecordingReply *reply, Huddle__V1__RecordingReply__BodyCase want,
+		     const char **why);
 
 #endif
