@@ -23,7 +23,7 @@ SHELL_SCRIPTS = .ci/run $(wildcard deploy/local/*.sh deploy/coturn/*.sh deploy/*
 
 .PHONY: help bootstrap build build-c build-asan web run test test-unit \
 	test-integration test-e2e lint format format-check clean distclean \
-	compose-check deploy-check bench-chat bench-recording bench
+	compose-check deploy-check bench-chat bench-notes bench-filters bench-recording bench
 
 help: ## list the targets
 	@echo "Huddle — make targets:"
@@ -67,9 +67,16 @@ test-e2e: bootstrap ## browser tests, Chromium in a private network namespace (c
 	@$(MAKE) build-asan web
 	$(WITH_SERVERS) $(CTEST) -L e2e $(CTEST_ARGS)
 
+bench-filters: bootstrap ## video filters: cost per 640x480 frame of each filter and background blur, headless Chromium (tests/bench/filters)
+	node tests/bench/filters/run.mjs
+
 bench-chat: bootstrap ## chat benchmark: durable posts/s (1 and 32 posters), history page p50/p99 (SQLite)
 	@$(MAKE) build-c
 	$(BUILD_DIR)/bin/chat-bench --bin $(BUILD_DIR)/bin/huddle-chat
+
+bench-notes: bootstrap ## notes benchmark: durable updates/s (1 and 32 editors), open p50/p99 of 10k updates, before/after a snapshot
+	@$(MAKE) build-c
+	$(BUILD_DIR)/bin/notes-bench --bin $(BUILD_DIR)/bin/huddle-notes
 
 bench-recording: bootstrap ## recording benchmark: assembly + remux of a 1-hour recording of synthetic chunks (RelWithDebInfo)
 	@$(MAKE) build-c

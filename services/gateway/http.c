@@ -455,6 +455,8 @@ static const char *mime_of(const char *path)
 	} types[] = {
 		{".html", "text/html; charset=utf-8"},
 		{".js", "text/javascript; charset=utf-8"},
+		// WebAssembly.instantiateStreaming refuses any other type (background blur's model runtime).
+		{".wasm", "application/wasm"},
 		{".css", "text/css; charset=utf-8"},
 		{".svg", "image/svg+xml"},
 		{".png", "image/png"},

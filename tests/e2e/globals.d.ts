@@ -45,5 +45,17 @@ interface Window {
       code: HuddleDocDebug | null;
     } | null;
     readonly notesClient: { dropConnection(): void } | null;
+    // The video filter on the page's camera (web/src/filters/camera.ts debug()), or null.
+    readonly filters: {
+      choice: string;
+      active: boolean;
+      path: string;
+      frames: number;
+      frameMs: number;
+      segmenter: "off" | "loading" | "ready" | "failed";
+      masks: number;
+      segmentMs: number;
+      error: string | null;
+    } | null;
   };
 }

@@ -14,6 +14,7 @@ import { renderCall, type CallView } from "./ui/call";
 import { renderLeft } from "./ui/left";
 import { renderMessage } from "./ui/notfound";
 import { toast } from "./ui/toast";
+import type { CameraFilterDebug } from "./filters/camera";
 
 // HuddleDebug is window.huddle: read-only state for tests and the console.
 export interface HuddleDebug {
@@ -30,6 +31,8 @@ export interface HuddleDebug {
   // The meeting's shared documents on this page (state, text, seq), or null.
   readonly notes: ReturnType<NotesClient["debug"]> | null;
   readonly notesClient: NotesClient | null;
+  // The video filter on this page's camera (pre-join and call), or null.
+  readonly filters: CameraFilterDebug | null;
   // This page's recorder in the call (state "idle" outside it), and the
   // recordings this browser is uploading or keeps the token of (IndexedDB).
   readonly recording: RecorderDebug;
@@ -93,6 +96,9 @@ export class App {
       },
       get notesClient() {
         return app.notes;
+      },
+      get filters() {
+        return app.media?.filter.debug() ?? null;
       },
       get recording() {
         return app.recorder?.debug() ?? idleRecorder;

@@ -1,6 +1,9 @@
 // LocalMedia owns this browser's microphone, camera and screen tracks, the
-// device choices (remembered in localStorage), and the mute state. Muting
-// sets track.enabled = false so no renegotiation is needed.
+// device choices (remembered in localStorage), the mute state and the video
+// filter on the camera. Muting sets track.enabled = false and a filter is a
+// track put in the camera's place, so neither needs a renegotiation.
+import { CameraFilter } from "../filters/camera";
+import type { FilterId } from "../filters/catalog";
 
 const PREF_KEY = "huddle.devices";
 
@@ -31,7 +34,8 @@ export function supportsSinkId(): boolean {
 }
 
 export class LocalMedia {
-  // The stream the peer connections send (camera video + microphone audio).
+  // The stream the peer connections send (camera video, through the filter
+  // when one is on, + microphone audio); the self views show it too.
   readonly stream = new MediaStream();
   audio: MediaStreamTrack | null = null;
   camera: MediaStreamTrack | null = null;
@@ -40,6 +44,7 @@ export class LocalMedia {
   videoMuted = false;
   prefs: DevicePrefs = loadDevicePrefs();
   error: string | null = null;
+  readonly filter = new CameraFilter();
   private listeners = new Set<() => void>();
 
   onChange(fn: () => void): () => void {
@@ -53,7 +58,12 @@ export class LocalMedia {
 
   // The video track being sent now: the screen while sharing, else the camera.
   get videoTrack(): MediaStreamTrack | null {
-    return this.screen ?? this.camera;
+    return this.screen ?? this.sentCamera;
+  }
+
+  // The camera as sent: the filter's output while a filter is on.
+  get sentCamera(): MediaStreamTrack | null {
+    return this.camera ? (this.filter.output ?? this.camera) : null;
   }
 
   get sharing(): boolean {
@@ -93,19 +103,44 @@ export class LocalMedia {
   }
 
   private setTrack(kind: "audio" | "video", track: MediaStreamTrack | null): void {
-    const old = kind === "audio" ? this.audio : this.camera;
-    if (old) {
-      old.stop();
-      this.stream.removeTrack(old);
-    }
     if (kind === "audio") {
+      if (this.audio) {
+        this.audio.stop();
+        this.stream.removeTrack(this.audio);
+      }
       this.audio = track;
-      if (track) track.enabled = !this.audioMuted;
-    } else {
-      this.camera = track;
-      if (track) track.enabled = !this.videoMuted;
+      if (track) {
+        track.enabled = !this.audioMuted;
+        this.stream.addTrack(track);
+      }
+      return;
     }
-    if (track) this.stream.addTrack(track);
+    const old = this.camera;
+    this.camera = track;
+    if (track) track.enabled = !this.videoMuted;
+    const stopOldOutput = this.filter.setInput(track);
+    this.placeCamera();
+    stopOldOutput();
+    old?.stop();
+  }
+
+  // placeCamera puts the camera as sent into the stream, in place of the
+  // video track it held.
+  private placeCamera(): void {
+    const sent = this.sentCamera;
+    for (const t of this.stream.getVideoTracks()) if (t !== sent) this.stream.removeTrack(t);
+    if (sent && !this.stream.getVideoTracks().includes(sent)) this.stream.addTrack(sent);
+    if (this.filter.output) this.filter.output.enabled = !this.videoMuted;
+  }
+
+  // setFilter puts a filter on the camera (or takes it off with "none");
+  // remembered in this browser. The caller replaces the video track on its
+  // senders (onChange fires) before the old filtered track stops.
+  setFilter(id: FilterId): void {
+    const stopOld = this.filter.choose(id);
+    this.placeCamera();
+    this.emit();
+    stopOld();
   }
 
   async devices(): Promise<{ audioInput: MediaDeviceInfo[]; videoInput: MediaDeviceInfo[]; audioOutput: MediaDeviceInfo[] }> {
@@ -149,6 +184,7 @@ export class LocalMedia {
   setVideoMuted(muted: boolean): void {
     this.videoMuted = muted;
     if (this.camera) this.camera.enabled = !muted;
+    if (this.filter.output) this.filter.output.enabled = !muted;
     this.emit();
   }
 
@@ -178,6 +214,7 @@ export class LocalMedia {
   }
 
   stop(): void {
+    this.filter.stop();
     for (const t of [this.audio, this.camera, this.screen]) t?.stop();
     for (const t of this.stream.getTracks()) this.stream.removeTrack(t);
     this.audio = this.camera = this.screen = null;

@@ -19,6 +19,7 @@ import { TileView, type TileInfo } from "./tile";
 import { micButton, cameraButton, shareButton, actionButton } from "./controls";
 import { toast } from "./toast";
 import { devicePickers } from "./devices";
+import { filtersControl } from "../filters/control";
 
 const GAP = 12;
 const STRIP_W = 224;
@@ -72,6 +73,7 @@ export function renderCall(
       });
   });
   if (!navigator.mediaDevices || !("getDisplayMedia" in navigator.mediaDevices)) share.el.hidden = true;
+  const filters = filtersControl(session.media);
   const copy = actionButton("Copy link", "link", () => void copyLink(session.meetingId));
   const leave = actionButton("Leave", "callEnd", onLeave, "ctl-leave");
   const chatButton = chat ? chatToggle(() => chatPanel?.setOpen(!chatPanel.isOpen())) : null;
@@ -126,6 +128,7 @@ export function renderCall(
       { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } },
       mic.el,
       cam.el,
+      filters.el,
       share.el,
       record?.el,
       copy,
@@ -269,6 +272,7 @@ export function renderCall(
       unsubscribe();
       unsubscribeMedia();
       settings.destroy();
+      filters.destroy();
       chatPanel?.destroy();
       docs?.destroy();
       record?.destroy();

@@ -1,9 +1,9 @@
-// The pre-join screen: camera preview, device pickers, mic/camera toggles,
-// the name field (remembered in localStorage), the Join button, and the
-// meeting's chat beside them (readable and writable without joining; posts
-// use the name from the name field), the Notes and Code buttons that open
-// the shared documents, and the Recordings button that opens the meeting's
-// recordings, all without joining.
+// The pre-join screen: camera preview (with the chosen filter on), device
+// pickers, mic/camera toggles, the Filters menu, the name field (remembered
+// in localStorage), the Join button, the meeting's chat beside them
+// (readable and writable without joining; posts use the name from the name
+// field), the Notes and Code buttons that open the shared documents, and the
+// Recordings button that opens the meeting's recordings, all without joining.
 import type { LocalMedia } from "../call/media";
 import type { ChatClient } from "../chat/client";
 import type { NotesClient } from "../notes/client";
@@ -15,6 +15,7 @@ import { h, initials } from "./dom";
 import { brand } from "./brand";
 import { micButton, cameraButton } from "./controls";
 import { devicePickers } from "./devices";
+import { filtersControl } from "../filters/control";
 
 const NAME_KEY = "huddle.displayName";
 const MAX_NAME_BYTES = 64;
@@ -60,13 +61,14 @@ export function renderPrejoin(
   const mediaError = h("div", { class: "preview-error", attrs: { role: "alert" } });
   const mic = micButton(() => media.setAudioMuted(!media.audioMuted));
   const cam = cameraButton(() => media.setVideoMuted(!media.videoMuted));
+  const filters = filtersControl(media);
   const preview = h(
     "div",
     { class: "preview" },
     video,
     off,
     mediaError,
-    h("div", { class: "preview-controls" }, mic.el, cam.el),
+    h("div", { class: "preview-controls" }, mic.el, cam.el, filters.el),
   );
 
   const devices = devicePickers(media, (msg) => (mediaError.textContent = msg));
@@ -183,6 +185,7 @@ export function renderPrejoin(
       docs?.destroy();
       recordings?.destroy();
       devices.destroy();
+      filters.destroy();
       video.srcObject = null;
     },
   };
