@@ -1,8 +1,9 @@
 // Recorder records in the call with MediaRecorder (WebM, VP8 or VP9 with
 // Opus) in 2 s chunks, each handed to the Uploader, which stores it in the
 // IndexedDB queue before sending it. Three kinds:
-//   camera  — one's own camera (drawn on a canvas, so a camera switch or a
-//             mute does not end the recording) and microphone;
+//   camera  — one's own camera as sent, with its filter (drawn on a canvas,
+//             so a camera switch, a filter change or a mute does not end
+//             the recording) and microphone;
 //   screen  — one's screen share (started for it when not on) and microphone;
 //             it ends when the share ends;
 //   meeting — every participant drawn by the Compositor, every audio track,
@@ -231,7 +232,8 @@ export class Recorder {
       key: "self",
       name: session.displayName,
       colorKey: session.participantId,
-      track: screen ? m.screen : m.videoMuted ? null : m.camera,
+      // The camera as the others see it: through the filter when one is on.
+      track: screen ? m.screen : m.videoMuted ? null : m.sentCamera,
       screen,
     };
   }
