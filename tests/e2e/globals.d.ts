@@ -34,6 +34,10 @@ interface Window {
       messages: Array<{ seq: number; senderName: string; text: string; own: boolean }>;
     } | null;
     readonly chatClient: { dropConnection(): void } | null;
+    // This page's recorder in the call (web/src/recording/recorder.ts debug()).
+    readonly recording: { state: string; kind: string; rid: string; mimeType: string; chunks: number; startedAtMs: number; error: string };
+    // The recordings this browser queues or uploads (web/src/recording/uploader.ts debug()).
+    readonly recordingQueue: Array<{ rid: string; meetingId: string; chunks: number; uploaded: number; ended: boolean; finished: boolean; failed: string; working: boolean }>;
     // The meeting's shared documents (web/src/notes/client.ts debug()), or null.
     readonly notes: {
       state: string;

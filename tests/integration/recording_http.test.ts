@@ -392,7 +392,7 @@ suite.test("a chunked upload, finished and listed until ready; the file, its ran
 		assert.equal(g.headers.get("content-range"), `bytes */${size}`, range);
 	}
 	// Several ranges, another unit, If-Range: the whole file.
-	for (const headers of [{ range: "bytes=0-1,5-6" }, { range: "items=0-1" }, { range: "bytes=0-1", "if-range": '"x"' }]) {
+	for (const headers of <Record<string, string>[]>[{ range: "bytes=0-1,5-6" }, { range: "items=0-1" }, { range: "bytes=0-1", "if-range": '"x"' }]) {
 		const g = await api(`${base}/file`, { headers });
 		assert.equal(g.status, 200, JSON.stringify(headers));
 		assert.equal(g.body.length, size);

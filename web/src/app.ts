@@ -6,6 +6,8 @@ import { LocalMedia } from "./call/media";
 import { CallSession } from "./call/session";
 import { ChatClient } from "./chat/client";
 import { NotesClient } from "./notes/client";
+import { Recorder, type RecorderDebug } from "./recording/recorder";
+import { Uploader, type UploadDebug } from "./recording/uploader";
 import { renderLanding } from "./ui/landing";
 import { renderPrejoin } from "./ui/prejoin";
 import { renderCall, type CallView } from "./ui/call";
@@ -31,6 +33,10 @@ export interface HuddleDebug {
   readonly notesClient: NotesClient | null;
   // The video filter on this page's camera (pre-join and call), or null.
   readonly filters: CameraFilterDebug | null;
+  // This page's recorder in the call (state "idle" outside it), and the
+  // recordings this browser is uploading or keeps the token of (IndexedDB).
+  readonly recording: RecorderDebug;
+  readonly recordingQueue: UploadDebug[];
 }
 
 declare global {
@@ -40,6 +46,7 @@ declare global {
 }
 
 const emptyPeers = new Map<string, RTCPeerConnection>();
+const idleRecorder: RecorderDebug = { state: "idle", kind: "", rid: "", mimeType: "", chunks: 0, startedAtMs: 0, error: "" };
 const JOIN_TIMEOUT_MS = 20_000;
 
 export class App {
@@ -47,6 +54,10 @@ export class App {
   private chat: ChatClient | null = null;
   private notes: NotesClient | null = null;
   private media: LocalMedia | null = null;
+  private recorder: Recorder | null = null;
+  // One uploader for the page's life: recordings go on uploading after Leave
+  // and on other pages of the app (made on the first meeting page).
+  private uploader: Uploader | null = null;
   private view: { destroy(): void } | null = null;
   private page = "landing";
 
@@ -89,8 +100,24 @@ export class App {
       get filters() {
         return app.media?.filter.debug() ?? null;
       },
+      get recording() {
+        return app.recorder?.debug() ?? idleRecorder;
+      },
+      get recordingQueue() {
+        return app.uploader?.debug() ?? [];
+      },
     };
     addEventListener("popstate", () => this.route());
+    // Closing the tab now would cut a recording short or leave its upload for
+    // the next visit: ask first.
+    addEventListener("beforeunload", (ev) => {
+      if (this.recorder?.state === "recording" || this.uploader?.busy) ev.preventDefault();
+    });
+  }
+
+  private uploads(): Uploader {
+    this.uploader ??= new Uploader();
+    return this.uploader;
   }
 
   navigate(path: string): void {
@@ -114,6 +141,8 @@ export class App {
   }
 
   private teardown(): void {
+    void this.recorder?.stop();
+    this.recorder = null;
     this.view?.destroy();
     this.view = null;
     if (this.session && this.session.state !== "left") void this.session.leave();
@@ -139,7 +168,11 @@ export class App {
     // of this meeting wait to be sent from an earlier visit).
     const notes = new NotesClient({ meetingId });
     this.notes = notes;
-    const view = renderPrejoin(this.root, meetingId, media, (name) => void this.join(meetingId, name, media, view), chat, notes);
+    // Recordings this browser left unfinished in this meeting (a closed tab)
+    // are uploaded and finished now.
+    const uploader = this.uploads();
+    void uploader.adopt(meetingId);
+    const view = renderPrejoin(this.root, meetingId, media, (name) => void this.join(meetingId, name, media, view), chat, notes, uploader);
     this.view = view;
     view.setMeetingTitle("");
     const [meeting] = await Promise.allSettled([getMeeting(meetingId), media.start()]);
@@ -187,13 +220,17 @@ export class App {
     this.page = "call";
     document.title = `Huddle — ${session.meetingTitle || "Meeting"}`;
     this.notes?.setName(name);
-    this.view = renderCall(this.root, session, () => void this.leave(meetingId, name), this.chat, this.notes);
+    this.recorder = new Recorder({ session, uploader: this.uploads(), chat: this.chat });
+    this.view = renderCall(this.root, session, () => void this.leave(meetingId, name), this.chat, this.notes, { recorder: this.recorder, uploader: this.uploads() });
   }
 
   private async leave(meetingId: string, name: string): Promise<void> {
     const session = this.session;
     const view = this.view as CallView | null;
     if (!session) return;
+    // The recording ends with the call (its last chunk is queued first).
+    await this.recorder?.stop();
+    this.recorder = null;
     await session.leave();
     view?.destroy();
     this.view = null;
@@ -211,6 +248,8 @@ export class App {
       this.chat,
       name,
       this.notes,
+      this.uploads(),
+      meetingId,
     );
   }
 

@@ -7,4 +7,5 @@ export * from "./gen/huddle/v1/chat_pb";
 export * from "./gen/huddle/v1/client_pb";
 export * from "./gen/huddle/v1/notes_pb";
 export * from "./gen/huddle/v1/events_pb";
+export * from "./gen/huddle/v1/recording_pb";
 export * from "./gen/huddle/v1/registry_pb";

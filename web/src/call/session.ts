@@ -3,8 +3,8 @@
 // remote participant. A dropped WebSocket resumes with the resume token and
 // keeps every peer connection; a rejected resume joins fresh and rebuilds them.
 // Every change of the local media (mute, camera, screen, and the microphone
-// and camera arriving or going away) reaches the senders and, as media_state,
-// everyone else.
+// and camera arriving or going away) and whether we record reaches the
+// senders and, as media_state, everyone else.
 import { SignalingClient, RequestError, defaultSignalingUrl, type ServerBody, type ConnectionState } from "../signaling/client";
 import { ErrorCode, type IceServer, type JoinReply, type MediaState, type Participant, type Signal } from "../proto";
 import { PeerLink, type SignalInit } from "./peer";
@@ -15,10 +15,19 @@ export type CallState = "joining" | "joined" | "reconnecting" | "left" | "failed
 export interface RemoteParticipant {
   id: string;
   displayName: string;
-  media: { audioMuted: boolean; videoMuted: boolean; screenSharing: boolean };
+  media: MediaFlags;
   joinedAtMs: number;
   stream: MediaStream | null;
   connection: RTCPeerConnectionState | "new";
+}
+
+// MediaFlags is a participant's MediaState: what their tile shows, and
+// whether they record (everyone sees who does).
+export interface MediaFlags {
+  audioMuted: boolean;
+  videoMuted: boolean;
+  screenSharing: boolean;
+  recording: boolean;
 }
 
 export interface CallSessionOptions {
@@ -52,6 +61,10 @@ export class CallSession {
   readonly firstFrameAt = new Map<string, number>();
   resumeCount = 0;
   freshJoinCount = 0;
+  // Authorises this participant's recording uploads (JoinReply); secret.
+  recordingToken = "";
+  // We are recording (published as MediaState.recording).
+  recording = false;
 
   private resumeToken = "";
   private iceServers: RTCIceServer[] = [];
@@ -130,12 +143,21 @@ export class CallSession {
     this.emit();
   }
 
-  localMediaState(): { audioMuted: boolean; videoMuted: boolean; screenSharing: boolean } {
+  localMediaState(): MediaFlags {
     return {
       audioMuted: this.media.audioMuted || !this.media.audio,
       videoMuted: (this.media.videoMuted || !this.media.camera) && !this.media.sharing,
       screenSharing: this.media.sharing,
+      recording: this.recording,
     };
+  }
+
+  // setRecording tells everyone whether we record.
+  setRecording(on: boolean): void {
+    if (this.recording === on) return;
+    this.recording = on;
+    this.publishMediaState();
+    this.emit();
   }
 
   // publishMediaState tells everyone our media state once it differs from
@@ -222,6 +244,7 @@ export class CallSession {
     const oldId = this.participantId;
     this.participantId = reply.participantId;
     this.resumeToken = reply.resumeToken;
+    this.recordingToken = reply.recordingToken;
     this.meetingTitle = reply.meeting?.title ?? "";
     this.iceServers = reply.iceServers.map(toRtcIceServer);
     if (!resumed && oldId) {
@@ -299,7 +322,7 @@ export class CallSession {
       this.participants.set(from, {
         id: from,
         displayName: "",
-        media: { audioMuted: false, videoMuted: false, screenSharing: false },
+        media: { audioMuted: false, videoMuted: false, screenSharing: false, recording: false },
         joinedAtMs: Date.now(),
         stream: null,
         connection: "new",
@@ -417,14 +440,15 @@ function toRtcIceServer(s: IceServer): RTCIceServer {
   return out;
 }
 
-function mediaKey(m: { audioMuted: boolean; videoMuted: boolean; screenSharing: boolean }): string {
-  return `${+m.audioMuted}${+m.videoMuted}${+m.screenSharing}`;
+function mediaKey(m: MediaFlags): string {
+  return `${+m.audioMuted}${+m.videoMuted}${+m.screenSharing}${+m.recording}`;
 }
 
-function fromProtoMedia(m: MediaState | undefined) {
+function fromProtoMedia(m: MediaState | undefined): MediaFlags {
   return {
     audioMuted: m?.audioMuted ?? false,
     videoMuted: m?.videoMuted ?? false,
     screenSharing: m?.screenSharing ?? false,
+    recording: m?.recording ?? false,
   };
 }

@@ -1,12 +1,17 @@
 // The call view: a grid of tiles that fills the stage (self included), the
 // control bar, the "Reconnecting…" banner, the Copy link toast, and the chat
 // panel beside the stage (toggled from the control bar, which shows an unread
-// count while it is closed; on narrow screens it covers the stage), and the
-// shared documents' panel (Notes, Code) beside it.
+// count while it is closed; on narrow screens it covers the stage), the
+// shared documents' panel (Notes, Code) beside it, the Record button and
+// the "Recording" indicator, and the Recordings panel (toggled like the chat).
 import type { CallSession } from "../call/session";
 import type { ChatClient } from "../chat/client";
 import type { NotesClient } from "../notes/client";
 import { DocsDock } from "../notes/dock";
+import { recordControl, recordingIndicator } from "../recording/controls";
+import { RecordingsPanel, recordingsButton } from "../recording/panel";
+import type { Recorder } from "../recording/recorder";
+import type { Uploader } from "../recording/uploader";
 import { ChatPanel } from "./chat";
 import { h, setText } from "./dom";
 import { icon } from "./icons";
@@ -26,7 +31,19 @@ export interface CallView {
   destroy(): void;
 }
 
-export function renderCall(root: HTMLElement, session: CallSession, onLeave: () => void, chat?: ChatClient | null, notes?: NotesClient | null): CallView {
+export interface CallRecording {
+  recorder: Recorder;
+  uploader: Uploader;
+}
+
+export function renderCall(
+  root: HTMLElement,
+  session: CallSession,
+  onLeave: () => void,
+  chat?: ChatClient | null,
+  notes?: NotesClient | null,
+  recording?: CallRecording | null,
+): CallView {
   const stage = h("div", { class: "stage" });
   const grid = h("div", { class: "grid", attrs: { "aria-label": "Participants" } });
   // While someone presents, their tile takes the stage and the others go in this strip.
@@ -82,6 +99,20 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
   }
   // The shared documents' panel goes beside the stage, after the chat.
   const docs = notes ? new DocsDock({ client: notes, mode: "call", onToggle: () => refresh() }) : null;
+  const record = recording ? recordControl(recording.recorder, (msg) => toast(msg, 5000)) : null;
+  const indicator = recordingIndicator(session);
+  const recordings = recording
+    ? new RecordingsPanel({
+        meetingId: session.meetingId,
+        uploader: recording.uploader,
+        mode: "call",
+        onClose: () => {
+          recordingsToggle?.sync();
+          recordingsToggle?.el.focus();
+        },
+      })
+    : null;
+  const recordingsToggle = recordings ? recordingsButton(recordings, "call") : null;
   const settings = settingsDialog(session);
   const settingsButton = actionButton("Settings", "settings", () => settings.open());
 
@@ -92,11 +123,26 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
     "footer",
     { class: "controlbar" },
     h("div", { class: "bar-left" }, clock, h("span", { class: "bar-sep", attrs: { "aria-hidden": "true" } }, "|"), code),
-    h("div", { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } }, mic.el, cam.el, filters.el, share.el, copy, settingsButton, chatButton?.el, docs?.buttons.notes, docs?.buttons.code, leave),
+    h(
+      "div",
+      { class: "bar-center", attrs: { role: "toolbar", "aria-label": "Call controls" } },
+      mic.el,
+      cam.el,
+      filters.el,
+      share.el,
+      record?.el,
+      copy,
+      settingsButton,
+      chatButton?.el,
+      docs?.buttons.notes,
+      docs?.buttons.code,
+      recordingsToggle?.el,
+      leave,
+    ),
     h("div", { class: "bar-right" }, h("span", { class: "count", attrs: { title: "Participants" } }, icon("people", 20), count)),
   );
 
-  const main = h("div", { class: "call-main" }, stage, chatPanel?.el, docs?.el);
+  const main = h("div", { class: "call-main" }, indicator.el, stage, chatPanel?.el, docs?.el, recordings?.el);
   root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el));
   syncChatButton();
 
@@ -120,6 +166,7 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
     mic.el.disabled = !session.media.audio;
     cam.el.disabled = !session.media.camera;
     banner.hidden = session.state !== "reconnecting";
+    indicator.refresh();
     setText(code, session.meetingTitle || session.meetingId);
 
     const infos: TileInfo[] = [
@@ -228,6 +275,8 @@ export function renderCall(root: HTMLElement, session: CallSession, onLeave: () 
       filters.destroy();
       chatPanel?.destroy();
       docs?.destroy();
+      record?.destroy();
+      recordings?.destroy();
       for (const t of tiles.values()) t.destroy();
       tiles.clear();
     },

@@ -2,12 +2,14 @@
 // pickers, mic/camera toggles, the Filters menu, the name field (remembered
 // in localStorage), the Join button, the meeting's chat beside them
 // (readable and writable without joining; posts use the name from the name
-// field), and the Notes and Code buttons that open the shared documents,
-// also without joining.
+// field), the Notes and Code buttons that open the shared documents, and the
+// Recordings button that opens the meeting's recordings, all without joining.
 import type { LocalMedia } from "../call/media";
 import type { ChatClient } from "../chat/client";
 import type { NotesClient } from "../notes/client";
 import { DocsDock } from "../notes/dock";
+import { RecordingsPanel, recordingsButton } from "../recording/panel";
+import type { Uploader } from "../recording/uploader";
 import { ChatPanel } from "./chat";
 import { h, initials } from "./dom";
 import { brand } from "./brand";
@@ -48,6 +50,7 @@ export function renderPrejoin(
   onJoin: (name: string) => void,
   chat?: ChatClient,
   notes?: NotesClient,
+  uploader?: Uploader,
 ): PrejoinView {
   const video = h("video", { class: "preview-video mirror", attrs: { autoplay: true, playsinline: true, muted: true } });
   video.muted = true;
@@ -99,6 +102,8 @@ export function renderPrejoin(
   nameInput.addEventListener("change", () => {
     if (nameOk()) rememberName(nameInput.value.trim());
   });
+  const recordings = uploader ? new RecordingsPanel({ meetingId, uploader, mode: "page", onClose: () => recordingsOpen?.sync() }) : null;
+  const recordingsOpen = recordings ? recordingsButton(recordings, "page") : null;
   const form = h(
     "form",
     {
@@ -138,11 +143,13 @@ export function renderPrejoin(
             title,
             form,
             docs ? h("div", { class: "doc-buttons", attrs: { role: "group", "aria-label": "Shared documents" } }, docs.buttons.notes, docs.buttons.code) : null,
+            recordingsOpen ? h("div", { class: "rec-open-row" }, recordingsOpen.el) : null,
           ),
         ),
         chatPanel?.el,
         docs?.el,
       ),
+      recordings?.el,
     ),
   );
 
@@ -176,6 +183,7 @@ export function renderPrejoin(
       unsubscribe();
       chatPanel?.destroy();
       docs?.destroy();
+      recordings?.destroy();
       devices.destroy();
       filters.destroy();
       video.srcObject = null;
