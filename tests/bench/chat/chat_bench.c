@@ -4,21 +4,16 @@
 // daemon on a fresh SQLite file for each measurement and talks to it over
 // NNG REQ/REP, as the gateway does.
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statfs.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "common/rpc.h"
 #include "common/store.h"
 #include "common/util.h"
@@ -29,7 +24,6 @@
 #endif
 
 #define CALL_MS 10000
-#define TMPFS_MAGIC_ 0x01021994
 
 static const char *usage = "usage: chat-bench [options]\n"
 			   "\n"
@@ -76,49 +70,6 @@ struct opts {
 static struct opts O = {NULL, NULL, 3.0, 32, 32, 100000, 2000, false};
 static char work[512];
 
-// number parses a whole decimal option value into *out; false if it is not.
-static bool number(const char *s, double *out)
-{
-	char *end;
-	errno = 0;
-	*out = strtod(s, &end);
-	return errno == 0 && end != s && *end == '\0';
-}
-
-static bool integer(const char *s, int *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 100000000)
-		return false;
-	*out = (int)v;
-	return true;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-// daemon is one huddle-chat run: its addresses, store file and log.
-struct daemon {
-	pid_t pid;
-	char url[600], events_url[600], uri[600], log[600];
-};
-
-static struct hd_rpc_client *client_open(const char *url)
-{
-	struct hd_rpc_client *c;
-	if (hd_rpc_client_open(&c, url) != HD_OK) {
-		fprintf(stderr, "chat-bench: cannot open a client for %s\n", url);
-		exit(1);
-	}
-	return c;
-}
-
 // call makes one blocking ChatRequest; returns the reply (caller frees) or NULL.
 static Huddle__V1__ChatReply *call(struct hd_rpc_client *c, Huddle__V1__ChatRequest *req, int timeout_ms)
 {
@@ -135,83 +86,28 @@ static bool reply_ok(const Huddle__V1__ChatReply *r)
 	return r != NULL && (r->error == NULL || r->error->code == 0);
 }
 
-static void daemon_start(struct daemon *d, const char *name, int workers)
+// healthy makes one Health call (bench_target.healthy).
+static bool healthy(struct hd_rpc_client *c, int timeout_ms)
 {
-	char env_listen[700], env_events[700], env_store[700], env_workers[64];
-	snprintf(d->url, sizeof(d->url), "ipc://%s/%s.ipc", work, name);
-	snprintf(d->events_url, sizeof(d->events_url), "ipc://%s/%s-events.ipc", work, name);
-	snprintf(d->log, sizeof(d->log), "%s/%s.log", work, name);
-	snprintf(env_listen, sizeof(env_listen), "CHAT_LISTEN=%s", d->url);
-	snprintf(env_events, sizeof(env_events), "CHAT_EVENTS_LISTEN=%s", d->events_url);
-	snprintf(env_store, sizeof(env_store), "STORE_URI=%s", d->uri);
-	snprintf(env_workers, sizeof(env_workers), "CHAT_WORKERS=%d", workers);
-	d->pid = fork();
-	if (d->pid < 0) {
-		perror("chat-bench: fork");
-		exit(1);
-	}
-	if (d->pid == 0) {
-		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0)
-			_exit(120);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		putenv(env_listen);
-		putenv(env_events);
-		putenv(env_store);
-		putenv(env_workers);
-		putenv("LOG_LEVEL=info");
-		unsetenv("CHAT_BATCH_MAX");
-		execl(O.bin, "huddle-chat", (char *)NULL);
-		_exit(127);
-	}
-	// Ready when Health answers OK.
-	struct hd_rpc_client *c = client_open(d->url);
-	double until = now_s() + 30;
-	bool up = false;
-	while (!up && now_s() < until) {
-		Huddle__V1__ChatRequest req = HUDDLE__V1__CHAT_REQUEST__INIT;
-		Huddle__V1__ChatHealthRequest h = HUDDLE__V1__CHAT_HEALTH_REQUEST__INIT;
-		req.body_case = HUDDLE__V1__CHAT_REQUEST__BODY_HEALTH;
-		req.health = &h;
-		Huddle__V1__ChatReply *r = call(c, &req, 500);
-		up = reply_ok(r);
-		huddle__v1__chat_reply__free_unpacked(r, NULL);
-		if (!up) {
-			if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
-				fprintf(stderr, "chat-bench: %s exited at start; see %s\n", O.bin, d->log);
-				exit(1);
-			}
-			usleep(50 * 1000);
-		}
-	}
-	hd_rpc_client_close(c);
-	if (!up) {
-		fprintf(stderr, "chat-bench: %s did not answer Health within 30 s; see %s\n", O.bin, d->log);
-		kill(d->pid, SIGKILL);
-		exit(1);
-	}
+	Huddle__V1__ChatRequest req = HUDDLE__V1__CHAT_REQUEST__INIT;
+	Huddle__V1__ChatHealthRequest h = HUDDLE__V1__CHAT_HEALTH_REQUEST__INIT;
+	req.body_case = HUDDLE__V1__CHAT_REQUEST__BODY_HEALTH;
+	req.health = &h;
+	Huddle__V1__ChatReply *r = call(c, &req, timeout_ms);
+	bool up = reply_ok(r);
+	huddle__v1__chat_reply__free_unpacked(r, NULL);
+	return up;
 }
 
-// daemon_stop sends SIGTERM and waits; returns the batches the daemon
+static struct bench_target T = {
+	.prog = "chat-bench", .daemon = "huddle-chat", .env = "CHAT", .work = work, .healthy = healthy};
+
+// daemon_stop stops d (bench_daemon_stop); returns the batches the daemon
 // reported in its shutdown stats line (0 when it printed none), and the
 // posts in *posts_out when not NULL.
-static unsigned long long daemon_stop(struct daemon *d, unsigned long long *posts_out)
+static unsigned long long daemon_stop(struct bench_daemon *d, unsigned long long *posts_out)
 {
-	int status = 0;
-	kill(d->pid, SIGTERM);
-	double until = now_s() + 30;
-	while (waitpid(d->pid, &status, WNOHANG) == 0) {
-		if (now_s() > until) {
-			fprintf(stderr, "chat-bench: huddle-chat did not stop within 30 s; killed\n");
-			kill(d->pid, SIGKILL);
-			waitpid(d->pid, &status, 0);
-			break;
-		}
-		usleep(20 * 1000);
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fprintf(stderr, "chat-bench: huddle-chat exited with status %d; see %s\n", status, d->log);
+	bench_daemon_stop(&T, d);
 	unsigned long long posts = 0, batches = 0;
 	char line[1024];
 	FILE *f = fopen(d->log, "r");
@@ -232,21 +128,6 @@ static unsigned long long daemon_stop(struct daemon *d, unsigned long long *post
 	return batches;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-// pct is the q-quantile (nearest rank) of sorted v.
-static double pct(const double *v, size_t n, double q)
-{
-	if (n == 0)
-		return 0;
-	size_t k = (size_t)ceil(q * (double)n);
-	return v[k > 0 ? k - 1 : 0];
-}
-
 // ---- posting ----
 
 struct poster {
@@ -263,11 +144,11 @@ struct poster {
 static void *poster_main(void *p)
 {
 	struct poster *po = p;
-	struct hd_rpc_client *c = client_open(po->url);
+	struct hd_rpc_client *c = bench_client_open(&T, po->url);
 	char text[128];
 	memset(text, 'x', 100);
 	text[100] = '\0';
-	for (unsigned long i = 0; now_s() < po->deadline; i++) {
+	for (unsigned long i = 0; bench_now_s() < po->deadline; i++) {
 		char id[64];
 		Huddle__V1__ChatRequest req = HUDDLE__V1__CHAT_REQUEST__INIT;
 		Huddle__V1__ChatServicePostRequest body = HUDDLE__V1__CHAT_SERVICE_POST_REQUEST__INIT;
@@ -280,9 +161,9 @@ static void *poster_main(void *p)
 		req.request_id = i + 1;
 		req.body_case = HUDDLE__V1__CHAT_REQUEST__BODY_POST;
 		req.post = &body;
-		double t0 = now_s();
+		double t0 = bench_now_s();
 		Huddle__V1__ChatReply *r = call(c, &req, CALL_MS);
-		double ms = (now_s() - t0) * 1000;
+		double ms = (bench_now_s() - t0) * 1000;
 		if (reply_ok(r) && r->body_case == HUDDLE__V1__CHAT_REPLY__BODY_POST) {
 			po->ok++;
 			if (po->nlat == po->cap) {
@@ -313,17 +194,17 @@ struct post_result {
 
 static struct post_result run_posts(int posters, int workers)
 {
-	struct daemon d;
+	struct bench_daemon d;
 	char name[64], meeting[HD_ID_LEN + 1];
 	struct post_result res = {.posters = posters, .workers = workers};
 	snprintf(name, sizeof(name), "posts-%d-w%d", posters, workers);
 	snprintf(d.uri, sizeof(d.uri), "sqlite://%s/%s.db", work, name);
-	daemon_start(&d, name, workers);
+	bench_daemon_start(&T, &d, name, workers);
 	hd_id_random(meeting);
 	struct poster *ps = calloc((size_t)posters, sizeof(*ps));
 	if (ps == NULL)
 		exit(1);
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	for (int i = 0; i < posters; i++) {
 		ps[i] = (struct poster){.index = i, .url = d.url, .meeting = meeting, .deadline = t0 + O.seconds};
 		if (pthread_create(&ps[i].thread, NULL, poster_main, &ps[i]) != 0) {
@@ -338,7 +219,7 @@ static struct post_result run_posts(int posters, int workers)
 		res.errors += ps[i].errors;
 		n += ps[i].nlat;
 	}
-	res.seconds = now_s() - t0;
+	res.seconds = bench_now_s() - t0;
 	double *all = malloc((n > 0 ? n : 1) * sizeof(*all));
 	size_t k = 0;
 	for (int i = 0; all != NULL && i < posters; i++) {
@@ -349,9 +230,9 @@ static struct post_result run_posts(int posters, int workers)
 		free(ps[i].lat);
 	free(ps);
 	if (all != NULL) {
-		qsort(all, k, sizeof(*all), cmp_double);
-		res.p50 = pct(all, k, 0.50);
-		res.p99 = pct(all, k, 0.99);
+		bench_sort(all, k);
+		res.p50 = bench_pct(all, k, 0.50);
+		res.p99 = bench_pct(all, k, 0.99);
 		free(all);
 	}
 	res.rate = (double)res.ok / res.seconds;
@@ -404,18 +285,18 @@ static void seed(const char *uri, const char *meeting, int total)
 
 static struct history_result run_history(void)
 {
-	struct daemon d;
+	struct bench_daemon d;
 	char meeting[HD_ID_LEN + 1];
 	struct history_result res = {.messages = O.messages, .pages = O.pages};
 	snprintf(d.uri, sizeof(d.uri), "sqlite://%s/history.db", work);
 	hd_id_random(meeting);
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	seed(d.uri, meeting, O.messages);
-	res.seed_s = now_s() - t0;
+	res.seed_s = bench_now_s() - t0;
 	fprintf(stderr, "history: seeded %d messages in %.2f s\n", O.messages, res.seed_s);
-	daemon_start(&d, "history", O.workers);
+	bench_daemon_start(&T, &d, "history", O.workers);
 
-	struct hd_rpc_client *c = client_open(d.url);
+	struct hd_rpc_client *c = bench_client_open(&T, d.url);
 	double *lat = calloc((size_t)O.pages, sizeof(*lat));
 	unsigned seed_r = 12345;
 	int warm = 100;
@@ -432,9 +313,9 @@ static struct history_result run_history(void)
 		req.request_id = (uint64_t)i + (uint64_t)warm + 1;
 		req.body_case = HUDDLE__V1__CHAT_REQUEST__BODY_HISTORY;
 		req.history = &h;
-		double t = now_s();
+		double t = bench_now_s();
 		Huddle__V1__ChatReply *r = call(c, &req, CALL_MS);
-		double ms = (now_s() - t) * 1000;
+		double ms = (bench_now_s() - t) * 1000;
 		bool full = reply_ok(r) && r->body_case == HUDDLE__V1__CHAT_REPLY__BODY_HISTORY &&
 			    r->history->n_messages == (size_t)(O.messages < 50 ? O.messages : 50) &&
 			    r->history->last_seq == O.messages;
@@ -449,35 +330,15 @@ static struct history_result run_history(void)
 	double sum = 0;
 	for (int i = 0; i < O.pages; i++)
 		sum += lat[i];
-	qsort(lat, (size_t)O.pages, sizeof(*lat), cmp_double);
-	res.p50 = pct(lat, (size_t)O.pages, 0.50);
-	res.p99 = pct(lat, (size_t)O.pages, 0.99);
+	bench_sort(lat, (size_t)O.pages);
+	res.p50 = bench_pct(lat, (size_t)O.pages, 0.50);
+	res.p99 = bench_pct(lat, (size_t)O.pages, 0.99);
 	res.max = O.pages > 0 ? lat[O.pages - 1] : 0;
 	res.mean = O.pages > 0 ? sum / O.pages : 0;
 	free(lat);
 	fprintf(stderr, "history: %d pages of 50: p50 %.3f ms, p99 %.3f ms (%lu bad replies)\n", O.pages, res.p50,
 		res.p99, res.errors);
 	return res;
-}
-
-static const char *default_bin(const char *argv0)
-{
-	static char path[4096];
-	const char *env = getenv("HUDDLE_CHAT_BIN");
-	if (env != NULL && *env != '\0')
-		return env;
-	// Beside this program (both are in the build's bin/).
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
-	if (n > 0) {
-		path[n] = '\0';
-		char *slash = strrchr(path, '/');
-		if (slash != NULL) {
-			strcpy(slash + 1, "huddle-chat");
-			if (access(path, X_OK) == 0)
-				return path;
-		}
-	}
-	return HUDDLE_CHAT_BIN;
 }
 
 int main(int argc, char **argv)
@@ -500,19 +361,19 @@ int main(int argc, char **argv)
 			O.dir = optarg;
 			break;
 		case 's':
-			ok = ok && number(optarg, &O.seconds);
+			ok = ok && bench_number(optarg, &O.seconds);
 			break;
 		case 'p':
-			ok = ok && integer(optarg, &O.posters);
+			ok = ok && bench_integer(optarg, &O.posters);
 			break;
 		case 'w':
-			ok = ok && integer(optarg, &O.workers);
+			ok = ok && bench_integer(optarg, &O.workers);
 			break;
 		case 'm':
-			ok = ok && integer(optarg, &O.messages);
+			ok = ok && bench_integer(optarg, &O.messages);
 			break;
 		case 'n':
-			ok = ok && integer(optarg, &O.pages);
+			ok = ok && bench_integer(optarg, &O.pages);
 			break;
 		case 'k':
 			O.keep = true;
@@ -531,7 +392,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (O.bin == NULL)
-		O.bin = default_bin(argv[0]);
+		O.bin = bench_default_bin(&T, "HUDDLE_CHAT_BIN", HUDDLE_CHAT_BIN);
+	T.bin = O.bin;
 	if (access(O.bin, X_OK) != 0) {
 		fprintf(stderr, "chat-bench: %s is not an executable huddle-chat (use --bin or HUDDLE_CHAT_BIN)\n",
 			O.bin);
@@ -541,18 +403,9 @@ int main(int argc, char **argv)
 		const char *tmp = getenv("TMPDIR");
 		O.dir = tmp != NULL && *tmp != '\0' ? tmp : "/var/tmp";
 	}
-	snprintf(work, sizeof(work), "%s/chat-bench-XXXXXX", O.dir);
-	if (mkdtemp(work) == NULL) {
-		fprintf(stderr, "chat-bench: cannot create a folder in %s: %s\n", O.dir, strerror(errno));
+	bool tmpfs;
+	if (!bench_work_open(&T, O.dir, work, sizeof(work), "post", &tmpfs))
 		return 1;
-	}
-	struct statfs fs;
-	bool tmpfs = statfs(work, &fs) == 0 && (unsigned long)fs.f_type == TMPFS_MAGIC_;
-	if (tmpfs)
-		fprintf(stderr,
-			"chat-bench: warning: %s is tmpfs; fsync costs nothing there, so post rates are "
-			"not those of a disk (use --dir)\n",
-			work);
 	signal(SIGPIPE, SIG_IGN);
 	fprintf(stderr, "chat-bench: %s, folder %s, %.1f s per posting run\n", O.bin, work, O.seconds);
 
@@ -593,14 +446,7 @@ int main(int argc, char **argv)
 	       one.errors + many.errors + (again ? many_w.errors : 0), O.workers, h.messages, h.pages, h.p50, h.p99,
 	       h.errors, h.seed_s);
 
-	if (!O.keep) {
-		char cmd[700];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
-		if (system(cmd) != 0)
-			fprintf(stderr, "chat-bench: could not remove %s\n", work);
-	} else {
-		fprintf(stderr, "chat-bench: kept %s\n", work);
-	}
+	bench_work_close(&T, O.keep);
 	bool failed = one.errors + many.errors + (again ? many_w.errors : 0) + h.errors > 0;
 	return failed ? 1 : 0;
 }

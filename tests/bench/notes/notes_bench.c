@@ -4,22 +4,16 @@
 // real daemon on a fresh SQLite file for each measurement and talks to it
 // over NNG REQ/REP, as the gateway does.
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
-#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statfs.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "common/rpc.h"
 #include "common/store.h"
 #include "common/util.h"
@@ -31,7 +25,6 @@
 
 #define CALL_MS 10000
 #define OPEN_CALL_MS 30000
-#define TMPFS_MAGIC_ 0x01021994
 // An update's data is UPDATE_MIN..UPDATE_MAX random bytes, uniformly: the
 // size of the Yjs updates a typing editor sends (one or a few characters
 // with their ids and deletions).
@@ -84,48 +77,6 @@ struct opts {
 static struct opts O = {NULL, NULL, 3.0, 32, 32, 10000, 100, false};
 static char work[512];
 
-// number parses a whole decimal option value into *out; false if it is not.
-static bool number(const char *s, double *out)
-{
-	char *end;
-	errno = 0;
-	*out = strtod(s, &end);
-	return errno == 0 && end != s && *end == '\0';
-}
-
-static bool integer(const char *s, int *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 100000000)
-		return false;
-	*out = (int)v;
-	return true;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-// pct is the q-quantile (nearest rank) of sorted v.
-static double pct(const double *v, size_t n, double q)
-{
-	if (n == 0)
-		return 0;
-	size_t k = (size_t)ceil(q * (double)n);
-	return v[k > 0 ? k - 1 : 0];
-}
-
 // random_bytes fills buf with len bytes from the xorshift state *x.
 static void random_bytes(uint64_t *x, uint8_t *buf, size_t len)
 {
@@ -145,26 +96,10 @@ static size_t update_len(unsigned *seed)
 
 // ---- the daemon ----
 
-// daemon is one huddle-notes run: its address, store file and log.
-struct daemon {
-	pid_t pid;
-	char url[600], events_url[600], uri[600], log[600];
-};
-
 // daemon_stats is what huddle-notes' shutdown stats line says.
 struct daemon_stats {
 	unsigned long long appends, batches, largest;
 };
-
-static struct hd_rpc_client *client_open(const char *url)
-{
-	struct hd_rpc_client *c;
-	if (hd_rpc_client_open(&c, url) != HD_OK) {
-		fprintf(stderr, "notes-bench: cannot open a client for %s\n", url);
-		exit(1);
-	}
-	return c;
-}
 
 // call makes one blocking NotesRequest; returns the reply (caller frees) or
 // NULL; *bytes (when not NULL) gets the reply's size.
@@ -196,83 +131,28 @@ static const char *reply_why(const Huddle__V1__NotesReply *r)
 	return "unexpected reply body";
 }
 
-static void daemon_start(struct daemon *d, const char *name, int workers)
+// healthy makes one Health call (bench_target.healthy).
+static bool healthy(struct hd_rpc_client *c, int timeout_ms)
 {
-	char env_listen[700], env_events[700], env_store[700], env_workers[64];
-	snprintf(d->url, sizeof(d->url), "ipc://%s/%s.ipc", work, name);
-	snprintf(d->events_url, sizeof(d->events_url), "ipc://%s/%s-events.ipc", work, name);
-	snprintf(d->log, sizeof(d->log), "%s/%s.log", work, name);
-	snprintf(env_listen, sizeof(env_listen), "NOTES_LISTEN=%s", d->url);
-	snprintf(env_events, sizeof(env_events), "NOTES_EVENTS_LISTEN=%s", d->events_url);
-	snprintf(env_store, sizeof(env_store), "STORE_URI=%s", d->uri);
-	snprintf(env_workers, sizeof(env_workers), "NOTES_WORKERS=%d", workers);
-	d->pid = fork();
-	if (d->pid < 0) {
-		perror("notes-bench: fork");
-		exit(1);
-	}
-	if (d->pid == 0) {
-		int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0)
-			_exit(120);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		putenv(env_listen);
-		putenv(env_events);
-		putenv(env_store);
-		putenv(env_workers);
-		putenv("LOG_LEVEL=info");
-		unsetenv("NOTES_BATCH_MAX");
-		execl(O.bin, "huddle-notes", (char *)NULL);
-		_exit(127);
-	}
-	// Ready when Health answers OK.
-	struct hd_rpc_client *c = client_open(d->url);
-	double until = now_s() + 30;
-	bool up = false;
-	while (!up && now_s() < until) {
-		Huddle__V1__NotesRequest req = HUDDLE__V1__NOTES_REQUEST__INIT;
-		Huddle__V1__NotesHealthRequest h = HUDDLE__V1__NOTES_HEALTH_REQUEST__INIT;
-		req.body_case = HUDDLE__V1__NOTES_REQUEST__BODY_HEALTH;
-		req.health = &h;
-		Huddle__V1__NotesReply *r = call(c, &req, 500, NULL);
-		up = reply_ok(r, HUDDLE__V1__NOTES_REPLY__BODY_HEALTH);
-		huddle__v1__notes_reply__free_unpacked(r, NULL);
-		if (!up) {
-			if (waitpid(d->pid, NULL, WNOHANG) == d->pid) {
-				fprintf(stderr, "notes-bench: %s exited at start; see %s\n", O.bin, d->log);
-				exit(1);
-			}
-			usleep(50 * 1000);
-		}
-	}
-	hd_rpc_client_close(c);
-	if (!up) {
-		fprintf(stderr, "notes-bench: %s did not answer Health within 30 s; see %s\n", O.bin, d->log);
-		kill(d->pid, SIGKILL);
-		exit(1);
-	}
+	Huddle__V1__NotesRequest req = HUDDLE__V1__NOTES_REQUEST__INIT;
+	Huddle__V1__NotesHealthRequest h = HUDDLE__V1__NOTES_HEALTH_REQUEST__INIT;
+	req.body_case = HUDDLE__V1__NOTES_REQUEST__BODY_HEALTH;
+	req.health = &h;
+	Huddle__V1__NotesReply *r = call(c, &req, timeout_ms, NULL);
+	bool up = reply_ok(r, HUDDLE__V1__NOTES_REPLY__BODY_HEALTH);
+	huddle__v1__notes_reply__free_unpacked(r, NULL);
+	return up;
 }
 
-// daemon_stop sends SIGTERM, waits, and returns what the daemon's shutdown
-// stats line says (zeros when it printed none).
-static struct daemon_stats daemon_stop(struct daemon *d)
+static struct bench_target T = {
+	.prog = "notes-bench", .daemon = "huddle-notes", .env = "NOTES", .work = work, .healthy = healthy};
+
+// daemon_stop stops d (bench_daemon_stop) and returns what the daemon's
+// shutdown stats line says (zeros when it printed none).
+static struct daemon_stats daemon_stop(struct bench_daemon *d)
 {
 	struct daemon_stats st = {0};
-	int status = 0;
-	kill(d->pid, SIGTERM);
-	double until = now_s() + 30;
-	while (waitpid(d->pid, &status, WNOHANG) == 0) {
-		if (now_s() > until) {
-			fprintf(stderr, "notes-bench: huddle-notes did not stop within 30 s; killed\n");
-			kill(d->pid, SIGKILL);
-			waitpid(d->pid, &status, 0);
-			break;
-		}
-		usleep(20 * 1000);
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		fprintf(stderr, "notes-bench: huddle-notes exited with status %d; see %s\n", status, d->log);
+	bench_daemon_stop(&T, d);
 	char line[1024];
 	FILE *f = fopen(d->log, "r");
 	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
@@ -313,14 +193,14 @@ struct editor {
 static void *editor_main(void *p)
 {
 	struct editor *e = p;
-	struct hd_rpc_client *c = client_open(e->url);
+	struct hd_rpc_client *c = bench_client_open(&T, e->url);
 	char author_id[HD_ID_LEN + 1], author_name[32];
 	uint8_t data[UPDATE_MAX];
 	uint64_t x = 0x9e3779b97f4a7c15ULL * (uint64_t)(e->index + 1);
 	unsigned seed = (unsigned)e->index + 1;
 	hd_id_random(author_id);
 	snprintf(author_name, sizeof(author_name), "Editor %d", e->index);
-	for (unsigned long i = 0; now_s() < e->deadline; i++) {
+	for (unsigned long i = 0; bench_now_s() < e->deadline; i++) {
 		char id[64];
 		Huddle__V1__NotesRequest req = HUDDLE__V1__NOTES_REQUEST__INIT;
 		Huddle__V1__NotesServiceAppendRequest body = HUDDLE__V1__NOTES_SERVICE_APPEND_REQUEST__INIT;
@@ -339,9 +219,9 @@ static void *editor_main(void *p)
 		req.request_id = i + 1;
 		req.body_case = HUDDLE__V1__NOTES_REQUEST__BODY_APPEND;
 		req.append = &body;
-		double t0 = now_s();
+		double t0 = bench_now_s();
 		Huddle__V1__NotesReply *r = call(c, &req, CALL_MS, NULL);
-		double ms = (now_s() - t0) * 1000;
+		double ms = (bench_now_s() - t0) * 1000;
 		if (reply_ok(r, HUDDLE__V1__NOTES_REPLY__BODY_APPEND) && !r->append->duplicate) {
 			e->ok++;
 			if (e->nlat == e->cap) {
@@ -373,17 +253,17 @@ struct append_result {
 
 static struct append_result run_appends(int editors, int workers)
 {
-	struct daemon d;
+	struct bench_daemon d;
 	char name[64], meeting[HD_ID_LEN + 1];
 	struct append_result res = {.editors = editors, .workers = workers};
 	snprintf(name, sizeof(name), "appends-%d-w%d", editors, workers);
 	snprintf(d.uri, sizeof(d.uri), "sqlite://%s/%s.db", work, name);
-	daemon_start(&d, name, workers);
+	bench_daemon_start(&T, &d, name, workers);
 	hd_id_random(meeting);
 	struct editor *es = calloc((size_t)editors, sizeof(*es));
 	if (es == NULL)
 		exit(1);
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	for (int i = 0; i < editors; i++) {
 		es[i] = (struct editor){.index = i, .url = d.url, .meeting = meeting, .deadline = t0 + O.seconds};
 		if (pthread_create(&es[i].thread, NULL, editor_main, &es[i]) != 0) {
@@ -398,7 +278,7 @@ static struct append_result run_appends(int editors, int workers)
 		res.errors += es[i].errors;
 		n += es[i].nlat;
 	}
-	res.seconds = now_s() - t0;
+	res.seconds = bench_now_s() - t0;
 	double *all = malloc((n > 0 ? n : 1) * sizeof(*all));
 	size_t k = 0;
 	for (int i = 0; all != NULL && i < editors; i++) {
@@ -409,9 +289,9 @@ static struct append_result run_appends(int editors, int workers)
 		free(es[i].lat);
 	free(es);
 	if (all != NULL) {
-		qsort(all, k, sizeof(*all), cmp_double);
-		res.p50 = pct(all, k, 0.50);
-		res.p99 = pct(all, k, 0.99);
+		bench_sort(all, k);
+		res.p50 = bench_pct(all, k, 0.50);
+		res.p99 = bench_pct(all, k, 0.99);
 		free(all);
 	}
 	res.rate = (double)res.ok / res.seconds;
@@ -545,9 +425,9 @@ static struct open_stats time_opens(struct hd_rpc_client *c, const char *meeting
 	if (lat == NULL)
 		exit(1);
 	for (int i = -OPEN_WARMUP; i < O.opens; i++) {
-		double t = now_s();
+		double t = bench_now_s();
 		bool ok = open_once(c, meeting, want_updates, want_state, &st);
-		double ms = (now_s() - t) * 1000;
+		double ms = (bench_now_s() - t) * 1000;
 		if (!ok)
 			st.errors++;
 		if (i >= 0) {
@@ -555,9 +435,9 @@ static struct open_stats time_opens(struct hd_rpc_client *c, const char *meeting
 			sum += ms;
 		}
 	}
-	qsort(lat, (size_t)O.opens, sizeof(*lat), cmp_double);
-	st.p50 = pct(lat, (size_t)O.opens, 0.50);
-	st.p99 = pct(lat, (size_t)O.opens, 0.99);
+	bench_sort(lat, (size_t)O.opens);
+	st.p50 = bench_pct(lat, (size_t)O.opens, 0.50);
+	st.p99 = bench_pct(lat, (size_t)O.opens, 0.99);
 	st.mean = sum / O.opens;
 	free(lat);
 	return st;
@@ -589,9 +469,9 @@ static double snapshot(struct hd_rpc_client *c, const char *meeting, int64_t upt
 	req.request_id = 1;
 	req.body_case = HUDDLE__V1__NOTES_REQUEST__BODY_SNAPSHOT;
 	req.snapshot = &s;
-	double t = now_s();
+	double t = bench_now_s();
 	Huddle__V1__NotesReply *r = call(c, &req, OPEN_CALL_MS, NULL);
-	double ms = (now_s() - t) * 1000;
+	double ms = (bench_now_s() - t) * 1000;
 	bool ok = reply_ok(r, HUDDLE__V1__NOTES_REPLY__BODY_SNAPSHOT) && r->snapshot->stored;
 	if (!ok)
 		fprintf(stderr, "notes-bench: snapshot not stored: %s\n",
@@ -604,18 +484,18 @@ static double snapshot(struct hd_rpc_client *c, const char *meeting, int64_t upt
 
 static struct open_result run_opens(void)
 {
-	struct daemon d;
+	struct bench_daemon d;
 	char meeting[HD_ID_LEN + 1];
 	struct open_result res = {.updates = O.updates, .opens = O.opens};
 	snprintf(d.uri, sizeof(d.uri), "sqlite://%s/open.db", work);
 	hd_id_random(meeting);
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	res.data_bytes = seed(d.uri, meeting, O.updates);
-	res.seed_s = now_s() - t0;
+	res.seed_s = bench_now_s() - t0;
 	fprintf(stderr, "open: seeded %d updates (%zu bytes of data) in %.2f s\n", O.updates, res.data_bytes,
 		res.seed_s);
-	daemon_start(&d, "open", O.workers);
-	struct hd_rpc_client *c = client_open(d.url);
+	bench_daemon_start(&T, &d, "open", O.workers);
+	struct hd_rpc_client *c = bench_client_open(&T, d.url);
 
 	res.before = time_opens(c, meeting, O.updates, 0);
 	fprintf(stderr, "open: %d updates, no snapshot: p50 %.2f ms, p99 %.2f ms (%d pages, %zu bytes)\n", O.updates,
@@ -641,33 +521,6 @@ static struct open_result run_opens(void)
 }
 
 // ---- main ----
-
-// remove_entry removes one file or folder of the temporary folder (nftw,
-// children first).
-static int remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	return remove(path);
-}
-
-static const char *default_bin(void)
-{
-	static char path[4096];
-	const char *env = getenv("HUDDLE_NOTES_BIN");
-	if (env != NULL && *env != '\0')
-		return env;
-	// Beside this program (both are in the build's bin/).
-	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 32);
-	if (n > 0) {
-		path[n] = '\0';
-		char *slash = strrchr(path, '/');
-		if (slash != NULL) {
-			strcpy(slash + 1, "huddle-notes");
-			if (access(path, X_OK) == 0)
-				return path;
-		}
-	}
-	return HUDDLE_NOTES_BIN;
-}
 
 static void print_appends(const struct append_result *r)
 {
@@ -704,19 +557,19 @@ int main(int argc, char **argv)
 			O.dir = optarg;
 			break;
 		case 's':
-			ok = ok && number(optarg, &O.seconds);
+			ok = ok && bench_number(optarg, &O.seconds);
 			break;
 		case 'e':
-			ok = ok && integer(optarg, &O.editors);
+			ok = ok && bench_integer(optarg, &O.editors);
 			break;
 		case 'w':
-			ok = ok && integer(optarg, &O.workers);
+			ok = ok && bench_integer(optarg, &O.workers);
 			break;
 		case 'u':
-			ok = ok && integer(optarg, &O.updates);
+			ok = ok && bench_integer(optarg, &O.updates);
 			break;
 		case 'o':
-			ok = ok && integer(optarg, &O.opens);
+			ok = ok && bench_integer(optarg, &O.opens);
 			break;
 		case 'k':
 			O.keep = true;
@@ -735,7 +588,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (O.bin == NULL)
-		O.bin = default_bin();
+		O.bin = bench_default_bin(&T, "HUDDLE_NOTES_BIN", HUDDLE_NOTES_BIN);
+	T.bin = O.bin;
 	if (access(O.bin, X_OK) != 0) {
 		fprintf(stderr, "notes-bench: %s is not an executable huddle-notes (use --bin or HUDDLE_NOTES_BIN)\n",
 			O.bin);
@@ -745,18 +599,9 @@ int main(int argc, char **argv)
 		const char *tmp = getenv("TMPDIR");
 		O.dir = tmp != NULL && *tmp != '\0' ? tmp : "/var/tmp";
 	}
-	snprintf(work, sizeof(work), "%s/notes-bench-XXXXXX", O.dir);
-	if (mkdtemp(work) == NULL) {
-		fprintf(stderr, "notes-bench: cannot create a folder in %s: %s\n", O.dir, strerror(errno));
+	bool tmpfs;
+	if (!bench_work_open(&T, O.dir, work, sizeof(work), "append", &tmpfs))
 		return 1;
-	}
-	struct statfs fs;
-	bool tmpfs = statfs(work, &fs) == 0 && (unsigned long)fs.f_type == TMPFS_MAGIC_;
-	if (tmpfs)
-		fprintf(stderr,
-			"notes-bench: warning: %s is tmpfs; fsync costs nothing there, so append rates are "
-			"not those of a disk (use --dir)\n",
-			work);
 	signal(SIGPIPE, SIG_IGN);
 	fprintf(stderr, "notes-bench: %s, folder %s, %.1f s per appending run\n", O.bin, work, O.seconds);
 
@@ -802,12 +647,7 @@ int main(int argc, char **argv)
 	       o.data_bytes, o.before.p50, o.before.p99, o.before.pages, o.before.bytes, o.state_len, o.text_len,
 	       o.snapshot_ms, o.after.p50, o.after.p99, o.after.bytes, o.errors, o.seed_s);
 
-	if (!O.keep) {
-		if (nftw(work, remove_entry, 8, FTW_DEPTH | FTW_PHYS) != 0)
-			fprintf(stderr, "notes-bench: could not remove %s\n", work);
-	} else {
-		fprintf(stderr, "notes-bench: kept %s\n", work);
-	}
+	bench_work_close(&T, O.keep);
 	bool failed = one.errors + many.errors + (again ? many_w.errors : 0) + o.errors > 0;
 	return failed ? 1 : 0;
 }
