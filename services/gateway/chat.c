@@ -8,6 +8,7 @@
 #include <utlist.h>
 
 #include "common/log.h"
+#include "gateway/callerr.h"
 #include "gateway/session.h"
 
 #define CHAT_TICK_MS 100
@@ -45,32 +46,25 @@ static unsigned chat_connections_seen; // hd_sub_connections at the last tick
 
 // ---- helpers ----
 
+static const struct gw_service_words chat_words = {
+	.timeout = "the chat service did not answer in time",
+	.bad_reply = "bad reply from the chat service",
+	.unavailable = "the chat service is unavailable",
+};
+
 hd_err gw_chat_failed(hd_err err, const Huddle__V1__ChatReply *r, Huddle__V1__ChatReply__BodyCase want,
 		      const char **message)
 {
 	if (err != HD_OK) {
 		gw.stats.chat_failures++;
-		switch (err) {
-		case HD_ETIMEOUT:
-			*message = "the chat service did not answer in time";
-			return HD_ETIMEOUT;
-		case HD_EINTERNAL:
-			*message = "bad reply from the chat service";
-			return HD_EINTERNAL;
-		case HD_ENOMEM:
-			*message = "out of memory";
-			return HD_ENOMEM;
-		default:
-			*message = "the chat service is unavailable";
-			return HD_EUNAVAILABLE;
-		}
+		return gw_call_failed(err, &chat_words, message);
 	}
 	if (r->error != NULL && r->error->code != HUDDLE__V1__ERROR_CODE__ERROR_CODE_OK) {
 		*message = r->error->message;
 		return (hd_err)r->error->code;
 	}
 	if (r->body_case != want || (want == HUDDLE__V1__CHAT_REPLY__BODY_POST && r->post->message == NULL)) {
-		*message = "bad reply from the chat service";
+		*message = chat_words.bad_reply;
 		return HD_EINTERNAL;
 	}
 	return HD_OK;

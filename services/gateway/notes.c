@@ -8,6 +8,7 @@
 #include <utlist.h>
 
 #include "common/log.h"
+#include "gateway/callerr.h"
 #include "gateway/session.h"
 
 #define NOTES_TICK_MS 100
@@ -60,32 +61,25 @@ static unsigned notes_connections_seen; // hd_sub_connections at the last tick
 
 // ---- helpers ----
 
+static const struct gw_service_words notes_words = {
+	.timeout = "the notes service did not answer in time",
+	.bad_reply = "bad reply from the notes service",
+	.unavailable = "the notes service is unavailable",
+};
+
 hd_err gw_notes_failed(hd_err err, const Huddle__V1__NotesReply *r, Huddle__V1__NotesReply__BodyCase want,
 		       const char **message)
 {
 	if (err != HD_OK) {
 		gw.stats.notes_failures++;
-		switch (err) {
-		case HD_ETIMEOUT:
-			*message = "the notes service did not answer in time";
-			return HD_ETIMEOUT;
-		case HD_EINTERNAL:
-			*message = "bad reply from the notes service";
-			return HD_EINTERNAL;
-		case HD_ENOMEM:
-			*message = "out of memory";
-			return HD_ENOMEM;
-		default:
-			*message = "the notes service is unavailable";
-			return HD_EUNAVAILABLE;
-		}
+		return gw_call_failed(err, &notes_words, message);
 	}
 	if (r->error != NULL && r->error->code != HUDDLE__V1__ERROR_CODE__ERROR_CODE_OK) {
 		*message = r->error->message;
 		return (hd_err)r->error->code;
 	}
 	if (r->body_case != want || (want == HUDDLE__V1__NOTES_REPLY__BODY_APPEND && r->append->update == NULL)) {
-		*message = "bad reply from the notes service";
+		*message = notes_words.bad_reply;
 		return HD_EINTERNAL;
 	}
 	return HD_OK;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "gateway/callerr.h"
 #include "gateway/download.h"
 #include "gateway/ratelimit.h"
 #include "gateway/recjson.h"
@@ -185,31 +186,23 @@ static int rec_status(hd_err code)
 	}
 }
 
+static const struct gw_service_words recording_words = {
+	.timeout = "the recording service did not answer in time",
+	.bad_reply = "bad reply from the recording service",
+	.unavailable = "the recording service is unavailable",
+};
+
 hd_err gw_rec_failed(hd_err err, const Huddle__V1__RecordingReply *reply, Huddle__V1__RecordingReply__BodyCase want,
 		     const char **why)
 {
-	switch (err) {
-	case HD_OK:
-		break;
-	case HD_ETIMEOUT:
-		*why = "the recording service did not answer in time";
-		return HD_ETIMEOUT;
-	case HD_EINTERNAL:
-		*why = "bad reply from the recording service";
-		return HD_EINTERNAL;
-	case HD_ENOMEM:
-		*why = "out of memory";
-		return HD_ENOMEM;
-	default:
-		*why = "the recording service is unavailable";
-		return HD_EUNAVAILABLE;
-	}
+	if (err != HD_OK)
+		return gw_call_failed(err, &recording_words, why);
 	if (reply->error != NULL && reply->error->code != HUDDLE__V1__ERROR_CODE__ERROR_CODE_OK) {
 		*why = reply->error->message[0] != '\0' ? reply->error->message : NULL;
 		return (hd_err)reply->error->code;
 	}
 	if (reply->body_case != want) {
-		*why = "bad reply from the recording service";
+		*why = recording_words.bad_reply;
 		return HD_EINTERNAL;
 	}
 	return HD_OK;
