@@ -14,6 +14,7 @@
 
 #include "chat/writer.h"
 #include "common/util.h"
+#include "gate.h"
 
 #define MAX_CALLS 64
 
@@ -21,10 +22,7 @@
 // and records each call's size. Seqs are per store, not per meeting.
 struct fake_store {
 	struct hd_store base;
-	pthread_mutex_t mtx;
-	pthread_cond_t cv;
-	bool gate_closed;
-	int inside; // calls waiting at the gate
+	struct hd_test_gate g; // holds the call; g.mtx guards every field here
 	hd_err result;
 	size_t calls[MAX_CALLS];
 	int ncalls;
@@ -39,12 +37,8 @@ static void fake_close(struct hd_store *s)
 
 static hd_err fake_append(struct hd_store *s, struct hd_chat_message *msgs, size_t n, bool *duplicate)
 {
-	pthread_mutex_lock(&S.mtx);
-	S.inside++;
-	pthread_cond_broadcast(&S.cv);
-	while (S.gate_closed)
-		pthread_cond_wait(&S.cv, &S.mtx);
-	S.inside--;
+	pthread_mutex_lock(&S.g.mtx);
+	hd_test_gate_pass(&S.g);
 	if (S.ncalls < MAX_CALLS)
 		S.calls[S.ncalls++] = n;
 	hd_err err = S.result;
@@ -53,7 +47,7 @@ static hd_err fake_append(struct hd_store *s, struct hd_chat_message *msgs, size
 			msgs[i].seq = ++S.seq;
 			duplicate[i] = false;
 		}
-	pthread_mutex_unlock(&S.mtx);
+	pthread_mutex_unlock(&S.g.mtx);
 	return err;
 }
 
@@ -61,24 +55,13 @@ static const struct hd_store_ops fake_ops = {.close = fake_close, .chat_append =
 
 static void gate(bool closed)
 {
-	pthread_mutex_lock(&S.mtx);
-	S.gate_closed = closed;
-	pthread_cond_broadcast(&S.cv);
-	pthread_mutex_unlock(&S.mtx);
+	hd_test_gate_set(&S.g, closed);
 }
 
 // wait_inside waits (bounded) until a call is held at the gate.
 static void wait_inside(void)
 {
-	int64_t until = hd_mono_ms() + 5000;
-	pthread_mutex_lock(&S.mtx);
-	while (S.inside == 0 && hd_mono_ms() < until) {
-		pthread_mutex_unlock(&S.mtx);
-		usleep(1000);
-		pthread_mutex_lock(&S.mtx);
-	}
-	assert_int_equal(S.inside, 1);
-	pthread_mutex_unlock(&S.mtx);
+	hd_test_gate_wait_inside(&S.g, 5000);
 }
 
 struct post {
@@ -127,15 +110,13 @@ static int setup(void **state)
 {
 	memset(&S, 0, sizeof(S));
 	S.base.ops = &fake_ops;
-	pthread_mutex_init(&S.mtx, NULL);
-	pthread_cond_init(&S.cv, NULL);
+	hd_test_gate_init(&S.g);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	pthread_cond_destroy(&S.cv);
-	pthread_mutex_destroy(&S.mtx);
+	hd_test_gate_fini(&S.g);
 	return 0;
 }
 
@@ -217,9 +198,9 @@ static void storage_failure_fails_the_batch(void **state)
 		post_start(&rest[i], w, id, "y");
 	}
 	settle(w, 5);
-	pthread_mutex_lock(&S.mtx);
+	pthread_mutex_lock(&S.g.mtx);
 	S.result = HD_EUNAVAILABLE;
-	pthread_mutex_unlock(&S.mtx);
+	pthread_mutex_unlock(&S.g.mtx);
 	gate(false);
 	pthread_join(first.thread, NULL);
 	assert_int_equal(first.err, HD_EUNAVAILABLE);
@@ -235,9 +216,9 @@ static void storage_failure_fails_the_batch(void **state)
 	assert_int_equal(st.stored, 0);
 
 	// The store is back: the same posts go through.
-	pthread_mutex_lock(&S.mtx);
+	pthread_mutex_lock(&S.g.mtx);
 	S.result = HD_OK;
-	pthread_mutex_unlock(&S.mtx);
+	pthread_mutex_unlock(&S.g.mtx);
 	post_start(&first, w, "first", "x");
 	pthread_join(first.thread, NULL);
 	assert_int_equal(first.err, HD_OK);

@@ -12,16 +12,14 @@
 
 #include "common/batch.h"
 #include "common/util.h"
+#include "gate.h"
 
 #define MAX_ROUNDS 16
 #define MAX_ITEMS 64
 
 // script holds the first round at a gate and records every round.
 struct script {
-	pthread_mutex_t mtx;
-	pthread_cond_t cv;
-	bool gate_closed;
-	int inside;
+	struct hd_test_gate g; // holds the call; g.mtx guards every field here
 	size_t rounds[MAX_ROUNDS];
 	int nrounds;
 	int order[MAX_ITEMS]; // item values in the order rounds saw them
@@ -33,47 +31,32 @@ static struct script S;
 
 static void round_fn(void *ctx, struct hd_batch_item **items, size_t n)
 {
-	pthread_mutex_lock(&S.mtx);
-	S.inside++;
-	pthread_cond_broadcast(&S.cv);
-	while (S.gate_closed)
-		pthread_cond_wait(&S.cv, &S.mtx);
-	S.inside--;
+	pthread_mutex_lock(&S.g.mtx);
+	hd_test_gate_pass(&S.g);
 	S.rounds[S.nrounds++] = n;
 	for (size_t i = 0; i < n; i++) {
 		int v = *(int *)items[i]->arg;
 		S.order[S.nitems++] = v;
 		items[i]->err = v < 0 ? HD_EBADREQUEST : HD_OK;
 	}
-	pthread_mutex_unlock(&S.mtx);
+	pthread_mutex_unlock(&S.g.mtx);
 }
 
 static void after_fn(void *ctx)
 {
-	pthread_mutex_lock(&S.mtx);
+	pthread_mutex_lock(&S.g.mtx);
 	S.afters++;
-	pthread_mutex_unlock(&S.mtx);
+	pthread_mutex_unlock(&S.g.mtx);
 }
 
 static void gate(bool closed)
 {
-	pthread_mutex_lock(&S.mtx);
-	S.gate_closed = closed;
-	pthread_cond_broadcast(&S.cv);
-	pthread_mutex_unlock(&S.mtx);
+	hd_test_gate_set(&S.g, closed);
 }
 
 static void wait_inside(void)
 {
-	int64_t until = hd_mono_ms() + 5000;
-	pthread_mutex_lock(&S.mtx);
-	while (S.inside == 0 && hd_mono_ms() < until) {
-		pthread_mutex_unlock(&S.mtx);
-		usleep(1000);
-		pthread_mutex_lock(&S.mtx);
-	}
-	assert_int_equal(S.inside, 1);
-	pthread_mutex_unlock(&S.mtx);
+	hd_test_gate_wait_inside(&S.g, 5000);
 }
 
 struct worker {
@@ -109,15 +92,13 @@ static void settle(struct hd_batch *b, size_t n)
 static int setup(void **state)
 {
 	memset(&S, 0, sizeof(S));
-	pthread_mutex_init(&S.mtx, NULL);
-	pthread_cond_init(&S.cv, NULL);
+	hd_test_gate_init(&S.g);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	pthread_cond_destroy(&S.cv);
-	pthread_mutex_destroy(&S.mtx);
+	hd_test_gate_fini(&S.g);
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/util.h"
+#include "gate.h"
 #include "notes/writer.h"
 
 #define MAX_CALLS 64
@@ -25,10 +26,7 @@
 // snapshot). Seqs are per store, not per document.
 struct fake_store {
 	struct hd_store base;
-	pthread_mutex_t mtx;
-	pthread_cond_t cv;
-	bool gate_closed;
-	int inside; // calls waiting at the gate
+	struct hd_test_gate g; // holds the call; g.mtx guards every field here
 	hd_err result;
 	size_t calls[MAX_CALLS];
 	int ncalls;
@@ -45,11 +43,7 @@ static void fake_close(struct hd_store *s)
 // enter waits at the gate and records a call of n (0: snapshot).
 static hd_err enter(size_t n)
 {
-	S.inside++;
-	pthread_cond_broadcast(&S.cv);
-	while (S.gate_closed)
-		pthread_cond_wait(&S.cv, &S.mtx);
-	S.inside--;
+	hd_test_gate_pass(&S.g);
 	if (S.ncalls < MAX_CALLS)
 		S.calls[S.ncalls++] = n;
 	return S.result;
@@ -57,7 +51,7 @@ static hd_err enter(size_t n)
 
 static hd_err fake_append(struct hd_store *s, struct hd_doc_update *u, size_t n, bool *duplicate)
 {
-	pthread_mutex_lock(&S.mtx);
+	pthread_mutex_lock(&S.g.mtx);
 	hd_err err = enter(n);
 	if (err == HD_OK)
 		for (size_t i = 0; i < n; i++) {
@@ -66,19 +60,19 @@ static hd_err fake_append(struct hd_store *s, struct hd_doc_update *u, size_t n,
 			if (duplicate[i])
 				snprintf(u[i].author_name, sizeof(u[i].author_name), "First Author");
 		}
-	pthread_mutex_unlock(&S.mtx);
+	pthread_mutex_unlock(&S.g.mtx);
 	return err;
 }
 
 static hd_err fake_snapshot_put(struct hd_store *s, struct hd_doc_snapshot *snap, bool *stored)
 {
-	pthread_mutex_lock(&S.mtx);
+	pthread_mutex_lock(&S.g.mtx);
 	hd_err err = enter(0);
 	if (err == HD_OK) {
 		*stored = true;
 		snap->version.version = 1;
 	}
-	pthread_mutex_unlock(&S.mtx);
+	pthread_mutex_unlock(&S.g.mtx);
 	return err;
 }
 
@@ -87,24 +81,13 @@ static const struct hd_store_ops fake_ops = {
 
 static void gate(bool closed)
 {
-	pthread_mutex_lock(&S.mtx);
-	S.gate_closed = closed;
-	pthread_cond_broadcast(&S.cv);
-	pthread_mutex_unlock(&S.mtx);
+	hd_test_gate_set(&S.g, closed);
 }
 
 // wait_inside waits (bounded) until a call is held at the gate.
 static void wait_inside(void)
 {
-	int64_t until = hd_mono_ms() + 5000;
-	pthread_mutex_lock(&S.mtx);
-	while (S.inside == 0 && hd_mono_ms() < until) {
-		pthread_mutex_unlock(&S.mtx);
-		usleep(1000);
-		pthread_mutex_lock(&S.mtx);
-	}
-	assert_int_equal(S.inside, 1);
-	pthread_mutex_unlock(&S.mtx);
+	hd_test_gate_wait_inside(&S.g, 5000);
 }
 
 // job is one worker's append or snapshot on its own thread.
@@ -178,15 +161,13 @@ static int setup(void **state)
 {
 	memset(&S, 0, sizeof(S));
 	S.base.ops = &fake_ops;
-	pthread_mutex_init(&S.mtx, NULL);
-	pthread_cond_init(&S.cv, NULL);
+	hd_test_gate_init(&S.g);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	pthread_cond_destroy(&S.cv);
-	pthread_mutex_destroy(&S.mtx);
+	hd_test_gate_fini(&S.g);
 	return 0;
 }
 
@@ -312,9 +293,9 @@ static void storage_failure_fails_the_run(void **state)
 		append_start(&rest[i], w, id, "y");
 	}
 	settle(w, 5);
-	pthread_mutex_lock(&S.mtx);
+	pthread_mutex_lock(&S.g.mtx);
 	S.result = HD_EUNAVAILABLE;
-	pthread_mutex_unlock(&S.mtx);
+	pthread_mutex_unlock(&S.g.mtx);
 	gate(false);
 	pthread_join(first.thread, NULL);
 	assert_int_equal(first.err, HD_EUNAVAILABLE);
@@ -330,9 +311,9 @@ static void storage_failure_fails_the_run(void **state)
 	assert_int_equal(st.stored, 0);
 
 	// The store is back: the same append goes through.
-	pthread_mutex_lock(&S.mtx);
+	pthread_mutex_lock(&S.g.mtx);
 	S.result = HD_OK;
-	pthread_mutex_unlock(&S.mtx);
+	pthread_mutex_unlock(&S.g.mtx);
 	append_start(&first, w, "first", "x");
 	pthread_join(first.thread, NULL);
 	assert_int_equal(first.err, HD_OK);
