@@ -23,6 +23,11 @@ static const struct {
 	[HD_ETIMEOUT] = {"TIMEOUT", "timed out"},
 	[HD_ENOMEM] = {"NO_MEMORY", "out of memory"},
 	[HD_ECLOSED] = {"CLOSED", "shutting down"},
+	[HD_EFORBIDDEN] = {"FORBIDDEN", "only a host (or an admitted participant) may do that"},
+	[HD_EMEETINGLOCKED] = {"MEETING_LOCKED", "the meeting is locked"},
+	[HD_ETOKENINVALID] = {"TOKEN_INVALID", "the join link is invalid or expired"},
+	[HD_EBLOCKED] = {"BLOCKED", "a host removed you from this meeting"},
+	[HD_EDENIED] = {"DENIED", "a host did not let you in"},
 };
 
 const char *hd_strerror(int err)

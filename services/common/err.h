@@ -22,6 +22,11 @@ typedef enum hd_err {
 	HD_ETIMEOUT = 13,
 	HD_ENOMEM = 14,
 	HD_ECLOSED = 15, // shutting down
+	HD_EFORBIDDEN = 16,     // needs a host, or admission from the waiting room
+	HD_EMEETINGLOCKED = 17, // the meeting takes nobody new but hosts
+	HD_ETOKENINVALID = 18,  // join token missing, expired, forged or for another meeting
+	HD_EBLOCKED = 19,       // removed and blocked by a host for this meeting
+	HD_EDENIED = 20,        // a host denied admission
 	HD_ERR_COUNT
 } hd_err;
 

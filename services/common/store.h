@@ -13,11 +13,38 @@
 
 #define HD_MEETING_TITLE_MAX 200 // bytes of UTF-8
 
+#define HD_KEY_HASH_LEN 64 // hex SHA-256 of a host or space key (common/hostkey.h)
+
+// hd_access_mode numbers equal huddle.v1.AccessMode.
+enum hd_access_mode {
+	HD_ACCESS_OPEN = 1,         // anyone with the link
+	HD_ACCESS_WAITING_ROOM = 2, // guests wait for a host
+	HD_ACCESS_LOCKED = 3,       // nobody new but hosts
+	HD_ACCESS_TOKEN_ONLY = 4,   // a signed join link is required
+};
+
 // hd_meeting is one meeting record.
 struct hd_meeting {
 	char id[HD_ID_LEN + 1];
 	int64_t created_at_ms; // Unix time, ms
 	char title[HD_MEETING_TITLE_MAX + 1];
+	int access_mode;      // enum hd_access_mode; a record stored before modes existed reads as HD_ACCESS_OPEN
+	int64_t starts_at_ms; // scheduled start, Unix ms; 0: none
+	// host_key_hash: hex SHA-256 of the meeting's own host key; "" for a
+	// meeting of a space (its space's key is the host key) and for records
+	// stored before host keys existed (no one is host of those by key).
+	char host_key_hash[HD_KEY_HASH_LEN + 1];
+	char space_id[HD_ID_LEN + 1]; // "" when the meeting belongs to no space
+};
+
+#define HD_SPACE_MEETINGS_MAX 200 // meetings listed per space (hd_space_meetings)
+
+// hd_space is a host key that owns many meetings (the dashboard).
+struct hd_space {
+	char id[HD_ID_LEN + 1];
+	int64_t created_at_ms; // Unix time, ms
+	char title[HD_MEETING_TITLE_MAX + 1];
+	char key_hash[HD_KEY_HASH_LEN + 1]; // hex SHA-256 of the space key; unique
 };
 
 #define HD_CHAT_TEXT_MAX 4096    // bytes of UTF-8, after trimming
@@ -147,6 +174,11 @@ struct hd_store_ops {
 	void (*close)(struct hd_store *s);
 	hd_err (*meeting_insert)(struct hd_store *s, const struct hd_meeting *m);
 	hd_err (*meeting_get)(struct hd_store *s, const char *id, struct hd_meeting *out);
+	hd_err (*meeting_set_access)(struct hd_store *s, const char *id, int access_mode);
+	hd_err (*space_insert)(struct hd_store *s, const struct hd_space *sp);
+	hd_err (*space_by_key_hash)(struct hd_store *s, const char *key_hash, struct hd_space *out);
+	hd_err (*space_get)(struct hd_store *s, const char *id, struct hd_space *out);
+	hd_err (*space_meetings)(struct hd_store *s, const char *space_id, struct hd_meeting *out, size_t *n_out);
 	hd_err (*chat_append)(struct hd_store *s, struct hd_chat_message *msgs, size_t n, bool *duplicate);
 	// Like hd_chat_history, except that a page read with before_seq > 0
 	// comes newest first (store.c puts it in ascending order).
@@ -197,6 +229,30 @@ hd_err hd_meeting_insert(struct hd_store *s, const struct hd_meeting *m);
 // hd_meeting_get copies the meeting with this id into *out. Returns HD_OK,
 // HD_EUNKNOWNMEETING, or HD_EUNAVAILABLE on storage failure.
 hd_err hd_meeting_get(struct hd_store *s, const char *id, struct hd_meeting *out);
+
+// hd_meeting_set_access stores a meeting's access mode (enum
+// hd_access_mode) durably. Returns HD_OK, HD_EBADREQUEST (not a mode),
+// HD_EUNKNOWNMEETING, HD_EUNAVAILABLE.
+hd_err hd_meeting_set_access(struct hd_store *s, const char *id, int access_mode);
+
+// hd_space_insert stores a new space durably. Returns HD_OK, HD_EBADREQUEST
+// (id or key_hash exists, or a field is invalid), HD_EUNAVAILABLE.
+hd_err hd_space_insert(struct hd_store *s, const struct hd_space *sp);
+
+// hd_space_by_key_hash finds the space whose key hashes to key_hash (the
+// caller then compares the hashes in constant time, hd_key_hash_equal).
+// Returns HD_OK, HD_EFORBIDDEN (no such space), HD_EUNAVAILABLE.
+hd_err hd_space_by_key_hash(struct hd_store *s, const char *key_hash, struct hd_space *out);
+
+// hd_space_get copies the space with this id into *out. Returns HD_OK,
+// HD_EFORBIDDEN (no such space), HD_EUNAVAILABLE.
+hd_err hd_space_get(struct hd_store *s, const char *id, struct hd_space *out);
+
+// hd_space_meetings reads the meetings of a space into out (room for
+// HD_SPACE_MEETINGS_MAX) ordered by starts_at_ms then created_at_ms then id,
+// the first HD_SPACE_MEETINGS_MAX of them. Returns HD_OK (*n_out may be 0),
+// HD_EUNAVAILABLE.
+hd_err hd_space_meetings(struct hd_store *s, const char *space_id, struct hd_meeting *out, size_t *n_out);
 
 // hd_chat_client_id_char tells whether c may appear in a client message id
 // ([A-Za-z0-9_-]; 1..HD_CHAT_CLIENT_ID_MAX of them make an id).
