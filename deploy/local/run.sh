@@ -22,8 +22,9 @@
 #                           (default tcp://127.0.0.1:7005 and :7006)
 #   RECORDING_LISTEN                          huddle-recording's address
 #                           (default tcp://127.0.0.1:7007)
-# The TURN secret and the recording token secret are generated once into
-# run/turn-secret and run/recording-token-secret.
+# The TURN secret, the recording token secret and the join token secret
+# (signs the dashboard's signed join links) are generated once into
+# run/turn-secret, run/recording-token-secret and run/join-token-secret.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -86,6 +87,11 @@ if [[ ! -s $run/recording-token-secret ]]; then
 	hd_log "generated $run/recording-token-secret"
 fi
 recording_token_secret=$(<"$run/recording-token-secret")
+if [[ ! -s $run/join-token-secret ]]; then
+	(umask 077 && openssl rand -hex 32 >"$run/join-token-secret")
+	hd_log "generated $run/join-token-secret"
+fi
+join_token_secret=$(<"$run/join-token-secret")
 
 pids=() names=() logs=()
 stopping=0
@@ -205,6 +211,7 @@ start huddle-gateway "$run/gateway.log" env \
 	TURN_URLS="stun:127.0.0.1:$turn_port,turn:127.0.0.1:$turn_port?transport=udp,turn:127.0.0.1:$turn_port?transport=tcp" \
 	TURN_SECRET="$turn_secret" \
 	RECORDING_TOKEN_SECRET="$recording_token_secret" \
+	JOIN_TOKEN_SECRET="$join_token_secret" \
 	LOG_LEVEL="${LOG_LEVEL:-info}" \
 	"$build/bin/huddle-gateway"
 
