@@ -74,15 +74,15 @@ e2e.test("screen share, mute and camera state, copy link, leave and rejoin", asy
   await stop.waitFor({ timeout: 10_000 });
   assert.equal(await stop.getAttribute("aria-pressed"), "true");
   await tileOfA.getByText("Presenting").waitFor({ state: "visible", timeout: 10_000 });
-  const sharingLabel = (await videoSenderTracks(a.page))[0];
-  assert.notEqual(sharingLabel, cameraLabel, "the video sender sends the screen track");
+  // replaceTrack is asynchronous: the button can change before the sender has the track.
+  await poll("the video sender sends the screen track", async () => ((await videoSenderTracks(a.page))[0] !== cameraLabel ? true : undefined), 10_000);
   await screenshot(b, "e2e-ui-remote-presenting");
   const framesBefore = await waitFramesFlowing(b, [idA], 20_000);
   assert.ok(framesBefore[idA].framesDecoded > 0);
   await stop.click();
   await a.page.getByRole("button", { name: "Share screen" }).waitFor();
   await tileOfA.getByText("Presenting").waitFor({ state: "hidden", timeout: 10_000 });
-  assert.equal((await videoSenderTracks(a.page))[0], cameraLabel, "Stop sharing restores the camera");
+  await poll("Stop sharing restores the camera", async () => ((await videoSenderTracks(a.page))[0] === cameraLabel ? true : undefined), 10_000);
 
   // The browser's own "Stop sharing" ends the track: the camera comes back too.
   await a.page.getByRole("button", { name: "Share screen" }).click();
