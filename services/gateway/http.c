@@ -516,7 +516,9 @@ static bool create_limited(struct gw_http *h)
 		return false;
 	snprintf(value, sizeof(value), "%lld", (long long)retry_after_s);
 	gw_http_header(h, "retry-after:", value);
-	gw_http_close_after(h); // a body may follow that nobody reads
+	// The body (if any) is not read: the connection ends with this answer.
+	gw_http_header(h, "connection:", "close");
+	gw_http_close_after(h);
 	gw.stats.rate_limited++;
 	gw_http_respond_error(h, GW_HTTP_STATUS_TOO_MANY_REQUESTS, HD_ERATELIMITED,
 			      "too many meetings created from this address; try again later");
