@@ -128,14 +128,14 @@ static hd_err verify_at(const struct hd_jwt_config *cfg, char *t, int64_t now, s
 	return err;
 }
 
-#define assert_refused(cfg, t, now, words)                                                                     \
-	do {                                                                                                   \
-		struct hd_jwt_claims c_;                                                                       \
-		const char *why_ = NULL;                                                                       \
-		assert_int_equal(verify_at((cfg), (t), (now), &c_, &why_), HD_ETOKENINVALID);                  \
-		assert_non_null(why_);                                                                         \
-		if (strstr(why_, (words)) == NULL)                                                             \
-			fail_msg("why is \"%s\", expected it to contain \"%s\"", why_, (words));               \
+#define assert_refused(cfg, t, now, words)                                                                             \
+	do {                                                                                                           \
+		struct hd_jwt_claims c_;                                                                               \
+		const char *why_ = NULL;                                                                               \
+		assert_int_equal(verify_at((cfg), (t), (now), &c_, &why_), HD_ETOKENINVALID);                          \
+		assert_non_null(why_);                                                                                 \
+		if (strstr(why_, (words)) == NULL)                                                                     \
+			fail_msg("why is \"%s\", expected it to contain \"%s\"", why_, (words));                       \
 	} while (0)
 
 static void good_hs256(void **state)
@@ -166,14 +166,14 @@ static void expiry_and_not_before_with_leeway(void **state)
 	const char *p = claims(MEETING, NULL);
 	// exp = NOW + 3600: refused 31 s after, accepted 29 s after (leeway 30 s).
 	assert_refused(&HS_CFG, token(HS, p, SIG_HS256, SECRET, NULL), NOW + 3600 + HD_JWT_LEEWAY_S + 1, "expired");
-	assert_int_equal(verify_at(&HS_CFG, token(HS, p, SIG_HS256, SECRET, NULL), NOW + 3600 + HD_JWT_LEEWAY_S - 1,
-				   &c, &why),
-			 HD_OK);
+	assert_int_equal(
+		verify_at(&HS_CFG, token(HS, p, SIG_HS256, SECRET, NULL), NOW + 3600 + HD_JWT_LEEWAY_S - 1, &c, &why),
+		HD_OK);
 	// nbf = NOW - 10: refused 41 s before NOW, accepted 39 s before.
 	assert_refused(&HS_CFG, token(HS, p, SIG_HS256, SECRET, NULL), NOW - 10 - HD_JWT_LEEWAY_S - 1, "not valid yet");
-	assert_int_equal(verify_at(&HS_CFG, token(HS, p, SIG_HS256, SECRET, NULL), NOW - 10 - HD_JWT_LEEWAY_S + 1, &c,
-				   &why),
-			 HD_OK);
+	assert_int_equal(
+		verify_at(&HS_CFG, token(HS, p, SIG_HS256, SECRET, NULL), NOW - 10 - HD_JWT_LEEWAY_S + 1, &c, &why),
+		HD_OK);
 	// exp is required.
 	assert_refused(&HS_CFG, token(HS, "{\"room\":\"" MEETING "\"}", SIG_HS256, SECRET, NULL), NOW, "no expiry");
 }
@@ -279,28 +279,30 @@ static void issuer_and_audience(void **state)
 					 SIG_HS256, SECRET, NULL),
 				   NOW, &c, &why),
 			 HD_OK);
-	assert_int_equal(verify_at(&cfg,
-				   token(HS, claims(MEETING, "\"iss\":\"booking.example\",\"aud\":[\"lms\",\"huddle\"]"),
-					 SIG_HS256, SECRET, NULL),
-				   NOW, &c, &why),
-			 HD_OK);
+	assert_int_equal(
+		verify_at(&cfg,
+			  token(HS, claims(MEETING, "\"iss\":\"booking.example\",\"aud\":[\"lms\",\"huddle\"]"),
+				SIG_HS256, SECRET, NULL),
+			  NOW, &c, &why),
+		HD_OK);
 	assert_refused(&cfg, token(HS, claims(MEETING, "\"iss\":\"evil\",\"aud\":\"huddle\""), SIG_HS256, SECRET, NULL),
 		       NOW, "issuer");
 	assert_refused(&cfg, token(HS, claims(MEETING, "\"aud\":\"huddle\""), SIG_HS256, SECRET, NULL), NOW, "issuer");
-	assert_refused(&cfg,
-		       token(HS, claims(MEETING, "\"iss\":\"booking.example\",\"aud\":\"other\""), SIG_HS256, SECRET,
-			     NULL),
-		       NOW, "audience");
-	assert_refused(&cfg,
-		       token(HS, claims(MEETING, "\"iss\":\"booking.example\",\"aud\":[\"other\"]"), SIG_HS256, SECRET,
-			     NULL),
-		       NOW, "audience");
+	assert_refused(
+		&cfg,
+		token(HS, claims(MEETING, "\"iss\":\"booking.example\",\"aud\":\"other\""), SIG_HS256, SECRET, NULL),
+		NOW, "audience");
+	assert_refused(
+		&cfg,
+		token(HS, claims(MEETING, "\"iss\":\"booking.example\",\"aud\":[\"other\"]"), SIG_HS256, SECRET, NULL),
+		NOW, "audience");
 	assert_refused(&cfg, token(HS, claims(MEETING, "\"iss\":\"booking.example\""), SIG_HS256, SECRET, NULL), NOW,
 		       "audience");
 	// Not configured: not checked.
 	assert_int_equal(
-		verify_at(&HS_CFG, token(HS, claims(MEETING, "\"iss\":\"any\",\"aud\":\"any\""), SIG_HS256, SECRET, NULL),
-			  NOW, &c, &why),
+		verify_at(&HS_CFG,
+			  token(HS, claims(MEETING, "\"iss\":\"any\",\"aud\":\"any\""), SIG_HS256, SECRET, NULL), NOW,
+			  &c, &why),
 		HD_OK);
 }
 
@@ -326,8 +328,8 @@ static void bad_claims(void **state)
 static void malformed(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"", "abc", "a.b.c", "..", "a..", "eyJhbGciOiJIUzI1NiJ9.!!!.abc",
-					  "eyJhbGciOiJIUzI1NiJ9.e30.abc.def"};
+	static const char *const bad[] = {
+		"", "abc", "a.b.c", "..", "a..", "eyJhbGciOiJIUzI1NiJ9.!!!.abc", "eyJhbGciOiJIUzI1NiJ9.e30.abc.def"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_refused(&HS_CFG, strdup(bad[i]), NOW, "");
 	assert_refused(&HS_CFG, token("not json", claims(MEETING, NULL), SIG_HS256, SECRET, NULL), NOW, "malformed");
@@ -449,20 +451,13 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(good_hs256),
-		cmocka_unit_test(expiry_and_not_before_with_leeway),
-		cmocka_unit_test(room_must_match),
-		cmocka_unit_test(wrong_signature),
-		cmocka_unit_test(alg_none_refused),
-		cmocka_unit_test(alg_confusion_refused),
-		cmocka_unit_test(rs256_and_es256),
-		cmocka_unit_test(issuer_and_audience),
-		cmocka_unit_test(bad_claims),
-		cmocka_unit_test(malformed),
-		cmocka_unit_test(oversize),
-		cmocka_unit_test(not_configured),
-		cmocka_unit_test(mint_round_trip),
-		cmocka_unit_test(check_config),
+		cmocka_unit_test(good_hs256),       cmocka_unit_test(expiry_and_not_before_with_leeway),
+		cmocka_unit_test(room_must_match),  cmocka_unit_test(wrong_signature),
+		cmocka_unit_test(alg_none_refused), cmocka_unit_test(alg_confusion_refused),
+		cmocka_unit_test(rs256_and_es256),  cmocka_unit_test(issuer_and_audience),
+		cmocka_unit_test(bad_claims),       cmocka_unit_test(malformed),
+		cmocka_unit_test(oversize),         cmocka_unit_test(not_configured),
+		cmocka_unit_test(mint_round_trip),  cmocka_unit_test(check_config),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
