@@ -287,12 +287,37 @@ int gw_websec_refuse(struct lws *wsi, unsigned int status, hd_err code, const ch
 	return rv;
 }
 
-// client_key names the bucket of wsi's peer: its address, or an IPv6
-// address's /64 (one host usually has a whole /64).
+// forwarded_for copies the last address of X-Forwarded-For (the one the
+// reverse proxy in front appended) into key. False when there is none or
+// it is not an IP address.
+static bool forwarded_for(struct lws *wsi, char key[INET6_ADDRSTRLEN])
+{
+	char xff[GW_ORIGIN_MAX], *last;
+	struct in6_addr a;
+	int n = lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR);
+	if (n <= 0 || n >= (int)sizeof(xff) || lws_hdr_copy(wsi, xff, sizeof(xff), WSI_TOKEN_X_FORWARDED_FOR) != n)
+		return false;
+	last = strrchr(xff, ',');
+	last = last != NULL ? last + 1 : xff;
+	while (*last == ' ')
+		last++;
+	for (size_t len = strlen(last); len > 0 && last[len - 1] == ' ';)
+		last[--len] = '\0';
+	size_t len = strlen(last);
+	if (len >= INET6_ADDRSTRLEN || (inet_pton(AF_INET, last, &a) != 1 && inet_pton(AF_INET6, last, &a) != 1))
+		return false;
+	memcpy(key, last, len + 1);
+	return true;
+}
+
+// client_key names the bucket of wsi's client: its address (with
+// TRUST_X_FORWARDED_FOR, the one its proxy saw), or an IPv6 address's /64
+// (one host usually has a whole /64).
 static bool client_key(struct lws *wsi, char key[INET6_ADDRSTRLEN])
 {
 	struct in6_addr a6;
-	if (lws_get_peer_simple(wsi, key, INET6_ADDRSTRLEN) == NULL)
+	if (!(gw.cfg.trust_x_forwarded_for && forwarded_for(wsi, key)) &&
+	    lws_get_peer_simple(wsi, key, INET6_ADDRSTRLEN) == NULL)
 		return false;
 	if (inet_pton(AF_INET6, key, &a6) == 1 && !IN6_IS_ADDR_V4MAPPED(&a6)) {
 		memset(a6.s6_addr + 8, 0, 8);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/jwt.h"
 
@@ -418,6 +419,55 @@ static void check_config(void **state)
 	assert_int_equal(hd_jwt_check_config(&HS_CFG, &why), HD_OK);
 }
 
+// readme_example runs README.md's openssl minting example (the sh block
+// under "### Signed join links") in a temporary folder with a fresh
+// run/join-token-secret and checks that the link it prints verifies.
+static void readme_example(void **state)
+{
+	(void)state;
+	const char *src = getenv("HUDDLE_SOURCE_DIR");
+	if (src == NULL)
+		skip();
+	char path[1024], dir[] = "/tmp/huddle-jwt-readme-XXXXXX", cmd[4096], out[HD_JWT_MAX + 256] = "";
+	snprintf(path, sizeof(path), "%s/README.md", src);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	static char readme[1 << 20];
+	size_t n = fread(readme, 1, sizeof(readme) - 1, f);
+	fclose(f);
+	readme[n] = '\0';
+	char *section = strstr(readme, "### Signed join links");
+	assert_non_null(section);
+	char *start = strstr(section, "```sh\n");
+	assert_non_null(start);
+	start += 6;
+	char *end = strstr(start, "```");
+	assert_non_null(end);
+	*end = '\0';
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/mint.sh", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "set -eu\nmkdir -p run\nprintf %%s '%s' >run/join-token-secret\nM=%s\n%s", SECRET, MEETING, start);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "cd %s && bash mint.sh; rv=$?; rm -rf %s; exit $rv", dir, dir);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t got = fread(out, 1, sizeof(out) - 1, p);
+	out[got] = '\0';
+	assert_int_equal(pclose(p), 0);
+	char *jwt = strstr(out, "#jwt=");
+	assert_non_null(jwt);
+	jwt += 5;
+	jwt[strcspn(jwt, "\n")] = '\0';
+	struct hd_jwt_claims c;
+	const char *why = NULL;
+	if (hd_jwt_verify(&HS_CFG, jwt, MEETING, (int64_t)time(NULL), &c, &why) != HD_OK)
+		fail_msg("the README's link does not verify: %s", why);
+	assert_string_equal(c.name, "Ada");
+	assert_int_equal(c.role, HD_JWT_GUEST);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -458,6 +508,7 @@ int main(void)
 		cmocka_unit_test(bad_claims),       cmocka_unit_test(malformed),
 		cmocka_unit_test(oversize),         cmocka_unit_test(not_configured),
 		cmocka_unit_test(mint_round_trip),  cmocka_unit_test(check_config),
+		cmocka_unit_test(readme_example),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
