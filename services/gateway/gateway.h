@@ -6,6 +6,7 @@
 #include <libwebsockets.h>
 #include <stdint.h>
 
+#include "common/jwt.h"
 #include "common/rpc.h"
 #include "common/util.h"
 #include "huddle/v1/chat.pb-c.h"
@@ -52,6 +53,17 @@ struct gw_config {
 	int64_t recording_buffer_max; // bytes of upload bodies and download pieces held at once
 	const char *gateway_id;
 	int log_level; // enum hd_log_level
+	// web security and signed join links (websec.c); "" when unset
+	const char *join_token_secret;     // HS256 key: the bytes of this string
+	const char *join_token_public_key; // path of a PEM public key (RS256 or ES256)
+	const char *join_token_issuer;
+	const char *join_token_audience;
+	const char *allowed_origins;   // comma list of origins; "": the request's own Host
+	const char *frame_ancestors;   // CSP frame-ancestors source list
+	const char *tls_cert;          // PEM certificate chain path; with tls_key: HTTPS/WSS
+	const char *tls_key;           // PEM private key path
+	int64_t trust_x_forwarded_for; // 1: a client's address is X-Forwarded-For's last entry (behind a proxy)
+	int64_t meeting_create_rate;   // POST /api/meetings and /api/spaces per client address per minute
 };
 
 // GW_WS_CHUNK_BURST is the bucket of WS_CHUNK_RATE, bytes: two largest
@@ -61,7 +73,7 @@ struct gw_config {
 // gw_stats are counters for /metrics.
 struct gw_stats {
 	uint64_t ws_opened, ws_closed, frames_in, frames_out, joins, resumes, signals_local, signals_remote,
-		errors_sent, rate_limited, malformed, http_requests;
+		errors_sent, rate_limited, malformed, http_requests, origin_refused;
 	uint64_t chunks_in, chunked_in, chunked_out, chunk_errors;
 	uint64_t chat_subscribes, chat_posts, chat_history, chat_events_in, chat_delivered, chat_fills, chat_failures,
 		chat_exports;
@@ -93,6 +105,10 @@ struct gw {
 	struct gw_stats stats;
 	lws_sorted_usec_list_t heartbeat_timer;
 	int64_t started_ms;
+	// jwt verifies (and mints, with a secret) signed join links: filled at
+	// start from JOIN_TOKEN_* (the public key's PEM text read from its file).
+	struct hd_jwt_config jwt;
+	struct gw_websec *websec; // origins, headers, create rate limits (websec.c)
 };
 
 extern struct gw gw;
