@@ -1490,6 +1490,10 @@ static const struct CMUnitTest suite[] = {
 	cmocka_unit_test(rec_state_changes),
 	cmocka_unit_test(rec_resumable_bytes_delete),
 	cmocka_unit_test(rec_concurrency),
+	cmocka_unit_test(access_meeting_fields),
+	cmocka_unit_test(access_set_mode),
+	cmocka_unit_test(access_spaces),
+	cmocka_unit_test(access_space_meetings),
 };
 
 static void sqlite_cleanup(void)
@@ -1512,6 +1516,7 @@ static int run_sqlite(void)
 		cmocka_unit_test(sqlite_append_rolls_back_whole_batch),
 		cmocka_unit_test(sqlite_doc_old_file),
 		cmocka_unit_test(sqlite_doc_fails_whole_write),
+		cmocka_unit_test(sqlite_access_old_file),
 	};
 	int failed = cmocka_run_group_tests_name("store conformance (sqlite)", suite, NULL, NULL);
 	failed += cmocka_run_group_tests_name("store sqlite specifics", only_sqlite, NULL, NULL);
