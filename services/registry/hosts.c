@@ -51,8 +51,15 @@ static hd_err actor_check(struct reg_ctx *c, const struct hd_meeting *mt, const 
 			return HD_OK;
 		}
 	}
-	if (a != NULL && a->host_key[0] != '\0' && reg_meeting_is_host(c->store, mt, a->host_key))
-		return HD_OK;
+	if (a != NULL && a->host_key[0] != '\0') {
+		bool host;
+		if ((err = reg_meeting_host_check(c->store, mt, a->host_key, &host)) != HD_OK) {
+			*why = "the meeting store is unavailable";
+			return err;
+		}
+		if (host)
+			return HD_OK;
+	}
 	*why = "only a host of this meeting can do that";
 	return HD_EFORBIDDEN;
 }
@@ -262,9 +269,9 @@ hd_err reg_host_set_access(struct reg_ctx *c, const Huddle__V1__RegistrySetAcces
 		*why = "access_mode must be OPEN, WAITING_ROOM, LOCKED or TOKEN_ONLY";
 		return HD_EBADREQUEST;
 	}
-	if ((err = hd_meeting_set_access(c->store, out->id, mode)) != HD_OK) {
+	if ((err = reg_meeting_set_access(c->store, out->id, mode)) != HD_OK) {
 		*why = err == HD_EUNKNOWNMEETING ? "no meeting has that id" : "the meeting store is unavailable";
-		return err == HD_EUNKNOWNMEETING ? err : HD_EUNAVAILABLE;
+		return err;
 	}
 	out->access_mode = mode;
 	reg_meeting_to_pb(out, &pb);
@@ -401,8 +408,10 @@ hd_err reg_space_read(struct reg_ctx *c, const char *key, struct reg_space_statu
 	size_t n = 0;
 	hd_err err;
 	memset(out, 0, sizeof(*out));
-	if ((err = reg_space_open(c->store, key, &out->space, why)) != HD_OK)
+	if ((err = reg_space_open(c->store, key, &out->space)) != HD_OK) {
+		*why = err == HD_EFORBIDDEN ? "no space has that key" : "the meeting store is unavailable";
 		return err;
+	}
 	err = HD_ENOMEM;
 	*why = "out of memory";
 	if ((out->meetings = calloc(HD_SPACE_MEETINGS_MAX, sizeof(*out->meetings))) == NULL)

@@ -90,7 +90,12 @@ static hd_err join_decide(struct reg_ctx *c, const Huddle__V1__RegistryJoinReque
 	bool blocked = false, removed = false, waiting;
 	hd_err err;
 	if (req->host_key[0] != '\0') {
-		if (!reg_meeting_is_host(c->store, mt, req->host_key)) {
+		bool key_host;
+		if ((err = reg_meeting_host_check(c->store, mt, req->host_key, &key_host)) != HD_OK) {
+			*why = "the meeting store is unavailable";
+			return err;
+		}
+		if (!key_host) {
 			*why = "the host key is not valid for this meeting";
 			return HD_EFORBIDDEN;
 		}
