@@ -532,10 +532,9 @@ static void non_hosts_forbidden(void **state)
 	reg_test_host_meeting(&T, HD_ACCESS_WAITING_ROOM, m, key);
 	reg_test_host_meeting(&T, HD_ACCESS_OPEN, other, other_key);
 	join_ok(m, "Hana", &(struct who){.host_key = key}, t0, &h);
-	join_ok(m, "Gail", &(struct who){.grant_role = HOST}, t0, &guest); // a host grant ...
+	join_ok(m, "Gail", &(struct who){.grant_role = HOST}, t0, &guest); // a host by grant
 	join_ok(m, "Walt", NULL, t0, &w);
-	// ... made a guest again is not possible; use a real guest: admit Walt,
-	// then another waiting one to act on.
+	// Walt admitted (a guest in the call), Xena waiting (to act on).
 	const char *walt[] = {w.self.id, NULL};
 	assert_int_equal(admit(&T.ctx, m, h.self.id, NULL, walt, false, NULL), HD_OK);
 	struct reg_join x;
