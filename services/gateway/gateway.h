@@ -6,6 +6,7 @@
 #include <libwebsockets.h>
 #include <stdint.h>
 
+#include "common/jwt.h"
 #include "common/rpc.h"
 #include "common/util.h"
 #include "huddle/v1/chat.pb-c.h"
@@ -50,9 +51,14 @@ struct gw_config {
 	int64_t recording_token_ttl_s;
 	int64_t recording_rate;       // recording writes per second per participant (bucket: twice that)
 	int64_t recording_buffer_max; // bytes of upload bodies and download pieces held at once
+	int64_t reaction_rate; // reactions per GW_REACTION_WINDOW_S per session (the bucket holds as many)
 	const char *gateway_id;
 	int log_level; // enum hd_log_level
 };
+
+// GW_REACTION_WINDOW_S is REACTION_RATE's window: a session may send
+// REACTION_RATE reactions per this many seconds, all at once at most.
+#define GW_REACTION_WINDOW_S 10
 
 // GW_WS_CHUNK_BURST is the bucket of WS_CHUNK_RATE, bytes: two largest
 // messages may arrive back to back.
@@ -93,6 +99,7 @@ struct gw {
 	struct gw_stats stats;
 	lws_sorted_usec_list_t heartbeat_timer;
 	int64_t started_ms;
+	struct hd_jwt_config jwt; // join tokens (JOIN_TOKEN_*); strings owned by the config table
 };
 
 extern struct gw gw;
@@ -109,6 +116,13 @@ enum gw_op {
 	GW_OP_CHAT_MEETING,  // GetMeeting before a chat subscription
 	GW_OP_NOTES_MEETING, // GetMeeting before a notes subscription
 	GW_OP_HEARTBEAT,
+	GW_OP_ADMIT,        // a host's admit (access.c)
+	GW_OP_MODERATE,     // a host's moderate
+	GW_OP_SET_ACCESS,   // a host's set_access
+	GW_OP_END_MEETING,  // a host's end_meeting
+	GW_OP_HAND,         // a participant's hand
+	GW_OP_REACTION,     // a participant's reaction
+	GW_OP_ADMIT_ROSTER, // ListParticipants for a session a host admitted
 	// registry calls for an HTTP request
 	GW_OP_HTTP_CREATE,
 	GW_OP_HTTP_GET,
@@ -116,6 +130,12 @@ enum gw_op {
 	GW_OP_HTTP_CHAT_MEETING,  // GetMeeting before a chat export
 	GW_OP_HTTP_NOTES_MEETING, // GetMeeting before a notes export
 	GW_OP_HTTP_REC_MEETING,   // GetMeeting before a recording list
+	GW_OP_HTTP_SPACE_CREATE,  // POST /api/spaces (access_http.c)
+	GW_OP_HTTP_SPACE_GET,     // GET /api/space
+	GW_OP_HTTP_SPACE_MEETING, // POST /api/space/meetings
+	GW_OP_HTTP_ADMIT,         // POST /api/meetings/<id>/admit
+	GW_OP_HTTP_ACCESS,        // POST /api/meetings/<id>/access
+	GW_OP_HTTP_LINKS,         // CheckHost before POST /api/meetings/<id>/links mints
 	// huddle-chat calls
 	GW_OP_CHAT_INIT,      // a new chat room learns its last_seq
 	GW_OP_CHAT_FILL,      // a chat room reads the messages it missed
