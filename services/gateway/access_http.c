@@ -18,26 +18,14 @@
 #define AUTH_MAX (GW_HOST_KEY_MAX + 16) // bytes of an Authorization header we read ("Bearer " + a key)
 #define KEY_NEEDED "a key is needed: Authorization: Bearer <host or space key>"
 
-static const char *const mode_names[] = {"open", "open", "waiting_room", "locked", "token_only"};
-
-const char *gw_access_mode_name(int mode)
-{
-	if (mode < 0 || mode >= (int)(sizeof(mode_names) / sizeof(mode_names[0])))
-		return "open";
-	return mode_names[mode];
-}
-
 // mode_parse reads an access mode from JSON: a name, or its number 1..4.
 // Returns the AccessMode, or -1.
 static int mode_parse(const cJSON *v)
 {
 	if (cJSON_IsNumber(v) && v->valuedouble >= 1 && v->valuedouble <= 4 && v->valuedouble == (int)v->valuedouble)
 		return (int)v->valuedouble;
-	if (cJSON_IsString(v))
-		for (int m = HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN; m <= HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_TOKEN_ONLY;
-		     m++)
-			if (strcmp(v->valuestring, mode_names[m]) == 0)
-				return m;
+	if (cJSON_IsString(v) && gw_http_access_mode_parse(v->valuestring) != 0)
+		return gw_http_access_mode_parse(v->valuestring);
 	return -1;
 }
 
@@ -134,7 +122,7 @@ static cJSON *meeting_json(const Huddle__V1__Meeting *m)
 	if (!cJSON_HasObjectItem(o, "created_at_ms"))
 		cJSON_AddNumberToObject(o, "created_at_ms", (double)m->created_at_ms);
 	if (!cJSON_HasObjectItem(o, "access_mode"))
-		cJSON_AddStringToObject(o, "access_mode", gw_access_mode_name(m->access_mode));
+		cJSON_AddStringToObject(o, "access_mode", gw_http_access_mode_name(m->access_mode));
 	if (!cJSON_HasObjectItem(o, "starts_at_ms"))
 		cJSON_AddNumberToObject(o, "starts_at_ms", (double)m->starts_at_ms);
 	return o;

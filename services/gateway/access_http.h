@@ -43,8 +43,4 @@ struct gw_access_checked {
 Huddle__V1__RegistryReply *gw_access_http_check(struct gw_http *h, hd_err err, Huddle__V1__RegistryReply *r,
 						struct gw_access_checked *c);
 
-// gw_access_mode_name is the API's name of an AccessMode ("open",
-// "waiting_room", "locked", "token_only"; "open" for 0 and unknown values).
-const char *gw_access_mode_name(int mode);
-
 #endif

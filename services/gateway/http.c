@@ -366,6 +366,30 @@ bool gw_http_authorized(const struct gw_http *h)
 	return h->authorized;
 }
 
+// access_mode_names are the API's names of huddle.v1.AccessMode, by number.
+static const char *const access_mode_names[] = {
+	[HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN] = "open",
+	[HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_WAITING_ROOM] = "waiting_room",
+	[HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_LOCKED] = "locked",
+	[HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_TOKEN_ONLY] = "token_only",
+};
+#define ACCESS_MODE_COUNT (sizeof(access_mode_names) / sizeof(access_mode_names[0]))
+
+const char *gw_http_access_mode_name(int mode)
+{
+	if (mode <= 0 || (size_t)mode >= ACCESS_MODE_COUNT)
+		return "open"; // UNSPECIFIED (a record from before modes) is open
+	return access_mode_names[mode];
+}
+
+int gw_http_access_mode_parse(const char *name)
+{
+	for (size_t i = 1; name != NULL && i < ACCESS_MODE_COUNT; i++)
+		if (strcmp(name, access_mode_names[i]) == 0)
+			return (int)i;
+	return 0;
+}
+
 cJSON *gw_http_meeting_json(const Huddle__V1__Meeting *m)
 {
 	char url[64];
@@ -375,6 +399,9 @@ cJSON *gw_http_meeting_json(const Huddle__V1__Meeting *m)
 	cJSON_AddStringToObject(o, "url", url);
 	cJSON_AddStringToObject(o, "title", m->title);
 	cJSON_AddNumberToObject(o, "createdAtMs", (double)m->created_at_ms);
+	cJSON_AddNumberToObject(o, "created_at_ms", (double)m->created_at_ms);
+	cJSON_AddStringToObject(o, "access_mode", gw_http_access_mode_name((int)m->access_mode));
+	cJSON_AddNumberToObject(o, "starts_at_ms", (double)m->starts_at_ms);
 	return o;
 }
 
@@ -415,10 +442,14 @@ void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Regist
 		return;
 	}
 	if (p->op == GW_OP_HTTP_CREATE && r->body_case == HUDDLE__V1__REGISTRY_REPLY__BODY_CREATE_MEETING &&
-	    r->create_meeting->meeting != NULL)
-		gw_http_respond_json(h, 201, gw_http_meeting_json(r->create_meeting->meeting));
-	else if (p->op == GW_OP_HTTP_GET && r->body_case == HUDDLE__V1__REGISTRY_REPLY__BODY_GET_MEETING &&
-		 r->get_meeting->meeting != NULL)
+	    r->create_meeting->meeting != NULL) {
+		// The host key is in this answer only (never in a log or a GET).
+		cJSON *o = gw_http_meeting_json(r->create_meeting->meeting);
+		if (o != NULL && r->create_meeting->host_key[0] != '\0')
+			cJSON_AddStringToObject(o, "host_key", r->create_meeting->host_key);
+		gw_http_respond_json(h, 201, o);
+	} else if (p->op == GW_OP_HTTP_GET && r->body_case == HUDDLE__V1__REGISTRY_REPLY__BODY_GET_MEETING &&
+		   r->get_meeting->meeting != NULL)
 		gw_http_respond_json(h, HTTP_STATUS_OK, gw_http_meeting_json(r->get_meeting->meeting));
 	else
 		gw_http_respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_EINTERNAL,

@@ -129,8 +129,19 @@ void gw_http_set_authorized(struct gw_http *h, bool authorized);
 bool gw_http_authorized(const struct gw_http *h);
 
 // gw_http_meeting_json is the API's JSON form of a meeting (the caller's;
-// NULL on ENOMEM).
+// NULL on ENOMEM): id, url, title, createdAtMs and created_at_ms (the same
+// Unix ms), access_mode (gw_http_access_mode_name), starts_at_ms (Unix ms,
+// 0: not scheduled). Never a key.
 cJSON *gw_http_meeting_json(const Huddle__V1__Meeting *m);
+
+// gw_http_access_mode_name is the API's lower-case name of an AccessMode
+// number: "open" (also for 0 and unknown numbers), "waiting_room",
+// "locked", "token_only". Static string.
+const char *gw_http_access_mode_name(int mode);
+
+// gw_http_access_mode_parse is the AccessMode number (1..4) of an API name
+// (as gw_http_access_mode_name gives), 0 for NULL or any other string.
+int gw_http_access_mode_parse(const char *name);
 
 // gw_http_pss_size is the per-connection state size lws must allocate.
 extern const size_t gw_http_pss_size;

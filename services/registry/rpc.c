@@ -2,6 +2,7 @@
 #include "registry/rpc.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "common/rpc.h"
@@ -10,6 +11,8 @@
 #include "registry/meetings.h"
 #include "registry/presence.h"
 
+// op_create_meeting makes a meeting: with space_key in that space, else with
+// a host key of its own that the reply carries this once (never logged).
 static hd_err op_create_meeting(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
 {
 	struct reg_ctx *c = worker;
@@ -17,9 +20,64 @@ static hd_err op_create_meeting(void *worker, const void *req, struct hd_rpc_rep
 	Huddle__V1__CreateMeetingReply body = HUDDLE__V1__CREATE_MEETING_REPLY__INIT;
 	Huddle__V1__Meeting pb;
 	struct hd_meeting m;
+	char host_key[HD_KEY_LEN + 1];
+	struct reg_meeting_spec spec = {
+		.title = cm->title,
+		.space_key = cm->space_key,
+		.starts_at_ms = cm->starts_at_ms,
+		.access_mode = (int)cm->access_mode,
+	};
 	hd_err err;
-	if ((err = reg_meeting_create(c->store, cm->title, hd_now_ms(), &m, why)) != HD_OK)
+	if ((err = reg_meeting_new(c->store, &spec, hd_now_ms(), &m, host_key, why)) != HD_OK)
 		return err;
+	reg_meeting_to_pb(&m, &pb);
+	body.meeting = &pb;
+	body.host_key = host_key; // "" for a meeting of a space
+	err = hd_rpc_reply_pack(rep, &body.base);
+	memset(host_key, 0, sizeof(host_key));
+	return err;
+}
+
+// op_create_space makes a space; the reply carries its key this once.
+static hd_err op_create_space(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
+{
+	struct reg_ctx *c = worker;
+	const Huddle__V1__CreateSpaceRequest *cs = req;
+	Huddle__V1__CreateSpaceReply body = HUDDLE__V1__CREATE_SPACE_REPLY__INIT;
+	struct hd_space sp;
+	char key[HD_KEY_LEN + 1];
+	hd_err err;
+	if ((err = reg_space_create(c->store, cs->title, hd_now_ms(), &sp, key, why)) != HD_OK)
+		return err;
+	body.space_id = sp.id;
+	body.space_key = key;
+	body.title = sp.title;
+	err = hd_rpc_reply_pack(rep, &body.base);
+	memset(key, 0, sizeof(key));
+	return err;
+}
+
+// op_check_host answers the meeting when host_key is one of its host keys
+// (its own or its space's), FORBIDDEN otherwise.
+static hd_err op_check_host(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
+{
+	struct reg_ctx *c = worker;
+	const Huddle__V1__CheckHostRequest *ch = req;
+	Huddle__V1__CheckHostReply body = HUDDLE__V1__CHECK_HOST_REPLY__INIT;
+	Huddle__V1__Meeting pb;
+	struct hd_meeting m;
+	bool is_host = false;
+	hd_err err;
+	if ((err = reg_meeting_get(c->store, ch->meeting_id, &m, why)) != HD_OK)
+		return err;
+	if ((err = reg_meeting_host_check(c->store, &m, ch->host_key, &is_host)) != HD_OK) {
+		*why = "the meeting store is unavailable";
+		return err;
+	}
+	if (!is_host) {
+		*why = "the host key is not valid for this meeting";
+		return HD_EFORBIDDEN;
+	}
 	reg_meeting_to_pb(&m, &pb);
 	body.meeting = &pb;
 	return hd_rpc_reply_pack(rep, &body.base);
@@ -219,6 +277,8 @@ static const hd_rpc_op rpc_ops[] = {
 	[HUDDLE__V1__REGISTRY_REQUEST__BODY_UPDATE_MEDIA] = op_update_media,
 	[HUDDLE__V1__REGISTRY_REQUEST__BODY_RELAY_SIGNAL] = op_relay_signal,
 	[HUDDLE__V1__REGISTRY_REQUEST__BODY_HEALTH] = op_health,
+	[HUDDLE__V1__REGISTRY_REQUEST__BODY_CREATE_SPACE] = op_create_space,
+	[HUDDLE__V1__REGISTRY_REQUEST__BODY_CHECK_HOST] = op_check_host,
 };
 
 static const struct hd_rpc_service reg_service = {

@@ -513,6 +513,11 @@ export interface MeetingJson {
 	url: string;
 	title: string;
 	createdAtMs: number;
+	created_at_ms: number;
+	access_mode: "open" | "waiting_room" | "locked" | "token_only";
+	starts_at_ms: number;
+	/** Only in the answer of POST /api/meetings: the meeting's host key (secret). */
+	host_key?: string;
 }
 
 /** fetch with a bound, and the underlying cause in the message when the connection fails. */
