@@ -17,14 +17,6 @@
 
 // ---- who may do what ----
 
-bool gw_access_may_read(const struct gw_session *s, const char *meeting_id, int access_mode)
-{
-	if (access_mode == HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN ||
-	    access_mode == HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_UNSPECIFIED)
-		return true;
-	return gw_session_admitted(s) && strcmp(s->meeting_id, meeting_id) == 0;
-}
-
 bool gw_access_client_key_valid(const char *key)
 {
 	size_t n = strlen(key);
@@ -75,11 +67,11 @@ bool gw_access_gate(struct gw_session *s, const Huddle__V1__ClientMessage *cm)
 	bool chat_denied = is_chat_op(c) && s->chat_state == GW_CHAT_SUBSCRIBED &&
 			   (c != HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_SUBSCRIBE ||
 			    strcmp(cm->chat_subscribe->meeting_id, s->chat_meeting_id) == 0) &&
-			   !gw_access_may_read(s, s->chat_meeting_id, s->chat_access_mode);
+			   !gw_session_may_read(s, s->chat_meeting_id, s->chat_access_mode);
 	bool notes_denied = is_notes_op(c) && s->notes.state == GW_NOTES_SUBSCRIBED &&
 			    (c != HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_SUBSCRIBE ||
 			     strcmp(cm->notes_subscribe->meeting_id, s->notes.meeting_id) == 0) &&
-			    !gw_access_may_read(s, s->notes.meeting_id, s->notes.access_mode);
+			    !gw_session_may_read(s, s->notes.meeting_id, s->notes.access_mode);
 	if (chat_denied || notes_denied) {
 		gw_session_send_error(s, cm->request_id, HD_EFORBIDDEN,
 				      "the chat and notes of this meeting are for the participants a host let in");

@@ -29,11 +29,6 @@ struct gw_session;
 // in that meeting (FORBIDDEN). Returns false when it answered.
 bool gw_access_gate(struct gw_session *s, const Huddle__V1__ClientMessage *cm);
 
-// gw_access_may_read tells whether s may read and write the chat and notes
-// of meeting_id, whose AccessMode is access_mode: anyone for an OPEN
-// meeting, otherwise only a session admitted in that meeting.
-bool gw_access_may_read(const struct gw_session *s, const char *meeting_id, int access_mode);
-
 // gw_access_client_key_valid tells whether key (NUL-terminated) is a
 // client_key: 1..GW_CLIENT_KEY_MAX bytes of [A-Za-z0-9_-].
 bool gw_access_client_key_valid(const char *key);

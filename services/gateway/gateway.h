@@ -54,6 +54,16 @@ struct gw_config {
 	int64_t reaction_rate; // reactions per GW_REACTION_WINDOW_S per session (the bucket holds as many)
 	const char *gateway_id;
 	int log_level; // enum hd_log_level
+	// web security and signed join links (websec.c); "" when unset
+	const char *join_token_secret;     // HS256 key: the bytes of this string
+	const char *join_token_public_key; // path of a PEM public key (RS256 or ES256)
+	const char *join_token_issuer;
+	const char *join_token_audience;
+	const char *allowed_origins;  // comma list of origins; "": the request's own Host
+	const char *frame_ancestors;  // CSP frame-ancestors source list
+	const char *tls_cert;         // PEM certificate chain path; with tls_key: HTTPS/WSS
+	const char *tls_key;          // PEM private key path
+	int64_t meeting_create_rate;  // POST /api/meetings and /api/spaces per client address per minute
 };
 
 // GW_REACTION_WINDOW_S is REACTION_RATE's window: a session may send
@@ -67,7 +77,7 @@ struct gw_config {
 // gw_stats are counters for /metrics.
 struct gw_stats {
 	uint64_t ws_opened, ws_closed, frames_in, frames_out, joins, resumes, signals_local, signals_remote,
-		errors_sent, rate_limited, malformed, http_requests;
+		errors_sent, rate_limited, malformed, http_requests, origin_refused;
 	uint64_t chunks_in, chunked_in, chunked_out, chunk_errors;
 	uint64_t chat_subscribes, chat_posts, chat_history, chat_events_in, chat_delivered, chat_fills, chat_failures,
 		chat_exports;
@@ -99,7 +109,10 @@ struct gw {
 	struct gw_stats stats;
 	lws_sorted_usec_list_t heartbeat_timer;
 	int64_t started_ms;
-	struct hd_jwt_config jwt; // join tokens (JOIN_TOKEN_*); strings owned by the config table
+	// jwt verifies (and mints, with a secret) signed join links: filled at
+	// start from JOIN_TOKEN_* (the public key's PEM text read from its file).
+	struct hd_jwt_config jwt;
+	struct gw_websec *websec; // origins, headers, create rate limits (websec.c)
 };
 
 extern struct gw gw;

@@ -14,6 +14,7 @@
 #include "gateway/export.h"
 #include "gateway/metrics.h"
 #include "gateway/recording.h"
+#include "gateway/websec.h"
 
 // http_phase is where a response stands.
 enum http_phase {
@@ -556,7 +557,7 @@ static int serve_file(struct gw_http *h, const char *rel, bool immutable)
 {
 	char path[1024];
 	struct stat st;
-	unsigned char hdr[LWS_PRE + 256], *p = hdr + LWS_PRE, *end = hdr + sizeof(hdr);
+	unsigned char hdr[LWS_PRE + 256 + GW_HTTP_SECURITY_HEADERS], *p = hdr + LWS_PRE, *end = hdr + sizeof(hdr);
 	snprintf(path, sizeof(path), "%s%s", gw.cfg.web_root, rel);
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
 		respond_text(h, HTTP_STATUS_NOT_FOUND, "not found\n");
@@ -565,8 +566,7 @@ static int serve_file(struct gw_http *h, const char *rel, bool immutable)
 	const char *cache = immutable ? "public, max-age=31536000, immutable" : "no-cache";
 	if (lws_add_http_header_by_name(h->wsi, (const unsigned char *)"cache-control:", (const unsigned char *)cache,
 					(int)strlen(cache), &p, end) ||
-	    lws_add_http_header_by_name(h->wsi, (const unsigned char *)"x-content-type-options:",
-					(const unsigned char *)"nosniff", 7, &p, end))
+	    gw_websec_headers(h->wsi, &p, end))
 		return -1;
 	int n = lws_serve_http_file(h->wsi, path, mime_of(path), (const char *)hdr + LWS_PRE,
 				    (int)(p - (hdr + LWS_PRE)));
@@ -581,6 +581,25 @@ static bool path_safe(const char *uri)
 }
 
 // ---- routing ----
+
+// create_limited answers 429 when the client's address made more than
+// MEETING_CREATE_RATE meetings or spaces in the last minute (websec.c).
+static bool create_limited(struct gw_http *h)
+{
+	int64_t retry_after_s;
+	char value[24];
+	if (gw_websec_create_allowed(h->wsi, hd_mono_ms(), &retry_after_s))
+		return false;
+	snprintf(value, sizeof(value), "%lld", (long long)retry_after_s);
+	gw_http_header(h, "retry-after:", value);
+	// The body (if any) is not read: the connection ends with this answer.
+	gw_http_header(h, "connection:", "close");
+	gw_http_close_after(h);
+	gw.stats.rate_limited++;
+	gw_http_respond_error(h, GW_HTTP_STATUS_TOO_MANY_REQUESTS, HD_ERATELIMITED,
+			      "too many meetings created from this address; try again later");
+	return true;
+}
 
 static int http_route(struct gw_http *h, const char *uri, enum gw_http_method method)
 {
@@ -597,6 +616,8 @@ static int http_route(struct gw_http *h, const char *uri, enum gw_http_method me
 			metrics(h);
 		return 0;
 	}
+	if (post && (strcmp(uri, "/api/meetings") == 0 || strcmp(uri, "/api/spaces") == 0) && create_limited(h))
+		return 0;
 	if (gw_access_http_route(h, uri, method))
 		return 0;
 	if (strcmp(uri, "/api/meetings") == 0) {
@@ -652,8 +673,8 @@ static int http_route(struct gw_http *h, const char *uri, enum gw_http_method me
 // Returns 0, or 1 when they do not fit (the connection closes).
 static int http_write_headers(struct gw_http *h, struct lws *wsi)
 {
-	unsigned char buf[LWS_PRE + 512 + GW_HTTP_EXTRA_MAX], *start = buf + LWS_PRE, *p = start,
-							      *end = buf + sizeof(buf) - 1;
+	unsigned char buf[LWS_PRE + 512 + GW_HTTP_EXTRA_MAX + GW_HTTP_SECURITY_HEADERS], *start = buf + LWS_PRE,
+										 *p = start, *end = buf + sizeof(buf) - 1;
 	// A 204 has no Content-Length (RFC 9110 section 8.6); lws then closes.
 	lws_filepos_t length = h->stream ? h->stream_len : h->head ? 0 : h->resp_len;
 	if (h->status == HTTP_STATUS_NO_CONTENT)
@@ -661,8 +682,7 @@ static int http_write_headers(struct gw_http *h, struct lws *wsi)
 	if (lws_add_http_common_headers(wsi, (unsigned int)h->status, h->ctype, length, &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:", (const unsigned char *)"no-store",
 					8, &p, end) ||
-	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
-					(const unsigned char *)"nosniff", 7, &p, end) ||
+	    gw_websec_headers(wsi, &p, end) ||
 	    (h->disposition[0] != '\0' &&
 	     lws_add_http_header_by_name(wsi, (const unsigned char *)"content-disposition:",
 					 (const unsigned char *)h->disposition, (int)strlen(h->disposition), &p, end)))
@@ -784,6 +804,16 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return 1; // WebSocket needs the huddle.v1 subprotocol
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		// Cross-site WebSocket hijacking (RFC 6455 section 10.2): a page of
+		// another site may not use a visitor's browser to reach the gateway.
+		if (gw_websec_origin_allowed(wsi))
+			return 0;
+		gw.stats.origin_refused++;
+		return gw_websec_refuse(wsi, HTTP_STATUS_FORBIDDEN, HD_EFORBIDDEN,
+					"this origin may not open a WebSocket here (ALLOWED_ORIGINS)") == 0
+			       ? 1
+			       : -1;
 	case LWS_CALLBACK_HTTP: {
 		http_reset(h);
 		h->wsi = wsi;

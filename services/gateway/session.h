@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <uthash.h>
 
 #include "common/store.h"
@@ -153,6 +154,18 @@ struct gw_session {
 static inline bool gw_session_admitted(const struct gw_session *s)
 {
 	return s->state == GW_SESSION_JOINED && s->admission == GW_ADMISSION_ADMITTED;
+}
+
+// gw_session_may_read tells whether s may read and write the chat and
+// notes of meeting_id, whose huddle.v1.AccessMode is access_mode: anyone
+// for an OPEN meeting (0 reads as OPEN), otherwise only a session admitted
+// in that meeting.
+static inline bool gw_session_may_read(const struct gw_session *s, const char *meeting_id, int access_mode)
+{
+	if (access_mode == HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN ||
+	    access_mode == HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_UNSPECIFIED)
+		return true;
+	return gw_session_admitted(s) && strcmp(s->meeting_id, meeting_id) == 0;
 }
 
 // gw_session_alloc creates a session for wsi and indexes it. NULL on ENOMEM.
