@@ -298,6 +298,8 @@ suite.test("a removed participant waits on return; a blocked one is refused; mod
 	await join(host, id, "Host", { hostKey });
 	const gj = await join(g, id, "Gus", { clientKey: key });
 	assert.equal(gj.admission, AdmissionState.ADMITTED);
+	await g.chatSubscribe(id); // an open meeting's chat: anyone with the link
+	await host.chatSubscribe(id);
 	await host.call({ case: "moderate", value: { participantId: gj.participantId, action: ModerationAction.MUTE } } as never, "moderate");
 	const mute = await g.nextEvent("moderationEvent");
 	assert.equal(mute.action, ModerationAction.MUTE);
@@ -313,6 +315,9 @@ suite.test("a removed participant waits on return; a blocked one is refused; mod
 	assert.equal(back.admission, AdmissionState.WAITING);
 	assert.equal(back.participants.length, 0);
 	await refused(g, { case: "hand", value: { raised: true } } as never, ErrorCode.FORBIDDEN);
+	// Waiting again: the open meeting's chat it subscribed to says nothing to it now.
+	await host.chatPost("while-waiting", "said while Gus waits");
+	assert.deepEqual((await g.collect((m) => m.body.case === "chatMessage", QUIET_MS)).map(describe), []);
 	await host.call({ case: "admit", value: { participantIds: [back.participantId] } } as never, "admit");
 	assert.equal((await g.nextEvent("admissionEvent")).state, AdmissionState.ADMITTED);
 	// Blocked: refused at the door.
