@@ -569,3 +569,31 @@ suite.test("exports and the recordings list of a meeting that is not open need a
 	await refused(outsider, { case: "chatSubscribe", value: { meetingId: id } } as never, ErrorCode.FORBIDDEN);
 	await refused(outsider, { case: "notesSubscribe", value: { meetingId: id } } as never, ErrorCode.FORBIDDEN);
 });
+
+suite.test("a chat reader outside the call (on another gateway) loses the chat when a host closes the meeting", async (stack, track) => {
+	const { id, hostKey } = await meeting(stack.httpUrl);
+	const gw2 = stack.gateways.length > 1 ? stack.gateways[1] : await stack.addGateway();
+	const host = track(await connect(stack.wsUrl, "host"));
+	await join(host, id, "Host", { hostKey });
+	await host.chatSubscribe(id);
+	// Not in the call, on a gateway where nobody of the meeting is: it reads the open meeting's chat.
+	const reader = track(await connect(gw2.wsUrl, "reader"));
+	await reader.chatSubscribe(id);
+	await reader.notesSubscribe(id);
+	await host.chatPost("open-1", "while open");
+	await reader.nextEvent("chatMessage", 5000, (m) => m.text === "while open");
+	await host.call({ case: "setAccess", value: { accessMode: AccessMode.WAITING_ROOM } } as never, "setAccess");
+	// The reader's gateway hears of it (the meeting's events are watched for its chat room).
+	let code: ErrorCode | undefined;
+	for (let i = 0; i < 40 && code !== ErrorCode.FORBIDDEN; i++) {
+		const m = await reader.request(reader.chatPostBody(`r${i}`, "still here?"));
+		code = m.body.case === "error" ? m.body.value.code : undefined;
+		if (code !== ErrorCode.FORBIDDEN) await new Promise((r) => setTimeout(r, 50));
+	}
+	assert.equal(code, ErrorCode.FORBIDDEN);
+	await refused(reader, { case: "notesOpen", value: { document: DocumentKind.NOTES } } as never, ErrorCode.FORBIDDEN);
+	const before = reader.chatMessages().length;
+	await host.chatPost("closed-1", "after the door closed");
+	await new Promise((r) => setTimeout(r, QUIET_MS));
+	assert.equal(reader.chatMessages().length, before, "no chat after the meeting closed its doors");
+});
