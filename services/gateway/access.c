@@ -33,8 +33,8 @@ bool gw_access_client_key_valid(const char *key)
 
 static bool is_chat_op(Huddle__V1__ClientMessage__BodyCase c)
 {
-	return c == HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_SUBSCRIBE || c == HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_POST ||
-	       c == HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_HISTORY;
+	return c == HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_SUBSCRIBE ||
+	       c == HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_POST || c == HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_HISTORY;
 }
 
 static bool is_notes_op(Huddle__V1__ClientMessage__BodyCase c)
@@ -172,7 +172,7 @@ void gw_access_join_reply(struct gw_session *s, uint32_t request_id, const Huddl
 	const Huddle__V1__Participant *me = r->participant;
 	// A registry that predates admission says nothing: in the call.
 	s->admission = r->admission == HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_WAITING ? GW_ADMISSION_WAITING
-											     : GW_ADMISSION_ADMITTED;
+											    : GW_ADMISSION_ADMITTED;
 	s->role = me->role == HUDDLE__V1__ROLE__ROLE_HOST ? HUDDLE__V1__ROLE__ROLE_HOST : HUDDLE__V1__ROLE__ROLE_GUEST;
 	s->host_present = r->host_present;
 	s->hand_raised_at_ms = me->hand_raised_at_ms;
@@ -216,7 +216,8 @@ void gw_access_op_admit(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 		}
 		for (size_t i = 0; i < a->n_participant_ids; i++)
 			if (!hd_id_valid(a->participant_ids[i])) {
-				gw_session_send_error(s, cm->request_id, HD_EBADREQUEST, "a participant id is not valid");
+				gw_session_send_error(s, cm->request_id, HD_EBADREQUEST,
+						      "a participant id is not valid");
 				return;
 			}
 	}
@@ -269,7 +270,8 @@ void gw_access_op_set_access(struct gw_session *s, Huddle__V1__ClientMessage *cm
 	Huddle__V1__AccessMode mode = cm->set_access->access_mode;
 	if (!require_joined(s, cm->request_id))
 		return;
-	if (mode < HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN || mode > HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_TOKEN_ONLY) {
+	if (mode < HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN ||
+	    mode > HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_TOKEN_ONLY) {
 		gw_session_send_error(s, cm->request_id, HD_EBADREQUEST, "access_mode must be an AccessMode");
 		return;
 	}
@@ -539,7 +541,8 @@ static void on_event_for(struct gw_session *s, const Huddle__V1__RoomEvent *ev)
 			break;
 		keep_meeting(s, ev->meeting_updated->meeting);
 		if (s->admission == GW_ADMISSION_ADMITTED)
-			gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_MEETING_UPDATED, ev->meeting_updated);
+			gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_MEETING_UPDATED,
+					     ev->meeting_updated);
 		break;
 	case HUDDLE__V1__ROOM_EVENT__BODY_MEETING_ENDED:
 		gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_MEETING_ENDED, ev->meeting_ended);

@@ -51,7 +51,7 @@ struct gw_config {
 	int64_t recording_token_ttl_s;
 	int64_t recording_rate;       // recording writes per second per participant (bucket: twice that)
 	int64_t recording_buffer_max; // bytes of upload bodies and download pieces held at once
-	int64_t reaction_rate; // reactions per GW_REACTION_WINDOW_S per session (the bucket holds as many)
+	int64_t reaction_rate;        // reactions per GW_REACTION_WINDOW_S per session (the bucket holds as many)
 	const char *gateway_id;
 	int log_level; // enum hd_log_level
 	// web security and signed join links (websec.c); "" when unset
