@@ -597,3 +597,26 @@ suite.test("a chat reader outside the call (on another gateway) loses the chat w
 	await new Promise((r) => setTimeout(r, QUIET_MS));
 	assert.equal(reader.chatMessages().length, before, "no chat after the meeting closed its doors");
 });
+
+suite.test("without JOIN_TOKEN_SECRET: links are 503, and a token is refused, never a join", async (stack, track) => {
+	const bare = await stack.addGateway({ JOIN_TOKEN_SECRET: "" });
+	const { id, hostKey } = await meeting(stack.httpUrl);
+	const r = await api(bare.httpUrl, "POST", `/api/meetings/${id}/links`, { name: "x" }, hostKey);
+	assert.equal(r.status, 503, JSON.stringify(r.json));
+	assert.equal(r.json.error.code, "UNAVAILABLE");
+	const c = track(await connect(bare.wsUrl, "token-on-bare"));
+	const e = await joinRaw(c, id, "x", { joinToken: mint({ room: id, name: "x", role: "host", exp: nowS() + 600 }) });
+	assert.equal(e.body.case === "error" && e.body.value.code, ErrorCode.TOKEN_INVALID, describe(e));
+	// Bad request shapes of the API.
+	assert.equal((await api(stack.httpUrl, "GET", `/api/meetings/${id}/admit`, undefined, hostKey)).status, 405);
+	assert.equal((await api(stack.httpUrl, "POST", `/api/meetings/${id}/admit`, { participant_ids: ["nope"] }, hostKey)).status, 400);
+	assert.equal((await api(stack.httpUrl, "POST", `/api/meetings/${id}/access`, { access_mode: "wide_open" }, hostKey)).status, 400);
+	assert.equal((await api(stack.httpUrl, "POST", `/api/meetings/${id}/links`, { role: "king" }, hostKey)).status, 400);
+	assert.equal((await api(stack.httpUrl, "POST", `/api/meetings/${id}/links`, { ttl_s: 0 }, hostKey)).status, 400);
+	assert.equal((await api(stack.httpUrl, "POST", "/api/meetings/short/admit", { all: true }, hostKey)).status, 404);
+	assert.equal((await api(stack.httpUrl, "POST", `/api/meetings/${id}/admit`, { all: true })).status, 401);
+	// A bad client_key is a bad request.
+	const k = track(await connect(stack.wsUrl, "bad-client-key"));
+	const ke = await joinRaw(k, id, "x", { clientKey: "has spaces and / slashes" });
+	assert.equal(ke.body.case === "error" && ke.body.value.code, ErrorCode.BAD_REQUEST, describe(ke));
+});
