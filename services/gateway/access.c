@@ -59,6 +59,7 @@ bool gw_access_gate(struct gw_session *s, const Huddle__V1__ClientMessage *cm)
 	if (c == HUDDLE__V1__CLIENT_MESSAGE__BODY_LEAVE || c == HUDDLE__V1__CLIENT_MESSAGE__BODY_PING)
 		return true;
 	if (s->state == GW_SESSION_JOINED && s->admission != GW_ADMISSION_ADMITTED) {
+		gw.stats.access_refused++;
 		gw_session_send_error(s, cm->request_id, HD_EFORBIDDEN, GW_WAITING_MESSAGE);
 		return false;
 	}
@@ -73,6 +74,7 @@ bool gw_access_gate(struct gw_session *s, const Huddle__V1__ClientMessage *cm)
 			     strcmp(cm->notes_subscribe->meeting_id, s->notes.meeting_id) == 0) &&
 			    !gw_session_may_read(s, s->notes.meeting_id, s->notes.access_mode);
 	if (chat_denied || notes_denied) {
+		gw.stats.access_refused++;
 		gw_session_send_error(s, cm->request_id, HD_EFORBIDDEN,
 				      "the chat and notes of this meeting are for the participants a host let in");
 		return false;
@@ -394,7 +396,7 @@ static void on_roster(struct gw_session *s, const struct gw_pending *p, hd_err e
 	send_join(s, 0, others, n, false, NULL, 0, true);
 	gw_room_replay(s, others, n);
 	free(others);
-	gw.stats.joins++;
+	gw.stats.admissions++;
 	HD_DEBUG("session %llu admitted to meeting %s as %s", (unsigned long long)s->id, s->meeting_id,
 		 s->participant_id);
 }
@@ -439,6 +441,7 @@ void gw_access_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Regi
 		break;
 	}
 	case GW_OP_REACTION: {
+		gw.stats.reactions++;
 		Huddle__V1__ReactionReply ok = HUDDLE__V1__REACTION_REPLY__INIT;
 		gw_session_send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_REACTION, &ok);
 		break;
@@ -488,6 +491,7 @@ static void on_admission(struct gw_session *s, const Huddle__V1__Admission *a)
 		ae.state = HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_DENIED;
 		gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_ADMISSION_EVENT, &ae);
 		gw_room_detach(s);
+		gw.stats.denials++;
 	}
 }
 
@@ -518,6 +522,7 @@ static void on_moderated(struct gw_session *s, const Huddle__V1__Moderated *m)
 	    m->action == HUDDLE__V1__MODERATION_ACTION__MODERATION_ACTION_BLOCK) {
 		HD_INFO("participant %s of %s removed by a host", s->participant_id, s->meeting_id);
 		gw_room_detach(s);
+		gw.stats.removals++;
 	} else if (m->action == HUDDLE__V1__MODERATION_ACTION__MODERATION_ACTION_MAKE_HOST) {
 		s->role = HUDDLE__V1__ROLE__ROLE_HOST;
 	}
@@ -562,4 +567,16 @@ void gw_access_on_event(const Huddle__V1__RoomEvent *ev, struct gw_session **ses
 	for (size_t i = 0; i < n; i++)
 		if (sessions[i]->state == GW_SESSION_JOINED && strcmp(sessions[i]->meeting_id, ev->meeting_id) == 0)
 			on_event_for(sessions[i], ev);
+}
+
+size_t gw_access_waiting(void)
+{
+	struct gw_session *s, *tmp;
+	size_t n = 0;
+	HASH_ITER(hh, gw.sessions, s, tmp)
+	{
+		if (s->state == GW_SESSION_JOINED && s->admission != GW_ADMISSION_ADMITTED)
+			n++;
+	}
+	return n;
 }

@@ -87,6 +87,7 @@ struct gw_stats {
 		notes_rate_limited, notes_exports;
 	uint64_t rec_creates, rec_chunks, rec_finishes, rec_lists, rec_gets, rec_files, rec_deletes, rec_chunk_bytes,
 		rec_file_bytes, rec_unauthorized, rec_forbidden, rec_rate_limited, rec_busy, rec_failures;
+	uint64_t access_refused, admissions, denials, removals, reactions; // access.c
 };
 
 struct gw {

@@ -284,6 +284,12 @@ suite.test("admitted from the waiting room: the admission brings roster, ICE ser
 	const den = await w2.nextEvent("admissionEvent");
 	assert.equal(den.state, AdmissionState.DENIED);
 	await refused(w2, { case: "mediaState", value: { media: {} } } as never, ErrorCode.NOT_JOINED);
+	// The gateway counts it.
+	const metrics = await (await fetchBounded(`${stack.httpUrl}/metrics`)).text();
+	const admitted = /huddle_gateway_admissions_total\{outcome="admitted"\} (\d+)/.exec(metrics);
+	assert.ok(admitted && Number(admitted[1]) >= 1, metrics.slice(0, 2000));
+	assert.match(metrics, /huddle_gateway_access_refused_total \d+/);
+	assert.match(metrics, /huddle_gateway_waiting \d+/);
 	// Admitting twice is harmless.
 	await host.call({ case: "admit", value: { participantIds: [wj.participantId] } } as never, "admit");
 	const again = await w.collect((m) => m.body.case === "admissionEvent", QUIET_MS);
