@@ -626,3 +626,37 @@ suite.test("without JOIN_TOKEN_SECRET: links are 503, and a token is refused, ne
 	const ke = await joinRaw(k, id, "x", { clientKey: "has spaces and / slashes" });
 	assert.equal(ke.body.case === "error" && ke.body.value.code, ErrorCode.BAD_REQUEST, describe(ke));
 });
+
+suite.test("admitted while the join is on its way: the guest ends in the call once, with its roster", async (stack, track) => {
+	const { id, hostKey } = await meeting(stack.httpUrl, "waiting_room");
+	const host = track(await connect(stack.wsUrl, "host"));
+	const hj = await join(host, id, "Host", { hostKey });
+	for (let i = 0; i < 8; i++) {
+		const g = track(await connect(stack.wsUrl, `guest-${i}`));
+		const pending = joinRaw(g, id, `G${i}`, { clientKey: clientKey() });
+		// Admit all, over and over, while the join travels.
+		let stop = false;
+		const spam = (async () => {
+			while (!stop) {
+				await host.request({ case: "admit", value: { all: true } } as never);
+				await new Promise((r) => setTimeout(r, 1));
+			}
+		})();
+		const reply = await pending;
+		assert.equal(reply.body.case, "join", describe(reply));
+		const jr = reply.body.value as JoinReply;
+		let roster = jr.participants;
+		if (jr.admission === AdmissionState.WAITING) {
+			const ad = await g.nextEvent("admissionEvent");
+			assert.equal(ad.state, AdmissionState.ADMITTED);
+			roster = ad.join!.participants;
+		}
+		stop = true;
+		await spam;
+		assert.ok(roster.some((p) => p.id === hj.participantId), `guest ${i} knows the host`);
+		const joinedEvents = await host.collect((m) => m.body.case === "participantJoined" && m.body.value.participant?.id === jr.participantId, 200);
+		assert.equal(joinedEvents.length, 1, `the host hears of guest ${i} once`);
+		assert.equal((await g.signal(hj.participantId, { case: "candidate", value: { candidate: "", sdpMid: "0", sdpMlineIndex: 0 } } as never)).body.case, "signal");
+		await g.leave();
+	}
+});
