@@ -90,6 +90,8 @@ static void op_join(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 	rj.host_key = j->host_key;
 	rj.client_key = j->client_key;
 	rj.grant = j->join_token[0] != '\0' ? &grant : NULL;
+	if (rj.grant != NULL && rj.display_name[0] == '\0')
+		rj.display_name = grant.display_name; // the link names the participant
 	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_JOIN;
 	req.join = &rj;
 	hd_err err = gw_registry_call(GW_OP_JOIN, s->id, cm->request_id, &req);

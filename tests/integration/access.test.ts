@@ -442,7 +442,7 @@ suite.test("signed join links: a valid guest waits, bad tokens are refused, host
 	const exp = nowS() + 600;
 	const good = mint({ room: id, name: "Token Guest", role: "guest", exp });
 	const g = track(await connect(stack.wsUrl, "token-guest"));
-	const gj = await join(g, id, "ignored", { joinToken: good, clientKey: clientKey() });
+	const gj = await join(g, id, "", { joinToken: good, clientKey: clientKey() }); // the link names them
 	assert.equal(gj.admission, AdmissionState.WAITING);
 	assert.equal(gj.displayName, "Token Guest");
 	const bad: [string, string][] = [
