@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "gateway/callerr.h"
 #include "gateway/session.h"
+#include "gateway/topics.h"
 
 #define CHAT_TICK_MS 100
 #define CHAT_ACK_GRACE_MS 250 // a post's event may trail its reply this long before we read it back
@@ -106,6 +107,7 @@ static void room_maybe_free(struct gw_chat_room *r)
 		held_pop(r);
 	if (gw.chat_events != NULL) // NULL while shutting down
 		hd_sub_unsubscribe(gw.chat_events, r->meeting_id);
+	gw_topics_unwatch(r->meeting_id);
 	HASH_DEL(gw.chat_rooms, r);
 	HD_DEBUG("chat room %s closed", r->meeting_id);
 	free(r);
@@ -132,6 +134,8 @@ static void deliver(struct gw_chat_room *r, Huddle__V1__ChatMessage *m)
 	r->last_seq = m->seq;
 	DL_FOREACH2(r->members, s, chat_next)
 	{
+		if (!gw_session_may_read(s, r->meeting_id, s->chat_access_mode))
+			continue; // left, removed or waiting in a meeting that is not open
 		gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_CHAT_MESSAGE, m);
 		gw.stats.chat_delivered++;
 	}
@@ -412,6 +416,12 @@ static struct gw_chat_room *room_open(const char *meeting_id)
 		free(r);
 		return NULL;
 	}
+	// The meeting's access mode may change while it is open (meeting_updated).
+	if (gw_topics_watch(r->meeting_id) != HD_OK) {
+		hd_sub_unsubscribe(gw.chat_events, r->meeting_id);
+		free(r);
+		return NULL;
+	}
 	HASH_ADD_STR(gw.chat_rooms, meeting_id, r);
 	return r;
 }
@@ -441,6 +451,12 @@ void gw_chat_on_meeting(struct gw_session *s, const struct gw_pending *p, hd_err
 		gw_session_send_error(s, p->request_id, HD_EINTERNAL, "bad reply from the registry");
 		return;
 	}
+	if (!gw_session_may_read(s, s->chat_meeting_id, r->get_meeting->meeting->access_mode)) {
+		gw_session_send_error(s, p->request_id, HD_EFORBIDDEN,
+				      "the chat of this meeting is for the participants a host let in");
+		return;
+	}
+	s->chat_access_mode = r->get_meeting->meeting->access_mode;
 	snprintf(s->chat_title, sizeof(s->chat_title), "%s", r->get_meeting->meeting->title);
 	s->chat_created_at_ms = r->get_meeting->meeting->created_at_ms;
 

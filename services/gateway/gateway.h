@@ -51,6 +51,7 @@ struct gw_config {
 	int64_t recording_token_ttl_s;
 	int64_t recording_rate;       // recording writes per second per participant (bucket: twice that)
 	int64_t recording_buffer_max; // bytes of upload bodies and download pieces held at once
+	int64_t reaction_rate;        // reactions per GW_REACTION_WINDOW_S per session (the bucket holds as many)
 	const char *gateway_id;
 	int log_level; // enum hd_log_level
 	// web security and signed join links (websec.c); "" when unset
@@ -65,6 +66,10 @@ struct gw_config {
 	int64_t trust_x_forwarded_for; // 1: a client's address is X-Forwarded-For's last entry (behind a proxy)
 	int64_t meeting_create_rate;   // POST /api/meetings and /api/spaces per client address per minute
 };
+
+// GW_REACTION_WINDOW_S is REACTION_RATE's window: a session may send
+// REACTION_RATE reactions per this many seconds, all at once at most.
+#define GW_REACTION_WINDOW_S 10
 
 // GW_WS_CHUNK_BURST is the bucket of WS_CHUNK_RATE, bytes: two largest
 // messages may arrive back to back.
@@ -82,6 +87,7 @@ struct gw_stats {
 		notes_rate_limited, notes_exports;
 	uint64_t rec_creates, rec_chunks, rec_finishes, rec_lists, rec_gets, rec_files, rec_deletes, rec_chunk_bytes,
 		rec_file_bytes, rec_unauthorized, rec_forbidden, rec_rate_limited, rec_busy, rec_failures;
+	uint64_t access_refused, admissions, denials, removals, reactions; // access.c
 };
 
 struct gw {
@@ -125,6 +131,13 @@ enum gw_op {
 	GW_OP_CHAT_MEETING,  // GetMeeting before a chat subscription
 	GW_OP_NOTES_MEETING, // GetMeeting before a notes subscription
 	GW_OP_HEARTBEAT,
+	GW_OP_ADMIT,        // a host's admit (access.c)
+	GW_OP_MODERATE,     // a host's moderate
+	GW_OP_SET_ACCESS,   // a host's set_access
+	GW_OP_END_MEETING,  // a host's end_meeting
+	GW_OP_HAND,         // a participant's hand
+	GW_OP_REACTION,     // a participant's reaction
+	GW_OP_ADMIT_ROSTER, // ListParticipants for a session a host admitted
 	// registry calls for an HTTP request
 	GW_OP_HTTP_CREATE,
 	GW_OP_HTTP_GET,
@@ -132,6 +145,12 @@ enum gw_op {
 	GW_OP_HTTP_CHAT_MEETING,  // GetMeeting before a chat export
 	GW_OP_HTTP_NOTES_MEETING, // GetMeeting before a notes export
 	GW_OP_HTTP_REC_MEETING,   // GetMeeting before a recording list
+	GW_OP_HTTP_SPACE_CREATE,  // POST /api/spaces (access_http.c)
+	GW_OP_HTTP_SPACE_GET,     // GET /api/space
+	GW_OP_HTTP_SPACE_MEETING, // POST /api/space/meetings
+	GW_OP_HTTP_ADMIT,         // POST /api/meetings/<id>/admit
+	GW_OP_HTTP_ACCESS,        // POST /api/meetings/<id>/access
+	GW_OP_HTTP_LINKS,         // CheckHost before POST /api/meetings/<id>/links mints
 	// huddle-chat calls
 	GW_OP_CHAT_INIT,      // a new chat room learns its last_seq
 	GW_OP_CHAT_FILL,      // a chat room reads the messages it missed

@@ -10,6 +10,7 @@
 #include <uthash.h>
 
 #include "common/log.h"
+#include "gateway/access_http.h"
 #include "gateway/export.h"
 #include "gateway/metrics.h"
 #include "gateway/recording.h"
@@ -44,10 +45,13 @@ struct gw_http {
 	struct gw_rec *rec;            // a recording request in progress (recording.c), or NULL
 	char extra[GW_HTTP_EXTRA_MAX]; // headers of the response: "name:\0value\0" each
 	size_t extra_len;
-	bool close_after;     // close the connection once the response is written
-	bool stream;          // the body comes from rec (gw_http_stream)
-	uint64_t stream_len;  // Content-Length of a streamed body
-	uint64_t stream_left; // its bytes not written yet
+	bool close_after;         // close the connection once the response is written
+	bool stream;              // the body comes from rec (gw_http_stream)
+	uint64_t stream_len;      // Content-Length of a streamed body
+	uint64_t stream_left;     // its bytes not written yet
+	gw_http_body_fn *on_body; // the API that takes the body once it is read (access_http.c), or NULL
+	char arg[HD_ID_LEN + 1];  // that API's meeting id, or ""
+	bool authorized;          // a host key or recording token of the meeting came with the request
 	UT_hash_handle hh;
 };
 
@@ -74,6 +78,9 @@ static void http_reset(struct gw_http *h)
 	h->body_len = h->resp_len = h->resp_off = 0;
 	h->body_too_large = false;
 	h->phase = HTTP_IDLE;
+	h->on_body = NULL;
+	h->arg[0] = '\0';
+	h->authorized = false;
 }
 
 // respond queues a complete response; it is written when lws says the
@@ -152,7 +159,7 @@ static void respond_text(struct gw_http *h, int status, const char *text)
 	respond(h, status, "text/plain; charset=utf-8", text, strlen(text));
 }
 
-static void respond_json(struct gw_http *h, int status, cJSON *json)
+void gw_http_respond_json(struct gw_http *h, int status, cJSON *json)
 {
 	char *s = json != NULL ? cJSON_PrintUnformatted(json) : NULL;
 	if (s == NULL) {
@@ -169,7 +176,7 @@ void gw_http_respond_error(struct gw_http *h, int status, hd_err code, const cha
 	cJSON *root = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(root, "error");
 	cJSON_AddStringToObject(e, "code", hd_err_name(code));
 	cJSON_AddStringToObject(e, "message", message != NULL ? message : hd_strerror(code));
-	respond_json(h, status, root);
+	gw_http_respond_json(h, status, root);
 }
 
 int gw_http_status_of(hd_err code)
@@ -179,7 +186,14 @@ int gw_http_status_of(hd_err code)
 	case HD_EMALFORMED:
 		return HTTP_STATUS_BAD_REQUEST;
 	case HD_EUNKNOWNMEETING:
+	case HD_EUNKNOWNPARTICIPANT:
 		return HTTP_STATUS_NOT_FOUND;
+	case HD_EFORBIDDEN:
+	case HD_EMEETINGLOCKED:
+	case HD_ETOKENINVALID:
+	case HD_EBLOCKED:
+	case HD_EDENIED:
+		return HTTP_STATUS_FORBIDDEN;
 	case HD_ETOOLARGE:
 		return HTTP_STATUS_REQ_ENTITY_TOO_LARGE;
 	case HD_ERATELIMITED:
@@ -206,7 +220,7 @@ static void http_wait(struct gw_http *h, enum gw_op op)
 
 // http_waited finds the request p's reply is for and takes it out of the index;
 // NULL when the client went away.
-static struct gw_http *http_waited(const struct gw_pending *p)
+struct gw_http *gw_http_waited(const struct gw_pending *p)
 {
 	struct gw_http *h = NULL;
 	HASH_FIND(hh, gw.https, &p->conn_id, sizeof(p->conn_id), h);
@@ -325,6 +339,34 @@ static void readyz(struct gw_http *h)
 	http_call(h, GW_OP_HTTP_READY, &req);
 }
 
+void gw_http_expect_body(struct gw_http *h, gw_http_body_fn *fn, const char *arg)
+{
+	h->on_body = fn;
+	snprintf(h->arg, sizeof(h->arg), "%s", arg != NULL ? arg : "");
+}
+
+const char *gw_http_body(const struct gw_http *h, size_t *len, bool *too_large)
+{
+	*len = h->body_len;
+	*too_large = h->body_too_large;
+	return h->body;
+}
+
+const char *gw_http_arg(const struct gw_http *h)
+{
+	return h->arg;
+}
+
+void gw_http_set_authorized(struct gw_http *h, bool authorized)
+{
+	h->authorized = authorized;
+}
+
+bool gw_http_authorized(const struct gw_http *h)
+{
+	return h->authorized;
+}
+
 // access_mode_names are the API's names of huddle.v1.AccessMode, by number.
 static const char *const access_mode_names[] = {
 	[HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN] = "open",
@@ -366,9 +408,12 @@ cJSON *gw_http_meeting_json(const Huddle__V1__Meeting *m)
 
 void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
 {
-	struct gw_http *h = http_waited(p);
+	struct gw_http *h = gw_http_waited(p);
 	if (h == NULL)
 		return; // the client went away
+	struct gw_access_checked checked;
+	if (p->op == GW_OP_HTTP_CHAT_MEETING || p->op == GW_OP_HTTP_NOTES_MEETING || p->op == GW_OP_HTTP_REC_MEETING)
+		r = gw_access_http_check(h, err, r, &checked); // a meeting that is not open needs a key or token
 	if (p->op == GW_OP_HTTP_CHAT_MEETING || p->op == GW_OP_HTTP_NOTES_MEETING) {
 		if (h->export != NULL)
 			gw_export_on_meeting(h->export, h, err, r);
@@ -403,10 +448,10 @@ void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Regist
 		cJSON *o = gw_http_meeting_json(r->create_meeting->meeting);
 		if (o != NULL && r->create_meeting->host_key[0] != '\0')
 			cJSON_AddStringToObject(o, "host_key", r->create_meeting->host_key);
-		respond_json(h, 201, o);
+		gw_http_respond_json(h, 201, o);
 	} else if (p->op == GW_OP_HTTP_GET && r->body_case == HUDDLE__V1__REGISTRY_REPLY__BODY_GET_MEETING &&
 		   r->get_meeting->meeting != NULL)
-		respond_json(h, HTTP_STATUS_OK, gw_http_meeting_json(r->get_meeting->meeting));
+		gw_http_respond_json(h, HTTP_STATUS_OK, gw_http_meeting_json(r->get_meeting->meeting));
 	else
 		gw_http_respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_EINTERNAL,
 				      "bad reply from the registry");
@@ -414,21 +459,21 @@ void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Regist
 
 void gw_http_on_chat_reply(const struct gw_pending *p, hd_err err, Huddle__V1__ChatReply *r)
 {
-	struct gw_http *h = http_waited(p);
+	struct gw_http *h = gw_http_waited(p);
 	if (h != NULL && h->export != NULL)
 		gw_export_on_chat_reply(h->export, h, err, r);
 }
 
 void gw_http_on_notes_reply(const struct gw_pending *p, hd_err err, Huddle__V1__NotesReply *r)
 {
-	struct gw_http *h = http_waited(p);
+	struct gw_http *h = gw_http_waited(p);
 	if (h != NULL && h->export != NULL)
 		gw_export_on_notes_reply(h->export, h, err, r);
 }
 
 void gw_http_on_recording_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RecordingReply *r)
 {
-	struct gw_http *h = http_waited(p);
+	struct gw_http *h = gw_http_waited(p);
 	if (h != NULL && h->rec != NULL)
 		gw_rec_on_reply(h->rec, h, err, r);
 }
@@ -572,6 +617,8 @@ static int http_route(struct gw_http *h, const char *uri, enum gw_http_method me
 		return 0;
 	}
 	if (post && (strcmp(uri, "/api/meetings") == 0 || strcmp(uri, "/api/spaces") == 0) && create_limited(h))
+		return 0;
+	if (gw_access_http_route(h, uri, method))
 		return 0;
 	if (strcmp(uri, "/api/meetings") == 0) {
 		if (!post) {
@@ -793,7 +840,9 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (h->rec != NULL)
 			gw_rec_body_end(h->rec, h);
-		else if (h->id == 0 && h->phase == HTTP_IDLE) // not answered or asked yet
+		else if (h->id == 0 && h->phase == HTTP_IDLE && h->on_body != NULL) // not answered or asked yet
+			h->on_body(h);
+		else if (h->id == 0 && h->phase == HTTP_IDLE)
 			api_create_meeting(h);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:

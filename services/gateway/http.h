@@ -6,6 +6,7 @@
 #define GW_HTTP_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <libwebsockets.h>
 
 #include "gateway/gateway.h"
@@ -100,6 +101,32 @@ void gw_http_stream(struct gw_http *h, int status, const char *ctype, const char
 // gw_http_stream_ready wakes h's writer when it waits for the next bytes of
 // a streamed body (or to learn the stream failed).
 void gw_http_stream_ready(struct gw_http *h);
+
+// gw_http_respond_json answers with json (taken; NULL: 500 out of memory).
+void gw_http_respond_json(struct gw_http *h, int status, cJSON *json);
+
+// gw_http_waited finds the request a reply p is for and takes it out of the
+// index of waiting requests; NULL when the client went away.
+struct gw_http *gw_http_waited(const struct gw_pending *p);
+
+// gw_http_body_fn serves an API request once its body is read.
+typedef void gw_http_body_fn(struct gw_http *h);
+
+// gw_http_expect_body makes fn (with arg, a meeting id or NULL; copied)
+// serve h when its body has arrived (LWS_CALLBACK_HTTP_BODY_COMPLETION).
+void gw_http_expect_body(struct gw_http *h, gw_http_body_fn *fn, const char *arg);
+
+// gw_http_body is h's request body read so far (len bytes; NULL when none;
+// *too_large when it passed GW_HTTP_BODY_MAX and was dropped).
+const char *gw_http_body(const struct gw_http *h, size_t *len, bool *too_large);
+
+// gw_http_arg is the arg given to gw_http_expect_body ("" when none).
+const char *gw_http_arg(const struct gw_http *h);
+
+// gw_http_set_authorized / gw_http_authorized: whether the request carried
+// a host key or recording token of its meeting (access_http.c).
+void gw_http_set_authorized(struct gw_http *h, bool authorized);
+bool gw_http_authorized(const struct gw_http *h);
 
 // gw_http_meeting_json is the API's JSON form of a meeting (the caller's;
 // NULL on ENOMEM): id, url, title, createdAtMs and created_at_ms (the same

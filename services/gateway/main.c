@@ -87,6 +87,8 @@ static const struct hd_config config_table[] = {
 	 "bytes per second of chunk frames per connection (a frame counts at least 16 KiB; bucket 8 MiB)"},
 	{"WS_MAX_QUEUE", HD_CONFIG_INT, "1048576", 65536, 268435456, &gw.cfg.max_queue,
 	 "bytes queued to one slow client before it is disconnected"},
+	{"REACTION_RATE", HD_CONFIG_INT, "5", 1, 1000, &gw.cfg.reaction_rate,
+	 "reactions per participant per 10 s (all at once at most; beyond: RATE_LIMITED)"},
 	{"GATEWAY_ID", HD_CONFIG_STRING, default_gateway_id, 0, 0, &gw.cfg.gateway_id,
 	 "this gateway's name in presence records (default <hostname>-<pid>)"},
 	{"JOIN_TOKEN_SECRET", HD_CONFIG_OPTIONAL_SECRET, "", 0, 0, &gw.cfg.join_token_secret,

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "gateway/callerr.h"
 #include "gateway/session.h"
+#include "gateway/topics.h"
 
 #define NOTES_TICK_MS 100
 #define NOTES_ACK_GRACE_MS 250 // an update's event may trail its reply this long before we read it back
@@ -138,6 +139,7 @@ static void room_maybe_free(struct gw_notes_room *r)
 			held_pop(&r->docs[i]);
 	if (gw.notes_events != NULL) // NULL while shutting down
 		hd_sub_unsubscribe(gw.notes_events, r->meeting_id);
+	gw_topics_unwatch(r->meeting_id);
 	HASH_DEL(gw.notes_rooms, r);
 	HASH_DELETE(hh_id, rooms_by_id, r);
 	HD_DEBUG("notes room %s closed", r->meeting_id);
@@ -167,6 +169,8 @@ static void deliver(struct gw_notes_room *r, struct notes_doc *d, Huddle__V1__No
 	d->last_seq = u->seq;
 	DL_FOREACH2(r->members, s, notes.next)
 	{
+		if (!gw_session_may_read(s, r->meeting_id, s->notes.access_mode))
+			continue; // left, removed or waiting in a meeting that is not open
 		gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_NOTES_UPDATE_EVENT, u);
 		gw.stats.notes_delivered++;
 	}
@@ -298,6 +302,8 @@ static void on_snapshot_event(struct gw_notes_room *r, uint32_t kind, Huddle__V1
 	se.version = v;
 	DL_FOREACH2(r->members, s, notes.next)
 	{
+		if (!gw_session_may_read(s, r->meeting_id, s->notes.access_mode))
+			continue;
 		gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_NOTES_SNAPSHOT_EVENT, &se);
 	}
 }
@@ -311,7 +317,8 @@ static void on_awareness_event(struct gw_notes_room *r, Huddle__V1__NotesAwarene
 		return;
 	DL_FOREACH2(r->members, s, notes.next)
 	{
-		if (strcmp(s->notes.origin, a->origin) == 0)
+		if (strcmp(s->notes.origin, a->origin) == 0 ||
+		    !gw_session_may_read(s, r->meeting_id, s->notes.access_mode))
 			continue;
 		gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_NOTES_AWARENESS_EVENT, a);
 		gw.stats.notes_awareness_delivered++;
@@ -606,6 +613,12 @@ static struct gw_notes_room *room_open(const char *meeting_id)
 		free(r);
 		return NULL;
 	}
+	// The meeting's access mode may change while it is open (meeting_updated).
+	if (gw_topics_watch(r->meeting_id) != HD_OK) {
+		hd_sub_unsubscribe(gw.notes_events, r->meeting_id);
+		free(r);
+		return NULL;
+	}
 	HASH_ADD_STR(gw.notes_rooms, meeting_id, r);
 	HASH_ADD(hh_id, rooms_by_id, id, sizeof(r->id), r);
 	return r;
@@ -647,6 +660,12 @@ void gw_notes_on_meeting(struct gw_session *s, const struct gw_pending *p, hd_er
 		gw_session_send_error(s, p->request_id, HD_EINTERNAL, "no randomness for a connection id");
 		return;
 	}
+	if (!gw_session_may_read(s, s->notes.meeting_id, r->get_meeting->meeting->access_mode)) {
+		gw_session_send_error(s, p->request_id, HD_EFORBIDDEN,
+				      "the notes of this meeting are for the participants a host let in");
+		return;
+	}
+	s->notes.access_mode = r->get_meeting->meeting->access_mode;
 	snprintf(s->notes.title, sizeof(s->notes.title), "%s", r->get_meeting->meeting->title);
 	s->notes.created_at_ms = r->get_meeting->meeting->created_at_ms;
 
