@@ -1,7 +1,15 @@
 // App routes by location.pathname: "/" is the landing page, "/m/<id>" the
-// pre-join screen and then the call. It also installs window.huddle, a debug
+// pre-join screen, then the waiting screen (a guest of a waiting-room
+// meeting) and the call, "/dashboard" a space's dashboard. It also installs window.huddle, a debug
 // hook the browser tests read ({ participantId, peers, state, ... }).
-import { ApiError, getMeeting } from "./api";
+import { ApiError, getMeeting, type MeetingInfo } from "./api";
+import { clientKey, hostKeyFor, joinTokenFor, takeLinkSecrets, tokenClaims } from "./access/keys";
+import { ErrorCode } from "./proto";
+import { RequestError } from "./signaling/client";
+import type { SessionNotice } from "./call/session";
+import { renderWaiting } from "./ui/waiting";
+import { renderDashboard } from "./ui/dashboard";
+import { icon } from "./ui/icons";
 import { LocalMedia } from "./call/media";
 import { CallSession } from "./call/session";
 import { ChatClient } from "./chat/client";
@@ -130,6 +138,10 @@ export class App {
     const m = /^\/m\/([A-Za-z0-9_-]+)\/?$/.exec(location.pathname);
     if (m) {
       void this.showPrejoin(m[1]);
+    } else if (location.pathname === "/dashboard" || location.pathname === "/dashboard/") {
+      this.page = "dashboard";
+      document.title = "Huddle — Dashboard";
+      this.view = renderDashboard(this.root);
     } else if (location.pathname === "/" || location.pathname === "/index.html") {
       this.page = "landing";
       document.title = "Huddle";
@@ -158,46 +170,78 @@ export class App {
   private async showPrejoin(meetingId: string): Promise<void> {
     this.page = "prejoin";
     document.title = "Huddle — Ready to join?";
+    // A host link's key and a join link's token leave the address bar at once.
+    takeLinkSecrets(meetingId);
+    const token = joinTokenFor(meetingId);
+    const claims = token ? tokenClaims(token) : null;
     const media = new LocalMedia();
     this.media = media;
-    // The chat opens at once, before (and whether or not) the call is joined.
-    const chat = new ChatClient({ meetingId });
-    this.chat = chat;
-    chat.connect();
-    // The shared documents connect when first shown (or at once when edits
-    // of this meeting wait to be sent from an earlier visit).
-    const notes = new NotesClient({ meetingId });
-    this.notes = notes;
-    // Recordings this browser left unfinished in this meeting (a closed tab)
-    // are uploaded and finished now.
-    const uploader = this.uploads();
-    void uploader.adopt(meetingId);
-    const view = renderPrejoin(this.root, meetingId, media, (name) => void this.join(meetingId, name, media, view), chat, notes, uploader);
-    this.view = view;
-    view.setMeetingTitle("");
-    const [meeting] = await Promise.allSettled([getMeeting(meetingId), media.start()]);
-    if (this.media !== media) return; // navigated away meanwhile
-    if (meeting.status === "rejected") {
-      const e = meeting.reason;
+    const started = media.start();
+    // The meeting's access mode decides the button (Join now / Ask to join)
+    // and whether its chat and notes can be opened before joining.
+    let meeting: MeetingInfo | null = null;
+    let unreachable = false;
+    try {
+      meeting = await getMeeting(meetingId);
+    } catch (e) {
+      if (this.media !== media) return;
       if (e instanceof ApiError && e.status === 404) {
         this.teardown();
         this.page = "unknown-meeting";
         document.title = "Huddle — Meeting not found";
         renderMessage(this.root, "This meeting doesn't exist", "Check the link you were given, or start a new meeting.");
-      } else {
-        view.setError("Can't reach the server. Check your connection and try again.");
+        return;
       }
-      return;
+      unreachable = true;
     }
-    view.setMeetingTitle(meeting.value.title);
+    if (this.media !== media) return; // navigated away meanwhile
+    const open = !meeting || meeting.accessMode === "open";
+    // The chat opens at once, before (and whether or not) the call is joined.
+    // Meetings that are not open show it only to admitted participants.
+    const chat = open ? new ChatClient({ meetingId }) : null;
+    this.chat = chat;
+    chat?.connect();
+    // The shared documents connect when first shown (or at once when edits
+    // of this meeting wait to be sent from an earlier visit).
+    const notes = open ? new NotesClient({ meetingId }) : null;
+    this.notes = notes;
+    // Recordings this browser left unfinished in this meeting (a closed tab)
+    // are uploaded and finished now.
+    const uploader = this.uploads();
+    void uploader.adopt(meetingId);
+    const view = renderPrejoin(
+      this.root,
+      meetingId,
+      media,
+      (name) => void this.join(meetingId, name, media, view),
+      chat ?? undefined,
+      notes ?? undefined,
+      open ? uploader : undefined,
+    );
+    this.view = view;
+    view.setMeetingTitle(meeting?.title ?? "");
+    const host = hostKeyFor(meetingId) !== "" || claims?.role === "host";
+    view.setJoinLabel(!host && meeting?.accessMode === "waiting_room" ? "Ask to join" : "Join now");
+    if (claims?.name) view.setFixedName(claims.name);
+    if (unreachable) view.setError("Can't reach the server. Check your connection and try again.");
+    await started;
   }
 
   private async join(meetingId: string, name: string, media: LocalMedia, prejoin?: { setBusy(b: boolean): void; setError(t: string): void }): Promise<void> {
     prejoin?.setBusy(true);
     prejoin?.setError("");
     const relayOnly = new URLSearchParams(location.search).get("relay") === "1";
-    const session = new CallSession({ meetingId, displayName: name, media, relayOnly });
+    const session = new CallSession({
+      meetingId,
+      displayName: name,
+      media,
+      relayOnly,
+      hostKey: hostKeyFor(meetingId),
+      joinToken: joinTokenFor(meetingId),
+      clientKey: clientKey(),
+    });
     this.session = session;
+    session.onNotice((n) => this.onNotice(session, meetingId, name, n));
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       await Promise.race([
@@ -209,6 +253,8 @@ export class App {
     } catch (e) {
       void session.leave();
       if (this.session === session) this.session = null;
+      if (e instanceof RequestError && this.showRefusal(meetingId, name, e)) return;
+      if (!prejoin) toast(`Could not rejoin the meeting: ${e instanceof Error ? e.message : String(e)}`, 5000);
       prejoin?.setBusy(false);
       prejoin?.setError(`Could not join: ${e instanceof Error ? e.message : String(e)}`);
       return;
@@ -216,6 +262,98 @@ export class App {
       clearTimeout(timer);
     }
     if (this.session !== session) return;
+    if (session.state === "waiting") this.showWaiting(meetingId, session);
+    else this.showCall(meetingId, session.displayName, session);
+  }
+
+  // showWaiting: in the waiting room until a host lets us in (onNotice).
+  private showWaiting(meetingId: string, session: CallSession): void {
+    this.view?.destroy();
+    this.page = "waiting";
+    document.title = "Huddle — Waiting to join";
+    this.view = renderWaiting(this.root, session, () => {
+      // Leave the waiting room: back to the pre-join screen.
+      void session.leave();
+      this.route();
+    });
+    void meetingId;
+  }
+
+  private onNotice(session: CallSession, meetingId: string, name: string, n: SessionNotice): void {
+    if (this.session !== session) return;
+    const muted = { audio: session.media.audioMuted, video: session.media.videoMuted };
+    const home = { label: "Home", onClick: () => this.navigate("/") };
+    switch (n.kind) {
+      case "admitted":
+        if (this.page === "waiting") this.showCall(meetingId, session.displayName, session);
+        break;
+      case "denied":
+        this.endPage("denied", "A host did not let you in", "You can ask to join again.", [
+          { label: "Ask to join again", onClick: () => void this.rejoin(meetingId, name, muted), primary: true },
+          home,
+        ]);
+        break;
+      case "removed":
+        if (n.blocked) {
+          this.endPage("removed", "You were removed from the meeting", "A host blocked you from joining this meeting again.", [home]);
+        } else {
+          this.endPage("removed", "You were removed from the meeting", "If you rejoin, a host will have to let you in.", [
+            { label: "Rejoin", onClick: () => void this.rejoin(meetingId, name, muted) },
+            { ...home, primary: true },
+          ]);
+        }
+        break;
+      case "ended":
+        this.endPage("ended", "The host ended the meeting for everyone", n.byName ? `${n.byName} ended the meeting.` : "", [{ ...home, primary: true }]);
+        break;
+      case "failed":
+        if (!(n.error instanceof RequestError) || !this.showRefusal(meetingId, name, n.error)) {
+          this.endPage("failed", "You lost the connection to the meeting", n.error.message, [
+            { label: "Rejoin", onClick: () => void this.rejoin(meetingId, name, muted), primary: true },
+            home,
+          ]);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  // showRefusal shows the page for a join the server refused for access
+  // reasons; returns false for other errors (shown on the pre-join screen).
+  private showRefusal(meetingId: string, name: string, e: RequestError): boolean {
+    const why = e.message.replace(/^[A-Z_]+: /, "");
+    const home = { label: "Home", onClick: () => this.navigate("/"), primary: true };
+    const retry = { label: "Try again", onClick: () => this.navigate(`/m/${meetingId}`) };
+    switch (e.code) {
+      case ErrorCode.TOKEN_INVALID:
+        this.endPage("token-error", "This join link cannot be used", why || "The link is not valid for this meeting.", [home]);
+        return true;
+      case ErrorCode.MEETING_LOCKED:
+        this.endPage("locked", "This meeting is locked", "A host locked the meeting: nobody new can join.", [retry, home]);
+        return true;
+      case ErrorCode.BLOCKED:
+        this.endPage("blocked", "You can't join this meeting", "A host removed you and blocked you from joining again.", [home]);
+        return true;
+      case ErrorCode.DENIED:
+        this.endPage("denied", "A host did not let you in", "", [retry, home]);
+        return true;
+      default:
+        void name;
+        return false;
+    }
+  }
+
+  // endPage ends everything of the meeting on this page and shows why.
+  private endPage(page: string, title: string, detail: string, actions: { label: string; onClick: () => void; primary?: boolean }[]): void {
+    this.teardown();
+    this.page = page;
+    document.title = `Huddle — ${title}`;
+    const ic = page === "ended" ? icon("callEnd", 40) : page === "locked" || page === "blocked" ? icon("lock", 40) : icon("shield", 40);
+    renderMessage(this.root, title, detail, actions, ic);
+  }
+
+  private showCall(meetingId: string, name: string, session: CallSession): void {
     this.view?.destroy();
     this.page = "call";
     document.title = `Huddle — ${session.meetingTitle || "Meeting"}`;
@@ -262,6 +400,5 @@ export class App {
     await media.start();
     if (this.media !== media) return;
     await this.join(meetingId, name, media);
-    if (!this.session) toast("Could not rejoin the meeting");
   }
 }
