@@ -431,7 +431,13 @@ class MeetingCard {
         ...(m.participants.length
           ? m.participants.map((p) => {
               const host = /host|2/i.test(p.role);
-              return h("span", { class: "mc-person" }, this.avatar(p.id, p.displayName), p.displayName || "Someone", host ? h("span", { class: "mc-host" }, "Host") : null);
+              return h(
+                "span",
+                { class: "mc-person" },
+                this.avatar(p.id, p.displayName),
+                h("span", { class: "mc-person-name" }, p.displayName || "Someone"),
+                host ? h("span", { class: "mc-host" }, "Host") : null,
+              );
             })
           : [h("span", { class: "mc-none" }, "Nobody yet")]),
       );
