@@ -350,8 +350,8 @@ class MeetingCard {
   private readonly hostLink: HTMLAnchorElement;
   private readonly linkOut: HTMLInputElement;
   private title = "";
-  private waitingKey = "";
-  private inCallKey = "";
+  private waitingKey = "\u0000"; // nothing rendered yet
+  private inCallKey = "\u0000";
 
   constructor(
     private readonly key: string,
