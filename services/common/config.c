@@ -20,6 +20,8 @@ static void config_help(const char *prog, const char *summary, const struct hd_c
 			printf("  %-24s default %s, range %" PRId64 "..%" PRId64 "\n", "", c->def, c->min, c->max);
 		else if (c->type == HD_CONFIG_SECRET)
 			printf("  %-24s default (built-in development value)\n", "");
+		else if (c->type == HD_CONFIG_OPTIONAL || c->type == HD_CONFIG_OPTIONAL_SECRET)
+			printf("  %-24s default %s\n", "", c->def != NULL && *c->def != '\0' ? c->def : "(unset)");
 		else if (c->type == HD_CONFIG_URI) {
 			char uri[HD_URI_LOG_MAX];
 			printf("  %-24s default %s\n", "", hd_uri_redact(c->def, uri, sizeof(uri)));
@@ -66,6 +68,10 @@ enum hd_config_result hd_config_load(const char *prog, const char *summary, cons
 			}
 			*(const char **)c->field = v;
 			break;
+		case HD_CONFIG_OPTIONAL:
+		case HD_CONFIG_OPTIONAL_SECRET:
+			*(const char **)c->field = v != NULL ? v : "";
+			break;
 		case HD_CONFIG_LOG_LEVEL: {
 			int level = hd_log_parse_level(v);
 			if (level < 0) {
@@ -99,6 +105,8 @@ enum hd_config_result hd_config_load(const char *prog, const char *summary, cons
 		} else if (c->type == HD_CONFIG_SECRET)
 			HD_INFO("config %s=(%s)", c->name,
 				strcmp(*(const char **)c->field, c->def) == 0 ? "default" : "set");
+		else if (c->type == HD_CONFIG_OPTIONAL_SECRET)
+			HD_INFO("config %s=(%s)", c->name, **(const char **)c->field != '\0' ? "set" : "unset");
 		else if (c->type == HD_CONFIG_URI) {
 			char uri[HD_URI_LOG_MAX];
 			HD_INFO("config %s=%s", c->name, hd_uri_redact(*(const char **)c->field, uri, sizeof(uri)));

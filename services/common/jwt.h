@@ -32,6 +32,11 @@ struct hd_jwt_config {
 	const char *audience;       // NULL or "": aud not checked (and not minted)
 };
 
+// hd_jwt_check_config checks cfg once at start: a public key must be a PEM
+// RSA (RS256) or P-256 EC (ES256) public key. Returns HD_OK, or
+// HD_EBADREQUEST with *why a static reason.
+hd_err hd_jwt_check_config(const struct hd_jwt_config *cfg, const char **why);
+
 // hd_jwt_claims is a verified token's content.
 struct hd_jwt_claims {
 	char room[HD_ID_LEN + 1]; // the meeting id, or "*"

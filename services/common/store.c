@@ -28,19 +28,128 @@ void hd_store_close(struct hd_store *s)
 		s->ops->close(s);
 }
 
+// key_hash_ok: "" (when empty_ok) or exactly HD_KEY_HASH_LEN lower-case hex
+// characters, NUL-terminated within cap bytes.
+static bool key_hash_ok(const char *h, size_t cap, bool empty_ok)
+{
+	size_t len = strnlen(h, cap);
+	if (len >= cap)
+		return false;
+	if (len == 0)
+		return empty_ok;
+	if (len != HD_KEY_HASH_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+			return false;
+	return true;
+}
+
+// title_ok: NUL-terminated within cap, at most HD_MEETING_TITLE_MAX bytes, UTF-8.
+static bool title_ok(const char *t, size_t cap)
+{
+	size_t len = strnlen(t, cap);
+	return len < cap && len <= HD_MEETING_TITLE_MAX && hd_utf8_valid(t, len);
+}
+
+static bool access_mode_ok(int mode)
+{
+	return mode >= HD_ACCESS_OPEN && mode <= HD_ACCESS_TOKEN_ONLY;
+}
+
 hd_err hd_meeting_insert(struct hd_store *s, const struct hd_meeting *m)
 {
-	if (!hd_id_valid(m->id) || strnlen(m->title, sizeof(m->title)) > HD_MEETING_TITLE_MAX ||
-	    !hd_utf8_valid(m->title, strlen(m->title)))
+	if (s == NULL || m == NULL)
 		return HD_EBADREQUEST;
-	return s->ops->meeting_insert(s, m);
+	if (strnlen(m->id, sizeof(m->id)) >= sizeof(m->id) || !hd_id_valid(m->id) ||
+	    !title_ok(m->title, sizeof(m->title)))
+		return HD_EBADREQUEST;
+	// access_mode 0 (a caller that predates modes) is stored as OPEN.
+	if ((m->access_mode != 0 && !access_mode_ok(m->access_mode)) || m->starts_at_ms < 0)
+		return HD_EBADREQUEST;
+	if (!key_hash_ok(m->host_key_hash, sizeof(m->host_key_hash), true))
+		return HD_EBADREQUEST;
+	size_t sp = strnlen(m->space_id, sizeof(m->space_id));
+	if (sp >= sizeof(m->space_id) || (sp > 0 && !hd_id_valid(m->space_id)))
+		return HD_EBADREQUEST;
+	// A meeting of a space has its space's key as host key, no own one.
+	if (sp > 0 && m->host_key_hash[0] != '\0')
+		return HD_EBADREQUEST;
+	if (m->access_mode != 0)
+		return s->ops->meeting_insert(s, m);
+	struct hd_meeting open = *m;
+	open.access_mode = HD_ACCESS_OPEN;
+	return s->ops->meeting_insert(s, &open);
 }
 
 hd_err hd_meeting_get(struct hd_store *s, const char *id, struct hd_meeting *out)
 {
+	if (s == NULL || id == NULL || out == NULL)
+		return HD_EBADREQUEST;
 	if (!hd_id_valid(id))
 		return HD_EUNKNOWNMEETING;
-	return s->ops->meeting_get(s, id, out);
+	hd_err err = s->ops->meeting_get(s, id, out);
+	// A record stored before access modes existed reads as OPEN.
+	if (err == HD_OK && !access_mode_ok(out->access_mode))
+		out->access_mode = HD_ACCESS_OPEN;
+	return err;
+}
+
+hd_err hd_meeting_set_access(struct hd_store *s, const char *id, int access_mode)
+{
+	if (s == NULL || id == NULL || !access_mode_ok(access_mode))
+		return HD_EBADREQUEST;
+	if (!hd_id_valid(id))
+		return HD_EUNKNOWNMEETING;
+	return s->ops->meeting_set_access(s, id, access_mode);
+}
+
+hd_err hd_space_insert(struct hd_store *s, const struct hd_space *sp)
+{
+	if (s == NULL || sp == NULL)
+		return HD_EBADREQUEST;
+	if (strnlen(sp->id, sizeof(sp->id)) >= sizeof(sp->id) || !hd_id_valid(sp->id) ||
+	    !title_ok(sp->title, sizeof(sp->title)) || sp->created_at_ms < 0 ||
+	    !key_hash_ok(sp->key_hash, sizeof(sp->key_hash), false))
+		return HD_EBADREQUEST;
+	return s->ops->space_insert(s, sp);
+}
+
+hd_err hd_space_by_key_hash(struct hd_store *s, const char *key_hash, struct hd_space *out)
+{
+	if (s == NULL || key_hash == NULL || out == NULL)
+		return HD_EBADREQUEST;
+	// Not a hash: no space has it.
+	if (!key_hash_ok(key_hash, HD_KEY_HASH_LEN + 1, false))
+		return HD_EFORBIDDEN;
+	return s->ops->space_by_key_hash(s, key_hash, out);
+}
+
+hd_err hd_space_get(struct hd_store *s, const char *id, struct hd_space *out)
+{
+	if (s == NULL || id == NULL || out == NULL)
+		return HD_EBADREQUEST;
+	if (!hd_id_valid(id))
+		return HD_EFORBIDDEN;
+	return s->ops->space_get(s, id, out);
+}
+
+hd_err hd_space_meetings(struct hd_store *s, const char *space_id, struct hd_meeting *out, size_t *n_out)
+{
+	if (s == NULL || space_id == NULL || out == NULL || n_out == NULL)
+		return HD_EBADREQUEST;
+	*n_out = 0;
+	if (!hd_id_valid(space_id))
+		return HD_OK; // not a space id: no meetings
+	hd_err err = s->ops->space_meetings(s, space_id, out, n_out);
+	if (err != HD_OK) {
+		*n_out = 0;
+		return err;
+	}
+	for (size_t i = 0; i < *n_out; i++)
+		if (!access_mode_ok(out[i].access_mode))
+			out[i].access_mode = HD_ACCESS_OPEN;
+	return HD_OK;
 }
 
 // text_ok: field is NUL-terminated within its array of cap bytes, its length

@@ -29,7 +29,6 @@
 #define DEFAULT_DATABASE "huddle"
 #define DEFAULT_SERVER_SELECTION_MS 5000
 
-#define COLL_MEETINGS "meetings"
 #define COLL_CHAT "chat_messages"
 
 static pthread_once_t mongoc_once = PTHREAD_ONCE_INIT;
@@ -325,6 +324,20 @@ static hd_err mongo_chat_history(struct hd_store *base, const char *meeting_id, 
 	return HD_OK;
 }
 
+void hd_mongo_doc_to_meeting(const bson_t *doc, struct hd_meeting *m)
+{
+	memset(m, 0, sizeof(*m));
+	hd_mongo_copy_utf8(m->id, sizeof(m->id), doc, "_id");
+	m->created_at_ms = hd_mongo_get_int64(doc, "created_at_ms");
+	hd_mongo_copy_utf8(m->title, sizeof(m->title), doc, "title");
+	// A document from before access modes has none of these: OPEN (store.c
+	// reads 0 as OPEN), no start, no host key, no space.
+	m->access_mode = (int)hd_mongo_get_int64(doc, "access_mode");
+	m->starts_at_ms = hd_mongo_get_int64(doc, "starts_at_ms");
+	hd_mongo_copy_utf8(m->host_key_hash, sizeof(m->host_key_hash), doc, "host_key_hash");
+	hd_mongo_copy_utf8(m->space_id, sizeof(m->space_id), doc, "space_id");
+}
+
 static hd_err mongo_meeting_insert(struct hd_store *base, const struct hd_meeting *m)
 {
 	struct hd_mongo_store *s = (struct hd_mongo_store *)base;
@@ -334,9 +347,13 @@ static hd_err mongo_meeting_insert(struct hd_store *base, const struct hd_meetin
 	BSON_APPEND_UTF8(&doc, "_id", m->id);
 	BSON_APPEND_INT64(&doc, "created_at_ms", m->created_at_ms);
 	BSON_APPEND_UTF8(&doc, "title", m->title);
+	BSON_APPEND_INT32(&doc, "access_mode", m->access_mode);
+	BSON_APPEND_INT64(&doc, "starts_at_ms", m->starts_at_ms);
+	BSON_APPEND_UTF8(&doc, "host_key_hash", m->host_key_hash);
+	BSON_APPEND_UTF8(&doc, "space_id", m->space_id);
 	hd_mongo_write_opts(s, &opts);
 	mongoc_client_t *client = mongoc_client_pool_pop(s->pool);
-	mongoc_collection_t *coll = mongoc_client_get_collection(client, s->database, COLL_MEETINGS);
+	mongoc_collection_t *coll = mongoc_client_get_collection(client, s->database, HD_MONGO_COLL_MEETINGS);
 	bool ok = mongoc_collection_insert_one(coll, &doc, &opts, NULL, &error);
 	mongoc_collection_destroy(coll);
 	mongoc_client_pool_push(s->pool, client);
@@ -359,7 +376,7 @@ static hd_err mongo_meeting_get(struct hd_store *base, const char *id, struct hd
 	BSON_APPEND_UTF8(&filter, "_id", id);
 	hd_mongo_read_opts(s, &opts, true);
 	mongoc_client_t *client = mongoc_client_pool_pop(s->pool);
-	mongoc_collection_t *coll = mongoc_client_get_collection(client, s->database, COLL_MEETINGS);
+	mongoc_collection_t *coll = mongoc_client_get_collection(client, s->database, HD_MONGO_COLL_MEETINGS);
 	int found = hd_mongo_find_one(s, coll, &filter, &opts, &doc, &error);
 	mongoc_collection_destroy(coll);
 	mongoc_client_pool_push(s->pool, client);
@@ -371,10 +388,7 @@ static hd_err mongo_meeting_get(struct hd_store *base, const char *id, struct hd
 	}
 	if (found == 0)
 		return HD_EUNKNOWNMEETING;
-	memset(out, 0, sizeof(*out));
-	hd_mongo_copy_utf8(out->id, sizeof(out->id), &doc, "_id");
-	out->created_at_ms = hd_mongo_get_int64(&doc, "created_at_ms");
-	hd_mongo_copy_utf8(out->title, sizeof(out->title), &doc, "title");
+	hd_mongo_doc_to_meeting(&doc, out);
 	bson_destroy(&doc);
 	return HD_OK;
 }
@@ -395,6 +409,11 @@ static const struct hd_store_ops mongo_ops = {
 	.close = mongo_close,
 	.meeting_insert = mongo_meeting_insert,
 	.meeting_get = mongo_meeting_get,
+	.meeting_set_access = hd_mongo_meeting_set_access,
+	.space_insert = hd_mongo_space_insert,
+	.space_by_key_hash = hd_mongo_space_by_key_hash,
+	.space_get = hd_mongo_space_get,
+	.space_meetings = hd_mongo_space_meetings,
 	.chat_append = mongo_chat_append,
 	.chat_history = mongo_chat_history,
 	.doc_append = hd_mongo_doc_append,
@@ -439,6 +458,8 @@ struct index_def {
 };
 
 static const struct index_def indexes[] = {
+	{HD_MONGO_COLL_MEETINGS, "meeting_space", {"space_id", "starts_at_ms", "created_at_ms"}, false},
+	{HD_MONGO_COLL_SPACES, "space_key_hash", {"key_hash"}, true},
 	{COLL_CHAT, "meeting_client_message_id", {"meeting_id", "client_message_id"}, true},
 	{COLL_CHAT, "meeting_seq", {"meeting_id", "seq"}, true},
 	{HD_MONGO_COLL_DOC_UPDATES, "doc_seq", {"meeting_id", "document", "seq"}, true},

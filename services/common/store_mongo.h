@@ -1,6 +1,7 @@
 // store_mongo.h: what the MongoDB backend's files share inside libhuddle:
-// store_mongo.c (the pool, opening, meetings, chat), store_mongo_doc.c (the
-// shared documents) and store_mongo_rec.c (the recordings). Not an interface for daemons:
+// store_mongo.c (the pool, opening, meetings, chat), store_mongo_access.c
+// (access modes, spaces), store_mongo_doc.c (the shared documents) and
+// store_mongo_rec.c (the recordings). Not an interface for daemons:
 // they see store.h only.
 #ifndef HD_STORE_MONGO_H
 #define HD_STORE_MONGO_H
@@ -13,6 +14,8 @@
 
 #define HD_MONGO_SEQ_ATTEMPTS 100 // per message or update, before a write fails as unavailable
 
+#define HD_MONGO_COLL_MEETINGS "meetings"
+#define HD_MONGO_COLL_SPACES "spaces"
 #define HD_MONGO_COLL_DOC_UPDATES "doc_updates"
 #define HD_MONGO_COLL_DOC_SNAPSHOTS "doc_snapshots"
 #define HD_MONGO_COLL_RECORDINGS "recordings"
@@ -51,6 +54,18 @@ int hd_mongo_find_one(struct hd_mongo_store *s, mongoc_collection_t *coll, const
 bool hd_mongo_is_duplicate_key(const bson_error_t *error);
 
 void hd_mongo_sleep_ms(long ms);
+
+// hd_mongo_doc_to_meeting reads a meetings document into *m (missing
+// fields: 0 or "").
+void hd_mongo_doc_to_meeting(const bson_t *doc, struct hd_meeting *m);
+
+// The access ops of hd_store_ops (store_mongo_access.c): meetings' access
+// mode and spaces; arguments are checked by store.c.
+hd_err hd_mongo_meeting_set_access(struct hd_store *base, const char *id, int access_mode);
+hd_err hd_mongo_space_insert(struct hd_store *base, const struct hd_space *sp);
+hd_err hd_mongo_space_by_key_hash(struct hd_store *base, const char *key_hash, struct hd_space *out);
+hd_err hd_mongo_space_get(struct hd_store *base, const char *id, struct hd_space *out);
+hd_err hd_mongo_space_meetings(struct hd_store *base, const char *space_id, struct hd_meeting *out, size_t *n_out);
 
 // The document ops of hd_store_ops (store_mongo_doc.c); arguments are
 // checked by store.c.

@@ -27,6 +27,8 @@ struct sqlite_store {
 	sqlite3 *r;
 	// on w
 	sqlite3_stmt *insert_meeting;
+	sqlite3_stmt *set_access;
+	sqlite3_stmt *insert_space;
 	sqlite3_stmt *chat_find;
 	sqlite3_stmt *chat_max;
 	sqlite3_stmt *chat_insert;
@@ -40,6 +42,9 @@ struct sqlite_store {
 	sqlite3_stmt *snap_prune;
 	// on r
 	sqlite3_stmt *get_meeting;
+	sqlite3_stmt *space_by_key;
+	sqlite3_stmt *space_by_id;
+	sqlite3_stmt *space_list;
 	sqlite3_stmt *hist_after;
 	sqlite3_stmt *hist_before;
 	sqlite3_stmt *chat_last;
@@ -54,7 +59,11 @@ struct sqlite_store {
 static const char schema[] = "CREATE TABLE IF NOT EXISTS meetings ("
 			     " id TEXT PRIMARY KEY,"
 			     " created_at_ms INTEGER NOT NULL,"
-			     " title TEXT NOT NULL DEFAULT '');"
+			     " title TEXT NOT NULL DEFAULT '',"
+			     " access_mode INTEGER NOT NULL DEFAULT 1,"
+			     " starts_at_ms INTEGER NOT NULL DEFAULT 0,"
+			     " host_key_hash TEXT NOT NULL DEFAULT '',"
+			     " space_id TEXT NOT NULL DEFAULT '');"
 			     "CREATE TABLE IF NOT EXISTS chat_messages ("
 			     " meeting_id TEXT NOT NULL,"
 			     " seq INTEGER NOT NULL,"
@@ -96,8 +105,34 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS meetings ("
 			     " text_len INTEGER NOT NULL," // bytes; length() of TEXT counts characters
 			     " state BLOB NOT NULL,"
 			     " text TEXT NOT NULL,"
-			     " PRIMARY KEY (meeting_id, document, version));";
+			     " PRIMARY KEY (meeting_id, document, version));"
+			     // Spaces (issue 11): a key that owns many meetings.
+			     "CREATE TABLE IF NOT EXISTS spaces ("
+			     " id TEXT PRIMARY KEY,"
+			     " created_at_ms INTEGER NOT NULL,"
+			     " title TEXT NOT NULL DEFAULT '',"
+			     " key_hash TEXT NOT NULL UNIQUE);";
 
+// meeting_columns are the columns of meetings added after its first
+// version (issue 11), with their ALTER TABLE definitions: a file from before
+// them gets them with defaults that read as an OPEN meeting with no host key
+// and no space (migrate_meetings).
+static const struct {
+	const char *name;
+	const char *def;
+} meeting_columns[] = {
+	{"access_mode", "access_mode INTEGER NOT NULL DEFAULT 1"},
+	{"starts_at_ms", "starts_at_ms INTEGER NOT NULL DEFAULT 0"},
+	{"host_key_hash", "host_key_hash TEXT NOT NULL DEFAULT ''"},
+	{"space_id", "space_id TEXT NOT NULL DEFAULT ''"},
+};
+
+// meetings_index comes after the migration, since it names space_id.
+static const char meetings_index[] =
+	"CREATE INDEX IF NOT EXISTS meetings_space ON meetings(space_id, starts_at_ms, created_at_ms, id);";
+
+#define MEETING_COLUMNS "id, created_at_ms, title, access_mode, starts_at_ms, host_key_hash, space_id"
+#define SPACE_COLUMNS "id, created_at_ms, title, key_hash"
 #define CHAT_COLUMNS "meeting_id, seq, client_message_id, sender_id, sender_name, text, sent_at_ms"
 #define DOC_COLUMNS "meeting_id, document, seq, client_update_id, author_id, author_name, stored_at_ms, data"
 #define VERSION_COLUMNS "version, seq, created_at_ms, author_name, language, text_len"
@@ -112,14 +147,21 @@ struct stmt_def {
 
 static const struct stmt_def stmt_defs[] = {
 	{offsetof(struct sqlite_store, insert_meeting), 0,
-	 "INSERT INTO meetings(id, created_at_ms, title) VALUES(?, ?, ?)"},
+	 "INSERT INTO meetings(" MEETING_COLUMNS ") VALUES(?, ?, ?, ?, ?, ?, ?)"},
+	{offsetof(struct sqlite_store, set_access), 0, "UPDATE meetings SET access_mode = ? WHERE id = ?"},
+	{offsetof(struct sqlite_store, insert_space), 0, "INSERT INTO spaces(" SPACE_COLUMNS ") VALUES(?, ?, ?, ?)"},
 	{offsetof(struct sqlite_store, chat_find), 0,
 	 "SELECT " CHAT_COLUMNS " FROM chat_messages WHERE meeting_id = ? AND client_message_id = ?"},
 	{offsetof(struct sqlite_store, chat_max), 0,
 	 "SELECT COALESCE(MAX(seq), 0) FROM chat_messages WHERE meeting_id = ?"},
 	{offsetof(struct sqlite_store, chat_insert), 0,
 	 "INSERT INTO chat_messages(" CHAT_COLUMNS ") VALUES(?, ?, ?, ?, ?, ?, ?)"},
-	{offsetof(struct sqlite_store, get_meeting), 1, "SELECT id, created_at_ms, title FROM meetings WHERE id = ?"},
+	{offsetof(struct sqlite_store, get_meeting), 1, "SELECT " MEETING_COLUMNS " FROM meetings WHERE id = ?"},
+	{offsetof(struct sqlite_store, space_by_key), 1, "SELECT " SPACE_COLUMNS " FROM spaces WHERE key_hash = ?"},
+	{offsetof(struct sqlite_store, space_by_id), 1, "SELECT " SPACE_COLUMNS " FROM spaces WHERE id = ?"},
+	{offsetof(struct sqlite_store, space_list), 1,
+	 "SELECT " MEETING_COLUMNS " FROM meetings WHERE space_id = ?"
+	 " ORDER BY starts_at_ms ASC, created_at_ms ASC, id ASC LIMIT ?"},
 	{offsetof(struct sqlite_store, hist_after), 1,
 	 "SELECT " CHAT_COLUMNS " FROM chat_messages WHERE meeting_id = ? AND seq > ?"
 	 " ORDER BY seq ASC LIMIT ?"},
@@ -210,6 +252,29 @@ static void sqlite_close(struct hd_store *base)
 	free(s);
 }
 
+// row_to_meeting reads a row selected with MEETING_COLUMNS.
+static void row_to_meeting(sqlite3_stmt *st, struct hd_meeting *m)
+{
+	memset(m, 0, sizeof(*m));
+	copy_col(m->id, sizeof(m->id), st, 0);
+	m->created_at_ms = sqlite3_column_int64(st, 1);
+	copy_col(m->title, sizeof(m->title), st, 2);
+	m->access_mode = sqlite3_column_int(st, 3);
+	m->starts_at_ms = sqlite3_column_int64(st, 4);
+	copy_col(m->host_key_hash, sizeof(m->host_key_hash), st, 5);
+	copy_col(m->space_id, sizeof(m->space_id), st, 6);
+}
+
+// row_to_space reads a row selected with SPACE_COLUMNS.
+static void row_to_space(sqlite3_stmt *st, struct hd_space *sp)
+{
+	memset(sp, 0, sizeof(*sp));
+	copy_col(sp->id, sizeof(sp->id), st, 0);
+	sp->created_at_ms = sqlite3_column_int64(st, 1);
+	copy_col(sp->title, sizeof(sp->title), st, 2);
+	copy_col(sp->key_hash, sizeof(sp->key_hash), st, 3);
+}
+
 static hd_err sqlite_meeting_insert(struct hd_store *base, const struct hd_meeting *m)
 {
 	struct sqlite_store *s = (struct sqlite_store *)base;
@@ -219,6 +284,10 @@ static hd_err sqlite_meeting_insert(struct hd_store *base, const struct hd_meeti
 	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, m->created_at_ms);
 	sqlite3_bind_text(st, 3, m->title, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, m->access_mode);
+	sqlite3_bind_int64(st, 5, m->starts_at_ms);
+	sqlite3_bind_text(st, 6, m->host_key_hash, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, m->space_id, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT) {
 		err = HD_EBADREQUEST;
@@ -240,10 +309,7 @@ static hd_err sqlite_meeting_get(struct hd_store *base, const char *id, struct h
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		memset(out, 0, sizeof(*out));
-		copy_col(out->id, sizeof(out->id), st, 0);
-		out->created_at_ms = sqlite3_column_int64(st, 1);
-		copy_col(out->title, sizeof(out->title), st, 2);
+		row_to_meeting(st, out);
 		err = HD_OK;
 	} else if (rc == SQLITE_DONE) {
 		err = HD_EUNKNOWNMEETING;
@@ -254,6 +320,103 @@ static hd_err sqlite_meeting_get(struct hd_store *base, const char *id, struct h
 	stmt_done(st);
 	pthread_mutex_unlock(&s->rmtx);
 	return err;
+}
+
+static hd_err sqlite_meeting_set_access(struct hd_store *base, const char *id, int access_mode)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	hd_err err = HD_OK;
+	pthread_mutex_lock(&s->wmtx);
+	sqlite3_stmt *st = s->set_access;
+	sqlite3_bind_int(st, 1, access_mode);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_DONE) {
+		HD_ERROR("sqlite set meeting access: %s", sqlite3_errmsg(s->w));
+		err = HD_EUNAVAILABLE;
+	} else if (sqlite3_changes(s->w) == 0) {
+		err = HD_EUNKNOWNMEETING;
+	}
+	stmt_done(st);
+	pthread_mutex_unlock(&s->wmtx);
+	return err;
+}
+
+static hd_err sqlite_space_insert(struct hd_store *base, const struct hd_space *sp)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	hd_err err = HD_OK;
+	pthread_mutex_lock(&s->wmtx);
+	sqlite3_stmt *st = s->insert_space;
+	sqlite3_bind_text(st, 1, sp->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, sp->created_at_ms);
+	sqlite3_bind_text(st, 3, sp->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, sp->key_hash, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT) {
+		err = HD_EBADREQUEST; // id or key_hash exists
+	} else if (rc != SQLITE_DONE) {
+		HD_ERROR("sqlite insert space: %s", sqlite3_errmsg(s->w));
+		err = HD_EUNAVAILABLE;
+	}
+	stmt_done(st);
+	pthread_mutex_unlock(&s->wmtx);
+	return err;
+}
+
+// space_find runs st (space_by_key or space_by_id, one text argument).
+static hd_err space_find(struct sqlite_store *s, sqlite3_stmt *st, const char *arg, struct hd_space *out)
+{
+	hd_err err;
+	pthread_mutex_lock(&s->rmtx);
+	sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		row_to_space(st, out);
+		err = HD_OK;
+	} else if (rc == SQLITE_DONE) {
+		err = HD_EFORBIDDEN;
+	} else {
+		HD_ERROR("sqlite find space: %s", sqlite3_errmsg(s->r));
+		err = HD_EUNAVAILABLE;
+	}
+	stmt_done(st);
+	pthread_mutex_unlock(&s->rmtx);
+	return err;
+}
+
+static hd_err sqlite_space_by_key_hash(struct hd_store *base, const char *key_hash, struct hd_space *out)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	return space_find(s, s->space_by_key, key_hash, out);
+}
+
+static hd_err sqlite_space_get(struct hd_store *base, const char *id, struct hd_space *out)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	return space_find(s, s->space_by_id, id, out);
+}
+
+static hd_err sqlite_space_meetings(struct hd_store *base, const char *space_id, struct hd_meeting *out, size_t *n_out)
+{
+	struct sqlite_store *s = (struct sqlite_store *)base;
+	size_t n = 0;
+	pthread_mutex_lock(&s->rmtx);
+	sqlite3_stmt *st = s->space_list;
+	sqlite3_bind_text(st, 1, space_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, HD_SPACE_MEETINGS_MAX);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < HD_SPACE_MEETINGS_MAX)
+		row_to_meeting(st, &out[n++]);
+	stmt_done(st);
+	bool ok = rc == SQLITE_DONE || rc == SQLITE_ROW;
+	if (!ok)
+		HD_ERROR("sqlite space meetings: %s", sqlite3_errmsg(s->r));
+	pthread_mutex_unlock(&s->rmtx);
+	if (!ok)
+		return HD_EUNAVAILABLE;
+	*n_out = n;
+	return HD_OK;
 }
 
 // chat_append_one stores or finds msgs[i] inside the open write transaction.
@@ -723,6 +886,11 @@ static const struct hd_store_ops sqlite_ops = {
 	.close = sqlite_close,
 	.meeting_insert = sqlite_meeting_insert,
 	.meeting_get = sqlite_meeting_get,
+	.meeting_set_access = sqlite_meeting_set_access,
+	.space_insert = sqlite_space_insert,
+	.space_by_key_hash = sqlite_space_by_key_hash,
+	.space_get = sqlite_space_get,
+	.space_meetings = sqlite_space_meetings,
 	.chat_append = sqlite_chat_append,
 	.chat_history = sqlite_chat_history,
 	.doc_append = sqlite_doc_append,
@@ -739,6 +907,45 @@ static const struct hd_store_ops sqlite_ops = {
 	.rec_resumable = hd_sqlite_rec_resumable,
 	.rec_meeting_bytes = hd_sqlite_rec_meeting_bytes,
 };
+
+// migrate_meetings adds the columns of meeting_columns that a meetings table
+// from an older version lacks (ALTER TABLE ... ADD COLUMN with its default),
+// then creates the index that needs them, in one IMMEDIATE transaction (two
+// processes opening an old file at once migrate it once). Returns SQLITE_OK
+// or the failing call's code (sqlite3_errmsg(w) has the message).
+static int migrate_meetings(sqlite3 *w)
+{
+	int rc = sqlite3_exec(w, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	for (size_t i = 0; i < sizeof(meeting_columns) / sizeof(meeting_columns[0]) && rc == SQLITE_OK; i++) {
+		sqlite3_stmt *st = NULL;
+		rc = sqlite3_prepare_v2(w, "SELECT 1 FROM pragma_table_info('meetings') WHERE name = ?", -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			break;
+		sqlite3_bind_text(st, 1, meeting_columns[i].name, -1, SQLITE_STATIC);
+		int step = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (step == SQLITE_ROW)
+			continue;
+		if (step != SQLITE_DONE) {
+			rc = step;
+			break;
+		}
+		char sql[160];
+		snprintf(sql, sizeof(sql), "ALTER TABLE meetings ADD COLUMN %s", meeting_columns[i].def);
+		rc = sqlite3_exec(w, sql, NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			HD_INFO("store: sqlite meetings table migrated: column %s added", meeting_columns[i].name);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(w, meetings_index, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(w, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK && !sqlite3_get_autocommit(w))
+		sqlite3_exec(w, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
 
 // conn_open opens one connection with the busy timeout and durability pragmas.
 static int conn_open(const char *path, sqlite3 **db, char **errmsg)
@@ -762,7 +969,7 @@ hd_err hd_store_sqlite_open(struct hd_store **out, const char *path)
 		errdb = s->w;
 		goto fail;
 	}
-	if (sqlite3_exec(s->w, schema, NULL, NULL, &errmsg) != SQLITE_OK) {
+	if (sqlite3_exec(s->w, schema, NULL, NULL, &errmsg) != SQLITE_OK || migrate_meetings(s->w) != SQLITE_OK) {
 		errdb = s->w;
 		goto fail;
 	}

@@ -132,6 +132,8 @@ static void deliver(struct gw_chat_room *r, Huddle__V1__ChatMessage *m)
 	r->last_seq = m->seq;
 	DL_FOREACH2(r->members, s, chat_next)
 	{
+		if (!gw_session_may_read(s, r->meeting_id, s->chat_access_mode))
+			continue; // left, removed or waiting in a meeting that is not open
 		gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_CHAT_MESSAGE, m);
 		gw.stats.chat_delivered++;
 	}
@@ -441,6 +443,12 @@ void gw_chat_on_meeting(struct gw_session *s, const struct gw_pending *p, hd_err
 		gw_session_send_error(s, p->request_id, HD_EINTERNAL, "bad reply from the registry");
 		return;
 	}
+	if (!gw_session_may_read(s, s->chat_meeting_id, r->get_meeting->meeting->access_mode)) {
+		gw_session_send_error(s, p->request_id, HD_EFORBIDDEN,
+				      "the chat of this meeting is for the participants a host let in");
+		return;
+	}
+	s->chat_access_mode = r->get_meeting->meeting->access_mode;
 	snprintf(s->chat_title, sizeof(s->chat_title), "%s", r->get_meeting->meeting->title);
 	s->chat_created_at_ms = r->get_meeting->meeting->created_at_ms;
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "gateway/access_http.h"
 #include "gateway/chat.h"
 #include "gateway/http.h"
 #include "gateway/notes.h"
@@ -59,12 +60,9 @@ static struct gw_export *export_start(struct gw_export *e, struct gw_http *h, en
 		gw_http_respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_ENOMEM, NULL);
 		return NULL;
 	}
-	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
-	Huddle__V1__GetMeetingRequest gm = HUDDLE__V1__GET_MEETING_REQUEST__INIT;
-	gm.meeting_id = e->meeting_id;
-	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_GET_MEETING;
-	req.get_meeting = &gm;
-	if (gw_http_registry_call(h, op, &req) != HD_OK) {
+	// GetMeeting, or CheckHost with a host key: the meeting, and whether
+	// this request may read it when it is not open (access_http.c).
+	if (gw_access_http_meeting_call(h, op, e->meeting_id) != HD_OK) {
 		gw_http_respond_error(h, HTTP_STATUS_SERVICE_UNAVAILABLE, HD_EUNAVAILABLE,
 				      "the registry is unavailable");
 		gw_export_free(e);

@@ -6,6 +6,7 @@
 #include <libwebsockets.h>
 #include <stdint.h>
 
+#include "common/jwt.h"
 #include "common/rpc.h"
 #include "common/util.h"
 #include "huddle/v1/chat.pb-c.h"
@@ -50,9 +51,24 @@ struct gw_config {
 	int64_t recording_token_ttl_s;
 	int64_t recording_rate;       // recording writes per second per participant (bucket: twice that)
 	int64_t recording_buffer_max; // bytes of upload bodies and download pieces held at once
+	int64_t reaction_rate; // reactions per GW_REACTION_WINDOW_S per session (the bucket holds as many)
 	const char *gateway_id;
 	int log_level; // enum hd_log_level
+	// web security and signed join links (websec.c); "" when unset
+	const char *join_token_secret;     // HS256 key: the bytes of this string
+	const char *join_token_public_key; // path of a PEM public key (RS256 or ES256)
+	const char *join_token_issuer;
+	const char *join_token_audience;
+	const char *allowed_origins;  // comma list of origins; "": the request's own Host
+	const char *frame_ancestors;  // CSP frame-ancestors source list
+	const char *tls_cert;         // PEM certificate chain path; with tls_key: HTTPS/WSS
+	const char *tls_key;          // PEM private key path
+	int64_t meeting_create_rate;  // POST /api/meetings and /api/spaces per client address per minute
 };
+
+// GW_REACTION_WINDOW_S is REACTION_RATE's window: a session may send
+// REACTION_RATE reactions per this many seconds, all at once at most.
+#define GW_REACTION_WINDOW_S 10
 
 // GW_WS_CHUNK_BURST is the bucket of WS_CHUNK_RATE, bytes: two largest
 // messages may arrive back to back.
@@ -61,7 +77,7 @@ struct gw_config {
 // gw_stats are counters for /metrics.
 struct gw_stats {
 	uint64_t ws_opened, ws_closed, frames_in, frames_out, joins, resumes, signals_local, signals_remote,
-		errors_sent, rate_limited, malformed, http_requests;
+		errors_sent, rate_limited, malformed, http_requests, origin_refused;
 	uint64_t chunks_in, chunked_in, chunked_out, chunk_errors;
 	uint64_t chat_subscribes, chat_posts, chat_history, chat_events_in, chat_delivered, chat_fills, chat_failures,
 		chat_exports;
@@ -93,6 +109,10 @@ struct gw {
 	struct gw_stats stats;
 	lws_sorted_usec_list_t heartbeat_timer;
 	int64_t started_ms;
+	// jwt verifies (and mints, with a secret) signed join links: filled at
+	// start from JOIN_TOKEN_* (the public key's PEM text read from its file).
+	struct hd_jwt_config jwt;
+	struct gw_websec *websec; // origins, headers, create rate limits (websec.c)
 };
 
 extern struct gw gw;
@@ -109,6 +129,13 @@ enum gw_op {
 	GW_OP_CHAT_MEETING,  // GetMeeting before a chat subscription
 	GW_OP_NOTES_MEETING, // GetMeeting before a notes subscription
 	GW_OP_HEARTBEAT,
+	GW_OP_ADMIT,        // a host's admit (access.c)
+	GW_OP_MODERATE,     // a host's moderate
+	GW_OP_SET_ACCESS,   // a host's set_access
+	GW_OP_END_MEETING,  // a host's end_meeting
+	GW_OP_HAND,         // a participant's hand
+	GW_OP_REACTION,     // a participant's reaction
+	GW_OP_ADMIT_ROSTER, // ListParticipants for a session a host admitted
 	// registry calls for an HTTP request
 	GW_OP_HTTP_CREATE,
 	GW_OP_HTTP_GET,
@@ -116,6 +143,12 @@ enum gw_op {
 	GW_OP_HTTP_CHAT_MEETING,  // GetMeeting before a chat export
 	GW_OP_HTTP_NOTES_MEETING, // GetMeeting before a notes export
 	GW_OP_HTTP_REC_MEETING,   // GetMeeting before a recording list
+	GW_OP_HTTP_SPACE_CREATE,  // POST /api/spaces (access_http.c)
+	GW_OP_HTTP_SPACE_GET,     // GET /api/space
+	GW_OP_HTTP_SPACE_MEETING, // POST /api/space/meetings
+	GW_OP_HTTP_ADMIT,         // POST /api/meetings/<id>/admit
+	GW_OP_HTTP_ACCESS,        // POST /api/meetings/<id>/access
+	GW_OP_HTTP_LINKS,         // CheckHost before POST /api/meetings/<id>/links mints
 	// huddle-chat calls
 	GW_OP_CHAT_INIT,      // a new chat room learns its last_seq
 	GW_OP_CHAT_FILL,      // a chat room reads the messages it missed

@@ -10,9 +10,11 @@
 #include <uthash.h>
 
 #include "common/log.h"
+#include "gateway/access_http.h"
 #include "gateway/export.h"
 #include "gateway/metrics.h"
 #include "gateway/recording.h"
+#include "gateway/websec.h"
 
 // http_phase is where a response stands.
 enum http_phase {
@@ -47,6 +49,9 @@ struct gw_http {
 	bool stream;          // the body comes from rec (gw_http_stream)
 	uint64_t stream_len;  // Content-Length of a streamed body
 	uint64_t stream_left; // its bytes not written yet
+	gw_http_body_fn *on_body;    // the API that takes the body once it is read (access_http.c), or NULL
+	char arg[HD_ID_LEN + 1];     // that API's meeting id, or ""
+	bool authorized;             // a host key or recording token of the meeting came with the request
 	UT_hash_handle hh;
 };
 
@@ -73,6 +78,9 @@ static void http_reset(struct gw_http *h)
 	h->body_len = h->resp_len = h->resp_off = 0;
 	h->body_too_large = false;
 	h->phase = HTTP_IDLE;
+	h->on_body = NULL;
+	h->arg[0] = '\0';
+	h->authorized = false;
 }
 
 // respond queues a complete response; it is written when lws says the
@@ -151,7 +159,7 @@ static void respond_text(struct gw_http *h, int status, const char *text)
 	respond(h, status, "text/plain; charset=utf-8", text, strlen(text));
 }
 
-static void respond_json(struct gw_http *h, int status, cJSON *json)
+void gw_http_respond_json(struct gw_http *h, int status, cJSON *json)
 {
 	char *s = json != NULL ? cJSON_PrintUnformatted(json) : NULL;
 	if (s == NULL) {
@@ -168,7 +176,7 @@ void gw_http_respond_error(struct gw_http *h, int status, hd_err code, const cha
 	cJSON *root = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(root, "error");
 	cJSON_AddStringToObject(e, "code", hd_err_name(code));
 	cJSON_AddStringToObject(e, "message", message != NULL ? message : hd_strerror(code));
-	respond_json(h, status, root);
+	gw_http_respond_json(h, status, root);
 }
 
 int gw_http_status_of(hd_err code)
@@ -178,7 +186,14 @@ int gw_http_status_of(hd_err code)
 	case HD_EMALFORMED:
 		return HTTP_STATUS_BAD_REQUEST;
 	case HD_EUNKNOWNMEETING:
+	case HD_EUNKNOWNPARTICIPANT:
 		return HTTP_STATUS_NOT_FOUND;
+	case HD_EFORBIDDEN:
+	case HD_EMEETINGLOCKED:
+	case HD_ETOKENINVALID:
+	case HD_EBLOCKED:
+	case HD_EDENIED:
+		return HTTP_STATUS_FORBIDDEN;
 	case HD_ETOOLARGE:
 		return HTTP_STATUS_REQ_ENTITY_TOO_LARGE;
 	case HD_ERATELIMITED:
@@ -205,7 +220,7 @@ static void http_wait(struct gw_http *h, enum gw_op op)
 
 // http_waited finds the request p's reply is for and takes it out of the index;
 // NULL when the client went away.
-static struct gw_http *http_waited(const struct gw_pending *p)
+struct gw_http *gw_http_waited(const struct gw_pending *p)
 {
 	struct gw_http *h = NULL;
 	HASH_FIND(hh, gw.https, &p->conn_id, sizeof(p->conn_id), h);
@@ -324,6 +339,58 @@ static void readyz(struct gw_http *h)
 	http_call(h, GW_OP_HTTP_READY, &req);
 }
 
+void gw_http_expect_body(struct gw_http *h, gw_http_body_fn *fn, const char *arg)
+{
+	h->on_body = fn;
+	snprintf(h->arg, sizeof(h->arg), "%s", arg != NULL ? arg : "");
+}
+
+const char *gw_http_body(const struct gw_http *h, size_t *len, bool *too_large)
+{
+	*len = h->body_len;
+	*too_large = h->body_too_large;
+	return h->body;
+}
+
+const char *gw_http_arg(const struct gw_http *h)
+{
+	return h->arg;
+}
+
+void gw_http_set_authorized(struct gw_http *h, bool authorized)
+{
+	h->authorized = authorized;
+}
+
+bool gw_http_authorized(const struct gw_http *h)
+{
+	return h->authorized;
+}
+
+// access_mode_names are the API's names of huddle.v1.AccessMode, by number.
+static const char *const access_mode_names[] = {
+	[HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN] = "open",
+	[HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_WAITING_ROOM] = "waiting_room",
+	[HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_LOCKED] = "locked",
+	[HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_TOKEN_ONLY] = "token_only",
+};
+#define ACCESS_MODE_COUNT (sizeof(access_mode_names) / sizeof(access_mode_names[0]))
+
+const char *gw_http_access_mode_name(int mode)
+{
+	if (mode <= 0 || (size_t)mode >= ACCESS_MODE_COUNT)
+		return "open"; // UNSPECIFIED (a record from before modes) is open
+	return access_mode_names[mode];
+}
+
+int gw_http_access_mode_parse(const char *name)
+{
+	for (size_t i = 1; name != NULL && i < ACCESS_MODE_COUNT; i++)
+		if (strcmp(name, access_mode_names[i]) == 0)
+			return (int)i;
+	return 0;
+}
+
 cJSON *gw_http_meeting_json(const Huddle__V1__Meeting *m)
 {
 	char url[64];
@@ -333,14 +400,20 @@ cJSON *gw_http_meeting_json(const Huddle__V1__Meeting *m)
 	cJSON_AddStringToObject(o, "url", url);
 	cJSON_AddStringToObject(o, "title", m->title);
 	cJSON_AddNumberToObject(o, "createdAtMs", (double)m->created_at_ms);
+	cJSON_AddNumberToObject(o, "created_at_ms", (double)m->created_at_ms);
+	cJSON_AddStringToObject(o, "access_mode", gw_http_access_mode_name((int)m->access_mode));
+	cJSON_AddNumberToObject(o, "starts_at_ms", (double)m->starts_at_ms);
 	return o;
 }
 
 void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
 {
-	struct gw_http *h = http_waited(p);
+	struct gw_http *h = gw_http_waited(p);
 	if (h == NULL)
 		return; // the client went away
+	struct gw_access_checked checked;
+	if (p->op == GW_OP_HTTP_CHAT_MEETING || p->op == GW_OP_HTTP_NOTES_MEETING || p->op == GW_OP_HTTP_REC_MEETING)
+		r = gw_access_http_check(h, err, r, &checked); // a meeting that is not open needs a key or token
 	if (p->op == GW_OP_HTTP_CHAT_MEETING || p->op == GW_OP_HTTP_NOTES_MEETING) {
 		if (h->export != NULL)
 			gw_export_on_meeting(h->export, h, err, r);
@@ -370,11 +443,15 @@ void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Regist
 		return;
 	}
 	if (p->op == GW_OP_HTTP_CREATE && r->body_case == HUDDLE__V1__REGISTRY_REPLY__BODY_CREATE_MEETING &&
-	    r->create_meeting->meeting != NULL)
-		respond_json(h, 201, gw_http_meeting_json(r->create_meeting->meeting));
-	else if (p->op == GW_OP_HTTP_GET && r->body_case == HUDDLE__V1__REGISTRY_REPLY__BODY_GET_MEETING &&
-		 r->get_meeting->meeting != NULL)
-		respond_json(h, HTTP_STATUS_OK, gw_http_meeting_json(r->get_meeting->meeting));
+	    r->create_meeting->meeting != NULL) {
+		// The host key is in this answer only (never in a log or a GET).
+		cJSON *o = gw_http_meeting_json(r->create_meeting->meeting);
+		if (o != NULL && r->create_meeting->host_key[0] != '\0')
+			cJSON_AddStringToObject(o, "host_key", r->create_meeting->host_key);
+		gw_http_respond_json(h, 201, o);
+	} else if (p->op == GW_OP_HTTP_GET && r->body_case == HUDDLE__V1__REGISTRY_REPLY__BODY_GET_MEETING &&
+		   r->get_meeting->meeting != NULL)
+		gw_http_respond_json(h, HTTP_STATUS_OK, gw_http_meeting_json(r->get_meeting->meeting));
 	else
 		gw_http_respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_EINTERNAL,
 				      "bad reply from the registry");
@@ -382,21 +459,21 @@ void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Regist
 
 void gw_http_on_chat_reply(const struct gw_pending *p, hd_err err, Huddle__V1__ChatReply *r)
 {
-	struct gw_http *h = http_waited(p);
+	struct gw_http *h = gw_http_waited(p);
 	if (h != NULL && h->export != NULL)
 		gw_export_on_chat_reply(h->export, h, err, r);
 }
 
 void gw_http_on_notes_reply(const struct gw_pending *p, hd_err err, Huddle__V1__NotesReply *r)
 {
-	struct gw_http *h = http_waited(p);
+	struct gw_http *h = gw_http_waited(p);
 	if (h != NULL && h->export != NULL)
 		gw_export_on_notes_reply(h->export, h, err, r);
 }
 
 void gw_http_on_recording_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RecordingReply *r)
 {
-	struct gw_http *h = http_waited(p);
+	struct gw_http *h = gw_http_waited(p);
 	if (h != NULL && h->rec != NULL)
 		gw_rec_on_reply(h->rec, h, err, r);
 }
@@ -480,7 +557,7 @@ static int serve_file(struct gw_http *h, const char *rel, bool immutable)
 {
 	char path[1024];
 	struct stat st;
-	unsigned char hdr[LWS_PRE + 256], *p = hdr + LWS_PRE, *end = hdr + sizeof(hdr);
+	unsigned char hdr[LWS_PRE + 256 + GW_HTTP_SECURITY_HEADERS], *p = hdr + LWS_PRE, *end = hdr + sizeof(hdr);
 	snprintf(path, sizeof(path), "%s%s", gw.cfg.web_root, rel);
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
 		respond_text(h, HTTP_STATUS_NOT_FOUND, "not found\n");
@@ -489,8 +566,7 @@ static int serve_file(struct gw_http *h, const char *rel, bool immutable)
 	const char *cache = immutable ? "public, max-age=31536000, immutable" : "no-cache";
 	if (lws_add_http_header_by_name(h->wsi, (const unsigned char *)"cache-control:", (const unsigned char *)cache,
 					(int)strlen(cache), &p, end) ||
-	    lws_add_http_header_by_name(h->wsi, (const unsigned char *)"x-content-type-options:",
-					(const unsigned char *)"nosniff", 7, &p, end))
+	    gw_websec_headers(h->wsi, &p, end))
 		return -1;
 	int n = lws_serve_http_file(h->wsi, path, mime_of(path), (const char *)hdr + LWS_PRE,
 				    (int)(p - (hdr + LWS_PRE)));
@@ -505,6 +581,25 @@ static bool path_safe(const char *uri)
 }
 
 // ---- routing ----
+
+// create_limited answers 429 when the client's address made more than
+// MEETING_CREATE_RATE meetings or spaces in the last minute (websec.c).
+static bool create_limited(struct gw_http *h)
+{
+	int64_t retry_after_s;
+	char value[24];
+	if (gw_websec_create_allowed(h->wsi, hd_mono_ms(), &retry_after_s))
+		return false;
+	snprintf(value, sizeof(value), "%lld", (long long)retry_after_s);
+	gw_http_header(h, "retry-after:", value);
+	// The body (if any) is not read: the connection ends with this answer.
+	gw_http_header(h, "connection:", "close");
+	gw_http_close_after(h);
+	gw.stats.rate_limited++;
+	gw_http_respond_error(h, GW_HTTP_STATUS_TOO_MANY_REQUESTS, HD_ERATELIMITED,
+			      "too many meetings created from this address; try again later");
+	return true;
+}
 
 static int http_route(struct gw_http *h, const char *uri, enum gw_http_method method)
 {
@@ -521,6 +616,10 @@ static int http_route(struct gw_http *h, const char *uri, enum gw_http_method me
 			metrics(h);
 		return 0;
 	}
+	if (post && (strcmp(uri, "/api/meetings") == 0 || strcmp(uri, "/api/spaces") == 0) && create_limited(h))
+		return 0;
+	if (gw_access_http_route(h, uri, method))
+		return 0;
 	if (strcmp(uri, "/api/meetings") == 0) {
 		if (!post) {
 			gw_http_respond_error(h, HTTP_STATUS_METHOD_NOT_ALLOWED, HD_EBADREQUEST, "use POST");
@@ -575,8 +674,8 @@ static int http_route(struct gw_http *h, const char *uri, enum gw_http_method me
 // Returns 0, or 1 when they do not fit (the connection closes).
 static int http_write_headers(struct gw_http *h, struct lws *wsi)
 {
-	unsigned char buf[LWS_PRE + 512 + GW_HTTP_EXTRA_MAX], *start = buf + LWS_PRE, *p = start,
-							      *end = buf + sizeof(buf) - 1;
+	unsigned char buf[LWS_PRE + 512 + GW_HTTP_EXTRA_MAX + GW_HTTP_SECURITY_HEADERS], *start = buf + LWS_PRE,
+										 *p = start, *end = buf + sizeof(buf) - 1;
 	// A 204 has no Content-Length (RFC 9110 section 8.6); lws then closes.
 	lws_filepos_t length = h->stream ? h->stream_len : h->head ? 0 : h->resp_len;
 	if (h->status == HTTP_STATUS_NO_CONTENT)
@@ -584,8 +683,7 @@ static int http_write_headers(struct gw_http *h, struct lws *wsi)
 	if (lws_add_http_common_headers(wsi, (unsigned int)h->status, h->ctype, length, &p, end) ||
 	    lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:", (const unsigned char *)"no-store",
 					8, &p, end) ||
-	    lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
-					(const unsigned char *)"nosniff", 7, &p, end) ||
+	    gw_websec_headers(wsi, &p, end) ||
 	    (h->disposition[0] != '\0' &&
 	     lws_add_http_header_by_name(wsi, (const unsigned char *)"content-disposition:",
 					 (const unsigned char *)h->disposition, (int)strlen(h->disposition), &p, end)))
@@ -707,6 +805,16 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 	switch (reason) {
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return 1; // WebSocket needs the huddle.v1 subprotocol
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+		// Cross-site WebSocket hijacking (RFC 6455 section 10.2): a page of
+		// another site may not use a visitor's browser to reach the gateway.
+		if (gw_websec_origin_allowed(wsi))
+			return 0;
+		gw.stats.origin_refused++;
+		return gw_websec_refuse(wsi, HTTP_STATUS_FORBIDDEN, HD_EFORBIDDEN,
+					"this origin may not open a WebSocket here (ALLOWED_ORIGINS)") == 0
+			       ? 1
+			       : -1;
 	case LWS_CALLBACK_HTTP: {
 		http_reset(h);
 		h->wsi = wsi;
@@ -733,7 +841,9 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (h->rec != NULL)
 			gw_rec_body_end(h->rec, h);
-		else if (h->id == 0 && h->phase == HTTP_IDLE) // not answered or asked yet
+		else if (h->id == 0 && h->phase == HTTP_IDLE && h->on_body != NULL) // not answered or asked yet
+			h->on_body(h);
+		else if (h->id == 0 && h->phase == HTTP_IDLE)
 			api_create_meeting(h);
 		return 0;
 	case LWS_CALLBACK_HTTP_WRITEABLE:

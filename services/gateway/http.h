@@ -6,6 +6,7 @@
 #define GW_HTTP_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <libwebsockets.h>
 
 #include "gateway/gateway.h"
@@ -101,9 +102,46 @@ void gw_http_stream(struct gw_http *h, int status, const char *ctype, const char
 // a streamed body (or to learn the stream failed).
 void gw_http_stream_ready(struct gw_http *h);
 
+// gw_http_respond_json answers with json (taken; NULL: 500 out of memory).
+void gw_http_respond_json(struct gw_http *h, int status, cJSON *json);
+
+// gw_http_waited finds the request a reply p is for and takes it out of the
+// index of waiting requests; NULL when the client went away.
+struct gw_http *gw_http_waited(const struct gw_pending *p);
+
+// gw_http_body_fn serves an API request once its body is read.
+typedef void gw_http_body_fn(struct gw_http *h);
+
+// gw_http_expect_body makes fn (with arg, a meeting id or NULL; copied)
+// serve h when its body has arrived (LWS_CALLBACK_HTTP_BODY_COMPLETION).
+void gw_http_expect_body(struct gw_http *h, gw_http_body_fn *fn, const char *arg);
+
+// gw_http_body is h's request body read so far (len bytes; NULL when none;
+// *too_large when it passed GW_HTTP_BODY_MAX and was dropped).
+const char *gw_http_body(const struct gw_http *h, size_t *len, bool *too_large);
+
+// gw_http_arg is the arg given to gw_http_expect_body ("" when none).
+const char *gw_http_arg(const struct gw_http *h);
+
+// gw_http_set_authorized / gw_http_authorized: whether the request carried
+// a host key or recording token of its meeting (access_http.c).
+void gw_http_set_authorized(struct gw_http *h, bool authorized);
+bool gw_http_authorized(const struct gw_http *h);
+
 // gw_http_meeting_json is the API's JSON form of a meeting (the caller's;
-// NULL on ENOMEM).
+// NULL on ENOMEM): id, url, title, createdAtMs and created_at_ms (the same
+// Unix ms), access_mode (gw_http_access_mode_name), starts_at_ms (Unix ms,
+// 0: not scheduled). Never a key.
 cJSON *gw_http_meeting_json(const Huddle__V1__Meeting *m);
+
+// gw_http_access_mode_name is the API's lower-case name of an AccessMode
+// number: "open" (also for 0 and unknown numbers), "waiting_room",
+// "locked", "token_only". Static string.
+const char *gw_http_access_mode_name(int mode);
+
+// gw_http_access_mode_parse is the AccessMode number (1..4) of an API name
+// (as gw_http_access_mode_name gives), 0 for NULL or any other string.
+int gw_http_access_mode_parse(const char *name);
 
 // gw_http_pss_size is the per-connection state size lws must allocate.
 extern const size_t gw_http_pss_size;

@@ -18,6 +18,7 @@
 #include "gateway/gateway.h"
 #include "gateway/http.h"
 #include "gateway/notes.h"
+#include "gateway/websec.h"
 #include "gateway/ws.h"
 
 #define GW_DEFAULT_TURN_SECRET "huddle-dev-secret"
@@ -86,8 +87,30 @@ static const struct hd_config config_table[] = {
 	 "bytes per second of chunk frames per connection (a frame counts at least 16 KiB; bucket 8 MiB)"},
 	{"WS_MAX_QUEUE", HD_CONFIG_INT, "1048576", 65536, 268435456, &gw.cfg.max_queue,
 	 "bytes queued to one slow client before it is disconnected"},
+	{"REACTION_RATE", HD_CONFIG_INT, "5", 1, 1000, &gw.cfg.reaction_rate,
+	 "reactions per participant per 10 s (all at once at most; beyond: RATE_LIMITED)"},
 	{"GATEWAY_ID", HD_CONFIG_STRING, default_gateway_id, 0, 0, &gw.cfg.gateway_id,
 	 "this gateway's name in presence records (default <hostname>-<pid>)"},
+	{"JOIN_TOKEN_SECRET", HD_CONFIG_OPTIONAL_SECRET, "", 0, 0, &gw.cfg.join_token_secret,
+	 "HS256 key of signed join links (its bytes as text); unset: no HS256 links, and the dashboard mints none"},
+	{"JOIN_TOKEN_PUBLIC_KEY", HD_CONFIG_OPTIONAL, "", 0, 0, &gw.cfg.join_token_public_key,
+	 "PEM public key file verifying signed join links: RSA (RS256) or P-256 (ES256); read at start"},
+	{"JOIN_TOKEN_ISSUER", HD_CONFIG_OPTIONAL, "", 0, 0, &gw.cfg.join_token_issuer,
+	 "iss a signed join link must carry (unset: not checked)"},
+	{"JOIN_TOKEN_AUDIENCE", HD_CONFIG_OPTIONAL, "", 0, 0, &gw.cfg.join_token_audience,
+	 "aud a signed join link must carry (unset: not checked)"},
+	{"ALLOWED_ORIGINS", HD_CONFIG_OPTIONAL, "", 0, 0, &gw.cfg.allowed_origins,
+	 "browser origins that may open the WebSocket, comma-separated (https://meet.example.com); unset: the "
+	 "request's own Host over http or https"},
+	{"FRAME_ANCESTORS", HD_CONFIG_STRING, "'none'", 0, 0, &gw.cfg.frame_ancestors,
+	 "CSP frame-ancestors: the pages that may embed Huddle ('none': none, with X-Frame-Options DENY; or "
+	 "'self' https://lms.example.com ...)"},
+	{"TLS_CERT", HD_CONFIG_OPTIONAL, "", 0, 0, &gw.cfg.tls_cert,
+	 "PEM certificate (chain) file: with TLS_KEY the gateway serves HTTPS and WSS only, with HSTS"},
+	{"TLS_KEY", HD_CONFIG_OPTIONAL, "", 0, 0, &gw.cfg.tls_key, "PEM private key file of TLS_CERT"},
+	{"MEETING_CREATE_RATE", HD_CONFIG_INT, "60", 1, 1000000, &gw.cfg.meeting_create_rate,
+	 "POST /api/meetings and /api/spaces per client address (IPv6: per /64) per minute, in bursts of as "
+	 "many; over it: 429 with Retry-After"},
 	{"LOG_LEVEL", HD_CONFIG_LOG_LEVEL, "info", 0, 0, &gw.cfg.log_level, "error, warn, info or debug"},
 };
 
@@ -204,6 +227,8 @@ int main(int argc, char **argv)
 	if (strcmp(gw.cfg.recording_token_secret, GW_DEFAULT_RECORDING_TOKEN_SECRET) == 0)
 		HD_WARN("RECORDING_TOKEN_SECRET is the built-in development value; set a random secret, the same on "
 			"every gateway");
+	if (gw_websec_open() != HD_OK)
+		return 2; // a bad setting, told on stderr
 	if (split_urls(gw.cfg.turn_urls) != HD_OK)
 		goto out_urls;
 	lws_set_log_level(LLL_ERR | LLL_WARN | (hd_log_level >= HD_LOG_DEBUG ? LLL_NOTICE : 0), lws_log_emit);
@@ -228,6 +253,15 @@ int main(int argc, char **argv)
 	info.count_threads = 1;
 	info.pt_serv_buf_size = 32768;
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (info.iface != NULL);
+	if (gw_websec_tls()) {
+		// lws's OpenSSL: this vhost then speaks only TLS (HTTPS and WSS).
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = gw.cfg.tls_cert;
+		info.ssl_private_key_filepath = gw.cfg.tls_key;
+		// HTTP/1.1 only: the HTTP and WebSocket paths (origin check,
+		// streamed downloads) are the ones tested; lws would offer h2.
+		info.alpn = "http/1.1";
+	}
 	// lws loads its libev support as a plugin (Debian: libwebsockets-evlib-ev).
 	if ((loop = ev_loop_new(EVBACKEND_EPOLL)) == NULL) {
 		fprintf(stderr, "huddle-gateway: cannot create the libev (epoll) event loop\n");
@@ -238,8 +272,9 @@ int main(int argc, char **argv)
 	info.options |= LWS_SERVER_OPTION_LIBEV;
 	if ((gw.ctx = lws_create_context(&info)) == NULL) {
 		fprintf(stderr,
-			"huddle-gateway: cannot listen on %s:%lld (address in use or not local? or lws's libev "
-			"plugin libwebsockets-evlib_ev.so is missing: see the lws errors above)\n",
+			"huddle-gateway: cannot listen on %s:%lld (address in use or not local? TLS_CERT and TLS_KEY "
+			"not a matching PEM certificate and key? or lws's libev plugin libwebsockets-evlib_ev.so is "
+			"missing: see the lws errors above)\n",
 			gw.cfg.http_addr, (long long)gw.cfg.http_port);
 		goto out_loop;
 	}
@@ -253,8 +288,8 @@ int main(int argc, char **argv)
 	lws_sul_schedule(gw.ctx, 0, &gw.heartbeat_timer, heartbeat_tick, gw.cfg.heartbeat_ms * LWS_US_PER_MS);
 	gw_chat_start();
 	gw_notes_start();
-	HD_INFO("listening on http://%s:%lld (gateway %s)", gw.cfg.http_addr, (long long)gw.cfg.http_port,
-		gw.cfg.gateway_id);
+	HD_INFO("listening on %s://%s:%lld (gateway %s)", gw_websec_tls() ? "https" : "http", gw.cfg.http_addr,
+		(long long)gw.cfg.http_port, gw.cfg.gateway_id);
 
 	ev_check_init(&stop_check, on_loop_check);
 	ev_check_start(loop, &stop_check);
@@ -279,6 +314,7 @@ int main(int argc, char **argv)
 	loop = NULL;
 	gw_drain(); // frees what was still queued; no session is left
 	free_urls();
+	gw_websec_close();
 	return status;
 
 out_loop:
@@ -288,5 +324,6 @@ out_calls:
 	gw_calls_close();
 out_urls:
 	free_urls();
+	gw_websec_close();
 	return status;
 }

@@ -43,6 +43,7 @@ size_t gw_metrics_format(char *buf, size_t cap)
 		{"huddle_gateway_rate_limited_total", NULL, "counter", (double)s->rate_limited},
 		{"huddle_gateway_malformed_total", NULL, "counter", (double)s->malformed},
 		{"huddle_gateway_http_requests_total", NULL, "counter", (double)s->http_requests},
+		{"huddle_gateway_ws_origin_refused_total", NULL, "counter", (double)s->origin_refused},
 		{"huddle_gateway_chunks_in_total", NULL, "counter", (double)s->chunks_in},
 		{"huddle_gateway_chunked_messages_total", "direction=\"in\"", "counter", (double)s->chunked_in},
 		{"huddle_gateway_chunked_messages_total", "direction=\"out\"", "counter", (double)s->chunked_out},

@@ -167,6 +167,8 @@ static void deliver(struct gw_notes_room *r, struct notes_doc *d, Huddle__V1__No
 	d->last_seq = u->seq;
 	DL_FOREACH2(r->members, s, notes.next)
 	{
+		if (!gw_session_may_read(s, r->meeting_id, s->notes.access_mode))
+			continue; // left, removed or waiting in a meeting that is not open
 		gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_NOTES_UPDATE_EVENT, u);
 		gw.stats.notes_delivered++;
 	}
@@ -298,6 +300,8 @@ static void on_snapshot_event(struct gw_notes_room *r, uint32_t kind, Huddle__V1
 	se.version = v;
 	DL_FOREACH2(r->members, s, notes.next)
 	{
+		if (!gw_session_may_read(s, r->meeting_id, s->notes.access_mode))
+			continue;
 		gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_NOTES_SNAPSHOT_EVENT, &se);
 	}
 }
@@ -311,7 +315,7 @@ static void on_awareness_event(struct gw_notes_room *r, Huddle__V1__NotesAwarene
 		return;
 	DL_FOREACH2(r->members, s, notes.next)
 	{
-		if (strcmp(s->notes.origin, a->origin) == 0)
+		if (strcmp(s->notes.origin, a->origin) == 0 || !gw_session_may_read(s, r->meeting_id, s->notes.access_mode))
 			continue;
 		gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_NOTES_AWARENESS_EVENT, a);
 		gw.stats.notes_awareness_delivered++;
@@ -647,6 +651,12 @@ void gw_notes_on_meeting(struct gw_session *s, const struct gw_pending *p, hd_er
 		gw_session_send_error(s, p->request_id, HD_EINTERNAL, "no randomness for a connection id");
 		return;
 	}
+	if (!gw_session_may_read(s, s->notes.meeting_id, r->get_meeting->meeting->access_mode)) {
+		gw_session_send_error(s, p->request_id, HD_EFORBIDDEN,
+				      "the notes of this meeting are for the participants a host let in");
+		return;
+	}
+	s->notes.access_mode = r->get_meeting->meeting->access_mode;
 	snprintf(s->notes.title, sizeof(s->notes.title), "%s", r->get_meeting->meeting->title);
 	s->notes.created_at_ms = r->get_meeting->meeting->created_at_ms;
 

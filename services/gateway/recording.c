@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "gateway/access_http.h"
 #include "gateway/callerr.h"
 #include "gateway/download.h"
 #include "gateway/ratelimit.h"
@@ -322,12 +323,9 @@ static void rec_go(struct gw_rec *r, struct gw_http *h)
 		}
 	}
 	if (r->op == REC_LIST) {
-		Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
-		Huddle__V1__GetMeetingRequest gm = HUDDLE__V1__GET_MEETING_REQUEST__INIT;
-		gm.meeting_id = r->meeting_id;
-		req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_GET_MEETING;
-		req.get_meeting = &gm;
-		if (gw_http_registry_call(h, GW_OP_HTTP_REC_MEETING, &req) != HD_OK)
+		// The meeting, and whether a list of a meeting that is not open
+		// is allowed (a host key or a participant's recording token).
+		if (gw_access_http_meeting_call(h, GW_OP_HTTP_REC_MEETING, r->meeting_id) != HD_OK)
 			rec_answer_error(r, h, HTTP_STATUS_SERVICE_UNAVAILABLE, HD_EUNAVAILABLE,
 					 "the registry is unavailable");
 		else

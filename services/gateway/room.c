@@ -6,6 +6,7 @@
 #include <utlist.h>
 
 #include "common/log.h"
+#include "gateway/access.h"
 #include "gateway/gateway.h"
 #include "gateway/session.h"
 #include "huddle/v1/events.pb-c.h"
@@ -37,6 +38,7 @@ hd_err gw_room_attach(struct gw_session *s, const char *meeting_id)
 	r->refs++;
 	s->room = r;
 	DL_APPEND2(r->joining, s, joining_prev, joining_next);
+	s->buffering = true;
 	snprintf(s->meeting_id, sizeof(s->meeting_id), "%s", meeting_id);
 	return HD_OK;
 }
@@ -53,8 +55,17 @@ static void early_drop(struct gw_room *r, struct gw_session *s)
 	}
 	s->early = NULL;
 	s->n_early = 0;
-	if (s->state == GW_SESSION_JOINING)
+	if (s->buffering)
 		DL_DELETE2(r->joining, s, joining_prev, joining_next);
+	s->buffering = false;
+}
+
+void gw_room_buffer(struct gw_session *s)
+{
+	if (s->room == NULL || s->buffering)
+		return;
+	DL_APPEND2(s->room->joining, s, joining_prev, joining_next);
+	s->buffering = true;
 }
 
 struct gw_session *gw_room_find_member(struct gw_room *room, const char *participant_id)
@@ -75,7 +86,9 @@ void gw_room_add_member(struct gw_session *s, const char *participant_id)
 		gw_room_detach(old);
 		gw_session_close(old, GW_CLOSE_REPLACED, "replaced by a resumed connection");
 	}
-	DL_DELETE2(r->joining, s, joining_prev, joining_next);
+	if (s->buffering) // its early events stay for gw_room_replay
+		DL_DELETE2(r->joining, s, joining_prev, joining_next);
+	s->buffering = false;
 	snprintf(s->participant_id, sizeof(s->participant_id), "%s", participant_id);
 	s->state = GW_SESSION_JOINED;
 	HASH_ADD_KEYPTR(hh_member, r->members, s->participant_id, strlen(s->participant_id), s);
@@ -101,6 +114,7 @@ void gw_room_detach(struct gw_session *s)
 		HASH_DELETE(hh_member, r->members, s);
 	s->room = NULL;
 	s->state = GW_SESSION_CONNECTED;
+	s->admission = GW_ADMISSION_NONE;
 	s->participant_id[0] = '\0';
 	s->meeting_id[0] = '\0';
 	if (--r->refs == 0) {
@@ -133,6 +147,10 @@ static void room_broadcast(struct gw_room *r, const Huddle__V1__ServerMessage *m
 	bool joined = m->body_case == HUDDLE__V1__SERVER_MESSAGE__BODY_PARTICIPANT_JOINED;
 	HASH_ITER(hh_member, r->members, s, tmp)
 	{
+		// Waiting sessions get nothing of the call; a session being
+		// admitted gets it from its buffer, after its roster.
+		if (!gw_session_admitted(s) || s->buffering)
+			continue;
 		if (strcmp(s->participant_id, who) == 0 || (joined && roster_consume(s, who)))
 			continue;
 		gw_session_send(s, m);
@@ -146,6 +164,28 @@ static bool in_roster(Huddle__V1__Participant *const *roster, size_t n, const ch
 		if (roster[i] != NULL && strcmp(roster[i]->id, participant_id) == 0)
 			return true;
 	return false;
+}
+
+// self_updated keeps what a participant_updated about s itself says (its
+// role after MAKE_HOST, its hand) and tells the client when either changed.
+static void self_updated(struct gw_session *s, const Huddle__V1__ServerMessage *m)
+{
+	const Huddle__V1__Participant *p = m->participant_updated->participant;
+	if (!gw_session_admitted(s) || ((int)p->role == s->role && p->hand_raised_at_ms == s->hand_raised_at_ms))
+		return;
+	s->role = (int)p->role;
+	s->hand_raised_at_ms = p->hand_raised_at_ms;
+	gw_session_send(s, m);
+}
+
+// self_left_kept tells whether a participant_left about a local session is
+// one that leaves it joined for now: REMOVED and ENDED come with a
+// moderated or meeting_ended event that tells the client and ends the join.
+static bool self_left_kept(const Huddle__V1__RoomEvent *ev)
+{
+	return ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_LEFT &&
+	       (ev->participant_left->reason == HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_REMOVED ||
+		ev->participant_left->reason == HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_ENDED);
 }
 
 void gw_room_deliver_signal(struct gw_session *to, const char *from, Huddle__V1__Signal *signal)
@@ -187,6 +227,10 @@ static const char *event_message(Huddle__V1__RoomEvent *ev, Huddle__V1__ServerMe
 
 void gw_room_replay(struct gw_session *s, Huddle__V1__Participant *const *roster, size_t n)
 {
+	if (s->buffering) {
+		DL_DELETE2(s->room->joining, s, joining_prev, joining_next);
+		s->buffering = false;
+	}
 	roster_forget(s);
 	if (n > 0 && (s->roster_pending = calloc(n, HD_ID_LEN + 1)) != NULL)
 		for (size_t i = 0; i < n; i++)
@@ -196,6 +240,22 @@ void gw_room_replay(struct gw_session *s, Huddle__V1__Participant *const *roster
 	s->early = NULL;
 	s->n_early = 0;
 	while (e != NULL) {
+		if (s->state != GW_SESSION_JOINED || s->buffering) {
+			// Denied, removed or ended meanwhile: the rest is not for
+			// it. Admitted meanwhile: the rest waits for that roster.
+			if (s->buffering) {
+				s->early = e;
+				for (s->n_early = 1, s->early_tail = e; s->early_tail->next != NULL; s->n_early++)
+					s->early_tail = s->early_tail->next;
+				return;
+			}
+			while (e != NULL) {
+				struct gw_early_event *next = e->next;
+				free(e);
+				e = next;
+			}
+			return;
+		}
 		struct gw_early_event *next = e->next;
 		Huddle__V1__RoomEvent *ev = huddle__v1__room_event__unpack(NULL, e->len, e->data);
 		free(e);
@@ -204,7 +264,17 @@ void gw_room_replay(struct gw_session *s, Huddle__V1__Participant *const *roster
 			continue;
 		Huddle__V1__ServerMessage m = HUDDLE__V1__SERVER_MESSAGE__INIT;
 		const char *who = event_message(ev, &m);
-		if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_SIGNAL) {
+		if (gw_access_is_event(ev)) {
+			struct gw_session *one[1] = {s};
+			if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_MEETING_UPDATED && ev->meeting_updated->meeting != NULL)
+				gw_access_meeting_updated(ev->meeting_updated->meeting);
+			gw_access_on_event(ev, one, 1);
+		} else if (!gw_session_admitted(s)) {
+			// the waiting room gets nothing of the call
+		} else if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_UPDATED && who != NULL &&
+			   strcmp(who, s->participant_id) == 0) {
+			self_updated(s, &m);
+		} else if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_SIGNAL) {
 			if (ev->signal->signal != NULL && strcmp(ev->signal->to, s->participant_id) == 0)
 				gw_room_deliver_signal(s, ev->signal->from, ev->signal->signal);
 		} else if (who != NULL && strcmp(who, s->participant_id) != 0) {
@@ -245,6 +315,28 @@ static void early_keep(struct gw_room *r, const uint8_t *data, size_t len)
 	}
 }
 
+// room_access_event hands an access event to the room's members that are
+// not buffering (those get it replayed). A member may leave the room on it,
+// so the list is taken first and r is not used after.
+static void room_access_event(struct gw_room *r, const Huddle__V1__RoomEvent *ev)
+{
+	struct gw_session *s, *tmp, **list;
+	size_t n = 0;
+	if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_MEETING_UPDATED && ev->meeting_updated->meeting != NULL)
+		gw_access_meeting_updated(ev->meeting_updated->meeting);
+	if ((list = calloc(HASH_CNT(hh_member, r->members) + 1, sizeof(*list))) == NULL) {
+		HD_ERROR("room %s: no memory to deliver an event", r->meeting_id);
+		return;
+	}
+	HASH_ITER(hh_member, r->members, s, tmp)
+	{
+		if (!s->buffering)
+			list[n++] = s;
+	}
+	gw_access_on_event(ev, list, n);
+	free(list);
+}
+
 void gw_room_on_event(const uint8_t *data, size_t len)
 {
 	Huddle__V1__RoomEvent *ev = huddle__v1__room_event__unpack(NULL, len, data);
@@ -259,9 +351,13 @@ void gw_room_on_event(const uint8_t *data, size_t len)
 		early_keep(r, data, len);
 	if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_SIGNAL) {
 		struct gw_session *to = gw_room_find_member(r, ev->signal->to);
-		if (to != NULL && ev->signal->signal != NULL)
+		if (to != NULL && gw_session_admitted(to) && !to->buffering && ev->signal->signal != NULL)
 			gw_room_deliver_signal(to, ev->signal->from, ev->signal->signal);
-		goto done; // or held by another gateway
+		goto done; // or held by another gateway, or not for the waiting room
+	}
+	if (gw_access_is_event(ev)) {
+		room_access_event(r, ev);
+		goto done;
 	}
 	Huddle__V1__ServerMessage m = HUDDLE__V1__SERVER_MESSAGE__INIT;
 	const char *who = event_message(ev, &m);
@@ -270,7 +366,10 @@ void gw_room_on_event(const uint8_t *data, size_t len)
 		goto done;
 	}
 	struct gw_session *subject = gw_room_find_member(r, who);
-	if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_LEFT && subject != NULL) {
+	if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_UPDATED && subject != NULL && !subject->buffering)
+		self_updated(subject, &m);
+	if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_LEFT && subject != NULL && !subject->buffering &&
+	    !self_left_kept(ev)) {
 		// Our own session lost its presence (expired while its
 		// connection lived): make the client join again.
 		gw_room_detach(subject);

@@ -39,6 +39,11 @@ void gw_room_add_member(struct gw_session *s, const char *participant_id);
 // (replacing an earlier join's) to suppress late participant_joined events.
 void gw_room_replay(struct gw_session *s, Huddle__V1__Participant *const *roster, size_t n);
 
+// gw_room_buffer makes the member s keep the room's events in its early
+// buffer again (a host admitted it and its roster is being read);
+// gw_room_replay delivers them after that roster.
+void gw_room_buffer(struct gw_session *s);
+
 // gw_room_detach takes s out of its room (member or joining); the last one
 // out frees the room and unsubscribes. Forgets s's join roster. No registry
 // call is made.

@@ -2,6 +2,8 @@
 #include "gateway/route.h"
 
 #include "common/log.h"
+#include "gateway/access.h"
+#include "gateway/access_http.h"
 #include "gateway/chat.h"
 #include "gateway/http.h"
 #include "gateway/notes.h"
@@ -25,12 +27,25 @@ static const struct gw_route routes[] = {
 	[GW_OP_CHAT_MEETING] = {.registry = gw_ws_on_reply},
 	[GW_OP_NOTES_MEETING] = {.registry = gw_ws_on_reply},
 	[GW_OP_HEARTBEAT] = {.registry = on_heartbeat},
+	[GW_OP_ADMIT] = {.registry = gw_access_on_reply},
+	[GW_OP_MODERATE] = {.registry = gw_access_on_reply},
+	[GW_OP_SET_ACCESS] = {.registry = gw_access_on_reply},
+	[GW_OP_END_MEETING] = {.registry = gw_access_on_reply},
+	[GW_OP_HAND] = {.registry = gw_access_on_reply},
+	[GW_OP_REACTION] = {.registry = gw_access_on_reply},
+	[GW_OP_ADMIT_ROSTER] = {.registry = gw_access_on_reply},
 	[GW_OP_HTTP_CREATE] = {.registry = gw_http_on_reply},
 	[GW_OP_HTTP_GET] = {.registry = gw_http_on_reply},
 	[GW_OP_HTTP_READY] = {.registry = gw_http_on_reply},
 	[GW_OP_HTTP_CHAT_MEETING] = {.registry = gw_http_on_reply},
 	[GW_OP_HTTP_NOTES_MEETING] = {.registry = gw_http_on_reply},
 	[GW_OP_HTTP_REC_MEETING] = {.registry = gw_http_on_reply},
+	[GW_OP_HTTP_SPACE_CREATE] = {.registry = gw_access_http_on_reply},
+	[GW_OP_HTTP_SPACE_GET] = {.registry = gw_access_http_on_reply},
+	[GW_OP_HTTP_SPACE_MEETING] = {.registry = gw_access_http_on_reply},
+	[GW_OP_HTTP_ADMIT] = {.registry = gw_access_http_on_reply},
+	[GW_OP_HTTP_ACCESS] = {.registry = gw_access_http_on_reply},
+	[GW_OP_HTTP_LINKS] = {.registry = gw_access_http_on_reply},
 	[GW_OP_CHAT_INIT] = {.chat = gw_chat_on_reply},
 	[GW_OP_CHAT_FILL] = {.chat = gw_chat_on_reply},
 	[GW_OP_CHAT_POST] = {.chat = gw_chat_on_reply},

@@ -22,6 +22,7 @@ struct gw_session *gw_session_alloc(struct lws *wsi)
 	s->state = GW_SESSION_CONNECTED;
 	gw_ratelimit_init(&s->rl, (uint32_t)gw.cfg.burst, hd_mono_ms());
 	gw_ratelimit_init(&s->chunk_rl, GW_WS_CHUNK_BURST, hd_mono_ms());
+	gw_ratelimit_init(&s->reactions, (uint32_t)(gw.cfg.reaction_rate * GW_REACTION_WINDOW_S), hd_mono_ms());
 	HASH_ADD(hh, gw.sessions, id, sizeof(s->id), s);
 	return s;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <uthash.h>
 
 #include "common/store.h"
@@ -22,6 +23,17 @@ enum gw_session_state {
 	GW_SESSION_JOINING,   // Join sent to the registry
 	GW_SESSION_JOINED,    // member of room
 };
+
+// gw_admission is where a joined session stands in its meeting (access.c).
+enum gw_admission {
+	GW_ADMISSION_NONE,      // not joined
+	GW_ADMISSION_WAITING,   // in the waiting room: only its own events, no roster, no requests but leave/ping
+	GW_ADMISSION_ADMITTING, // admitted by a host; the roster is being read (room events are buffered)
+	GW_ADMISSION_ADMITTED,  // in the call
+};
+
+// GW_NAME_MAX is the size of a display name (bytes of UTF-8, JoinRequest).
+#define GW_NAME_MAX 64
 
 enum gw_chat_state {
 	GW_CHAT_NONE,       // no chat subscription
@@ -50,6 +62,7 @@ struct gw_notes_sub {
 	struct gw_session *prev, *next; // room's waiting or members list
 	struct gw_ratelimit updates;    // NOTES_UPDATE_RATE
 	struct gw_ratelimit awareness;  // NOTES_AWARENESS_RATE
+	int access_mode;                // the meeting's AccessMode (updated by meeting_updated events)
 };
 
 struct gw_early_event {
@@ -76,6 +89,19 @@ struct gw_session {
 	struct gw_room *room; // set while JOINING or JOINED
 	uint32_t join_request_id;
 
+	// Hosts and access (access.c), set by the join reply while JOINED.
+	enum gw_admission admission;
+	int role;                   // huddle.v1.Role
+	bool host_present;          // an admitted host is in the call (last WaitingChanged)
+	int64_t hand_raised_at_ms;  // as the registry last said
+	char resume_token[HD_ID_LEN + 1];
+	char display_name[GW_NAME_MAX + 1];
+	char title[HD_MEETING_TITLE_MAX + 1]; // the joined meeting's record
+	int64_t created_at_ms, starts_at_ms;
+	int access_mode;            // huddle.v1.AccessMode of the joined meeting
+	uint32_t presence_ttl_ms;
+	struct gw_ratelimit reactions; // REACTION_RATE
+
 	uint8_t *rx; // reassembly of a fragmented message
 	size_t rx_len, rx_cap;
 	uint32_t malformed; // undecodable frames so far
@@ -96,8 +122,10 @@ struct gw_session {
 
 	// Room events that arrived while JOINING: the registry may publish
 	// them before its join reply reaches us; replayed after the reply.
+	// Also while ADMITTING: the admission's roster is read then.
 	struct gw_early_event *early, *early_tail;
 	size_t n_early;
+	bool buffering;                                 // on room->joining: events are kept in early
 	struct gw_session *joining_prev, *joining_next; // room->joining list
 	// Participants of the join reply's roster whose participant_joined may
 	// still arrive late (the registry read them before publishing): each is
@@ -112,6 +140,7 @@ struct gw_session {
 	char chat_meeting_id[HD_ID_LEN + 1];
 	char chat_title[HD_MEETING_TITLE_MAX + 1];
 	int64_t chat_created_at_ms;
+	int chat_access_mode;                     // the chat meeting's AccessMode
 	struct gw_chat_room *chat_room;           // set while WAITING or SUBSCRIBED
 	struct gw_session *chat_prev, *chat_next; // chat_room's waiting or members list
 
@@ -120,6 +149,24 @@ struct gw_session {
 	UT_hash_handle hh;        // gw.sessions, by id
 	UT_hash_handle hh_member; // room->members, by participant id
 };
+
+// gw_session_admitted tells whether s is in the call (joined and admitted).
+static inline bool gw_session_admitted(const struct gw_session *s)
+{
+	return s->state == GW_SESSION_JOINED && s->admission == GW_ADMISSION_ADMITTED;
+}
+
+// gw_session_may_read tells whether s may read and write the chat and
+// notes of meeting_id, whose huddle.v1.AccessMode is access_mode: anyone
+// for an OPEN meeting (0 reads as OPEN), otherwise only a session admitted
+// in that meeting.
+static inline bool gw_session_may_read(const struct gw_session *s, const char *meeting_id, int access_mode)
+{
+	if (access_mode == HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN ||
+	    access_mode == HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_UNSPECIFIED)
+		return true;
+	return gw_session_admitted(s) && strcmp(s->meeting_id, meeting_id) == 0;
+}
 
 // gw_session_alloc creates a session for wsi and indexes it. NULL on ENOMEM.
 struct gw_session *gw_session_alloc(struct lws *wsi);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "gateway/access.h"
 #include "gateway/chat.h"
 #include "gateway/notes.h"
 #include "gateway/notes_ops.h"
@@ -44,6 +45,33 @@ static void op_join(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 		gw_session_send_error(s, cm->request_id, HD_ERESUMEREJECTED, "unknown participant or token");
 		return;
 	}
+	// An old client sends no client_key; a host's REMOVE / BLOCK then has
+	// nothing to hold on to but the participant itself.
+	if (j->client_key[0] != '\0' && !gw_access_client_key_valid(j->client_key)) {
+		gw_session_send_error(s, cm->request_id, HD_EBADREQUEST,
+				      "client_key must be 1 to 64 characters of A-Z a-z 0-9 _ -");
+		return;
+	}
+	if (strlen(j->host_key) > GW_HOST_KEY_MAX) {
+		gw_session_send_error(s, cm->request_id, HD_EFORBIDDEN, "the host key is not valid for this meeting");
+		return;
+	}
+	// A signed join link: verified here, the registry trusts the grant.
+	Huddle__V1__JoinGrant grant = HUDDLE__V1__JOIN_GRANT__INIT;
+	struct hd_jwt_claims claims;
+	if (j->join_token[0] != '\0') {
+		const char *why = "the join link is malformed";
+		hd_err err = strlen(j->join_token) > HD_JWT_MAX
+				     ? HD_ETOKENINVALID
+				     : hd_jwt_verify(&gw.jwt, j->join_token, j->meeting_id, (int64_t)time(NULL), &claims, &why);
+		if (err != HD_OK) {
+			gw_session_send_error(s, cm->request_id, err == HD_ENOMEM ? HD_ENOMEM : HD_ETOKENINVALID,
+					      why != NULL ? why : "the join link cannot be used");
+			return;
+		}
+		grant.role = claims.role == HD_JWT_HOST ? HUDDLE__V1__ROLE__ROLE_HOST : HUDDLE__V1__ROLE__ROLE_GUEST;
+		grant.display_name = claims.name;
+	}
 	if (gw_room_attach(s, j->meeting_id) != HD_OK) {
 		gw_session_send_error(s, cm->request_id, HD_ENOMEM, NULL);
 		return;
@@ -59,6 +87,9 @@ static void op_join(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 	rj.gateway_id = (char *)gw.cfg.gateway_id;
 	rj.participant_id = j->participant_id;
 	rj.resume_token = j->resume_token;
+	rj.host_key = j->host_key;
+	rj.client_key = j->client_key;
+	rj.grant = j->join_token[0] != '\0' ? &grant : NULL;
 	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_JOIN;
 	req.join = &rj;
 	hd_err err = gw_registry_call(GW_OP_JOIN, s->id, cm->request_id, &req);
@@ -84,51 +115,17 @@ static void on_join(struct gw_session *s, const struct gw_pending *p, hd_err err
 	}
 	Huddle__V1__RegistryJoinReply *rj = r->join;
 	gw_room_add_member(s, rj->participant->id);
-
-	// ICE servers: STUN without credentials, TURN with REST API ones.
-	Huddle__V1__IceServer stun = HUDDLE__V1__ICE_SERVER__INIT, turn = HUDDLE__V1__ICE_SERVER__INIT;
-	Huddle__V1__IceServer *servers[2];
-	size_t n_servers = 0;
-	char username[GW_TURN_USERNAME_MAX], credential[GW_TURN_CREDENTIAL_MAX];
-	if (gw.n_stun > 0) {
-		stun.n_urls = gw.n_stun;
-		stun.urls = gw.stun_urls;
-		servers[n_servers++] = &stun;
-	}
-	if (gw.n_turn > 0 && gw_turn_credentials(gw.cfg.turn_secret, s->participant_id, (int64_t)time(NULL),
-						 gw.cfg.turn_ttl_s, username, credential) == HD_OK) {
-		turn.n_urls = gw.n_turn;
-		turn.urls = gw.turn_urls;
-		turn.username = username;
-		turn.credential = credential;
-		servers[n_servers++] = &turn;
-	}
-	Huddle__V1__JoinReply jr = HUDDLE__V1__JOIN_REPLY__INIT;
-	jr.participant_id = s->participant_id;
-	jr.resume_token = rj->resume_token;
-	jr.n_participants = rj->n_participants;
-	jr.participants = rj->participants;
-	jr.n_ice_servers = n_servers;
-	jr.ice_servers = servers;
-	jr.resumed = rj->resumed;
-	jr.meeting = rj->meeting;
-	jr.presence_ttl_ms = rj->presence_ttl_ms;
-	// A fresh recording token on every join and resume: an upload queue
-	// left by a closed tab finishes with the one its next visit gets.
-	char rec_token[GW_RECTOKEN_MAX];
-	if (gw_rectoken_mint(gw.cfg.recording_token_secret, s->meeting_id, s->participant_id, (int64_t)time(NULL),
-			     gw.cfg.recording_token_ttl_s, rec_token) == HD_OK)
-		jr.recording_token = rec_token;
+	gw_access_join_reply(s, p->request_id, rj);
+	if (s->admission == GW_ADMISSION_ADMITTED)
+		gw_room_replay(s, rj->participants, rj->n_participants);
 	else
-		HD_WARN("session %llu: no recording token for %s", (unsigned long long)s->id, s->participant_id);
-	gw_session_send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_JOIN, &jr);
-	gw_room_replay(s, rj->participants, rj->n_participants);
+		gw_room_replay(s, NULL, 0); // what a waiting participant may see of the events meanwhile
 	if (rj->resumed)
 		gw.stats.resumes++;
 	else
 		gw.stats.joins++;
-	HD_DEBUG("session %llu %s meeting %s as %s", (unsigned long long)s->id, rj->resumed ? "resumed" : "joined",
-		 s->meeting_id, s->participant_id);
+	HD_DEBUG("session %llu %s meeting %s as %s%s", (unsigned long long)s->id, rj->resumed ? "resumed" : "joined",
+		 s->meeting_id, rj->participant->id, s->admission == GW_ADMISSION_WAITING ? " (waiting)" : "");
 }
 
 static bool require_joined(struct gw_session *s, uint32_t request_id)
@@ -233,6 +230,12 @@ static void (*const ws_ops[])(struct gw_session *, Huddle__V1__ClientMessage *) 
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_SNAPSHOT] = gw_notes_op_snapshot,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_VERSIONS] = gw_notes_op_versions,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_NOTES_VERSION] = gw_notes_op_version,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_ADMIT] = gw_access_op_admit,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_MODERATE] = gw_access_op_moderate,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_SET_ACCESS] = gw_access_op_set_access,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_END_MEETING] = gw_access_op_end_meeting,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_HAND] = gw_access_op_hand,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_REACTION] = gw_access_op_reaction,
 	// FrameChunk (30) is taken apart before dispatch (ws_chunk).
 };
 
@@ -383,7 +386,7 @@ static void ws_dispatch(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 		gw_session_send_error(s, 0, HD_EBADREQUEST, "request_id must be non-zero");
 	else if (op >= sizeof(ws_ops) / sizeof(ws_ops[0]) || ws_ops[op] == NULL)
 		gw_session_send_error(s, cm->request_id, HD_EUNKNOWNTYPE, "the message has no known body");
-	else
+	else if (gw_access_gate(s, cm))
 		ws_ops[op](s, cm);
 }
 

@@ -68,3 +68,79 @@ void reg_event_signal(nng_socket pub, const char *meeting_id, const char *from, 
 	ev.signal = &sig;
 	publish(pub, &ev);
 }
+
+void reg_event_admission(nng_socket pub, const char *meeting_id, const char *participant_id,
+			 Huddle__V1__AdmissionState state)
+{
+	Huddle__V1__RoomEvent ev = HUDDLE__V1__ROOM_EVENT__INIT;
+	Huddle__V1__Admission a = HUDDLE__V1__ADMISSION__INIT;
+	a.participant_id = (char *)participant_id;
+	a.state = state;
+	ev.meeting_id = (char *)meeting_id;
+	ev.body_case = HUDDLE__V1__ROOM_EVENT__BODY_ADMISSION;
+	ev.admission = &a;
+	publish(pub, &ev);
+}
+
+void reg_event_waiting(nng_socket pub, const char *meeting_id, Huddle__V1__WaitingParticipant **waiting, size_t n,
+		       bool host_present)
+{
+	Huddle__V1__RoomEvent ev = HUDDLE__V1__ROOM_EVENT__INIT;
+	Huddle__V1__WaitingChanged w = HUDDLE__V1__WAITING_CHANGED__INIT;
+	w.waiting = waiting;
+	w.n_waiting = n;
+	w.host_present = host_present;
+	ev.meeting_id = (char *)meeting_id;
+	ev.body_case = HUDDLE__V1__ROOM_EVENT__BODY_WAITING_CHANGED;
+	ev.waiting_changed = &w;
+	publish(pub, &ev);
+}
+
+void reg_event_moderated(nng_socket pub, const char *meeting_id, const char *participant_id,
+			 Huddle__V1__ModerationAction action, const char *by_participant_id, const char *by_name)
+{
+	Huddle__V1__RoomEvent ev = HUDDLE__V1__ROOM_EVENT__INIT;
+	Huddle__V1__Moderated m = HUDDLE__V1__MODERATED__INIT;
+	m.participant_id = (char *)participant_id;
+	m.action = action;
+	m.by_participant_id = (char *)by_participant_id;
+	m.by_name = (char *)by_name;
+	ev.meeting_id = (char *)meeting_id;
+	ev.body_case = HUDDLE__V1__ROOM_EVENT__BODY_MODERATED;
+	ev.moderated = &m;
+	publish(pub, &ev);
+}
+
+void reg_event_meeting_updated(nng_socket pub, Huddle__V1__Meeting *meeting)
+{
+	Huddle__V1__RoomEvent ev = HUDDLE__V1__ROOM_EVENT__INIT;
+	Huddle__V1__MeetingUpdated u = HUDDLE__V1__MEETING_UPDATED__INIT;
+	u.meeting = meeting;
+	ev.meeting_id = meeting->id;
+	ev.body_case = HUDDLE__V1__ROOM_EVENT__BODY_MEETING_UPDATED;
+	ev.meeting_updated = &u;
+	publish(pub, &ev);
+}
+
+void reg_event_meeting_ended(nng_socket pub, const char *meeting_id, const char *by_name)
+{
+	Huddle__V1__RoomEvent ev = HUDDLE__V1__ROOM_EVENT__INIT;
+	Huddle__V1__MeetingEnded e = HUDDLE__V1__MEETING_ENDED__INIT;
+	e.by_name = (char *)by_name;
+	ev.meeting_id = (char *)meeting_id;
+	ev.body_case = HUDDLE__V1__ROOM_EVENT__BODY_MEETING_ENDED;
+	ev.meeting_ended = &e;
+	publish(pub, &ev);
+}
+
+void reg_event_reaction(nng_socket pub, const char *meeting_id, const char *participant_id, const char *emoji)
+{
+	Huddle__V1__RoomEvent ev = HUDDLE__V1__ROOM_EVENT__INIT;
+	Huddle__V1__ReactionEvent r = HUDDLE__V1__REACTION_EVENT__INIT;
+	r.participant_id = (char *)participant_id;
+	r.emoji = (char *)emoji;
+	ev.meeting_id = (char *)meeting_id;
+	ev.body_case = HUDDLE__V1__ROOM_EVENT__BODY_REACTION;
+	ev.reaction = &r;
+	publish(pub, &ev);
+}

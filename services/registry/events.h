@@ -10,7 +10,10 @@
 #define REG_EVENTS_H
 
 #include <nng/nng.h>
+#include <stdbool.h>
+#include <stddef.h>
 
+#include "huddle/v1/client.pb-c.h"
 #include "huddle/v1/events.pb-c.h"
 
 // reg_event_joined publishes participant_joined (not sent for a resume).
@@ -19,11 +22,35 @@ void reg_event_joined(nng_socket pub, const char *meeting_id, Huddle__V1__Partic
 // reg_event_updated publishes participant_updated (media state changed).
 void reg_event_updated(nng_socket pub, const char *meeting_id, Huddle__V1__Participant *p);
 
-// reg_event_left publishes participant_left with reason LEFT or TIMED_OUT.
+// reg_event_left publishes participant_left (LEFT, TIMED_OUT, REMOVED, ENDED).
 void reg_event_left(nng_socket pub, const char *meeting_id, const char *participant_id, Huddle__V1__LeaveReason reason);
 
 // reg_event_signal publishes SignalRelayed for the gateway holding `to`.
 void reg_event_signal(nng_socket pub, const char *meeting_id, const char *from, const char *to,
 		      Huddle__V1__Signal *signal);
+
+// reg_event_admission publishes admission (ADMITTED or DENIED) for the
+// gateway holding participant_id.
+void reg_event_admission(nng_socket pub, const char *meeting_id, const char *participant_id,
+			 Huddle__V1__AdmissionState state);
+
+// reg_event_waiting publishes waiting_changed: the whole waiting room (n
+// entries, ordered by waiting_since_ms) and whether a host is present.
+void reg_event_waiting(nng_socket pub, const char *meeting_id, Huddle__V1__WaitingParticipant **waiting, size_t n,
+		       bool host_present);
+
+// reg_event_moderated publishes moderated: host by_participant_id ("" for a
+// host key) named by_name ("" likewise) did action to participant_id.
+void reg_event_moderated(nng_socket pub, const char *meeting_id, const char *participant_id,
+			 Huddle__V1__ModerationAction action, const char *by_participant_id, const char *by_name);
+
+// reg_event_meeting_updated publishes meeting_updated (access mode changed).
+void reg_event_meeting_updated(nng_socket pub, Huddle__V1__Meeting *meeting);
+
+// reg_event_meeting_ended publishes meeting_ended (by_name "" for a host key).
+void reg_event_meeting_ended(nng_socket pub, const char *meeting_id, const char *by_name);
+
+// reg_event_reaction publishes a reaction of participant_id.
+void reg_event_reaction(nng_socket pub, const char *meeting_id, const char *participant_id, const char *emoji);
 
 #endif

@@ -9,27 +9,14 @@
 
 #include "common/log.h"
 #include "registry/events.h"
+#include "common/hostkey.h"
 #include "registry/meetings.h"
 
-#define KEY_MAX 64            // "huddle:{<22-char id>}:members" and friends
-#define MS_MAX 24             // an int64 in decimal, with sign and NUL
-#define MEMBER_PACKED_MAX 512 // a packed MemberRecord within the field limits
 #define SWEEP_PAGE 128        // active meetings read per round trip
 #define SWEEP_MAX_PAGES 8192  // bounds one sweep at about a million meetings
 #define SWEEP_BATCH 256       // expired members removed per meeting per sweep
 
 static const char active_key[] = "huddle:meetings:active";
-
-// store_if_present writes a member record and refreshes its last-seen time,
-// but only while the participant is still present (in the seen set, seen at
-// or after ARGV[3]). A check in C followed by a write would race a sweeper
-// or a leave and bring back a member nobody would ever expire.
-// KEYS: members, seen. ARGV: participant, record, oldest last-seen, now.
-static const char store_if_present[] = "local s = redis.call('ZSCORE', KEYS[2], ARGV[1])\n"
-				       "if not s or tonumber(s) < tonumber(ARGV[3]) then return 0 end\n"
-				       "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
-				       "redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])\n"
-				       "return 1\n";
 
 // deactivate_if_idle drops a meeting from the active set only if nothing
 // touched it since the cutoff: a join racing the sweeper re-scores it first.
@@ -42,165 +29,6 @@ static const char deactivate_if_idle[] = "local s = redis.call('ZSCORE', KEYS[1]
 
 static const char *multi_argv[] = {"MULTI"};
 static const char *exec_argv[] = {"EXEC"};
-
-// ---- keys, records, events ----
-
-static void key_members(char out[KEY_MAX], const char *meeting_id)
-{
-	snprintf(out, KEY_MAX, "huddle:{%s}:members", meeting_id);
-}
-
-static void key_seen(char out[KEY_MAX], const char *meeting_id)
-{
-	snprintf(out, KEY_MAX, "huddle:{%s}:seen", meeting_id);
-}
-
-static void ms_string(char out[MS_MAX], int64_t ms)
-{
-	snprintf(out, MS_MAX, "%" PRId64, ms);
-}
-
-// redis_failed sets *why for a failed Redis call and passes err on.
-static hd_err redis_failed(hd_err err, const char **why)
-{
-	switch (err) {
-	case HD_EUNAVAILABLE:
-		*why = "presence store (Redis) is unavailable";
-		break;
-	case HD_ENOMEM:
-		*why = "out of memory";
-		break;
-	default:
-		*why = "presence store (Redis) failed";
-		err = HD_EINTERNAL;
-		break;
-	}
-	return err;
-}
-
-void reg_member_to_pb(const struct reg_member *m, Huddle__V1__Participant *p, Huddle__V1__MediaState *media)
-{
-	huddle__v1__media_state__init(media);
-	media->audio_muted = m->audio_muted;
-	media->video_muted = m->video_muted;
-	media->screen_sharing = m->screen_sharing;
-	media->recording = m->recording;
-	huddle__v1__participant__init(p);
-	p->id = (char *)m->id;
-	p->display_name = (char *)m->display_name;
-	p->media = media;
-	p->joined_at_ms = m->joined_at_ms;
-}
-
-// member_set_media copies media (NULL: all false) into m: every field of
-// MediaState, so a field added to it travels through Redis and the events.
-static void member_set_media(struct reg_member *m, const Huddle__V1__MediaState *media)
-{
-	m->audio_muted = media != NULL && media->audio_muted;
-	m->video_muted = media != NULL && media->video_muted;
-	m->screen_sharing = media != NULL && media->screen_sharing;
-	m->recording = media != NULL && media->recording;
-}
-
-// member_pack packs m as a MemberRecord into buf; returns the length, or 0
-// if it does not fit (cannot happen within the field limits).
-static size_t member_pack(const struct reg_member *m, uint8_t buf[MEMBER_PACKED_MAX])
-{
-	Huddle__V1__MediaState media;
-	Huddle__V1__Participant p;
-	Huddle__V1__MemberRecord r = HUDDLE__V1__MEMBER_RECORD__INIT;
-	reg_member_to_pb(m, &p, &media);
-	r.participant = &p;
-	r.resume_token = (char *)m->resume_token;
-	r.gateway_id = (char *)m->gateway_id;
-	if (huddle__v1__member_record__get_packed_size(&r) > MEMBER_PACKED_MAX)
-		return 0;
-	return huddle__v1__member_record__pack(&r, buf);
-}
-
-// member_unpack reads a MemberRecord stored in Redis; false if it does not
-// decode or a field is out of its limits.
-static bool member_unpack(const char *data, size_t len, struct reg_member *m)
-{
-	Huddle__V1__MemberRecord *r = huddle__v1__member_record__unpack(NULL, len, (const uint8_t *)data);
-	bool ok = r != NULL && r->participant != NULL && hd_id_valid(r->participant->id) &&
-		  strlen(r->participant->display_name) <= REG_DISPLAY_NAME_MAX &&
-		  strlen(r->resume_token) <= HD_ID_LEN && strlen(r->gateway_id) <= REG_GATEWAY_ID_MAX;
-	if (ok) {
-		memset(m, 0, sizeof(*m));
-		strcpy(m->id, r->participant->id);
-		strcpy(m->display_name, r->participant->display_name);
-		strcpy(m->resume_token, r->resume_token);
-		strcpy(m->gateway_id, r->gateway_id);
-		m->joined_at_ms = r->participant->joined_at_ms;
-		member_set_media(m, r->participant->media);
-	}
-	if (r != NULL)
-		huddle__v1__member_record__free_unpacked(r, NULL);
-	return ok;
-}
-
-// publish_member sends participant_joined or participant_updated for m.
-static void publish_member(struct reg_ctx *c, const char *meeting_id, const struct reg_member *m, bool joined)
-{
-	Huddle__V1__Participant p;
-	Huddle__V1__MediaState media;
-	reg_member_to_pb(m, &p, &media);
-	if (joined)
-		reg_event_joined(c->pub, meeting_id, &p);
-	else
-		reg_event_updated(c->pub, meeting_id, &p);
-}
-
-// ---- rosters ----
-
-void reg_roster_fini(struct reg_roster *r)
-{
-	free(r->members);
-	r->members = NULL;
-	r->n = 0;
-}
-
-void reg_join_fini(struct reg_join *j)
-{
-	reg_roster_fini(&j->others);
-}
-
-static int member_cmp(const void *a, const void *b)
-{
-	const struct reg_member *x = a, *y = b;
-	if (x->joined_at_ms != y->joined_at_ms)
-		return x->joined_at_ms < y->joined_at_ms ? -1 : 1;
-	return strcmp(x->id, y->id);
-}
-
-// roster_from_hash builds a sorted roster from an HGETALL reply, leaving out
-// participant `except` (may be NULL) and records that do not decode.
-static hd_err roster_from_hash(const redisReply *rep, const char *except, struct reg_roster *out)
-{
-	out->members = NULL;
-	out->n = 0;
-	if (rep->type != REDIS_REPLY_ARRAY || rep->elements % 2 != 0)
-		return HD_EINTERNAL;
-	if (rep->elements == 0)
-		return HD_OK;
-	if ((out->members = calloc(rep->elements / 2, sizeof(*out->members))) == NULL)
-		return HD_ENOMEM;
-	for (size_t i = 0; i + 1 < rep->elements; i += 2) {
-		const redisReply *k = rep->element[i], *v = rep->element[i + 1];
-		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
-			continue;
-		if (except != NULL && strcmp(k->str, except) == 0)
-			continue;
-		if (!member_unpack(v->str, v->len, &out->members[out->n])) {
-			HD_WARN("presence record of %s does not decode; left out of the roster", k->str);
-			continue;
-		}
-		out->n++;
-	}
-	qsort(out->members, out->n, sizeof(*out->members), member_cmp);
-	return HD_OK;
-}
 
 // ---- join ----
 
@@ -220,76 +48,192 @@ static bool display_name_clean(const char *name, char out[REG_DISPLAY_NAME_MAX +
 	return true;
 }
 
-// join_write stores the joiner (fresh: unconditionally; resume: only while
-// still present) and reads the roster, in one round trip.
+// client_key_valid: 1..REG_CLIENT_KEY_MAX characters of [A-Za-z0-9_-].
+static bool client_key_valid(const char *key)
+{
+	size_t n = strlen(key);
+	return n >= 1 && n <= REG_CLIENT_KEY_MAX &&
+	       strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+// join_client_status tells whether a client key hash is blocked in the
+// meeting, or was removed from it within REG_REMOVED_TTL_S.
+static hd_err join_client_status(struct reg_ctx *c, const char *meeting_id, const char *hash, int64_t now_ms,
+				 bool *blocked, bool *removed, const char **why)
+{
+	char blocked_key[REG_KEY_MAX], removed_key[REG_KEY_MAX];
+	redisReply *rep[2];
+	hd_err err;
+	reg_key_blocked(blocked_key, meeting_id);
+	reg_key_removed(removed_key, meeting_id);
+	const char *sismember[] = {"SISMEMBER", blocked_key, hash};
+	const char *zscore[] = {"ZSCORE", removed_key, hash};
+	const struct hd_redis_cmd cmds[] = {{3, sismember, NULL}, {3, zscore, NULL}};
+	if ((err = hd_redis_pipeline(c->redis, cmds, 2, rep, NULL)) != HD_OK)
+		return reg_redis_failed(err, why);
+	*blocked = rep[0]->type == REDIS_REPLY_INTEGER && rep[0]->integer == 1;
+	*removed = rep[1]->type == REDIS_REPLY_STRING &&
+		   strtoll(rep[1]->str, NULL, 10) >= now_ms - (int64_t)REG_REMOVED_TTL_S * 1000;
+	freeReplyObject(rep[0]);
+	freeReplyObject(rep[1]);
+	return HD_OK;
+}
+
+// join_decide fills a fresh joiner's name, role, client key hash and
+// admission from the request and the meeting's access rules (access.md,
+// "Join", steps 2-5).
+static hd_err join_decide(struct reg_ctx *c, const Huddle__V1__RegistryJoinRequest *req, const struct hd_meeting *mt,
+			  int64_t now_ms, struct reg_member *m, const char **why)
+{
+	const Huddle__V1__JoinGrant *g = req->grant;
+	bool host = g != NULL && g->role == HUDDLE__V1__ROLE__ROLE_HOST;
+	bool blocked = false, removed = false, waiting;
+	hd_err err;
+	if (req->host_key[0] != '\0') {
+		bool key_host;
+		if ((err = reg_meeting_host_check(c->store, mt, req->host_key, &key_host)) != HD_OK) {
+			*why = "the meeting store is unavailable";
+			return err;
+		}
+		if (!key_host) {
+			*why = "the host key is not valid for this meeting";
+			return HD_EFORBIDDEN;
+		}
+		host = true;
+	}
+	const char *name = g != NULL && g->display_name[0] != '\0' ? g->display_name : req->display_name;
+	if (!display_name_clean(name, m->display_name)) {
+		*why = "display_name must be 1 to 64 bytes of UTF-8";
+		return HD_EBADREQUEST;
+	}
+	if (req->client_key[0] != '\0') {
+		if (!client_key_valid(req->client_key)) {
+			*why = "client_key must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -";
+			return HD_EBADREQUEST;
+		}
+		hd_key_hash(req->client_key, m->client_key_hash);
+	}
+	m->role = host ? HUDDLE__V1__ROLE__ROLE_HOST : HUDDLE__V1__ROLE__ROLE_GUEST;
+	if (!host && m->client_key_hash[0] != '\0' &&
+	    (err = join_client_status(c, req->meeting_id, m->client_key_hash, now_ms, &blocked, &removed, why)) !=
+		    HD_OK)
+		return err;
+	if (blocked) {
+		*why = "a host removed you from this meeting and blocked you";
+		return HD_EBLOCKED;
+	}
+	switch (mt->access_mode) {
+	case HD_ACCESS_WAITING_ROOM:
+		waiting = !host;
+		break;
+	case HD_ACCESS_LOCKED:
+		if (!host) {
+			*why = "this meeting is locked";
+			return HD_EMEETINGLOCKED;
+		}
+		waiting = false;
+		break;
+	case HD_ACCESS_TOKEN_ONLY:
+		if (!host && g == NULL) {
+			*why = "this meeting needs a signed join link";
+			return HD_ETOKENINVALID;
+		}
+		waiting = !host && removed;
+		break;
+	default: // OPEN, and records stored before access modes
+		waiting = !host && removed; // "back to the waiting room if they return"
+		break;
+	}
+	m->admission = waiting ? HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_WAITING
+			       : HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_ADMITTED;
+	m->waiting_since_ms = waiting ? now_ms : 0;
+	return HD_OK;
+}
+
+// join_write stores a fresh joiner, and marks the meeting active and reads
+// its members (both also for a resume), in one round trip.
 static hd_err join_write(struct reg_ctx *c, const char *meeting_id, struct reg_join *j, int64_t now_ms,
 			 const char **why)
 {
-	char members[KEY_MAX], seen[KEY_MAX], now[MS_MAX], oldest[MS_MAX];
-	uint8_t rec[MEMBER_PACKED_MAX];
-	size_t rec_len = member_pack(&j->self, rec);
+	char members[REG_KEY_MAX], seen[REG_KEY_MAX], now[REG_MS_MAX];
+	uint8_t rec[REG_MEMBER_PACKED_MAX];
+	size_t rec_len = reg_member_pack(&j->self, rec);
+	struct reg_room room;
 	redisReply *rep[6];
 	hd_err err;
 	if (rec_len == 0) {
 		*why = "presence record too large";
 		return HD_EINTERNAL;
 	}
-	key_members(members, meeting_id);
-	key_seen(seen, meeting_id);
-	ms_string(now, now_ms);
-	ms_string(oldest, now_ms - c->presence_ttl_ms);
+	reg_key_members(members, meeting_id);
+	reg_key_seen(seen, meeting_id);
+	reg_ms_string(now, now_ms);
 
 	const char *hset[] = {"HSET", members, j->self.id, (const char *)rec};
 	const size_t hset_len[] = {4, strlen(members), strlen(j->self.id), rec_len};
 	const char *zadd[] = {"ZADD", seen, now, j->self.id};
-	const char *eval[] = {"EVAL", store_if_present, "2", members, seen, j->self.id, (const char *)rec, oldest, now};
-	const size_t eval_len[] = {
-		4,       strlen(store_if_present), 1,          strlen(members), strlen(seen), strlen(j->self.id),
-		rec_len, strlen(oldest),           strlen(now)};
 	const char *active[] = {"ZADD", active_key, now, meeting_id};
 	const char *hgetall[] = {"HGETALL", members};
 	const struct hd_redis_cmd fresh[] = {{1, multi_argv, NULL}, {4, hset, hset_len}, {4, zadd, NULL},
 					     {1, exec_argv, NULL},  {4, active, NULL},   {2, hgetall, NULL}};
-	const struct hd_redis_cmd resume[] = {{9, eval, eval_len}, {4, active, NULL}, {2, hgetall, NULL}};
-	size_t n = j->resumed ? 3 : 6;
-	if ((err = hd_redis_pipeline(c->redis, j->resumed ? resume : fresh, n, rep, NULL)) != HD_OK)
-		return redis_failed(err, why);
-	if (j->resumed && (rep[0]->type != REDIS_REPLY_INTEGER || rep[0]->integer != 1)) {
-		*why = "the participant's presence expired";
-		err = HD_ERESUMEREJECTED;
-	} else if ((err = roster_from_hash(rep[n - 1], j->self.id, &j->others)) != HD_OK) {
-		redis_failed(err, why);
+	const struct hd_redis_cmd *cmds = j->resumed ? fresh + 4 : fresh;
+	size_t n = j->resumed ? 2 : 6;
+	if ((err = hd_redis_pipeline(c->redis, cmds, n, rep, NULL)) != HD_OK)
+		return reg_redis_failed(err, why);
+	if ((err = reg_room_from_hash(rep[n - 1], j->self.id, &room)) != HD_OK) {
+		reg_redis_failed(err, why);
+	} else {
+		j->host_present = room.host_present;
+		if (!reg_member_waiting(&j->self)) {
+			j->others = room.admitted;
+			room.admitted = (struct reg_roster){0};
+			if (reg_member_host(&j->self)) {
+				j->waiting = room.waiting;
+				room.waiting = (struct reg_roster){0};
+			}
+		}
+		reg_room_fini(&room);
 	}
 	for (size_t i = 0; i < n; i++)
 		freeReplyObject(rep[i]);
 	return err;
 }
 
-// join_resume loads the participant's record and checks the token.
-static hd_err join_resume(struct reg_ctx *c, const Huddle__V1__RegistryJoinRequest *req, struct reg_join *j,
-			  const char **why)
+// resume_arg is what resume_fn checks and sets.
+struct resume_arg {
+	const char *token, *gateway_id;
+};
+
+// resume_fn checks the resume token and moves the member to the new
+// gateway, keeping its role and admission.
+static enum reg_modify_outcome resume_fn(struct reg_member *m, void *arg, hd_err *err, const char **why)
 {
-	char members[KEY_MAX];
-	redisReply *rep;
+	const struct resume_arg *a = arg;
+	if (strlen(m->resume_token) != HD_ID_LEN || CRYPTO_memcmp(m->resume_token, a->token, HD_ID_LEN) != 0) {
+		*why = "unknown participant or wrong resume token";
+		*err = HD_ERESUMEREJECTED;
+		return REG_MODIFY_FAIL;
+	}
+	snprintf(m->gateway_id, sizeof(m->gateway_id), "%s", a->gateway_id);
+	return REG_MODIFY_WRITE;
+}
+
+// join_resume takes over the participant's record (token checked, still
+// present within the TTL) for the request's gateway.
+static hd_err join_resume(struct reg_ctx *c, const Huddle__V1__RegistryJoinRequest *req, int64_t now_ms,
+			  struct reg_join *j, const char **why)
+{
+	struct resume_arg a = {req->resume_token, req->gateway_id};
+	struct reg_modify_opts opts = {.touch_ms = now_ms, .oldest_seen_ms = now_ms - c->presence_ttl_ms};
 	hd_err err;
 	*why = "unknown participant or wrong resume token";
 	if (!hd_id_valid(req->participant_id) || !hd_id_valid(req->resume_token))
 		return HD_ERESUMEREJECTED;
-	key_members(members, req->meeting_id);
-	const char *hget[] = {"HGET", members, req->participant_id};
-	if ((err = hd_redis_command(c->redis, &rep, 3, hget, NULL)) != HD_OK)
-		return redis_failed(err, why);
-	if (rep->type != REDIS_REPLY_STRING) {
+	err = reg_member_modify(c, req->meeting_id, req->participant_id, resume_fn, &a, &opts, &j->self, NULL, why);
+	if (err == HD_EUNKNOWNPARTICIPANT) {
+		*why = "unknown participant or wrong resume token";
 		err = HD_ERESUMEREJECTED; // not (or no longer) a member
-	} else if (!member_unpack(rep->str, rep->len, &j->self)) {
-		HD_WARN("presence record of %s in %s does not decode", req->participant_id, req->meeting_id);
-		*why = "presence record does not decode";
-		err = HD_EINTERNAL;
-	} else if (strlen(j->self.resume_token) != HD_ID_LEN ||
-		   CRYPTO_memcmp(j->self.resume_token, req->resume_token, HD_ID_LEN) != 0) {
-		err = HD_ERESUMEREJECTED;
 	}
-	freeReplyObject(rep);
 	return err;
 }
 
@@ -306,63 +250,84 @@ hd_err reg_presence_join(struct reg_ctx *c, const Huddle__V1__RegistryJoinReques
 		return HD_EBADREQUEST;
 	}
 	if (resume) {
-		if ((err = join_resume(c, req, out, why)) != HD_OK)
+		if ((err = join_resume(c, req, now_ms, out, why)) != HD_OK)
 			return err;
 		out->resumed = true;
 	} else {
 		struct reg_member *m = &out->self;
-		if (!display_name_clean(req->display_name, m->display_name)) {
-			*why = "display_name must be 1 to 64 bytes of UTF-8";
-			return HD_EBADREQUEST;
-		}
+		if ((err = join_decide(c, req, &out->meeting, now_ms, m, why)) != HD_OK)
+			return err;
 		if (hd_id_random(m->id) != HD_OK || hd_id_random(m->resume_token) != HD_OK) {
 			*why = "no randomness for a participant id";
 			return HD_EINTERNAL;
 		}
-		member_set_media(m, req->media);
+		reg_member_set_media(m, req->media);
 		m->joined_at_ms = now_ms;
+		snprintf(m->gateway_id, sizeof(m->gateway_id), "%s", req->gateway_id);
 	}
-	snprintf(out->self.gateway_id, sizeof(out->self.gateway_id), "%s", req->gateway_id);
-	if ((err = join_write(c, req->meeting_id, out, now_ms, why)) != HD_OK)
+	if ((err = join_write(c, req->meeting_id, out, now_ms, why)) != HD_OK) {
+		reg_join_fini(out);
 		return err;
-	if (!out->resumed)
-		publish_member(c, req->meeting_id, &out->self, true);
-	HD_DEBUG("%s %s meeting %s via %s", out->self.id, out->resumed ? "resumed" : "joined", req->meeting_id,
-		 req->gateway_id);
+	}
+	if (!out->resumed) {
+		if (!reg_member_waiting(&out->self))
+			reg_member_publish(c, req->meeting_id, &out->self, true);
+		// A new waiting guest changes the waiting room, a new host maybe
+		// host_present.
+		if (reg_member_waiting(&out->self) || reg_member_host(&out->self))
+			reg_publish_waiting(c, req->meeting_id);
+	}
+	HD_DEBUG("%s %s meeting %s via %s%s", out->self.id, out->resumed ? "resumed" : "joined", req->meeting_id,
+		 req->gateway_id, reg_member_waiting(&out->self) ? " (waiting)" : "");
 	return HD_OK;
 }
 
 // ---- leave, list, media, relay ----
 
+void reg_join_fini(struct reg_join *j)
+{
+	reg_roster_fini(&j->others);
+	reg_roster_fini(&j->waiting);
+}
+
 hd_err reg_presence_leave(struct reg_ctx *c, const char *meeting_id, const char *participant_id, const char **why)
 {
-	char members[KEY_MAX], seen[KEY_MAX];
-	redisReply *rep[4];
+	char members[REG_KEY_MAX], seen[REG_KEY_MAX];
+	struct reg_member m;
+	redisReply *rep[5];
 	bool resent;
 	hd_err err;
 	if (!hd_id_valid(meeting_id) || !hd_id_valid(participant_id))
 		return HD_OK; // never a member
-	key_members(members, meeting_id);
-	key_seen(seen, meeting_id);
+	reg_key_members(members, meeting_id);
+	reg_key_seen(seen, meeting_id);
+	const char *hget[] = {"HGET", members, participant_id};
 	const char *hdel[] = {"HDEL", members, participant_id};
 	const char *zrem[] = {"ZREM", seen, participant_id};
 	const struct hd_redis_cmd cmds[] = {
-		{1, multi_argv, NULL}, {3, hdel, NULL}, {3, zrem, NULL}, {1, exec_argv, NULL}};
-	if ((err = hd_redis_pipeline(c->redis, cmds, 4, rep, &resent)) != HD_OK)
-		return redis_failed(err, why);
-	const redisReply *ex = rep[3];
+		{1, multi_argv, NULL}, {3, hget, NULL}, {3, hdel, NULL}, {3, zrem, NULL}, {1, exec_argv, NULL}};
+	if ((err = hd_redis_pipeline(c->redis, cmds, 5, rep, &resent)) != HD_OK)
+		return reg_redis_failed(err, why);
+	const redisReply *ex = rep[4];
 	// A sweeper racing us removes both or neither: whoever removed the
 	// member tells the others. A batch sent again after a lost reply cannot
 	// tell: its unseen first run may have been the removal, and then nobody
 	// else would ever say so. The member is gone either way, so it is said
 	// here: a LEFT for someone already gone is a no-op for gateways and
 	// browsers, a missing one leaves a ghost tile.
-	bool removed = ex->type == REDIS_REPLY_ARRAY && ex->elements == 2 &&
-		       ex->element[0]->type == REDIS_REPLY_INTEGER && ex->element[0]->integer == 1;
-	for (int i = 0; i < 4; i++)
+	bool removed = ex->type == REDIS_REPLY_ARRAY && ex->elements == 3 &&
+		       ex->element[1]->type == REDIS_REPLY_INTEGER && ex->element[1]->integer == 1;
+	bool known = removed && ex->element[0]->type == REDIS_REPLY_STRING &&
+		     reg_member_unpack(ex->element[0]->str, ex->element[0]->len, &m);
+	for (int i = 0; i < 5; i++)
 		freeReplyObject(rep[i]);
 	if (removed || resent) {
-		reg_event_left(c->pub, meeting_id, participant_id, HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_LEFT);
+		// Nobody but hosts saw a waiting member: its leave changes the
+		// waiting room, not the call.
+		if (!known || !reg_member_waiting(&m))
+			reg_event_left(c->pub, meeting_id, participant_id, HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_LEFT);
+		if (!known || reg_member_waiting(&m) || reg_member_host(&m))
+			reg_publish_waiting(c, meeting_id);
 		HD_DEBUG("%s left meeting %s%s", participant_id, meeting_id, removed ? "" : " (after a lost reply)");
 	}
 	return HD_OK;
@@ -370,77 +335,51 @@ hd_err reg_presence_leave(struct reg_ctx *c, const char *meeting_id, const char 
 
 hd_err reg_presence_list(struct reg_ctx *c, const char *meeting_id, struct reg_roster *out, const char **why)
 {
-	char members[KEY_MAX];
 	struct hd_meeting m;
-	redisReply *rep;
+	struct reg_room room;
 	hd_err err;
 	out->members = NULL;
 	out->n = 0;
 	if ((err = reg_meeting_get(c->store, meeting_id, &m, why)) != HD_OK)
 		return err;
-	key_members(members, meeting_id);
-	const char *hgetall[] = {"HGETALL", members};
-	if ((err = hd_redis_command(c->redis, &rep, 2, hgetall, NULL)) != HD_OK)
-		return redis_failed(err, why);
-	if ((err = roster_from_hash(rep, NULL, out)) != HD_OK)
-		redis_failed(err, why);
-	freeReplyObject(rep);
-	return err;
+	if ((err = reg_room_read(c, meeting_id, &room, why)) != HD_OK)
+		return err;
+	*out = room.admitted; // waiting members are in no roster
+	room.admitted = (struct reg_roster){0};
+	reg_room_fini(&room);
+	return HD_OK;
+}
+
+// media_fn sets an admitted member's media state.
+static enum reg_modify_outcome media_fn(struct reg_member *m, void *arg, hd_err *err, const char **why)
+{
+	if (reg_member_waiting(m)) {
+		*why = "waiting for a host to let you in";
+		*err = HD_EFORBIDDEN;
+		return REG_MODIFY_FAIL;
+	}
+	reg_member_set_media(m, arg);
+	return REG_MODIFY_WRITE;
 }
 
 hd_err reg_presence_update_media(struct reg_ctx *c, const char *meeting_id, const char *participant_id,
 				 const Huddle__V1__MediaState *media, int64_t now_ms, struct reg_member *out,
 				 const char **why)
 {
-	char members[KEY_MAX], seen[KEY_MAX], now[MS_MAX];
-	uint8_t rec[MEMBER_PACKED_MAX];
-	redisReply *rep;
-	hd_err err;
-	*why = "participant is not in this meeting";
-	if (!hd_id_valid(meeting_id) || !hd_id_valid(participant_id))
-		return HD_EUNKNOWNPARTICIPANT;
-	key_members(members, meeting_id);
-	key_seen(seen, meeting_id);
-	const char *hget[] = {"HGET", members, participant_id};
-	if ((err = hd_redis_command(c->redis, &rep, 3, hget, NULL)) != HD_OK)
-		return redis_failed(err, why);
-	bool found = rep->type == REDIS_REPLY_STRING && member_unpack(rep->str, rep->len, out);
-	freeReplyObject(rep);
-	if (!found)
-		return HD_EUNKNOWNPARTICIPANT;
-	member_set_media(out, media);
-	size_t rec_len = member_pack(out, rec);
-	if (rec_len == 0) {
-		*why = "presence record too large";
-		return HD_EINTERNAL;
-	}
-	// Written back only if still present: a leave or a sweep in between wins.
-	ms_string(now, now_ms);
-	const char *eval[] = {"EVAL",         store_if_present,  "2", members, seen,
-			      participant_id, (const char *)rec, "0", now};
-	const size_t eval_len[] = {4,
-				   strlen(store_if_present),
-				   1,
-				   strlen(members),
-				   strlen(seen),
-				   strlen(participant_id),
-				   rec_len,
-				   1,
-				   strlen(now)};
-	if ((err = hd_redis_command(c->redis, &rep, 9, eval, eval_len)) != HD_OK)
-		return redis_failed(err, why);
-	found = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
-	freeReplyObject(rep);
-	if (!found)
-		return HD_EUNKNOWNPARTICIPANT;
-	publish_member(c, meeting_id, out, false);
-	return HD_OK;
+	// Written back only while the record is as read: a leave, a sweep or a
+	// host's change in between is not undone.
+	struct reg_modify_opts opts = {.touch_ms = now_ms};
+	hd_err err = reg_member_modify(c, meeting_id, participant_id, media_fn, (void *)media, &opts, out, NULL, why);
+	if (err == HD_OK)
+		reg_member_publish(c, meeting_id, out, false);
+	return err;
 }
 
 hd_err reg_presence_relay(struct reg_ctx *c, const Huddle__V1__RelaySignalRequest *req, const char **why)
 {
-	char members[KEY_MAX];
-	redisReply *rep[2];
+	char members[REG_KEY_MAX];
+	struct reg_member from, to;
+	redisReply *rep;
 	hd_err err;
 	if (req->signal == NULL || req->signal->kind_case == HUDDLE__V1__SIGNAL__KIND__NOT_SET) {
 		*why = "signal needs a description or a candidate";
@@ -453,19 +392,24 @@ hd_err reg_presence_relay(struct reg_ctx *c, const Huddle__V1__RelaySignalReques
 		*why = "recipient is not in this meeting";
 		return HD_EUNKNOWNPARTICIPANT;
 	}
-	key_members(members, req->meeting_id);
-	const char *from[] = {"HEXISTS", members, req->from};
-	const char *to[] = {"HEXISTS", members, req->to};
-	const struct hd_redis_cmd cmds[] = {{3, from, NULL}, {3, to, NULL}};
-	if ((err = hd_redis_pipeline(c->redis, cmds, 2, rep, NULL)) != HD_OK)
-		return redis_failed(err, why);
-	bool from_ok = rep[0]->type == REDIS_REPLY_INTEGER && rep[0]->integer == 1;
-	bool to_ok = rep[1]->type == REDIS_REPLY_INTEGER && rep[1]->integer == 1;
-	freeReplyObject(rep[0]);
-	freeReplyObject(rep[1]);
+	reg_key_members(members, req->meeting_id);
+	const char *hmget[] = {"HMGET", members, req->from, req->to};
+	if ((err = hd_redis_command(c->redis, &rep, 4, hmget, NULL)) != HD_OK)
+		return reg_redis_failed(err, why);
+	bool ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 2;
+	bool from_ok = ok && rep->element[0]->type == REDIS_REPLY_STRING &&
+		       reg_member_unpack(rep->element[0]->str, rep->element[0]->len, &from);
+	bool to_ok = ok && rep->element[1]->type == REDIS_REPLY_STRING &&
+		     reg_member_unpack(rep->element[1]->str, rep->element[1]->len, &to);
+	freeReplyObject(rep);
 	if (!from_ok)
 		return HD_EUNKNOWNPARTICIPANT;
-	if (!to_ok) {
+	if (reg_member_waiting(&from)) {
+		*why = "waiting for a host to let you in";
+		return HD_EFORBIDDEN;
+	}
+	// A waiting member is in no call: nobody may signal it.
+	if (!to_ok || reg_member_waiting(&to)) {
 		*why = "recipient is not in this meeting";
 		return HD_EUNKNOWNPARTICIPANT;
 	}
@@ -477,7 +421,7 @@ hd_err reg_presence_relay(struct reg_ctx *c, const Huddle__V1__RelaySignalReques
 
 // hb_ref is one heartbeat entry's keys and commands.
 struct hb_ref {
-	char members[KEY_MAX], seen[KEY_MAX];
+	char members[REG_KEY_MAX], seen[REG_KEY_MAX];
 	const char *hexists[3];
 	const char *zadd[5];
 };
@@ -485,7 +429,7 @@ struct hb_ref {
 hd_err reg_presence_heartbeat(struct reg_ctx *c, Huddle__V1__PresenceRef *const *refs, size_t n, int64_t now_ms,
 			      bool *gone, const char **why)
 {
-	char now[MS_MAX];
+	char now[REG_MS_MAX];
 	struct hb_ref *hb = NULL;
 	struct hd_redis_cmd *cmds = NULL;
 	redisReply **rep = NULL;
@@ -498,7 +442,7 @@ hd_err reg_presence_heartbeat(struct reg_ctx *c, Huddle__V1__PresenceRef *const 
 	}
 	if (n == 0)
 		return HD_OK;
-	ms_string(now, now_ms);
+	reg_ms_string(now, now_ms);
 	// Per ref: HEXISTS (is it a member?) and ZADD XX (refresh, never
 	// add: a member removed meanwhile must not come back); then one ZADD
 	// for the meetings. One round trip for the whole batch.
@@ -513,8 +457,8 @@ hd_err reg_presence_heartbeat(struct reg_ctx *c, Huddle__V1__PresenceRef *const 
 		gone[i] = true;
 		if (!hd_id_valid(r->meeting_id) || !hd_id_valid(r->participant_id))
 			continue;
-		key_members(h->members, r->meeting_id);
-		key_seen(h->seen, r->meeting_id);
+		reg_key_members(h->members, r->meeting_id);
+		reg_key_seen(h->seen, r->meeting_id);
 		h->hexists[0] = "HEXISTS";
 		h->hexists[1] = h->members;
 		h->hexists[2] = r->participant_id;
@@ -550,7 +494,7 @@ hd_err reg_presence_heartbeat(struct reg_ctx *c, Huddle__V1__PresenceRef *const 
 	return HD_OK;
 
 fail:
-	redis_failed(err, why);
+	reg_redis_failed(err, why);
 	free(active);
 	free(rep);
 	free(cmds);
@@ -575,25 +519,25 @@ static bool string_pairs(const redisReply *r)
 // sweep_meeting is one active meeting during a sweep.
 struct sweep_meeting {
 	char id[HD_ID_LEN + 1];
-	char members[KEY_MAX], seen[KEY_MAX];
+	char members[REG_KEY_MAX], seen[REG_KEY_MAX];
 	int64_t last_active_ms;
 	const char *stale_argv[8];
 	redisReply *stale; // ZRANGEBYSCORE ... WITHSCORES: id, last seen, ...
 	bool idle;         // no activity since the cutoff: may leave the active set
 };
 
-// sweep_expire removes the stale members of a page of meetings (MULTI ZREM
-// HDEL EXEC each: the one whose ZREM removed it publishes), counts what is
-// left of the idle meetings, and drops those left empty from the active set.
-// Returns the number of meetings dropped in *dropped.
+// sweep_expire removes the stale members of a page of meetings (MULTI HGET
+// ZREM HDEL EXEC each: the one whose ZREM removed it publishes), counts what
+// is left of the idle meetings, and drops those left empty from the active
+// set. Returns the number of meetings dropped in *dropped.
 static hd_err sweep_expire(struct reg_ctx *c, struct sweep_meeting *m, size_t nm, int64_t now_ms, const char *cutoff,
 			   size_t *expired, size_t *dropped)
 {
-	size_t nstale = 0, nidle = 0, ncmds = 0, k;
+	size_t nstale = 0, nidle = 0, ncmds = 0, s = 0;
 	struct hd_redis_cmd *cmds = NULL;
 	const char **argv = NULL;
 	redisReply **rep = NULL;
-	size_t *idle_at = NULL;
+	size_t *idle_at = NULL, *exec_at = NULL;
 	bool resent;
 	hd_err err = HD_ENOMEM;
 	*dropped = 0;
@@ -603,22 +547,26 @@ static hd_err sweep_expire(struct reg_ctx *c, struct sweep_meeting *m, size_t nm
 	}
 	if (nstale + nidle == 0)
 		return HD_OK;
-	if ((cmds = calloc(4 * nstale + nidle, sizeof(*cmds))) == NULL ||
-	    (argv = calloc(6 * nstale + 2 * nidle, sizeof(*argv))) == NULL ||
-	    (rep = calloc(4 * nstale + nidle, sizeof(*rep))) == NULL ||
-	    (idle_at = calloc(nm, sizeof(*idle_at))) == NULL)
+	if ((cmds = calloc(5 * nstale + nidle, sizeof(*cmds))) == NULL ||
+	    (argv = calloc(9 * nstale + 2 * nidle, sizeof(*argv))) == NULL ||
+	    (rep = calloc(5 * nstale + nidle, sizeof(*rep))) == NULL ||
+	    (idle_at = calloc(nm, sizeof(*idle_at))) == NULL ||
+	    (exec_at = calloc(nstale > 0 ? nstale : 1, sizeof(*exec_at))) == NULL)
 		goto out;
 	const char **a = argv;
 	for (size_t i = 0; i < nm; i++) {
 		for (size_t e = 0; e + 1 < m[i].stale->elements; e += 2) {
 			const char *pid = m[i].stale->element[e]->str;
-			a[0] = "ZREM", a[1] = m[i].seen, a[2] = pid;
-			a[3] = "HDEL", a[4] = m[i].members, a[5] = pid;
+			a[0] = "HGET", a[1] = m[i].members, a[2] = pid;
+			a[3] = "ZREM", a[4] = m[i].seen, a[5] = pid;
+			a[6] = "HDEL", a[7] = m[i].members, a[8] = pid;
 			cmds[ncmds++] = (struct hd_redis_cmd){1, multi_argv, NULL};
 			cmds[ncmds++] = (struct hd_redis_cmd){3, a, NULL};
 			cmds[ncmds++] = (struct hd_redis_cmd){3, a + 3, NULL};
+			cmds[ncmds++] = (struct hd_redis_cmd){3, a + 6, NULL};
+			exec_at[s++] = ncmds;
 			cmds[ncmds++] = (struct hd_redis_cmd){1, exec_argv, NULL};
-			a += 6;
+			a += 9;
 		}
 	}
 	for (size_t i = 0; i < nm; i++) {
@@ -639,23 +587,33 @@ static hd_err sweep_expire(struct reg_ctx *c, struct sweep_meeting *m, size_t nm
 	// TIMED_OUT (or follow a LEFT) only when a leave or another replica
 	// removed the same member in that round trip, and a repeat is a no-op
 	// for gateways and browsers, where a missing one is a ghost tile.
-	k = 3;
+	s = 0;
 	for (size_t i = 0; i < nm; i++) {
-		for (size_t e = 0; e + 1 < m[i].stale->elements; e += 2, k += 4) {
-			const redisReply *ex = rep[k];
-			bool removed = ex->type == REDIS_REPLY_ARRAY && ex->elements == 2 &&
-				       ex->element[0]->type == REDIS_REPLY_INTEGER && ex->element[0]->integer == 1;
+		bool waiting_changed = false;
+		for (size_t e = 0; e + 1 < m[i].stale->elements; e += 2) {
+			const redisReply *ex = rep[exec_at[s++]];
+			struct reg_member gone;
+			bool removed = ex->type == REDIS_REPLY_ARRAY && ex->elements == 3 &&
+				       ex->element[1]->type == REDIS_REPLY_INTEGER && ex->element[1]->integer == 1;
 			if (!removed && !resent)
 				continue; // another sweeper (or a leave) got there first
+			bool known = removed && ex->element[0]->type == REDIS_REPLY_STRING &&
+				     reg_member_unpack(ex->element[0]->str, ex->element[0]->len, &gone);
 			const char *pid = m[i].stale->element[e]->str;
 			int64_t last = strtoll(m[i].stale->element[e + 1]->str, NULL, 10);
 			HD_INFO("participant %s of meeting %s timed out (last seen %" PRId64 " ms ago)", pid, m[i].id,
 				now_ms - last);
-			reg_event_left(c->pub, m[i].id, pid, HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_TIMED_OUT);
+			// A waiting member was in no call: only the waiting room changes.
+			if (!known || !reg_member_waiting(&gone))
+				reg_event_left(c->pub, m[i].id, pid, HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_TIMED_OUT);
+			if (!known || reg_member_waiting(&gone) || reg_member_host(&gone))
+				waiting_changed = true;
 			(*expired)++;
 		}
+		if (waiting_changed)
+			reg_publish_waiting(c, m[i].id);
 	}
-	// Empty and idle meetings leave the active set, unless something
+// Empty and idle meetings leave the active set, unless something
 	// touched them in between (checked in Redis, see deactivate_if_idle).
 	for (size_t i = 0; i < nm; i++) {
 		if (!m[i].idle || rep[idle_at[i]]->type != REDIS_REPLY_INTEGER || rep[idle_at[i]]->integer != 0)
@@ -675,6 +633,7 @@ out:
 	for (size_t i = 0; rep != NULL && i < ncmds; i++)
 		if (rep[i] != NULL)
 			freeReplyObject(rep[i]);
+	free(exec_at);
 	free(idle_at);
 	free(rep);
 	free(argv);
@@ -686,7 +645,7 @@ out:
 // it read, *dropped how many left the active set.
 static hd_err sweep_page(struct reg_ctx *c, int64_t now_ms, long offset, size_t *expired, size_t *n, size_t *dropped)
 {
-	char start[MS_MAX], stop[MS_MAX], cutoff[MS_MAX], cutoff_excl[MS_MAX + 1], batch[MS_MAX];
+	char start[REG_MS_MAX], stop[REG_MS_MAX], cutoff[REG_MS_MAX], cutoff_excl[REG_MS_MAX + 1], batch[REG_MS_MAX];
 	int64_t cutoff_ms = now_ms - c->presence_ttl_ms;
 	struct sweep_meeting *m = NULL;
 	struct hd_redis_cmd cmds[SWEEP_PAGE];
@@ -695,11 +654,11 @@ static hd_err sweep_page(struct reg_ctx *c, int64_t now_ms, long offset, size_t 
 	hd_err err;
 	*n = 0;
 	*dropped = 0;
-	ms_string(start, offset);
-	ms_string(stop, offset + SWEEP_PAGE - 1);
-	ms_string(cutoff, cutoff_ms);
+	reg_ms_string(start, offset);
+	reg_ms_string(stop, offset + SWEEP_PAGE - 1);
+	reg_ms_string(cutoff, cutoff_ms);
 	snprintf(cutoff_excl, sizeof(cutoff_excl), "(%s", cutoff);
-	ms_string(batch, SWEEP_BATCH);
+	reg_ms_string(batch, SWEEP_BATCH);
 	const char *zrange[] = {"ZRANGE", active_key, start, stop, "WITHSCORES"};
 	if ((err = hd_redis_command(c->redis, &page, 5, zrange, NULL)) != HD_OK)
 		return err;
@@ -721,8 +680,8 @@ static hd_err sweep_page(struct reg_ctx *c, int64_t now_ms, long offset, size_t 
 		}
 		struct sweep_meeting *s = &m[nm];
 		snprintf(s->id, sizeof(s->id), "%s", id);
-		key_members(s->members, id);
-		key_seen(s->seen, id);
+		reg_key_members(s->members, id);
+		reg_key_seen(s->seen, id);
 		s->last_active_ms = strtoll(page->element[2 * i + 1]->str, NULL, 10);
 		s->idle = s->last_active_ms < cutoff_ms;
 		const char *argv[] = {"ZRANGEBYSCORE", s->seen, "-inf", cutoff_excl, "WITHSCORES", "LIMIT", "0", batch};

@@ -8,7 +8,7 @@
 # stopped at the end, also on failure or Ctrl-C.
 #
 # With two or more cores the servers are pinned to core 0 and huddle-load to
-# core 1 (taskset). The gateway runs with WS_RATE/WS_BURST raised to 1000000:
+# core 1 (taskset). The gateway runs with WS_RATE/WS_BURST (and MEETING_CREATE_RATE) raised to 1000000:
 # its per-connection rate limit (50 msgs/s by default) would otherwise refuse
 # the storm (the reference has no rate limit). Open-file limits: this script
 # raises its soft RLIMIT_NOFILE to the hard limit, which the servers and
@@ -137,7 +137,7 @@ start_huddle() {
 		GATEWAY_HTTP_PORT="$http_port" GATEWAY_WEB_ROOT="$root/web/dist" \
 		REGISTRY_URL="ipc://$dir/registry.ipc" REGISTRY_EVENTS_URL="ipc://$dir/events.ipc" \
 		CHAT_URL="ipc://$dir/chat.ipc" CHAT_EVENTS_URL="ipc://$dir/chat-events.ipc" \
-		TURN_SECRET=bench-"$RANDOM" WS_RATE=1000000 WS_BURST=1000000 LOG_LEVEL=warn \
+		TURN_SECRET=bench-"$RANDOM" WS_RATE=1000000 WS_BURST=1000000 MEETING_CREATE_RATE=1000000 LOG_LEVEL=warn \
 		"$build/bin/huddle-gateway"
 	local gateway_pid=${pids[-1]}
 	wait_http "http://127.0.0.1:$http_port/readyz" 30 "$gateway_pid" || { hd_tail gateway "$logs/gateway.log"; hd_die "gateway not ready"; }

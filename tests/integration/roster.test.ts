@@ -1,7 +1,7 @@
 // Meetings over HTTP, joining, rosters and their events, static files, TURN
 // credentials — one gateway, one registry, Redis and coturn.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect as netConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -71,7 +71,12 @@ suite.test("POST /api/meetings creates meetings that GET /api/meetings/<id> find
 		assert.match(m.id, MEETING_ID, "meeting id is >= 128 bits of base64url");
 		assert.equal(m.url, `/m/${m.id}`);
 		assert.ok(Math.abs(Number(m.createdAtMs) - before) < 60000, `createdAtMs ${m.createdAtMs} is about now (${before})`);
+		assert.equal(m.created_at_ms, m.createdAtMs);
+		assert.equal(m.access_mode, "open", "a meeting of no space is open by default");
+		assert.equal(m.starts_at_ms, 0);
+		assert.match(m.host_key ?? "", /^[A-Za-z0-9_-]{43}$/, "the creator gets the host key (256 bits, base64url)");
 	}
+	assert.notEqual(titled.host_key, untitled.host_key);
 	assert.notEqual(titled.id, untitled.id);
 	assert.equal(titled.title, "Weekly sync ✓");
 	assert.equal(untitled.title, "");
@@ -79,7 +84,14 @@ suite.test("POST /api/meetings creates meetings that GET /api/meetings/<id> find
 	const got = await httpGet(`${s.httpUrl}/api/meetings/${titled.id}`);
 	assert.equal(got.status, 200);
 	assert.match(got.contentType, /application\/json/);
-	assert.deepEqual(JSON.parse(got.body), titled);
+	// GET answers the same meeting, never with its host key.
+	const { host_key: _key, ...shown } = titled;
+	assert.deepEqual(JSON.parse(got.body), shown);
+	assert.ok(!got.body.includes(titled.host_key ?? "-"), "GET never shows the host key");
+	for (const f of readdirSync(s.logDir).filter((n) => n.endsWith(".log"))) {
+		const text = readFileSync(join(s.logDir, f), "utf8");
+		assert.ok(!text.includes(titled.host_key ?? "-"), `the host key is not in ${f}`);
+	}
 
 	const missing = await httpGet(`${s.httpUrl}/api/meetings/AAAAAAAAAAAAAAAAAAAAAAAAAAAA`);
 	assert.equal(missing.status, 404);

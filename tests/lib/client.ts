@@ -200,12 +200,21 @@ export class HuddleClient {
 	}
 
 	/** Opens a WebSocket to wsUrl with subprotocol huddle.v1. */
-	static connect(wsUrl: string, opts: { label?: string; timeoutMs?: number; protocol?: string | null } = {}): Promise<HuddleClient> {
+	static connect(
+		wsUrl: string,
+		opts: { label?: string; timeoutMs?: number; protocol?: string | null; origin?: string; ca?: string } = {},
+	): Promise<HuddleClient> {
 		const label = opts.label ?? "client";
 		const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 		return new Promise((res, rej) => {
 			const protocols = opts.protocol === null ? [] : [opts.protocol ?? SUBPROTOCOL];
-			const ws = new WebSocket(wsUrl, protocols, { handshakeTimeout: timeoutMs, maxPayload: 1 << 20 });
+			// No Origin unless asked (as non-browser clients); ca: trust a TLS gateway's own certificate.
+			const ws = new WebSocket(wsUrl, protocols, {
+				handshakeTimeout: timeoutMs,
+				maxPayload: 1 << 20,
+				...(opts.origin !== undefined ? { origin: opts.origin } : {}),
+				...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+			});
 			ws.binaryType = "nodebuffer";
 			const c = new HuddleClient(ws, label);
 			const timer = setTimeout(() => {
@@ -513,6 +522,11 @@ export interface MeetingJson {
 	url: string;
 	title: string;
 	createdAtMs: number;
+	created_at_ms: number;
+	access_mode: "open" | "waiting_room" | "locked" | "token_only";
+	starts_at_ms: number;
+	/** Only in the answer of POST /api/meetings: the meeting's host key (secret). */
+	host_key?: string;
 }
 
 /** fetch with a bound, and the underlying cause in the message when the connection fails. */

@@ -7,6 +7,7 @@
 // that our daemons exit 0 (they are built with ASan, so a clean exit also
 // means no leak report). Children are killed on any exit of the test process.
 import { spawn, type ChildProcess } from "node:child_process";
+import { request as httpsRequest } from "node:https";
 import { createSocket } from "node:dgram";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
@@ -23,7 +24,7 @@ export interface StackOptions {
 	heartbeatMs?: number;
 	/** How many gateways to start against the one registry (default 1). */
 	gateways?: number;
-	/** Extra environment for every gateway. */
+	/** Extra environment for every gateway (with TLS_CERT and TLS_KEY a gateway serves https/wss: see Gateway.tls). */
 	gatewayEnv?: Record<string, string>;
 	/** Extra environment for the registry. */
 	registryEnv?: Record<string, string>;
@@ -54,6 +55,8 @@ export interface Gateway {
 	readonly id: string;
 	readonly httpUrl: string;
 	readonly wsUrl: string;
+	/** With TLS_CERT and TLS_KEY in its environment: https/wss URLs, and the certificate (PEM) to trust. */
+	readonly tls?: { cert: string };
 	/** The running process (undefined while it is down). */
 	readonly pid: number | undefined;
 	alive(): boolean;
@@ -318,7 +321,8 @@ async function listening(url: string): Promise<boolean> {
 
 // The daemons' settings a developer may have exported (make run, a shell profile) must
 // not leak into a test's stack: each stack sets what it needs and keeps the defaults.
-const DAEMON_ENV = /^(GATEWAY_|REGISTRY_|CHAT_|NOTES_|RECORDING_|RECORDINGS_DIR$|TURN_|WS_|REDIS_URL$|STORE_URI$|PRESENCE_TTL_MS$|SWEEP_INTERVAL_MS$|HEARTBEAT_INTERVAL_MS$|LOG_LEVEL$)/;
+const DAEMON_ENV =
+	/^(GATEWAY_|REGISTRY_|CHAT_|NOTES_|RECORDING_|RECORDINGS_DIR$|TURN_|WS_|REDIS_URL$|STORE_URI$|PRESENCE_TTL_MS$|SWEEP_INTERVAL_MS$|HEARTBEAT_INTERVAL_MS$|LOG_LEVEL$|JOIN_TOKEN_|ALLOWED_ORIGINS$|FRAME_ANCESTORS$|TLS_CERT$|TLS_KEY$|MEETING_CREATE_RATE$)/;
 function inheritedEnv(): Record<string, string> {
 	const env: Record<string, string> = {};
 	for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !DAEMON_ENV.test(k)) env[k] = v;
@@ -408,10 +412,31 @@ function tail(file: string, lines: number): string {
 	}
 }
 
-async function httpStatus(url: string, timeoutMs = 2000): Promise<number> {
+async function httpStatus(url: string, timeoutMs = 2000, ca?: string): Promise<number> {
+	if (ca !== undefined) return (await httpsGet(url, ca, timeoutMs)).status;
 	const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
 	await r.arrayBuffer();
 	return r.status;
+}
+
+/** GET over https trusting `ca` (a PEM certificate: a TLS gateway's self-signed one); status, headers and body. */
+export function httpsGet(
+	url: string,
+	ca: string,
+	timeoutMs = 2000,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+	return new Promise((res, rej) => {
+		const req = httpsRequest(url, { ca, timeout: timeoutMs }, (r) => {
+			let body = "";
+			r.setEncoding("utf8");
+			r.on("data", (d: string) => (body += d));
+			r.on("end", () => res({ status: r.statusCode ?? 0, headers: r.headers, body }));
+			r.on("error", rej);
+		});
+		req.on("timeout", () => req.destroy(new Error(`GET ${url}: no answer in ${timeoutMs} ms`)));
+		req.on("error", rej);
+		req.end();
+	});
 }
 
 // A service daemon's binary (huddle-chat, huddle-notes, huddle-recording), or undefined (logged) while it is not built yet.
@@ -665,7 +690,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 					for (const p of [g.proc, registry]) {
 						if (!p.alive()) throw new Fatal(`${p.name} exited: ${JSON.stringify(await p.exit)}`);
 					}
-					return (await httpStatus(`${g.httpUrl}/readyz`, 1000)) === 200;
+					return (await httpStatus(`${g.httpUrl}/readyz`, 1000, g.tls?.cert)) === 200;
 				},
 				readyMs,
 			);
@@ -698,11 +723,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			};
 			const proc = new Proc(`gateway-${index}`, gatewayBin, [], env, dir, logDir);
 			procs.push(proc);
+			const tls = env.TLS_CERT && env.TLS_KEY ? { cert: readFileSync(env.TLS_CERT, "utf8") } : undefined;
 			const g = {
 				index,
 				id,
-				httpUrl: `http://127.0.0.1:${port}`,
-				wsUrl: `ws://127.0.0.1:${port}/ws`,
+				httpUrl: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
+				wsUrl: `${tls ? "wss" : "ws"}://127.0.0.1:${port}/ws`,
+				tls,
 				get pid() {
 					return proc.alive() ? proc.child?.pid : undefined;
 				},
@@ -733,7 +760,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 		const busConnected = async (service: "chat" | "notes") => {
 			const gauge = new RegExp(`^huddle_gateway_${service}_events_connected (\\d+)`, "m");
 			for (const g of gateways) {
-				if (!g.proc.alive()) continue;
+				if (!g.proc.alive() || g.tls) continue; // (a TLS gateway's metrics need its certificate)
 				await waitFor(
 					`${g.proc.name} connected to the ${service} event bus`,
 					async () => {

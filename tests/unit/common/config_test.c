@@ -79,6 +79,28 @@ static void log_level(void **state)
 	assert_int_equal(hd_config_exit_status(HD_CONFIG_ERROR), 2);
 }
 
+static void optional(void **state)
+{
+	const char *opt = "x", *key = "x";
+	const struct hd_config t[] = {
+		{"T_OPT", HD_CONFIG_OPTIONAL, "", 0, 0, &opt, "optional"},
+		{"T_KEY", HD_CONFIG_OPTIONAL_SECRET, "", 0, 0, &key, "optional secret"},
+	};
+	char *argv[] = {"t"};
+	unsetenv("T_OPT");
+	setenv("T_KEY", "", 1); // set but empty (docker-compose's ${X:-}) reads as unset
+	assert_int_equal(hd_config_load("t", "test", t, 2, 1, argv), HD_CONFIG_OK);
+	assert_string_equal(opt, "");
+	assert_string_equal(key, "");
+	setenv("T_OPT", "https://a.example", 1);
+	setenv("T_KEY", "s3cret", 1);
+	assert_int_equal(hd_config_load("t", "test", t, 2, 1, argv), HD_CONFIG_OK);
+	assert_string_equal(opt, "https://a.example");
+	assert_string_equal(key, "s3cret");
+	unsetenv("T_OPT");
+	unsetenv("T_KEY");
+}
+
 static void help(void **state)
 {
 	char *argv[] = {"t", "--help"};
@@ -90,7 +112,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults),   cmocka_unit_test(environment_wins),
 		cmocka_unit_test(bad_values), cmocka_unit_test(log_level),
-		cmocka_unit_test(help),
+		cmocka_unit_test(optional),   cmocka_unit_test(help),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

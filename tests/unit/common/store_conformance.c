@@ -1461,6 +1461,44 @@ static void mongo_unreachable(void **state)
 	assert_null(s);
 }
 
+// mongo_access_old_document: a meetings document stored before access
+// modes (only _id, created_at_ms, title) reads as OPEN, unscheduled, with
+// no host key and no space, and its mode can be set.
+static void mongo_access_old_document(void **state)
+{
+	struct hd_store *s = open_store(); // also runs mongoc_init
+	char mid[HD_ID_LEN + 1];
+	new_meeting_id(mid);
+	bson_error_t error;
+	mongoc_uri_t *uri = mongoc_uri_new_with_error(store_uri, &error);
+	assert_non_null(uri);
+	mongoc_client_t *client = mongoc_client_new_from_uri(uri);
+	assert_non_null(client);
+	mongoc_collection_t *coll = mongoc_client_get_collection(client, mongoc_uri_get_database(uri), "meetings");
+	bson_t doc = BSON_INITIALIZER;
+	BSON_APPEND_UTF8(&doc, "_id", mid);
+	BSON_APPEND_INT64(&doc, "created_at_ms", 42);
+	BSON_APPEND_UTF8(&doc, "title", "From before");
+	assert_true(mongoc_collection_insert_one(coll, &doc, NULL, NULL, &error));
+	bson_destroy(&doc);
+	mongoc_collection_destroy(coll);
+	mongoc_client_destroy(client);
+	mongoc_uri_destroy(uri);
+
+	struct hd_meeting got;
+	assert_int_equal(hd_meeting_get(s, mid, &got), HD_OK);
+	assert_string_equal(got.title, "From before");
+	assert_int_equal(got.created_at_ms, 42);
+	assert_int_equal(got.access_mode, HD_ACCESS_OPEN);
+	assert_int_equal(got.starts_at_ms, 0);
+	assert_string_equal(got.host_key_hash, "");
+	assert_string_equal(got.space_id, "");
+	assert_int_equal(hd_meeting_set_access(s, mid, HD_ACCESS_LOCKED), HD_OK);
+	assert_int_equal(hd_meeting_get(s, mid, &got), HD_OK);
+	assert_int_equal(got.access_mode, HD_ACCESS_LOCKED);
+	hd_store_close(s);
+}
+
 static void mongo_bad_uris(void **state)
 {
 	struct hd_store *s = (struct hd_store *)1;
@@ -1490,6 +1528,10 @@ static const struct CMUnitTest suite[] = {
 	cmocka_unit_test(rec_state_changes),
 	cmocka_unit_test(rec_resumable_bytes_delete),
 	cmocka_unit_test(rec_concurrency),
+	cmocka_unit_test(access_meeting_fields),
+	cmocka_unit_test(access_set_mode),
+	cmocka_unit_test(access_spaces),
+	cmocka_unit_test(access_space_meetings),
 };
 
 static void sqlite_cleanup(void)
@@ -1512,6 +1554,7 @@ static int run_sqlite(void)
 		cmocka_unit_test(sqlite_append_rolls_back_whole_batch),
 		cmocka_unit_test(sqlite_doc_old_file),
 		cmocka_unit_test(sqlite_doc_fails_whole_write),
+		cmocka_unit_test(sqlite_access_old_file),
 	};
 	int failed = cmocka_run_group_tests_name("store conformance (sqlite)", suite, NULL, NULL);
 	failed += cmocka_run_group_tests_name("store sqlite specifics", only_sqlite, NULL, NULL);
@@ -1546,6 +1589,10 @@ static int run_mongo(const char *base_uri)
 	snprintf(store_uri, sizeof(store_uri), "%s", mongoc_uri_get_string(uri));
 	printf("MongoDB store conformance in database %s\n", database);
 	int failed = cmocka_run_group_tests_name("store conformance (mongodb)", suite, NULL, NULL);
+	const struct CMUnitTest only_mongo[] = {
+		cmocka_unit_test(mongo_access_old_document),
+	};
+	failed += cmocka_run_group_tests_name("store mongodb specifics", only_mongo, NULL, NULL);
 
 	mongoc_client_t *client = mongoc_client_new_from_uri(uri);
 	if (client != NULL) {

@@ -17,4 +17,12 @@ void rec_state_changes(void **state);
 void rec_resumable_bytes_delete(void **state);
 void rec_concurrency(void **state);
 
+// The hosts-and-access cases (store_conformance_access.c).
+void access_meeting_fields(void **state);
+void access_set_mode(void **state);
+void access_spaces(void **state);
+void access_space_meetings(void **state);
+// SQLite only: a meetings table from before issue 11 is migrated.
+void sqlite_access_old_file(void **state);
+
 #endif

@@ -1,7 +1,7 @@
 // route_test.c: every gw_op has exactly one reply handler and reaches the
 // one its caller expects; replies are decoded (or turned into
 // HD_EINTERNAL) on the way. The handlers here stand in for ws.c, http.c,
-// chat.c, notes.c and recording.c, so only route.c is linked from the gateway.
+// chat.c, notes.c, recording.c, access.c and access_http.c, so only route.c is linked from the gateway.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -25,6 +25,8 @@ enum owner {
 	OWNER_NOTES_OP,
 	OWNER_HTTP_NOTES,
 	OWNER_HTTP_RECORDING,
+	OWNER_ACCESS,
+	OWNER_HTTP_ACCESS,
 };
 
 // service names who answers a call.
@@ -46,12 +48,25 @@ static const enum owner want[GW_OP_COUNT] = {
 	[GW_OP_CHAT_MEETING] = OWNER_WS,
 	[GW_OP_NOTES_MEETING] = OWNER_WS,
 	[GW_OP_HEARTBEAT] = OWNER_HEARTBEAT,
+	[GW_OP_ADMIT] = OWNER_ACCESS,
+	[GW_OP_MODERATE] = OWNER_ACCESS,
+	[GW_OP_SET_ACCESS] = OWNER_ACCESS,
+	[GW_OP_END_MEETING] = OWNER_ACCESS,
+	[GW_OP_HAND] = OWNER_ACCESS,
+	[GW_OP_REACTION] = OWNER_ACCESS,
+	[GW_OP_ADMIT_ROSTER] = OWNER_ACCESS,
 	[GW_OP_HTTP_CREATE] = OWNER_HTTP,
 	[GW_OP_HTTP_GET] = OWNER_HTTP,
 	[GW_OP_HTTP_READY] = OWNER_HTTP,
 	[GW_OP_HTTP_CHAT_MEETING] = OWNER_HTTP,
 	[GW_OP_HTTP_NOTES_MEETING] = OWNER_HTTP,
 	[GW_OP_HTTP_REC_MEETING] = OWNER_HTTP,
+	[GW_OP_HTTP_SPACE_CREATE] = OWNER_HTTP_ACCESS,
+	[GW_OP_HTTP_SPACE_GET] = OWNER_HTTP_ACCESS,
+	[GW_OP_HTTP_SPACE_MEETING] = OWNER_HTTP_ACCESS,
+	[GW_OP_HTTP_ADMIT] = OWNER_HTTP_ACCESS,
+	[GW_OP_HTTP_ACCESS] = OWNER_HTTP_ACCESS,
+	[GW_OP_HTTP_LINKS] = OWNER_HTTP_ACCESS,
 	[GW_OP_CHAT_INIT] = OWNER_CHAT,
 	[GW_OP_CHAT_FILL] = OWNER_CHAT,
 	[GW_OP_CHAT_POST] = OWNER_CHAT,
@@ -112,6 +127,16 @@ void gw_ws_on_heartbeat(hd_err err, Huddle__V1__RegistryReply *r)
 void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
 {
 	saw_registry(OWNER_HTTP, p, err, r);
+}
+
+void gw_access_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
+{
+	saw_registry(OWNER_ACCESS, p, err, r);
+}
+
+void gw_access_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
+{
+	saw_registry(OWNER_HTTP_ACCESS, p, err, r);
 }
 
 void gw_chat_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__ChatReply *r)

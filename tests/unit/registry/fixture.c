@@ -143,6 +143,19 @@ static bool event_matches(const Huddle__V1__RoomEvent *ev, const char *meeting_i
 	case HUDDLE__V1__ROOM_EVENT__BODY_SIGNAL:
 		subject = ev->signal->to;
 		break;
+	case HUDDLE__V1__ROOM_EVENT__BODY_ADMISSION:
+		subject = ev->admission->participant_id;
+		break;
+	case HUDDLE__V1__ROOM_EVENT__BODY_MODERATED:
+		subject = ev->moderated->participant_id;
+		break;
+	case HUDDLE__V1__ROOM_EVENT__BODY_REACTION:
+		subject = ev->reaction->participant_id;
+		break;
+	case HUDDLE__V1__ROOM_EVENT__BODY_WAITING_CHANGED:
+	case HUDDLE__V1__ROOM_EVENT__BODY_MEETING_UPDATED:
+	case HUDDLE__V1__ROOM_EVENT__BODY_MEETING_ENDED:
+		return who == NULL; // about the meeting, not one participant
 	default:
 		return false;
 	}
@@ -178,6 +191,28 @@ const Huddle__V1__RoomEvent *reg_test_find(struct reg_test *t, const char *meeti
 			found = t->events.ev[i];
 	pthread_mutex_unlock(&t->events.mtx);
 	return found; // events are never removed before reg_test_close
+}
+
+const Huddle__V1__RoomEvent *reg_test_last(struct reg_test *t, const char *meeting_id, int body_case, const char *who)
+{
+	const Huddle__V1__RoomEvent *found = NULL;
+	pthread_mutex_lock(&t->events.mtx);
+	for (size_t i = t->events.n; i > 0 && found == NULL; i--)
+		if (event_matches(t->events.ev[i - 1], meeting_id, body_case, who))
+			found = t->events.ev[i - 1];
+	pthread_mutex_unlock(&t->events.mtx);
+	return found;
+}
+
+void reg_test_host_meeting(struct reg_test *t, int access_mode, char id[23], char host_key[HD_KEY_LEN + 1])
+{
+	struct reg_meeting_spec spec = {.title = "hosted", .access_mode = access_mode};
+	struct hd_meeting m;
+	const char *why = NULL;
+	assert_int_equal(reg_meeting_new(t->store, &spec, hd_now_ms(), &m, host_key, &why), HD_OK);
+	assert_int_equal(m.access_mode, access_mode);
+	memcpy(id, m.id, HD_ID_LEN + 1);
+	reg_test_subscribe(t, id);
 }
 
 void reg_test_meeting(struct reg_test *t, char id[23])

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
+#include "common/hostkey.h"
 #include "common/rpc.h"
 #include "huddle/v1/events.pb-c.h"
 #include "registry/registry.h"
@@ -62,6 +63,15 @@ size_t reg_test_wait(struct reg_test *t, const char *meeting_id, int body_case, 
 
 // reg_test_find returns the first matching event (owned by t), or NULL.
 const Huddle__V1__RoomEvent *reg_test_find(struct reg_test *t, const char *meeting_id, int body_case, const char *who);
+
+// reg_test_last returns the latest matching event (owned by t), or NULL.
+// Events about the meeting as a whole (waiting_changed, meeting_updated,
+// meeting_ended) match only who NULL.
+const Huddle__V1__RoomEvent *reg_test_last(struct reg_test *t, const char *meeting_id, int body_case, const char *who);
+
+// reg_test_host_meeting creates a meeting with this access mode (1..4) and
+// a host key of its own (written to host_key), and subscribes to it.
+void reg_test_host_meeting(struct reg_test *t, int access_mode, char id[23], char host_key[HD_KEY_LEN + 1]);
 
 // reg_test_meeting creates a meeting and subscribes to it; id gets its id.
 void reg_test_meeting(struct reg_test *t, char id[23]);
