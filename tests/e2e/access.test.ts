@@ -104,7 +104,7 @@ e2e.test(
     await pro.page.getByLabel("Space name").fill("Dr. Rivera's practice");
     await pro.page.getByRole("button", { name: "Create space" }).click();
     await pro.page.getByRole("button", { name: "Copy space key" }).waitFor({ timeout: 10_000 });
-    const spaceKey = await pro.page.getByLabel("Space key").inputValue();
+    const spaceKey = await pro.page.getByLabel("Space key", { exact: true }).inputValue();
     assert.ok(spaceKey.length >= 22, "a space key is shown once");
     assert.equal(await pro.page.evaluate(() => localStorage.getItem("huddle.spaceKey")), spaceKey);
     assert.ok(!pro.page.url().includes(spaceKey), "the space key is not in the address");
