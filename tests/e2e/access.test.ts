@@ -17,8 +17,11 @@ import { poll, screenshot, waitFramesFlowing, type Participant } from "./browser
 
 const e2e = useE2E({ gatewayEnv: { JOIN_TOKEN_SECRET: randomBytes(32).toString("hex") } });
 
-// Screenshots worth looking at also go to HUDDLE_SCREENS_DIR when it is set.
+// Screenshots worth looking at also go to HUDDLE_SCREENS_DIR when it is set
+// (taken once the toasts are gone and the animations are over).
 async function keepScreen(p: Participant, name: string): Promise<void> {
+  await poll(`${p.name}: toasts gone`, async () => ((await p.page.locator(".toast").count()) === 0 ? true : undefined), 10_000);
+  await p.page.waitForTimeout(400);
   const file = await screenshot(p, name);
   const dir = process.env.HUDDLE_SCREENS_DIR;
   if (dir) {
@@ -130,6 +133,7 @@ e2e.test(
     await waitingRow(titleA, "Ana").waitFor({ timeout: 10_000 });
     await waitingRow(titleB, "Ben").waitFor({ timeout: 10_000 });
     await pro.page.getByText("2 people are waiting").waitFor({ timeout: 5_000 });
+    await pro.page.getByRole("button", { name: "Done" }).click(); // the space key card
     await keepScreen(pro, "dashboard");
 
     // Meeting B: the host comes in; the Waiting room panel opens by itself
@@ -182,10 +186,13 @@ e2e.test(
     await ben.page.getByRole("button", { name: "Reactions" }).click();
     await ben.page.getByRole("button", { name: "React with 🎉" }).click();
     await tile(hostB, pBen).locator(".reaction", { hasText: "🎉" }).waitFor({ timeout: 10_000 });
+    await screenshot(hostB, "access-reaction");
 
     // The host's tile menu: Lower hand, then Mute.
     const moreBen = hostB.page.getByRole("button", { name: "More options for Ben" });
     await moreBen.click();
+    await hostB.page.getByRole("menu", { name: "Options for Ben" }).waitFor();
+    await keepScreen(hostB, "tile-menu");
     await hostB.page.getByRole("menuitem", { name: "Lower hand" }).click();
     await ben.page.getByRole("button", { name: "Raise hand" }).waitFor({ timeout: 10_000 });
     await poll("one hand left on Ben's side", async () => ((await raisedHands(ben)).length === 1 ? true : undefined), 10_000);
@@ -206,6 +213,7 @@ e2e.test(
     await hostA.page.getByRole("menuitem", { name: "Remove", exact: true }).click();
     await ana.page.getByRole("heading", { name: "You were removed from the meeting" }).waitFor({ timeout: 10_000 });
     await tile(hostA, pAna).waitFor({ state: "detached", timeout: 10_000 });
+    await keepScreen(ana, "removed");
     await ana.page.getByRole("button", { name: "Rejoin" }).click();
     await ana.page.getByRole("heading", { name: "Waiting for a host to let you in" }).waitFor({ timeout: 15_000 });
     const panelA = hostA.page.getByRole("region", { name: "Waiting room" });
@@ -221,6 +229,7 @@ e2e.test(
     await dialog.waitFor();
     assert.equal(await dialog.getByRole("switch", { name: "Waiting room" }).isChecked(), true);
     assert.equal(await dialog.getByRole("switch", { name: "Lock meeting" }).isChecked(), false);
+    await keepScreen(hostB, "meeting-settings");
     await dialog.getByRole("button", { name: "End meeting for all" }).click();
     await dialog.getByRole("button", { name: "End for everyone" }).click();
     await ben.page.getByRole("heading", { name: "The host ended the meeting for everyone" }).waitFor({ timeout: 10_000 });
