@@ -21,6 +21,7 @@ const e2e = useE2E({ gatewayEnv: { JOIN_TOKEN_SECRET: randomBytes(32).toString("
 // (taken once the toasts are gone and the animations are over).
 async function keepScreen(p: Participant, name: string): Promise<void> {
   await poll(`${p.name}: toasts gone`, async () => ((await p.page.locator(".toast").count()) === 0 ? true : undefined), 10_000);
+  await p.page.evaluate(() => scrollTo(0, 0));
   await p.page.waitForTimeout(400);
   const file = await screenshot(p, name);
   const dir = process.env.HUDDLE_SCREENS_DIR;

@@ -188,6 +188,7 @@ export function renderCall(
   syncChatButton();
 
   const tiles = new Map<string, TileView>();
+  let lastWaiting = session.waiting.length;
   let spotlight = false;
   const selfKey = "__self__";
 
@@ -217,6 +218,9 @@ export function renderCall(
       if (meetingSettings.el.open) meetingSettings.el.close();
       closeTileMenu();
     }
+    // The panel closes by itself once the last person waiting is let in (or not).
+    if (lastWaiting > 0 && session.waiting.length === 0) waitingPanel.setOpen(false);
+    lastWaiting = session.waiting.length;
     waitingPanel.refresh();
     waitingToggle.set(waitingPanel.isOpen(), session.waiting.length);
     meetingSettings.refresh();
