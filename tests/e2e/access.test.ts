@@ -165,6 +165,15 @@ e2e.test(
       waitFramesFlowing(ben, [pHostB], 30_000),
       waitFramesFlowing(hostB, [pBen], 30_000),
     ]);
+    // The chat of a waiting-room meeting works in the call (on the call's
+    // admitted connection).
+    await ben.page.getByRole("button", { name: "Show chat" }).click();
+    await ben.page.getByRole("textbox", { name: "Send a message to everyone" }).fill("Hello doctor");
+    await ben.page.getByRole("button", { name: "Send message" }).click();
+    await hostB.page.getByRole("button", { name: "Show chat (1 unread)" }).click({ timeout: 10_000 });
+    await hostB.page.locator(".chat-list").getByText("Hello doctor").waitFor({ timeout: 10_000 });
+    await hostB.page.getByRole("button", { name: "Hide chat" }).click();
+
     // The dashboard shows who is in each call.
     await meetingItem(pro.page, titleB).getByText("Ben", { exact: true }).first().waitFor({ timeout: 10_000 });
 

@@ -4,7 +4,7 @@
 // hook the browser tests read ({ participantId, peers, state, ... }).
 import { ApiError, getMeeting, type MeetingInfo } from "./api";
 import { clientKey, hostKeyFor, joinTokenFor, takeLinkSecrets, tokenClaims } from "./access/keys";
-import { ErrorCode } from "./proto";
+import { AccessMode, ErrorCode } from "./proto";
 import { RequestError } from "./signaling/client";
 import type { SessionNotice } from "./call/session";
 import { renderWaiting } from "./ui/waiting";
@@ -68,6 +68,7 @@ export class App {
   private uploader: Uploader | null = null;
   private view: { destroy(): void } | null = null;
   private page = "landing";
+  private chatInCall = false; // this.chat rides on the call's connection
 
   constructor(private readonly root: HTMLElement) {
     const app = this;
@@ -163,6 +164,7 @@ export class App {
     this.media = null;
     this.chat?.close();
     this.chat = null;
+    this.chatInCall = false;
     this.notes?.close();
     this.notes = null;
   }
@@ -356,6 +358,13 @@ export class App {
   private showCall(meetingId: string, name: string, session: CallSession): void {
     this.view?.destroy();
     this.page = "call";
+    // A meeting that is not open has its chat only in the call, on the call's
+    // admitted connection.
+    if (!this.chat && session.accessMode !== AccessMode.OPEN) {
+      this.chat = new ChatClient({ meetingId, via: session.signaling });
+      this.chatInCall = true;
+      this.chat.connect();
+    }
     document.title = `Huddle — ${session.meetingTitle || "Meeting"}`;
     this.notes?.setName(name);
     this.recorder = new Recorder({ session, uploader: this.uploads(), chat: this.chat });
@@ -372,6 +381,12 @@ export class App {
     await session.leave();
     view?.destroy();
     this.view = null;
+    if (this.chatInCall) {
+      // It rode on the call's connection: it ends with the call.
+      this.chat?.close();
+      this.chat = null;
+      this.chatInCall = false;
+    }
     const muted = { audio: session.media.audioMuted, video: session.media.videoMuted };
     this.media?.stop();
     this.media = null;

@@ -289,6 +289,12 @@ export class CallSession {
     else await this.media.startScreenShare();
   }
 
+  // signaling is the call's connection (the chat of a meeting that is not
+  // open rides on it: only an admitted session may read it).
+  get signaling(): SignalingClient {
+    return this.client;
+  }
+
   // Debug: drop the WebSocket as a network failure would (tests, console).
   dropConnection(): void {
     this.client.dropConnection();
