@@ -5,8 +5,10 @@
 // dashboard and the other from inside the meeting's Waiting room panel;
 // both calls show video; raise-hand order and a reaction are seen by the
 // other side; a host's Mute, Lower hand, Remove (the removed guest waits
-// again on return) and End meeting for all work. Also: a forged join link
-// gets the error page, and a locked meeting refuses a newcomer.
+// again on return) and End meeting for all work; the chat works in a
+// waiting-room call. Also: a forged join link gets the error page, a host
+// turns the waiting room on and denies a guest, and a locked meeting refuses
+// a newcomer.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync } from "node:fs";
@@ -250,7 +252,7 @@ e2e.test(
   300_000,
 );
 
-e2e.test("a forged join link gets the error page; a locked meeting refuses a newcomer", async ({ open }) => {
+e2e.test("a forged join link gets the error page; waiting room on and a guest denied; a locked meeting refuses a newcomer", async ({ open }) => {
   // A meeting made on the landing page: its creator is its host.
   const host = await open("Host", "/");
   await host.page.getByRole("button", { name: "New meeting" }).click();
@@ -271,9 +273,23 @@ e2e.test("a forged join link gets the error page; a locked meeting refuses a new
   await mallory.page.getByRole("button", { name: "Join now", exact: true }).click();
   await mallory.page.getByRole("heading", { name: "This join link cannot be used" }).waitFor({ timeout: 15_000 });
 
-  // Lock meeting: a newcomer without a key gets the locked page.
+  // Waiting room on: a guest asks to join, the host denies.
   await host.page.getByRole("button", { name: "Meeting settings" }).click();
   const dialog = host.page.getByRole("dialog", { name: "Meeting settings" });
+  await dialog.getByRole("switch", { name: "Waiting room" }).check();
+  await poll("the waiting room is on", async () => ((await dialog.getByRole("switch", { name: "Waiting room" }).isEnabled()) ? true : undefined), 5_000);
+  await dialog.getByRole("button", { name: "Done" }).click();
+  const gil = await open("Gil", `/m/${id}`);
+  await gil.page.getByLabel("Your name").fill("Gil");
+  await gil.page.getByRole("button", { name: "Ask to join", exact: true }).click();
+  await gil.page.getByRole("heading", { name: "Waiting for a host to let you in" }).waitFor({ timeout: 15_000 });
+  await gil.page.getByText("No host has joined yet").waitFor({ state: "hidden", timeout: 5_000 });
+  const gilRow = host.page.getByRole("region", { name: "Waiting room" }).getByRole("listitem", { name: "Gil", exact: true });
+  await gilRow.getByRole("button", { name: "Deny", exact: true }).click({ timeout: 10_000 });
+  await gil.page.getByRole("heading", { name: "A host did not let you in" }).waitFor({ timeout: 10_000 });
+
+  // Lock meeting: a newcomer without a key gets the locked page.
+  await host.page.getByRole("button", { name: "Meeting settings" }).click();
   await dialog.getByRole("switch", { name: "Lock meeting" }).check();
   await poll("the meeting is locked", async () => ((await dialog.getByRole("switch", { name: "Lock meeting" }).isChecked()) ? true : undefined), 5_000);
   await dialog.getByRole("button", { name: "Done" }).click();

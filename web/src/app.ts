@@ -3,7 +3,7 @@
 // meeting) and the call, "/dashboard" a space's dashboard. It also installs window.huddle, a debug
 // hook the browser tests read ({ participantId, peers, state, ... }).
 import { ApiError, getMeeting, type MeetingInfo } from "./api";
-import { clientKey, hostKeyFor, joinTokenFor, takeLinkSecrets, tokenClaims } from "./access/keys";
+import { clientKey, hostKeyFor, joinTokenFor, setHostKey, takeLinkSecrets, tokenClaims } from "./access/keys";
 import { AccessMode, ErrorCode } from "./proto";
 import { RequestError } from "./signaling/client";
 import type { SessionNotice } from "./call/session";
@@ -17,7 +17,7 @@ import { NotesClient } from "./notes/client";
 import { Recorder, type RecorderDebug } from "./recording/recorder";
 import { Uploader, type UploadDebug } from "./recording/uploader";
 import { renderLanding } from "./ui/landing";
-import { renderPrejoin } from "./ui/prejoin";
+import { renderPrejoin, type PrejoinView } from "./ui/prejoin";
 import { renderCall, type CallView } from "./ui/call";
 import { renderLeft } from "./ui/left";
 import { renderMessage } from "./ui/notfound";
@@ -69,6 +69,7 @@ export class App {
   private view: { destroy(): void } | null = null;
   private page = "landing";
   private chatInCall = false; // this.chat rides on the call's connection
+  private meetingMode = ""; // the access mode the pre-join screen was shown for
 
   constructor(private readonly root: HTMLElement) {
     const app = this;
@@ -222,14 +223,14 @@ export class App {
     );
     this.view = view;
     view.setMeetingTitle(meeting?.title ?? "");
-    const host = hostKeyFor(meetingId) !== "" || claims?.role === "host";
-    view.setJoinLabel(!host && meeting?.accessMode === "waiting_room" ? "Ask to join" : "Join now");
+    this.meetingMode = meeting?.accessMode ?? "";
+    view.setJoinLabel(this.joinLabel(meetingId));
     if (claims?.name) view.setFixedName(claims.name);
     if (unreachable) view.setError("Can't reach the server. Check your connection and try again.");
     await started;
   }
 
-  private async join(meetingId: string, name: string, media: LocalMedia, prejoin?: { setBusy(b: boolean): void; setError(t: string): void }): Promise<void> {
+  private async join(meetingId: string, name: string, media: LocalMedia, prejoin?: PrejoinView): Promise<void> {
     prejoin?.setBusy(true);
     prejoin?.setError("");
     const relayOnly = new URLSearchParams(location.search).get("relay") === "1";
@@ -256,6 +257,15 @@ export class App {
       void session.leave();
       if (this.session === session) this.session = null;
       if (e instanceof RequestError && this.showRefusal(meetingId, name, e)) return;
+      if (e instanceof RequestError && e.code === ErrorCode.FORBIDDEN && hostKeyFor(meetingId)) {
+        // A stale or mistyped host link: forget its key, so a join as a guest works.
+        setHostKey(meetingId, "");
+        prejoin?.setBusy(false);
+        prejoin?.setJoinLabel(this.joinLabel(meetingId));
+        prejoin?.setError("This host link is not valid for this meeting. You can join as a guest.");
+        if (!prejoin) toast("This host link is not valid for this meeting.", 5000);
+        return;
+      }
       if (!prejoin) toast(`Could not rejoin the meeting: ${e instanceof Error ? e.message : String(e)}`, 5000);
       prejoin?.setBusy(false);
       prejoin?.setError(`Could not join: ${e instanceof Error ? e.message : String(e)}`);
@@ -266,6 +276,13 @@ export class App {
     if (this.session !== session) return;
     if (session.state === "waiting") this.showWaiting(meetingId, session);
     else this.showCall(meetingId, session.displayName, session);
+  }
+
+  // joinLabel: "Ask to join" for a guest of a waiting-room meeting, else "Join now".
+  private joinLabel(meetingId: string): string {
+    const claims = tokenClaims(joinTokenFor(meetingId));
+    const host = hostKeyFor(meetingId) !== "" || claims?.role === "host";
+    return !host && this.meetingMode === "waiting_room" ? "Ask to join" : "Join now";
   }
 
   // showWaiting: in the waiting room until a host lets us in (onNotice).
