@@ -193,9 +193,14 @@ export class CallSession {
 
   setHand(raised: boolean): Promise<unknown> {
     // Shown at once; participant_updated of ourselves confirms the time.
+    const before = this.handRaisedAtMs;
     this.handRaisedAtMs = raised ? this.handRaisedAtMs || Date.now() : 0;
     this.emit();
-    return this.client.request({ case: "hand", value: { raised } }, { queue: false });
+    return this.client.request({ case: "hand", value: { raised } }, { queue: false }).catch((e: unknown) => {
+      this.handRaisedAtMs = before; // refused: show the hand as it is
+      this.emit();
+      throw e;
+    });
   }
 
   react(emoji: string): Promise<unknown> {
