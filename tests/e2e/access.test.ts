@@ -245,6 +245,7 @@ e2e.test(
     await dialog.getByRole("button", { name: "End meeting for all" }).click();
     await dialog.getByRole("button", { name: "End for everyone" }).click();
     await ben.page.getByRole("heading", { name: "The host ended the meeting for everyone" }).waitFor({ timeout: 10_000 });
+    await keepScreen(ben, "ended");
     await hostB.page.getByRole("heading", { name: "The host ended the meeting for everyone" }).waitFor({ timeout: 10_000 });
     await poll("meeting B's call is empty on the dashboard", async () =>
       (await meetingItem(pro.page, titleB).getByText("Nobody yet").count()) === 1 ? true : undefined, 10_000);
