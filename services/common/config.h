@@ -7,12 +7,12 @@
 #include <stdint.h>
 
 enum hd_config_type {
-	HD_CONFIG_STRING,    // field is const char **; value must be non-empty
-	HD_CONFIG_SECRET,    // like STRING, but never printed: logged as "(set)"
-	HD_CONFIG_URI,       // like STRING, printed with credentials redacted (hd_uri_redact)
-	HD_CONFIG_INT,       // field is int64_t *; value within [min, max]
-	HD_CONFIG_LOG_LEVEL, // field is int * (enum hd_log_level); also sets hd_log_level
-	HD_CONFIG_OPTIONAL,  // like STRING, but may be unset: then "" (def is "")
+	HD_CONFIG_STRING,          // field is const char **; value must be non-empty
+	HD_CONFIG_SECRET,          // like STRING, but never printed: logged as "(set)"
+	HD_CONFIG_URI,             // like STRING, printed with credentials redacted (hd_uri_redact)
+	HD_CONFIG_INT,             // field is int64_t *; value within [min, max]
+	HD_CONFIG_LOG_LEVEL,       // field is int * (enum hd_log_level); also sets hd_log_level
+	HD_CONFIG_OPTIONAL,        // like STRING, but may be unset: then "" (def is "")
 	HD_CONFIG_OPTIONAL_SECRET, // OPTIONAL, logged as "(set)" or "(unset)", never printed
 };
 

@@ -262,8 +262,7 @@ hd_err hd_jwt_mint(const struct hd_jwt_config *cfg, const char *meeting_id, cons
 	err = HD_ENOMEM;
 	if (jwt_new(&jwt) != 0)
 		goto out;
-	if (jwt_add_grant(jwt, "room", meeting_id) != 0 ||
-	    (*name != '\0' && jwt_add_grant(jwt, "name", name) != 0) ||
+	if (jwt_add_grant(jwt, "room", meeting_id) != 0 || (*name != '\0' && jwt_add_grant(jwt, "name", name) != 0) ||
 	    jwt_add_grant(jwt, "role", role == HD_JWT_HOST ? "host" : "guest") != 0 ||
 	    jwt_add_grant_int(jwt, "iat", (long)now_s) != 0 || jwt_add_grant_int(jwt, "nbf", (long)now_s) != 0 ||
 	    jwt_add_grant_int(jwt, "exp", (long)(now_s + ttl_s)) != 0 ||

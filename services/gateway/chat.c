@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "gateway/callerr.h"
 #include "gateway/session.h"
+#include "gateway/topics.h"
 
 #define CHAT_TICK_MS 100
 #define CHAT_ACK_GRACE_MS 250 // a post's event may trail its reply this long before we read it back
@@ -106,6 +107,7 @@ static void room_maybe_free(struct gw_chat_room *r)
 		held_pop(r);
 	if (gw.chat_events != NULL) // NULL while shutting down
 		hd_sub_unsubscribe(gw.chat_events, r->meeting_id);
+	gw_topics_unwatch(r->meeting_id);
 	HASH_DEL(gw.chat_rooms, r);
 	HD_DEBUG("chat room %s closed", r->meeting_id);
 	free(r);
@@ -411,6 +413,12 @@ static struct gw_chat_room *room_open(const char *meeting_id)
 	snprintf(r->meeting_id, sizeof(r->meeting_id), "%s", meeting_id);
 	r->id = gw_next_id();
 	if (gw.chat_events == NULL || hd_sub_subscribe(gw.chat_events, r->meeting_id) != HD_OK) {
+		free(r);
+		return NULL;
+	}
+	// The meeting's access mode may change while it is open (meeting_updated).
+	if (gw_topics_watch(r->meeting_id) != HD_OK) {
+		hd_sub_unsubscribe(gw.chat_events, r->meeting_id);
 		free(r);
 		return NULL;
 	}

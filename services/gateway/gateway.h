@@ -59,11 +59,12 @@ struct gw_config {
 	const char *join_token_public_key; // path of a PEM public key (RS256 or ES256)
 	const char *join_token_issuer;
 	const char *join_token_audience;
-	const char *allowed_origins;  // comma list of origins; "": the request's own Host
-	const char *frame_ancestors;  // CSP frame-ancestors source list
-	const char *tls_cert;         // PEM certificate chain path; with tls_key: HTTPS/WSS
-	const char *tls_key;          // PEM private key path
-	int64_t meeting_create_rate;  // POST /api/meetings and /api/spaces per client address per minute
+	const char *allowed_origins;   // comma list of origins; "": the request's own Host
+	const char *frame_ancestors;   // CSP frame-ancestors source list
+	const char *tls_cert;          // PEM certificate chain path; with tls_key: HTTPS/WSS
+	const char *tls_key;           // PEM private key path
+	int64_t trust_x_forwarded_for; // 1: a client's address is X-Forwarded-For's last entry (behind a proxy)
+	int64_t meeting_create_rate;   // POST /api/meetings and /api/spaces per client address per minute
 };
 
 // GW_REACTION_WINDOW_S is REACTION_RATE's window: a session may send

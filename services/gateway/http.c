@@ -674,8 +674,8 @@ static int http_route(struct gw_http *h, const char *uri, enum gw_http_method me
 // Returns 0, or 1 when they do not fit (the connection closes).
 static int http_write_headers(struct gw_http *h, struct lws *wsi)
 {
-	unsigned char buf[LWS_PRE + 512 + GW_HTTP_EXTRA_MAX + GW_HTTP_SECURITY_HEADERS], *start = buf + LWS_PRE,
-										 *p = start, *end = buf + sizeof(buf) - 1;
+	unsigned char buf[LWS_PRE + 512 + GW_HTTP_EXTRA_MAX + GW_HTTP_SECURITY_HEADERS],
+		*start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
 	// A 204 has no Content-Length (RFC 9110 section 8.6); lws then closes.
 	lws_filepos_t length = h->stream ? h->stream_len : h->head ? 0 : h->resp_len;
 	if (h->status == HTTP_STATUS_NO_CONTENT)

@@ -111,6 +111,9 @@ static const struct hd_config config_table[] = {
 	{"MEETING_CREATE_RATE", HD_CONFIG_INT, "60", 1, 1000000, &gw.cfg.meeting_create_rate,
 	 "POST /api/meetings and /api/spaces per client address (IPv6: per /64) per minute, in bursts of as "
 	 "many; over it: 429 with Retry-After"},
+	{"TRUST_X_FORWARDED_FOR", HD_CONFIG_INT, "0", 0, 1, &gw.cfg.trust_x_forwarded_for,
+	 "1: the client's address (MEETING_CREATE_RATE) is the last X-Forwarded-For entry, as the reverse proxy in "
+	 "front appends it; only when clients cannot reach the gateway but through that proxy"},
 	{"LOG_LEVEL", HD_CONFIG_LOG_LEVEL, "info", 0, 0, &gw.cfg.log_level, "error, warn, info or debug"},
 };
 

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "gateway/callerr.h"
 #include "gateway/session.h"
+#include "gateway/topics.h"
 
 #define NOTES_TICK_MS 100
 #define NOTES_ACK_GRACE_MS 250 // an update's event may trail its reply this long before we read it back
@@ -138,6 +139,7 @@ static void room_maybe_free(struct gw_notes_room *r)
 			held_pop(&r->docs[i]);
 	if (gw.notes_events != NULL) // NULL while shutting down
 		hd_sub_unsubscribe(gw.notes_events, r->meeting_id);
+	gw_topics_unwatch(r->meeting_id);
 	HASH_DEL(gw.notes_rooms, r);
 	HASH_DELETE(hh_id, rooms_by_id, r);
 	HD_DEBUG("notes room %s closed", r->meeting_id);
@@ -607,6 +609,12 @@ static struct gw_notes_room *room_open(const char *meeting_id)
 	snprintf(r->meeting_id, sizeof(r->meeting_id), "%s", meeting_id);
 	r->id = gw_next_id();
 	if (gw.notes_events == NULL || hd_sub_subscribe(gw.notes_events, r->meeting_id) != HD_OK) {
+		free(r);
+		return NULL;
+	}
+	// The meeting's access mode may change while it is open (meeting_updated).
+	if (gw_topics_watch(r->meeting_id) != HD_OK) {
+		hd_sub_unsubscribe(gw.notes_events, r->meeting_id);
 		free(r);
 		return NULL;
 	}

@@ -9,6 +9,7 @@
 #include "gateway/access.h"
 #include "gateway/gateway.h"
 #include "gateway/session.h"
+#include "gateway/topics.h"
 #include "huddle/v1/events.pb-c.h"
 
 #define GW_CLOSE_PRESENCE_LOST 4000
@@ -29,7 +30,7 @@ hd_err gw_room_attach(struct gw_session *s, const char *meeting_id)
 		if ((r = calloc(1, sizeof(*r))) == NULL)
 			return HD_ENOMEM;
 		snprintf(r->meeting_id, sizeof(r->meeting_id), "%s", meeting_id);
-		if (hd_sub_subscribe(gw.events, r->meeting_id) != HD_OK) {
+		if (gw_topics_watch(r->meeting_id) != HD_OK) {
 			free(r);
 			return HD_ENOMEM;
 		}
@@ -118,8 +119,7 @@ void gw_room_detach(struct gw_session *s)
 	s->participant_id[0] = '\0';
 	s->meeting_id[0] = '\0';
 	if (--r->refs == 0) {
-		if (gw.events != NULL) // NULL while shutting down
-			hd_sub_unsubscribe(gw.events, r->meeting_id);
+		gw_topics_unwatch(r->meeting_id);
 		HASH_DEL(gw.rooms, r);
 		free(r);
 	}
@@ -345,8 +345,12 @@ void gw_room_on_event(const uint8_t *data, size_t len)
 		return;
 	}
 	struct gw_room *r = room_find(ev->meeting_id);
-	if (r == NULL)
+	if (r == NULL) {
+		// Watched for a chat or notes room only: who may read them.
+		if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_MEETING_UPDATED && ev->meeting_updated->meeting != NULL)
+			gw_access_meeting_updated(ev->meeting_updated->meeting);
 		goto done;
+	}
 	if (r->joining != NULL)
 		early_keep(r, data, len);
 	if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_SIGNAL) {

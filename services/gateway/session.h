@@ -159,9 +159,11 @@ static inline bool gw_session_admitted(const struct gw_session *s)
 // gw_session_may_read tells whether s may read and write the chat and
 // notes of meeting_id, whose huddle.v1.AccessMode is access_mode: anyone
 // for an OPEN meeting (0 reads as OPEN), otherwise only a session admitted
-// in that meeting.
+// in that meeting; never a session in a waiting room.
 static inline bool gw_session_may_read(const struct gw_session *s, const char *meeting_id, int access_mode)
 {
+	if (s->state == GW_SESSION_JOINED && s->admission != GW_ADMISSION_ADMITTED)
+		return false;
 	if (access_mode == HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN ||
 	    access_mode == HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_UNSPECIFIED)
 		return true;

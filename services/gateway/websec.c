@@ -21,11 +21,15 @@
 // The web app (web/dist) needs: its own scripts, modules and workers;
 // 'wasm-unsafe-eval' for background blur's WebAssembly (MediaPipe, served
 // from /assets); blob: and mediastream: media (camera, screen, recordings);
-// data: and blob: images; the WebSocket; no inline script or style (styles
-// set through element.style from scripts are CSSOM, which CSP allows).
-#define CSP_BASE                                                                                                   \
-	"default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self'; "  \
-	"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; "         \
+// data: and blob: images; the WebSocket. No inline script, ever. Inline
+// styles are allowed: the notes editor (CodeMirror's style-mod) mounts
+// <style> elements in the document and its shared cursors carry style
+// attributes, which CSP counts as inline (element.style from scripts is
+// CSSOM and would pass); a style cannot run code.
+#define CSP_BASE                                                                                                       \
+	"default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "                          \
+	"style-src 'self' 'unsafe-inline'; "                                                                           \
+	"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; "               \
 	"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "
 #define PERMISSIONS_POLICY "camera=(self), microphone=(self), display-capture=(self)"
 
@@ -77,7 +81,7 @@ static hd_err parse_origins(struct gw_websec *w, const char *list)
 			o[--n] = '\0';
 		if (n == 0)
 			continue;
-		const char *host = strncasecmp(o, "https://", 8) == 0 ? o + 8
+		const char *host = strncasecmp(o, "https://", 8) == 0  ? o + 8
 				   : strncasecmp(o, "http://", 7) == 0 ? o + 7
 								       : NULL;
 		bool ok = host != NULL && *host != '\0' && n < GW_ORIGIN_MAX && strchr(host, '/') == NULL;
@@ -85,7 +89,8 @@ static hd_err parse_origins(struct gw_websec *w, const char *list)
 			ok = *c > ' ' && *c < 0x7f;
 		if (!ok || w->n_origins == GW_ORIGINS_MAX) {
 			fprintf(stderr,
-				"huddle-gateway: ALLOWED_ORIGINS entry '%s' is not an origin like https://meet.example.com "
+				"huddle-gateway: ALLOWED_ORIGINS entry '%s' is not an origin like "
+				"https://meet.example.com "
 				"(scheme and host[:port], no path; at most %d entries)\n",
 				o, GW_ORIGINS_MAX);
 			free(copy);
@@ -119,7 +124,9 @@ static hd_err read_pem(const char *path, char **out)
 		return HD_ENOMEM;
 	if (bad || n == 0 || n > GW_PEM_MAX) {
 		fprintf(stderr, "huddle-gateway: JOIN_TOKEN_PUBLIC_KEY: %s is %s\n", path,
-			bad ? "unreadable" : n == 0 ? "empty" : "larger than a public key (16 KiB)");
+			bad      ? "unreadable"
+			: n == 0 ? "empty"
+				 : "larger than a public key (16 KiB)");
 		free(pem);
 		return HD_EBADREQUEST;
 	}
@@ -170,7 +177,8 @@ hd_err gw_websec_open(void)
 	if (w->tls && (!readable("TLS_CERT", cfg->tls_cert) || !readable("TLS_KEY", cfg->tls_key)))
 		goto fail;
 	snprintf(w->hsts, sizeof(w->hsts), "max-age=%d", GW_HSTS_MAX_AGE_S);
-	if (*cfg->join_token_public_key != '\0' && (err = read_pem(cfg->join_token_public_key, &w->public_key_pem)) != HD_OK)
+	if (*cfg->join_token_public_key != '\0' &&
+	    (err = read_pem(cfg->join_token_public_key, &w->public_key_pem)) != HD_OK)
 		goto fail;
 	gw.jwt.secret = cfg->join_token_secret;
 	gw.jwt.public_key_pem = w->public_key_pem != NULL ? w->public_key_pem : "";
@@ -242,11 +250,12 @@ bool gw_websec_origin_allowed(struct lws *wsi)
 				return true;
 		return false;
 	}
-	const char *rest = strncasecmp(origin, "https://", 8) == 0 ? origin + 8
+	const char *rest = strncasecmp(origin, "https://", 8) == 0  ? origin + 8
 			   : strncasecmp(origin, "http://", 7) == 0 ? origin + 7
 								    : NULL;
 	int h = lws_hdr_total_length(wsi, WSI_TOKEN_HOST);
-	if (rest == NULL || h <= 0 || h >= (int)sizeof(host) || lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) != h)
+	if (rest == NULL || h <= 0 || h >= (int)sizeof(host) ||
+	    lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST) != h)
 		return false;
 	return strcasecmp(rest, host) == 0;
 }
@@ -254,7 +263,7 @@ bool gw_websec_origin_allowed(struct lws *wsi)
 int gw_websec_refuse(struct lws *wsi, unsigned int status, hd_err code, const char *message)
 {
 	unsigned char buf[LWS_PRE + 512 + GW_HTTP_SECURITY_HEADERS], *start = buf + LWS_PRE, *p = start,
-								       *end = buf + sizeof(buf) - 1;
+								     *end = buf + sizeof(buf) - 1;
 	cJSON *root = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(root, "error");
 	cJSON_AddStringToObject(e, "code", hd_err_name(code));
 	cJSON_AddStringToObject(e, "message", message);
@@ -268,8 +277,8 @@ int gw_websec_refuse(struct lws *wsi, unsigned int status, hd_err code, const ch
 	if (out != NULL) {
 		memcpy(out + LWS_PRE, body, len);
 		if (lws_add_http_common_headers(wsi, status, "application/json", len, &p, end) == 0 &&
-		    add_header(wsi, "cache-control:", "no-store", &p, end) == 0 && gw_websec_headers(wsi, &p, end) == 0 &&
-		    lws_finalize_write_http_header(wsi, start, &p, end) == 0 &&
+		    add_header(wsi, "cache-control:", "no-store", &p, end) == 0 &&
+		    gw_websec_headers(wsi, &p, end) == 0 && lws_finalize_write_http_header(wsi, start, &p, end) == 0 &&
 		    lws_write(wsi, out + LWS_PRE, len, LWS_WRITE_HTTP_FINAL) == (int)len)
 			rv = 0;
 	}
@@ -278,12 +287,37 @@ int gw_websec_refuse(struct lws *wsi, unsigned int status, hd_err code, const ch
 	return rv;
 }
 
-// client_key names the bucket of wsi's peer: its address, or an IPv6
-// address's /64 (one host usually has a whole /64).
+// forwarded_for copies the last address of X-Forwarded-For (the one the
+// reverse proxy in front appended) into key. False when there is none or
+// it is not an IP address.
+static bool forwarded_for(struct lws *wsi, char key[INET6_ADDRSTRLEN])
+{
+	char xff[GW_ORIGIN_MAX], *last;
+	struct in6_addr a;
+	int n = lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR);
+	if (n <= 0 || n >= (int)sizeof(xff) || lws_hdr_copy(wsi, xff, sizeof(xff), WSI_TOKEN_X_FORWARDED_FOR) != n)
+		return false;
+	last = strrchr(xff, ',');
+	last = last != NULL ? last + 1 : xff;
+	while (*last == ' ')
+		last++;
+	for (size_t len = strlen(last); len > 0 && last[len - 1] == ' ';)
+		last[--len] = '\0';
+	size_t len = strlen(last);
+	if (len >= INET6_ADDRSTRLEN || (inet_pton(AF_INET, last, &a) != 1 && inet_pton(AF_INET6, last, &a) != 1))
+		return false;
+	memcpy(key, last, len + 1);
+	return true;
+}
+
+// client_key names the bucket of wsi's client: its address (with
+// TRUST_X_FORWARDED_FOR, the one its proxy saw), or an IPv6 address's /64
+// (one host usually has a whole /64).
 static bool client_key(struct lws *wsi, char key[INET6_ADDRSTRLEN])
 {
 	struct in6_addr a6;
-	if (lws_get_peer_simple(wsi, key, INET6_ADDRSTRLEN) == NULL)
+	if (!(gw.cfg.trust_x_forwarded_for && forwarded_for(wsi, key)) &&
+	    lws_get_peer_simple(wsi, key, INET6_ADDRSTRLEN) == NULL)
 		return false;
 	if (inet_pton(AF_INET6, key, &a6) == 1 && !IN6_IS_ADDR_V4MAPPED(&a6)) {
 		memset(a6.s6_addr + 8, 0, 8);

@@ -167,6 +167,11 @@ static void op_signal(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 		return;
 	}
 	struct gw_session *to = gw_room_find_member(s->room, sr->to);
+	if (to != NULL && !gw_session_admitted(to)) {
+		// In the waiting room: as far as the call knows, nobody.
+		gw_session_send_error(s, cm->request_id, HD_EUNKNOWNPARTICIPANT, NULL);
+		return;
+	}
 	if (to != NULL) {
 		Huddle__V1__SignalReply ack = HUDDLE__V1__SIGNAL_REPLY__INIT;
 		gw_room_deliver_signal(to, s->participant_id, sr->signal);

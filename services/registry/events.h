@@ -16,10 +16,11 @@
 #include "huddle/v1/client.pb-c.h"
 #include "huddle/v1/events.pb-c.h"
 
-// reg_event_joined publishes participant_joined (not sent for a resume).
+// reg_event_joined publishes participant_joined: a participant is in the
+// call (joined admitted, or admitted from the waiting room; not for a resume).
 void reg_event_joined(nng_socket pub, const char *meeting_id, Huddle__V1__Participant *p);
 
-// reg_event_updated publishes participant_updated (media state changed).
+// reg_event_updated publishes participant_updated (media, role or hand changed).
 void reg_event_updated(nng_socket pub, const char *meeting_id, Huddle__V1__Participant *p);
 
 // reg_event_left publishes participant_left (LEFT, TIMED_OUT, REMOVED, ENDED).

@@ -23,14 +23,14 @@ static const char *exec_argv[] = {"EXEC"};
 
 // actor is who asks for a host action, as the events name them.
 struct actor {
-	char id[HD_ID_LEN + 1];                     // "" for a host key
-	char name[REG_DISPLAY_NAME_MAX + 1];        // "" for a host key
+	char id[HD_ID_LEN + 1];              // "" for a host key
+	char name[REG_DISPLAY_NAME_MAX + 1]; // "" for a host key
 };
 
 // actor_check accepts an admitted host member of the meeting, or a host key
 // of it, into *out; anyone else is HD_EFORBIDDEN.
-static hd_err actor_check(struct reg_ctx *c, const struct hd_meeting *mt, const Huddle__V1__Actor *a,
-			  struct actor *out, const char **why)
+static hd_err actor_check(struct reg_ctx *c, const struct hd_meeting *mt, const Huddle__V1__Actor *a, struct actor *out,
+			  const char **why)
 {
 	char members[REG_KEY_MAX];
 	struct reg_member m;
@@ -65,8 +65,8 @@ static hd_err actor_check(struct reg_ctx *c, const struct hd_meeting *mt, const 
 }
 
 // host_meeting reads the meeting and checks the actor.
-static hd_err host_meeting(struct reg_ctx *c, const char *meeting_id, const Huddle__V1__Actor *a,
-			   struct hd_meeting *mt, struct actor *who, const char **why)
+static hd_err host_meeting(struct reg_ctx *c, const char *meeting_id, const Huddle__V1__Actor *a, struct hd_meeting *mt,
+			   struct actor *who, const char **why)
 {
 	hd_err err = reg_meeting_get(c->store, meeting_id, mt, why);
 	if (err == HD_OK)
@@ -85,7 +85,7 @@ struct admit_arg {
 static enum reg_modify_outcome admit_fn(struct reg_member *m, void *arg, hd_err *err, const char **why)
 {
 	const struct admit_arg *a = arg;
-	(void)err;
+	*err = HD_OK; // never fails: anyone not waiting is skipped
 	(void)why;
 	if (!reg_member_waiting(m))
 		return REG_MODIFY_SKIP; // admitted already (maybe by another host)
@@ -123,10 +123,12 @@ static hd_err admit_ids(struct reg_ctx *c, const char *meeting_id, char *const *
 		if (err != HD_OK)
 			break;
 		if (o == REG_MODIFY_WRITE) {
-			reg_event_admission(c->pub, meeting_id, m.id, HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_ADMITTED);
+			reg_event_admission(c->pub, meeting_id, m.id,
+					    HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_ADMITTED);
 			reg_member_publish(c, meeting_id, &m, true);
 		} else if (o == REG_MODIFY_DELETE) {
-			reg_event_admission(c->pub, meeting_id, m.id, HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_DENIED);
+			reg_event_admission(c->pub, meeting_id, m.id,
+					    HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_DENIED);
 		} else {
 			continue;
 		}
@@ -142,8 +144,8 @@ static hd_err admit_ids(struct reg_ctx *c, const char *meeting_id, char *const *
 }
 
 // admit_all admits (or denies) everyone waiting now.
-static hd_err admit_all(struct reg_ctx *c, const char *meeting_id, bool deny, int64_t now_ms,
-			struct reg_roster *done, const char **why)
+static hd_err admit_all(struct reg_ctx *c, const char *meeting_id, bool deny, int64_t now_ms, struct reg_roster *done,
+			const char **why)
 {
 	struct reg_room room;
 	char **ids = NULL;
@@ -235,8 +237,7 @@ hd_err reg_host_moderate(struct reg_ctx *c, const Huddle__V1__RegistryModerateRe
 		reg_key_removed(list_key, mt.id);
 	struct reg_modify_opts opts = {
 		.record_key = remove || block ? list_key : NULL, .record_blocked = block, .now_ms = now_ms};
-	if ((err = reg_member_modify(c, mt.id, req->participant_id, moderate_fn, &action, &opts, &m, &o, why)) !=
-	    HD_OK)
+	if ((err = reg_member_modify(c, mt.id, req->participant_id, moderate_fn, &action, &opts, &m, &o, why)) != HD_OK)
 		return err;
 	if (o == REG_MODIFY_SKIP && (action == HUDDLE__V1__MODERATION_ACTION__MODERATION_ACTION_MAKE_HOST ||
 				     action == HUDDLE__V1__MODERATION_ACTION__MODERATION_ACTION_LOWER_HAND))
@@ -297,8 +298,8 @@ hd_err reg_host_end(struct reg_ctx *c, const Huddle__V1__RegistryEndMeetingReque
 	reg_key_removed(removed, mt.id);
 	const char *hgetall[] = {"HGETALL", members};
 	const char *del[] = {"DEL", members, seen, removed};
-	const struct hd_redis_cmd cmds[] = {{1, multi_argv, NULL}, {2, hgetall, NULL}, {4, del, NULL},
-					    {1, exec_argv, NULL}};
+	const struct hd_redis_cmd cmds[] = {
+		{1, multi_argv, NULL}, {2, hgetall, NULL}, {4, del, NULL}, {1, exec_argv, NULL}};
 	if ((err = hd_redis_pipeline(c->redis, cmds, 4, rep, NULL)) != HD_OK)
 		return reg_redis_failed(err, why);
 	const redisReply *ex = rep[3];
@@ -309,7 +310,8 @@ hd_err reg_host_end(struct reg_ctx *c, const Huddle__V1__RegistryEndMeetingReque
 	// Everyone is out now; the events say so even if the list is lost.
 	reg_event_meeting_ended(c->pub, mt.id, who.name);
 	for (size_t i = 0; err == HD_OK && i < room.admitted.n; i++)
-		reg_event_left(c->pub, mt.id, room.admitted.members[i].id, HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_ENDED);
+		reg_event_left(c->pub, mt.id, room.admitted.members[i].id,
+			       HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_ENDED);
 	reg_event_waiting(c->pub, mt.id, NULL, 0, false);
 	HD_INFO("meeting %s ended for all by a host (%zu in the call, %zu waiting)", mt.id, room.admitted.n,
 		room.waiting.n);
@@ -403,7 +405,7 @@ hd_err reg_space_read(struct reg_ctx *c, const char *key, struct reg_space_statu
 {
 	struct hd_redis_cmd *cmds = NULL;
 	const char **argv = NULL;
-	char (*keys)[REG_KEY_MAX] = NULL;
+	char(*keys)[REG_KEY_MAX] = NULL;
 	redisReply **rep = NULL;
 	size_t n = 0;
 	hd_err err;
@@ -426,7 +428,8 @@ hd_err reg_space_read(struct reg_ctx *c, const char *key, struct reg_space_statu
 	if ((out->rooms = calloc(n > 0 ? n : 1, sizeof(*out->rooms))) == NULL ||
 	    (cmds = calloc(n > 0 ? n : 1, sizeof(*cmds))) == NULL ||
 	    (argv = calloc(2 * (n > 0 ? n : 1), sizeof(*argv))) == NULL ||
-	    (keys = calloc(n > 0 ? n : 1, sizeof(*keys))) == NULL || (rep = calloc(n > 0 ? n : 1, sizeof(*rep))) == NULL)
+	    (keys = calloc(n > 0 ? n : 1, sizeof(*keys))) == NULL ||
+	    (rep = calloc(n > 0 ? n : 1, sizeof(*rep))) == NULL)
 		goto fail;
 	out->n = n;
 	for (size_t i = 0; i < n; i++) {

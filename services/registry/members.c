@@ -19,29 +19,28 @@
 // "blocked" or "removed", removed-at time, trim-before time, key TTL (s).
 // Returns 1 done, 0 the record changed (read it again), -1 not seen since
 // the oldest last-seen.
-static const char cas_member[] =
-	"if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end\n"
-	"if ARGV[4] ~= '' then\n"
-	"  local s = redis.call('ZSCORE', KEYS[2], ARGV[1])\n"
-	"  if not s or tonumber(s) < tonumber(ARGV[4]) then return -1 end\n"
-	"end\n"
-	"if ARGV[3] == '' then\n"
-	"  redis.call('HDEL', KEYS[1], ARGV[1])\n"
-	"  redis.call('ZREM', KEYS[2], ARGV[1])\n"
-	"  if ARGV[6] ~= '' then\n"
-	"    if ARGV[7] == 'blocked' then\n"
-	"      redis.call('SADD', KEYS[3], ARGV[6])\n"
-	"    else\n"
-	"      redis.call('ZADD', KEYS[3], ARGV[8], ARGV[6])\n"
-	"      redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[9])\n"
-	"      redis.call('EXPIRE', KEYS[3], ARGV[10])\n"
-	"    end\n"
-	"  end\n"
-	"  return 1\n"
-	"end\n"
-	"redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])\n"
-	"if ARGV[5] ~= '' then redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1]) end\n"
-	"return 1\n";
+static const char cas_member[] = "if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end\n"
+				 "if ARGV[4] ~= '' then\n"
+				 "  local s = redis.call('ZSCORE', KEYS[2], ARGV[1])\n"
+				 "  if not s or tonumber(s) < tonumber(ARGV[4]) then return -1 end\n"
+				 "end\n"
+				 "if ARGV[3] == '' then\n"
+				 "  redis.call('HDEL', KEYS[1], ARGV[1])\n"
+				 "  redis.call('ZREM', KEYS[2], ARGV[1])\n"
+				 "  if ARGV[6] ~= '' then\n"
+				 "    if ARGV[7] == 'blocked' then\n"
+				 "      redis.call('SADD', KEYS[3], ARGV[6])\n"
+				 "    else\n"
+				 "      redis.call('ZADD', KEYS[3], ARGV[8], ARGV[6])\n"
+				 "      redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[9])\n"
+				 "      redis.call('EXPIRE', KEYS[3], ARGV[10])\n"
+				 "    end\n"
+				 "  end\n"
+				 "  return 1\n"
+				 "end\n"
+				 "redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])\n"
+				 "if ARGV[5] ~= '' then redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1]) end\n"
+				 "return 1\n";
 
 void reg_key_members(char out[REG_KEY_MAX], const char *meeting_id)
 {
@@ -165,7 +164,7 @@ bool reg_member_unpack(const char *data, size_t len, struct reg_member *m)
 		m->joined_at_ms = r->participant->joined_at_ms;
 		m->hand_raised_at_ms = r->participant->hand_raised_at_ms;
 		m->role = r->participant->role == HUDDLE__V1__ROLE__ROLE_HOST ? HUDDLE__V1__ROLE__ROLE_HOST
-									       : HUDDLE__V1__ROLE__ROLE_GUEST;
+									      : HUDDLE__V1__ROLE__ROLE_GUEST;
 		m->admission = r->admission == HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_WAITING
 				       ? HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_WAITING
 				       : HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_ADMITTED;
@@ -358,7 +357,8 @@ hd_err reg_member_modify(struct reg_ctx *c, const char *meeting_id, const char *
 			*why = "presence record too large";
 			return HD_EINTERNAL;
 		}
-		bool record = *outcome == REG_MODIFY_DELETE && opts->record_key != NULL && out->client_key_hash[0] != '\0';
+		bool record =
+			*outcome == REG_MODIFY_DELETE && opts->record_key != NULL && out->client_key_hash[0] != '\0';
 		const char *eval[] = {"EVAL",
 				      cas_member,
 				      "3",

@@ -42,10 +42,10 @@ struct reg_member {
 	int64_t joined_at_ms; // Unix ms (for an admitted waiting member: when admitted)
 	char resume_token[HD_ID_LEN + 1];
 	char gateway_id[REG_GATEWAY_ID_MAX + 1];
-	int role;                                   // Huddle__V1__Role: ROLE_GUEST or ROLE_HOST
-	int admission;                              // Huddle__V1__AdmissionState: ADMITTED or WAITING
-	int64_t waiting_since_ms;                   // Unix ms; 0 unless waiting
-	int64_t hand_raised_at_ms;                  // Unix ms; 0: hand down
+	int role;                                  // Huddle__V1__Role: ROLE_GUEST or ROLE_HOST
+	int admission;                             // Huddle__V1__AdmissionState: ADMITTED or WAITING
+	int64_t waiting_since_ms;                  // Unix ms; 0 unless waiting
+	int64_t hand_raised_at_ms;                 // Unix ms; 0: hand down
 	char client_key_hash[HD_KEY_HASH_LEN + 1]; // hex SHA-256 of the client key; "" without one
 };
 
@@ -133,11 +133,11 @@ typedef enum reg_modify_outcome (*reg_modify_fn)(struct reg_member *m, void *arg
 
 // reg_modify_opts are reg_member_modify's extras; all may be zero.
 struct reg_modify_opts {
-	int64_t touch_ms;        // when > 0, also refresh last-seen to this time
-	int64_t oldest_seen_ms;  // when > 0, the member must have been seen since (else HD_ERESUMEREJECTED)
-	const char *record_key;  // REG_MODIFY_DELETE: also record the member's client key hash in this
-	bool record_blocked;     // ... blocked set (true) or removed sorted set (false)
-	int64_t now_ms;          // time of a removed entry
+	int64_t touch_ms;       // when > 0, also refresh last-seen to this time
+	int64_t oldest_seen_ms; // when > 0, the member must have been seen since (else HD_ERESUMEREJECTED)
+	const char *record_key; // REG_MODIFY_DELETE: also record the member's client key hash in this
+	bool record_blocked;    // ... blocked set (true) or removed sorted set (false)
+	int64_t now_ms;         // time of a removed entry
 };
 
 // reg_member_modify reads member participant_id of the meeting, applies fn,

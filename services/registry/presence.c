@@ -12,9 +12,9 @@
 #include "common/hostkey.h"
 #include "registry/meetings.h"
 
-#define SWEEP_PAGE 128        // active meetings read per round trip
-#define SWEEP_MAX_PAGES 8192  // bounds one sweep at about a million meetings
-#define SWEEP_BATCH 256       // expired members removed per meeting per sweep
+#define SWEEP_PAGE 128       // active meetings read per round trip
+#define SWEEP_MAX_PAGES 8192 // bounds one sweep at about a million meetings
+#define SWEEP_BATCH 256      // expired members removed per meeting per sweep
 
 static const char active_key[] = "huddle:meetings:active";
 
@@ -140,7 +140,7 @@ static hd_err join_decide(struct reg_ctx *c, const Huddle__V1__RegistryJoinReque
 		}
 		waiting = !host && removed;
 		break;
-	default: // OPEN, and records stored before access modes
+	default:                            // OPEN, and records stored before access modes
 		waiting = !host && removed; // "back to the waiting room if they return"
 		break;
 	}
@@ -613,7 +613,7 @@ static hd_err sweep_expire(struct reg_ctx *c, struct sweep_meeting *m, size_t nm
 		if (waiting_changed)
 			reg_publish_waiting(c, m[i].id);
 	}
-// Empty and idle meetings leave the active set, unless something
+	// Empty and idle meetings leave the active set, unless something
 	// touched them in between (checked in Redis, see deactivate_if_idle).
 	for (size_t i = 0; i < nm; i++) {
 		if (!m[i].idle || rep[idle_at[i]]->type != REDIS_REPLY_INTEGER || rep[idle_at[i]]->integer != 0)

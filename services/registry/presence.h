@@ -23,15 +23,15 @@
 #include "registry/registry.h"
 
 #define REG_HEARTBEAT_MAX 10000 // presence refs in one heartbeat
-#define REG_CLIENT_KEY_MAX 64    // characters of [A-Za-z0-9_-] in a client key
+#define REG_CLIENT_KEY_MAX 64   // characters of [A-Za-z0-9_-] in a client key
 
 // reg_join is the outcome of a join: the joiner, everyone else, the meeting.
 struct reg_join {
 	struct reg_member self;    // self.admission: ADMITTED or WAITING, self.role
 	struct reg_roster others;  // everyone else admitted; empty while waiting
 	struct reg_roster waiting; // the waiting room, for an admitted host only
-	bool host_present;         // an admitted host is in the meeting (self included)
 	struct hd_meeting meeting;
+	bool host_present; // an admitted host is in the meeting (self included)
 	bool resumed;
 };
 

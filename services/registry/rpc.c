@@ -167,7 +167,8 @@ static hd_err op_join(void *worker, const void *req, struct hd_rpc_reply *rep, c
 	hd_err err;
 	if ((err = reg_presence_join(c, req, hd_now_ms(), &j, why)) != HD_OK)
 		return err;
-	if ((err = roster_pb_init(&others, &j.others)) != HD_OK || (err = waiting_pb_init(&waiting, &j.waiting)) != HD_OK) {
+	if ((err = roster_pb_init(&others, &j.others)) != HD_OK ||
+	    (err = waiting_pb_init(&waiting, &j.waiting)) != HD_OK) {
 		*why = "out of memory";
 		goto fail;
 	}

@@ -46,6 +46,13 @@ export async function openParticipant(browser: Browser, name: string, url: strin
   const log: string[] = [];
   page.on("console", (m) => log.push(`[${name}] ${m.type()}: ${m.text()}`));
   page.on("pageerror", (e) => log.push(`[${name}] pageerror: ${e.message}`));
+  // The gateway's Content-Security-Policy must not block anything the app
+  // does: every violation is logged (suite.ts fails the test on one).
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`Content Security Policy violation: ${e.effectiveDirective} blocked ${e.blockedURI || "(inline)"} at ${e.sourceFile}:${e.lineNumber}`),
+    );
+  });
   await page.goto(url, { timeout: 20_000 });
   return { name, context, page, console: log };
 }

@@ -70,6 +70,13 @@ export function useE2E(opts: StackOptions = {}): E2E {
         };
         try {
           await fn(ctx);
+          // An inline event handler is only ever hostile content (the notes test types
+          // <img onerror=...>): refusing it is the CSP doing its work. Anything else
+          // refused is the app broken by the gateway's CSP.
+          const csp = parts.flatMap((p) =>
+            p.console.filter((l) => /Content Security Policy/i.test(l) && !/inline event handler|script-src-attr/.test(l)),
+          );
+          if (csp.length > 0) throw new Error(`the browser refused something under the gateway's CSP: ${csp.join(" | ")}`);
         } catch (e) {
           failed = true;
           const slug = name.replace(/[^a-z0-9]+/gi, "-").toLowerCase();

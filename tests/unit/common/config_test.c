@@ -110,9 +110,8 @@ static void help(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(defaults),   cmocka_unit_test(environment_wins),
-		cmocka_unit_test(bad_values), cmocka_unit_test(log_level),
-		cmocka_unit_test(optional),   cmocka_unit_test(help),
+		cmocka_unit_test(defaults),  cmocka_unit_test(environment_wins), cmocka_unit_test(bad_values),
+		cmocka_unit_test(log_level), cmocka_unit_test(optional),         cmocka_unit_test(help),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

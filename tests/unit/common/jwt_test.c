@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/jwt.h"
 
@@ -128,14 +129,14 @@ static hd_err verify_at(const struct hd_jwt_config *cfg, char *t, int64_t now, s
 	return err;
 }
 
-#define assert_refused(cfg, t, now, words)                                                                     \
-	do {                                                                                                   \
-		struct hd_jwt_claims c_;                                                                       \
-		const char *why_ = NULL;                                                                       \
-		assert_int_equal(verify_at((cfg), (t), (now), &c_, &why_), HD_ETOKENINVALID);                  \
-		assert_non_null(why_);                                                                         \
-		if (strstr(why_, (words)) == NULL)                                                             \
-			fail_msg("why is \"%s\", expected it to contain \"%s\"", why_, (words));               \
+#define assert_refused(cfg, t, now, words)                                                                             \
+	do {                                                                                                           \
+		struct hd_jwt_claims c_;                                                                               \
+		const char *why_ = NULL;                                                                               \
+		assert_int_equal(verify_at((cfg), (t), (now), &c_, &why_), HD_ETOKENINVALID);                          \
+		assert_non_null(why_);                                                                                 \
+		if (strstr(why_, (words)) == NULL)                                                                     \
+			fail_msg("why is \"%s\", expected it to contain \"%s\"", why_, (words));                       \
 	} while (0)
 
 static void good_hs256(void **state)
@@ -166,14 +167,14 @@ static void expiry_and_not_before_with_leeway(void **state)
 	const char *p = claims(MEETING, NULL);
 	// exp = NOW + 3600: refused 31 s after, accepted 29 s after (leeway 30 s).
 	assert_refused(&HS_CFG, token(HS, p, SIG_HS256, SECRET, NULL), NOW + 3600 + HD_JWT_LEEWAY_S + 1, "expired");
-	assert_int_equal(verify_at(&HS_CFG, token(HS, p, SIG_HS256, SECRET, NULL), NOW + 3600 + HD_JWT_LEEWAY_S - 1,
-				   &c, &why),
-			 HD_OK);
+	assert_int_equal(
+		verify_at(&HS_CFG, token(HS, p, SIG_HS256, SECRET, NULL), NOW + 3600 + HD_JWT_LEEWAY_S - 1, &c, &why),
+		HD_OK);
 	// nbf = NOW - 10: refused 41 s before NOW, accepted 39 s before.
 	assert_refused(&HS_CFG, token(HS, p, SIG_HS256, SECRET, NULL), NOW - 10 - HD_JWT_LEEWAY_S - 1, "not valid yet");
-	assert_int_equal(verify_at(&HS_CFG, token(HS, p, SIG_HS256, SECRET, NULL), NOW - 10 - HD_JWT_LEEWAY_S + 1, &c,
-				   &why),
-			 HD_OK);
+	assert_int_equal(
+		verify_at(&HS_CFG, token(HS, p, SIG_HS256, SECRET, NULL), NOW - 10 - HD_JWT_LEEWAY_S + 1, &c, &why),
+		HD_OK);
 	// exp is required.
 	assert_refused(&HS_CFG, token(HS, "{\"room\":\"" MEETING "\"}", SIG_HS256, SECRET, NULL), NOW, "no expiry");
 }
@@ -279,28 +280,30 @@ static void issuer_and_audience(void **state)
 					 SIG_HS256, SECRET, NULL),
 				   NOW, &c, &why),
 			 HD_OK);
-	assert_int_equal(verify_at(&cfg,
-				   token(HS, claims(MEETING, "\"iss\":\"booking.example\",\"aud\":[\"lms\",\"huddle\"]"),
-					 SIG_HS256, SECRET, NULL),
-				   NOW, &c, &why),
-			 HD_OK);
+	assert_int_equal(
+		verify_at(&cfg,
+			  token(HS, claims(MEETING, "\"iss\":\"booking.example\",\"aud\":[\"lms\",\"huddle\"]"),
+				SIG_HS256, SECRET, NULL),
+			  NOW, &c, &why),
+		HD_OK);
 	assert_refused(&cfg, token(HS, claims(MEETING, "\"iss\":\"evil\",\"aud\":\"huddle\""), SIG_HS256, SECRET, NULL),
 		       NOW, "issuer");
 	assert_refused(&cfg, token(HS, claims(MEETING, "\"aud\":\"huddle\""), SIG_HS256, SECRET, NULL), NOW, "issuer");
-	assert_refused(&cfg,
-		       token(HS, claims(MEETING, "\"iss\":\"booking.example\",\"aud\":\"other\""), SIG_HS256, SECRET,
-			     NULL),
-		       NOW, "audience");
-	assert_refused(&cfg,
-		       token(HS, claims(MEETING, "\"iss\":\"booking.example\",\"aud\":[\"other\"]"), SIG_HS256, SECRET,
-			     NULL),
-		       NOW, "audience");
+	assert_refused(
+		&cfg,
+		token(HS, claims(MEETING, "\"iss\":\"booking.example\",\"aud\":\"other\""), SIG_HS256, SECRET, NULL),
+		NOW, "audience");
+	assert_refused(
+		&cfg,
+		token(HS, claims(MEETING, "\"iss\":\"booking.example\",\"aud\":[\"other\"]"), SIG_HS256, SECRET, NULL),
+		NOW, "audience");
 	assert_refused(&cfg, token(HS, claims(MEETING, "\"iss\":\"booking.example\""), SIG_HS256, SECRET, NULL), NOW,
 		       "audience");
 	// Not configured: not checked.
 	assert_int_equal(
-		verify_at(&HS_CFG, token(HS, claims(MEETING, "\"iss\":\"any\",\"aud\":\"any\""), SIG_HS256, SECRET, NULL),
-			  NOW, &c, &why),
+		verify_at(&HS_CFG,
+			  token(HS, claims(MEETING, "\"iss\":\"any\",\"aud\":\"any\""), SIG_HS256, SECRET, NULL), NOW,
+			  &c, &why),
 		HD_OK);
 }
 
@@ -326,8 +329,8 @@ static void bad_claims(void **state)
 static void malformed(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"", "abc", "a.b.c", "..", "a..", "eyJhbGciOiJIUzI1NiJ9.!!!.abc",
-					  "eyJhbGciOiJIUzI1NiJ9.e30.abc.def"};
+	static const char *const bad[] = {
+		"", "abc", "a.b.c", "..", "a..", "eyJhbGciOiJIUzI1NiJ9.!!!.abc", "eyJhbGciOiJIUzI1NiJ9.e30.abc.def"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_refused(&HS_CFG, strdup(bad[i]), NOW, "");
 	assert_refused(&HS_CFG, token("not json", claims(MEETING, NULL), SIG_HS256, SECRET, NULL), NOW, "malformed");
@@ -416,6 +419,55 @@ static void check_config(void **state)
 	assert_int_equal(hd_jwt_check_config(&HS_CFG, &why), HD_OK);
 }
 
+// readme_example runs README.md's openssl minting example (the sh block
+// under "### Signed join links") in a temporary folder with a fresh
+// run/join-token-secret and checks that the link it prints verifies.
+static void readme_example(void **state)
+{
+	(void)state;
+	const char *src = getenv("HUDDLE_SOURCE_DIR");
+	if (src == NULL)
+		skip();
+	char path[1024], dir[] = "/tmp/huddle-jwt-readme-XXXXXX", cmd[4096], out[HD_JWT_MAX + 256] = "";
+	snprintf(path, sizeof(path), "%s/README.md", src);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	static char readme[1 << 20];
+	size_t n = fread(readme, 1, sizeof(readme) - 1, f);
+	fclose(f);
+	readme[n] = '\0';
+	char *section = strstr(readme, "### Signed join links");
+	assert_non_null(section);
+	char *start = strstr(section, "```sh\n");
+	assert_non_null(start);
+	start += 6;
+	char *end = strstr(start, "```");
+	assert_non_null(end);
+	*end = '\0';
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/mint.sh", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "set -eu\nmkdir -p run\nprintf %%s '%s' >run/join-token-secret\nM=%s\n%s", SECRET, MEETING, start);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "cd %s && bash mint.sh; rv=$?; rm -rf %s; exit $rv", dir, dir);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t got = fread(out, 1, sizeof(out) - 1, p);
+	out[got] = '\0';
+	assert_int_equal(pclose(p), 0);
+	char *jwt = strstr(out, "#jwt=");
+	assert_non_null(jwt);
+	jwt += 5;
+	jwt[strcspn(jwt, "\n")] = '\0';
+	struct hd_jwt_claims c;
+	const char *why = NULL;
+	if (hd_jwt_verify(&HS_CFG, jwt, MEETING, (int64_t)time(NULL), &c, &why) != HD_OK)
+		fail_msg("the README's link does not verify: %s", why);
+	assert_string_equal(c.name, "Ada");
+	assert_int_equal(c.role, HD_JWT_GUEST);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -449,20 +501,14 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(good_hs256),
-		cmocka_unit_test(expiry_and_not_before_with_leeway),
-		cmocka_unit_test(room_must_match),
-		cmocka_unit_test(wrong_signature),
-		cmocka_unit_test(alg_none_refused),
-		cmocka_unit_test(alg_confusion_refused),
-		cmocka_unit_test(rs256_and_es256),
-		cmocka_unit_test(issuer_and_audience),
-		cmocka_unit_test(bad_claims),
-		cmocka_unit_test(malformed),
-		cmocka_unit_test(oversize),
-		cmocka_unit_test(not_configured),
-		cmocka_unit_test(mint_round_trip),
-		cmocka_unit_test(check_config),
+		cmocka_unit_test(good_hs256),       cmocka_unit_test(expiry_and_not_before_with_leeway),
+		cmocka_unit_test(room_must_match),  cmocka_unit_test(wrong_signature),
+		cmocka_unit_test(alg_none_refused), cmocka_unit_test(alg_confusion_refused),
+		cmocka_unit_test(rs256_and_es256),  cmocka_unit_test(issuer_and_audience),
+		cmocka_unit_test(bad_claims),       cmocka_unit_test(malformed),
+		cmocka_unit_test(oversize),         cmocka_unit_test(not_configured),
+		cmocka_unit_test(mint_round_trip),  cmocka_unit_test(check_config),
+		cmocka_unit_test(readme_example),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

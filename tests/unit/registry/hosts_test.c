@@ -192,7 +192,8 @@ static const Huddle__V1__WaitingChanged *last_waiting(const char *meeting, size_
 	const Huddle__V1__RoomEvent *ev;
 	do {
 		ev = reg_test_last(&T, meeting, WAITING, NULL);
-		if (ev != NULL && ev->waiting_changed->n_waiting == n && ev->waiting_changed->host_present == host_present)
+		if (ev != NULL && ev->waiting_changed->n_waiting == n &&
+		    ev->waiting_changed->host_present == host_present)
 			return ev->waiting_changed;
 		usleep(5 * 1000);
 	} while (hd_mono_ms() < until);
@@ -532,10 +533,9 @@ static void non_hosts_forbidden(void **state)
 	reg_test_host_meeting(&T, HD_ACCESS_WAITING_ROOM, m, key);
 	reg_test_host_meeting(&T, HD_ACCESS_OPEN, other, other_key);
 	join_ok(m, "Hana", &(struct who){.host_key = key}, t0, &h);
-	join_ok(m, "Gail", &(struct who){.grant_role = HOST}, t0, &guest); // a host grant ...
+	join_ok(m, "Gail", &(struct who){.grant_role = HOST}, t0, &guest); // a host by grant
 	join_ok(m, "Walt", NULL, t0, &w);
-	// ... made a guest again is not possible; use a real guest: admit Walt,
-	// then another waiting one to act on.
+	// Walt admitted (a guest in the call), Xena waiting (to act on).
 	const char *walt[] = {w.self.id, NULL};
 	assert_int_equal(admit(&T.ctx, m, h.self.id, NULL, walt, false, NULL), HD_OK);
 	struct reg_join x;
@@ -546,8 +546,8 @@ static void non_hosts_forbidden(void **state)
 	// of another meeting (by key or by participant id), nobody.
 	struct {
 		const char *id, *key;
-	} actors[] = {{w.self.id, NULL}, {x.self.id, NULL}, {NULL, other_key}, {NULL, "nope"}, {NULL, NULL},
-		      {"AAAAAAAAAAAAAAAAAAAAAA", NULL}};
+	} actors[] = {{w.self.id, NULL}, {x.self.id, NULL}, {NULL, other_key},
+		      {NULL, "nope"},    {NULL, NULL},      {"AAAAAAAAAAAAAAAAAAAAAA", NULL}};
 	for (size_t a = 0; a < sizeof(actors) / sizeof(actors[0]); a++) {
 		const char *id = actors[a].id, *k = actors[a].key;
 		assert_int_equal(admit(&T.ctx, m, id, k, xena, false, NULL), HD_EFORBIDDEN);
@@ -582,9 +582,9 @@ static void non_hosts_forbidden(void **state)
 	assert_int_equal(set_access(m, h.self.id, NULL, 5), HD_EBADREQUEST);
 	// The host grant holder is a host: it may act.
 	assert_int_equal(guest.self.role, HOST);
-	assert_int_equal(moderate(m, guest.self.id, NULL, w.self.id, HUDDLE__V1__MODERATION_ACTION__MODERATION_ACTION_MUTE,
-				  t0),
-			 HD_OK);
+	assert_int_equal(
+		moderate(m, guest.self.id, NULL, w.self.id, HUDDLE__V1__MODERATION_ACTION__MODERATION_ACTION_MUTE, t0),
+		HD_OK);
 	assert_int_equal(reg_test_wait(&T, m, MODERATED, w.self.id, 1, EVENT_MS), 1);
 	const Huddle__V1__Moderated *md = reg_test_find(&T, m, MODERATED, w.self.id)->moderated;
 	assert_int_equal(md->action, HUDDLE__V1__MODERATION_ACTION__MODERATION_ACTION_MUTE);
@@ -637,8 +637,7 @@ static void remove_and_block(void **state)
 	assert_int_equal(x.self.admission, IS_ADMITTED);
 	reg_join_fini(&x);
 	// A day later the removal is forgotten.
-	join_ok(m, "Gail", &(struct who){.client_key = "gail-device"}, t0 + (int64_t)REG_REMOVED_TTL_S * 1000 + 1,
-		&x);
+	join_ok(m, "Gail", &(struct who){.client_key = "gail-device"}, t0 + (int64_t)REG_REMOVED_TTL_S * 1000 + 1, &x);
 	assert_int_equal(x.self.admission, IS_ADMITTED);
 	reg_join_fini(&x);
 

@@ -562,6 +562,232 @@ static void spaces_over_rpc(void **state)
 	huddle__v1__registry_reply__free_unpacked(sp, NULL);
 }
 
+// host_calls: the access calls over the socket, with their reply bodies and
+// error envelopes (the logic itself is in hosts_test.c).
+static void host_calls(void **state)
+{
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__RegistryReply *r, *host, *guest;
+	char m[23], key[64];
+
+	// A meeting with a waiting room and its host key.
+	Huddle__V1__CreateMeetingRequest cm = HUDDLE__V1__CREATE_MEETING_REQUEST__INIT;
+	cm.title = "Interview";
+	cm.access_mode = HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_WAITING_ROOM;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_CREATE_MEETING;
+	req.create_meeting = &cm;
+	r = call(&req);
+	assert_int_equal(code(r), HD_OK);
+	snprintf(m, sizeof(m), "%s", r->create_meeting->meeting->id);
+	snprintf(key, sizeof(key), "%s", r->create_meeting->host_key);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	reg_test_subscribe(&T, m);
+
+	// The host joins, then a guest who waits.
+	Huddle__V1__RegistryJoinRequest j = HUDDLE__V1__REGISTRY_JOIN_REQUEST__INIT;
+	j.meeting_id = m;
+	j.display_name = "Hana";
+	j.gateway_id = "gw-test";
+	j.host_key = key;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_JOIN;
+	req.join = &j;
+	host = call(&req);
+	assert_int_equal(code(host), HD_OK);
+	assert_int_equal(host->join->admission, HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_ADMITTED);
+	assert_int_equal(host->join->participant->role, HUDDLE__V1__ROLE__ROLE_HOST);
+	assert_true(host->join->host_present);
+	assert_int_equal(host->join->meeting->access_mode, HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_WAITING_ROOM);
+	const char *hid = host->join->participant->id;
+	j.display_name = "Gail";
+	j.host_key = "";
+	j.client_key = "gail-device";
+	guest = call(&req);
+	assert_int_equal(code(guest), HD_OK);
+	assert_int_equal(guest->join->admission, HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_WAITING);
+	assert_int_equal(guest->join->participant->role, HUDDLE__V1__ROLE__ROLE_GUEST);
+	assert_int_equal(guest->join->n_participants, 0);
+	assert_int_equal(guest->join->n_waiting, 0);
+	assert_true(guest->join->host_present);
+	const char *gid = guest->join->participant->id;
+	j.host_key = "wrong";
+	r = call(&req);
+	assert_int_equal(code(r), HD_EFORBIDDEN);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+
+	// The waiting room, as hosts read it.
+	Huddle__V1__ListWaitingRequest lw = HUDDLE__V1__LIST_WAITING_REQUEST__INIT;
+	lw.meeting_id = m;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_LIST_WAITING;
+	req.list_waiting = &lw;
+	r = call(&req);
+	assert_int_equal(code(r), HD_OK);
+	assert_int_equal(r->list_waiting->n_waiting, 1);
+	assert_string_equal(r->list_waiting->waiting[0]->id, gid);
+	assert_string_equal(r->list_waiting->waiting[0]->display_name, "Gail");
+	assert_true(r->list_waiting->host_present);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	lw.meeting_id = "AAAAAAAAAAAAAAAAAAAAAA";
+	r = call(&req);
+	assert_int_equal(code(r), HD_EUNKNOWNMEETING);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+
+	// A guest cannot act as a host; the host admits.
+	Huddle__V1__Actor actor = HUDDLE__V1__ACTOR__INIT;
+	Huddle__V1__RegistryAdmitRequest ad = HUDDLE__V1__REGISTRY_ADMIT_REQUEST__INIT;
+	char *ids[] = {(char *)gid};
+	actor.participant_id = (char *)gid;
+	ad.meeting_id = m;
+	ad.actor = &actor;
+	ad.participant_ids = ids;
+	ad.n_participant_ids = 1;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_ADMIT;
+	req.admit = &ad;
+	r = call(&req);
+	assert_int_equal(code(r), HD_EFORBIDDEN);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	actor.participant_id = (char *)hid;
+	r = call(&req);
+	assert_int_equal(code(r), HD_OK);
+	assert_int_equal(r->body_case, HUDDLE__V1__REGISTRY_REPLY__BODY_ADMIT);
+	assert_int_equal(r->admit->n_admitted, 1);
+	assert_string_equal(r->admit->admitted[0], gid);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	assert_int_equal(reg_test_wait(&T, m, HUDDLE__V1__ROOM_EVENT__BODY_PARTICIPANT_JOINED, gid, 1, 2000), 1);
+
+	// Hand and reaction of the admitted guest.
+	Huddle__V1__RegistryHandRequest hd = HUDDLE__V1__REGISTRY_HAND_REQUEST__INIT;
+	hd.meeting_id = m;
+	hd.participant_id = (char *)gid;
+	hd.raised = true;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_HAND;
+	req.hand = &hd;
+	r = call(&req);
+	assert_int_equal(code(r), HD_OK);
+	assert_string_equal(r->hand->participant->id, gid);
+	assert_true(r->hand->participant->hand_raised_at_ms > 0);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	Huddle__V1__RegistryReactionRequest re = HUDDLE__V1__REGISTRY_REACTION_REQUEST__INIT;
+	re.meeting_id = m;
+	re.participant_id = (char *)gid;
+	re.emoji = "\xF0\x9F\x8E\x89";
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_REACTION;
+	req.reaction = &re;
+	r = call(&req);
+	assert_int_equal(code(r), HD_OK);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	re.emoji = "<script>";
+	r = call(&req);
+	assert_int_equal(code(r), HD_EBADREQUEST);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	assert_int_equal(reg_test_wait(&T, m, HUDDLE__V1__ROOM_EVENT__BODY_REACTION, gid, 1, 2000), 1);
+
+	// Moderate: the guest may not, the host key may.
+	Huddle__V1__RegistryModerateRequest mo = HUDDLE__V1__REGISTRY_MODERATE_REQUEST__INIT;
+	Huddle__V1__Actor by_key = HUDDLE__V1__ACTOR__INIT;
+	by_key.host_key = key;
+	actor.participant_id = (char *)gid;
+	mo.meeting_id = m;
+	mo.actor = &actor;
+	mo.participant_id = (char *)hid;
+	mo.action = HUDDLE__V1__MODERATION_ACTION__MODERATION_ACTION_MUTE;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_MODERATE;
+	req.moderate = &mo;
+	r = call(&req);
+	assert_int_equal(code(r), HD_EFORBIDDEN);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	mo.actor = &by_key;
+	mo.participant_id = (char *)gid;
+	r = call(&req);
+	assert_int_equal(code(r), HD_OK);
+	assert_int_equal(r->body_case, HUDDLE__V1__REGISTRY_REPLY__BODY_MODERATE);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+
+	// Lock: the reply carries the meeting as stored.
+	Huddle__V1__RegistrySetAccessRequest sa = HUDDLE__V1__REGISTRY_SET_ACCESS_REQUEST__INIT;
+	sa.meeting_id = m;
+	sa.actor = &by_key;
+	sa.access_mode = HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_LOCKED;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_SET_ACCESS;
+	req.set_access = &sa;
+	r = call(&req);
+	assert_int_equal(code(r), HD_OK);
+	assert_string_equal(r->set_access->meeting->id, m);
+	assert_int_equal(r->set_access->meeting->access_mode, HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_LOCKED);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_JOIN;
+	req.join = &j; // a oneof: set_access took its place
+	j.host_key = "";
+	j.client_key = "";
+	r = call(&req);
+	assert_int_equal(code(r), HD_EMEETINGLOCKED);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+
+	// End for all.
+	Huddle__V1__RegistryEndMeetingRequest em = HUDDLE__V1__REGISTRY_END_MEETING_REQUEST__INIT;
+	em.meeting_id = m;
+	em.actor = &by_key;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_END_MEETING;
+	req.end_meeting = &em;
+	r = call(&req);
+	assert_int_equal(code(r), HD_OK);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	assert_int_equal(reg_test_wait(&T, m, HUDDLE__V1__ROOM_EVENT__BODY_MEETING_ENDED, NULL, 1, 2000), 1);
+	huddle__v1__registry_reply__free_unpacked(host, NULL);
+	huddle__v1__registry_reply__free_unpacked(guest, NULL);
+}
+
+// space_call: GetSpace over the socket.
+static void space_call(void **state)
+{
+	Huddle__V1__RegistryRequest req = HUDDLE__V1__REGISTRY_REQUEST__INIT;
+	Huddle__V1__RegistryReply *r, *g;
+	char key[64], m[23];
+	Huddle__V1__CreateSpaceRequest cs = HUDDLE__V1__CREATE_SPACE_REQUEST__INIT;
+	cs.title = "Practice";
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_CREATE_SPACE;
+	req.create_space = &cs;
+	r = call(&req);
+	assert_int_equal(code(r), HD_OK);
+	snprintf(key, sizeof(key), "%s", r->create_space->space_key);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	Huddle__V1__CreateMeetingRequest cm = HUDDLE__V1__CREATE_MEETING_REQUEST__INIT;
+	cm.title = "Client call";
+	cm.space_key = key;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_CREATE_MEETING;
+	req.create_meeting = &cm;
+	r = call(&req);
+	assert_int_equal(code(r), HD_OK);
+	snprintf(m, sizeof(m), "%s", r->create_meeting->meeting->id);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	reg_test_subscribe(&T, m);
+	g = join(m, "Client");
+	assert_int_equal(code(g), HD_OK);
+	assert_int_equal(g->join->admission, HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_WAITING);
+
+	Huddle__V1__GetSpaceRequest gs = HUDDLE__V1__GET_SPACE_REQUEST__INIT;
+	gs.space_key = key;
+	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_GET_SPACE;
+	req.get_space = &gs;
+	r = call(&req);
+	assert_int_equal(code(r), HD_OK);
+	assert_string_equal(r->get_space->title, "Practice");
+	assert_true(hd_id_valid(r->get_space->space_id));
+	assert_int_equal(r->get_space->n_meetings, 1);
+	const Huddle__V1__MeetingStatus *st = r->get_space->meetings[0];
+	assert_string_equal(st->meeting->id, m);
+	assert_string_equal(st->meeting->title, "Client call");
+	assert_int_equal(st->n_participants, 0);
+	assert_int_equal(st->n_waiting, 1);
+	assert_string_equal(st->waiting[0]->id, g->join->participant->id);
+	assert_string_equal(st->waiting[0]->display_name, "Client");
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	gs.space_key = "wrong";
+	r = call(&req);
+	assert_int_equal(code(r), HD_EFORBIDDEN);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	huddle__v1__registry_reply__free_unpacked(g, NULL);
+}
+
 static int group_setup(void **state)
 {
 	char url[128];
@@ -601,6 +827,8 @@ int main(void)
 		cmocka_unit_test(health),
 		cmocka_unit_test(create_with_host_key),
 		cmocka_unit_test(spaces_over_rpc),
+		cmocka_unit_test(host_calls),
+		cmocka_unit_test(space_call),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
