@@ -255,7 +255,7 @@ hd_err hd_jwt_mint(const struct hd_jwt_config *cfg, const char *meeting_id, cons
 		*why = "the role must be host or guest";
 		return HD_EBADREQUEST;
 	}
-	if (ttl_s < 1 || ttl_s > HD_JWT_TTL_MAX_S) {
+	if (ttl_s < 1 || ttl_s > (int64_t)(HD_JWT_TTL_MAX_S)) {
 		*why = "the expiry is out of range";
 		return HD_EBADREQUEST;
 	}

@@ -597,7 +597,7 @@ static bool create_limited(struct gw_http *h)
 	gw_http_close_after(h);
 	gw.stats.rate_limited++;
 	gw_http_respond_error(h, GW_HTTP_STATUS_TOO_MANY_REQUESTS, HD_ERATELIMITED,
-			      "too many meetings created from this address; try again later");
+			      "too many meetings or spaces created from this address; try again later");
 	return true;
 }
 

@@ -57,10 +57,11 @@ static void websec_free(struct gw_websec *w)
 		return;
 	for (size_t i = 0; i < w->n_origins; i++)
 		free(w->origins[i]);
-	struct create_client *c, *tmp;
-	HASH_ITER(hh, w->clients, c, tmp)
-	{
-		HASH_DEL(w->clients, c);
+	// HASH_CLEAR leaves the items (and their hh.next links) alone.
+	struct create_client *c = w->clients, *next;
+	HASH_CLEAR(hh, w->clients);
+	for (; c != NULL; c = next) {
+		next = c->hh.next;
 		free(c);
 	}
 	free(w->public_key_pem);
@@ -272,10 +273,10 @@ int gw_websec_refuse(struct lws *wsi, unsigned int status, hd_err code, const ch
 	if (body == NULL)
 		return -1;
 	size_t len = strlen(body);
-	unsigned char *out = malloc(LWS_PRE + len);
+	unsigned char *out = malloc(LWS_PRE + len + 1);
 	int rv = -1;
 	if (out != NULL) {
-		memcpy(out + LWS_PRE, body, len);
+		memcpy(out + LWS_PRE, body, len + 1);
 		if (lws_add_http_common_headers(wsi, status, "application/json", len, &p, end) == 0 &&
 		    add_header(wsi, "cache-control:", "no-store", &p, end) == 0 &&
 		    gw_websec_headers(wsi, &p, end) == 0 && lws_finalize_write_http_header(wsi, start, &p, end) == 0 &&
@@ -329,32 +330,33 @@ static bool client_key(struct lws *wsi, char key[INET6_ADDRSTRLEN])
 // sweep drops the buckets that are full again (their clients are as new).
 static void sweep(struct gw_websec *w, uint32_t rate, uint32_t burst, int64_t now_ms)
 {
-	struct create_client *c, *tmp;
-	HASH_ITER(hh, w->clients, c, tmp)
-	{
-		if (c->rl.tokens + (double)(now_ms - c->rl.last_ms) * rate / 1000.0 >= burst) {
-			HASH_DEL(w->clients, c);
+	// The table is rebuilt: HASH_CLEAR leaves the items' hh.next links.
+	struct create_client *c = w->clients, *next;
+	HASH_CLEAR(hh, w->clients);
+	for (; c != NULL; c = next) {
+		next = c->hh.next;
+		if (c->rl.tokens + (double)(now_ms - c->rl.last_ms) * rate / 1000.0 >= burst)
 			free(c);
-		}
+		else
+			HASH_ADD_STR(w->clients, addr, c);
 	}
 }
 
-bool gw_websec_create_allowed(struct lws *wsi, int64_t now_ms, int64_t *retry_after_s)
+bool gw_websec_create_take(const char *addr, int64_t now_ms, int64_t *retry_after_s)
 {
 	struct gw_websec *w = gw.websec;
-	char key[INET6_ADDRSTRLEN];
 	struct create_client *c = NULL;
 	uint32_t rate = (uint32_t)gw.cfg.meeting_create_rate, burst = (uint32_t)(CREATE_COST * rate);
 	*retry_after_s = 60;
-	if (w == NULL || !client_key(wsi, key))
+	if (w == NULL || strlen(addr) >= sizeof(c->addr))
 		return false;
-	HASH_FIND_STR(w->clients, key, c);
+	HASH_FIND_STR(w->clients, addr, c);
 	if (c == NULL) {
 		if (HASH_COUNT(w->clients) >= GW_CREATE_CLIENTS_MAX)
 			sweep(w, rate, burst, now_ms);
 		if (HASH_COUNT(w->clients) >= GW_CREATE_CLIENTS_MAX || (c = calloc(1, sizeof(*c))) == NULL)
 			return false;
-		snprintf(c->addr, sizeof(c->addr), "%s", key);
+		memcpy(c->addr, addr, strlen(addr) + 1);
 		gw_ratelimit_init(&c->rl, burst, now_ms);
 		HASH_ADD_STR(w->clients, addr, c);
 	}
@@ -363,4 +365,16 @@ bool gw_websec_create_allowed(struct lws *wsi, int64_t now_ms, int64_t *retry_af
 	double wait_s = (CREATE_COST - c->rl.tokens) / rate;
 	*retry_after_s = wait_s < 1 ? 1 : (int64_t)wait_s + (wait_s > (double)(int64_t)wait_s);
 	return false;
+}
+
+bool gw_websec_create_allowed(struct lws *wsi, int64_t now_ms, int64_t *retry_after_s)
+{
+	char key[INET6_ADDRSTRLEN];
+	*retry_after_s = 60;
+	return client_key(wsi, key) && gw_websec_create_take(key, now_ms, retry_after_s);
+}
+
+size_t gw_websec_create_clients(void)
+{
+	return gw.websec != NULL ? HASH_COUNT(gw.websec->clients) : 0;
 }

@@ -9,6 +9,7 @@
 
 #include <libwebsockets.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/err.h"
@@ -58,5 +59,13 @@ int gw_websec_refuse(struct lws *wsi, unsigned int status, hd_err code, const ch
 // may go ahead; false with *retry_after_s (>= 1) when it must get 429 (also
 // when GW_CREATE_CLIENTS_MAX addresses are tracked and none can be dropped).
 bool gw_websec_create_allowed(struct lws *wsi, int64_t now_ms, int64_t *retry_after_s);
+
+// gw_websec_create_take is gw_websec_create_allowed for a client named by
+// addr (a bucket key: an address, or an IPv6 /64). When the table is full,
+// buckets that have filled up again are dropped first.
+bool gw_websec_create_take(const char *addr, int64_t now_ms, int64_t *retry_after_s);
+
+// gw_websec_create_clients is how many client addresses are tracked.
+size_t gw_websec_create_clients(void);
 
 #endif
