@@ -175,6 +175,15 @@ e2e.test(
     await hostB.page.getByRole("button", { name: "Show chat (1 unread)" }).click({ timeout: 10_000 });
     await hostB.page.locator(".chat-list").getByText("Hello doctor").waitFor({ timeout: 10_000 });
     await hostB.page.getByRole("button", { name: "Hide chat" }).click();
+    // So do the shared notes: the host types, Ben's copy follows.
+    await hostB.page.getByRole("button", { name: "Notes", exact: true }).click();
+    await poll("host B's notes loaded", async () => ((await hostB.page.evaluate(() => window.huddle.notes?.state === "ready" && window.huddle.notes?.notes?.loaded)) ? true : undefined), 20_000);
+    await hostB.page.getByRole("textbox", { name: "Meeting notes" }).click();
+    await hostB.page.keyboard.type("Agenda: results", { delay: 5 });
+    await ben.page.getByRole("button", { name: "Notes", exact: true }).click();
+    await poll("Ben's notes show the host's text", async () => ((await ben.page.evaluate(() => window.huddle.notes?.notes?.text)) === "Agenda: results" ? true : undefined), 20_000);
+    await hostB.page.getByRole("button", { name: "Notes", exact: true }).click();
+    await ben.page.getByRole("button", { name: "Notes", exact: true }).click();
 
     // The dashboard shows who is in each call.
     await meetingItem(pro.page, titleB).getByText("Ben", { exact: true }).first().waitFor({ timeout: 10_000 });

@@ -69,6 +69,7 @@ export class App {
   private view: { destroy(): void } | null = null;
   private page = "landing";
   private chatInCall = false; // this.chat rides on the call's connection
+  private notesInCall = false; // so does this.notes
   private meetingMode = ""; // the access mode the pre-join screen was shown for
 
   constructor(private readonly root: HTMLElement) {
@@ -166,6 +167,7 @@ export class App {
     this.chat?.close();
     this.chat = null;
     this.chatInCall = false;
+    this.notesInCall = false;
     this.notes?.close();
     this.notes = null;
   }
@@ -377,10 +379,16 @@ export class App {
     this.page = "call";
     // A meeting that is not open has its chat only in the call, on the call's
     // admitted connection.
-    if (!this.chat && session.accessMode !== AccessMode.OPEN) {
-      this.chat = new ChatClient({ meetingId, via: session.signaling });
-      this.chatInCall = true;
-      this.chat.connect();
+    if (session.accessMode !== AccessMode.OPEN) {
+      if (!this.chat) {
+        this.chat = new ChatClient({ meetingId, via: session.signaling });
+        this.chatInCall = true;
+        this.chat.connect();
+      }
+      if (!this.notes) {
+        this.notes = new NotesClient({ meetingId, via: session.signaling });
+        this.notesInCall = true;
+      }
     }
     document.title = `Huddle — ${session.meetingTitle || "Meeting"}`;
     this.notes?.setName(name);
@@ -395,15 +403,21 @@ export class App {
     // The recording ends with the call (its last chunk is queued first).
     await this.recorder?.stop();
     this.recorder = null;
-    await session.leave();
-    view?.destroy();
-    this.view = null;
+    // A chat and documents that rode on the call's connection end with the
+    // call (the documents send what they hold first).
     if (this.chatInCall) {
-      // It rode on the call's connection: it ends with the call.
       this.chat?.close();
       this.chat = null;
       this.chatInCall = false;
     }
+    if (this.notesInCall) {
+      this.notes?.close();
+      this.notes = null;
+      this.notesInCall = false;
+    }
+    await session.leave();
+    view?.destroy();
+    this.view = null;
     const muted = { audio: session.media.audioMuted, video: session.media.videoMuted };
     this.media?.stop();
     this.media = null;
