@@ -69,6 +69,7 @@ async function askToJoin(guest: Participant, name: string): Promise<void> {
   await poll(`${name}'s name from the link`, async () => ((await nameBox.inputValue()) === name ? true : undefined), 10_000);
   const ask = guest.page.getByRole("button", { name: "Ask to join", exact: true });
   await ask.waitFor({ timeout: 10_000 });
+  if (name === "Ana") await keepScreen(guest, "prejoin-guest");
   await ask.click();
   await guest.page.getByRole("heading", { name: "Waiting for a host to let you in" }).waitFor({ timeout: 15_000 });
 }
