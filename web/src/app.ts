@@ -1,7 +1,8 @@
 // App routes by location.pathname: "/" is the landing page, "/m/<id>" the
 // pre-join screen, then the waiting screen (a guest of a waiting-room
-// meeting) and the call, "/dashboard" a space's dashboard. It also installs window.huddle, a debug
-// hook the browser tests read ({ participantId, peers, state, ... }).
+// meeting) and the call, "/dashboard" a space's dashboard. It also installs
+// window.huddle, a debug hook the browser tests read ({ participantId,
+// peers, state, ... }).
 import { ApiError, getMeeting, type MeetingInfo } from "./api";
 import { clientKey, hostKeyFor, joinTokenFor, setHostKey, takeLinkSecrets, tokenClaims } from "./access/keys";
 import { AccessMode, ErrorCode } from "./proto";
@@ -181,7 +182,7 @@ export class App {
     const claims = token ? tokenClaims(token) : null;
     const media = new LocalMedia();
     this.media = media;
-    const started = media.start();
+    const started = media.start().catch((e: unknown) => console.warn("huddle: media", e));
     // The meeting's access mode decides the button (Join now / Ask to join)
     // and whether its chat and notes can be opened before joining.
     let meeting: MeetingInfo | null = null;
