@@ -5,7 +5,7 @@
 // dashboard and the other from inside the meeting's Waiting room panel;
 // both calls show video; raise-hand order and a reaction are seen by the
 // other side; a host's Mute, Lower hand, Remove (the removed guest waits
-// again on return) and End meeting for all work; the chat works in a
+// again on return), Make host and End meeting for all work; the chat works in a
 // waiting-room call. Also: a forged join link gets the error page, a host
 // turns the waiting room on and denies a guest, and a locked meeting refuses
 // a newcomer.
@@ -244,6 +244,12 @@ e2e.test(
     await inCall(ana);
     const pAna2 = await participantId(ana);
     await waitFramesFlowing(hostA, [pAna2], 30_000);
+    // Make host: Ana is told and gets the host's controls.
+    await hostA.page.getByRole("button", { name: "More options for Ana" }).click();
+    await hostA.page.getByRole("menuitem", { name: "Make host" }).click();
+    await ana.page.getByText("You are now a host").waitFor({ timeout: 10_000 });
+    await ana.page.getByRole("button", { name: "Meeting settings" }).waitFor({ timeout: 10_000 });
+    await tile(hostA, pAna2).getByText("Host", { exact: true }).waitFor({ timeout: 10_000 });
 
     // End meeting for all (meeting B): Ben and the host see the end page.
     await hostB.page.getByRole("button", { name: "Meeting settings" }).click();
