@@ -269,7 +269,7 @@ e2e.test(
   300_000,
 );
 
-e2e.test("a forged join link gets the error page; waiting room on and a guest denied; a locked meeting refuses a newcomer", async ({ open }) => {
+e2e.test("a forged join link gets the error page; waiting room on, a guest denied, admitted, removed and blocked; a locked meeting refuses a newcomer", async ({ open }) => {
   // A meeting made on the landing page: its creator is its host.
   const host = await open("Host", "/");
   await host.page.getByRole("button", { name: "New meeting" }).click();
@@ -304,6 +304,18 @@ e2e.test("a forged join link gets the error page; waiting room on and a guest de
   const gilRow = host.page.getByRole("region", { name: "Waiting room" }).getByRole("listitem", { name: "Gil", exact: true });
   await gilRow.getByRole("button", { name: "Deny", exact: true }).click({ timeout: 10_000 });
   await gil.page.getByRole("heading", { name: "A host did not let you in" }).waitFor({ timeout: 10_000 });
+  // He asks again and is let in; then Remove and block: a return is refused.
+  await gil.page.getByRole("button", { name: "Ask to join again" }).click();
+  await gil.page.getByRole("heading", { name: "Waiting for a host to let you in" }).waitFor({ timeout: 15_000 });
+  await gilRow.getByRole("button", { name: "Admit", exact: true }).click({ timeout: 10_000 });
+  await inCall(gil);
+  await host.page.getByRole("button", { name: "More options for Gil" }).click();
+  await host.page.getByRole("menuitem", { name: "Remove and block" }).click();
+  await gil.page.getByRole("heading", { name: "You were removed from the meeting" }).waitFor({ timeout: 10_000 });
+  await gil.page.getByText("A host blocked you from joining this meeting again.").waitFor();
+  await gil.page.goto(`${new URL(gil.page.url()).origin}/m/${id}`);
+  await gil.page.getByRole("button", { name: "Ask to join", exact: true }).click({ timeout: 15_000 });
+  await gil.page.getByRole("heading", { name: "You can't join this meeting" }).waitFor({ timeout: 15_000 });
 
   // Lock meeting: a newcomer without a key gets the locked page.
   await host.page.getByRole("button", { name: "Meeting settings" }).click();
