@@ -33,8 +33,8 @@ bool gw_access_client_key_valid(const char *key)
 
 static bool is_chat_op(Huddle__V1__ClientMessage__BodyCase c)
 {
-	return c == HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_SUBSCRIBE || c == HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_POST ||
-	       c == HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_HISTORY;
+	return c == HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_SUBSCRIBE ||
+	       c == HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_POST || c == HUDDLE__V1__CLIENT_MESSAGE__BODY_CHAT_HISTORY;
 }
 
 static bool is_notes_op(Huddle__V1__ClientMessage__BodyCase c)
@@ -59,6 +59,7 @@ bool gw_access_gate(struct gw_session *s, const Huddle__V1__ClientMessage *cm)
 	if (c == HUDDLE__V1__CLIENT_MESSAGE__BODY_LEAVE || c == HUDDLE__V1__CLIENT_MESSAGE__BODY_PING)
 		return true;
 	if (s->state == GW_SESSION_JOINED && s->admission != GW_ADMISSION_ADMITTED) {
+		gw.stats.access_refused++;
 		gw_session_send_error(s, cm->request_id, HD_EFORBIDDEN, GW_WAITING_MESSAGE);
 		return false;
 	}
@@ -73,6 +74,7 @@ bool gw_access_gate(struct gw_session *s, const Huddle__V1__ClientMessage *cm)
 			     strcmp(cm->notes_subscribe->meeting_id, s->notes.meeting_id) == 0) &&
 			    !gw_session_may_read(s, s->notes.meeting_id, s->notes.access_mode);
 	if (chat_denied || notes_denied) {
+		gw.stats.access_refused++;
 		gw_session_send_error(s, cm->request_id, HD_EFORBIDDEN,
 				      "the chat and notes of this meeting are for the participants a host let in");
 		return false;
@@ -172,7 +174,7 @@ void gw_access_join_reply(struct gw_session *s, uint32_t request_id, const Huddl
 	const Huddle__V1__Participant *me = r->participant;
 	// A registry that predates admission says nothing: in the call.
 	s->admission = r->admission == HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_WAITING ? GW_ADMISSION_WAITING
-											     : GW_ADMISSION_ADMITTED;
+											    : GW_ADMISSION_ADMITTED;
 	s->role = me->role == HUDDLE__V1__ROLE__ROLE_HOST ? HUDDLE__V1__ROLE__ROLE_HOST : HUDDLE__V1__ROLE__ROLE_GUEST;
 	s->host_present = r->host_present;
 	s->hand_raised_at_ms = me->hand_raised_at_ms;
@@ -216,7 +218,8 @@ void gw_access_op_admit(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 		}
 		for (size_t i = 0; i < a->n_participant_ids; i++)
 			if (!hd_id_valid(a->participant_ids[i])) {
-				gw_session_send_error(s, cm->request_id, HD_EBADREQUEST, "a participant id is not valid");
+				gw_session_send_error(s, cm->request_id, HD_EBADREQUEST,
+						      "a participant id is not valid");
 				return;
 			}
 	}
@@ -269,7 +272,8 @@ void gw_access_op_set_access(struct gw_session *s, Huddle__V1__ClientMessage *cm
 	Huddle__V1__AccessMode mode = cm->set_access->access_mode;
 	if (!require_joined(s, cm->request_id))
 		return;
-	if (mode < HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN || mode > HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_TOKEN_ONLY) {
+	if (mode < HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN ||
+	    mode > HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_TOKEN_ONLY) {
 		gw_session_send_error(s, cm->request_id, HD_EBADREQUEST, "access_mode must be an AccessMode");
 		return;
 	}
@@ -392,7 +396,7 @@ static void on_roster(struct gw_session *s, const struct gw_pending *p, hd_err e
 	send_join(s, 0, others, n, false, NULL, 0, true);
 	gw_room_replay(s, others, n);
 	free(others);
-	gw.stats.joins++;
+	gw.stats.admissions++;
 	HD_DEBUG("session %llu admitted to meeting %s as %s", (unsigned long long)s->id, s->meeting_id,
 		 s->participant_id);
 }
@@ -437,6 +441,7 @@ void gw_access_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Regi
 		break;
 	}
 	case GW_OP_REACTION: {
+		gw.stats.reactions++;
 		Huddle__V1__ReactionReply ok = HUDDLE__V1__REACTION_REPLY__INIT;
 		gw_session_send_body(s, p->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_REACTION, &ok);
 		break;
@@ -486,6 +491,7 @@ static void on_admission(struct gw_session *s, const Huddle__V1__Admission *a)
 		ae.state = HUDDLE__V1__ADMISSION_STATE__ADMISSION_STATE_DENIED;
 		gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_ADMISSION_EVENT, &ae);
 		gw_room_detach(s);
+		gw.stats.denials++;
 	}
 }
 
@@ -516,6 +522,7 @@ static void on_moderated(struct gw_session *s, const Huddle__V1__Moderated *m)
 	    m->action == HUDDLE__V1__MODERATION_ACTION__MODERATION_ACTION_BLOCK) {
 		HD_INFO("participant %s of %s removed by a host", s->participant_id, s->meeting_id);
 		gw_room_detach(s);
+		gw.stats.removals++;
 	} else if (m->action == HUDDLE__V1__MODERATION_ACTION__MODERATION_ACTION_MAKE_HOST) {
 		s->role = HUDDLE__V1__ROLE__ROLE_HOST;
 	}
@@ -539,7 +546,8 @@ static void on_event_for(struct gw_session *s, const Huddle__V1__RoomEvent *ev)
 			break;
 		keep_meeting(s, ev->meeting_updated->meeting);
 		if (s->admission == GW_ADMISSION_ADMITTED)
-			gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_MEETING_UPDATED, ev->meeting_updated);
+			gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_MEETING_UPDATED,
+					     ev->meeting_updated);
 		break;
 	case HUDDLE__V1__ROOM_EVENT__BODY_MEETING_ENDED:
 		gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_MEETING_ENDED, ev->meeting_ended);
@@ -559,4 +567,16 @@ void gw_access_on_event(const Huddle__V1__RoomEvent *ev, struct gw_session **ses
 	for (size_t i = 0; i < n; i++)
 		if (sessions[i]->state == GW_SESSION_JOINED && strcmp(sessions[i]->meeting_id, ev->meeting_id) == 0)
 			on_event_for(sessions[i], ev);
+}
+
+size_t gw_access_waiting(void)
+{
+	struct gw_session *s, *tmp;
+	size_t n = 0;
+	HASH_ITER(hh, gw.sessions, s, tmp)
+	{
+		if (s->state == GW_SESSION_JOINED && s->admission != GW_ADMISSION_ADMITTED)
+			n++;
+	}
+	return n;
 }

@@ -70,4 +70,8 @@ void gw_access_on_event(const Huddle__V1__RoomEvent *ev, struct gw_session **ses
 // session of this gateway that subscribes to its chat or notes.
 void gw_access_meeting_updated(const Huddle__V1__Meeting *m);
 
+// gw_access_waiting returns the number of sessions in a waiting room (or
+// being admitted) on this gateway.
+size_t gw_access_waiting(void);
+
 #endif

@@ -40,7 +40,8 @@ static int bearer(struct gw_http *h, char key[GW_HOST_KEY_MAX + 1])
 	char auth[AUTH_MAX];
 	int n = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION), len = 0;
 	key[0] = '\0';
-	if (n <= 0 || n >= (int)sizeof(auth) || lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) != n ||
+	if (n <= 0 || n >= (int)sizeof(auth) ||
+	    lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) != n ||
 	    strncasecmp(auth, "Bearer ", 7) != 0) {
 		OPENSSL_cleanse(auth, sizeof(auth));
 		return 0;
@@ -78,7 +79,8 @@ static cJSON *parse_body(struct gw_http *h)
 	bool too_large;
 	const char *body = gw_http_body(h, &len, &too_large);
 	if (too_large) {
-		gw_http_respond_error(h, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, HD_ETOOLARGE, "request body over 4096 bytes");
+		gw_http_respond_error(h, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, HD_ETOOLARGE,
+				      "request body over 4096 bytes");
 		return NULL;
 	}
 	cJSON *json = len > 0 ? cJSON_ParseWithLength(body, len) : cJSON_CreateObject();
@@ -108,7 +110,8 @@ static const char *string_field(struct gw_http *h, const cJSON *o, const char *n
 static void api_call(struct gw_http *h, enum gw_op op, Huddle__V1__RegistryRequest *req)
 {
 	if (gw_http_registry_call(h, op, req) != HD_OK)
-		gw_http_respond_error(h, HTTP_STATUS_SERVICE_UNAVAILABLE, HD_EUNAVAILABLE, "the registry is unavailable");
+		gw_http_respond_error(h, HTTP_STATUS_SERVICE_UNAVAILABLE, HD_EUNAVAILABLE,
+				      "the registry is unavailable");
 }
 
 // ---- JSON answers ----
@@ -263,7 +266,8 @@ static void meeting_admit(struct gw_http *h)
 		    *list = cJSON_GetObjectItemCaseSensitive(json, "participant_ids"), *it;
 	bool everyone = cJSON_IsTrue(all);
 	if (!everyone) {
-		if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0 || cJSON_GetArraySize(list) > GW_ADMIT_IDS_MAX) {
+		if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0 ||
+		    cJSON_GetArraySize(list) > GW_ADMIT_IDS_MAX) {
 			gw_http_respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST,
 					      "participant_ids must list 1 to 256 participants, or all must be true");
 			goto done;
@@ -342,7 +346,8 @@ static bool link_parse(struct gw_http *h, const cJSON *json, struct link_request
 	if ((lr->name = string_field(h, json, "name")) == NULL)
 		return false;
 	if (strlen(lr->name) > HD_JWT_NAME_MAX || !hd_utf8_valid(lr->name, strlen(lr->name))) {
-		gw_http_respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST, "name must be 0 to 64 bytes of UTF-8");
+		gw_http_respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST,
+				      "name must be 0 to 64 bytes of UTF-8");
 		return false;
 	}
 	lr->role = HD_JWT_GUEST;
@@ -529,7 +534,8 @@ void gw_access_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1_
 			o = space_json(r->get_space);
 		break;
 	case GW_OP_HTTP_SPACE_MEETING:
-		if (r->body_case != HUDDLE__V1__REGISTRY_REPLY__BODY_CREATE_MEETING || r->create_meeting->meeting == NULL)
+		if (r->body_case != HUDDLE__V1__REGISTRY_REPLY__BODY_CREATE_MEETING ||
+		    r->create_meeting->meeting == NULL)
 			break;
 		o = meeting_json(r->create_meeting->meeting);
 		if (o != NULL && r->create_meeting->host_key[0] != '\0' && !cJSON_HasObjectItem(o, "host_key"))
@@ -552,7 +558,8 @@ void gw_access_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1_
 		break;
 	}
 	if (o == NULL)
-		gw_http_respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_EINTERNAL, "bad reply from the registry");
+		gw_http_respond_error(h, HTTP_STATUS_INTERNAL_SERVER_ERROR, HD_EINTERNAL,
+				      "bad reply from the registry");
 	else
 		gw_http_respond_json(h, status, o);
 }

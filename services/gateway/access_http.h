@@ -11,7 +11,7 @@
 
 #include "gateway/http.h"
 
-#define GW_JOIN_LINK_TTL_S (7 * 24 * 3600) // default lifetime of a minted join link, s
+#define GW_JOIN_LINK_TTL_S ((int64_t)7 * 24 * 3600) // default lifetime of a minted join link, s
 
 // gw_access_http_route serves uri if it is one of the APIs above (method
 // checked: 405 otherwise) and returns true; false for any other uri.

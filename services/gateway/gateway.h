@@ -51,7 +51,7 @@ struct gw_config {
 	int64_t recording_token_ttl_s;
 	int64_t recording_rate;       // recording writes per second per participant (bucket: twice that)
 	int64_t recording_buffer_max; // bytes of upload bodies and download pieces held at once
-	int64_t reaction_rate; // reactions per GW_REACTION_WINDOW_S per session (the bucket holds as many)
+	int64_t reaction_rate;        // reactions per GW_REACTION_WINDOW_S per session (the bucket holds as many)
 	const char *gateway_id;
 	int log_level; // enum hd_log_level
 	// web security and signed join links (websec.c); "" when unset
@@ -87,6 +87,7 @@ struct gw_stats {
 		notes_rate_limited, notes_exports;
 	uint64_t rec_creates, rec_chunks, rec_finishes, rec_lists, rec_gets, rec_files, rec_deletes, rec_chunk_bytes,
 		rec_file_bytes, rec_unauthorized, rec_forbidden, rec_rate_limited, rec_busy, rec_failures;
+	uint64_t access_refused, admissions, denials, removals, reactions; // access.c
 };
 
 struct gw {

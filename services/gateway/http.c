@@ -45,13 +45,13 @@ struct gw_http {
 	struct gw_rec *rec;            // a recording request in progress (recording.c), or NULL
 	char extra[GW_HTTP_EXTRA_MAX]; // headers of the response: "name:\0value\0" each
 	size_t extra_len;
-	bool close_after;     // close the connection once the response is written
-	bool stream;          // the body comes from rec (gw_http_stream)
-	uint64_t stream_len;  // Content-Length of a streamed body
-	uint64_t stream_left; // its bytes not written yet
-	gw_http_body_fn *on_body;    // the API that takes the body once it is read (access_http.c), or NULL
-	char arg[HD_ID_LEN + 1];     // that API's meeting id, or ""
-	bool authorized;             // a host key or recording token of the meeting came with the request
+	bool close_after;         // close the connection once the response is written
+	bool stream;              // the body comes from rec (gw_http_stream)
+	uint64_t stream_len;      // Content-Length of a streamed body
+	uint64_t stream_left;     // its bytes not written yet
+	gw_http_body_fn *on_body; // the API that takes the body once it is read (access_http.c), or NULL
+	char arg[HD_ID_LEN + 1];  // that API's meeting id, or ""
+	bool authorized;          // a host key or recording token of the meeting came with the request
 	UT_hash_handle hh;
 };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "gateway/access.h"
 #include "gateway/chat.h"
 #include "gateway/gateway.h"
 #include "gateway/notes.h"
@@ -32,6 +33,12 @@ size_t gw_metrics_format(char *buf, size_t cap)
 		{"huddle_gateway_sessions", NULL, "gauge", HASH_CNT(hh, gw.sessions)},
 		{"huddle_gateway_rooms", NULL, "gauge", (double)rooms},
 		{"huddle_gateway_participants", NULL, "gauge", (double)members},
+		{"huddle_gateway_waiting", NULL, "gauge", (double)gw_access_waiting()},
+		{"huddle_gateway_access_refused_total", NULL, "counter", (double)s->access_refused},
+		{"huddle_gateway_admissions_total", "outcome=\"admitted\"", "counter", (double)s->admissions},
+		{"huddle_gateway_admissions_total", "outcome=\"denied\"", "counter", (double)s->denials},
+		{"huddle_gateway_removals_total", NULL, "counter", (double)s->removals},
+		{"huddle_gateway_reactions_total", NULL, "counter", (double)s->reactions},
 		{"huddle_gateway_ws_opened_total", NULL, "counter", (double)s->ws_opened},
 		{"huddle_gateway_frames_in_total", NULL, "counter", (double)s->frames_in},
 		{"huddle_gateway_frames_out_total", NULL, "counter", (double)s->frames_out},

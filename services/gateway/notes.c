@@ -317,7 +317,8 @@ static void on_awareness_event(struct gw_notes_room *r, Huddle__V1__NotesAwarene
 		return;
 	DL_FOREACH2(r->members, s, notes.next)
 	{
-		if (strcmp(s->notes.origin, a->origin) == 0 || !gw_session_may_read(s, r->meeting_id, s->notes.access_mode))
+		if (strcmp(s->notes.origin, a->origin) == 0 ||
+		    !gw_session_may_read(s, r->meeting_id, s->notes.access_mode))
 			continue;
 		gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_NOTES_AWARENESS_EVENT, a);
 		gw.stats.notes_awareness_delivered++;

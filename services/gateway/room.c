@@ -266,7 +266,8 @@ void gw_room_replay(struct gw_session *s, Huddle__V1__Participant *const *roster
 		const char *who = event_message(ev, &m);
 		if (gw_access_is_event(ev)) {
 			struct gw_session *one[1] = {s};
-			if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_MEETING_UPDATED && ev->meeting_updated->meeting != NULL)
+			if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_MEETING_UPDATED &&
+			    ev->meeting_updated->meeting != NULL)
 				gw_access_meeting_updated(ev->meeting_updated->meeting);
 			gw_access_on_event(ev, one, 1);
 		} else if (!gw_session_admitted(s)) {
@@ -347,7 +348,8 @@ void gw_room_on_event(const uint8_t *data, size_t len)
 	struct gw_room *r = room_find(ev->meeting_id);
 	if (r == NULL) {
 		// Watched for a chat or notes room only: who may read them.
-		if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_MEETING_UPDATED && ev->meeting_updated->meeting != NULL)
+		if (ev->body_case == HUDDLE__V1__ROOM_EVENT__BODY_MEETING_UPDATED &&
+		    ev->meeting_updated->meeting != NULL)
 			gw_access_meeting_updated(ev->meeting_updated->meeting);
 		goto done;
 	}

@@ -91,16 +91,16 @@ struct gw_session {
 
 	// Hosts and access (access.c), set by the join reply while JOINED.
 	enum gw_admission admission;
-	int role;                   // huddle.v1.Role
-	bool host_present;          // an admitted host is in the call (last WaitingChanged)
-	int64_t hand_raised_at_ms;  // as the registry last said
+	int64_t hand_raised_at_ms;           // as the registry last said
+	int64_t created_at_ms, starts_at_ms; // the joined meeting's record, with title and access_mode
+	struct gw_ratelimit reactions;       // REACTION_RATE
+	int role;                            // huddle.v1.Role
+	int access_mode;                     // huddle.v1.AccessMode of the joined meeting
+	uint32_t presence_ttl_ms;
 	char resume_token[HD_ID_LEN + 1];
 	char display_name[GW_NAME_MAX + 1];
-	char title[HD_MEETING_TITLE_MAX + 1]; // the joined meeting's record
-	int64_t created_at_ms, starts_at_ms;
-	int access_mode;            // huddle.v1.AccessMode of the joined meeting
-	uint32_t presence_ttl_ms;
-	struct gw_ratelimit reactions; // REACTION_RATE
+	char title[HD_MEETING_TITLE_MAX + 1];
+	bool host_present; // an admitted host is in the call (last WaitingChanged)
 
 	uint8_t *rx; // reassembly of a fragmented message
 	size_t rx_len, rx_cap;

@@ -61,9 +61,9 @@ static void op_join(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 	struct hd_jwt_claims claims;
 	if (j->join_token[0] != '\0') {
 		const char *why = "the join link is malformed";
-		hd_err err = strlen(j->join_token) > HD_JWT_MAX
-				     ? HD_ETOKENINVALID
-				     : hd_jwt_verify(&gw.jwt, j->join_token, j->meeting_id, (int64_t)time(NULL), &claims, &why);
+		hd_err err = strlen(j->join_token) > HD_JWT_MAX ? HD_ETOKENINVALID
+								: hd_jwt_verify(&gw.jwt, j->join_token, j->meeting_id,
+										(int64_t)time(NULL), &claims, &why);
 		if (err != HD_OK) {
 			gw_session_send_error(s, cm->request_id, err == HD_ENOMEM ? HD_ENOMEM : HD_ETOKENINVALID,
 					      why != NULL ? why : "the join link cannot be used");
@@ -90,6 +90,8 @@ static void op_join(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 	rj.host_key = j->host_key;
 	rj.client_key = j->client_key;
 	rj.grant = j->join_token[0] != '\0' ? &grant : NULL;
+	if (rj.grant != NULL && rj.display_name[0] == '\0')
+		rj.display_name = grant.display_name; // the link names the participant
 	req.body_case = HUDDLE__V1__REGISTRY_REQUEST__BODY_JOIN;
 	req.join = &rj;
 	hd_err err = gw_registry_call(GW_OP_JOIN, s->id, cm->request_id, &req);

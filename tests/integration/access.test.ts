@@ -284,6 +284,12 @@ suite.test("admitted from the waiting room: the admission brings roster, ICE ser
 	const den = await w2.nextEvent("admissionEvent");
 	assert.equal(den.state, AdmissionState.DENIED);
 	await refused(w2, { case: "mediaState", value: { media: {} } } as never, ErrorCode.NOT_JOINED);
+	// The gateway counts it.
+	const metrics = await (await fetchBounded(`${stack.httpUrl}/metrics`)).text();
+	const admitted = /huddle_gateway_admissions_total\{outcome="admitted"\} (\d+)/.exec(metrics);
+	assert.ok(admitted && Number(admitted[1]) >= 1, metrics.slice(0, 2000));
+	assert.match(metrics, /huddle_gateway_access_refused_total \d+/);
+	assert.match(metrics, /huddle_gateway_waiting \d+/);
 	// Admitting twice is harmless.
 	await host.call({ case: "admit", value: { participantIds: [wj.participantId] } } as never, "admit");
 	const again = await w.collect((m) => m.body.case === "admissionEvent", QUIET_MS);
@@ -436,7 +442,7 @@ suite.test("signed join links: a valid guest waits, bad tokens are refused, host
 	const exp = nowS() + 600;
 	const good = mint({ room: id, name: "Token Guest", role: "guest", exp });
 	const g = track(await connect(stack.wsUrl, "token-guest"));
-	const gj = await join(g, id, "ignored", { joinToken: good, clientKey: clientKey() });
+	const gj = await join(g, id, "", { joinToken: good, clientKey: clientKey() }); // the link names them
 	assert.equal(gj.admission, AdmissionState.WAITING);
 	assert.equal(gj.displayName, "Token Guest");
 	const bad: [string, string][] = [
@@ -596,4 +602,61 @@ suite.test("a chat reader outside the call (on another gateway) loses the chat w
 	await host.chatPost("closed-1", "after the door closed");
 	await new Promise((r) => setTimeout(r, QUIET_MS));
 	assert.equal(reader.chatMessages().length, before, "no chat after the meeting closed its doors");
+});
+
+suite.test("without JOIN_TOKEN_SECRET: links are 503, and a token is refused, never a join", async (stack, track) => {
+	const bare = await stack.addGateway({ JOIN_TOKEN_SECRET: "" });
+	const { id, hostKey } = await meeting(stack.httpUrl);
+	const r = await api(bare.httpUrl, "POST", `/api/meetings/${id}/links`, { name: "x" }, hostKey);
+	assert.equal(r.status, 503, JSON.stringify(r.json));
+	assert.equal(r.json.error.code, "UNAVAILABLE");
+	const c = track(await connect(bare.wsUrl, "token-on-bare"));
+	const e = await joinRaw(c, id, "x", { joinToken: mint({ room: id, name: "x", role: "host", exp: nowS() + 600 }) });
+	assert.equal(e.body.case === "error" && e.body.value.code, ErrorCode.TOKEN_INVALID, describe(e));
+	// Bad request shapes of the API.
+	assert.equal((await api(stack.httpUrl, "GET", `/api/meetings/${id}/admit`, undefined, hostKey)).status, 405);
+	assert.equal((await api(stack.httpUrl, "POST", `/api/meetings/${id}/admit`, { participant_ids: ["nope"] }, hostKey)).status, 400);
+	assert.equal((await api(stack.httpUrl, "POST", `/api/meetings/${id}/access`, { access_mode: "wide_open" }, hostKey)).status, 400);
+	assert.equal((await api(stack.httpUrl, "POST", `/api/meetings/${id}/links`, { role: "king" }, hostKey)).status, 400);
+	assert.equal((await api(stack.httpUrl, "POST", `/api/meetings/${id}/links`, { ttl_s: 0 }, hostKey)).status, 400);
+	assert.equal((await api(stack.httpUrl, "POST", "/api/meetings/short/admit", { all: true }, hostKey)).status, 404);
+	assert.equal((await api(stack.httpUrl, "POST", `/api/meetings/${id}/admit`, { all: true })).status, 401);
+	// A bad client_key is a bad request.
+	const k = track(await connect(stack.wsUrl, "bad-client-key"));
+	const ke = await joinRaw(k, id, "x", { clientKey: "has spaces and / slashes" });
+	assert.equal(ke.body.case === "error" && ke.body.value.code, ErrorCode.BAD_REQUEST, describe(ke));
+});
+
+suite.test("admitted while the join is on its way: the guest ends in the call once, with its roster", async (stack, track) => {
+	const { id, hostKey } = await meeting(stack.httpUrl, "waiting_room");
+	const host = track(await connect(stack.wsUrl, "host"));
+	const hj = await join(host, id, "Host", { hostKey });
+	for (let i = 0; i < 8; i++) {
+		const g = track(await connect(stack.wsUrl, `guest-${i}`));
+		const pending = joinRaw(g, id, `G${i}`, { clientKey: clientKey() });
+		// Admit all, over and over, while the join travels.
+		let stop = false;
+		const spam = (async () => {
+			while (!stop) {
+				await host.request({ case: "admit", value: { all: true } } as never);
+				await new Promise((r) => setTimeout(r, 1));
+			}
+		})();
+		const reply = await pending;
+		assert.equal(reply.body.case, "join", describe(reply));
+		const jr = reply.body.value as JoinReply;
+		let roster = jr.participants;
+		if (jr.admission === AdmissionState.WAITING) {
+			const ad = await g.nextEvent("admissionEvent");
+			assert.equal(ad.state, AdmissionState.ADMITTED);
+			roster = ad.join!.participants;
+		}
+		stop = true;
+		await spam;
+		assert.ok(roster.some((p) => p.id === hj.participantId), `guest ${i} knows the host`);
+		const joinedEvents = await host.collect((m) => m.body.case === "participantJoined" && m.body.value.participant?.id === jr.participantId, 200);
+		assert.equal(joinedEvents.length, 1, `the host hears of guest ${i} once`);
+		assert.equal((await g.signal(hj.participantId, { case: "candidate", value: { candidate: "", sdpMid: "0", sdpMlineIndex: 0 } } as never)).body.case, "signal");
+		await g.leave();
+	}
 });

@@ -448,120 +448,6 @@ static void health(void **state)
 	hd_redis_close(down.redis);
 }
 
-// create_with_host_key: a meeting of no space comes with its host key once
-// (GetMeeting never shows it), access OPEN by default, the start time kept;
-// only the key's hash is in the store; CheckHost accepts that key alone.
-static void create_with_host_key(void **state)
-{
-	Huddle__V1__RegistryReply *c = create_meeting_full("Interview", "", 1800000000000, 0);
-	assert_int_equal(code(c), HD_OK);
-	const Huddle__V1__Meeting *m = c->create_meeting->meeting;
-	const char *key = c->create_meeting->host_key;
-	assert_int_equal(strlen(key), HD_KEY_LEN);
-	assert_int_equal(m->access_mode, HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN);
-	assert_int_equal(m->starts_at_ms, 1800000000000);
-
-	struct hd_meeting stored;
-	char hash[HD_KEY_HASH_LEN + 1];
-	assert_int_equal(hd_meeting_get(T.store, m->id, &stored), HD_OK);
-	hd_key_hash(key, hash);
-	assert_string_equal(stored.host_key_hash, hash);
-	assert_string_equal(stored.space_id, "");
-
-	Huddle__V1__RegistryReply *g = get_meeting(m->id);
-	assert_int_equal(code(g), HD_OK);
-	assert_int_equal(g->get_meeting->meeting->access_mode, HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN);
-	assert_int_equal(g->get_meeting->meeting->starts_at_ms, 1800000000000);
-	huddle__v1__registry_reply__free_unpacked(g, NULL);
-
-	Huddle__V1__RegistryReply *h = check_host(m->id, key);
-	assert_int_equal(code(h), HD_OK);
-	assert_int_equal(h->body_case, HUDDLE__V1__REGISTRY_REPLY__BODY_CHECK_HOST);
-	assert_string_equal(h->check_host->meeting->id, m->id);
-	assert_string_equal(h->check_host->meeting->title, "Interview");
-	huddle__v1__registry_reply__free_unpacked(h, NULL);
-	const char *bad[] = {"", "not-the-key", hash};
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		h = check_host(m->id, bad[i]);
-		assert_int_equal(code(h), HD_EFORBIDDEN);
-		huddle__v1__registry_reply__free_unpacked(h, NULL);
-	}
-	h = check_host("AAAAAAAAAAAAAAAAAAAAAA", key);
-	assert_int_equal(code(h), HD_EUNKNOWNMEETING);
-	huddle__v1__registry_reply__free_unpacked(h, NULL);
-
-	// another meeting's key is not this one's
-	Huddle__V1__RegistryReply *c2 = create_meeting_full("", "", 0, HD_ACCESS_LOCKED);
-	assert_int_equal(code(c2), HD_OK);
-	assert_int_equal(c2->create_meeting->meeting->access_mode, HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_LOCKED);
-	assert_string_not_equal(c2->create_meeting->host_key, key);
-	h = check_host(c2->create_meeting->meeting->id, key);
-	assert_int_equal(code(h), HD_EFORBIDDEN);
-	huddle__v1__registry_reply__free_unpacked(h, NULL);
-	huddle__v1__registry_reply__free_unpacked(c2, NULL);
-
-	// bad start or mode
-	Huddle__V1__RegistryReply *r = create_meeting_full("", "", -5, 0);
-	assert_int_equal(code(r), HD_EBADREQUEST);
-	huddle__v1__registry_reply__free_unpacked(r, NULL);
-	r = create_meeting_full("", "", 0, 7);
-	assert_int_equal(code(r), HD_EBADREQUEST);
-	huddle__v1__registry_reply__free_unpacked(r, NULL);
-	huddle__v1__registry_reply__free_unpacked(c, NULL);
-}
-
-// spaces_over_rpc: CreateSpace returns the key once; a meeting made with it
-// belongs to the space (no host_key in the reply, WAITING_ROOM by default),
-// CheckHost takes the space key for it; a wrong space key is FORBIDDEN.
-static void spaces_over_rpc(void **state)
-{
-	Huddle__V1__RegistryReply *sp = create_space("Tutoring ✏");
-	assert_int_equal(code(sp), HD_OK);
-	assert_int_equal(sp->body_case, HUDDLE__V1__REGISTRY_REPLY__BODY_CREATE_SPACE);
-	const char *space_key = sp->create_space->space_key;
-	assert_int_equal(strlen(space_key), HD_KEY_LEN);
-	assert_true(hd_id_valid(sp->create_space->space_id));
-	assert_string_equal(sp->create_space->title, "Tutoring ✏");
-	struct hd_space stored_space;
-	char hash[HD_KEY_HASH_LEN + 1];
-	assert_int_equal(hd_space_get(T.store, sp->create_space->space_id, &stored_space), HD_OK);
-	hd_key_hash(space_key, hash);
-	assert_string_equal(stored_space.key_hash, hash);
-
-	Huddle__V1__RegistryReply *c = create_meeting_full("Lesson 1", space_key, 1800000000000, 0);
-	assert_int_equal(code(c), HD_OK);
-	assert_string_equal(c->create_meeting->host_key, "");
-	const Huddle__V1__Meeting *m = c->create_meeting->meeting;
-	assert_int_equal(m->access_mode, HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_WAITING_ROOM);
-	struct hd_meeting stored;
-	assert_int_equal(hd_meeting_get(T.store, m->id, &stored), HD_OK);
-	assert_string_equal(stored.space_id, sp->create_space->space_id);
-	assert_string_equal(stored.host_key_hash, "");
-
-	Huddle__V1__RegistryReply *h = check_host(m->id, space_key);
-	assert_int_equal(code(h), HD_OK);
-	huddle__v1__registry_reply__free_unpacked(h, NULL);
-
-	Huddle__V1__RegistryReply *other = create_space("");
-	assert_int_equal(code(other), HD_OK);
-	h = check_host(m->id, other->create_space->space_key);
-	assert_int_equal(code(h), HD_EFORBIDDEN);
-	huddle__v1__registry_reply__free_unpacked(h, NULL);
-	huddle__v1__registry_reply__free_unpacked(other, NULL);
-
-	Huddle__V1__RegistryReply *r = create_meeting_full("x", "not a space key", 0, 0);
-	assert_int_equal(code(r), HD_EFORBIDDEN);
-	huddle__v1__registry_reply__free_unpacked(r, NULL);
-	char t201[202];
-	memset(t201, 'x', 201);
-	t201[201] = '\0';
-	r = create_space(t201);
-	assert_int_equal(code(r), HD_EBADREQUEST);
-	huddle__v1__registry_reply__free_unpacked(r, NULL);
-	huddle__v1__registry_reply__free_unpacked(c, NULL);
-	huddle__v1__registry_reply__free_unpacked(sp, NULL);
-}
-
 // host_calls: the access calls over the socket, with their reply bodies and
 // error envelopes (the logic itself is in hosts_test.c).
 static void host_calls(void **state)
@@ -788,6 +674,120 @@ static void space_call(void **state)
 	huddle__v1__registry_reply__free_unpacked(g, NULL);
 }
 
+// create_with_host_key: a meeting of no space comes with its host key once
+// (GetMeeting never shows it), access OPEN by default, the start time kept;
+// only the key's hash is in the store; CheckHost accepts that key alone.
+static void create_with_host_key(void **state)
+{
+	Huddle__V1__RegistryReply *c = create_meeting_full("Interview", "", 1800000000000, 0);
+	assert_int_equal(code(c), HD_OK);
+	const Huddle__V1__Meeting *m = c->create_meeting->meeting;
+	const char *key = c->create_meeting->host_key;
+	assert_int_equal(strlen(key), HD_KEY_LEN);
+	assert_int_equal(m->access_mode, HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN);
+	assert_int_equal(m->starts_at_ms, 1800000000000);
+
+	struct hd_meeting stored;
+	char hash[HD_KEY_HASH_LEN + 1];
+	assert_int_equal(hd_meeting_get(T.store, m->id, &stored), HD_OK);
+	hd_key_hash(key, hash);
+	assert_string_equal(stored.host_key_hash, hash);
+	assert_string_equal(stored.space_id, "");
+
+	Huddle__V1__RegistryReply *g = get_meeting(m->id);
+	assert_int_equal(code(g), HD_OK);
+	assert_int_equal(g->get_meeting->meeting->access_mode, HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_OPEN);
+	assert_int_equal(g->get_meeting->meeting->starts_at_ms, 1800000000000);
+	huddle__v1__registry_reply__free_unpacked(g, NULL);
+
+	Huddle__V1__RegistryReply *h = check_host(m->id, key);
+	assert_int_equal(code(h), HD_OK);
+	assert_int_equal(h->body_case, HUDDLE__V1__REGISTRY_REPLY__BODY_CHECK_HOST);
+	assert_string_equal(h->check_host->meeting->id, m->id);
+	assert_string_equal(h->check_host->meeting->title, "Interview");
+	huddle__v1__registry_reply__free_unpacked(h, NULL);
+	const char *bad[] = {"", "not-the-key", hash};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		h = check_host(m->id, bad[i]);
+		assert_int_equal(code(h), HD_EFORBIDDEN);
+		huddle__v1__registry_reply__free_unpacked(h, NULL);
+	}
+	h = check_host("AAAAAAAAAAAAAAAAAAAAAA", key);
+	assert_int_equal(code(h), HD_EUNKNOWNMEETING);
+	huddle__v1__registry_reply__free_unpacked(h, NULL);
+
+	// another meeting's key is not this one's
+	Huddle__V1__RegistryReply *c2 = create_meeting_full("", "", 0, HD_ACCESS_LOCKED);
+	assert_int_equal(code(c2), HD_OK);
+	assert_int_equal(c2->create_meeting->meeting->access_mode, HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_LOCKED);
+	assert_string_not_equal(c2->create_meeting->host_key, key);
+	h = check_host(c2->create_meeting->meeting->id, key);
+	assert_int_equal(code(h), HD_EFORBIDDEN);
+	huddle__v1__registry_reply__free_unpacked(h, NULL);
+	huddle__v1__registry_reply__free_unpacked(c2, NULL);
+
+	// bad start or mode
+	Huddle__V1__RegistryReply *r = create_meeting_full("", "", -5, 0);
+	assert_int_equal(code(r), HD_EBADREQUEST);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	r = create_meeting_full("", "", 0, 7);
+	assert_int_equal(code(r), HD_EBADREQUEST);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	huddle__v1__registry_reply__free_unpacked(c, NULL);
+}
+
+// spaces_over_rpc: CreateSpace returns the key once; a meeting made with it
+// belongs to the space (no host_key in the reply, WAITING_ROOM by default),
+// CheckHost takes the space key for it; a wrong space key is FORBIDDEN.
+static void spaces_over_rpc(void **state)
+{
+	Huddle__V1__RegistryReply *sp = create_space("Tutoring ✏");
+	assert_int_equal(code(sp), HD_OK);
+	assert_int_equal(sp->body_case, HUDDLE__V1__REGISTRY_REPLY__BODY_CREATE_SPACE);
+	const char *space_key = sp->create_space->space_key;
+	assert_int_equal(strlen(space_key), HD_KEY_LEN);
+	assert_true(hd_id_valid(sp->create_space->space_id));
+	assert_string_equal(sp->create_space->title, "Tutoring ✏");
+	struct hd_space stored_space;
+	char hash[HD_KEY_HASH_LEN + 1];
+	assert_int_equal(hd_space_get(T.store, sp->create_space->space_id, &stored_space), HD_OK);
+	hd_key_hash(space_key, hash);
+	assert_string_equal(stored_space.key_hash, hash);
+
+	Huddle__V1__RegistryReply *c = create_meeting_full("Lesson 1", space_key, 1800000000000, 0);
+	assert_int_equal(code(c), HD_OK);
+	assert_string_equal(c->create_meeting->host_key, "");
+	const Huddle__V1__Meeting *m = c->create_meeting->meeting;
+	assert_int_equal(m->access_mode, HUDDLE__V1__ACCESS_MODE__ACCESS_MODE_WAITING_ROOM);
+	struct hd_meeting stored;
+	assert_int_equal(hd_meeting_get(T.store, m->id, &stored), HD_OK);
+	assert_string_equal(stored.space_id, sp->create_space->space_id);
+	assert_string_equal(stored.host_key_hash, "");
+
+	Huddle__V1__RegistryReply *h = check_host(m->id, space_key);
+	assert_int_equal(code(h), HD_OK);
+	huddle__v1__registry_reply__free_unpacked(h, NULL);
+
+	Huddle__V1__RegistryReply *other = create_space("");
+	assert_int_equal(code(other), HD_OK);
+	h = check_host(m->id, other->create_space->space_key);
+	assert_int_equal(code(h), HD_EFORBIDDEN);
+	huddle__v1__registry_reply__free_unpacked(h, NULL);
+	huddle__v1__registry_reply__free_unpacked(other, NULL);
+
+	Huddle__V1__RegistryReply *r = create_meeting_full("x", "not a space key", 0, 0);
+	assert_int_equal(code(r), HD_EFORBIDDEN);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	char t201[202];
+	memset(t201, 'x', 201);
+	t201[201] = '\0';
+	r = create_space(t201);
+	assert_int_equal(code(r), HD_EBADREQUEST);
+	huddle__v1__registry_reply__free_unpacked(r, NULL);
+	huddle__v1__registry_reply__free_unpacked(c, NULL);
+	huddle__v1__registry_reply__free_unpacked(sp, NULL);
+}
+
 static int group_setup(void **state)
 {
 	char url[128];
@@ -825,10 +825,10 @@ int main(void)
 		cmocka_unit_test(join_roster_and_relay),
 		cmocka_unit_test(presence_calls),
 		cmocka_unit_test(health),
-		cmocka_unit_test(create_with_host_key),
-		cmocka_unit_test(spaces_over_rpc),
 		cmocka_unit_test(host_calls),
 		cmocka_unit_test(space_call),
+		cmocka_unit_test(create_with_host_key),
+		cmocka_unit_test(spaces_over_rpc),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
