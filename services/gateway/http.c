@@ -663,8 +663,9 @@ static int http_route(struct gw_http *h, const char *uri, enum gw_http_method me
 		respond_text(h, HTTP_STATUS_NOT_FOUND, "not found\n");
 		return 0;
 	}
-	// The single-page app answers / and every meeting link.
-	if (strcmp(uri, "/") == 0 || strcmp(uri, "/index.html") == 0 || strncmp(uri, "/m/", 3) == 0)
+	// The single-page app answers /, /dashboard and every meeting link.
+	if (strcmp(uri, "/") == 0 || strcmp(uri, "/index.html") == 0 || strcmp(uri, "/dashboard") == 0 ||
+	    strncmp(uri, "/m/", 3) == 0)
 		return serve_file(h, "/index.html", false);
 	return serve_file(h, uri, strncmp(uri, "/assets/", 8) == 0);
 }

@@ -63,7 +63,7 @@ export async function joinThroughUi(p: Participant): Promise<number> {
   const nameBox = p.page.getByLabel("Your name");
   await nameBox.waitFor({ timeout: 15_000 });
   await nameBox.fill(p.name);
-  const join = p.page.getByRole("button", { name: "Join", exact: true });
+  const join = p.page.getByRole("button", { name: "Join now", exact: true });
   await join.waitFor({ timeout: 10_000 });
   const t = Date.now();
   await join.click({ timeout: 10_000 });

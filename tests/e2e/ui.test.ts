@@ -24,7 +24,7 @@ e2e.test("landing -> New meeting -> pre-join; unknown meeting shows a message", 
   await home.page.getByRole("button", { name: "New meeting" }).click();
   await home.page.waitForURL(/\/m\/[A-Za-z0-9_-]{16,}$/, { timeout: 10_000 });
   await home.page.getByLabel("Your name").waitFor();
-  await home.page.getByRole("button", { name: "Join", exact: true }).waitFor();
+  await home.page.getByRole("button", { name: "Join now", exact: true }).waitFor();
   for (const label of ["Microphone", "Camera"]) {
     const picker = home.page.getByLabel(label, { exact: true });
     await poll(`${label} picker lists a device`, async () => ((await picker.locator("option").count()) >= 1 && (await picker.isEnabled()) ? true : undefined), 10_000);

@@ -6,11 +6,39 @@
 // and camera arriving or going away) and whether we record reaches the
 // senders and, as media_state, everyone else.
 import { SignalingClient, RequestError, defaultSignalingUrl, type ServerBody, type ConnectionState } from "../signaling/client";
-import { ErrorCode, type IceServer, type JoinReply, type MediaState, type Participant, type Signal } from "../proto";
+import {
+  AccessMode,
+  AdmissionState,
+  ErrorCode,
+  LeaveReason,
+  ModerationAction,
+  Role,
+  type IceServer,
+  type JoinReply,
+  type MediaState,
+  type Participant,
+  type Signal,
+  type WaitingParticipant,
+} from "../proto";
 import { PeerLink, type SignalInit } from "./peer";
 import type { LocalMedia } from "./media";
 
-export type CallState = "joining" | "joined" | "reconnecting" | "left" | "failed";
+// waiting: in the meeting's waiting room until a host admits us. The end
+// states: left (we left), failed (the join was refused), denied (a host said
+// no), removed (a host removed or blocked us), ended (a host ended the
+// meeting for everyone).
+export type CallState = "joining" | "waiting" | "joined" | "reconnecting" | "left" | "failed" | "denied" | "removed" | "ended";
+
+// SessionNotice is something that happened to us that the page shows.
+export type SessionNotice =
+  | { kind: "admitted" }
+  | { kind: "denied" }
+  | { kind: "removed"; blocked: boolean; byName: string }
+  | { kind: "ended"; byName: string }
+  | { kind: "moderated"; action: ModerationAction; byName: string }
+  | { kind: "arrived"; waiting: WaitingParticipant[] } // hosts: new people in the waiting room
+  | { kind: "reaction"; participantId: string; emoji: string }
+  | { kind: "failed"; error: Error }; // a rejoin after a reconnect was refused
 
 export interface RemoteParticipant {
   id: string;
@@ -19,6 +47,8 @@ export interface RemoteParticipant {
   joinedAtMs: number;
   stream: MediaStream | null;
   connection: RTCPeerConnectionState | "new";
+  role: Role;
+  handRaisedAtMs: number; // 0: hand down
 }
 
 // MediaFlags is a participant's MediaState: what their tile shows, and
@@ -36,18 +66,41 @@ export interface CallSessionOptions {
   media: LocalMedia;
   relayOnly?: boolean;
   signalingUrl?: string;
+  hostKey?: string; // a host key of the meeting (secret)
+  joinToken?: string; // a signed join link's JWT (secret)
+  clientKey?: string; // this browser's id for Remove / Block
 }
+
+// REACTION_EMOJI: the reactions the server accepts (README).
+export const REACTION_EMOJI = ["👍", "👏", "😂", "❤️", "🎉", "😮"] as const;
 
 const SIGNAL_RETRIES = 5;
 
 // Errors that retrying will not fix: the first join gives up on them.
-const FATAL_JOIN_ERRORS = new Set([ErrorCode.UNKNOWN_MEETING, ErrorCode.BAD_REQUEST, ErrorCode.ALREADY_JOINED]);
+const FATAL_JOIN_ERRORS = new Set([
+  ErrorCode.UNKNOWN_MEETING,
+  ErrorCode.BAD_REQUEST,
+  ErrorCode.ALREADY_JOINED,
+  ErrorCode.FORBIDDEN,
+  ErrorCode.MEETING_LOCKED,
+  ErrorCode.TOKEN_INVALID,
+  ErrorCode.BLOCKED,
+  ErrorCode.DENIED,
+]);
 
 export class CallSession {
   readonly meetingId: string;
-  readonly displayName: string;
+  displayName: string;
   readonly media: LocalMedia;
   participantId = "";
+  // Our role, admission and hand (JoinReply, participant_updated of self).
+  role: Role = Role.GUEST;
+  admission: AdmissionState = AdmissionState.UNSPECIFIED;
+  handRaisedAtMs = 0;
+  accessMode: AccessMode = AccessMode.OPEN;
+  // Waiting: whether a host is in the call. Hosts: who waits, oldest first.
+  hostPresent = false;
+  waiting: WaitingParticipant[] = [];
   meetingTitle = "";
   state: CallState = "joining";
   connection: ConnectionState = "closed";
@@ -71,6 +124,10 @@ export class CallSession {
   private readonly relayOnly: boolean;
   private readonly client: SignalingClient;
   private listeners = new Set<() => void>();
+  private noticeListeners = new Set<(n: SessionNotice) => void>();
+  private readonly hostKey: string;
+  private readonly joinToken: string;
+  private readonly clientKey: string;
   private joined!: { resolve: () => void; reject: (e: Error) => void };
   private firstJoin = true;
   private unsubscribeMedia: () => void;
@@ -85,6 +142,9 @@ export class CallSession {
     this.displayName = opts.displayName;
     this.media = opts.media;
     this.relayOnly = opts.relayOnly ?? false;
+    this.hostKey = opts.hostKey ?? "";
+    this.joinToken = opts.joinToken ?? "";
+    this.clientKey = opts.clientKey ?? "";
     this.client = new SignalingClient({
       url: opts.signalingUrl ?? defaultSignalingUrl(),
       onOpen: (reconnect) => this.onOpen(reconnect),
@@ -113,6 +173,58 @@ export class CallSession {
 
   private emit(): void {
     for (const fn of this.listeners) fn();
+  }
+
+  // onNotice: admission, removal, the end of the meeting, moderation, reactions.
+  onNotice(fn: (n: SessionNotice) => void): () => void {
+    this.noticeListeners.add(fn);
+    return () => this.noticeListeners.delete(fn);
+  }
+
+  private notify(n: SessionNotice): void {
+    for (const fn of this.noticeListeners) fn(n);
+  }
+
+  get isHost(): boolean {
+    return this.role === Role.HOST && this.state !== "waiting";
+  }
+
+  // ---- hosts and everyone: raise hand, reactions, moderation ----
+
+  setHand(raised: boolean): Promise<unknown> {
+    // Shown at once; participant_updated of ourselves confirms the time.
+    const before = this.handRaisedAtMs;
+    this.handRaisedAtMs = raised ? this.handRaisedAtMs || Date.now() : 0;
+    this.emit();
+    return this.client.request({ case: "hand", value: { raised } }, { queue: false }).catch((e: unknown) => {
+      this.handRaisedAtMs = before; // refused: show the hand as it is
+      this.emit();
+      throw e;
+    });
+  }
+
+  react(emoji: string): Promise<unknown> {
+    return this.client.request({ case: "reaction", value: { emoji } }, { queue: false });
+  }
+
+  admit(ids: string[] | "all", deny = false): Promise<unknown> {
+    const value = ids === "all" ? { all: true, deny } : { participantIds: ids, deny };
+    return this.client.request({ case: "admit", value }, { queue: false });
+  }
+
+  moderate(participantId: string, action: ModerationAction): Promise<unknown> {
+    return this.client.request({ case: "moderate", value: { participantId, action } }, { queue: false });
+  }
+
+  async setAccess(mode: AccessMode): Promise<void> {
+    const msg = await this.client.request({ case: "setAccess", value: { accessMode: mode } }, { queue: false });
+    if (msg.body.case === "setAccess" && msg.body.value.meeting) this.accessMode = msg.body.value.meeting.accessMode || AccessMode.OPEN;
+    else this.accessMode = mode;
+    this.emit();
+  }
+
+  endMeeting(): Promise<unknown> {
+    return this.client.request({ case: "endMeeting", value: {} }, { queue: false });
   }
 
   // join connects and resolves once the first join succeeded.
@@ -182,6 +294,12 @@ export class CallSession {
     else await this.media.startScreenShare();
   }
 
+  // signaling is the call's connection (the chat of a meeting that is not
+  // open rides on it: only an admitted session may read it).
+  get signaling(): SignalingClient {
+    return this.client;
+  }
+
   // Debug: drop the WebSocket as a network failure would (tests, console).
   dropConnection(): void {
     this.client.dropConnection();
@@ -201,6 +319,9 @@ export class CallSession {
         media,
         participantId: resume ? this.participantId : "",
         resumeToken: resume ? this.resumeToken : "",
+        hostKey: this.hostKey,
+        joinToken: this.joinToken,
+        clientKey: this.clientKey,
       },
     };
   }
@@ -229,9 +350,13 @@ export class CallSession {
     try {
       msg = await this.client.sendNow(this.buildJoin(false));
     } catch (e) {
-      if (this.firstJoin && e instanceof RequestError && FATAL_JOIN_ERRORS.has(e.code)) {
+      if (e instanceof RequestError && FATAL_JOIN_ERRORS.has(e.code)) {
+        // Retrying will not help (removed and blocked, locked meanwhile, an
+        // expired link): stop, and say why.
+        const first = this.firstJoin;
         this.teardown("failed");
-        this.joined.reject(e);
+        if (first) this.joined.reject(e);
+        else this.notify({ kind: "failed", error: e });
       }
       throw e;
     }
@@ -242,10 +367,28 @@ export class CallSession {
 
   private applyJoinReply(reply: JoinReply, resumed: boolean): void {
     const oldId = this.participantId;
-    this.participantId = reply.participantId;
-    this.resumeToken = reply.resumeToken;
+    const wasWaiting = this.state === "waiting";
+    // An admission event's JoinReply may leave the id and token out: keep ours.
+    this.participantId = reply.participantId || this.participantId;
+    this.resumeToken = reply.resumeToken || this.resumeToken;
     this.recordingToken = reply.recordingToken;
-    this.meetingTitle = reply.meeting?.title ?? "";
+    this.meetingTitle = reply.meeting?.title ?? this.meetingTitle;
+    if (reply.meeting) this.accessMode = reply.meeting.accessMode || AccessMode.OPEN;
+    if (reply.displayName) this.displayName = reply.displayName;
+    this.role = reply.role || Role.GUEST;
+    this.admission = reply.admission || AdmissionState.ADMITTED; // older gateways: admitted
+    this.hostPresent = reply.hostPresent;
+    this.waiting = [...reply.waiting];
+    if (this.admission === AdmissionState.WAITING) {
+      // In the waiting room: nothing of the meeting until a host admits us.
+      this.state = "waiting";
+      if (this.firstJoin) {
+        this.firstJoin = false;
+        this.joined.resolve();
+      }
+      this.emit();
+      return;
+    }
     this.iceServers = reply.iceServers.map(toRtcIceServer);
     if (!resumed && oldId) {
       // New identity: every old peer connection belongs to the old one, and
@@ -280,6 +423,7 @@ export class CallSession {
     } else {
       this.state = "joined";
     }
+    if (wasWaiting) this.notify({ kind: "admitted" });
     // The media may have changed since the join was sent (or, on a resume,
     // since a media_state lost with the old socket).
     this.publishMediaState();
@@ -287,7 +431,54 @@ export class CallSession {
   }
 
   private onEvent(body: ServerBody): void {
+    if (this.state === "left" || this.state === "failed") return;
     switch (body.case) {
+      case "admissionEvent": {
+        const ev = body.value;
+        if (ev.state === AdmissionState.ADMITTED && ev.join) {
+          this.applyJoinReply({ ...ev.join, admission: AdmissionState.ADMITTED }, true);
+        } else if (ev.state === AdmissionState.DENIED) {
+          this.teardown("denied");
+          this.notify({ kind: "denied" });
+          return;
+        }
+        break;
+      }
+      case "waitingRoomEvent": {
+        const before = new Set(this.waiting.map((w) => w.id));
+        this.waiting = [...body.value.waiting].sort((a, b) => Number(a.waitingSinceMs - b.waitingSinceMs));
+        this.hostPresent = body.value.hostPresent;
+        const arrived = this.waiting.filter((w) => !before.has(w.id));
+        if (arrived.length > 0 && this.isHost) this.notify({ kind: "arrived", waiting: arrived });
+        break;
+      }
+      case "moderationEvent": {
+        const { action, byName } = body.value;
+        if (action === ModerationAction.MUTE) this.media.setAudioMuted(true);
+        else if (action === ModerationAction.CAMERA_OFF) this.media.setVideoMuted(true);
+        else if (action === ModerationAction.MAKE_HOST) this.role = Role.HOST;
+        else if (action === ModerationAction.LOWER_HAND) this.handRaisedAtMs = 0;
+        if (action === ModerationAction.REMOVE || action === ModerationAction.BLOCK) {
+          this.teardown("removed");
+          this.notify({ kind: "removed", blocked: action === ModerationAction.BLOCK, byName });
+          return;
+        }
+        this.notify({ kind: "moderated", action, byName });
+        break;
+      }
+      case "meetingUpdated":
+        if (body.value.meeting) {
+          this.accessMode = body.value.meeting.accessMode || AccessMode.OPEN;
+          this.meetingTitle = body.value.meeting.title;
+        }
+        break;
+      case "meetingEnded":
+        this.teardown("ended");
+        this.notify({ kind: "ended", byName: body.value.byName });
+        return;
+      case "reactionEvent":
+        this.notify({ kind: "reaction", participantId: body.value.participantId, emoji: body.value.emoji });
+        break;
       case "participantJoined":
         // The newcomer offers to everyone it finds in its roster; we make our
         // side of the peer connection when that offer arrives, so the first
@@ -296,12 +487,23 @@ export class CallSession {
           this.upsertParticipant(body.value.participant);
         }
         break;
-      case "participantUpdated":
-        if (body.value.participant && body.value.participant.id !== this.participantId) {
-          this.upsertParticipant(body.value.participant);
+      case "participantUpdated": {
+        const p = body.value.participant;
+        if (p && p.id !== this.participantId) {
+          this.upsertParticipant(p);
+        } else if (p) {
+          this.role = p.role || Role.GUEST;
+          this.handRaisedAtMs = Number(p.handRaisedAtMs);
         }
         break;
+      }
       case "participantLeft":
+        if (body.value.participantId === this.participantId && body.value.reason === LeaveReason.REMOVED) {
+          // The moderation event normally comes first; this one is the fallback.
+          this.teardown("removed");
+          this.notify({ kind: "removed", blocked: false, byName: "" });
+          return;
+        }
         this.removeParticipant(body.value.participantId);
         break;
       case "signalDelivery":
@@ -326,6 +528,8 @@ export class CallSession {
         joinedAtMs: Date.now(),
         stream: null,
         connection: "new",
+        role: Role.GUEST,
+        handRaisedAtMs: 0,
       });
     }
     void this.ensurePeer(from).handleSignal(signal);
@@ -337,6 +541,8 @@ export class CallSession {
     if (cur) {
       cur.displayName = p.displayName || cur.displayName;
       cur.media = media;
+      cur.role = p.role || Role.GUEST;
+      cur.handRaisedAtMs = Number(p.handRaisedAtMs);
     } else {
       this.participants.set(p.id, {
         id: p.id,
@@ -345,6 +551,8 @@ export class CallSession {
         joinedAtMs: Number(p.joinedAtMs),
         stream: null,
         connection: "new",
+        role: p.role || Role.GUEST,
+        handRaisedAtMs: Number(p.handRaisedAtMs),
       });
     }
   }

@@ -83,6 +83,9 @@ function readOwn(raw: string | null): string[] {
 export interface ChatClientOptions {
   meetingId: string;
   signalingUrl?: string;
+  // Ride on this connection (the call's) instead of an own one: the chat of
+  // a meeting that is not open is only for sessions admitted to its call.
+  via?: SignalingClient;
 }
 
 export class ChatClient {
@@ -107,9 +110,18 @@ export class ChatClient {
   private readonly backoff = new Backoff(RETRY_MIN_MS, RETRY_MAX_MS);
   private closed = false;
   private readonly listeners = new Set<(c: ChatChange) => void>();
+  private readonly attached: boolean;
+  private detach: (() => void) | null = null;
 
   constructor(opts: ChatClientOptions) {
     this.meetingId = opts.meetingId;
+    this.attached = opts.via !== undefined;
+    this.restoreOwn();
+    this.restorePending();
+    if (opts.via) {
+      this.client = opts.via;
+      return;
+    }
     this.client = new SignalingClient({
       url: opts.signalingUrl ?? defaultSignalingUrl(),
       onOpen: () => this.onOpen(),
@@ -125,8 +137,6 @@ export class ChatClient {
         this.emit({ kind: "state" });
       },
     });
-    this.restoreOwn();
-    this.restorePending();
   }
 
   get state(): ChatState {
@@ -141,13 +151,46 @@ export class ChatClient {
   }
 
   connect(): void {
-    this.client.connect();
+    if (!this.attached) {
+      this.client.connect();
+      return;
+    }
+    this.detach ??= this.client.attach({
+      onOpen: () => this.attachedOpen(),
+      onEvent: (body) => this.onEvent(body),
+      // "ready" comes from attachedOpen, once subscribed.
+      onStateChange: (s) => {
+        if (s === "ready") return;
+        this.connection = s;
+        this.emit({ kind: "state" });
+      },
+    });
+  }
+
+  // attachedOpen subscribes on the shared connection (after each (re)join).
+  private async attachedOpen(): Promise<void> {
+    if (this.closed) return;
+    this.connection = "open";
+    this.emit({ kind: "state" });
+    await this.onOpen();
+    if (this.closed) return;
+    this.connection = "ready";
+    clearTimeout(this.retryTimer);
+    this.backoff.reset();
+    this.pump();
+    this.emit({ kind: "state" });
   }
 
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
-    this.client.close();
+    if (this.attached) {
+      this.detach?.();
+      this.detach = null;
+      this.connection = "closed";
+    } else {
+      this.client.close();
+    }
     this.emit({ kind: "state" });
   }
 
@@ -158,7 +201,8 @@ export class ChatClient {
 
   // Drops the socket as a network failure would (tests, console).
   dropConnection(): void {
-    this.client.dropConnection();
+    if (this.attached) void this.attachedOpen().catch((e) => console.warn("huddle: chat subscribe", e));
+    else this.client.dropConnection();
   }
 
   // post queues a message and sends it when it can. Returns "" or why it
@@ -226,7 +270,7 @@ export class ChatClient {
     } catch (e) {
       if (e instanceof RequestError && e.code === ErrorCode.UNKNOWN_MEETING) {
         this.unavailable = "This meeting doesn't exist.";
-        this.client.close();
+        if (!this.attached) this.client.close();
       }
       throw e;
     }
@@ -346,7 +390,7 @@ export class ChatClient {
           p.error = "retrying";
           this.emit({ kind: "pending" });
           // The session lost its subscription (it should not): start over.
-          if (code === ErrorCode.NOT_JOINED) this.client.dropConnection();
+          if (code === ErrorCode.NOT_JOINED) this.dropConnection();
           if (this.closed) return;
           clearTimeout(this.retryTimer);
           this.retryTimer = setTimeout(() => this.pump(), this.backoff.next());

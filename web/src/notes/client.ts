@@ -31,6 +31,9 @@ export type NotesChange = { kind: "state" };
 export interface NotesClientOptions {
   meetingId: string;
   signalingUrl?: string;
+  // Ride on this connection (the call's) instead of an own one: the
+  // documents of a meeting that is not open are only for admitted sessions.
+  via?: SignalingClient;
 }
 
 export class NotesClient {
@@ -43,6 +46,8 @@ export class NotesClient {
   private client: SignalingClient;
   private docs: { notes: SharedDoc; code: SharedDoc } | null = null;
   private readonly listeners = new Set<(c: NotesChange) => void>();
+  private readonly attached: boolean;
+  private detach: (() => void) | null = null;
   private readonly onPageHide = () => this.flush();
   // Back from the back/forward cache: flush() withdrew our cursor; show it again.
   private readonly onPageShow = (e: PageTransitionEvent) => {
@@ -51,16 +56,19 @@ export class NotesClient {
 
   constructor(opts: NotesClientOptions) {
     this.meetingId = opts.meetingId;
-    this.client = new SignalingClient({
-      url: opts.signalingUrl ?? defaultSignalingUrl(),
-      onOpen: () => this.onOpen(),
-      onEvent: (body) => this.onEvent(body),
-      onStateChange: (s) => {
-        this.connection = s;
-        if (s === "ready") for (const d of this.all()) d.connected();
-        this.emit();
-      },
-    });
+    this.attached = opts.via !== undefined;
+    this.client =
+      opts.via ??
+      new SignalingClient({
+        url: opts.signalingUrl ?? defaultSignalingUrl(),
+        onOpen: () => this.onOpen(),
+        onEvent: (body) => this.onEvent(body),
+        onStateChange: (s) => {
+          this.connection = s;
+          if (s === "ready") for (const d of this.all()) d.connected();
+          this.emit();
+        },
+      });
     if (this.hasPendingMarker()) this.start();
   }
 
@@ -108,9 +116,38 @@ export class NotesClient {
     this.started = true;
     addEventListener("pagehide", this.onPageHide);
     addEventListener("pageshow", this.onPageShow);
-    if (!this.closed) this.client.connect();
+    if (!this.closed) this.connect();
     this.emit();
     return this.docs;
+  }
+
+  private connect(): void {
+    if (!this.attached) {
+      this.client.connect();
+      return;
+    }
+    this.detach ??= this.client.attach({
+      onOpen: () => this.attachedOpen(),
+      onEvent: (body) => this.onEvent(body),
+      // "ready" comes from attachedOpen, once subscribed.
+      onStateChange: (s) => {
+        if (s === "ready") return;
+        this.connection = s;
+        this.emit();
+      },
+    });
+  }
+
+  // attachedOpen subscribes on the shared connection (after each (re)join).
+  private async attachedOpen(): Promise<void> {
+    if (this.closed) return;
+    this.connection = "open";
+    this.emit();
+    await this.onOpen();
+    if (this.closed) return;
+    this.connection = "ready";
+    for (const d of this.all()) d.connected();
+    this.emit();
   }
 
   // setName is the name others see at this page's cursors and as the author
@@ -152,14 +189,21 @@ export class NotesClient {
     this.closed = true;
     removeEventListener("pagehide", this.onPageHide);
     removeEventListener("pageshow", this.onPageShow);
-    this.client.close();
+    if (this.attached) {
+      this.detach?.();
+      this.detach = null;
+      this.connection = "closed";
+    } else {
+      this.client.close();
+    }
     for (const d of this.all()) d.close();
     this.emit();
   }
 
   // Drops the socket as a network failure would (tests, console).
   dropConnection(): void {
-    this.client.dropConnection();
+    if (this.attached) void this.attachedOpen().catch((e) => console.warn("huddle: notes subscribe", e));
+    else this.client.dropConnection();
   }
 
   // ---- connection ----
@@ -175,7 +219,7 @@ export class NotesClient {
     } catch (e) {
       if (e instanceof RequestError && e.code === ErrorCode.UNKNOWN_MEETING) {
         this.unavailable = "This meeting doesn't exist.";
-        this.client.close();
+        if (!this.attached) this.client.close();
       }
       throw e;
     }

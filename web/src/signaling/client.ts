@@ -66,6 +66,16 @@ export interface SignalingOptions {
   onStateChange?: (state: ConnectionState) => void;
 }
 
+// SignalingGuest is another component riding on a connection it does not
+// own (the chat of a meeting that is not open needs the call's admitted
+// session): its onOpen runs after the owner's on every (re)open, and a
+// failure there only concerns it; it sees every event and state change.
+export interface SignalingGuest {
+  onOpen: () => Promise<void>;
+  onEvent: (body: ServerBody) => void;
+  onStateChange?: (state: ConnectionState) => void;
+}
+
 export function defaultSignalingUrl(): string {
   return `${location.origin.replace(/^http/, "ws")}/ws`;
 }
@@ -83,6 +93,7 @@ export class SignalingClient {
   private reconnectTimer?: ReturnType<typeof setTimeout>;
   private pingTimer?: ReturnType<typeof setInterval>;
   private lastPongAt = 0;
+  private readonly guests = new Set<SignalingGuest>();
   state: ConnectionState = "closed";
   rttMs = 0;
 
@@ -166,6 +177,24 @@ export class SignalingClient {
     this.setState("closed");
   }
 
+  // attach adds a guest (see SignalingGuest); returns the function that
+  // detaches it. On a ready connection its onOpen runs at once.
+  attach(guest: SignalingGuest): () => void {
+    this.guests.add(guest);
+    if (this.state === "ready") void this.openGuest(guest);
+    return () => {
+      this.guests.delete(guest);
+    };
+  }
+
+  private async openGuest(guest: SignalingGuest): Promise<void> {
+    try {
+      await guest.onOpen();
+    } catch (e) {
+      console.warn("huddle: connection setup of an attached client failed", e);
+    }
+  }
+
   // Drops the current socket as if the network failed (debug/tests).
   dropConnection(): void {
     this.ws?.close(4000, "dropped by client");
@@ -181,6 +210,7 @@ export class SignalingClient {
     if (this.state === s) return;
     this.state = s;
     this.opts.onStateChange?.(s);
+    for (const g of this.guests) g.onStateChange?.(s);
   }
 
   private open(): void {
@@ -223,6 +253,7 @@ export class SignalingClient {
     const queued = this.queue;
     this.queue = [];
     for (const p of queued) this.transmit(p);
+    for (const g of this.guests) void this.openGuest(g);
   }
 
   private onSocketMessage(ev: MessageEvent): void {
@@ -256,6 +287,7 @@ export class SignalingClient {
       return;
     }
     this.opts.onEvent(msg.body);
+    for (const g of this.guests) g.onEvent(msg.body);
   }
 
   private onSocketClose(ws: WebSocket): void {

@@ -4,6 +4,9 @@
 // count while it is closed; on narrow screens it covers the stage), the
 // shared documents' panel (Notes, Code) beside it, the Record button and
 // the "Recording" indicator, and the Recordings panel (toggled like the chat).
+// Hosts and access (issue 11): Raise hand and the Raised hands list,
+// Reactions floating over tiles, moderation notices as toasts, and for hosts
+// the Waiting room panel, Meeting settings and each tile's options menu.
 import type { CallSession } from "../call/session";
 import type { ChatClient } from "../chat/client";
 import type { NotesClient } from "../notes/client";
@@ -20,6 +23,20 @@ import { micButton, cameraButton, shareButton, actionButton } from "./controls";
 import { toast } from "./toast";
 import { devicePickers } from "./devices";
 import { filtersControl } from "../filters/control";
+import { Role } from "../proto";
+import {
+  WaitingRoomPanel,
+  RaisedHands,
+  beep,
+  closeTileMenu,
+  handButton,
+  meetingSettingsDialog,
+  moderationText,
+  openTileMenu,
+  reactionsControl,
+  waitingButton,
+  type HandEntry,
+} from "./host";
 
 const GAP = 12;
 const STRIP_W = 224;
@@ -115,6 +132,22 @@ export function renderCall(
   const recordingsToggle = recordings ? recordingsButton(recordings, "call") : null;
   const settings = settingsDialog(session);
   const settingsButton = actionButton("Settings", "settings", () => settings.open());
+  const hand = handButton(session);
+  const reactions = reactionsControl(session);
+  const hands = new RaisedHands();
+  const waitingPanel = new WaitingRoomPanel(session, () => {
+    waitingPanel.setOpen(false);
+    refresh();
+    waitingToggle.el.focus();
+  });
+  const waitingToggle = waitingButton(() => {
+    waitingPanel.setOpen(!waitingPanel.isOpen());
+    refresh();
+  });
+  const meetingSettings = meetingSettingsDialog(session);
+  const meetingSettingsButton = actionButton("Meeting settings", "shield", () => meetingSettings.open(), "ctl-host");
+  // The host panel opens by itself when it has people to show.
+  if (session.isHost && session.waiting.length > 0) waitingPanel.setOpen(true);
 
   const clock = h("span", { class: "clock" });
   const code = h("span", { class: "meeting-code" }, session.meetingTitle || session.meetingId);
@@ -130,6 +163,8 @@ export function renderCall(
       cam.el,
       filters.el,
       share.el,
+      hand.el,
+      reactions.el,
       record?.el,
       copy,
       settingsButton,
@@ -139,14 +174,21 @@ export function renderCall(
       recordingsToggle?.el,
       leave,
     ),
-    h("div", { class: "bar-right" }, h("span", { class: "count", attrs: { title: "Participants" } }, icon("people", 20), count)),
+    h(
+      "div",
+      { class: "bar-right" },
+      waitingToggle.el,
+      meetingSettingsButton,
+      h("span", { class: "count", attrs: { title: "Participants" } }, icon("people", 20), count),
+    ),
   );
 
-  const main = h("div", { class: "call-main" }, indicator.el, stage, chatPanel?.el, docs?.el, recordings?.el);
-  root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el));
+  const main = h("div", { class: "call-main" }, indicator.el, hands.el, stage, waitingPanel.el, chatPanel?.el, docs?.el, recordings?.el);
+  root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el, meetingSettings.el));
   syncChatButton();
 
   const tiles = new Map<string, TileView>();
+  let lastWaiting = session.waiting.length;
   let spotlight = false;
   const selfKey = "__self__";
 
@@ -168,6 +210,27 @@ export function renderCall(
     banner.hidden = session.state !== "reconnecting";
     indicator.refresh();
     setText(code, session.meetingTitle || session.meetingId);
+    const host = session.isHost;
+    waitingToggle.el.hidden = !host;
+    meetingSettingsButton.hidden = !host;
+    if (!host) {
+      waitingPanel.setOpen(false);
+      if (meetingSettings.el.open) meetingSettings.el.close();
+      closeTileMenu();
+    }
+    // The panel closes by itself once the last person waiting is let in (or not).
+    if (lastWaiting > 0 && session.waiting.length === 0) waitingPanel.setOpen(false);
+    lastWaiting = session.waiting.length;
+    waitingPanel.refresh();
+    waitingToggle.set(waitingPanel.isOpen(), session.waiting.length);
+    meetingSettings.refresh();
+    hand.refresh();
+    const raised: HandEntry[] = [];
+    if (session.handRaisedAtMs > 0) raised.push({ id: session.participantId, name: `${session.displayName} (You)`, at: session.handRaisedAtMs });
+    for (const p of session.participants.values()) {
+      if (p.handRaisedAtMs > 0) raised.push({ id: p.id, name: p.displayName || "Someone", at: p.handRaisedAtMs });
+    }
+    hands.update(raised);
 
     const infos: TileInfo[] = [
       {
@@ -180,6 +243,9 @@ export function renderCall(
         videoMuted: state.videoMuted,
         screenSharing: state.screenSharing,
         connecting: false,
+        handRaised: session.handRaisedAtMs > 0,
+        host: session.role === Role.HOST,
+        onMenu: null,
       },
     ];
     const remotes = [...session.participants.values()].sort((a, b) => a.joinedAtMs - b.joinedAtMs || a.id.localeCompare(b.id));
@@ -194,6 +260,9 @@ export function renderCall(
         screenSharing: p.media.screenSharing,
         sinkId: session.media.prefs.audioOutput ?? "",
         connecting: p.connection !== "connected",
+        handRaised: p.handRaisedAtMs > 0,
+        host: p.role === Role.HOST,
+        onMenu: host ? (anchor: HTMLElement) => openTileMenu(anchor, session, p.id) : null,
       });
     }
     const keep = new Set(infos.map((i) => i.id));
@@ -261,6 +330,20 @@ export function renderCall(
   const ro = new ResizeObserver(() => refresh());
   ro.observe(stage);
   const unsubscribe = session.onChange(refresh);
+  const unsubscribeNotice = session.onNotice((n) => {
+    if (n.kind === "reaction") {
+      tiles.get(n.participantId === session.participantId ? selfKey : n.participantId)?.showReaction(n.emoji);
+    } else if (n.kind === "moderated") {
+      const text = moderationText(n.action);
+      if (text) toast(text, 5000);
+    } else if (n.kind === "arrived") {
+      beep();
+      waitingPanel.setOpen(true);
+      const names = n.waiting.map((w) => w.displayName || "Someone");
+      toast(names.length === 1 ? `${names[0]} is waiting to join` : `${names.length} people are waiting to join`, 4000);
+      refresh();
+    }
+  });
   const unsubscribeMedia = session.media.onChange(refresh);
   refresh();
 
@@ -270,8 +353,12 @@ export function renderCall(
       clearInterval(speakingTimer);
       ro.disconnect();
       unsubscribe();
+      unsubscribeNotice();
       unsubscribeMedia();
       settings.destroy();
+      meetingSettings.destroy();
+      reactions.destroy();
+      closeTileMenu();
       filters.destroy();
       chatPanel?.destroy();
       docs?.destroy();

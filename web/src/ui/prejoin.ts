@@ -38,6 +38,10 @@ function rememberName(name: string): void {
 
 export interface PrejoinView {
   setMeetingTitle(title: string): void;
+  // "Join now", or "Ask to join" for a guest of a waiting-room meeting.
+  setJoinLabel(label: string): void;
+  // A join link's name: shown, not editable (the link sets it).
+  setFixedName(name: string): void;
   setError(text: string): void;
   setBusy(busy: boolean): void;
   destroy(): void;
@@ -78,7 +82,9 @@ export function renderPrejoin(
     attrs: { id: "display-name", type: "text", autocomplete: "name", maxlength: 64, placeholder: "What's your name?" },
   });
   nameInput.value = rememberedName();
-  const joinButton = h("button", { class: "btn btn-primary btn-large join-button", attrs: { type: "submit" } }, "Join");
+  let joinLabel = "Join now";
+  const joinButton = h("button", { class: "btn btn-primary btn-large join-button", attrs: { type: "submit" } }, joinLabel);
+  const nameNote = h("p", { class: "field-note", attrs: { hidden: true } }, "Your name comes from your invitation link.");
   const error = h("p", { class: "form-error", attrs: { role: "alert" } });
   const title = h("p", { class: "meeting-title" });
   const nameOk = () => {
@@ -113,13 +119,14 @@ export function renderPrejoin(
           ev.preventDefault();
           if (!nameOk()) return;
           const name = nameInput.value.trim();
-          rememberName(name);
+          if (!nameInput.readOnly) rememberName(name);
           onJoin(name);
         },
       },
     },
     h("label", { class: "field-label", attrs: { for: "display-name" } }, "Your name"),
     nameInput,
+    nameNote,
     joinButton,
     error,
   );
@@ -174,9 +181,21 @@ export function renderPrejoin(
     setError(text: string) {
       error.textContent = text;
     },
+    setJoinLabel(label: string) {
+      joinLabel = label;
+      if (!joinButton.classList.contains("busy")) joinButton.textContent = label;
+    },
+    setFixedName(name: string) {
+      nameInput.value = name;
+      nameInput.readOnly = true;
+      nameNote.hidden = false;
+      updateJoin();
+      chatPanel?.refreshName();
+      syncNotesName();
+    },
     setBusy(busy: boolean) {
       joinButton.classList.toggle("busy", busy);
-      joinButton.textContent = busy ? "Joining…" : "Join";
+      joinButton.textContent = busy ? (joinLabel === "Ask to join" ? "Asking…" : "Joining…") : joinLabel;
       updateJoin();
     },
     destroy() {

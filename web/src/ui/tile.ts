@@ -1,6 +1,7 @@
 // TileView is one participant's tile in the call grid: video (or avatar with
 // initials when the camera is off), name, muted-mic indicator, and a badge
-// while they share their screen.
+// while they share their screen, a raised hand, reactions floating up, and
+// (for hosts) the "More options for <name>" menu button.
 import { h, initials, avatarColor, setText } from "./dom";
 import { icon } from "./icons";
 
@@ -15,7 +16,12 @@ export interface TileInfo {
   screenSharing: boolean;
   sinkId?: string;
   connecting: boolean;
+  handRaised?: boolean;
+  host?: boolean; // the participant is a host (a small label)
+  onMenu?: ((anchor: HTMLElement) => void) | null; // hosts' menu for this participant
 }
+
+const REACTION_SHOW_MS = 4000;
 
 export class TileView {
   readonly el: HTMLElement;
@@ -25,6 +31,10 @@ export class TileView {
   private readonly micEl: HTMLElement;
   private readonly badge: HTMLElement;
   private readonly status: HTMLElement;
+  private readonly hand: HTMLElement;
+  private readonly hostTag: HTMLElement;
+  private readonly more: HTMLButtonElement;
+  private onMenu: ((anchor: HTMLElement) => void) | null = null;
   private sinkId = "";
   private frameWatch = false;
 
@@ -40,6 +50,14 @@ export class TileView {
     this.micEl = h("span", { class: "tile-mic", attrs: { role: "img", "aria-label": "Microphone muted", title: "Microphone muted" } }, icon("micOff", 18));
     this.badge = h("span", { class: "tile-badge" }, icon("screenShare", 16), h("span", {}, "Presenting"));
     this.status = h("span", { class: "tile-status" });
+    this.hand = h("span", { class: "tile-hand", attrs: { role: "img", "aria-label": "Hand raised", title: "Hand raised", hidden: true } }, icon("hand", 18));
+    this.hostTag = h("span", { class: "tile-host", attrs: { hidden: true } }, "Host");
+    this.more = h(
+      "button",
+      { class: "tile-more", attrs: { type: "button", "aria-haspopup": "menu", "aria-expanded": "false", hidden: true } },
+      icon("moreVert", 20),
+    );
+    this.more.addEventListener("click", () => this.onMenu?.(this.more));
     this.el = h(
       "div",
       { class: `tile${self ? " tile-self" : ""}`, attrs: { "data-participant-id": id, role: "group" } },
@@ -48,7 +66,9 @@ export class TileView {
       this.badge,
       this.micEl,
       this.status,
-      h("div", { class: "tile-name" }, this.nameEl),
+      this.hand,
+      this.more,
+      h("div", { class: "tile-name" }, this.nameEl, this.hostTag),
     );
   }
 
@@ -71,11 +91,29 @@ export class TileView {
     this.el.dataset.videoMuted = String(t.videoMuted);
     this.el.dataset.screenSharing = String(t.screenSharing);
     setText(this.status, t.connecting ? "Connecting…" : "");
+    this.hand.hidden = !t.handRaised;
+    this.el.classList.toggle("hand-raised", !!t.handRaised);
+    this.hostTag.hidden = !t.host;
+    this.onMenu = t.onMenu ?? null;
+    this.more.hidden = !this.onMenu;
+    const moreLabel = `More options for ${t.name || "this participant"}`;
+    if (this.more.getAttribute("aria-label") !== moreLabel) {
+      this.more.setAttribute("aria-label", moreLabel);
+      this.more.title = moreLabel;
+    }
     if (!t.self && t.sinkId !== undefined && t.sinkId !== this.sinkId) {
       this.sinkId = t.sinkId;
       const v = this.video as HTMLVideoElement & { setSinkId?: (id: string) => Promise<void> };
       v.setSinkId?.(t.sinkId).catch((e) => console.warn("huddle: setSinkId", e));
     }
+  }
+
+  // showReaction floats an emoji up over the tile for a few seconds.
+  showReaction(emoji: string): void {
+    const el = h("span", { class: "reaction", attrs: { role: "img", "aria-label": `Reaction ${emoji}` } }, emoji);
+    el.style.left = `${20 + Math.random() * 60}%`;
+    this.el.appendChild(el);
+    setTimeout(() => el.remove(), REACTION_SHOW_MS);
   }
 
   setSpeaking(on: boolean): void {
