@@ -341,8 +341,7 @@ void hd_mongo_doc_to_meeting(const bson_t *doc, struct hd_meeting *m)
 static hd_err mongo_meeting_insert(struct hd_store *base, const struct hd_meeting *m)
 {
 	struct hd_mongo_store *s = (struct hd_mongo_store *)base;
-	bson_t doc, opts;
-	bson_error_t error;
+	bson_t doc;
 	bson_init(&doc);
 	BSON_APPEND_UTF8(&doc, "_id", m->id);
 	BSON_APPEND_INT64(&doc, "created_at_ms", m->created_at_ms);
@@ -351,19 +350,27 @@ static hd_err mongo_meeting_insert(struct hd_store *base, const struct hd_meetin
 	BSON_APPEND_INT64(&doc, "starts_at_ms", m->starts_at_ms);
 	BSON_APPEND_UTF8(&doc, "host_key_hash", m->host_key_hash);
 	BSON_APPEND_UTF8(&doc, "space_id", m->space_id);
+	hd_err err = hd_mongo_insert_new(s, HD_MONGO_COLL_MEETINGS, &doc, "meeting");
+	bson_destroy(&doc);
+	return err;
+}
+
+hd_err hd_mongo_insert_new(struct hd_mongo_store *s, const char *coll_name, const bson_t *doc, const char *what)
+{
+	bson_t opts;
+	bson_error_t error;
 	hd_mongo_write_opts(s, &opts);
 	mongoc_client_t *client = mongoc_client_pool_pop(s->pool);
-	mongoc_collection_t *coll = mongoc_client_get_collection(client, s->database, HD_MONGO_COLL_MEETINGS);
-	bool ok = mongoc_collection_insert_one(coll, &doc, &opts, NULL, &error);
+	mongoc_collection_t *coll = mongoc_client_get_collection(client, s->database, coll_name);
+	bool ok = mongoc_collection_insert_one(coll, doc, &opts, NULL, &error);
 	mongoc_collection_destroy(coll);
 	mongoc_client_pool_push(s->pool, client);
 	bson_destroy(&opts);
-	bson_destroy(&doc);
 	if (ok)
 		return HD_OK;
 	if (hd_mongo_is_duplicate_key(&error))
 		return HD_EBADREQUEST;
-	HD_ERROR("mongodb insert meeting (%s): %s", s->where, error.message);
+	HD_ERROR("mongodb insert %s (%s): %s", what, s->where, error.message);
 	return HD_EUNAVAILABLE;
 }
 

@@ -53,6 +53,13 @@ int hd_mongo_find_one(struct hd_mongo_store *s, mongoc_collection_t *coll, const
 // hd_mongo_is_duplicate_key tells whether a write failed on a unique index.
 bool hd_mongo_is_duplicate_key(const bson_error_t *error);
 
+// hd_mongo_insert_new inserts doc (borrowed) into collection coll_name with
+// the store's write concern, for a record that must be new. Returns HD_OK;
+// HD_EBADREQUEST when a unique index (the _id or another) already has the
+// value; HD_EUNAVAILABLE on any other failure (logged with what, e.g.
+// "meeting").
+hd_err hd_mongo_insert_new(struct hd_mongo_store *s, const char *coll_name, const bson_t *doc, const char *what);
+
 void hd_mongo_sleep_ms(long ms);
 
 // hd_mongo_doc_to_meeting reads a meetings document into *m (missing

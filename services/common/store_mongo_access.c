@@ -42,27 +42,16 @@ hd_err hd_mongo_meeting_set_access(struct hd_store *base, const char *id, int ac
 hd_err hd_mongo_space_insert(struct hd_store *base, const struct hd_space *sp)
 {
 	struct hd_mongo_store *s = (struct hd_mongo_store *)base;
-	bson_t doc, opts;
-	bson_error_t error;
+	bson_t doc;
 	bson_init(&doc);
 	BSON_APPEND_UTF8(&doc, "_id", sp->id);
 	BSON_APPEND_INT64(&doc, "created_at_ms", sp->created_at_ms);
 	BSON_APPEND_UTF8(&doc, "title", sp->title);
 	BSON_APPEND_UTF8(&doc, "key_hash", sp->key_hash);
-	hd_mongo_write_opts(s, &opts);
-	mongoc_client_t *client = mongoc_client_pool_pop(s->pool);
-	mongoc_collection_t *coll = mongoc_client_get_collection(client, s->database, HD_MONGO_COLL_SPACES);
-	bool ok = mongoc_collection_insert_one(coll, &doc, &opts, NULL, &error);
-	mongoc_collection_destroy(coll);
-	mongoc_client_pool_push(s->pool, client);
-	bson_destroy(&opts);
+	// HD_EBADREQUEST: the id or the key hash exists.
+	hd_err err = hd_mongo_insert_new(s, HD_MONGO_COLL_SPACES, &doc, "space");
 	bson_destroy(&doc);
-	if (ok)
-		return HD_OK;
-	if (hd_mongo_is_duplicate_key(&error))
-		return HD_EBADREQUEST; // the id or the key hash exists
-	HD_ERROR("mongodb insert space (%s): %s", s->where, error.message);
-	return HD_EUNAVAILABLE;
+	return err;
 }
 
 // space_find copies the space whose field `key` is value into *out.
