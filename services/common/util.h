@@ -2,6 +2,11 @@
 #ifndef HD_UTIL_H
 #define HD_UTIL_H
 
+// HD_XSTR(X) is the macro X expanded and made a string literal, so a
+// message can name a limit that is a plain number without repeating it.
+#define HD_STR(x) #x
+#define HD_XSTR(x) HD_STR(x)
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -80,7 +80,7 @@ static cJSON *parse_body(struct gw_http *h)
 	const char *body = gw_http_body(h, &len, &too_large);
 	if (too_large) {
 		gw_http_respond_error(h, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, HD_ETOOLARGE,
-				      "request body over 4096 bytes");
+				      "request body over " HD_XSTR(GW_HTTP_BODY_MAX) " bytes");
 		return NULL;
 	}
 	cJSON *json = len > 0 ? cJSON_ParseWithLength(body, len) : cJSON_CreateObject();
@@ -269,7 +269,8 @@ static void meeting_admit(struct gw_http *h)
 		if (!cJSON_IsArray(list) || cJSON_GetArraySize(list) == 0 ||
 		    cJSON_GetArraySize(list) > GW_ADMIT_IDS_MAX) {
 			gw_http_respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST,
-					      "participant_ids must list 1 to 256 participants, or all must be true");
+					      "participant_ids must list 1 to " HD_XSTR(
+						      GW_ADMIT_IDS_MAX) " participants, or all must be true");
 			goto done;
 		}
 		cJSON_ArrayForEach(it, list)
@@ -347,7 +348,7 @@ static bool link_parse(struct gw_http *h, const cJSON *json, struct link_request
 		return false;
 	if (strlen(lr->name) > HD_JWT_NAME_MAX || !hd_utf8_valid(lr->name, strlen(lr->name))) {
 		gw_http_respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST,
-				      "name must be 0 to 64 bytes of UTF-8");
+				      "name must be 0 to " HD_XSTR(HD_JWT_NAME_MAX) " bytes of UTF-8");
 		return false;
 	}
 	lr->role = HD_JWT_GUEST;
@@ -362,8 +363,9 @@ static bool link_parse(struct gw_http *h, const cJSON *json, struct link_request
 	lr->ttl_s = GW_JOIN_LINK_TTL_S;
 	if (ttl != NULL && !cJSON_IsNull(ttl)) {
 		if (!cJSON_IsNumber(ttl) || ttl->valuedouble < 1 || ttl->valuedouble > HD_JWT_TTL_MAX_S) {
-			gw_http_respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST,
-					      "ttl_s must be 1 to 31622400 seconds");
+			char msg[64];
+			snprintf(msg, sizeof(msg), "ttl_s must be 1 to %d seconds", HD_JWT_TTL_MAX_S);
+			gw_http_respond_error(h, HTTP_STATUS_BAD_REQUEST, HD_EBADREQUEST, msg);
 			return false;
 		}
 		lr->ttl_s = (int64_t)ttl->valuedouble;

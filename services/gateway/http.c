@@ -281,7 +281,7 @@ static void api_create_meeting(struct gw_http *h)
 	cJSON *json = NULL;
 	if (h->body_too_large) {
 		gw_http_respond_error(h, HTTP_STATUS_REQ_ENTITY_TOO_LARGE, HD_ETOOLARGE,
-				      "request body over 4096 bytes");
+				      "request body over " HD_XSTR(GW_HTTP_BODY_MAX) " bytes");
 		return;
 	}
 	if (h->body_len > 0) {

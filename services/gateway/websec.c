@@ -124,10 +124,12 @@ static hd_err read_pem(const char *path, char **out)
 	if (pem == NULL)
 		return HD_ENOMEM;
 	if (bad || n == 0 || n > GW_PEM_MAX) {
-		fprintf(stderr, "huddle-gateway: JOIN_TOKEN_PUBLIC_KEY: %s is %s\n", path,
-			bad      ? "unreadable"
-			: n == 0 ? "empty"
-				 : "larger than a public key (16 KiB)");
+		if (bad || n == 0)
+			fprintf(stderr, "huddle-gateway: JOIN_TOKEN_PUBLIC_KEY: %s is %s\n", path,
+				bad ? "unreadable" : "empty");
+		else
+			fprintf(stderr, "huddle-gateway: JOIN_TOKEN_PUBLIC_KEY: %s is over %d bytes (GW_PEM_MAX)\n",
+				path, GW_PEM_MAX);
 		free(pem);
 		return HD_EBADREQUEST;
 	}

@@ -177,7 +177,7 @@ hd_err reg_host_admit(struct reg_ctx *c, const Huddle__V1__RegistryAdmitRequest 
 	if (req->all)
 		return admit_all(c, mt.id, req->deny, now_ms, done, why);
 	if (req->n_participant_ids > REG_ADMIT_IDS_MAX) {
-		*why = "more than 1000 participant ids in one admit";
+		*why = "more than " HD_XSTR(REG_ADMIT_IDS_MAX) " participant ids in one admit";
 		return HD_ETOOLARGE;
 	}
 	return admit_ids(c, mt.id, req->participant_ids, req->n_participant_ids, req->deny, now_ms, done, why);
