@@ -21,7 +21,7 @@ typedef enum hd_err {
 	HD_EUNAVAILABLE = 12, // a backend (service, Redis, store) is down
 	HD_ETIMEOUT = 13,
 	HD_ENOMEM = 14,
-	HD_ECLOSED = 15, // shutting down
+	HD_ECLOSED = 15,        // shutting down
 	HD_EFORBIDDEN = 16,     // needs a host, or admission from the waiting room
 	HD_EMEETINGLOCKED = 17, // the meeting takes nobody new but hosts
 	HD_ETOKENINVALID = 18,  // join token missing, expired, forged or for another meeting

@@ -14,9 +14,9 @@
 #include "common/err.h"
 #include "common/util.h"
 
-#define HD_JWT_LEEWAY_S 30   // seconds of clock skew allowed on exp and nbf
-#define HD_JWT_MAX 4096      // bytes of one token
-#define HD_JWT_NAME_MAX 64   // bytes of UTF-8 in the name claim
+#define HD_JWT_LEEWAY_S 30                 // seconds of clock skew allowed on exp and nbf
+#define HD_JWT_MAX 4096                    // bytes of one token
+#define HD_JWT_NAME_MAX 64                 // bytes of UTF-8 in the name claim
 #define HD_JWT_TTL_MAX_S (366 * 24 * 3600) // longest expiry hd_jwt_mint accepts
 
 enum hd_jwt_role { HD_JWT_GUEST = 1, HD_JWT_HOST = 2 }; // = huddle.v1.Role
