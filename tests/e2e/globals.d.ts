@@ -3,6 +3,8 @@
 interface HuddleSessionDebug {
   resumeCount: number;
   freshJoinCount: number;
+  activeSpeakerId: string;
+  speakingIds: Set<string>;
   media: { audio: MediaStreamTrack | null; camera: MediaStreamTrack | null; screen: MediaStreamTrack | null };
 }
 
@@ -46,6 +48,16 @@ interface Window {
     } | null;
     readonly notesClient: { dropConnection(): void } | null;
     // The video filter on the page's camera (web/src/filters/camera.ts debug()), or null.
+    // The call screen (web/src/ui/call.ts callScreenDebug()).
+    readonly callScreen: {
+      tileCreates: number;
+      tileRenders: number;
+      layouts: number;
+      arrangement: string;
+      layout: "grid" | "speaker";
+      pinned: string;
+      featured: string;
+    };
     readonly filters: {
       choice: string;
       active: boolean;

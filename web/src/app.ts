@@ -19,7 +19,7 @@ import { Recorder, type RecorderDebug } from "./recording/recorder";
 import { Uploader, type UploadDebug } from "./recording/uploader";
 import { renderLanding } from "./ui/landing";
 import { renderPrejoin, type PrejoinView } from "./ui/prejoin";
-import { renderCall, type CallView } from "./ui/call";
+import { renderCall, callScreenDebug, type CallView } from "./ui/call";
 import { renderLeft } from "./ui/left";
 import { renderMessage } from "./ui/notfound";
 import { toast } from "./ui/toast";
@@ -46,6 +46,9 @@ export interface HuddleDebug {
   // recordings this browser is uploading or keeps the token of (IndexedDB).
   readonly recording: RecorderDebug;
   readonly recordingQueue: UploadDebug[];
+  // The call screen: tiles made, tile updates that changed something, layout
+  // runs, the arrangement, layout (grid / speaker), pinned and featured tile.
+  readonly callScreen: ReturnType<typeof callScreenDebug>;
 }
 
 declare global {
@@ -117,6 +120,9 @@ export class App {
       },
       get recordingQueue() {
         return app.uploader?.debug() ?? [];
+      },
+      get callScreen() {
+        return callScreenDebug();
       },
     };
     addEventListener("popstate", () => this.route());
