@@ -1,5 +1,5 @@
 // The call UI: New meeting from the landing page, pre-join, screen sharing
-// (button and the browser's own stop), mute / camera state on the other
+// beside the camera (button and the browser's own stop), mute / camera state on the other
 // participant's tile, switching the microphone mid-call, Copy link with its toast, Leave -> the left screen,
 // Rejoin, leave on pagehide, and the unknown-meeting page.
 import assert from "node:assert/strict";
@@ -9,13 +9,26 @@ import type { Page } from "playwright-core";
 
 const e2e = useE2E();
 
-// The kind/label of the track each page's video senders send.
+// The label of the track each page's camera sender (its first video
+// transceiver) sends.
 function videoSenderTracks(page: Page): Promise<string[]> {
   return page.evaluate(() =>
     [...window.huddle.peers.values()].map((pc) => {
       const t = pc.getTransceivers().find((tr) => tr.receiver.track.kind === "video")?.sender.track;
       return t ? t.label : "(none)";
     }),
+  );
+}
+
+// The labels of every video track a page sends, per peer connection.
+function allVideoSent(page: Page): Promise<string[][]> {
+  return page.evaluate(() =>
+    [...window.huddle.peers.values()].map((pc) =>
+      pc
+        .getSenders()
+        .filter((snd) => snd.track?.kind === "video" && snd.track.readyState === "live")
+        .map((snd) => snd.track!.label),
+    ),
   );
 }
 
@@ -67,30 +80,41 @@ e2e.test("screen share, mute and camera state, copy link, leave and rejoin", asy
   await unmute.click();
   await tileOfA.getByRole("img", { name: "Microphone muted" }).waitFor({ state: "hidden", timeout: 10_000 });
 
-  // Screen share: the screen replaces the camera on the sender, Bob sees the badge.
+  // Screen share: the screen goes beside the camera (a second video sender),
+  // Bob sees the badge on Ada's camera tile and her screen in a tile of its own.
   const cameraLabel = (await videoSenderTracks(a.page))[0];
+  const screenTileOfA = b.page.locator(`.tile-screen[data-screen-of="${idA}"]`);
   await a.page.getByRole("button", { name: "Share screen" }).click();
   const stop = a.page.getByRole("button", { name: "Stop sharing" });
   await stop.waitFor({ timeout: 10_000 });
   assert.equal(await stop.getAttribute("aria-pressed"), "true");
   await tileOfA.getByText("Presenting").waitFor({ state: "visible", timeout: 10_000 });
-  // replaceTrack is asynchronous: the button can change before the sender has the track.
-  await poll("the video sender sends the screen track", async () => ((await videoSenderTracks(a.page))[0] !== cameraLabel ? true : undefined), 10_000);
+  await screenTileOfA.waitFor({ state: "visible", timeout: 15_000 });
+  assert.equal(await screenTileOfA.getAttribute("aria-label"), "Ada's screen");
+  // The screen sender gets its track once renegotiated: camera and screen both sent.
+  await poll("Ada sends her camera and her screen", async () => {
+    const sent = (await allVideoSent(a.page))[0] ?? [];
+    return sent.length === 2 && sent.includes(cameraLabel) ? true : undefined;
+  }, 10_000);
+  assert.equal((await videoSenderTracks(a.page))[0], cameraLabel, "the camera sender keeps the camera");
   await screenshot(b, "e2e-ui-remote-presenting");
   const framesBefore = await waitFramesFlowing(b, [idA], 20_000);
   assert.ok(framesBefore[idA].framesDecoded > 0);
   await stop.click();
   await a.page.getByRole("button", { name: "Share screen" }).waitFor();
   await tileOfA.getByText("Presenting").waitFor({ state: "hidden", timeout: 10_000 });
-  await poll("Stop sharing restores the camera", async () => ((await videoSenderTracks(a.page))[0] === cameraLabel ? true : undefined), 10_000);
+  await screenTileOfA.waitFor({ state: "detached", timeout: 10_000 });
+  await poll("Stop sharing leaves the camera alone on the senders", async () => JSON.stringify((await allVideoSent(a.page))[0]) === JSON.stringify([cameraLabel]) ? true : undefined, 10_000);
 
-  // The browser's own "Stop sharing" ends the track: the camera comes back too.
+  // The browser's own "Stop sharing" ends the track: the screen tile goes too.
   await a.page.getByRole("button", { name: "Share screen" }).click();
   await a.page.getByRole("button", { name: "Stop sharing" }).waitFor();
+  await screenTileOfA.waitFor({ state: "visible", timeout: 15_000 });
   await a.page.evaluate(() => window.huddle.session?.media.screen?.dispatchEvent(new Event("ended")));
   await a.page.getByRole("button", { name: "Share screen" }).waitFor({ timeout: 10_000 });
   await tileOfA.getByText("Presenting").waitFor({ state: "hidden", timeout: 10_000 });
-  await poll("camera back on the sender", async () => ((await videoSenderTracks(a.page))[0] === cameraLabel ? true : undefined), 5_000);
+  await screenTileOfA.waitFor({ state: "detached", timeout: 10_000 });
+  await poll("only the camera on the senders", async () => JSON.stringify((await allVideoSent(a.page))[0]) === JSON.stringify([cameraLabel]) ? true : undefined, 5_000);
 
   // Settings mid-call: another microphone replaces the audio track on the sender.
   await a.page.getByRole("button", { name: "Settings" }).click();
