@@ -137,8 +137,8 @@ e2e.test("the speaking participant gets the highlight (tone vs silence as fake m
     assert.equal(await talker.page.locator(`.tile[data-participant-id="${idQ}"]`).getAttribute("data-speaking"), "false");
     assert.equal(await quiet.page.locator(".tile-self").getAttribute("data-speaking"), "false");
     assert.equal(await tileOfT.getAttribute("data-speaking"), "true");
-    // The ring is visible: a box-shadow on the tile.
-    assert.notEqual(await tileOfT.evaluate((el) => getComputedStyle(el).boxShadow), "none");
+    // The ring is visible: drawn over the video by the tile's ::after.
+    assert.equal(await tileOfT.evaluate((el) => getComputedStyle(el, "::after").opacity), "1");
     // Speaker layout puts the speaker large.
     await quiet.page.getByRole("button", { name: "Speaker" }).click();
     await poll("Tina featured", async () => ((await debug(quiet.page)).featured === idT ? true : undefined), 5_000);
