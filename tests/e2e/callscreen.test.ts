@@ -92,6 +92,24 @@ e2e.test("a shared screen travels beside the camera: the other side decodes two 
   await screenTile.getByRole("button", { name: "Full screen" }).waitFor({ state: "attached" });
   await sleep(1500); // a few frames of the (moving) fake screen
   await screenshot(b, "callscreen-share");
+  // Someone joining while Ada shares gets her screen too (her new peer
+  // connection starts with the screen's transceiver).
+  const c = await open("Cleo", `/m/${id}`);
+  await joinThroughUi(c);
+  let prevC = await inboundVideoStreams(c.page, idA);
+  await poll(
+    "Cleo, joining late, decodes Ada's camera and screen",
+    async () => {
+      await sleep(500);
+      const cur = await inboundVideoStreams(c.page, idA);
+      const growing = Object.keys(cur).filter((k) => cur[k] > (prevC[k] ?? 0) && (prevC[k] ?? 0) > 0);
+      prevC = cur;
+      return growing.length >= 2 ? growing : undefined;
+    },
+    30_000,
+    0,
+  );
+  await c.page.locator(`.tile-screen[data-screen-of="${idA}"]`).waitFor({ state: "visible", timeout: 10_000 });
   // The browser's own "Stop sharing" bar ends the track: the screen tile goes.
   await a.page.evaluate(() => window.huddle.session?.media.screen?.dispatchEvent(new Event("ended")));
   await screenTile.waitFor({ state: "detached", timeout: 10_000 });
