@@ -157,12 +157,8 @@ export class PeerLink {
     return true;
   }
 
-  // The sender of the camera (mesh adapts it) and of the screen (null while
-  // not sharing): callers must not guess them by track kind, both are video.
-  get cameraSender(): RTCRtpSender | null {
-    return this.videoSender;
-  }
-
+  // screenSender: the sender of the shared screen (null while not sharing).
+  // Both it and the camera's sender send video: never pick a sender by kind.
   get screenSender(): RTCRtpSender | null {
     const t = this.screenTransceiver;
     return t && t.sender.track ? t.sender : null;
