@@ -437,10 +437,9 @@ static int ws_chunk(struct lws *wsi, struct gw_session *s, const Huddle__V1__Fra
 	return 0;
 }
 
-// ws_message handles one complete binary message. Returns 0, or -1 to close
-// now (with the close reason set).
-static int ws_message(struct lws *wsi, struct gw_session *s, const uint8_t *data, size_t len)
+int gw_ws_message(struct gw_session *s, const uint8_t *data, size_t len)
 {
+	struct lws *wsi = s->wsi;
 	gw.stats.frames_in++;
 	if (s->close_code != 0)
 		return 0; // closing: nothing more is served
@@ -481,7 +480,7 @@ static int ws_receive(struct lws *wsi, struct gw_session *s, const uint8_t *in, 
 		return -1;
 	}
 	if (complete && s->rx_len == 0)
-		return ws_message(wsi, s, in, len);
+		return gw_ws_message(s, in, len);
 	if (s->rx_len + len > s->rx_cap) {
 		size_t cap = s->rx_len + len + remaining;
 		uint8_t *rx = realloc(s->rx, cap);
@@ -494,7 +493,7 @@ static int ws_receive(struct lws *wsi, struct gw_session *s, const uint8_t *in, 
 	s->rx_len += len;
 	if (!complete)
 		return 0;
-	int rv = ws_message(wsi, s, s->rx, s->rx_len);
+	int rv = gw_ws_message(s, s->rx, s->rx_len);
 	s->rx_len = 0;
 	if (s->rx_cap > 16384) { // do not keep a large buffer per idle client
 		free(s->rx);
