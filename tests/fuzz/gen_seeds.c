@@ -552,6 +552,155 @@ static void registry_seeds(void)
 	emit("registry_rpc", "create", &b);
 }
 
+
+// ---- HTTP requests (http) ----
+
+enum { H_BODY = 0, H_DONE = 1, H_OK = 2, H_BYTES = 3, H_FAIL = 4, H_WRITE = 5, H_NEXT = 6, H_UPGRADE = 7 };
+enum { M_GET, M_HEAD, M_POST, M_PUT, M_DELETE, M_OPTIONS };
+enum { HDR_LENGTH, HDR_AUTH, HDR_ORIGIN, HDR_HOST, HDR_XFF, HDR_RANGE, HDR_IF_RANGE, HDR_RECTOKEN };
+
+struct hdr {
+	int which;
+	const char *value;
+};
+
+static void http_request(struct buf *b, int method, const char *uri, const struct hdr *h, size_t n_h, const char *arg)
+{
+	put_u8(b, 0); // peer
+	put_u8(b, (uint8_t)method);
+	put_slice(b, uri, strlen(uri));
+	put_u8(b, (uint8_t)n_h);
+	for (size_t i = 0; i < n_h; i++) {
+		put_u8(b, (uint8_t)h[i].which);
+		put_slice(b, h[i].value, strlen(h[i].value));
+	}
+	put_u8(b, arg != NULL ? 1 : 0);
+	if (arg != NULL)
+		put_slice(b, arg, strlen(arg));
+}
+
+static void http_seeds(const uint8_t *webm, size_t webm_len)
+{
+	struct buf b = {0};
+	http_request(&b, M_GET, "/healthz", NULL, 0, NULL);
+	put_u8(&b, H_WRITE);
+	put_u8(&b, H_NEXT);
+	put_u8(&b, M_GET);
+	put_slice(&b, "/metrics", 8);
+	put_u8(&b, H_WRITE);
+	emit("http", "healthz-metrics", &b);
+
+	http_request(&b, M_GET, "/readyz", NULL, 0, NULL);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_WRITE);
+	emit("http", "readyz", &b);
+
+	static const char body[] = "{\"title\":\"Weekly\",\"access_mode\":\"waiting_room\",\"starts_at_ms\":1800000000000}";
+	struct hdr post[] = {{HDR_LENGTH, "78"}, {HDR_HOST, "meet.example.com"}, {HDR_XFF, "198.51.100.7"}};
+	http_request(&b, M_POST, "/api/meetings", post, 3, NULL);
+	put_u8(&b, H_BODY);
+	put_slice(&b, body, strlen(body));
+	put_u8(&b, H_DONE);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_WRITE);
+	emit("http", "create-meeting", &b);
+
+	http_request(&b, M_GET, "/api/meetings/" MEETING, NULL, 0, NULL);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_WRITE);
+	emit("http", "get-meeting", &b);
+
+	http_request(&b, M_GET, "/api/meetings/" MEETING "/chat", NULL, 0, "format=markdown");
+	put_u8(&b, H_OK);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_WRITE);
+	emit("http", "chat-export", &b);
+
+	http_request(&b, M_GET, "/api/meetings/" MEETING "/notes.md", NULL, 0, NULL);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_WRITE);
+	emit("http", "notes-export", &b);
+
+	static const char create[] = "{\"id\":\"fuzzrecording000000000\",\"kind\":\"camera\",\"mime_type\":\"video/webm\",\"recorder_name\":\"Ada\"}";
+	char len[16];
+	snprintf(len, sizeof(len), "%zu", strlen(create));
+	struct hdr rec[] = {{HDR_RECTOKEN, ""}, {HDR_LENGTH, len}};
+	http_request(&b, M_POST, "/api/meetings/" MEETING "/recordings", rec, 2, NULL);
+	put_u8(&b, H_BODY);
+	put_slice(&b, create, strlen(create));
+	put_u8(&b, H_DONE);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_WRITE);
+	emit("http", "recording-create", &b);
+
+	size_t n = webm != NULL && webm_len < 4000 ? webm_len : 4000;
+	snprintf(len, sizeof(len), "%zu", n);
+	http_request(&b, M_PUT, "/api/meetings/" MEETING "/recordings/fuzzrecording000000000/chunks/0", rec, 2, NULL);
+	put_u8(&b, H_BODY);
+	put_slice(&b, webm != NULL ? webm : (const uint8_t *)"", webm != NULL ? n : 0);
+	put_u8(&b, H_DONE);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_WRITE);
+	emit("http", "recording-chunk", &b);
+
+	struct hdr range[] = {{HDR_RANGE, "bytes=0-99"}};
+	http_request(&b, M_GET, "/api/meetings/" MEETING "/recordings/fuzzrecording000000000/file", range, 1, "download=1");
+	put_u8(&b, H_OK);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_WRITE);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_WRITE);
+	emit("http", "recording-download", &b);
+
+	http_request(&b, M_GET, "/api/meetings/" MEETING "/recordings", NULL, 0, NULL);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_WRITE);
+	emit("http", "recording-list", &b);
+
+	static const char space[] = "{\"title\":\"Team\"}";
+	struct hdr sp[] = {{HDR_LENGTH, "16"}};
+	http_request(&b, M_POST, "/api/spaces", sp, 1, NULL);
+	put_u8(&b, H_BODY);
+	put_slice(&b, space, strlen(space));
+	put_u8(&b, H_DONE);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_WRITE);
+	emit("http", "space-create", &b);
+
+	static const char admit[] = "{\"participant_ids\":[\"fuzzparticipant0000001\"],\"deny\":false}";
+	snprintf(len, sizeof(len), "%zu", strlen(admit));
+	struct hdr ad[] = {{HDR_AUTH, "Bearer host-key-0123456789"}, {HDR_LENGTH, len}};
+	http_request(&b, M_POST, "/api/meetings/" MEETING "/admit", ad, 2, NULL);
+	put_u8(&b, H_BODY);
+	put_slice(&b, admit, strlen(admit));
+	put_u8(&b, H_DONE);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_WRITE);
+	emit("http", "admit", &b);
+
+	static const char links[] = "{\"role\":\"guest\",\"name\":\"Ada\",\"ttl_s\":3600}";
+	snprintf(len, sizeof(len), "%zu", strlen(links));
+	ad[1].value = len;
+	http_request(&b, M_POST, "/api/meetings/" MEETING "/links", ad, 2, NULL);
+	put_u8(&b, H_BODY);
+	put_slice(&b, links, strlen(links));
+	put_u8(&b, H_DONE);
+	put_u8(&b, H_OK);
+	put_u8(&b, H_WRITE);
+	emit("http", "links", &b);
+
+	struct hdr ws[] = {{HDR_ORIGIN, "http://meet.example.com"}, {HDR_HOST, "meet.example.com"}};
+	http_request(&b, M_GET, "/ws", ws, 2, NULL);
+	put_u8(&b, H_UPGRADE);
+	emit("http", "upgrade", &b);
+
+	http_request(&b, M_GET, "/m/" MEETING, NULL, 0, NULL);
+	emit("http", "app", &b);
+}
+
 // ---- tokens, settings, chunks ----
 
 static void jwt_seeds(void)
@@ -666,6 +815,7 @@ int main(int argc, char **argv)
 	notes_seeds();
 	recording_seeds(webm, webm_len);
 	registry_seeds();
+	http_seeds(webm, webm_len);
 	jwt_seeds();
 	config_seeds();
 	chunk_seeds();

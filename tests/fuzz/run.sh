@@ -19,7 +19,7 @@ corpus=$work/corpus/$name
 [[ $mode == smoke ]] && corpus=$work/smoke/$name && rm -rf "$corpus"
 mkdir -p "$corpus" "$work/crashes"
 args=(-max_total_time="$secs" -print_final_stats=1 -timeout=25 -rss_limit_mb=4096 -max_len=200000
-	-close_fd_mask=3 -jobs=1 -artifact_prefix="$work/crashes/$name-")
+	-close_fd_mask=3 -artifact_prefix="$work/crashes/$name-")
 [[ -f $here/dict/$name.dict ]] && args+=(-dict="$here/dict/$name.dict")
 [[ -d $seeds ]] || seeds=
 log=$work/$name.$mode.log
