@@ -211,4 +211,11 @@ e2e.test("watch together: play, seek, late joiner, pause and stop are everyone's
     await poll(`${p.name}: the player is gone`, async () => ((await videoAt(p)) === null && (await p.page.locator(".watch").isHidden()) ? true : undefined), 10_000);
     await poll(`${p.name}: tiles back in the grid`, async () => ((await p.page.locator(".grid .tile").count()) === 3 ? true : undefined), 10_000);
   }
+  // No echo: the registry counted exactly the five changes people made
+  // (start, play, seek, pause, stop), nothing sent back by a page applying
+  // someone else's change.
+  for (const p of [ada, bob, cy]) {
+    const seq = await p.page.evaluate(() => Number(window.huddle.session?.watchState?.seq ?? -1));
+    assert.equal(seq, 5, `${p.name}: the shared player changed ${seq} times, want 5`);
+  }
 }, 240_000);
