@@ -19,14 +19,15 @@
 // none), then url, playing, position_ms, rate, updated_at_ms, by, by_name,
 // seq, action, and the key's TTL in seconds. Returns 1 done, 0 changed
 // meanwhile (read it again).
-static const char cas_watch[] = "local cur = redis.call('HGET', KEYS[1], 'seq') or '0'\n"
-				"if cur ~= ARGV[1] then return 0 end\n"
-				"redis.call('DEL', KEYS[1])\n"
-				"redis.call('HSET', KEYS[1], 'url', ARGV[2], 'playing', ARGV[3], 'position_ms', ARGV[4],\n"
-				"  'rate', ARGV[5], 'updated_at_ms', ARGV[6], 'by', ARGV[7], 'by_name', ARGV[8],\n"
-				"  'seq', ARGV[9], 'action', ARGV[10])\n"
-				"redis.call('EXPIRE', KEYS[1], ARGV[11])\n"
-				"return 1\n";
+static const char cas_watch[] =
+	"local cur = redis.call('HGET', KEYS[1], 'seq') or '0'\n"
+	"if cur ~= ARGV[1] then return 0 end\n"
+	"redis.call('DEL', KEYS[1])\n"
+	"redis.call('HSET', KEYS[1], 'url', ARGV[2], 'playing', ARGV[3], 'position_ms', ARGV[4],\n"
+	"  'rate', ARGV[5], 'updated_at_ms', ARGV[6], 'by', ARGV[7], 'by_name', ARGV[8],\n"
+	"  'seq', ARGV[9], 'action', ARGV[10])\n"
+	"redis.call('EXPIRE', KEYS[1], ARGV[11])\n"
+	"return 1\n";
 
 // end_if_empty deletes the state once the members hash is gone.
 // KEYS: members, watch.
@@ -246,8 +247,8 @@ static hd_err watch_next(const struct reg_watch *old, const Huddle__V1__Registry
 
 // watch_write stores next if the stored seq is still expect. *done false:
 // it changed meanwhile.
-static hd_err watch_write(struct reg_ctx *c, const char *key, uint64_t expect, const struct reg_watch *next,
-			  bool *done, const char **why)
+static hd_err watch_write(struct reg_ctx *c, const char *key, uint64_t expect, const struct reg_watch *next, bool *done,
+			  const char **why)
 {
 	char exp[WATCH_NUM_MAX], pos[WATCH_NUM_MAX], rate[WATCH_NUM_MAX], at[WATCH_NUM_MAX], seq[WATCH_NUM_MAX];
 	char action[WATCH_NUM_MAX], ttl[WATCH_NUM_MAX];
@@ -260,8 +261,8 @@ static hd_err watch_write(struct reg_ctx *c, const char *key, uint64_t expect, c
 	snprintf(seq, sizeof(seq), "%" PRIu64, next->seq);
 	snprintf(action, sizeof(action), "%d", next->action);
 	snprintf(ttl, sizeof(ttl), "%d", next->url[0] != '\0' ? REG_WATCH_TTL_S : REG_WATCH_STOPPED_TTL_S);
-	const char *eval[] = {"EVAL", cas_watch, "1",  key,  exp,          next->url, next->playing ? "1" : "0",
-			      pos,    rate,      at,   next->by, next->by_name, seq,       action,
+	const char *eval[] = {"EVAL", cas_watch, "1", key,      exp,           next->url, next->playing ? "1" : "0",
+			      pos,    rate,      at,  next->by, next->by_name, seq,       action,
 			      ttl};
 	if ((err = hd_redis_command(c->redis, &rep, 15, eval, NULL)) != HD_OK)
 		return reg_redis_failed(err, why);

@@ -28,13 +28,13 @@
 #include "registry/members.h"
 #include "registry/registry.h"
 
-#define REG_WATCH_URL_MAX 2048                             // bytes of a shared video's URL
-#define REG_WATCH_RATE_MIN 0.25                            // slowest playback rate
-#define REG_WATCH_RATE_MAX 2.0                             // fastest playback rate
-#define REG_WATCH_POSITION_MAX_MS ((int64_t)48 * 3600000)  // 48 h: no video is longer
-#define REG_WATCH_TTL_S 86400                              // a state unchanged for a day is dropped
-#define REG_WATCH_STOPPED_TTL_S 3600                       // a stopped state keeps its seq this long
-#define REG_WATCH_CAS_RETRIES 32                           // compare-and-set attempts while others change it
+#define REG_WATCH_URL_MAX 2048                            // bytes of a shared video's URL
+#define REG_WATCH_RATE_MIN 0.25                           // slowest playback rate
+#define REG_WATCH_RATE_MAX 2.0                            // fastest playback rate
+#define REG_WATCH_POSITION_MAX_MS ((int64_t)48 * 3600000) // 48 h: no video is longer
+#define REG_WATCH_TTL_S 86400                             // a state unchanged for a day is dropped
+#define REG_WATCH_STOPPED_TTL_S 3600                      // a stopped state keeps its seq this long
+#define REG_WATCH_CAS_RETRIES 32                          // compare-and-set attempts while others change it
 
 // reg_watch is a meeting's shared player (a WatchState without the send time).
 struct reg_watch {
@@ -45,8 +45,8 @@ struct reg_watch {
 	int64_t updated_at_ms; // registry clock, Unix ms
 	char by[HD_ID_LEN + 1];
 	char by_name[REG_DISPLAY_NAME_MAX + 1];
-	uint64_t seq;   // 0: never set; grows by one with every change
-	int action;     // Huddle__V1__WatchAction of the last change
+	uint64_t seq; // 0: never set; grows by one with every change
+	int action;   // Huddle__V1__WatchAction of the last change
 };
 
 // reg_watch_url_valid tells whether url is one a meeting may share: an

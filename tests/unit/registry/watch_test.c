@@ -94,11 +94,24 @@ static const Huddle__V1__WatchState *event_seq(const char *meeting, uint64_t seq
 static void url_rules(void **state)
 {
 	(void)state;
-	const char *good[] = {"https://a.example/v.mp4", "http://127.0.0.1:8080/x.webm", "HTTPS://EXAMPLE.ORG/live.m3u8",
-			      "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "https://example.org/caf\xc3\xa9.mp4", NULL};
-	const char *bad[] = {"", "ftp://a.example/v.mp4", "javascript:alert(1)", "https://", "http:///v.mp4", "https://?x",
-			     "https://a b/", "https://a.example/\x01", "data:video/mp4;base64,AAAA", "/v.mp4",
-			     "https://a.example/\xff", NULL};
+	const char *good[] = {"https://a.example/v.mp4",
+			      "http://127.0.0.1:8080/x.webm",
+			      "HTTPS://EXAMPLE.ORG/live.m3u8",
+			      "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+			      "https://example.org/caf\xc3\xa9.mp4",
+			      NULL};
+	const char *bad[] = {"",
+			     "ftp://a.example/v.mp4",
+			     "javascript:alert(1)",
+			     "https://",
+			     "http:///v.mp4",
+			     "https://?x",
+			     "https://a b/",
+			     "https://a.example/\x01",
+			     "data:video/mp4;base64,AAAA",
+			     "/v.mp4",
+			     "https://a.example/\xff",
+			     NULL};
 	for (int i = 0; good[i] != NULL; i++)
 		if (!reg_watch_url_valid(good[i]))
 			fail_msg("refused %s", good[i]);
@@ -438,12 +451,9 @@ static int group_teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(url_rules),
-		cmocka_unit_test(positions),
-		cmocka_unit_test(state_machine),
-		cmocka_unit_test(refused_changes_nothing),
-		cmocka_unit_test(racing_changes),
-		cmocka_unit_test(ends_with_the_call),
+		cmocka_unit_test(url_rules),      cmocka_unit_test(positions),
+		cmocka_unit_test(state_machine),  cmocka_unit_test(refused_changes_nothing),
+		cmocka_unit_test(racing_changes), cmocka_unit_test(ends_with_the_call),
 		cmocka_unit_test(keys_expire),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
