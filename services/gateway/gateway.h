@@ -138,6 +138,7 @@ enum gw_op {
 	GW_OP_HAND,         // a participant's hand
 	GW_OP_REACTION,     // a participant's reaction
 	GW_OP_ADMIT_ROSTER, // ListParticipants for a session a host admitted
+	GW_OP_WATCH,        // a participant's watch (watch.c)
 	// registry calls for an HTTP request
 	GW_OP_HTTP_CREATE,
 	GW_OP_HTTP_GET,

@@ -14,6 +14,7 @@
 #include "gateway/room.h"
 #include "gateway/session.h"
 #include "gateway/turn.h"
+#include "gateway/watch.h"
 
 #define WS_MAX_MALFORMED 3      // the third undecodable frame closes (1007)
 #define WS_MAX_LIMIT_ERRORS 20  // RATE_LIMITED errors sent per second at most
@@ -243,6 +244,7 @@ static void (*const ws_ops[])(struct gw_session *, Huddle__V1__ClientMessage *) 
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_END_MEETING] = gw_access_op_end_meeting,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_HAND] = gw_access_op_hand,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_REACTION] = gw_access_op_reaction,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_WATCH] = gw_watch_op,
 	// FrameChunk (30) is taken apart before dispatch (ws_chunk).
 };
 

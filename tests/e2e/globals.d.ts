@@ -4,6 +4,8 @@ interface HuddleSessionDebug {
   resumeCount: number;
   freshJoinCount: number;
   media: { audio: MediaStreamTrack | null; camera: MediaStreamTrack | null; screen: MediaStreamTrack | null };
+  // Watch together: the shared player's state as the page last received it (web/src/call/session.ts).
+  watchState: { seq: bigint; url: string; playing: boolean } | null;
 }
 
 interface HuddleDocDebug {

@@ -19,6 +19,8 @@ import {
   type Participant,
   type Signal,
   type WaitingParticipant,
+  type WatchAction,
+  type WatchState,
 } from "../proto";
 import { PeerLink, type SignalInit } from "./peer";
 import type { LocalMedia } from "./media";
@@ -118,6 +120,10 @@ export class CallSession {
   recordingToken = "";
   // We are recording (published as MediaState.recording).
   recording = false;
+  // Watch together: the meeting's shared player as the server last said
+  // (JoinReply, watch_state_event, our WatchReply); url "" or null: none.
+  watchState: WatchState | null = null;
+  private watchListeners = new Set<(s: WatchState) => void>();
 
   private resumeToken = "";
   private iceServers: RTCIceServer[] = [];
@@ -205,6 +211,33 @@ export class CallSession {
 
   react(emoji: string): Promise<unknown> {
     return this.client.request({ case: "reaction", value: { emoji } }, { queue: false });
+  }
+
+  // ---- watch together (web/src/watch) ----
+
+  // onWatchState: a newer state of the shared player (listeners run as it arrives).
+  onWatchState(fn: (s: WatchState) => void): () => void {
+    this.watchListeners.add(fn);
+    return () => this.watchListeners.delete(fn);
+  }
+
+  // sendWatch asks for a change of the shared player; the new state reaches
+  // onWatchState (from the reply, and again, ignored, from the event).
+  async sendWatch(value: { action: WatchAction; url?: string; positionMs?: number; rate?: number }): Promise<void> {
+    const msg = await this.client.request(
+      { case: "watch", value: { action: value.action, url: value.url ?? "", positionMs: BigInt(value.positionMs ?? 0), rate: value.rate ?? 0 } },
+      { queue: false },
+    );
+    if (msg.body.case === "watch") this.applyWatch(msg.body.value.state, false);
+  }
+
+  // applyWatch keeps s when it is newer than ours (seq), or always (replace:
+  // a JoinReply's, which may restart the sequence after the call emptied).
+  private applyWatch(s: WatchState | undefined, replace: boolean): void {
+    if (!s) return;
+    if (!replace && this.watchState && s.seq <= this.watchState.seq) return;
+    this.watchState = s;
+    for (const fn of this.watchListeners) fn(s);
   }
 
   admit(ids: string[] | "all", deny = false): Promise<unknown> {
@@ -416,6 +449,7 @@ export class CallSession {
       }
     }
     for (const p of reply.participants) this.ensurePeer(p.id);
+    this.applyWatch(reply.watch, true);
     if (this.firstJoin) {
       this.firstJoin = false;
       this.state = "joined";
@@ -476,6 +510,9 @@ export class CallSession {
         this.teardown("ended");
         this.notify({ kind: "ended", byName: body.value.byName });
         return;
+      case "watchStateEvent":
+        this.applyWatch(body.value.state, false);
+        break;
       case "reactionEvent":
         this.notify({ kind: "reaction", participantId: body.value.participantId, emoji: body.value.emoji });
         break;

@@ -23,6 +23,7 @@ import { micButton, cameraButton, shareButton, actionButton } from "./controls";
 import { toast } from "./toast";
 import { devicePickers } from "./devices";
 import { filtersControl } from "../filters/control";
+import { WatchView } from "../watch/view";
 import { Role } from "../proto";
 import {
   WaitingRoomPanel,
@@ -91,6 +92,9 @@ export function renderCall(
   });
   if (!navigator.mediaDevices || !("getDisplayMedia" in navigator.mediaDevices)) share.el.hidden = true;
   const filters = filtersControl(session.media);
+  // Watch together: the shared player takes the stage, the tiles go beside it.
+  const watch = new WatchView(session, () => refresh());
+  stage.prepend(watch.el);
   const copy = actionButton("Copy link", "link", () => void copyLink(session.meetingId));
   const leave = actionButton("Leave", "callEnd", onLeave, "ctl-leave");
   const chatButton = chat ? chatToggle(() => chatPanel?.setOpen(!chatPanel.isOpen())) : null;
@@ -163,6 +167,7 @@ export function renderCall(
       cam.el,
       filters.el,
       share.el,
+      watch.button,
       hand.el,
       reactions.el,
       record?.el,
@@ -184,7 +189,7 @@ export function renderCall(
   );
 
   const main = h("div", { class: "call-main" }, indicator.el, hands.el, stage, waitingPanel.el, chatPanel?.el, docs?.el, recordings?.el);
-  root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el, meetingSettings.el));
+  root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el, meetingSettings.el, watch.dialog));
   syncChatButton();
 
   const tiles = new Map<string, TileView>();
@@ -275,7 +280,11 @@ export function renderCall(
     // Spotlight the presenter (a remote one first, else ourselves).
     const presenter = infos.find((i) => !i.self && i.screenSharing) ?? infos.find((i) => i.screenSharing);
     spotlight = presenter !== undefined && infos.length > 1 && stage.clientWidth >= SPOTLIGHT_MIN_WIDTH;
+    // The shared player is the presentation while it is open: every tile goes beside it.
+    const watching = watch.active;
+    if (watching) spotlight = true;
     stage.classList.toggle("spotlight", spotlight);
+    stage.classList.toggle("watching", watching);
     const placed = { grid: 0, strip: 0 };
     for (const info of infos) {
       let tile = tiles.get(info.id);
@@ -285,7 +294,7 @@ export function renderCall(
         tiles.set(id, tile);
       }
       tile.update(info);
-      const where = spotlight && info !== presenter ? "strip" : "grid";
+      const where = spotlight && (watching || info !== presenter) ? "strip" : "grid";
       const box = where === "strip" ? strip : grid;
       const index = placed[where]++;
       if (box.children[index] !== tile.el) box.insertBefore(tile.el, box.children[index] ?? null);
@@ -358,6 +367,7 @@ export function renderCall(
       settings.destroy();
       meetingSettings.destroy();
       reactions.destroy();
+      watch.destroy();
       closeTileMenu();
       filters.destroy();
       chatPanel?.destroy();
