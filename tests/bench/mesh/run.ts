@@ -31,6 +31,7 @@ const SAMPLE_MS = 500; // between two framesDecoded samples
 const HOLD_CHECK_MS = 2_000;
 const CLK_TCK = 100; // USER_HZ on Linux
 const LABEL = process.env.MESH_LABEL ?? "";
+const STAGGERED = process.env.MESH_JOIN === "staggered";
 const OUT = resolve(process.env.BENCH_BUILD_DIR ?? "../build-bench", "mesh");
 
 interface Row {
@@ -134,7 +135,7 @@ async function runSize(browser: Awaited<ReturnType<typeof launchBrowser>>, httpU
     // The first N-1 join and settle.
     for (const p of parts.slice(0, -1)) await joinThroughUi(p);
     const early = parts.slice(0, -1);
-    if (early.length > 1) {
+    if (STAGGERED && early.length > 1) {
       const ids = await Promise.all(early.map(pid));
       const deadline = Date.now() + SETTLE_MS;
       for (const [i, p] of early.entries()) {
@@ -213,7 +214,7 @@ async function main(): Promise<void> {
   }
   const loadAfter = readFileSync("/proc/loadavg", "utf8").trim();
   const lines = [
-    `Mesh in one headless Chromium${LABEL ? ` (${LABEL})` : ""}: N participants, one page each, the last one joins after the others settled.`,
+    `Mesh in one headless Chromium${LABEL ? ` (${LABEL})` : ""}: N participants, one page each, ${STAGGERED ? "the last one joins after the others settled" : "joining one right after the other"}; times from the last Join click.`,
     `Bound ${SETTLE_MS / 1000} s to settle; CPU over ${CPU_WINDOW_MS / 1000} s after settling (% of one core, all Chromium processes); held = all connected and decoding ${HOLD_MS / 1000} s after settling.`,
     `Load average before: ${loadBefore}; after: ${loadAfter}.`,
     "",
