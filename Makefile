@@ -28,7 +28,7 @@ SHELL_SCRIPTS = .ci/run $(wildcard deploy/local/*.sh deploy/coturn/*.sh deploy/*
 
 .PHONY: help bootstrap build build-c build-asan web run test test-unit \
 	test-integration test-e2e lint format format-check clean distclean \
-	compose-check deploy-check fuzz build-fuzz fuzz-seeds bench-chat bench-notes bench-filters bench-recording bench
+	compose-check deploy-check fuzz build-fuzz fuzz-seeds bench-chat bench-notes bench-filters bench-recording bench-mesh bench
 
 help: ## list the targets
 	@echo "Huddle — make targets:"
@@ -93,6 +93,11 @@ test-e2e: bootstrap ## browser tests, Chromium in a private network namespace (c
 
 bench-filters: bootstrap ## video filters: cost per 640x480 frame of each filter and background blur, headless Chromium (tests/bench/filters)
 	node tests/bench/filters/run.mjs
+
+bench-mesh: bootstrap ## mesh of 2..6 participants in one headless Chromium: time until the last joiner decodes everyone, browser CPU, held 30 s (tests/bench/mesh; MESH_SIZES=2,3)
+	@$(MAKE) build-c web
+	cd tests && HUDDLE_BIN_DIR=$(abspath $(BUILD_DIR))/bin HUDDLE_WEB_ROOT=$${HUDDLE_WEB_ROOT:-$(abspath web/dist)} HUDDLE_TEST_LOG_LEVEL=info \
+		unshare -rn sh -c 'ip link set lo up && exec node_modules/.bin/tsx bench/mesh/run.ts'
 
 bench-chat: bootstrap ## chat benchmark: durable posts/s (1 and 32 posters), history page p50/p99 (SQLite)
 	@$(MAKE) build-c

@@ -10,6 +10,7 @@
 #include "gateway/chat.h"
 #include "gateway/notes.h"
 #include "gateway/notes_ops.h"
+#include "gateway/prejoin.h"
 #include "gateway/rectoken.h"
 #include "gateway/room.h"
 #include "gateway/session.h"
@@ -245,6 +246,7 @@ static void (*const ws_ops[])(struct gw_session *, Huddle__V1__ClientMessage *) 
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_HAND] = gw_access_op_hand,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_REACTION] = gw_access_op_reaction,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_WATCH] = gw_watch_op,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_ICE_SERVERS] = gw_prejoin_op_ice_servers,
 	// FrameChunk (30) is taken apart before dispatch (ws_chunk).
 };
 

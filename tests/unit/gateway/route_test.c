@@ -28,6 +28,7 @@ enum owner {
 	OWNER_ACCESS,
 	OWNER_HTTP_ACCESS,
 	OWNER_WATCH,
+	OWNER_PREJOIN,
 };
 
 // service names who answers a call.
@@ -57,6 +58,7 @@ static const enum owner want[GW_OP_COUNT] = {
 	[GW_OP_REACTION] = OWNER_ACCESS,
 	[GW_OP_ADMIT_ROSTER] = OWNER_ACCESS,
 	[GW_OP_WATCH] = OWNER_WATCH,
+	[GW_OP_ICE_SERVERS] = OWNER_PREJOIN,
 	[GW_OP_HTTP_CREATE] = OWNER_HTTP,
 	[GW_OP_HTTP_GET] = OWNER_HTTP,
 	[GW_OP_HTTP_READY] = OWNER_HTTP,
@@ -139,6 +141,11 @@ void gw_access_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Regi
 void gw_watch_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
 {
 	saw_registry(OWNER_WATCH, p, err, r);
+}
+
+void gw_prejoin_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
+{
+	saw_registry(OWNER_PREJOIN, p, err, r);
 }
 
 void gw_access_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)

@@ -23,6 +23,7 @@ import {
   type WatchState,
 } from "../proto";
 import { PeerLink, type SignalInit } from "./peer";
+import { applyCapture, applyPlan, parseView, planFor, sameView, screenPlan, type RemoteView, type EncodingPlan } from "./adapt";
 import type { LocalMedia } from "./media";
 
 // waiting: in the meeting's waiting room until a host admits us. The end
@@ -142,6 +143,18 @@ export class CallSession {
   // fresh join or a media_state; "" when unknown, so the next one is sent.
   private sentMedia = "";
   private readonly onPageHide = () => this.client.fireAndForget({ case: "leave", value: {} });
+  // Sender adaptation (adapt.ts). remoteViews: how each peer's page shows
+  // our video (told on huddle-control); localViews: how we show each peer's
+  // (told to them, with our tab's visibility); plans: what each camera
+  // sender was last set to (debug, tests).
+  private readonly remoteViews = new Map<string, RemoteView>();
+  private readonly localViews = new Map<string, RemoteView>();
+  private readonly sentViews = new Map<string, RemoteView>();
+  readonly plans = new Map<string, EncodingPlan>();
+  private adaptedSize = 0;
+  private readonly onVisibility = () => {
+    for (const id of this.peers.keys()) this.sendView(id);
+  };
 
   constructor(opts: CallSessionOptions) {
     this.meetingId = opts.meetingId;
@@ -167,6 +180,7 @@ export class CallSession {
     // and mute toggles change what the others' tiles show.
     this.unsubscribeMedia = this.media.onChange(() => {
       this.syncTracks();
+      if (this.state === "joined" || this.state === "reconnecting") this.adaptAll();
       this.publishMediaState();
       this.emit();
     });
@@ -178,6 +192,7 @@ export class CallSession {
   }
 
   private emit(): void {
+    if (this.meetingSize() !== this.adaptedSize && (this.state === "joined" || this.state === "reconnecting")) this.adaptAll();
     for (const fn of this.listeners) fn();
   }
 
@@ -264,6 +279,7 @@ export class CallSession {
   join(): Promise<void> {
     const p = new Promise<void>((resolve, reject) => (this.joined = { resolve, reject }));
     addEventListener("pagehide", this.onPageHide);
+    document.addEventListener("visibilitychange", this.onVisibility);
     this.client.connect();
     return p;
   }
@@ -271,6 +287,7 @@ export class CallSession {
   async leave(): Promise<void> {
     if (this.state === "left") return;
     removeEventListener("pagehide", this.onPageHide);
+    document.removeEventListener("visibilitychange", this.onVisibility);
     try {
       if (this.client.state === "ready") await this.client.request({ case: "leave", value: {} }, { timeoutMs: 2000, queue: false });
     } catch (e) {
@@ -280,6 +297,7 @@ export class CallSession {
   }
 
   private teardown(state: CallState): void {
+    document.removeEventListener("visibilitychange", this.onVisibility);
     this.client.close();
     for (const id of [...this.peers.keys()]) this.dropPeer(id);
     this.participants.clear();
@@ -626,7 +644,19 @@ export class CallSession {
       onStateChange: (s) => {
         const p = this.participants.get(remoteId);
         if (p) p.connection = s;
+        if (s === "connected") this.adaptPeer(remoteId);
         this.emit();
+      },
+      onControlOpen: () => {
+        this.sentViews.delete(remoteId);
+        this.sendView(remoteId);
+        this.adaptPeer(remoteId);
+      },
+      onControl: (msg) => {
+        const view = parseView(msg);
+        if (!view) return;
+        this.remoteViews.set(remoteId, view);
+        this.adaptPeer(remoteId);
       },
     });
     this.peers.set(remoteId, link);
@@ -641,6 +671,65 @@ export class CallSession {
     this.peers.delete(remoteId);
     this.peerConnections.delete(remoteId);
     this.firstFrameAt.delete(remoteId);
+    this.remoteViews.delete(remoteId);
+    this.localViews.delete(remoteId);
+    this.sentViews.delete(remoteId);
+    this.plans.delete(remoteId);
+  }
+
+  // ---- sender adaptation (adapt.ts) ----
+
+  // setRemoteView: how this page shows participantId's video (its tile's
+  // size in CSS pixels and whether it is on screen); told to that
+  // participant so it sends what the tile needs. TileView calls it.
+  setRemoteView(participantId: string, view: { width: number; height: number; visible: boolean }): void {
+    this.localViews.set(participantId, { width: Math.round(view.width), height: Math.round(view.height), visible: view.visible });
+    this.sendView(participantId);
+  }
+
+  private sendView(participantId: string): void {
+    const link = this.peers.get(participantId);
+    const local = this.localViews.get(participantId);
+    if (!link || !local) return;
+    const view: RemoteView = { ...local, hidden: document.visibilityState === "hidden" };
+    if (sameView(this.sentViews.get(participantId), view)) return;
+    if (link.sendControl({ type: "view", ...view })) this.sentViews.set(participantId, view);
+  }
+
+  private meetingSize(): number {
+    return this.participants.size + 1;
+  }
+
+  // adaptAll fits the camera capture to the meeting's size and every peer's
+  // camera sender to the size and its view.
+  private adaptAll(): void {
+    this.adaptedSize = this.meetingSize();
+    const camera = this.media.camera;
+    if (camera && camera.readyState === "live") {
+      applyCapture(camera, this.adaptedSize)
+        .then((changed) => {
+          if (changed) for (const id of this.peers.keys()) this.adaptPeer(id);
+        })
+        .catch((e) => console.warn("huddle: camera constraints", e));
+    }
+    for (const id of this.peers.keys()) this.adaptPeer(id);
+  }
+
+  private adaptPeer(remoteId: string): void {
+    const link = this.peers.get(remoteId);
+    const sender = link?.cameraSender;
+    if (!link || !sender) return;
+    const view = this.remoteViews.get(remoteId);
+    const track = sender.track;
+    const plan =
+      track && track === this.media.screen
+        ? screenPlan(view)
+        : planFor(this.meetingSize(), view, track?.getSettings().height ?? 0);
+    applyPlan(sender, plan)
+      .then(() => {
+        if (sender.getParameters().encodings?.length) this.plans.set(remoteId, plan);
+      })
+      .catch((e) => console.warn(`huddle: sender parameters for ${remoteId}`, e));
   }
 
   private sendSignal(to: string, signal: SignalInit, attempt = 0): void {

@@ -290,7 +290,12 @@ export function renderCall(
       let tile = tiles.get(info.id);
       if (!tile) {
         const id = info.id;
-        tile = new TileView(id, info.self, info.self ? undefined : () => session.noteFirstFrame(id));
+        tile = new TileView(
+          id,
+          info.self,
+          info.self ? undefined : () => session.noteFirstFrame(id),
+          info.self ? undefined : (size) => session.setRemoteView(id, size),
+        );
         tiles.set(id, tile);
       }
       tile.update(info);

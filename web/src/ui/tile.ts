@@ -23,6 +23,14 @@ export interface TileInfo {
 
 const REACTION_SHOW_MS = 4000;
 
+// TileViewSize: how big the tile is (CSS pixels) and whether any of it is on
+// screen; given to the constructor's onView (CallSession.setRemoteView).
+export interface TileViewSize {
+  width: number;
+  height: number;
+  visible: boolean;
+}
+
 export class TileView {
   readonly el: HTMLElement;
   private readonly video: HTMLVideoElement;
@@ -37,11 +45,16 @@ export class TileView {
   private onMenu: ((anchor: HTMLElement) => void) | null = null;
   private sinkId = "";
   private frameWatch = false;
+  private resizeObserver?: ResizeObserver;
+  private intersectionObserver?: IntersectionObserver;
 
+  // onView: called with the tile's size and visibility whenever either
+  // changes (remote tiles: the sender adapts what it sends to it).
   constructor(
     readonly id: string,
     self: boolean,
     private readonly onFirstFrame?: () => void,
+    onView?: (size: TileViewSize) => void,
   ) {
     this.video = h("video", { class: "tile-video", attrs: { autoplay: true, playsinline: true } });
     if (self) this.video.muted = true; // never play our own microphone back
@@ -70,6 +83,27 @@ export class TileView {
       this.more,
       h("div", { class: "tile-name" }, this.nameEl, this.hostTag),
     );
+    if (onView) this.observeView(onView);
+  }
+
+  // observeView reports the tile's size (ResizeObserver) and whether it
+  // intersects the viewport (IntersectionObserver); a tile not in the
+  // document reports invisible.
+  private observeView(onView: (size: TileViewSize) => void): void {
+    let size = { width: 0, height: 0 };
+    let onScreen = false;
+    const report = () => onView({ ...size, visible: onScreen && this.el.isConnected && size.width > 0 && size.height > 0 });
+    this.resizeObserver = new ResizeObserver((entries) => {
+      const box = entries[entries.length - 1].contentRect;
+      size = { width: box.width, height: box.height };
+      report();
+    });
+    this.intersectionObserver = new IntersectionObserver((entries) => {
+      onScreen = entries[entries.length - 1].isIntersecting;
+      report();
+    });
+    this.resizeObserver.observe(this.el);
+    this.intersectionObserver.observe(this.el);
   }
 
   update(t: TileInfo): void {
@@ -130,6 +164,8 @@ export class TileView {
   }
 
   destroy(): void {
+    this.resizeObserver?.disconnect();
+    this.intersectionObserver?.disconnect();
     this.video.srcObject = null;
     this.el.remove();
   }
