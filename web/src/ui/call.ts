@@ -23,6 +23,8 @@ import { micButton, cameraButton, shareButton, actionButton } from "./controls";
 import { toast } from "./toast";
 import { devicePickers } from "./devices";
 import { filtersControl } from "../filters/control";
+import { FileTransfers } from "../files/manager";
+import { renderFiles } from "../files/view";
 import { Role } from "../proto";
 import {
   WaitingRoomPanel,
@@ -91,6 +93,9 @@ export function renderCall(
   });
   if (!navigator.mediaDevices || !("getDisplayMedia" in navigator.mediaDevices)) share.el.hidden = true;
   const filters = filtersControl(session.media);
+  // File transfers: the Send file button, drops on the stage, the list.
+  const files = renderFiles(session, new FileTransfers(session, chat ?? null));
+  files.attachDrop(stage);
   const copy = actionButton("Copy link", "link", () => void copyLink(session.meetingId));
   const leave = actionButton("Leave", "callEnd", onLeave, "ctl-leave");
   const chatButton = chat ? chatToggle(() => chatPanel?.setOpen(!chatPanel.isOpen())) : null;
@@ -163,6 +168,7 @@ export function renderCall(
       cam.el,
       filters.el,
       share.el,
+      files.button,
       hand.el,
       reactions.el,
       record?.el,
@@ -184,7 +190,7 @@ export function renderCall(
   );
 
   const main = h("div", { class: "call-main" }, indicator.el, hands.el, stage, waitingPanel.el, chatPanel?.el, docs?.el, recordings?.el);
-  root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el, meetingSettings.el));
+  root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el, meetingSettings.el, files.el));
   syncChatButton();
 
   const tiles = new Map<string, TileView>();
@@ -360,6 +366,8 @@ export function renderCall(
       reactions.destroy();
       closeTileMenu();
       filters.destroy();
+      files.destroy();
+      files.manager.destroy();
       chatPanel?.destroy();
       docs?.destroy();
       record?.destroy();
