@@ -23,7 +23,7 @@ SHELL_SCRIPTS = .ci/run $(wildcard deploy/local/*.sh deploy/coturn/*.sh deploy/*
 
 .PHONY: help bootstrap build build-c build-asan web run test test-unit \
 	test-integration test-e2e lint format format-check clean distclean \
-	compose-check deploy-check bench-chat bench-notes bench-filters bench-recording bench
+	compose-check deploy-check bench-chat bench-notes bench-filters bench-recording bench-files bench
 
 help: ## list the targets
 	@echo "Huddle — make targets:"
@@ -69,6 +69,13 @@ test-e2e: bootstrap ## browser tests, Chromium in a private network namespace (c
 
 bench-filters: bootstrap ## video filters: cost per 640x480 frame of each filter and background blur, headless Chromium (tests/bench/filters)
 	node tests/bench/filters/run.mjs
+
+bench-files: export HUDDLE_BIN_DIR = $(CURDIR)/$(BUILD_DIR)/bin
+bench-files: export HUDDLE_WEB_ROOT = $(CURDIR)/web/dist
+bench-files: export HUDDLE_SOURCE_DIR = $(CURDIR)
+bench-files: bootstrap ## file transfer throughput (MB/s): loopback, direct and relay (coturn), headless Chromium (tests/bench/files)
+	@$(MAKE) build-c web
+	unshare -n sh -c 'ip link set lo up && exec "$$0" "$$1"' tests/node_modules/.bin/tsx tests/bench/files/run.ts
 
 bench-chat: bootstrap ## chat benchmark: durable posts/s (1 and 32 posters), history page p50/p99 (SQLite)
 	@$(MAKE) build-c

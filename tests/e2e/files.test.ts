@@ -175,7 +175,7 @@ e2e.test(
     await sending(a, small, "Bob").getByText("Declined", { exact: true }).waitFor({ timeout: 5_000 });
 
     // The sender cancels mid-way.
-    const big = sparseFile("cancelled-by-sender.bin", 400 * MiB);
+    const big = sparseFile("cancelled-by-sender.bin", 200 * MiB);
     await sendThroughUi(a, big, "Bob");
     await receiving(b, big, "Ada").getByRole("button", { name: "Accept", exact: true }).click({ timeout: 20_000 });
     await poll("Bob receives bytes", async () => ((await transferOf(b, big.name, "receive"))?.bytes ?? 0) > 0 || undefined, 20_000, 20);
@@ -185,7 +185,7 @@ e2e.test(
     await waitState(a, big.name, "send", "cancelled", 10_000);
 
     // The receiver cancels mid-way.
-    const big2File = sparseFile("cancelled-by-receiver.bin", 400 * MiB);
+    const big2File = sparseFile("cancelled-by-receiver.bin", 200 * MiB);
     await sendThroughUi(a, big2File, "Bob");
     const item = receiving(b, big2File, "Ada");
     await item.getByRole("button", { name: "Accept", exact: true }).click({ timeout: 20_000 });

@@ -58,6 +58,7 @@ interface Window {
         error: string;
         sha256: string;
         speed: number;
+        elapsedMs: number;
         samples: number[];
       }>;
       saved: Array<{ id: string; name: string; size: number; sha256: string; from: string }>;

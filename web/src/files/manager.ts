@@ -30,6 +30,9 @@ export interface FilesDebug {
     error: string;
     sha256: string;
     speed: number; // bytes/s
+    // ms from the accept to the end (received and verified; for the sender,
+    // the receiver's "done"), or until now while it runs; 0 before.
+    elapsedMs: number;
     samples: number[];
   }>;
   // Files received, verified and saved (saves started), oldest first.
@@ -170,6 +173,7 @@ export class FileTransfers {
         error: t.error,
         sha256: t.sha256,
         speed: Math.round(t.speed),
+        elapsedMs: t.startedAtMs ? Math.round((t.endedAtMs || performance.now()) - t.startedAtMs) : 0,
         samples: [...t.samples],
       })),
       saved: [...this.saved],
