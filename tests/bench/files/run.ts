@@ -10,7 +10,7 @@
 // and handed to the browser's download. The Makefile runs it inside
 // `unshare -n` with only loopback up, as the e2e tests run.
 // Environment: BENCH_LOOPBACK_MIB (128), BENCH_DIRECT_MIB (128),
-// BENCH_RELAY_MIB (16), BENCH_BUILD_DIR (build-bench), HUDDLE_BIN_DIR,
+// BENCH_RELAY_MIB (16), BENCH_ONLY (loopback,direct,relay), BENCH_BUILD_DIR (build-bench), HUDDLE_BIN_DIR,
 // HUDDLE_WEB_ROOT, HUDDLE_SOURCE_DIR (as for the e2e tests).
 import { createRequire } from "node:module";
 import { createServer } from "node:http";
@@ -139,18 +139,19 @@ async function callTransfer(httpUrl: string, relay: boolean, mib: number, dir: s
 }
 
 const rows: Row[] = [];
-rows.push(await loopback());
-console.log(`loopback: ${rows[0].mbps} MB/s`);
-const dir = mkdtempSync(join(tmpdir(), "huddle-bench-files-"));
-const stack = await startStack({ coturn: true });
-try {
-  rows.push(await callTransfer(stack.httpUrl, false, sizes.direct, dir));
-  console.log(`direct: ${rows[1].mbps} MB/s`);
-  rows.push(await callTransfer(stack.httpUrl, true, sizes.relay, dir));
-  console.log(`relay: ${rows[2].mbps} MB/s`);
-} finally {
-  await stack.stop();
-  rmSync(dir, { recursive: true, force: true });
+const only = (process.env.BENCH_ONLY ?? "loopback,direct,relay").split(",");
+const say = (r: Row) => (rows.push(r), console.log(`${r.path}: ${r.mbps} MB/s`));
+if (only.includes("loopback")) say(await loopback());
+if (only.includes("direct") || only.includes("relay")) {
+  const dir = mkdtempSync(join(tmpdir(), "huddle-bench-files-"));
+  const stack = await startStack({ coturn: true });
+  try {
+    if (only.includes("direct")) say(await callTransfer(stack.httpUrl, false, sizes.direct, dir));
+    if (only.includes("relay")) say(await callTransfer(stack.httpUrl, true, sizes.relay, dir));
+  } finally {
+    await stack.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const lines = [
