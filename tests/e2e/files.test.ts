@@ -74,11 +74,13 @@ async function joinAll(parts: Participant[]): Promise<string[]> {
 }
 
 // sendThroughUi: Send file, choose the file and the recipient, Send.
-async function sendThroughUi(p: Participant, file: TestFile, to: string): Promise<void> {
+// shot: a screenshot of the filled-in dialog under that name.
+async function sendThroughUi(p: Participant, file: TestFile, to: string, shot = ""): Promise<void> {
   await p.page.getByRole("button", { name: "Send file", exact: true }).click({ timeout: 10_000 });
   const dialog = p.page.getByRole("dialog", { name: "Send a file" });
   await dialog.getByLabel("File", { exact: true }).setInputFiles(file.path, { timeout: 20_000 });
   await dialog.getByLabel("Send to").selectOption({ label: to });
+  if (shot) await screenshot(p, shot);
   await dialog.getByRole("button", { name: "Send", exact: true }).click();
   await dialog.waitFor({ state: "hidden", timeout: 10_000 });
 }
@@ -140,7 +142,7 @@ e2e.test(
     const got = { b: downloads(b), c: downloads(c) };
     await joinAll([a, b, c]);
     const file = randomFile("random-3MiB.bin", 3 * MiB);
-    await sendThroughUi(a, file, "Bob");
+    await sendThroughUi(a, file, "Bob", "e2e-files-send-dialog");
     await receiving(b, file, "Ada").waitFor({ timeout: 20_000 });
     await sending(a, file, "Bob").getByText("Waiting for an answer…").waitFor({ timeout: 10_000 });
     await screenshot(b, "e2e-files-receiver-offer");
@@ -159,7 +161,7 @@ e2e.test(
 );
 
 e2e.test(
-  "decline and cancel (by either side) leave no partial download; a damaged file is not saved",
+  "decline and cancel (by either side) leave no partial download; a damaged file and one over 2 GiB are not saved",
   async ({ open, createMeeting }) => {
     const id = await createMeeting();
     const a = await open("Ada", `/m/${id}`);
@@ -213,6 +215,25 @@ e2e.test(
     const bad = await waitState(b, "damaged.bin", "receive", "failed", 10_000);
     assert.match(bad.error, /SHA-256 does not match/);
     await damaged.getByText(/arrived damaged/).waitFor({ timeout: 5_000 });
+
+    // Over the limit: the sender's dialog refuses it, nothing is offered ...
+    const huge = sparseFile("huge.bin", 2 * 1024 * MiB + 1);
+    await a.page.getByRole("button", { name: "Send file", exact: true }).click();
+    const dialog = a.page.getByRole("dialog", { name: "Send a file" });
+    await dialog.getByLabel("File", { exact: true }).setInputFiles(huge.path, { timeout: 20_000 });
+    await dialog.getByLabel("Send to").selectOption({ label: "Bob" });
+    await dialog.getByRole("button", { name: "Send", exact: true }).click();
+    await dialog.getByRole("alert").getByText(/"huge\.bin" is 2\.1 GB: files can be at most 2 GiB/).waitFor({ timeout: 5_000 });
+    await dialog.getByRole("button", { name: "Close", exact: true }).click();
+    assert.equal(await transferOf(a, "huge.bin", "send"), null, "nothing sent");
+    // ... and a receiver offered one (by a raw channel) refuses it unasked.
+    await a.page.evaluate((bobId) => {
+      const dc = window.huddle.peers.get(bobId)!.createDataChannel("huddle-file/fedcba9876543210", { ordered: true });
+      dc.onopen = () => dc.send(JSON.stringify({ type: "offer", name: "huge-raw.bin", size: 2 ** 31 + 1, mime: "" }));
+    }, bobId);
+    const refused = await waitState(b, "huge-raw.bin", "receive", "failed", 10_000);
+    assert.match(refused.error, /larger than the 2 GiB limit/);
+    assert.equal(await receiving(b, { path: "", name: "huge-raw.bin", size: 0, sha256: "" }, "Ada").getByRole("button", { name: "Accept" }).count(), 0);
 
     await sleep(1000); // a late save would show up now
     assert.deepEqual(got.map((d) => d.suggestedFilename()), [], "Bob's browser saved nothing");

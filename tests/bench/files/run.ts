@@ -5,12 +5,16 @@
 //   direct    two participants in a call (a real stack: tests/lib/stack.ts),
 //             host candidates, through the UI (Send file, Accept);
 //   relay     the same with ?relay=1: every packet through coturn, with the
-//             repository's coturn config (deploy/coturn/turnserver-local.conf).
+//             repository's coturn config (deploy/coturn/turnserver-local.conf,
+//             whose max-bps caps each allocation at 625 kB/s each way);
+//   relay-uncapped  the same through a coturn started with --max-bps 0: what
+//             the relay path itself carries.
 // The time is the receiver's, from its Accept to the file verified (SHA-256)
 // and handed to the browser's download. The Makefile runs it inside
 // `unshare -n` with only loopback up, as the e2e tests run.
 // Environment: BENCH_LOOPBACK_MIB (128), BENCH_DIRECT_MIB (128),
-// BENCH_RELAY_MIB (16), BENCH_ONLY (loopback,direct,relay), BENCH_BUILD_DIR (build-bench), HUDDLE_BIN_DIR,
+// BENCH_RELAY_MIB (16), BENCH_RELAY_UNCAPPED_MIB (64),
+// BENCH_ONLY (loopback,direct,relay,relay-uncapped), BENCH_BUILD_DIR (build-bench), HUDDLE_BIN_DIR,
 // HUDDLE_WEB_ROOT, HUDDLE_SOURCE_DIR (as for the e2e tests).
 import { createRequire } from "node:module";
 import { createServer } from "node:http";
@@ -31,6 +35,7 @@ const sizes = {
   loopback: Number(process.env.BENCH_LOOPBACK_MIB ?? 128),
   direct: Number(process.env.BENCH_DIRECT_MIB ?? 128),
   relay: Number(process.env.BENCH_RELAY_MIB ?? 16),
+  relayUncapped: Number(process.env.BENCH_RELAY_UNCAPPED_MIB ?? 64),
 };
 const TRANSFER_TIMEOUT_MS = 600_000;
 
@@ -97,7 +102,7 @@ declare global {
 }
 
 // callTransfer: Ada sends a file of mib MiB to Bob in a call, through the UI.
-async function callTransfer(httpUrl: string, relay: boolean, mib: number, dir: string): Promise<Row> {
+async function callTransfer(httpUrl: string, relay: boolean, mib: number, dir: string, label: string): Promise<Row> {
   const r = await fetch(`${httpUrl}/api/meetings`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
   const { id } = (await r.json()) as { id: string };
   const browser = await launchBrowser();
@@ -110,7 +115,7 @@ async function callTransfer(httpUrl: string, relay: boolean, mib: number, dir: s
     const bobId = await b.page.evaluate(() => window.huddle.participantId);
     await poll("connected", () => a.page.evaluate((id) => (window.huddle.peers.get(id)?.connectionState === "connected" ? true : undefined), bobId), 40_000);
     const pair = (await poll("selected pair", async () => (await selectedCandidateTypes(a.page))[bobId] ?? undefined, 20_000)) as { local: string; remote: string };
-    const name = `${relay ? "relay" : "direct"}-${mib}MiB.bin`;
+    const name = `${relay ? "relay" : "direct"}-${mib}MiB-${id.slice(0, 6)}.bin`;
     const path = join(dir, name);
     closeSync(openSync(path, "w"));
     truncateSync(path, mib * MiB);
@@ -130,7 +135,6 @@ async function callTransfer(httpUrl: string, relay: boolean, mib: number, dir: s
       TRANSFER_TIMEOUT_MS,
       250,
     );
-    const label = relay ? "relay (two browsers, relay-only, coturn)" : "direct (two browsers in a call)";
     return row(label, `${pair.local}/${pair.remote}`, t.size, t.elapsedMs);
   } finally {
     await Promise.allSettled(parts.map((p) => p.context.close()));
@@ -139,15 +143,25 @@ async function callTransfer(httpUrl: string, relay: boolean, mib: number, dir: s
 }
 
 const rows: Row[] = [];
-const only = (process.env.BENCH_ONLY ?? "loopback,direct,relay").split(",");
+const only = (process.env.BENCH_ONLY ?? "loopback,direct,relay,relay-uncapped").split(",");
 const say = (r: Row) => (rows.push(r), console.log(`${r.path}: ${r.mbps} MB/s`));
 if (only.includes("loopback")) say(await loopback());
 if (only.includes("direct") || only.includes("relay")) {
   const dir = mkdtempSync(join(tmpdir(), "huddle-bench-files-"));
   const stack = await startStack({ coturn: true });
   try {
-    if (only.includes("direct")) say(await callTransfer(stack.httpUrl, false, sizes.direct, dir));
-    if (only.includes("relay")) say(await callTransfer(stack.httpUrl, true, sizes.relay, dir));
+    if (only.includes("direct")) say(await callTransfer(stack.httpUrl, false, sizes.direct, dir, "direct (two browsers in a call)"));
+    if (only.includes("relay")) say(await callTransfer(stack.httpUrl, true, sizes.relay, dir, "relay (relay-only pair, coturn as configured: max-bps 625 kB/s)"));
+  } finally {
+    await stack.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+if (only.includes("relay-uncapped")) {
+  const dir = mkdtempSync(join(tmpdir(), "huddle-bench-files-"));
+  const stack = await startStack({ coturn: true, coturnArgs: ["--max-bps", "0"] });
+  try {
+    say(await callTransfer(stack.httpUrl, true, sizes.relayUncapped, dir, "relay (relay-only pair, coturn with --max-bps 0)"));
   } finally {
     await stack.stop();
     rmSync(dir, { recursive: true, force: true });
