@@ -28,7 +28,7 @@ SHELL_SCRIPTS = .ci/run $(wildcard deploy/local/*.sh deploy/coturn/*.sh deploy/*
 
 .PHONY: help bootstrap build build-c build-asan web run test test-unit \
 	test-integration test-e2e lint format format-check clean distclean \
-	compose-check deploy-check fuzz build-fuzz fuzz-seeds bench-chat bench-notes bench-filters bench-recording bench-mesh bench
+	compose-check deploy-check fuzz build-fuzz fuzz-seeds bench-chat bench-notes bench-filters bench-recording bench-mesh bench-files bench
 
 help: ## list the targets
 	@echo "Huddle — make targets:"
@@ -98,6 +98,12 @@ bench-mesh: bootstrap ## mesh of 2..6 participants in one headless Chromium: tim
 	@$(MAKE) build-c web
 	cd tests && HUDDLE_BIN_DIR=$(abspath $(BUILD_DIR))/bin HUDDLE_WEB_ROOT=$${HUDDLE_WEB_ROOT:-$(abspath web/dist)} HUDDLE_TEST_LOG_LEVEL=info \
 		unshare -rn sh -c 'ip link set lo up && exec node_modules/.bin/tsx bench/mesh/run.ts'
+bench-files: export HUDDLE_BIN_DIR = $(CURDIR)/$(BUILD_DIR)/bin
+bench-files: export HUDDLE_WEB_ROOT = $(CURDIR)/web/dist
+bench-files: export HUDDLE_SOURCE_DIR = $(CURDIR)
+bench-files: bootstrap ## file transfer throughput (MB/s): loopback, direct and relay (coturn), headless Chromium (tests/bench/files)
+	@$(MAKE) build-c web
+	unshare -n sh -c 'ip link set lo up && exec "$$0" "$$1"' tests/node_modules/.bin/tsx tests/bench/files/run.ts
 
 bench-chat: bootstrap ## chat benchmark: durable posts/s (1 and 32 posters), history page p50/p99 (SQLite)
 	@$(MAKE) build-c

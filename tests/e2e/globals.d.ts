@@ -47,6 +47,24 @@ interface Window {
       code: HuddleDocDebug | null;
     } | null;
     readonly notesClient: { dropConnection(): void } | null;
+    // The call's file transfers (web/src/files/manager.ts debug()), or null outside a call.
+    readonly files: {
+      transfers: Array<{
+        id: string;
+        direction: "send" | "receive";
+        peerId: string;
+        name: string;
+        size: number;
+        bytes: number;
+        state: string;
+        error: string;
+        sha256: string;
+        speed: number;
+        elapsedMs: number;
+        samples: number[];
+      }>;
+      saved: Array<{ id: string; name: string; size: number; sha256: string; from: string }>;
+    } | null;
     // The video filter on the page's camera (web/src/filters/camera.ts debug()), or null.
     readonly filters: {
       choice: string;

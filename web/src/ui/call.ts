@@ -24,6 +24,8 @@ import { toast } from "./toast";
 import { devicePickers } from "./devices";
 import { filtersControl } from "../filters/control";
 import { WatchView } from "../watch/view";
+import { FileTransfers } from "../files/manager";
+import { renderFiles } from "../files/view";
 import { Role } from "../proto";
 import {
   WaitingRoomPanel,
@@ -95,6 +97,9 @@ export function renderCall(
   // Watch together: the shared player takes the stage, the tiles go beside it.
   const watch = new WatchView(session, () => refresh());
   stage.prepend(watch.el);
+  // File transfers: the Send file button, drops on the stage, the list.
+  const files = renderFiles(session, new FileTransfers(session, chat ?? null));
+  files.attachDrop(stage);
   const copy = actionButton("Copy link", "link", () => void copyLink(session.meetingId));
   const leave = actionButton("Leave", "callEnd", onLeave, "ctl-leave");
   const chatButton = chat ? chatToggle(() => chatPanel?.setOpen(!chatPanel.isOpen())) : null;
@@ -168,6 +173,7 @@ export function renderCall(
       filters.el,
       share.el,
       watch.button,
+      files.button,
       hand.el,
       reactions.el,
       record?.el,
@@ -189,7 +195,7 @@ export function renderCall(
   );
 
   const main = h("div", { class: "call-main" }, indicator.el, hands.el, stage, waitingPanel.el, chatPanel?.el, docs?.el, recordings?.el);
-  root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el, meetingSettings.el, watch.dialog));
+  root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el, meetingSettings.el, watch.dialog, files.el));
   syncChatButton();
 
   const tiles = new Map<string, TileView>();
@@ -375,6 +381,8 @@ export function renderCall(
       watch.destroy();
       closeTileMenu();
       filters.destroy();
+      files.destroy();
+      files.manager.destroy();
       chatPanel?.destroy();
       docs?.destroy();
       record?.destroy();
