@@ -98,6 +98,7 @@ bench-mesh: bootstrap ## mesh of 2..6 participants in one headless Chromium: tim
 	@$(MAKE) build-c web
 	cd tests && HUDDLE_BIN_DIR=$(abspath $(BUILD_DIR))/bin HUDDLE_WEB_ROOT=$${HUDDLE_WEB_ROOT:-$(abspath web/dist)} HUDDLE_TEST_LOG_LEVEL=info \
 		unshare -rn sh -c 'ip link set lo up && exec node_modules/.bin/tsx bench/mesh/run.ts'
+
 bench-files: export HUDDLE_BIN_DIR = $(CURDIR)/$(BUILD_DIR)/bin
 bench-files: export HUDDLE_WEB_ROOT = $(CURDIR)/web/dist
 bench-files: export HUDDLE_SOURCE_DIR = $(CURDIR)

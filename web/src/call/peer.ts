@@ -8,6 +8,10 @@
 // constructor (an SCTP association from the first offer on, so later data
 // channels need no renegotiation); it carries small JSON objects with a
 // `type` field (adapt.ts: receiver preferences, {type:"view"}).
+// A shared screen is a second video track on a transceiver of its own, in a
+// MediaStream of its own: the camera and microphone travel in the sender's
+// main stream, so the receiver tells the screen from the camera by stream id
+// (the stream the audio arrives in is the camera's).
 import { SdpType, type Signal } from "../proto";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { SignalSchema } from "../proto";
@@ -44,8 +48,12 @@ export interface PeerLinkOptions {
   config: RTCConfiguration;
   // The tracks to send: audio + video, always (muting = track.enabled).
   tracks: { audio: MediaStreamTrack | null; video: MediaStreamTrack | null; stream: MediaStream };
+  // The screen being shared when the link is made (null: none), and the stream it travels in.
+  screen?: { track: MediaStreamTrack | null; stream: MediaStream };
   sendSignal: (signal: SignalInit) => void;
   onRemoteStream: (stream: MediaStream) => void;
+  // The remote's screen arrived (a stream holding only its screen track).
+  onRemoteScreen?: (stream: MediaStream) => void;
   onStateChange?: (state: RTCPeerConnectionState) => void;
   // A message from the remote side on huddle-control (parsed JSON with a type).
   onControl?: (msg: ControlMessage) => void;
@@ -71,11 +79,18 @@ export class PeerLink {
   readonly remoteId: string;
   readonly polite: boolean;
   readonly remoteStream = new MediaStream();
+  // The remote's shared screen (its latest screen track), apart from its camera.
+  readonly remoteScreenStream = new MediaStream();
   private makingOffer = false;
   private ignoreOffer = false;
   private isSettingRemoteAnswerPending = false;
   private chain: Promise<void> = Promise.resolve(); // incoming signals, in order
   private videoSender: RTCRtpSender | null = null;
+  private screenTransceiver: RTCRtpTransceiver | null = null;
+  // How received video is told apart: the id of the remote's main stream
+  // (the one its audio arrives in), else the first video transceiver.
+  private remoteMainStreamId = "";
+  private cameraReceiver: RTCRtpTransceiver | null = null;
   private disconnectTimer?: ReturnType<typeof setTimeout>;
   private watchdog?: ReturnType<typeof setInterval>;
   private offerTicks = 0;
@@ -90,12 +105,15 @@ export class PeerLink {
     this.pc = new RTCPeerConnection(opts.config);
     const pc = this.pc;
     const { audio, video, stream } = opts.tracks;
-    // Always one audio and one video transceiver, even with nothing to send yet,
-    // so muting or sharing a screen never needs a renegotiation.
+    // Always one audio and one video (camera) transceiver, even with nothing
+    // to send yet, so muting or switching cameras never needs a renegotiation.
     if (audio) pc.addTrack(audio, stream);
     else pc.addTransceiver("audio", { direction: "sendrecv", streams: [stream] });
     if (video) this.videoSender = pc.addTrack(video, stream);
     else this.videoSender = pc.addTransceiver("video", { direction: "sendrecv", streams: [stream] }).sender;
+    // Sharing already: the screen goes on a third transceiver (addTrack, so an
+    // offer's screen m-line can pair with it).
+    if (opts.screen?.track) this.addScreen(opts.screen.track, opts.screen.stream);
 
     this.control = pc.createDataChannel(CONTROL_CHANNEL_LABEL, { negotiated: true, id: CONTROL_CHANNEL_ID, ordered: true });
     this.control.addEventListener("open", () => opts.onControlOpen?.());
@@ -140,8 +158,15 @@ export class PeerLink {
         });
       }
     };
-    pc.ontrack = ({ track }) => {
-      // One MediaStream per peer holding its latest audio and video track.
+    pc.ontrack = ({ track, streams, transceiver }) => {
+      if (track.kind === "audio" && streams[0]) this.remoteMainStreamId = streams[0].id;
+      if (track.kind === "video" && this.isRemoteScreen(streams[0], transceiver)) {
+        for (const old of this.remoteScreenStream.getTracks()) if (old !== track) this.remoteScreenStream.removeTrack(old);
+        if (!this.remoteScreenStream.getTracks().includes(track)) this.remoteScreenStream.addTrack(track);
+        opts.onRemoteScreen?.(this.remoteScreenStream);
+        return;
+      }
+      // One MediaStream per peer holding its latest audio and camera track.
       for (const old of this.remoteStream.getTracks()) {
         if (old.kind === track.kind && old !== track) this.remoteStream.removeTrack(old);
       }
@@ -151,6 +176,57 @@ export class PeerLink {
     pc.oniceconnectionstatechange = () => this.onIceConnectionState();
     pc.onconnectionstatechange = () => opts.onStateChange?.(pc.connectionState);
     this.watchdog = setInterval(() => this.checkProgress(), WATCHDOG_TICK_MS);
+  }
+
+  // isRemoteScreen: whether a received video track is the remote's screen
+  // (it arrives in a stream other than the one its audio arrives in).
+  private isRemoteScreen(stream: MediaStream | undefined, transceiver: RTCRtpTransceiver): boolean {
+    if (stream && this.remoteMainStreamId) return stream.id !== this.remoteMainStreamId;
+    if (stream && stream.getAudioTracks().length > 0) return false;
+    if (!this.cameraReceiver || this.cameraReceiver === transceiver) {
+      this.cameraReceiver = transceiver;
+      return false;
+    }
+    return true;
+  }
+
+  // The sender of the camera (mesh adapts it) and of the screen (null while
+  // not sharing): callers must not guess them by track kind, both are video.
+  get cameraSender(): RTCRtpSender | null {
+    return this.videoSender;
+  }
+
+  get screenSender(): RTCRtpSender | null {
+    const t = this.screenTransceiver;
+    return t && t.sender.track ? t.sender : null;
+  }
+
+  private addScreen(track: MediaStreamTrack, stream: MediaStream): void {
+    const sender = this.pc.addTrack(track, stream);
+    this.screenTransceiver = this.pc.getTransceivers().find((t) => t.sender === sender) ?? null;
+  }
+
+  // setScreenTrack starts (track) or stops (null) sending a shared screen.
+  // The first share adds a transceiver (perfect negotiation renegotiates);
+  // later ones reuse it: stopping only turns its direction to recvonly (it
+  // may be receiving the remote's screen), so the m-lines do not grow.
+  async setScreenTrack(track: MediaStreamTrack | null, stream: MediaStream): Promise<void> {
+    if (this.closed) return;
+    const t = this.screenTransceiver;
+    const usable = t !== null && t.currentDirection !== "stopped" && t.direction !== "stopped";
+    if (track) {
+      if (!usable) {
+        this.addScreen(track, stream);
+        return;
+      }
+      await t.sender.replaceTrack(track);
+      if (t.direction === "recvonly") t.direction = "sendrecv";
+      else if (t.direction === "inactive") t.direction = "sendonly";
+    } else if (usable) {
+      await t.sender.replaceTrack(null);
+      if (t.direction === "sendrecv") t.direction = "recvonly";
+      else if (t.direction === "sendonly") t.direction = "inactive";
+    }
   }
 
   // checkProgress runs every WATCHDOG_TICK_MS for the life of the connection
@@ -254,11 +330,6 @@ export class PeerLink {
     if (this.pc.signalingState === "have-local-offer") this.sendDescription();
   }
 
-  // cameraSender: the sender of the camera (adapt.ts sets its encodings).
-  get cameraSender(): RTCRtpSender | null {
-    return this.videoSender;
-  }
-
   // sendControl sends msg on huddle-control; false when the channel is not open.
   sendControl(msg: ControlMessage): boolean {
     if (this.closed || this.control.readyState !== "open") return false;
@@ -284,8 +355,8 @@ export class PeerLink {
     }
   }
 
-  // setVideoTrack swaps what the video sender sends (camera <-> screen)
-  // without renegotiation.
+  // setVideoTrack swaps what the camera's sender sends (another camera, a
+  // filter's output) without renegotiation.
   async setVideoTrack(track: MediaStreamTrack | null): Promise<void> {
     if (this.videoSender && !this.closed) await this.videoSender.replaceTrack(track);
   }
@@ -316,5 +387,6 @@ export class PeerLink {
     this.pc.oniceconnectionstatechange = this.pc.onconnectionstatechange = null;
     this.pc.close();
     for (const t of this.remoteStream.getTracks()) this.remoteStream.removeTrack(t);
+    for (const t of this.remoteScreenStream.getTracks()) this.remoteScreenStream.removeTrack(t);
   }
 }

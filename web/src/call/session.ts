@@ -4,7 +4,9 @@
 // keeps every peer connection; a rejected resume joins fresh and rebuilds them.
 // Every change of the local media (mute, camera, screen, and the microphone
 // and camera arriving or going away) and whether we record reaches the
-// senders and, as media_state, everyone else.
+// senders and, as media_state, everyone else. A shared screen is a second
+// video track beside the camera. The active speaker comes from the audio
+// levels of the peer connections (ui/speaker.ts).
 import { SignalingClient, RequestError, defaultSignalingUrl, type ServerBody, type ConnectionState } from "../signaling/client";
 import {
   AccessMode,
@@ -25,6 +27,7 @@ import {
 import { PeerLink, type SignalInit } from "./peer";
 import { applyCapture, applyPlan, parseView, planFor, sameView, screenPlan, type RemoteView, type EncodingPlan } from "./adapt";
 import type { LocalMedia } from "./media";
+import { SpeakerDetector, SPEAKER_POLL_MS, receiverLevel, senderLevel } from "../ui/speaker";
 
 // waiting: in the meeting's waiting room until a host admits us. The end
 // states: left (we left), failed (the join was refused), denied (a host said
@@ -48,7 +51,8 @@ export interface RemoteParticipant {
   displayName: string;
   media: MediaFlags;
   joinedAtMs: number;
-  stream: MediaStream | null;
+  stream: MediaStream | null; // microphone and camera
+  screenStream: MediaStream | null; // their shared screen once it arrived (show it while media.screenSharing)
   connection: RTCPeerConnectionState | "new";
   role: Role;
   handRaisedAtMs: number; // 0: hand down
@@ -142,6 +146,7 @@ export class CallSession {
   // The media state the registry holds for us (mediaKey), as last sent in a
   // fresh join or a media_state; "" when unknown, so the next one is sent.
   private sentMedia = "";
+  private lastScreenTrack: MediaStreamTrack | null = null;
   private readonly onPageHide = () => this.client.fireAndForget({ case: "leave", value: {} });
   // Sender adaptation (adapt.ts). remoteViews: how each peer's page shows
   // our video (told on huddle-control); localViews: how we show each peer's
@@ -155,6 +160,11 @@ export class CallSession {
   private readonly onVisibility = () => {
     for (const id of this.peers.keys()) this.sendView(id);
   };
+  // Active speaker: see activeSpeakerId, speakingIds, onSpeaker.
+  private readonly speakers = new SpeakerDetector();
+  private speakerTimer?: ReturnType<typeof setInterval>;
+  private speakerPolling = false;
+  private speakerListeners = new Set<() => void>();
 
   constructor(opts: CallSessionOptions) {
     this.meetingId = opts.meetingId;
@@ -189,6 +199,43 @@ export class CallSession {
   onChange(fn: () => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  // activeSpeakerId: who speaks (or spoke last) the loudest: a remote
+  // participant's id, our own participantId, or "" before anyone spoke.
+  get activeSpeakerId(): string {
+    return this.speakers.activeId;
+  }
+
+  // speakingIds: who speaks now (ids as for activeSpeakerId).
+  get speakingIds(): Set<string> {
+    return this.speakers.speaking;
+  }
+
+  // onSpeaker: called when activeSpeakerId or speakingIds change (not
+  // through onChange: levels move often and change nothing else).
+  onSpeaker(fn: () => void): () => void {
+    this.speakerListeners.add(fn);
+    return () => this.speakerListeners.delete(fn);
+  }
+
+  // pollSpeakers reads every audio level once (SPEAKER_POLL_MS).
+  private async pollSpeakers(): Promise<void> {
+    if (this.speakerPolling || this.state !== "joined") return;
+    this.speakerPolling = true;
+    try {
+      const levels = new Map<string, number>();
+      for (const [id, link] of this.peers) {
+        const muted = this.participants.get(id)?.media.audioMuted ?? true;
+        levels.set(id, muted ? 0 : receiverLevel(link.pc));
+      }
+      const first = this.peers.values().next().value;
+      const own = this.localMediaState().audioMuted || !first ? 0 : await senderLevel(first.pc).catch(() => 0);
+      if (this.participantId) levels.set(this.participantId, own);
+      if (this.speakers.update(levels, performance.now())) for (const fn of this.speakerListeners) fn();
+    } finally {
+      this.speakerPolling = false;
+    }
   }
 
   private emit(): void {
@@ -299,6 +346,8 @@ export class CallSession {
   private teardown(state: CallState): void {
     document.removeEventListener("visibilitychange", this.onVisibility);
     this.client.close();
+    clearInterval(this.speakerTimer);
+    this.speakerTimer = undefined;
     for (const id of [...this.peers.keys()]) this.dropPeer(id);
     this.participants.clear();
     this.unsubscribeMedia();
@@ -309,7 +358,7 @@ export class CallSession {
   localMediaState(): MediaFlags {
     return {
       audioMuted: this.media.audioMuted || !this.media.audio,
-      videoMuted: (this.media.videoMuted || !this.media.camera) && !this.media.sharing,
+      videoMuted: this.media.videoMuted || !this.media.camera, // the camera alone: a screen travels beside it
       screenSharing: this.media.sharing,
       recording: this.recording,
     };
@@ -475,6 +524,7 @@ export class CallSession {
     } else {
       this.state = "joined";
     }
+    this.speakerTimer ??= setInterval(() => void this.pollSpeakers(), SPEAKER_POLL_MS);
     if (wasWaiting) this.notify({ kind: "admitted" });
     // The media may have changed since the join was sent (or, on a resume,
     // since a media_state lost with the old socket).
@@ -562,17 +612,22 @@ export class CallSession {
         this.removeParticipant(body.value.participantId);
         break;
       case "signalDelivery":
-        if (body.value.signal) this.onSignal(body.value.from, body.value.signal);
-        break;
+        // Offers, answers and ICE candidates change nothing on screen (the
+        // peer's own callbacks report tracks and connection states), unless
+        // the signal made a placeholder participant.
+        if (body.value.signal && this.onSignal(body.value.from, body.value.signal)) break;
+        return;
       default:
         break;
     }
     this.emit();
   }
 
-  private onSignal(from: string, signal: Signal): void {
-    if (!from || from === this.participantId) return;
-    if (!this.participants.has(from)) {
+  // onSignal hands a signal to its peer link; true when it made a placeholder participant.
+  private onSignal(from: string, signal: Signal): boolean {
+    if (!from || from === this.participantId) return false;
+    const fresh = !this.participants.has(from);
+    if (fresh) {
       // A signal can overtake the participant_joined event (they travel
       // different paths through the gateway): make a placeholder that the
       // event, which the gateway always delivers, fills in.
@@ -582,12 +637,14 @@ export class CallSession {
         media: { audioMuted: false, videoMuted: false, screenSharing: false, recording: false },
         joinedAtMs: Date.now(),
         stream: null,
+        screenStream: null,
         connection: "new",
         role: Role.GUEST,
         handRaisedAtMs: 0,
       });
     }
     void this.ensurePeer(from).handleSignal(signal);
+    return fresh;
   }
 
   private upsertParticipant(p: Participant): void {
@@ -605,6 +662,7 @@ export class CallSession {
         media,
         joinedAtMs: Number(p.joinedAtMs),
         stream: null,
+        screenStream: null,
         connection: "new",
         role: p.role || Role.GUEST,
         handRaisedAtMs: Number(p.handRaisedAtMs),
@@ -635,10 +693,16 @@ export class CallSession {
       polite: this.participantId < remoteId,
       config: this.rtcConfig(),
       tracks: { audio: this.media.audio, video: this.media.videoTrack, stream: this.media.stream },
+      screen: { track: this.media.screen, stream: this.media.screenStream },
       sendSignal: (signal) => this.sendSignal(remoteId, signal),
       onRemoteStream: (stream) => {
         const p = this.participants.get(remoteId);
         if (p) p.stream = stream;
+        this.emit();
+      },
+      onRemoteScreen: (stream) => {
+        const p = this.participants.get(remoteId);
+        if (p) p.screenStream = stream;
         this.emit();
       },
       onStateChange: (s) => {
@@ -745,6 +809,11 @@ export class CallSession {
 
   // syncTracks puts the current microphone / camera / screen on every sender.
   private syncTracks(): void {
+    const screen = this.media.screen;
+    if (screen !== this.lastScreenTrack) {
+      this.lastScreenTrack = screen;
+      for (const link of this.peers.values()) void link.setScreenTrack(screen, this.media.screenStream);
+    }
     const video = this.media.videoTrack;
     if (video !== this.lastVideoTrack) {
       this.lastVideoTrack = video;
