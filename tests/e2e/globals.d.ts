@@ -6,6 +6,8 @@ interface HuddleSessionDebug {
   activeSpeakerId: string;
   speakingIds: Set<string>;
   media: { audio: MediaStreamTrack | null; camera: MediaStreamTrack | null; screen: MediaStreamTrack | null };
+  // Watch together: the shared player's state as the page last received it (web/src/call/session.ts).
+  watchState: { seq: bigint; url: string; playing: boolean } | null;
 }
 
 interface HuddleDocDebug {
@@ -47,6 +49,24 @@ interface Window {
       code: HuddleDocDebug | null;
     } | null;
     readonly notesClient: { dropConnection(): void } | null;
+    // The call's file transfers (web/src/files/manager.ts debug()), or null outside a call.
+    readonly files: {
+      transfers: Array<{
+        id: string;
+        direction: "send" | "receive";
+        peerId: string;
+        name: string;
+        size: number;
+        bytes: number;
+        state: string;
+        error: string;
+        sha256: string;
+        speed: number;
+        elapsedMs: number;
+        samples: number[];
+      }>;
+      saved: Array<{ id: string; name: string; size: number; sha256: string; from: string }>;
+    } | null;
     // The video filter on the page's camera (web/src/filters/camera.ts debug()), or null.
     // The call screen (web/src/ui/call.ts callScreenDebug()).
     readonly callScreen: {

@@ -18,6 +18,8 @@ import { join, resolve } from "node:path";
 export interface StackOptions {
 	/** Start coturn and point TURN_URLS at it (default false: TURN_URLS name an unused port). */
 	coturn?: boolean;
+	/** Extra turnserver flags, after the config's (e.g. ["--max-bps", "0"]). */
+	coturnArgs?: string[];
 	/** PRESENCE_TTL_MS of the registry (default: the daemon's). */
 	presenceTtlMs?: number;
 	/** HEARTBEAT_INTERVAL_MS of the gateways (default: the daemon's). */
@@ -516,6 +518,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 					"--pidfile", join(dir, "turnserver.pid"),
 					"--log-file", "stdout",
 					"--simple-log",
+					...(opts.coturnArgs ?? []),
 				],
 				{},
 				dir,

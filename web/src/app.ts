@@ -24,6 +24,7 @@ import { renderLeft } from "./ui/left";
 import { renderMessage } from "./ui/notfound";
 import { toast } from "./ui/toast";
 import type { CameraFilterDebug } from "./filters/camera";
+import { filesDebug, type FilesDebug } from "./files/manager";
 
 // HuddleDebug is window.huddle: read-only state for tests and the console.
 export interface HuddleDebug {
@@ -46,6 +47,8 @@ export interface HuddleDebug {
   // recordings this browser is uploading or keeps the token of (IndexedDB).
   readonly recording: RecorderDebug;
   readonly recordingQueue: UploadDebug[];
+  // The call's file transfers (web/src/files/manager.ts), or null outside a call.
+  readonly files: FilesDebug | null;
   // The call screen: tiles made, tile updates that changed something, layout
   // runs, the arrangement, layout (grid / speaker), pinned and featured tile.
   readonly callScreen: ReturnType<typeof callScreenDebug>;
@@ -120,6 +123,9 @@ export class App {
       },
       get recordingQueue() {
         return app.uploader?.debug() ?? [];
+      },
+      get files() {
+        return filesDebug();
       },
       get callScreen() {
         return callScreenDebug();

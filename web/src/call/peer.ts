@@ -4,6 +4,10 @@
 // may send an offer at any time; on a collision the polite side rolls back and
 // the impolite side ignores the incoming offer. ICE restarts on "failed" and
 // on a "disconnected" that lasts longer than DISCONNECT_RESTART_MS.
+// Every link opens the negotiated data channel huddle-control in its
+// constructor (an SCTP association from the first offer on, so later data
+// channels need no renegotiation); it carries small JSON objects with a
+// `type` field (adapt.ts: receiver preferences, {type:"view"}).
 // A shared screen is a second video track on a transceiver of its own, in a
 // MediaStream of its own: the camera and microphone travel in the sender's
 // main stream, so the receiver tells the screen from the camera by stream id
@@ -16,6 +20,25 @@ const DISCONNECT_RESTART_MS = 5_000;
 // Period of the progress check (see checkProgress): a stuck offer or an
 // unconnected transport is repaired after two ticks.
 const WATCHDOG_TICK_MS = 4_000;
+// An ICE restart by the watchdog waits STALL_TICKS ticks, doubled after each
+// restart that did not connect (up to STALL_TICKS << STALL_BACKOFF_MAX): on a
+// starved CPU the checks of a big mesh take longer than two ticks, and
+// restarting them every 8 s kept a 6-way mesh from ever connecting.
+const STALL_TICKS = 2;
+const STALL_BACKOFF_MAX = 3;
+
+// The control data channel: negotiated (both sides create it, no
+// datachannel event), ordered, at this SCTP stream id.
+export const CONTROL_CHANNEL_LABEL = "huddle-control";
+export const CONTROL_CHANNEL_ID = 0;
+// A control message larger than this (bytes) is dropped unread.
+export const CONTROL_MESSAGE_MAX = 4096;
+
+// ControlMessage: what travels on huddle-control.
+export interface ControlMessage {
+  type: string;
+  [k: string]: unknown;
+}
 
 export type SignalInit = MessageInitShape<typeof SignalSchema>;
 
@@ -32,6 +55,10 @@ export interface PeerLinkOptions {
   // The remote's screen arrived (a stream holding only its screen track).
   onRemoteScreen?: (stream: MediaStream) => void;
   onStateChange?: (state: RTCPeerConnectionState) => void;
+  // A message from the remote side on huddle-control (parsed JSON with a type).
+  onControl?: (msg: ControlMessage) => void;
+  // huddle-control opened (send what the remote side should know).
+  onControlOpen?: () => void;
 }
 
 const sdpTypeToProto: Record<RTCSdpType, SdpType> = {
@@ -68,7 +95,9 @@ export class PeerLink {
   private watchdog?: ReturnType<typeof setInterval>;
   private offerTicks = 0;
   private stalledTicks = 0;
+  private stallRestarts = 0; // watchdog ICE restarts since last connected
   private closed = false;
+  readonly control: RTCDataChannel;
 
   constructor(private readonly opts: PeerLinkOptions) {
     this.remoteId = opts.remoteId;
@@ -85,6 +114,10 @@ export class PeerLink {
     // Sharing already: the screen goes on a third transceiver (addTrack, so an
     // offer's screen m-line can pair with it).
     if (opts.screen?.track) this.addScreen(opts.screen.track, opts.screen.stream);
+
+    this.control = pc.createDataChannel(CONTROL_CHANNEL_LABEL, { negotiated: true, id: CONTROL_CHANNEL_ID, ordered: true });
+    this.control.addEventListener("open", () => opts.onControlOpen?.());
+    this.control.addEventListener("message", (ev: MessageEvent) => this.onControlMessage(ev.data));
 
     pc.onnegotiationneeded = async () => {
       try {
@@ -210,9 +243,11 @@ export class PeerLink {
       this.offerTicks = 0;
     }
     const up = pc.connectionState === "connected" || pc.iceConnectionState === "connected" || pc.iceConnectionState === "completed";
+    if (up) this.stallRestarts = 0;
     if (!up && pc.signalingState === "stable" && pc.remoteDescription) {
-      if (++this.stalledTicks >= 2) {
+      if (++this.stalledTicks >= STALL_TICKS << Math.min(this.stallRestarts, STALL_BACKOFF_MAX)) {
         this.stalledTicks = 0;
+        this.stallRestarts++;
         console.info(`huddle: no connection to ${this.remoteId}, restarting ICE`);
         this.restartIce();
       }
@@ -291,6 +326,31 @@ export class PeerLink {
     if (this.pc.signalingState === "have-local-offer") this.sendDescription();
   }
 
+  // sendControl sends msg on huddle-control; false when the channel is not open.
+  sendControl(msg: ControlMessage): boolean {
+    if (this.closed || this.control.readyState !== "open") return false;
+    try {
+      this.control.send(JSON.stringify(msg));
+      return true;
+    } catch (err) {
+      console.warn(`huddle: control to ${this.remoteId}`, err);
+      return false;
+    }
+  }
+
+  private onControlMessage(data: unknown): void {
+    if (typeof data !== "string" || data.length > CONTROL_MESSAGE_MAX) return;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (typeof msg === "object" && msg !== null && typeof (msg as ControlMessage).type === "string") {
+      this.opts.onControl?.(msg as ControlMessage);
+    }
+  }
+
   // setVideoTrack swaps what the camera's sender sends (another camera, a
   // filter's output) without renegotiation.
   async setVideoTrack(track: MediaStreamTrack | null): Promise<void> {
@@ -318,6 +378,7 @@ export class PeerLink {
     this.closed = true;
     clearTimeout(this.disconnectTimer);
     this.stopWatchdog();
+    this.control.close();
     this.pc.onnegotiationneeded = this.pc.onicecandidate = this.pc.ontrack = null;
     this.pc.oniceconnectionstatechange = this.pc.onconnectionstatechange = null;
     this.pc.close();

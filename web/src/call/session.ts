@@ -21,8 +21,11 @@ import {
   type Participant,
   type Signal,
   type WaitingParticipant,
+  type WatchAction,
+  type WatchState,
 } from "../proto";
 import { PeerLink, type SignalInit } from "./peer";
+import { applyCapture, applyPlan, parseView, planFor, sameView, screenPlan, type RemoteView, type EncodingPlan } from "./adapt";
 import type { LocalMedia } from "./media";
 import { SpeakerDetector, SPEAKER_POLL_MS, receiverLevel, senderLevel } from "../ui/speaker";
 
@@ -122,6 +125,10 @@ export class CallSession {
   recordingToken = "";
   // We are recording (published as MediaState.recording).
   recording = false;
+  // Watch together: the meeting's shared player as the server last said
+  // (JoinReply, watch_state_event, our WatchReply); url "" or null: none.
+  watchState: WatchState | null = null;
+  private watchListeners = new Set<(s: WatchState) => void>();
 
   private resumeToken = "";
   private iceServers: RTCIceServer[] = [];
@@ -141,6 +148,18 @@ export class CallSession {
   private sentMedia = "";
   private lastScreenTrack: MediaStreamTrack | null = null;
   private readonly onPageHide = () => this.client.fireAndForget({ case: "leave", value: {} });
+  // Sender adaptation (adapt.ts). remoteViews: how each peer's page shows
+  // our video (told on huddle-control); localViews: how we show each peer's
+  // (told to them, with our tab's visibility); plans: what each camera
+  // sender was last set to (debug, tests).
+  private readonly remoteViews = new Map<string, RemoteView>();
+  private readonly localViews = new Map<string, RemoteView>();
+  private readonly sentViews = new Map<string, RemoteView>();
+  readonly plans = new Map<string, EncodingPlan>();
+  private adaptedSize = 0;
+  private readonly onVisibility = () => {
+    for (const id of this.peers.keys()) this.sendView(id);
+  };
   // Active speaker: see activeSpeakerId, speakingIds, onSpeaker.
   private readonly speakers = new SpeakerDetector();
   private speakerTimer?: ReturnType<typeof setInterval>;
@@ -171,6 +190,7 @@ export class CallSession {
     // and mute toggles change what the others' tiles show.
     this.unsubscribeMedia = this.media.onChange(() => {
       this.syncTracks();
+      if (this.state === "joined" || this.state === "reconnecting") this.adaptAll();
       this.publishMediaState();
       this.emit();
     });
@@ -219,6 +239,7 @@ export class CallSession {
   }
 
   private emit(): void {
+    if (this.meetingSize() !== this.adaptedSize && (this.state === "joined" || this.state === "reconnecting")) this.adaptAll();
     for (const fn of this.listeners) fn();
   }
 
@@ -254,6 +275,33 @@ export class CallSession {
     return this.client.request({ case: "reaction", value: { emoji } }, { queue: false });
   }
 
+  // ---- watch together (web/src/watch) ----
+
+  // onWatchState: a newer state of the shared player (listeners run as it arrives).
+  onWatchState(fn: (s: WatchState) => void): () => void {
+    this.watchListeners.add(fn);
+    return () => this.watchListeners.delete(fn);
+  }
+
+  // sendWatch asks for a change of the shared player; the new state reaches
+  // onWatchState (from the reply, and again, ignored, from the event).
+  async sendWatch(value: { action: WatchAction; url?: string; positionMs?: number; rate?: number }): Promise<void> {
+    const msg = await this.client.request(
+      { case: "watch", value: { action: value.action, url: value.url ?? "", positionMs: BigInt(value.positionMs ?? 0), rate: value.rate ?? 0 } },
+      { queue: false },
+    );
+    if (msg.body.case === "watch") this.applyWatch(msg.body.value.state, false);
+  }
+
+  // applyWatch keeps s when it is newer than ours (seq), or always (replace:
+  // a JoinReply's, which may restart the sequence after the call emptied).
+  private applyWatch(s: WatchState | undefined, replace: boolean): void {
+    if (!s) return;
+    if (!replace && this.watchState && s.seq <= this.watchState.seq) return;
+    this.watchState = s;
+    for (const fn of this.watchListeners) fn(s);
+  }
+
   admit(ids: string[] | "all", deny = false): Promise<unknown> {
     const value = ids === "all" ? { all: true, deny } : { participantIds: ids, deny };
     return this.client.request({ case: "admit", value }, { queue: false });
@@ -278,6 +326,7 @@ export class CallSession {
   join(): Promise<void> {
     const p = new Promise<void>((resolve, reject) => (this.joined = { resolve, reject }));
     addEventListener("pagehide", this.onPageHide);
+    document.addEventListener("visibilitychange", this.onVisibility);
     this.client.connect();
     return p;
   }
@@ -285,6 +334,7 @@ export class CallSession {
   async leave(): Promise<void> {
     if (this.state === "left") return;
     removeEventListener("pagehide", this.onPageHide);
+    document.removeEventListener("visibilitychange", this.onVisibility);
     try {
       if (this.client.state === "ready") await this.client.request({ case: "leave", value: {} }, { timeoutMs: 2000, queue: false });
     } catch (e) {
@@ -294,6 +344,7 @@ export class CallSession {
   }
 
   private teardown(state: CallState): void {
+    document.removeEventListener("visibilitychange", this.onVisibility);
     this.client.close();
     clearInterval(this.speakerTimer);
     this.speakerTimer = undefined;
@@ -465,6 +516,7 @@ export class CallSession {
       }
     }
     for (const p of reply.participants) this.ensurePeer(p.id);
+    this.applyWatch(reply.watch, true);
     if (this.firstJoin) {
       this.firstJoin = false;
       this.state = "joined";
@@ -526,6 +578,9 @@ export class CallSession {
         this.teardown("ended");
         this.notify({ kind: "ended", byName: body.value.byName });
         return;
+      case "watchStateEvent":
+        this.applyWatch(body.value.state, false);
+        break;
       case "reactionEvent":
         this.notify({ kind: "reaction", participantId: body.value.participantId, emoji: body.value.emoji });
         break;
@@ -653,7 +708,19 @@ export class CallSession {
       onStateChange: (s) => {
         const p = this.participants.get(remoteId);
         if (p) p.connection = s;
+        if (s === "connected") this.adaptPeer(remoteId);
         this.emit();
+      },
+      onControlOpen: () => {
+        this.sentViews.delete(remoteId);
+        this.sendView(remoteId);
+        this.adaptPeer(remoteId);
+      },
+      onControl: (msg) => {
+        const view = parseView(msg);
+        if (!view) return;
+        this.remoteViews.set(remoteId, view);
+        this.adaptPeer(remoteId);
       },
     });
     this.peers.set(remoteId, link);
@@ -668,6 +735,65 @@ export class CallSession {
     this.peers.delete(remoteId);
     this.peerConnections.delete(remoteId);
     this.firstFrameAt.delete(remoteId);
+    this.remoteViews.delete(remoteId);
+    this.localViews.delete(remoteId);
+    this.sentViews.delete(remoteId);
+    this.plans.delete(remoteId);
+  }
+
+  // ---- sender adaptation (adapt.ts) ----
+
+  // setRemoteView: how this page shows participantId's video (its tile's
+  // size in CSS pixels and whether it is on screen); told to that
+  // participant so it sends what the tile needs. TileView calls it.
+  setRemoteView(participantId: string, view: { width: number; height: number; visible: boolean }): void {
+    this.localViews.set(participantId, { width: Math.round(view.width), height: Math.round(view.height), visible: view.visible });
+    this.sendView(participantId);
+  }
+
+  private sendView(participantId: string): void {
+    const link = this.peers.get(participantId);
+    const local = this.localViews.get(participantId);
+    if (!link || !local) return;
+    const view: RemoteView = { ...local, hidden: document.visibilityState === "hidden" };
+    if (sameView(this.sentViews.get(participantId), view)) return;
+    if (link.sendControl({ type: "view", ...view })) this.sentViews.set(participantId, view);
+  }
+
+  private meetingSize(): number {
+    return this.participants.size + 1;
+  }
+
+  // adaptAll fits the camera capture to the meeting's size and every peer's
+  // camera sender to the size and its view.
+  private adaptAll(): void {
+    this.adaptedSize = this.meetingSize();
+    const camera = this.media.camera;
+    if (camera && camera.readyState === "live") {
+      applyCapture(camera, this.adaptedSize)
+        .then((changed) => {
+          if (changed) for (const id of this.peers.keys()) this.adaptPeer(id);
+        })
+        .catch((e) => console.warn("huddle: camera constraints", e));
+    }
+    for (const id of this.peers.keys()) this.adaptPeer(id);
+  }
+
+  private adaptPeer(remoteId: string): void {
+    const link = this.peers.get(remoteId);
+    const sender = link?.cameraSender;
+    if (!link || !sender) return;
+    const view = this.remoteViews.get(remoteId);
+    const track = sender.track;
+    const plan =
+      track && track === this.media.screen
+        ? screenPlan(view)
+        : planFor(this.meetingSize(), view, track?.getSettings().height ?? 0);
+    applyPlan(sender, plan)
+      .then(() => {
+        if (sender.getParameters().encodings?.length) this.plans.set(remoteId, plan);
+      })
+      .catch((e) => console.warn(`huddle: sender parameters for ${remoteId}`, e));
   }
 
   private sendSignal(to: string, signal: SignalInit, attempt = 0): void {

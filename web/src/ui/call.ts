@@ -34,6 +34,9 @@ import { micButton, cameraButton, shareButton, actionButton } from "./controls";
 import { toast } from "./toast";
 import { devicePickers } from "./devices";
 import { filtersControl } from "../filters/control";
+import { WatchView } from "../watch/view";
+import { FileTransfers } from "../files/manager";
+import { renderFiles } from "../files/view";
 import { Role } from "../proto";
 import {
   WaitingRoomPanel,
@@ -93,6 +96,9 @@ export interface CallRecording {
   recorder: Recorder;
   uploader: Uploader;
 }
+
+// WATCH_KEY: the featured "tile" while the shared player is open.
+const WATCH_KEY = "watch";
 
 export function renderCall(
   root: HTMLElement,
@@ -170,6 +176,13 @@ export function renderCall(
   });
   if (!navigator.mediaDevices || !("getDisplayMedia" in navigator.mediaDevices)) share.el.hidden = true;
   const filters = filtersControl(session.media);
+  // Watch together: while it is open the shared player is the featured
+  // view (arrange), every tile beside or under it.
+  const watch = new WatchView(session, () => refresh());
+  featuredBox.append(watch.el);
+  // File transfers: the Send file button, drops on the stage, the list.
+  const files = renderFiles(session, new FileTransfers(session, chat ?? null));
+  files.attachDrop(stage);
   const copy = actionButton("Copy link", "link", () => void copyLink(session.meetingId));
   const leave = actionButton("Leave", "callEnd", onLeave, "ctl-leave");
   const chatButton = chat ? chatToggle(() => chatPanel?.setOpen(!chatPanel.isOpen())) : null;
@@ -242,6 +255,8 @@ export function renderCall(
       cam.el,
       filters.el,
       share.el,
+      watch.button,
+      files.button,
       hand.el,
       reactions.el,
       record?.el,
@@ -263,7 +278,7 @@ export function renderCall(
   );
 
   const main = h("div", { class: "call-main" }, indicator.el, hands.el, stageCol, waitingPanel.el, chatPanel?.el, docs?.el, recordings?.el);
-  root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el, meetingSettings.el, shortcuts.el));
+  root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el, meetingSettings.el, watch.dialog, files.el, shortcuts.el));
   syncChatButton();
 
   const tiles = new Map<string, TileView>();
@@ -474,7 +489,9 @@ export function renderCall(
   function arrange(): void {
     const keys = [...tiles.keys()]; // insertion order: ours, then the others by join time
     const ordered = [selfKey, screenKey(selfKey), ...keys.filter((k) => k !== selfKey && k !== screenKey(selfKey))].filter((k) => tiles.has(k));
-    const featured = pickFeatured(ordered);
+    const watching = watch.active;
+    stage.classList.toggle("watching", watching);
+    const featured = watching ? WATCH_KEY : pickFeatured(ordered);
     let others = ordered.filter((k) => k !== featured);
     if (featured.startsWith("screen:")) {
       // The presenter's camera first, beside their screen.
@@ -488,11 +505,11 @@ export function renderCall(
     lastArrange = sig;
     callScreenStats.layouts++;
     callScreenStats.featured = featured;
-    place(featuredBox, featured ? [tiles.get(featured)!.el] : []);
+    place(featuredBox, watching ? [watch.el] : featured ? [tiles.get(featured)!.el] : []);
     place(grid, others.map((k) => tiles.get(k)!.el));
     for (const [key, tile] of tiles) tile.el.classList.toggle("featured-tile", key === featured);
     if (W <= 0 || H <= 0) return;
-    const L = stageLayout(W, H, others.length, featured !== "", featured.startsWith("screen:"));
+    const L = stageLayout(W, H, others.length, featured !== "", watching || featured.startsWith("screen:"));
     stage.dataset.arrangement = L.arrangement;
     callScreenStats.arrangement = L.arrangement;
     featuredBox.style.setProperty("--tile-w", `${L.featured.w}px`);
@@ -640,8 +657,11 @@ export function renderCall(
       settings.destroy();
       meetingSettings.destroy();
       reactions.destroy();
+      watch.destroy();
       closeTileMenu();
       filters.destroy();
+      files.destroy();
+      files.manager.destroy();
       chatPanel?.destroy();
       docs?.destroy();
       record?.destroy();
