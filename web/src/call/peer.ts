@@ -190,6 +190,11 @@ export class PeerLink {
     return true;
   }
 
+  // cameraSender: the sender of the camera (adapt.ts sets its encodings).
+  get cameraSender(): RTCRtpSender | null {
+    return this.videoSender;
+  }
+
   // screenSender: the sender of the shared screen (null while not sharing).
   // Both it and the camera's sender send video: never pick a sender by kind.
   get screenSender(): RTCRtpSender | null {
