@@ -191,9 +191,14 @@ e2e.test("shortcuts, pin, layouts, no re-render on signaling, connection details
   await a.page.getByRole("button", { name: "Unmute microphone" }).waitFor({ timeout: 5_000 });
   assert.equal(await a.page.getByRole("button", { name: "Unmute microphone" }).getAttribute("aria-pressed"), "true");
   assert.equal(await a.page.evaluate(() => window.huddle.session?.media.audio?.enabled), false);
+  // Each change reaches Bob before the next (media_state requests sent back
+  // to back may be applied out of order by the server: see the report).
+  const tileOfA = (attr: string) => b.page.locator(`.tile[data-participant-id="${idA}"][${attr}]`);
+  await tileOfA('data-audio-muted="true"').waitFor({ timeout: 10_000 });
   await a.page.keyboard.press("Control+d");
   await a.page.getByRole("button", { name: "Mute microphone" }).waitFor({ timeout: 5_000 });
   assert.equal(await a.page.evaluate(() => window.huddle.session?.media.audio?.enabled), true);
+  await tileOfA('data-audio-muted="false"').waitFor({ timeout: 10_000 });
   await a.page.keyboard.press("Control+e");
   await a.page.getByRole("button", { name: "Turn on camera" }).waitFor({ timeout: 5_000 });
   assert.equal(await a.page.evaluate(() => window.huddle.session?.media.camera?.enabled), false);
