@@ -163,7 +163,7 @@ e2e.test("watch together: play, seek, late joiner, pause and stop are everyone's
     await p.page.getByRole("button", { name: "Stop watching" }).waitFor({ timeout: 5000 });
   }
   // The tiles moved beside the player.
-  assert.equal(await ada.page.locator(".strip .tile").count(), 2, "both tiles beside the player");
+  assert.equal(await ada.page.locator('.stage:not([data-arrangement="grid"]) .grid .tile').count(), 2, "both tiles beside the player");
 
   // Play by Ada (as the player's own play button does): Bob's starts too.
   await ada.page.evaluate(() => document.querySelector<HTMLVideoElement>("video.watch-video")!.play());
