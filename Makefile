@@ -14,8 +14,13 @@ MAKEFLAGS += --no-print-directory
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD_DIR  ?= build
 ASAN_DIR   ?= build-asan
+FUZZ_DIR   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
 CTEST_ARGS ?=
 CTEST      := ctest --test-dir $(ASAN_DIR) --output-on-failure --timeout 600
+CTEST_FUZZ := ctest --test-dir $(FUZZ_DIR) --output-on-failure --timeout 600 -L fuzz
+FUZZ_HARNESSES = ws_frame http registry_rpc chat_rpc notes_rpc recording_rpc rec_assembly config jwt chunk
 WITH_SERVERS := deploy/local/with-servers.sh
 
 C_SOURCES = $(shell find services tests/unit tests/bench -name '*.[ch]' -not -path '*/node_modules/*' 2>/dev/null | sort)
@@ -23,7 +28,7 @@ SHELL_SCRIPTS = .ci/run $(wildcard deploy/local/*.sh deploy/coturn/*.sh deploy/*
 
 .PHONY: help bootstrap build build-c build-asan web run test test-unit \
 	test-integration test-e2e lint format format-check clean distclean \
-	compose-check deploy-check bench-chat bench-notes bench-filters bench-recording bench-files bench
+	compose-check deploy-check fuzz build-fuzz fuzz-seeds bench-chat bench-notes bench-filters bench-recording bench-mesh bench-files bench
 
 help: ## list the targets
 	@echo "Huddle — make targets:"
@@ -51,9 +56,28 @@ web:
 run: build ## build, then run redis, coturn and the daemons locally (Ctrl-C stops)
 	@BUILD_DIR=$(BUILD_DIR) deploy/local/run.sh
 
-test: bootstrap ## all tests: ASan+UBSan build, web build, ctest (unit, integration, e2e)
-	@$(MAKE) build-asan web
-	$(WITH_SERVERS) $(CTEST) $(CTEST_ARGS)
+test: bootstrap ## all tests: ASan+UBSan build, web build, ctest (unit, integration, e2e), fuzz smoke + reproducers
+	@$(MAKE) build-asan web build-fuzz
+	@rv=0; $(WITH_SERVERS) $(CTEST) $(CTEST_ARGS) || rv=$$?; \
+	$(WITH_SERVERS) $(CTEST_FUZZ) || rv=$$?; exit $$rv
+
+build-fuzz: ## the libFuzzer harnesses (clang, -fsanitize=fuzzer,address,undefined) in build-fuzz/
+	CC=clang cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DHUDDLE_FUZZ=ON -DHUDDLE_BUILD_TESTS=OFF \
+		-DFUZZ_SMOKE_SECONDS=$(FUZZ_SMOKE_SECONDS)
+	cmake --build $(FUZZ_DIR) -j$(JOBS) --target fuzz_all
+
+fuzz: bootstrap ## run every fuzz harness for FUZZ_SECONDS (default 60) each, one at a time (tests/fuzz, corpus kept in build-fuzz/work)
+	@$(MAKE) build-fuzz
+	@rv=0; for h in $(FUZZ_HARNESSES); do \
+		FUZZ_SECONDS=$(FUZZ_SECONDS) $(WITH_SERVERS) bash tests/fuzz/run.sh $(FUZZ_DIR)/bin/fuzz_$$h $$h fuzz $(FUZZ_DIR)/work || rv=1; \
+	done; echo "per-run stats: $(FUZZ_DIR)/work/stats.log"; exit $$rv
+
+fuzz-seeds: ## regenerate the fuzz seed corpora (tests/fuzz/corpus) from real protocol messages
+	@$(MAKE) build-fuzz
+	cmake --build $(FUZZ_DIR) --target fuzz_gen_seeds
+	ffmpeg -y -loglevel error -f lavfi -i testsrc=size=64x48:rate=10 -f lavfi -i sine=frequency=440 -t 1 \
+		-c:v libvpx -b:v 50k -c:a libopus -f webm $(FUZZ_DIR)/clip.webm </dev/null
+	$(FUZZ_DIR)/bin/fuzz_gen_seeds tests/fuzz/corpus $(FUZZ_DIR)/clip.webm
 
 test-unit: bootstrap ## C unit tests only (ctest -L unit), sanitized
 	@$(MAKE) build-asan
@@ -69,6 +93,11 @@ test-e2e: bootstrap ## browser tests, Chromium in a private network namespace (c
 
 bench-filters: bootstrap ## video filters: cost per 640x480 frame of each filter and background blur, headless Chromium (tests/bench/filters)
 	node tests/bench/filters/run.mjs
+
+bench-mesh: bootstrap ## mesh of 2..6 participants in one headless Chromium: time until the last joiner decodes everyone, browser CPU, held 30 s (tests/bench/mesh; MESH_SIZES=2,3)
+	@$(MAKE) build-c web
+	cd tests && HUDDLE_BIN_DIR=$(abspath $(BUILD_DIR))/bin HUDDLE_WEB_ROOT=$${HUDDLE_WEB_ROOT:-$(abspath web/dist)} HUDDLE_TEST_LOG_LEVEL=info \
+		unshare -rn sh -c 'ip link set lo up && exec node_modules/.bin/tsx bench/mesh/run.ts'
 
 bench-files: export HUDDLE_BIN_DIR = $(CURDIR)/$(BUILD_DIR)/bin
 bench-files: export HUDDLE_WEB_ROOT = $(CURDIR)/web/dist
@@ -124,8 +153,8 @@ compose-check: ## validate docker-compose.yml (no Docker engine needed)
 deploy-check: ## validate deploy/: compose, k8s YAML, coturn configs, systemd units, scripts
 	deploy/check.sh
 
-clean: ## remove build outputs (build/, build-asan/, web/dist)
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) web/dist tests/out
+clean: ## remove build outputs (build/, build-asan/, build-fuzz/, web/dist)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR) web/dist tests/out
 
 distclean: clean ## also remove run/ (local data: meetings, Redis dump, TURN secret) and node_modules
 	rm -rf run web/node_modules tests/node_modules web/src/gen

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bootstrap.sh [--lint]: installs what building, running and testing Huddle
-# needs on Debian 12, then the npm dependencies of web/ and tests/.
+# needs on Debian 12 ([core] and [fuzz] of packages.txt: make test runs the
+# fuzz harnesses' smoke), then the npm dependencies of web/ and tests/.
 # Idempotent and quick when everything is present: apt runs only for missing
 # packages, npm only when node_modules is missing or older than the lockfile.
 # --lint also installs clang-format, clang-tidy, cppcheck, shellcheck and
@@ -16,6 +17,8 @@ HD_PROG=bootstrap
 
 # What Huddle needs: deploy/local/packages.txt, by purpose.
 mapfile -t packages < <(hd_packages core)
+mapfile -t fuzz_packages < <(hd_packages fuzz)
+packages+=("${fuzz_packages[@]}")
 mapfile -t optional < <(hd_packages optional)
 mapfile -t lint_packages < <(hd_packages lint)
 ((${#packages[@]} > 0)) || hd_die "no [core] packages in $here/packages.txt"

@@ -100,6 +100,13 @@ static hd_err redis_connect(struct hd_redis *r)
 	return HD_OK;
 }
 
+bool hd_redis_url_valid(const char *url)
+{
+	struct hd_redis r;
+	memset(&r, 0, sizeof(r));
+	return redis_parse(&r, url) == HD_OK;
+}
+
 hd_err hd_redis_open(struct hd_redis **out, const char *url, int timeout_ms)
 {
 	struct hd_redis *r = calloc(1, sizeof(*r));

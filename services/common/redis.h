@@ -17,6 +17,10 @@ struct hd_redis;
 // for a bad URL, HD_ENOMEM.
 hd_err hd_redis_open(struct hd_redis **out, const char *url, int timeout_ms);
 
+// hd_redis_url_valid tells whether hd_redis_open would accept url, without
+// connecting (the parser alone, for the config fuzz harness).
+bool hd_redis_url_valid(const char *url);
+
 // hd_redis_close closes the connection and frees r. NULL is a no-op.
 void hd_redis_close(struct hd_redis *r);
 

@@ -12,6 +12,7 @@
 #include "gateway/room.h"
 #include "gateway/session.h"
 #include "gateway/turn.h"
+#include "gateway/watch.h"
 
 #define GW_CLOSE_READMIT 4000 // as presence lost: the client resumes, and the resume brings the roster
 
@@ -87,9 +88,10 @@ bool gw_access_gate(struct gw_session *s, const Huddle__V1__ClientMessage *cm)
 // send_join sends s its JoinReply, for request_id or (as_event) inside an
 // admission_event: with participants (borrowed), ICE servers and a
 // recording token when s is admitted, with the waiting list (borrowed) when
-// it is an admitted host.
+// it is an admitted host, and the shared player (watch, may be NULL) when admitted.
 static void send_join(struct gw_session *s, uint32_t request_id, Huddle__V1__Participant **participants, size_t n,
-		      bool resumed, Huddle__V1__WaitingParticipant **waiting, size_t n_waiting, bool as_event)
+		      bool resumed, Huddle__V1__WaitingParticipant **waiting, size_t n_waiting, bool as_event,
+		      Huddle__V1__WatchState *watch)
 {
 	bool admitted = s->admission == GW_ADMISSION_ADMITTED;
 	Huddle__V1__JoinReply jr = HUDDLE__V1__JOIN_REPLY__INIT;
@@ -117,6 +119,7 @@ static void send_join(struct gw_session *s, uint32_t request_id, Huddle__V1__Par
 	char username[GW_TURN_USERNAME_MAX], credential[GW_TURN_CREDENTIAL_MAX];
 	char rec_token[GW_RECTOKEN_MAX];
 	if (admitted) {
+		jr.watch = gw_watch_stamp(watch);
 		jr.n_participants = n;
 		jr.participants = participants;
 		if (s->role == HUDDLE__V1__ROLE__ROLE_HOST) {
@@ -182,7 +185,8 @@ void gw_access_join_reply(struct gw_session *s, uint32_t request_id, const Huddl
 	snprintf(s->display_name, sizeof(s->display_name), "%s", me->display_name);
 	keep_meeting(s, r->meeting);
 	s->presence_ttl_ms = r->presence_ttl_ms;
-	send_join(s, request_id, r->participants, r->n_participants, r->resumed, r->waiting, r->n_waiting, false);
+	send_join(s, request_id, r->participants, r->n_participants, r->resumed, r->waiting, r->n_waiting, false,
+		  r->watch);
 }
 
 // ---- requests ----
@@ -393,7 +397,7 @@ static void on_roster(struct gw_session *s, const struct gw_pending *p, hd_err e
 		if (l->participants[i] != NULL && strcmp(l->participants[i]->id, s->participant_id) != 0)
 			others[n++] = l->participants[i];
 	s->admission = GW_ADMISSION_ADMITTED;
-	send_join(s, 0, others, n, false, NULL, 0, true);
+	send_join(s, 0, others, n, false, NULL, 0, true, l->watch);
 	gw_room_replay(s, others, n);
 	free(others);
 	gw.stats.admissions++;
@@ -462,6 +466,7 @@ bool gw_access_is_event(const Huddle__V1__RoomEvent *ev)
 	case HUDDLE__V1__ROOM_EVENT__BODY_MEETING_UPDATED:
 	case HUDDLE__V1__ROOM_EVENT__BODY_MEETING_ENDED:
 	case HUDDLE__V1__ROOM_EVENT__BODY_REACTION:
+	case HUDDLE__V1__ROOM_EVENT__BODY_WATCH_STATE:
 		return true;
 	default:
 		return false;
@@ -556,6 +561,9 @@ static void on_event_for(struct gw_session *s, const Huddle__V1__RoomEvent *ev)
 	case HUDDLE__V1__ROOM_EVENT__BODY_REACTION:
 		if (s->admission == GW_ADMISSION_ADMITTED)
 			gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_REACTION_EVENT, ev->reaction);
+		break;
+	case HUDDLE__V1__ROOM_EVENT__BODY_WATCH_STATE:
+		gw_watch_on_event(s, ev->watch_state);
 		break;
 	default:
 		break;

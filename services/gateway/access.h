@@ -57,7 +57,7 @@ void gw_access_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Regi
 
 // gw_access_is_event tells whether ev is one of the events this file
 // delivers (admission, waiting_changed, moderated, meeting_updated,
-// meeting_ended, reaction).
+// meeting_ended, reaction, watch_state: see watch.h).
 bool gw_access_is_event(const Huddle__V1__RoomEvent *ev);
 
 // gw_access_on_event delivers such an event to each of the n sessions (the

@@ -65,6 +65,8 @@ struct gw_config {
 	const char *tls_key;           // PEM private key path
 	int64_t trust_x_forwarded_for; // 1: a client's address is X-Forwarded-For's last entry (behind a proxy)
 	int64_t meeting_create_rate;   // POST /api/meetings and /api/spaces per client address per minute
+	int64_t prejoin_turn_ttl_s;    // lifetime of pre-join TURN credentials, s (prejoin.c)
+	int64_t prejoin_ice_rate;      // pre-join ICE server requests per connection per GW_PREJOIN_WINDOW_S
 };
 
 // GW_REACTION_WINDOW_S is REACTION_RATE's window: a session may send
@@ -88,6 +90,7 @@ struct gw_stats {
 	uint64_t rec_creates, rec_chunks, rec_finishes, rec_lists, rec_gets, rec_files, rec_deletes, rec_chunk_bytes,
 		rec_file_bytes, rec_unauthorized, rec_forbidden, rec_rate_limited, rec_busy, rec_failures;
 	uint64_t access_refused, admissions, denials, removals, reactions; // access.c
+	uint64_t prejoin_ice;                                              // prejoin.c: ICE servers given
 };
 
 struct gw {
@@ -138,6 +141,8 @@ enum gw_op {
 	GW_OP_HAND,         // a participant's hand
 	GW_OP_REACTION,     // a participant's reaction
 	GW_OP_ADMIT_ROSTER, // ListParticipants for a session a host admitted
+	GW_OP_WATCH,        // a participant's watch (watch.c)
+	GW_OP_ICE_SERVERS,  // GetMeeting before pre-join ICE servers (prejoin.c)
 	// registry calls for an HTTP request
 	GW_OP_HTTP_CREATE,
 	GW_OP_HTTP_GET,

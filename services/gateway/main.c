@@ -77,6 +77,11 @@ static const struct hd_config config_table[] = {
 	{"TURN_SECRET", HD_CONFIG_SECRET, GW_DEFAULT_TURN_SECRET, 0, 0, &gw.cfg.turn_secret,
 	 "coturn static-auth-secret for TURN REST credentials"},
 	{"TURN_TTL", HD_CONFIG_INT, "86400", 60, 604800, &gw.cfg.turn_ttl_s, "lifetime of TURN credentials, s"},
+	{"PREJOIN_TURN_TTL", HD_CONFIG_INT, "300", 30, 3600, &gw.cfg.prejoin_turn_ttl_s,
+	 "lifetime of the TURN credentials of the pre-join connection check (not joined), s"},
+	{"PREJOIN_ICE_RATE", HD_CONFIG_INT, "6", 1, 600, &gw.cfg.prejoin_ice_rate,
+	 "pre-join connection checks (ICE servers) per connection per 60 s (all at once at most; beyond: "
+	 "RATE_LIMITED)"},
 	{"HEARTBEAT_INTERVAL_MS", HD_CONFIG_INT, "10000", 100, 600000, &gw.cfg.heartbeat_ms,
 	 "how often presence is refreshed, ms (keep under the registry's PRESENCE_TTL_MS / 2)"},
 	{"WS_MAX_MESSAGE", HD_CONFIG_INT, "65536", 65536, 16777216, &gw.cfg.max_message,

@@ -39,6 +39,7 @@ size_t gw_metrics_format(char *buf, size_t cap)
 		{"huddle_gateway_admissions_total", "outcome=\"denied\"", "counter", (double)s->denials},
 		{"huddle_gateway_removals_total", NULL, "counter", (double)s->removals},
 		{"huddle_gateway_reactions_total", NULL, "counter", (double)s->reactions},
+		{"huddle_gateway_prejoin_ice_total", NULL, "counter", (double)s->prejoin_ice},
 		{"huddle_gateway_ws_opened_total", NULL, "counter", (double)s->ws_opened},
 		{"huddle_gateway_frames_in_total", NULL, "counter", (double)s->frames_in},
 		{"huddle_gateway_frames_out_total", NULL, "counter", (double)s->frames_out},

@@ -8,6 +8,8 @@
 #include "gateway/http.h"
 #include "gateway/notes.h"
 #include "gateway/notes_ops.h"
+#include "gateway/watch.h"
+#include "gateway/prejoin.h"
 #include "gateway/ws.h"
 
 // on_heartbeat gives gw_ws_on_heartbeat the handler's shape: a heartbeat is
@@ -34,6 +36,8 @@ static const struct gw_route routes[] = {
 	[GW_OP_HAND] = {.registry = gw_access_on_reply},
 	[GW_OP_REACTION] = {.registry = gw_access_on_reply},
 	[GW_OP_ADMIT_ROSTER] = {.registry = gw_access_on_reply},
+	[GW_OP_WATCH] = {.registry = gw_watch_on_reply},
+	[GW_OP_ICE_SERVERS] = {.registry = gw_prejoin_on_reply},
 	[GW_OP_HTTP_CREATE] = {.registry = gw_http_on_reply},
 	[GW_OP_HTTP_GET] = {.registry = gw_http_on_reply},
 	[GW_OP_HTTP_READY] = {.registry = gw_http_on_reply},

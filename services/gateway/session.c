@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "gateway/chat.h"
+#include "gateway/prejoin.h"
 #include "gateway/gateway.h"
 #include "gateway/notes.h"
 #include "gateway/room.h"
@@ -23,6 +24,7 @@ struct gw_session *gw_session_alloc(struct lws *wsi)
 	gw_ratelimit_init(&s->rl, (uint32_t)gw.cfg.burst, hd_mono_ms());
 	gw_ratelimit_init(&s->chunk_rl, GW_WS_CHUNK_BURST, hd_mono_ms());
 	gw_ratelimit_init(&s->reactions, (uint32_t)(gw.cfg.reaction_rate * GW_REACTION_WINDOW_S), hd_mono_ms());
+	gw_ratelimit_init(&s->prejoin_rl, (uint32_t)(gw.cfg.prejoin_ice_rate * GW_PREJOIN_WINDOW_S), hd_mono_ms());
 	HASH_ADD(hh, gw.sessions, id, sizeof(s->id), s);
 	return s;
 }

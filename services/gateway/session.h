@@ -94,6 +94,7 @@ struct gw_session {
 	int64_t hand_raised_at_ms;           // as the registry last said
 	int64_t created_at_ms, starts_at_ms; // the joined meeting's record, with title and access_mode
 	struct gw_ratelimit reactions;       // REACTION_RATE
+	struct gw_ratelimit prejoin_rl;      // PREJOIN_ICE_RATE (prejoin.c)
 	int role;                            // huddle.v1.Role
 	int access_mode;                     // huddle.v1.AccessMode of the joined meeting
 	uint32_t presence_ttl_ms;

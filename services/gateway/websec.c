@@ -26,10 +26,25 @@
 // <style> elements in the document and its shared cursors carry style
 // attributes, which CSP counts as inline (element.style from scripts is
 // CSSOM and would pass); a style cannot run code.
+// Watch together (web/src/watch): the shared player plays a video file from
+// any http(s) URL a participant pastes (media-src http: https:; a <video>
+// runs no code), and a YouTube link through YouTube's IFrame API: its
+// script (script-src www.youtube.com, the API and the widget script it
+// loads from there) and its iframe (frame-src www.youtube.com and
+// www.youtube-nocookie.com, where the player is embedded from). The page
+// stays Referrer-Policy no-referrer; only the YouTube iframe says
+// referrerpolicy="strict-origin-when-cross-origin", since YouTube refuses
+// to play an embed that arrives without a referrer. That leaks nothing: it
+// sends only our origin, and Huddle's secrets (host keys, join tokens)
+// travel only in URL fragments, which no referrer carries, and the page
+// removes them from the address bar as soon as it has read them.
+#define CSP_YOUTUBE "https://www.youtube.com"
+#define CSP_YOUTUBE_FRAMES "https://www.youtube.com https://www.youtube-nocookie.com"
 #define CSP_BASE                                                                                                       \
-	"default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; "                          \
+	"default-src 'self'; script-src 'self' 'wasm-unsafe-eval' " CSP_YOUTUBE "; worker-src 'self' blob:; "          \
 	"style-src 'self' 'unsafe-inline'; "                                                                           \
-	"img-src 'self' data: blob:; media-src 'self' blob: mediastream:; connect-src 'self' ws: wss:; "               \
+	"img-src 'self' data: blob:; media-src 'self' blob: mediastream: http: https:; "                               \
+	"frame-src " CSP_YOUTUBE_FRAMES "; connect-src 'self' ws: wss:; "                                              \
 	"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "
 #define PERMISSIONS_POLICY "camera=(self), microphone=(self), display-capture=(self)"
 

@@ -10,10 +10,12 @@
 #include "gateway/chat.h"
 #include "gateway/notes.h"
 #include "gateway/notes_ops.h"
+#include "gateway/prejoin.h"
 #include "gateway/rectoken.h"
 #include "gateway/room.h"
 #include "gateway/session.h"
 #include "gateway/turn.h"
+#include "gateway/watch.h"
 
 #define WS_MAX_MALFORMED 3      // the third undecodable frame closes (1007)
 #define WS_MAX_LIMIT_ERRORS 20  // RATE_LIMITED errors sent per second at most
@@ -243,6 +245,8 @@ static void (*const ws_ops[])(struct gw_session *, Huddle__V1__ClientMessage *) 
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_END_MEETING] = gw_access_op_end_meeting,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_HAND] = gw_access_op_hand,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_REACTION] = gw_access_op_reaction,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_WATCH] = gw_watch_op,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_ICE_SERVERS] = gw_prejoin_op_ice_servers,
 	// FrameChunk (30) is taken apart before dispatch (ws_chunk).
 };
 
@@ -437,10 +441,9 @@ static int ws_chunk(struct lws *wsi, struct gw_session *s, const Huddle__V1__Fra
 	return 0;
 }
 
-// ws_message handles one complete binary message. Returns 0, or -1 to close
-// now (with the close reason set).
-static int ws_message(struct lws *wsi, struct gw_session *s, const uint8_t *data, size_t len)
+int gw_ws_message(struct gw_session *s, const uint8_t *data, size_t len)
 {
+	struct lws *wsi = s->wsi;
 	gw.stats.frames_in++;
 	if (s->close_code != 0)
 		return 0; // closing: nothing more is served
@@ -481,7 +484,7 @@ static int ws_receive(struct lws *wsi, struct gw_session *s, const uint8_t *in, 
 		return -1;
 	}
 	if (complete && s->rx_len == 0)
-		return ws_message(wsi, s, in, len);
+		return gw_ws_message(s, in, len);
 	if (s->rx_len + len > s->rx_cap) {
 		size_t cap = s->rx_len + len + remaining;
 		uint8_t *rx = realloc(s->rx, cap);
@@ -494,7 +497,7 @@ static int ws_receive(struct lws *wsi, struct gw_session *s, const uint8_t *in, 
 	s->rx_len += len;
 	if (!complete)
 		return 0;
-	int rv = ws_message(wsi, s, s->rx, s->rx_len);
+	int rv = gw_ws_message(s, s->rx, s->rx_len);
 	s->rx_len = 0;
 	if (s->rx_cap > 16384) { // do not keep a large buffer per idle client
 		free(s->rx);

@@ -10,6 +10,15 @@
 // gw_ws_callback is the lws protocol callback for "huddle.v1".
 int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len);
 
+struct gw_session;
+
+// gw_ws_message serves one complete binary message of len bytes (borrowed)
+// that session s received: decoded, a chunk reassembled, rate limited and
+// dispatched as gw_ws_callback does on LWS_CALLBACK_RECEIVE (which calls
+// it; the fuzz harness tests/fuzz/ws_frame.c feeds it directly). Returns 0,
+// or -1 when s's connection must close now (close reason set on s->wsi).
+int gw_ws_message(struct gw_session *s, const uint8_t *data, size_t len);
+
 // gw_ws_on_reply finishes a session's pending request (JOIN, LEAVE, RELAY,
 // MEDIA, CHAT_MEETING) with the registry's reply (NULL on transport error err).
 void gw_ws_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *reply);

@@ -144,3 +144,14 @@ void reg_event_reaction(nng_socket pub, const char *meeting_id, const char *part
 	ev.reaction = &r;
 	publish(pub, &ev);
 }
+
+void reg_event_watch(nng_socket pub, const char *meeting_id, Huddle__V1__WatchState *state)
+{
+	Huddle__V1__RoomEvent ev = HUDDLE__V1__ROOM_EVENT__INIT;
+	Huddle__V1__WatchStateEvent w = HUDDLE__V1__WATCH_STATE_EVENT__INIT;
+	w.state = state;
+	ev.meeting_id = (char *)meeting_id;
+	ev.body_case = HUDDLE__V1__ROOM_EVENT__BODY_WATCH_STATE;
+	ev.watch_state = &w;
+	publish(pub, &ev);
+}

@@ -54,4 +54,7 @@ void reg_event_meeting_ended(nng_socket pub, const char *meeting_id, const char 
 // reg_event_reaction publishes a reaction of participant_id.
 void reg_event_reaction(nng_socket pub, const char *meeting_id, const char *participant_id, const char *emoji);
 
+// reg_event_watch publishes the meeting's shared player after a change (state borrowed).
+void reg_event_watch(nng_socket pub, const char *meeting_id, Huddle__V1__WatchState *state);
+
 #endif

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "registry/events.h"
 #include "registry/meetings.h"
+#include "registry/watch.h"
 
 const char *const reg_reaction_emoji[] = {
 	"\xF0\x9F\x91\x8D",         // 👍
@@ -307,6 +308,7 @@ hd_err reg_host_end(struct reg_ctx *c, const Huddle__V1__RegistryEndMeetingReque
 		err = reg_room_from_hash(ex->element[0], NULL, &room);
 	for (int i = 0; i < 4; i++)
 		freeReplyObject(rep[i]);
+	reg_watch_end(c, mt.id);
 	// Everyone is out now; the events say so even if the list is lost.
 	reg_event_meeting_ended(c->pub, mt.id, who.name);
 	for (size_t i = 0; err == HD_OK && i < room.admitted.n; i++)

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "registry/events.h"
+#include "registry/watch.h"
 #include "common/hostkey.h"
 #include "registry/meetings.h"
 
@@ -328,6 +329,7 @@ hd_err reg_presence_leave(struct reg_ctx *c, const char *meeting_id, const char 
 			reg_event_left(c->pub, meeting_id, participant_id, HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_LEFT);
 		if (!known || reg_member_waiting(&m) || reg_member_host(&m))
 			reg_publish_waiting(c, meeting_id);
+		reg_watch_end_if_empty(c, meeting_id); // the last one out closes the shared player
 		HD_DEBUG("%s left meeting %s%s", participant_id, meeting_id, removed ? "" : " (after a lost reply)");
 	}
 	return HD_OK;
@@ -612,6 +614,8 @@ static hd_err sweep_expire(struct reg_ctx *c, struct sweep_meeting *m, size_t nm
 		}
 		if (waiting_changed)
 			reg_publish_waiting(c, m[i].id);
+		if (m[i].stale->elements > 0)
+			reg_watch_end_if_empty(c, m[i].id); // the last one out closes the shared player
 	}
 	// Empty and idle meetings leave the active set, unless something
 	// touched them in between (checked in Redis, see deactivate_if_idle).

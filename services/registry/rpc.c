@@ -11,6 +11,7 @@
 #include "registry/hosts.h"
 #include "registry/meetings.h"
 #include "registry/presence.h"
+#include "registry/watch.h"
 
 // op_create_meeting makes a meeting: with space_key in that space, else with
 // a host key of its own that the reply carries this once (never logged).
@@ -164,9 +165,19 @@ static hd_err op_join(void *worker, const void *req, struct hd_rpc_reply *rep, c
 	struct roster_pb others = {0};
 	struct waiting_pb waiting = {0};
 	struct reg_join j;
+	struct reg_watch watch;
+	Huddle__V1__WatchState watch_pb;
 	hd_err err;
 	if ((err = reg_presence_join(c, req, hd_now_ms(), &j, why)) != HD_OK)
 		return err;
+	// The shared player, for an admitted joiner; one who finds nobody else
+	// in the call clears what a crash may have left.
+	if (!reg_member_waiting(&j.self)) {
+		const Huddle__V1__RegistryJoinRequest *jr = req;
+		reg_watch_for_join(c, jr->meeting_id, !j.resumed && j.others.n == 0, &watch);
+		reg_watch_to_pb(&watch, &watch_pb);
+		body.watch = &watch_pb;
+	}
 	if ((err = roster_pb_init(&others, &j.others)) != HD_OK ||
 	    (err = waiting_pb_init(&waiting, &j.waiting)) != HD_OK) {
 		*why = "out of memory";
@@ -246,6 +257,12 @@ static hd_err op_list_participants(void *worker, const void *req, struct hd_rpc_
 	}
 	body.n_participants = roster.n;
 	body.participants = pb.ptrs;
+	// For a participant being admitted: the shared player now.
+	struct reg_watch watch;
+	Huddle__V1__WatchState watch_pb;
+	reg_watch_for_join(c, lp->meeting_id, false, &watch);
+	reg_watch_to_pb(&watch, &watch_pb);
+	body.watch = &watch_pb;
 	err = hd_rpc_reply_pack(rep, &body.base);
 fail:
 	roster_pb_fini(&pb);
@@ -358,6 +375,20 @@ static hd_err op_reaction(void *worker, const void *req, struct hd_rpc_reply *re
 	hd_err err;
 	if ((err = reg_presence_reaction(c, req, why)) != HD_OK)
 		return err;
+	return hd_rpc_reply_pack(rep, &body.base);
+}
+
+static hd_err op_watch(void *worker, const void *req, struct hd_rpc_reply *rep, const char **why)
+{
+	struct reg_ctx *c = worker;
+	Huddle__V1__RegistryWatchReply body = HUDDLE__V1__REGISTRY_WATCH_REPLY__INIT;
+	Huddle__V1__WatchState pb;
+	struct reg_watch w;
+	hd_err err;
+	if ((err = reg_watch_apply(c, req, hd_now_ms(), &w, why)) != HD_OK)
+		return err;
+	reg_watch_to_pb(&w, &pb);
+	body.state = &pb;
 	return hd_rpc_reply_pack(rep, &body.base);
 }
 
@@ -504,6 +535,7 @@ static const hd_rpc_op rpc_ops[] = {
 	[HUDDLE__V1__REGISTRY_REQUEST__BODY_REACTION] = op_reaction,
 	[HUDDLE__V1__REGISTRY_REQUEST__BODY_GET_SPACE] = op_get_space,
 	[HUDDLE__V1__REGISTRY_REQUEST__BODY_LIST_WAITING] = op_list_waiting,
+	[HUDDLE__V1__REGISTRY_REQUEST__BODY_WATCH] = op_watch,
 };
 
 static const struct hd_rpc_service reg_service = {

@@ -3,7 +3,11 @@
 interface HuddleSessionDebug {
   resumeCount: number;
   freshJoinCount: number;
+  activeSpeakerId: string;
+  speakingIds: Set<string>;
   media: { audio: MediaStreamTrack | null; camera: MediaStreamTrack | null; screen: MediaStreamTrack | null };
+  // Watch together: the shared player's state as the page last received it (web/src/call/session.ts).
+  watchState: { seq: bigint; url: string; playing: boolean } | null;
 }
 
 interface HuddleDocDebug {
@@ -64,6 +68,16 @@ interface Window {
       saved: Array<{ id: string; name: string; size: number; sha256: string; from: string }>;
     } | null;
     // The video filter on the page's camera (web/src/filters/camera.ts debug()), or null.
+    // The call screen (web/src/ui/call.ts callScreenDebug()).
+    readonly callScreen: {
+      tileCreates: number;
+      tileRenders: number;
+      layouts: number;
+      arrangement: string;
+      layout: "grid" | "speaker";
+      pinned: string;
+      featured: string;
+    };
     readonly filters: {
       choice: string;
       active: boolean;

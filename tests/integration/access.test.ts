@@ -127,6 +127,8 @@ function everyRequest(meetingId: string, peer: string): ClientBody[] {
 		{ case: "endMeeting", value: {} },
 		{ case: "hand", value: { raised: true } },
 		{ case: "reaction", value: { emoji: "👍" } },
+		// The pre-join check's ICE servers: not for a waiting session either.
+		{ case: "iceServers", value: { meetingId } },
 	] as never;
 }
 

@@ -66,6 +66,10 @@ function assertSecurityHeaders(what: string, h: Headers, opts: { frameAncestors?
 	assert.ok(script.includes("'self'"), `${what}: script-src 'self' in "${csp}"`);
 	for (const bad of ["'unsafe-inline'", "'unsafe-eval'", "*", "data:", "http:", "https:"])
 		assert.ok(!script.includes(bad), `${what}: script-src without ${bad}: "${csp}"`);
+	// Watch together: YouTube's IFrame API script and player iframe, video files from any http(s) URL.
+	assert.deepEqual(script, ["'self'", "'wasm-unsafe-eval'", "https://www.youtube.com"], `${what}: script-src: "${csp}"`);
+	assert.deepEqual(directives.get("frame-src"), ["https://www.youtube.com", "https://www.youtube-nocookie.com"], `${what}: frame-src: "${csp}"`);
+	assert.deepEqual(directives.get("media-src"), ["'self'", "blob:", "mediastream:", "http:", "https:"], `${what}: media-src: "${csp}"`);
 	// Inline styles are allowed (the notes editor mounts <style> elements); styles run no code.
 	assert.deepEqual(directives.get("style-src"), ["'self'", "'unsafe-inline'"], `${what}: style-src: "${csp}"`);
 	assert.deepEqual(directives.get("object-src"), ["'none'"], `${what}: object-src 'none'`);

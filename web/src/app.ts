@@ -19,7 +19,7 @@ import { Recorder, type RecorderDebug } from "./recording/recorder";
 import { Uploader, type UploadDebug } from "./recording/uploader";
 import { renderLanding } from "./ui/landing";
 import { renderPrejoin, type PrejoinView } from "./ui/prejoin";
-import { renderCall, type CallView } from "./ui/call";
+import { renderCall, callScreenDebug, type CallView } from "./ui/call";
 import { renderLeft } from "./ui/left";
 import { renderMessage } from "./ui/notfound";
 import { toast } from "./ui/toast";
@@ -49,6 +49,9 @@ export interface HuddleDebug {
   readonly recordingQueue: UploadDebug[];
   // The call's file transfers (web/src/files/manager.ts), or null outside a call.
   readonly files: FilesDebug | null;
+  // The call screen: tiles made, tile updates that changed something, layout
+  // runs, the arrangement, layout (grid / speaker), pinned and featured tile.
+  readonly callScreen: ReturnType<typeof callScreenDebug>;
 }
 
 declare global {
@@ -123,6 +126,9 @@ export class App {
       },
       get files() {
         return filesDebug();
+      },
+      get callScreen() {
+        return callScreenDebug();
       },
     };
     addEventListener("popstate", () => this.route());

@@ -27,6 +27,8 @@ enum owner {
 	OWNER_HTTP_RECORDING,
 	OWNER_ACCESS,
 	OWNER_HTTP_ACCESS,
+	OWNER_WATCH,
+	OWNER_PREJOIN,
 };
 
 // service names who answers a call.
@@ -55,6 +57,8 @@ static const enum owner want[GW_OP_COUNT] = {
 	[GW_OP_HAND] = OWNER_ACCESS,
 	[GW_OP_REACTION] = OWNER_ACCESS,
 	[GW_OP_ADMIT_ROSTER] = OWNER_ACCESS,
+	[GW_OP_WATCH] = OWNER_WATCH,
+	[GW_OP_ICE_SERVERS] = OWNER_PREJOIN,
 	[GW_OP_HTTP_CREATE] = OWNER_HTTP,
 	[GW_OP_HTTP_GET] = OWNER_HTTP,
 	[GW_OP_HTTP_READY] = OWNER_HTTP,
@@ -132,6 +136,16 @@ void gw_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Regist
 void gw_access_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
 {
 	saw_registry(OWNER_ACCESS, p, err, r);
+}
+
+void gw_watch_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
+{
+	saw_registry(OWNER_WATCH, p, err, r);
+}
+
+void gw_prejoin_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)
+{
+	saw_registry(OWNER_PREJOIN, p, err, r);
 }
 
 void gw_access_http_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__RegistryReply *r)

@@ -1,7 +1,9 @@
 // LocalMedia owns this browser's microphone, camera and screen tracks, the
 // device choices (remembered in localStorage), the mute state and the video
 // filter on the camera. Muting sets track.enabled = false and a filter is a
-// track put in the camera's place, so neither needs a renegotiation.
+// track put in the camera's place, so neither needs a renegotiation. A
+// screen share is a second video track in a MediaStream of its own
+// (screenStream): the camera keeps being sent beside it.
 import { CameraFilter } from "../filters/camera";
 import type { FilterId } from "../filters/catalog";
 
@@ -37,6 +39,10 @@ export class LocalMedia {
   // The stream the peer connections send (camera video, through the filter
   // when one is on, + microphone audio); the self views show it too.
   readonly stream = new MediaStream();
+  // The stream the screen travels in (only the screen track, never audio):
+  // the receivers tell the screen from the camera by it. One stream for the
+  // page's life, so a second share reuses the same stream id.
+  readonly screenStream = new MediaStream();
   audio: MediaStreamTrack | null = null;
   camera: MediaStreamTrack | null = null;
   screen: MediaStreamTrack | null = null;
@@ -56,9 +62,9 @@ export class LocalMedia {
     for (const fn of this.listeners) fn();
   }
 
-  // The video track being sent now: the screen while sharing, else the camera.
+  // The camera track being sent (the screen goes on a sender of its own).
   get videoTrack(): MediaStreamTrack | null {
-    return this.screen ?? this.sentCamera;
+    return this.sentCamera;
   }
 
   // The camera as sent: the filter's output while a filter is on.
@@ -195,10 +201,11 @@ export class LocalMedia {
     const track = s.getVideoTracks()[0];
     if (!track) throw new Error("no screen track");
     track.contentHint = "detail";
-    this.screen = track;
+    this.screen?.stop(); // a second share replaces the first
+    this.setScreen(track);
     track.addEventListener("ended", () => {
       if (this.screen === track) {
-        this.screen = null;
+        this.setScreen(null);
         this.emit();
       }
     });
@@ -208,16 +215,24 @@ export class LocalMedia {
 
   stopScreenShare(): void {
     const t = this.screen;
-    this.screen = null;
+    this.setScreen(null);
     t?.stop();
     this.emit();
+  }
+
+  // setScreen makes track the shared screen (null: none) in screenStream.
+  private setScreen(track: MediaStreamTrack | null): void {
+    for (const t of this.screenStream.getTracks()) if (t !== track) this.screenStream.removeTrack(t);
+    if (track && !this.screenStream.getTracks().includes(track)) this.screenStream.addTrack(track);
+    this.screen = track;
   }
 
   stop(): void {
     this.filter.stop();
     for (const t of [this.audio, this.camera, this.screen]) t?.stop();
     for (const t of this.stream.getTracks()) this.stream.removeTrack(t);
-    this.audio = this.camera = this.screen = null;
+    this.setScreen(null);
+    this.audio = this.camera = null;
     this.emit();
   }
 }

@@ -4,7 +4,9 @@
 // keeps every peer connection; a rejected resume joins fresh and rebuilds them.
 // Every change of the local media (mute, camera, screen, and the microphone
 // and camera arriving or going away) and whether we record reaches the
-// senders and, as media_state, everyone else.
+// senders and, as media_state, everyone else. A shared screen is a second
+// video track beside the camera. The active speaker comes from the audio
+// levels of the peer connections (ui/speaker.ts).
 import { SignalingClient, RequestError, defaultSignalingUrl, type ServerBody, type ConnectionState } from "../signaling/client";
 import {
   AccessMode,
@@ -19,9 +21,13 @@ import {
   type Participant,
   type Signal,
   type WaitingParticipant,
+  type WatchAction,
+  type WatchState,
 } from "../proto";
 import { PeerLink, type SignalInit } from "./peer";
+import { applyCapture, applyPlan, parseView, planFor, sameView, screenPlan, type RemoteView, type EncodingPlan } from "./adapt";
 import type { LocalMedia } from "./media";
+import { SpeakerDetector, SPEAKER_POLL_MS, receiverLevel, senderLevel } from "../ui/speaker";
 
 // waiting: in the meeting's waiting room until a host admits us. The end
 // states: left (we left), failed (the join was refused), denied (a host said
@@ -45,7 +51,8 @@ export interface RemoteParticipant {
   displayName: string;
   media: MediaFlags;
   joinedAtMs: number;
-  stream: MediaStream | null;
+  stream: MediaStream | null; // microphone and camera
+  screenStream: MediaStream | null; // their shared screen once it arrived (show it while media.screenSharing)
   connection: RTCPeerConnectionState | "new";
   role: Role;
   handRaisedAtMs: number; // 0: hand down
@@ -118,6 +125,10 @@ export class CallSession {
   recordingToken = "";
   // We are recording (published as MediaState.recording).
   recording = false;
+  // Watch together: the meeting's shared player as the server last said
+  // (JoinReply, watch_state_event, our WatchReply); url "" or null: none.
+  watchState: WatchState | null = null;
+  private watchListeners = new Set<(s: WatchState) => void>();
 
   private resumeToken = "";
   private iceServers: RTCIceServer[] = [];
@@ -135,7 +146,25 @@ export class CallSession {
   // The media state the registry holds for us (mediaKey), as last sent in a
   // fresh join or a media_state; "" when unknown, so the next one is sent.
   private sentMedia = "";
+  private lastScreenTrack: MediaStreamTrack | null = null;
   private readonly onPageHide = () => this.client.fireAndForget({ case: "leave", value: {} });
+  // Sender adaptation (adapt.ts). remoteViews: how each peer's page shows
+  // our video (told on huddle-control); localViews: how we show each peer's
+  // (told to them, with our tab's visibility); plans: what each camera
+  // sender was last set to (debug, tests).
+  private readonly remoteViews = new Map<string, RemoteView>();
+  private readonly localViews = new Map<string, RemoteView>();
+  private readonly sentViews = new Map<string, RemoteView>();
+  readonly plans = new Map<string, EncodingPlan>();
+  private adaptedSize = 0;
+  private readonly onVisibility = () => {
+    for (const id of this.peers.keys()) this.sendView(id);
+  };
+  // Active speaker: see activeSpeakerId, speakingIds, onSpeaker.
+  private readonly speakers = new SpeakerDetector();
+  private speakerTimer?: ReturnType<typeof setInterval>;
+  private speakerPolling = false;
+  private speakerListeners = new Set<() => void>();
 
   constructor(opts: CallSessionOptions) {
     this.meetingId = opts.meetingId;
@@ -161,6 +190,7 @@ export class CallSession {
     // and mute toggles change what the others' tiles show.
     this.unsubscribeMedia = this.media.onChange(() => {
       this.syncTracks();
+      if (this.state === "joined" || this.state === "reconnecting") this.adaptAll();
       this.publishMediaState();
       this.emit();
     });
@@ -171,7 +201,45 @@ export class CallSession {
     return () => this.listeners.delete(fn);
   }
 
+  // activeSpeakerId: who speaks (or spoke last) the loudest: a remote
+  // participant's id, our own participantId, or "" before anyone spoke.
+  get activeSpeakerId(): string {
+    return this.speakers.activeId;
+  }
+
+  // speakingIds: who speaks now (ids as for activeSpeakerId).
+  get speakingIds(): Set<string> {
+    return this.speakers.speaking;
+  }
+
+  // onSpeaker: called when activeSpeakerId or speakingIds change (not
+  // through onChange: levels move often and change nothing else).
+  onSpeaker(fn: () => void): () => void {
+    this.speakerListeners.add(fn);
+    return () => this.speakerListeners.delete(fn);
+  }
+
+  // pollSpeakers reads every audio level once (SPEAKER_POLL_MS).
+  private async pollSpeakers(): Promise<void> {
+    if (this.speakerPolling || this.state !== "joined") return;
+    this.speakerPolling = true;
+    try {
+      const levels = new Map<string, number>();
+      for (const [id, link] of this.peers) {
+        const muted = this.participants.get(id)?.media.audioMuted ?? true;
+        levels.set(id, muted ? 0 : receiverLevel(link.pc));
+      }
+      const first = this.peers.values().next().value;
+      const own = this.localMediaState().audioMuted || !first ? 0 : await senderLevel(first.pc).catch(() => 0);
+      if (this.participantId) levels.set(this.participantId, own);
+      if (this.speakers.update(levels, performance.now())) for (const fn of this.speakerListeners) fn();
+    } finally {
+      this.speakerPolling = false;
+    }
+  }
+
   private emit(): void {
+    if (this.meetingSize() !== this.adaptedSize && (this.state === "joined" || this.state === "reconnecting")) this.adaptAll();
     for (const fn of this.listeners) fn();
   }
 
@@ -207,6 +275,33 @@ export class CallSession {
     return this.client.request({ case: "reaction", value: { emoji } }, { queue: false });
   }
 
+  // ---- watch together (web/src/watch) ----
+
+  // onWatchState: a newer state of the shared player (listeners run as it arrives).
+  onWatchState(fn: (s: WatchState) => void): () => void {
+    this.watchListeners.add(fn);
+    return () => this.watchListeners.delete(fn);
+  }
+
+  // sendWatch asks for a change of the shared player; the new state reaches
+  // onWatchState (from the reply, and again, ignored, from the event).
+  async sendWatch(value: { action: WatchAction; url?: string; positionMs?: number; rate?: number }): Promise<void> {
+    const msg = await this.client.request(
+      { case: "watch", value: { action: value.action, url: value.url ?? "", positionMs: BigInt(value.positionMs ?? 0), rate: value.rate ?? 0 } },
+      { queue: false },
+    );
+    if (msg.body.case === "watch") this.applyWatch(msg.body.value.state, false);
+  }
+
+  // applyWatch keeps s when it is newer than ours (seq), or always (replace:
+  // a JoinReply's, which may restart the sequence after the call emptied).
+  private applyWatch(s: WatchState | undefined, replace: boolean): void {
+    if (!s) return;
+    if (!replace && this.watchState && s.seq <= this.watchState.seq) return;
+    this.watchState = s;
+    for (const fn of this.watchListeners) fn(s);
+  }
+
   admit(ids: string[] | "all", deny = false): Promise<unknown> {
     const value = ids === "all" ? { all: true, deny } : { participantIds: ids, deny };
     return this.client.request({ case: "admit", value }, { queue: false });
@@ -231,6 +326,7 @@ export class CallSession {
   join(): Promise<void> {
     const p = new Promise<void>((resolve, reject) => (this.joined = { resolve, reject }));
     addEventListener("pagehide", this.onPageHide);
+    document.addEventListener("visibilitychange", this.onVisibility);
     this.client.connect();
     return p;
   }
@@ -238,6 +334,7 @@ export class CallSession {
   async leave(): Promise<void> {
     if (this.state === "left") return;
     removeEventListener("pagehide", this.onPageHide);
+    document.removeEventListener("visibilitychange", this.onVisibility);
     try {
       if (this.client.state === "ready") await this.client.request({ case: "leave", value: {} }, { timeoutMs: 2000, queue: false });
     } catch (e) {
@@ -247,7 +344,10 @@ export class CallSession {
   }
 
   private teardown(state: CallState): void {
+    document.removeEventListener("visibilitychange", this.onVisibility);
     this.client.close();
+    clearInterval(this.speakerTimer);
+    this.speakerTimer = undefined;
     for (const id of [...this.peers.keys()]) this.dropPeer(id);
     this.participants.clear();
     this.unsubscribeMedia();
@@ -258,7 +358,7 @@ export class CallSession {
   localMediaState(): MediaFlags {
     return {
       audioMuted: this.media.audioMuted || !this.media.audio,
-      videoMuted: (this.media.videoMuted || !this.media.camera) && !this.media.sharing,
+      videoMuted: this.media.videoMuted || !this.media.camera, // the camera alone: a screen travels beside it
       screenSharing: this.media.sharing,
       recording: this.recording,
     };
@@ -416,6 +516,7 @@ export class CallSession {
       }
     }
     for (const p of reply.participants) this.ensurePeer(p.id);
+    this.applyWatch(reply.watch, true);
     if (this.firstJoin) {
       this.firstJoin = false;
       this.state = "joined";
@@ -423,6 +524,7 @@ export class CallSession {
     } else {
       this.state = "joined";
     }
+    this.speakerTimer ??= setInterval(() => void this.pollSpeakers(), SPEAKER_POLL_MS);
     if (wasWaiting) this.notify({ kind: "admitted" });
     // The media may have changed since the join was sent (or, on a resume,
     // since a media_state lost with the old socket).
@@ -476,6 +578,9 @@ export class CallSession {
         this.teardown("ended");
         this.notify({ kind: "ended", byName: body.value.byName });
         return;
+      case "watchStateEvent":
+        this.applyWatch(body.value.state, false);
+        break;
       case "reactionEvent":
         this.notify({ kind: "reaction", participantId: body.value.participantId, emoji: body.value.emoji });
         break;
@@ -507,17 +612,22 @@ export class CallSession {
         this.removeParticipant(body.value.participantId);
         break;
       case "signalDelivery":
-        if (body.value.signal) this.onSignal(body.value.from, body.value.signal);
-        break;
+        // Offers, answers and ICE candidates change nothing on screen (the
+        // peer's own callbacks report tracks and connection states), unless
+        // the signal made a placeholder participant.
+        if (body.value.signal && this.onSignal(body.value.from, body.value.signal)) break;
+        return;
       default:
         break;
     }
     this.emit();
   }
 
-  private onSignal(from: string, signal: Signal): void {
-    if (!from || from === this.participantId) return;
-    if (!this.participants.has(from)) {
+  // onSignal hands a signal to its peer link; true when it made a placeholder participant.
+  private onSignal(from: string, signal: Signal): boolean {
+    if (!from || from === this.participantId) return false;
+    const fresh = !this.participants.has(from);
+    if (fresh) {
       // A signal can overtake the participant_joined event (they travel
       // different paths through the gateway): make a placeholder that the
       // event, which the gateway always delivers, fills in.
@@ -527,12 +637,14 @@ export class CallSession {
         media: { audioMuted: false, videoMuted: false, screenSharing: false, recording: false },
         joinedAtMs: Date.now(),
         stream: null,
+        screenStream: null,
         connection: "new",
         role: Role.GUEST,
         handRaisedAtMs: 0,
       });
     }
     void this.ensurePeer(from).handleSignal(signal);
+    return fresh;
   }
 
   private upsertParticipant(p: Participant): void {
@@ -550,6 +662,7 @@ export class CallSession {
         media,
         joinedAtMs: Number(p.joinedAtMs),
         stream: null,
+        screenStream: null,
         connection: "new",
         role: p.role || Role.GUEST,
         handRaisedAtMs: Number(p.handRaisedAtMs),
@@ -580,16 +693,34 @@ export class CallSession {
       polite: this.participantId < remoteId,
       config: this.rtcConfig(),
       tracks: { audio: this.media.audio, video: this.media.videoTrack, stream: this.media.stream },
+      screen: { track: this.media.screen, stream: this.media.screenStream },
       sendSignal: (signal) => this.sendSignal(remoteId, signal),
       onRemoteStream: (stream) => {
         const p = this.participants.get(remoteId);
         if (p) p.stream = stream;
         this.emit();
       },
+      onRemoteScreen: (stream) => {
+        const p = this.participants.get(remoteId);
+        if (p) p.screenStream = stream;
+        this.emit();
+      },
       onStateChange: (s) => {
         const p = this.participants.get(remoteId);
         if (p) p.connection = s;
+        if (s === "connected") this.adaptPeer(remoteId);
         this.emit();
+      },
+      onControlOpen: () => {
+        this.sentViews.delete(remoteId);
+        this.sendView(remoteId);
+        this.adaptPeer(remoteId);
+      },
+      onControl: (msg) => {
+        const view = parseView(msg);
+        if (!view) return;
+        this.remoteViews.set(remoteId, view);
+        this.adaptPeer(remoteId);
       },
     });
     this.peers.set(remoteId, link);
@@ -604,6 +735,65 @@ export class CallSession {
     this.peers.delete(remoteId);
     this.peerConnections.delete(remoteId);
     this.firstFrameAt.delete(remoteId);
+    this.remoteViews.delete(remoteId);
+    this.localViews.delete(remoteId);
+    this.sentViews.delete(remoteId);
+    this.plans.delete(remoteId);
+  }
+
+  // ---- sender adaptation (adapt.ts) ----
+
+  // setRemoteView: how this page shows participantId's video (its tile's
+  // size in CSS pixels and whether it is on screen); told to that
+  // participant so it sends what the tile needs. TileView calls it.
+  setRemoteView(participantId: string, view: { width: number; height: number; visible: boolean }): void {
+    this.localViews.set(participantId, { width: Math.round(view.width), height: Math.round(view.height), visible: view.visible });
+    this.sendView(participantId);
+  }
+
+  private sendView(participantId: string): void {
+    const link = this.peers.get(participantId);
+    const local = this.localViews.get(participantId);
+    if (!link || !local) return;
+    const view: RemoteView = { ...local, hidden: document.visibilityState === "hidden" };
+    if (sameView(this.sentViews.get(participantId), view)) return;
+    if (link.sendControl({ type: "view", ...view })) this.sentViews.set(participantId, view);
+  }
+
+  private meetingSize(): number {
+    return this.participants.size + 1;
+  }
+
+  // adaptAll fits the camera capture to the meeting's size and every peer's
+  // camera sender to the size and its view.
+  private adaptAll(): void {
+    this.adaptedSize = this.meetingSize();
+    const camera = this.media.camera;
+    if (camera && camera.readyState === "live") {
+      applyCapture(camera, this.adaptedSize)
+        .then((changed) => {
+          if (changed) for (const id of this.peers.keys()) this.adaptPeer(id);
+        })
+        .catch((e) => console.warn("huddle: camera constraints", e));
+    }
+    for (const id of this.peers.keys()) this.adaptPeer(id);
+  }
+
+  private adaptPeer(remoteId: string): void {
+    const link = this.peers.get(remoteId);
+    const sender = link?.cameraSender;
+    if (!link || !sender) return;
+    const view = this.remoteViews.get(remoteId);
+    const track = sender.track;
+    const plan =
+      track && track === this.media.screen
+        ? screenPlan(view)
+        : planFor(this.meetingSize(), view, track?.getSettings().height ?? 0);
+    applyPlan(sender, plan)
+      .then(() => {
+        if (sender.getParameters().encodings?.length) this.plans.set(remoteId, plan);
+      })
+      .catch((e) => console.warn(`huddle: sender parameters for ${remoteId}`, e));
   }
 
   private sendSignal(to: string, signal: SignalInit, attempt = 0): void {
@@ -619,6 +809,11 @@ export class CallSession {
 
   // syncTracks puts the current microphone / camera / screen on every sender.
   private syncTracks(): void {
+    const screen = this.media.screen;
+    if (screen !== this.lastScreenTrack) {
+      this.lastScreenTrack = screen;
+      for (const link of this.peers.values()) void link.setScreenTrack(screen, this.media.screenStream);
+    }
     const video = this.media.videoTrack;
     if (video !== this.lastVideoTrack) {
       this.lastVideoTrack = video;

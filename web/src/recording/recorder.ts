@@ -247,7 +247,12 @@ export class Recorder {
         key: p.id,
         name: p.displayName || "Guest",
         colorKey: p.id,
-        track: p.media.videoMuted ? null : (p.stream?.getVideoTracks()[0] ?? null),
+        // A shared screen travels beside the camera: record the screen then.
+        track: p.media.screenSharing
+          ? (p.screenStream?.getVideoTracks()[0] ?? null)
+          : p.media.videoMuted
+            ? null
+            : (p.stream?.getVideoTracks()[0] ?? null),
         screen: p.media.screenSharing,
       })),
     ];

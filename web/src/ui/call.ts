@@ -7,6 +7,14 @@
 // Hosts and access (issue 11): Raise hand and the Raised hands list,
 // Reactions floating over tiles, moderation notices as toasts, and for hosts
 // the Waiting room panel, Meeting settings and each tile's options menu.
+// The call screen (issue 12): a shared screen as its own large tile beside
+// the cameras, the active speaker's ring, Pin, the Grid / Speaker layouts
+// (ui/layout.ts), connection quality on each tile with its details and the
+// poor-uplink warning (ui/quality.ts), picture-in-picture, keyboard
+// shortcuts (ui/shortcuts.ts). Tiles update incrementally: a tile is made
+// when its participant (or screen) arrives and removed when it goes, updates
+// touch only what changed, and the layout runs only when the tiles' places
+// or the stage's size change (window.huddle.callScreen counts both).
 import type { CallSession } from "../call/session";
 import type { ChatClient } from "../chat/client";
 import type { NotesClient } from "../notes/client";
@@ -18,11 +26,15 @@ import type { Uploader } from "../recording/uploader";
 import { ChatPanel } from "./chat";
 import { h, setText } from "./dom";
 import { icon } from "./icons";
-import { TileView, type TileInfo } from "./tile";
+import { TileView, tileStats, type TileInfo, type TileKind, type TileViewSize } from "./tile";
+import { GAP, stageLayout, type LayoutMode } from "./layout";
+import { QualityMonitor, QualityPopover } from "./quality";
+import { installShortcuts, shortcutsDialog } from "./shortcuts";
 import { micButton, cameraButton, shareButton, actionButton } from "./controls";
 import { toast } from "./toast";
 import { devicePickers } from "./devices";
 import { filtersControl } from "../filters/control";
+import { WatchView } from "../watch/view";
 import { FileTransfers } from "../files/manager";
 import { renderFiles } from "../files/view";
 import { Role } from "../proto";
@@ -40,11 +52,41 @@ import {
   type HandEntry,
 } from "./host";
 
-const GAP = 12;
-const STRIP_W = 224;
-const SPOTLIGHT_MIN_WIDTH = 800;
-const SPEAKING_LEVEL = 0.02; // RTCRtpSynchronizationSource.audioLevel, 0..1
-const ASPECT = 16 / 9;
+// The layout chosen last (Grid / Speaker), remembered in this browser.
+const LAYOUT_KEY = "huddle.layout";
+
+// callScreenStats: the call screen's counters and state for the debug hook.
+export const callScreenStats = { layouts: 0, arrangement: "", layout: "grid" as LayoutMode, pinned: "", featured: "" };
+
+// callScreenDebug is window.huddle.callScreen: tiles made, tile updates that
+// changed something, layout runs, and what the stage shows.
+export function callScreenDebug(): {
+  tileCreates: number;
+  tileRenders: number;
+  layouts: number;
+  arrangement: string;
+  layout: LayoutMode;
+  pinned: string;
+  featured: string;
+} {
+  return { tileCreates: tileStats.creates, tileRenders: tileStats.renders, ...callScreenStats };
+}
+
+function loadLayout(): LayoutMode {
+  try {
+    return localStorage.getItem(LAYOUT_KEY) === "speaker" ? "speaker" : "grid";
+  } catch {
+    return "grid";
+  }
+}
+
+function saveLayout(m: LayoutMode): void {
+  try {
+    localStorage.setItem(LAYOUT_KEY, m);
+  } catch {
+    /* storage may be unavailable (private mode) */
+  }
+}
 
 export interface CallView {
   destroy(): void;
@@ -55,6 +97,9 @@ export interface CallRecording {
   uploader: Uploader;
 }
 
+// WATCH_KEY: the featured "tile" while the shared player is open.
+const WATCH_KEY = "watch";
+
 export function renderCall(
   root: HTMLElement,
   session: CallSession,
@@ -63,11 +108,49 @@ export function renderCall(
   notes?: NotesClient | null,
   recording?: CallRecording | null,
 ): CallView {
-  const stage = h("div", { class: "stage" });
+  const stage = h("div", { class: "stage", attrs: { "data-arrangement": "grid" } });
+  // The featured tile (pinned, a shared screen, the speaker in the Speaker
+  // layout) goes here; the grid then becomes the column / row of the others.
+  const featuredBox = h("div", { class: "featured" });
   const grid = h("div", { class: "grid", attrs: { "aria-label": "Participants" } });
-  // While someone presents, their tile takes the stage and the others go in this strip.
-  const strip = h("div", { class: "strip", attrs: { "aria-label": "Other participants" } });
-  stage.append(grid, strip);
+  stage.append(featuredBox, grid);
+  let layoutMode = loadLayout();
+  const layoutButton = (label: string, name: "gridView" | "speakerView", mode: LayoutMode) =>
+    h(
+      "button",
+      { class: "view-btn", attrs: { type: "button", "aria-label": label, title: `${label} layout` }, on: { click: () => setLayout(mode) } },
+      icon(name, 20),
+      h("span", { class: "view-btn-text" }, label),
+    );
+  const gridButton = layoutButton("Grid", "gridView", "grid");
+  const speakerButton = layoutButton("Speaker", "speakerView", "speaker");
+  const pipButton = h(
+    "button",
+    { class: "view-btn", attrs: { type: "button", "aria-label": "Picture in picture", title: "Picture in picture", "aria-pressed": "false" }, on: { click: () => void togglePip() } },
+    icon("pip", 20),
+  );
+  pipButton.hidden = !("pictureInPictureEnabled" in document && document.pictureInPictureEnabled);
+  const shortcuts = shortcutsDialog();
+  const helpButton = h(
+    "button",
+    { class: "view-btn", attrs: { type: "button", "aria-label": "Keyboard shortcuts", title: "Keyboard shortcuts (?)", "aria-haspopup": "dialog" }, on: { click: () => shortcuts.open() } },
+    icon("keyboard", 20),
+  );
+  const uplink = h(
+    "div",
+    { class: "uplink-warning", attrs: { role: "status", hidden: true } },
+    icon("warning", 18),
+    h("span", {}, "Your connection is poor: others may not see or hear you well"),
+  );
+  const viewBar = h(
+    "div",
+    { class: "view-bar" },
+    uplink,
+    h("div", { class: "layout-switch", attrs: { role: "group", "aria-label": "Layout" } }, gridButton, speakerButton),
+    pipButton,
+    helpButton,
+  );
+  const stageCol = h("div", { class: "stage-col" }, viewBar, stage);
   const banner = h(
     "div",
     { class: "banner", attrs: { role: "alert", hidden: true } },
@@ -93,6 +176,10 @@ export function renderCall(
   });
   if (!navigator.mediaDevices || !("getDisplayMedia" in navigator.mediaDevices)) share.el.hidden = true;
   const filters = filtersControl(session.media);
+  // Watch together: while it is open the shared player is the featured
+  // view (arrange), every tile beside or under it.
+  const watch = new WatchView(session, () => refresh());
+  featuredBox.append(watch.el);
   // File transfers: the Send file button, drops on the stage, the list.
   const files = renderFiles(session, new FileTransfers(session, chat ?? null));
   files.attachDrop(stage);
@@ -168,6 +255,7 @@ export function renderCall(
       cam.el,
       filters.el,
       share.el,
+      watch.button,
       files.button,
       hand.el,
       reactions.el,
@@ -189,22 +277,55 @@ export function renderCall(
     ),
   );
 
-  const main = h("div", { class: "call-main" }, indicator.el, hands.el, stage, waitingPanel.el, chatPanel?.el, docs?.el, recordings?.el);
-  root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el, meetingSettings.el, files.el));
+  const main = h("div", { class: "call-main" }, indicator.el, hands.el, stageCol, waitingPanel.el, chatPanel?.el, docs?.el, recordings?.el);
+  root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el, meetingSettings.el, watch.dialog, files.el, shortcuts.el));
   syncChatButton();
 
   const tiles = new Map<string, TileView>();
   let lastWaiting = session.waiting.length;
-  let spotlight = false;
   const selfKey = "__self__";
+  const screenKey = (id: string) => `screen:${id}`;
+  let pinned = ""; // tile key
+  let lastRemoteSpeaker = ""; // the Speaker layout keeps the last one who spoke
+  let lastArrange = "";
+  const popover = new QualityPopover();
+  const quality = new QualityMonitor(() => session.peerConnections, () => showQuality());
+  // CallSession.setRemoteView (tile size -> the sender's adaptation) where the session has it.
+  const setRemoteView = (session as unknown as { setRemoteView?: (id: string, v: TileViewSize) => void }).setRemoteView;
 
-  let screenStream: MediaStream | null = null;
-  function selfStream(): MediaStream {
-    const screen = session.media.screen;
-    if (!screen) return session.media.stream;
-    if (!screenStream || screenStream.getVideoTracks()[0] !== screen) screenStream = new MediaStream([screen]);
-    return screenStream;
+  function makeTile(key: string, kind: TileKind, info: TileInfo): TileView {
+    const id = info.id;
+    const remoteCamera = kind === "camera" && !info.self;
+    return new TileView(id, info.self, undefined, {
+      kind,
+      onFirstFrame: remoteCamera ? () => session.noteFirstFrame(id) : undefined,
+      onPin: () => togglePin(key),
+      onDetails: remoteCamera ? (anchor) => openDetails(anchor, id) : undefined,
+      onViewChange: remoteCamera && setRemoteView ? (v) => setRemoteView.call(session, id, v) : undefined,
+    });
   }
+
+  function togglePin(key: string): void {
+    pinned = pinned === key ? "" : key;
+    callScreenStats.pinned = pinned;
+    refresh();
+  }
+
+  function setLayout(mode: LayoutMode): void {
+    layoutMode = mode;
+    callScreenStats.layout = mode;
+    saveLayout(mode);
+    syncLayoutButtons();
+    arrange();
+  }
+
+  function syncLayoutButtons(): void {
+    gridButton.setAttribute("aria-pressed", String(layoutMode === "grid"));
+    speakerButton.setAttribute("aria-pressed", String(layoutMode === "speaker"));
+  }
+  callScreenStats.layout = layoutMode;
+  callScreenStats.pinned = "";
+  syncLayoutButtons();
 
   function refresh(): void {
     const state = session.localMediaState();
@@ -238,13 +359,17 @@ export function renderCall(
     }
     hands.update(raised);
 
-    const infos: TileInfo[] = [
-      {
+    // Tiles: our camera, every remote camera, and a tile per shared screen.
+    const want: Array<{ key: string; kind: TileKind; info: TileInfo }> = [];
+    want.push({
+      key: selfKey,
+      kind: "camera",
+      info: {
         id: selfKey,
         colorKey: session.participantId,
         name: session.displayName,
         self: true,
-        stream: selfStream(),
+        stream: session.media.stream,
         audioMuted: state.audioMuted,
         videoMuted: state.videoMuted,
         screenSharing: state.screenSharing,
@@ -252,88 +377,249 @@ export function renderCall(
         handRaised: session.handRaisedAtMs > 0,
         host: session.role === Role.HOST,
         onMenu: null,
+        pinned: pinned === selfKey,
       },
-    ];
-    const remotes = [...session.participants.values()].sort((a, b) => a.joinedAtMs - b.joinedAtMs || a.id.localeCompare(b.id));
-    for (const p of remotes) {
-      infos.push({
-        id: p.id,
-        name: p.displayName,
-        self: false,
-        stream: p.stream,
-        audioMuted: p.media.audioMuted,
-        videoMuted: p.media.videoMuted,
-        screenSharing: p.media.screenSharing,
-        sinkId: session.media.prefs.audioOutput ?? "",
-        connecting: p.connection !== "connected",
-        handRaised: p.handRaisedAtMs > 0,
-        host: p.role === Role.HOST,
-        onMenu: host ? (anchor: HTMLElement) => openTileMenu(anchor, session, p.id) : null,
+    });
+    if (session.media.screen) {
+      const key = screenKey(selfKey);
+      want.push({
+        key,
+        kind: "screen",
+        info: {
+          id: selfKey,
+          colorKey: session.participantId,
+          name: session.displayName,
+          self: true,
+          stream: session.media.screenStream,
+          audioMuted: true,
+          videoMuted: false,
+          screenSharing: true,
+          connecting: false,
+          pinned: pinned === key,
+        },
       });
     }
-    const keep = new Set(infos.map((i) => i.id));
-    for (const [id, tile] of tiles) {
-      if (!keep.has(id)) {
+    const remotes = [...session.participants.values()].sort((a, b) => a.joinedAtMs - b.joinedAtMs || a.id.localeCompare(b.id));
+    for (const p of remotes) {
+      const connecting = p.connection !== "connected";
+      want.push({
+        key: p.id,
+        kind: "camera",
+        info: {
+          id: p.id,
+          name: p.displayName,
+          self: false,
+          stream: p.stream,
+          audioMuted: p.media.audioMuted,
+          videoMuted: p.media.videoMuted,
+          screenSharing: p.media.screenSharing,
+          sinkId: session.media.prefs.audioOutput ?? "",
+          connecting,
+          handRaised: p.handRaisedAtMs > 0,
+          host: p.role === Role.HOST,
+          onMenu: host ? (anchor: HTMLElement) => openTileMenu(anchor, session, p.id) : null,
+          pinned: pinned === p.id,
+        },
+      });
+      if (p.media.screenSharing && p.screenStream) {
+        const key = screenKey(p.id);
+        want.push({
+          key,
+          kind: "screen",
+          info: {
+            id: p.id,
+            name: p.displayName,
+            self: false,
+            stream: p.screenStream,
+            audioMuted: true,
+            videoMuted: false,
+            screenSharing: true,
+            connecting,
+            pinned: pinned === key,
+          },
+        });
+      }
+    }
+    const keep = new Set(want.map((w) => w.key));
+    for (const [key, tile] of tiles) {
+      if (!keep.has(key)) {
         tile.destroy();
-        tiles.delete(id);
+        tiles.delete(key);
       }
     }
-    // Spotlight the presenter (a remote one first, else ourselves).
-    const presenter = infos.find((i) => !i.self && i.screenSharing) ?? infos.find((i) => i.screenSharing);
-    spotlight = presenter !== undefined && infos.length > 1 && stage.clientWidth >= SPOTLIGHT_MIN_WIDTH;
-    stage.classList.toggle("spotlight", spotlight);
-    const placed = { grid: 0, strip: 0 };
-    for (const info of infos) {
-      let tile = tiles.get(info.id);
+    if (pinned && !keep.has(pinned)) {
+      pinned = "";
+      callScreenStats.pinned = "";
+      for (const w of want) w.info.pinned = false;
+    }
+    let added = false;
+    for (const w of want) {
+      let tile = tiles.get(w.key);
       if (!tile) {
-        const id = info.id;
-        tile = new TileView(id, info.self, info.self ? undefined : () => session.noteFirstFrame(id));
-        tiles.set(id, tile);
+        tile = makeTile(w.key, w.kind, w.info);
+        tiles.set(w.key, tile);
+        added = true;
       }
-      tile.update(info);
-      const where = spotlight && info !== presenter ? "strip" : "grid";
-      const box = where === "strip" ? strip : grid;
-      const index = placed[where]++;
-      if (box.children[index] !== tile.el) box.insertBefore(tile.el, box.children[index] ?? null);
+      tile.update(w.info);
     }
-    setText(count, String(infos.length));
-    layout();
+    if (added) {
+      showSpeaking();
+      showQuality();
+    }
+    setText(count, String(1 + remotes.length));
+    arrange();
   }
 
-  // layout picks the column count that gives the largest 16:9 tiles.
-  function layout(): void {
-    const n = Math.max(1, grid.children.length);
-    const W = stage.clientWidth - GAP * 2 - (spotlight ? STRIP_W + GAP : 0);
+  // pickFeatured: the tile shown large, or "" for the plain grid.
+  function pickFeatured(keys: string[]): string {
+    if (pinned && tiles.has(pinned)) return pinned;
+    const screens = keys.filter((k) => k.startsWith("screen:"));
+    if (screens.length > 0) return screens.find((k) => k !== screenKey(selfKey)) ?? screens[0];
+    if (layoutMode !== "speaker") return "";
+    const remotes = keys.filter((k) => k !== selfKey && !k.startsWith("screen:"));
+    if (remotes.length === 0) return "";
+    const active = session.activeSpeakerId;
+    if (active && tiles.has(active) && active !== selfKey) lastRemoteSpeaker = active;
+    if (!tiles.has(lastRemoteSpeaker)) lastRemoteSpeaker = remotes[0];
+    return lastRemoteSpeaker;
+  }
+
+  // arrange puts each tile in its place and sizes them, only when the places
+  // or the stage's size changed since the last time.
+  function arrange(): void {
+    const keys = [...tiles.keys()]; // insertion order: ours, then the others by join time
+    const ordered = [selfKey, screenKey(selfKey), ...keys.filter((k) => k !== selfKey && k !== screenKey(selfKey))].filter((k) => tiles.has(k));
+    const watching = watch.active;
+    stage.classList.toggle("watching", watching);
+    const featured = watching ? WATCH_KEY : pickFeatured(ordered);
+    let others = ordered.filter((k) => k !== featured);
+    if (featured.startsWith("screen:")) {
+      // The presenter's camera first, beside their screen.
+      const cam = featured.slice("screen:".length);
+      others = [cam, ...others.filter((k) => k !== cam)].filter((k) => tiles.has(k));
+    }
+    const W = stage.clientWidth - GAP * 2;
     const H = stage.clientHeight - GAP * 2;
+    const sig = JSON.stringify([featured, others, W, H]);
+    if (sig === lastArrange) return;
+    lastArrange = sig;
+    callScreenStats.layouts++;
+    callScreenStats.featured = featured;
+    place(featuredBox, watching ? [watch.el] : featured ? [tiles.get(featured)!.el] : []);
+    place(grid, others.map((k) => tiles.get(k)!.el));
+    for (const [key, tile] of tiles) tile.el.classList.toggle("featured-tile", key === featured);
     if (W <= 0 || H <= 0) return;
-    let best = { cols: 1, w: 0 };
-    for (let cols = 1; cols <= n; cols++) {
-      const rows = Math.ceil(n / cols);
-      const w = Math.min((W - GAP * (cols - 1)) / cols, ((H - GAP * (rows - 1)) / rows) * ASPECT);
-      if (w > best.w) best = { cols, w };
-    }
-    // Flex-wrap rows of fixed-size tiles: a last row with fewer tiles stays centred.
-    const w = Math.floor(best.w);
-    grid.style.width = `${best.cols * w + (best.cols - 1) * GAP}px`;
-    grid.style.setProperty("--tile-w", `${w}px`);
-    grid.style.setProperty("--tile-h", `${Math.floor(w / ASPECT)}px`);
+    const L = stageLayout(W, H, others.length, featured !== "", watching || featured.startsWith("screen:"));
+    stage.dataset.arrangement = L.arrangement;
+    callScreenStats.arrangement = L.arrangement;
+    featuredBox.style.setProperty("--tile-w", `${L.featured.w}px`);
+    featuredBox.style.setProperty("--tile-h", `${L.featured.h}px`);
+    grid.style.setProperty("--tile-w", `${L.tile.w}px`);
+    grid.style.setProperty("--tile-h", `${L.tile.h}px`);
+    grid.style.width = L.arrangement === "grid" ? `${L.gridWidth}px` : "";
   }
 
-  // Speaking indicator: the audio level of each remote participant's receiver.
-  const speakingTimer = setInterval(() => {
-    for (const [id, link] of session.peers) {
-      const receiver = link.pc.getReceivers().find((r) => r.track.kind === "audio");
-      const level = receiver?.getSynchronizationSources()[0]?.audioLevel ?? 0;
-      const muted = session.participants.get(id)?.media.audioMuted ?? true;
-      tiles.get(id)?.setSpeaking(!muted && level > SPEAKING_LEVEL);
+  // place makes els the first children of box, in order (moving only what is out of place).
+  function place(box: HTMLElement, els: HTMLElement[]): void {
+    els.forEach((el, i) => {
+      if (box.children[i] !== el) box.insertBefore(el, box.children[i] ?? null);
+    });
+  }
+
+  // Active speaker: the ring on whoever speaks; the Speaker layout follows.
+  function showSpeaking(): void {
+    const speaking = session.speakingIds;
+    for (const [key, tile] of tiles) {
+      if (tile.kind !== "camera") continue;
+      tile.setSpeaking(speaking.has(key === selfKey ? session.participantId : key));
     }
-  }, 300);
+  }
+  const unsubscribeSpeaker = session.onSpeaker(() => {
+    showSpeaking();
+    if (layoutMode === "speaker") arrange();
+    followPip();
+  });
+
+  // Connection quality on each remote tile, its details, the uplink warning.
+  function showQuality(): void {
+    for (const [key, tile] of tiles) {
+      if (tile.kind === "camera" && key !== selfKey) tile.setQuality(quality.qualities.get(key)?.grade ?? "");
+    }
+    uplink.hidden = !quality.uplinkPoor;
+    if (popover.isOpen) popover.show(quality.qualities.get(popover.participantId));
+  }
+
+  function openDetails(anchor: HTMLElement, id: string): void {
+    if (popover.isOpen && popover.participantId === id) {
+      popover.close();
+      return;
+    }
+    popover.open(anchor, id, session.participants.get(id)?.displayName || "this participant", quality.qualities.get(id));
+  }
+
+  // Picture-in-picture of the speaker: the featured remote, else the active
+  // (or last) remote speaker, else the first remote showing video.
+  function pipTarget(): TileView | null {
+    const candidates = [callScreenStats.featured, session.activeSpeakerId, lastRemoteSpeaker, ...tiles.keys()];
+    for (const key of candidates) {
+      const t = key ? tiles.get(key) : undefined;
+      if (t && !t.self && t.showsVideo) return t;
+    }
+    return null;
+  }
+
+  async function togglePip(): Promise<void> {
+    try {
+      if (document.pictureInPictureElement) {
+        await document.exitPictureInPicture();
+        return;
+      }
+      const t = pipTarget();
+      if (!t) {
+        toast("Nobody's video to show in picture-in-picture yet");
+        return;
+      }
+      await t.videoElement.requestPictureInPicture();
+    } catch (e) {
+      console.warn("huddle: picture in picture", e);
+      toast("Picture-in-picture is not available");
+    }
+  }
+
+  // followPip moves an open picture-in-picture window to the new speaker.
+  function followPip(): void {
+    const cur = document.pictureInPictureElement;
+    if (!cur) return;
+    const t = pipTarget();
+    if (t && t.videoElement !== cur && [...tiles.values()].some((x) => x.videoElement === cur)) {
+      t.videoElement.requestPictureInPicture().catch(() => {});
+    }
+  }
+
+  const syncPip = () => {
+    const on = !!document.pictureInPictureElement;
+    pipButton.setAttribute("aria-pressed", String(on));
+    pipButton.classList.toggle("view-btn-on", on);
+  };
+  root.addEventListener("enterpictureinpicture", syncPip, true);
+  root.addEventListener("leavepictureinpicture", syncPip, true);
+
+  // Keyboard shortcuts (Ctrl/⌘+D, Ctrl/⌘+E, ?).
+  const removeShortcuts = installShortcuts({
+    toggleMic: () => {
+      if (!mic.el.disabled) session.media.setAudioMuted(!session.media.audioMuted);
+    },
+    toggleCamera: () => {
+      if (!cam.el.disabled) session.media.setVideoMuted(!session.media.videoMuted);
+    },
+    showHelp: () => shortcuts.open(),
+  });
 
   const tick = () => setText(clock, new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
   tick();
   const clockTimer = setInterval(tick, 10_000);
-  // Size changes can switch spotlight on or off (narrow screens use the grid).
-  const ro = new ResizeObserver(() => refresh());
+  // Size changes lay the tiles out again (nothing else changes).
+  const ro = new ResizeObserver(() => arrange());
   ro.observe(stage);
   const unsubscribe = session.onChange(refresh);
   const unsubscribeNotice = session.onNotice((n) => {
@@ -356,7 +642,14 @@ export function renderCall(
   return {
     destroy() {
       clearInterval(clockTimer);
-      clearInterval(speakingTimer);
+      quality.stop();
+      popover.close();
+      unsubscribeSpeaker();
+      removeShortcuts();
+      shortcuts.destroy();
+      root.removeEventListener("enterpictureinpicture", syncPip, true);
+      root.removeEventListener("leavepictureinpicture", syncPip, true);
+      if (document.pictureInPictureElement) void document.exitPictureInPicture().catch(() => {});
       ro.disconnect();
       unsubscribe();
       unsubscribeNotice();
@@ -364,6 +657,7 @@ export function renderCall(
       settings.destroy();
       meetingSettings.destroy();
       reactions.destroy();
+      watch.destroy();
       closeTileMenu();
       filters.destroy();
       files.destroy();

@@ -19,7 +19,10 @@ interface ToggleSpec {
 
 function toggle(spec: ToggleSpec, onClick: () => void): Toggle {
   const el = h("button", { class: "ctl", attrs: { type: "button" }, on: { click: onClick } });
+  let shown: boolean | null = null;
   const set = (on: boolean) => {
+    if (on === shown) return; // the call view calls set() on every change: touch nothing then
+    shown = on;
     el.setAttribute("aria-pressed", String(on));
     el.setAttribute("aria-label", on ? spec.onLabel : spec.offLabel);
     el.title = on ? spec.onLabel : spec.offLabel;

@@ -4,6 +4,10 @@
 // (readable and writable without joining; posts use the name from the name
 // field), the Notes and Code buttons that open the shared documents, and the
 // Recordings button that opens the meeting's recordings, all without joining.
+// The setup check under the preview: a microphone level meter, "Test
+// speakers" (a chime on the chosen output) and "Check connection" (ICE
+// candidates gathered against the meeting's STUN/TURN servers: does a direct
+// path and does relay work).
 import type { LocalMedia } from "../call/media";
 import type { ChatClient } from "../chat/client";
 import type { NotesClient } from "../notes/client";
@@ -16,8 +20,13 @@ import { brand } from "./brand";
 import { micButton, cameraButton } from "./controls";
 import { devicePickers } from "./devices";
 import { filtersControl } from "../filters/control";
+import { fetchIceServers, gatherCandidates, MicMeter, playTestSound, type ConnectivityResult } from "../call/precheck";
+import { RequestError } from "../signaling/client";
+import { ErrorCode } from "../proto";
 
 const NAME_KEY = "huddle.displayName";
+// How often the microphone meter is redrawn.
+const METER_TICK_MS = 100;
 const MAX_NAME_BYTES = 64;
 
 export function rememberedName(): string {
@@ -76,6 +85,7 @@ export function renderPrejoin(
   );
 
   const devices = devicePickers(media, (msg) => (mediaError.textContent = msg));
+  const setup = setupCheck(meetingId, media);
 
   const nameInput = h("input", {
     class: "text-input name-input",
@@ -142,7 +152,7 @@ export function renderPrejoin(
         h(
           "main",
           { class: "prejoin" },
-          h("section", { class: "prejoin-media" }, preview, devices.el),
+          h("section", { class: "prejoin-media" }, preview, devices.el, setup.el),
           h(
             "section",
             { class: "prejoin-side" },
@@ -204,8 +214,93 @@ export function renderPrejoin(
       docs?.destroy();
       recordings?.destroy();
       devices.destroy();
+      setup.destroy();
       filters.destroy();
       video.srcObject = null;
     },
   };
+}
+
+// setupCheck: the microphone meter, Test speakers and Check connection.
+function setupCheck(meetingId: string, media: LocalMedia): { el: HTMLElement; destroy(): void } {
+  const bar = h("div", { class: "mic-meter-bar" });
+  const meter = h(
+    "div",
+    {
+      class: "mic-meter",
+      attrs: { role: "meter", "aria-label": "Microphone level", "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": 0 },
+    },
+    bar,
+  );
+  const mic = new MicMeter();
+  let shown = -1;
+  const tick = setInterval(() => {
+    mic.use(media.audio);
+    const pct = Math.round(mic.level() * 100);
+    if (pct === shown) return;
+    shown = pct;
+    meter.setAttribute("aria-valuenow", String(pct));
+    bar.style.width = `${pct}%`;
+  }, METER_TICK_MS);
+
+  const speakerStatus = h("span", { class: "setup-status", attrs: { role: "status", "aria-live": "polite" } });
+  const speakers = h("button", { class: "btn btn-outline btn-small", attrs: { type: "button" } }, "Test speakers");
+  speakers.addEventListener("click", async () => {
+    speakers.disabled = true;
+    speakerStatus.textContent = "Playing a chime…";
+    try {
+      const played = await playTestSound(media.prefs.audioOutput ?? "");
+      speakerStatus.textContent = played > 0 ? `Played ${played.toFixed(1)} s. Did you hear a chime?` : "The sound did not play.";
+      speakerStatus.dataset.played = played.toFixed(2);
+    } catch (e) {
+      speakerStatus.textContent = `The sound did not play: ${e instanceof Error ? e.message : String(e)}`;
+    } finally {
+      speakers.disabled = false;
+    }
+  });
+
+  const netStatus = h("span", { class: "setup-status", attrs: { role: "status", "aria-live": "polite" } });
+  const check = h("button", { class: "btn btn-outline btn-small", attrs: { type: "button" } }, "Check connection");
+  check.addEventListener("click", async () => {
+    check.disabled = true;
+    netStatus.textContent = "Checking…";
+    delete netStatus.dataset.direct;
+    delete netStatus.dataset.relay;
+    try {
+      const servers = await fetchIceServers(meetingId);
+      const r = await gatherCandidates(servers);
+      netStatus.textContent = describeConnectivity(r);
+      netStatus.dataset.direct = String(r.direct);
+      netStatus.dataset.relay = String(r.relay);
+    } catch (e) {
+      netStatus.textContent =
+        e instanceof RequestError && e.code === ErrorCode.RATE_LIMITED
+          ? "Checked too often; try again in a minute."
+          : `Could not check: ${e instanceof Error ? e.message : String(e)}`;
+    } finally {
+      check.disabled = false;
+    }
+  });
+
+  const el = h(
+    "section",
+    { class: "setup-check", attrs: { "aria-label": "Check your setup" } },
+    h("div", { class: "setup-row" }, h("span", { class: "setup-label" }, "Microphone"), meter),
+    h("div", { class: "setup-row" }, speakers, speakerStatus),
+    h("div", { class: "setup-row" }, check, netStatus),
+  );
+  return {
+    el,
+    destroy() {
+      clearInterval(tick);
+      mic.stop();
+    },
+  };
+}
+
+function describeConnectivity(r: ConnectivityResult): string {
+  const direct = r.direct ? `Direct: OK${r.srflx ? " (public address found)" : " (local network)"}` : "Direct: not possible";
+  const relay = !r.turn ? "Relay: no TURN server" : r.relay ? "Relay: OK" : "Relay: failed";
+  const verdict = r.direct || r.relay ? "You can join." : "Calls will not connect from this network.";
+  return `${direct}. ${relay}. ${verdict}`;
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# run.sh BINARY NAME MODE WORKDIR: runs one libFuzzer harness.
+#   MODE smoke: FUZZ_SMOKE_SECONDS (default 10) from the seed corpus, new
+#               inputs kept in WORKDIR only (ctest's fuzz.<name>.smoke);
+#   MODE fuzz:  FUZZ_SECONDS (default 60), corpus kept in WORKDIR/corpus
+#               across runs (make fuzz), final stats appended to
+#               WORKDIR/stats.log.
+# A crash leaves its input in WORKDIR/crashes/ and fails the run.
+set -euo pipefail
+bin=$1 name=$2 mode=$3 work=$4
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+seeds=$here/corpus/$name
+case $mode in
+smoke) secs=${FUZZ_SMOKE_SECONDS:-10} ;;
+fuzz) secs=${FUZZ_SECONDS:-60} ;;
+*) echo "run.sh: mode is smoke or fuzz" >&2; exit 2 ;;
+esac
+corpus=$work/corpus/$name
+[[ $mode == smoke ]] && corpus=$work/smoke/$name && rm -rf "$corpus"
+mkdir -p "$corpus" "$work/crashes"
+args=(-max_total_time="$secs" -print_final_stats=1 -timeout=25 -rss_limit_mb=4096 -max_len=200000
+	-close_fd_mask=3 -artifact_prefix="$work/crashes/$name-")
+[[ -f $here/dict/$name.dict ]] && args+=(-dict="$here/dict/$name.dict")
+[[ -d $seeds ]] || seeds=
+log=$work/$name.$mode.log
+set +e
+"$bin" "${args[@]}" "$corpus" ${seeds:+"$seeds"} >"$log" 2>&1
+rv=$?
+set -e
+# libFuzzer's final stats: executions, coverage (edges), time.
+runs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log" | tail -1)
+cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
+echo "fuzz $name ($mode): ${secs}s, ${runs:-?} executions, cov ${cov:-?} edges, exit $rv"
+if [[ $mode == fuzz ]]; then
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$secs" "${runs:-0}" "${cov:-0}" "$rv" >>"$work/stats.log"
+fi
+if ((rv != 0)); then
+	tail -60 "$log"
+	exit "$rv"
+fi
