@@ -155,7 +155,7 @@ export abstract class Transfer {
   private onClosed(): void {
     if (this.finished) return;
     const why =
-      this.state === "offered" ? "Withdrawn by the sender" : this.state === "offering" ? "Refused (too many files waiting there)" : "Cancelled by the other side";
+      this.state === "offered" ? "Withdrawn by the sender" : this.state === "offering" ? "Closed by the other side before an answer" : "Cancelled by the other side";
     this.finish("cancelled", why);
   }
 }
