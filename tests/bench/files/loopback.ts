@@ -6,6 +6,7 @@
 // no network and no other process in between. Result in window.benchResult:
 // ms from the receiver's accept to its verified end.
 import { IncomingTransfer, OutgoingTransfer } from "../../../web/src/files/transfer";
+import { CHUNK_BYTES, HIGH_WATER_BYTES, LOW_WATER_BYTES } from "../../../web/src/files/protocol";
 
 declare global {
   interface Window {
@@ -15,7 +16,43 @@ declare global {
 }
 
 const MiB = 1024 * 1024;
-const mib = Number(new URLSearchParams(location.search).get("mib") ?? 128);
+const params = new URLSearchParams(location.search);
+const mib = Number(params.get("mib") ?? 128);
+
+// raw: the same pair and channel, the same chunks and backpressure, but
+// no file, no hashing and no sink: what SCTP alone carries (the ceiling).
+async function raw(): Promise<void> {
+  const a = new RTCPeerConnection();
+  const b = new RTCPeerConnection();
+  a.addEventListener("icecandidate", (e) => void (e.candidate && b.addIceCandidate(e.candidate)));
+  b.addEventListener("icecandidate", (e) => void (e.candidate && a.addIceCandidate(e.candidate)));
+  const total = mib * MiB;
+  const got = new Promise<number>((resolve) => {
+    b.addEventListener("datachannel", (ev) => {
+      let n = 0;
+      let t0 = 0;
+      ev.channel.binaryType = "arraybuffer";
+      ev.channel.onmessage = (m) => {
+        if (!t0) t0 = performance.now();
+        n += (m.data as ArrayBuffer).byteLength;
+        if (n >= total) resolve(performance.now() - t0);
+      };
+    });
+  });
+  const dc = a.createDataChannel("raw", { ordered: true });
+  dc.bufferedAmountLowThreshold = LOW_WATER_BYTES;
+  await a.setLocalDescription();
+  await b.setRemoteDescription(a.localDescription!);
+  await b.setLocalDescription();
+  await a.setRemoteDescription(b.localDescription!);
+  await new Promise((r) => (dc.onopen = r));
+  const chunk = new Uint8Array(CHUNK_BYTES);
+  for (let sent = 0; sent < total; sent += CHUNK_BYTES) {
+    if (dc.bufferedAmount > HIGH_WATER_BYTES) await new Promise((r) => (dc.onbufferedamountlow = r));
+    dc.send(chunk);
+  }
+  window.benchResult = { bytes: total, ms: await got, sha256: "" };
+}
 
 async function run(): Promise<void> {
   const a = new RTCPeerConnection();
@@ -49,4 +86,4 @@ async function run(): Promise<void> {
   b.close();
 }
 
-run().catch((e) => (window.benchError = e instanceof Error ? e.message : String(e)));
+(params.get("raw") ? raw() : run()).catch((e) => (window.benchError = e instanceof Error ? e.message : String(e)));

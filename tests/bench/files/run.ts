@@ -2,6 +2,8 @@
 // Chromium, in MB/s (10^6 bytes per second), three ways:
 //   loopback  two RTCPeerConnections in one page (loopback.ts, built with the
 //             web app's Vite config): the transfer code and SCTP, no server;
+//   raw       the same pair with a bare data channel and the same chunks and
+//             backpressure, nothing else: the ceiling the code works under;
 //   direct    two participants in a call (a real stack: tests/lib/stack.ts),
 //             host candidates, through the UI (Send file, Accept);
 //   relay     the same with ?relay=1: every packet through coturn, with the
@@ -14,7 +16,7 @@
 // `unshare -n` with only loopback up, as the e2e tests run.
 // Environment: BENCH_LOOPBACK_MIB (128), BENCH_DIRECT_MIB (128),
 // BENCH_RELAY_MIB (16), BENCH_RELAY_UNCAPPED_MIB (64),
-// BENCH_ONLY (loopback,direct,relay,relay-uncapped), BENCH_BUILD_DIR (build-bench), HUDDLE_BIN_DIR,
+// BENCH_ONLY (loopback,raw,direct,relay,relay-uncapped), BENCH_BUILD_DIR (build-bench), HUDDLE_BIN_DIR,
 // HUDDLE_WEB_ROOT, HUDDLE_SOURCE_DIR (as for the e2e tests).
 import { createRequire } from "node:module";
 import { createServer } from "node:http";
@@ -55,7 +57,7 @@ const row = (path: string, pair: string, bytes: number, ms: number): Row => ({
   mbps: Math.round((bytes / 1e6 / (ms / 1000)) * 10) / 10,
 });
 
-async function loopback(): Promise<Row> {
+async function loopback(raw: boolean): Promise<Row> {
   const fromWeb = createRequire(join(root, "web/package.json"));
   const { build } = await import(pathToFileURL(fromWeb.resolve("vite")).href);
   await build({
@@ -82,12 +84,14 @@ async function loopback(): Promise<Row> {
   try {
     const page = await (await browser.newContext()).newPage();
     page.on("pageerror", (e) => console.error(`loopback page: ${e.message}`));
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/?mib=${sizes.loopback}`, { timeout: 30_000 });
+    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/?mib=${sizes.loopback}${raw ? "&raw=1" : ""}`, { timeout: 30_000 });
     await page.waitForFunction(() => window.benchResult || window.benchError, null, { timeout: TRANSFER_TIMEOUT_MS, polling: 200 });
     const err = await page.evaluate(() => window.benchError);
     if (err) throw new Error(`loopback page: ${err}`);
     const r = (await page.evaluate(() => window.benchResult))!;
-    return row("loopback (one page, two peer connections)", "host", r.bytes, r.ms);
+    return raw
+      ? row("loopback, bare data channel (same chunks and backpressure; no file, hash or sink)", "host", r.bytes, r.ms)
+      : row("loopback (one page, two peer connections)", "host", r.bytes, r.ms);
   } finally {
     await browser.close();
     server.close();
@@ -143,9 +147,10 @@ async function callTransfer(httpUrl: string, relay: boolean, mib: number, dir: s
 }
 
 const rows: Row[] = [];
-const only = (process.env.BENCH_ONLY ?? "loopback,direct,relay,relay-uncapped").split(",");
+const only = (process.env.BENCH_ONLY ?? "loopback,raw,direct,relay,relay-uncapped").split(",");
 const say = (r: Row) => (rows.push(r), console.log(`${r.path}: ${r.mbps} MB/s`));
-if (only.includes("loopback")) say(await loopback());
+if (only.includes("loopback")) say(await loopback(false));
+if (only.includes("raw")) say(await loopback(true));
 if (only.includes("direct") || only.includes("relay")) {
   const dir = mkdtempSync(join(tmpdir(), "huddle-bench-files-"));
   const stack = await startStack({ coturn: true });

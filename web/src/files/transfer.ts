@@ -154,7 +154,9 @@ export abstract class Transfer {
 
   private onClosed(): void {
     if (this.finished) return;
-    this.finish("cancelled", this.state === "offering" || this.state === "offered" ? "Withdrawn" : "Cancelled by the other side");
+    const why =
+      this.state === "offered" ? "Withdrawn by the sender" : this.state === "offering" ? "Closed by the other side before an answer" : "Cancelled by the other side";
+    this.finish("cancelled", why);
   }
 }
 

@@ -241,10 +241,11 @@ export function renderFiles(session: CallSession, manager: FileTransfers): Files
     dropTarget?.classList.add(DROP_CLASS);
   };
   const hasFiles = (ev: DragEvent) => !!ev.dataTransfer && [...ev.dataTransfer.types].includes("Files");
-  // targetOf: the remote participant's tile under the pointer, else the stage.
+  // targetOf: the remote participant's tile (camera or screen) under the
+  // pointer, else the stage.
   const targetOf = (stage: HTMLElement, ev: DragEvent): { el: Element; to: string | null } => {
-    const tile = (ev.target as Element | null)?.closest?.(".tile[data-participant-id]") as HTMLElement | null;
-    const id = tile?.dataset.participantId ?? "";
+    const tile = (ev.target as Element | null)?.closest?.(".tile[data-participant-id], .tile[data-screen-of]") as HTMLElement | null;
+    const id = tile?.dataset.participantId ?? tile?.dataset.screenOf ?? "";
     if (tile && session.participants.has(id)) return { el: tile, to: id };
     return { el: stage, to: null };
   };
