@@ -233,7 +233,7 @@ export class YouTubePlayer implements WatchPlayer {
       },
       () => {
         if (!this.destroyed)
-          this.fire("error", "YouTube cannot be reached from this browser, so the video cannot play here. A link to an MP4 or WebM file works without YouTube.");
+          this.fire("error", "YouTube cannot be reached from this browser (a link to an MP4 or WebM file works without YouTube)");
       },
     );
   }
