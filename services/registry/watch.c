@@ -300,7 +300,7 @@ hd_err reg_watch_apply(struct reg_ctx *c, const Huddle__V1__RegistryWatchRequest
 	key_watch(key, mt.id);
 	for (int attempt = 0; attempt < REG_WATCH_CAS_RETRIES; attempt++) {
 		struct reg_watch old;
-		bool same, done;
+		bool same = false, done = false;
 		if ((err = reg_watch_read(c, mt.id, &old, why)) != HD_OK)
 			return err;
 		if ((err = watch_next(&old, req, &m, now_ms, out, &same, why)) != HD_OK)

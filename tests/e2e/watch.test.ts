@@ -218,4 +218,25 @@ e2e.test("watch together: play, seek, late joiner, pause and stop are everyone's
     const seq = await p.page.evaluate(() => Number(window.huddle.session?.watchState?.seq ?? -1));
     assert.equal(seq, 5, `${p.name}: the shared player changed ${seq} times, want 5`);
   }
+
+  // A YouTube link goes through YouTube's IFrame API in an iframe that
+  // sends a referrer (YouTube refuses embeds without one); YouTube cannot be
+  // reached from this test's network namespace, and the player says so
+  // (the gateway's CSP lets the script and the frame load: no violation).
+  await cy.page.getByRole("button", { name: "Watch together" }).click();
+  await cy.page.getByLabel("Video URL").fill("https://youtu.be/dQw4w9WgXcQ");
+  await cy.page.getByRole("button", { name: "Start watching" }).click();
+  for (const p of [ada, cy]) {
+    const frame = p.page.locator("iframe.watch-youtube");
+    await frame.waitFor({ state: "attached", timeout: 10_000 });
+    assert.equal(await frame.getAttribute("referrerpolicy"), "strict-origin-when-cross-origin");
+    assert.match((await frame.getAttribute("src")) ?? "", /^https:\/\/www\.youtube-nocookie\.com\/embed\/dQw4w9WgXcQ\?/);
+    await poll(`${p.name}: the player says YouTube cannot be reached`, async () => {
+      const t = await p.page.locator(".watch-message").textContent();
+      return t?.includes("YouTube cannot be reached") ? t : undefined;
+    }, 20_000);
+  }
+  await screenshot(ada, "e2e-watch-youtube-unreachable");
+  await ada.page.getByRole("button", { name: "Stop watching" }).click();
+  await poll("Cy: the player is gone", async () => ((await cy.page.locator(".watch").isHidden()) ? true : undefined), 10_000);
 }, 240_000);

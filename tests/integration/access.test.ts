@@ -12,7 +12,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { useStack } from "../lib/harness.ts";
 import { connect, createMeeting, describe, fetchBounded, HuddleClient, type ClientBody } from "../lib/client.ts";
 import { DocumentKind, ErrorCode, type JoinReply, type ServerMessage } from "../lib/proto.ts";
-import { AccessMode, AdmissionState, ModerationAction, Role } from "../../web/src/gen/huddle/v1/common_pb.ts";
+import { AccessMode, AdmissionState, ModerationAction, Role, WatchAction } from "../../web/src/gen/huddle/v1/common_pb.ts";
 
 const SECRET = randomBytes(32).toString("base64url");
 const REACTION_RATE = 3;
@@ -129,6 +129,7 @@ function everyRequest(meetingId: string, peer: string): ClientBody[] {
 		{ case: "reaction", value: { emoji: "👍" } },
 		// The pre-join check's ICE servers: not for a waiting session either.
 		{ case: "iceServers", value: { meetingId } },
+		{ case: "watch", value: { action: WatchAction.START, url: "https://example.org/v.webm" } },
 	] as never;
 }
 
@@ -148,6 +149,7 @@ const CALL_STUFF = new Set([
 	"notesAwarenessEvent",
 	"notesSnapshotEvent",
 	"reactionEvent",
+	"watchStateEvent",
 	"meetingUpdated",
 	"moderationEvent",
 ]);

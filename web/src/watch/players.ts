@@ -120,6 +120,9 @@ export const YOUTUBE_API_TIMEOUT_MS = 10_000;
 // seek event).
 const YOUTUBE_SEEK_JUMP_S = 1.5;
 const YOUTUBE_POLL_MS = 250;
+// A pause this soon after we asked to play is the browser's autoplay policy
+// (the API reports no error): it is retried muted, not taken for the user's.
+const YOUTUBE_AUTOPLAY_GRACE_MS = 1500;
 
 // The parts of YouTube's IFrame API (https://developers.google.com/youtube/iframe_api_reference) we use.
 interface YtPlayer {
@@ -188,6 +191,8 @@ export class YouTubePlayer implements WatchPlayer {
   private lastPollAt = 0;
   private poll?: ReturnType<typeof setInterval>;
   private seekingUntil = 0;
+  private playAskedAt = Number.NEGATIVE_INFINITY;
+  private retriedMuted = false;
   private destroyed = false;
 
   constructor(videoId: string) {
@@ -233,7 +238,7 @@ export class YouTubePlayer implements WatchPlayer {
       },
       () => {
         if (!this.destroyed)
-          this.fire("error", "YouTube cannot be reached from this browser, so the video cannot play here. A link to an MP4 or WebM file works without YouTube.");
+          this.fire("error", "YouTube cannot be reached from this browser (a link to an MP4 or WebM file works without YouTube)");
       },
     );
   }
@@ -244,6 +249,12 @@ export class YouTubePlayer implements WatchPlayer {
 
   private onState(s: number): void {
     const S = this.yt!.PlayerState;
+    if (s === S.PAUSED && !this.retriedMuted && performance.now() - this.playAskedAt < YOUTUBE_AUTOPLAY_GRACE_MS) {
+      this.retriedMuted = true;
+      this.player?.mute();
+      this.player?.playVideo();
+      return;
+    }
     this.lastState = s;
     if (s === S.PLAYING) this.fire("play");
     else if (s === S.PAUSED) this.fire("pause");
@@ -281,6 +292,7 @@ export class YouTubePlayer implements WatchPlayer {
     return performance.now() < this.seekingUntil;
   }
   play(): Promise<void> {
+    this.playAskedAt = performance.now();
     this.player?.playVideo();
     if (this.yt) this.lastState = this.yt.PlayerState.BUFFERING; // playing is on its way
     return Promise.resolve();

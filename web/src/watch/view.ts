@@ -232,12 +232,12 @@ export class WatchView {
     this.showMessage("");
     const src = classify(s.url);
     if (src.kind === "hls" && !canPlayHls()) {
-      this.showMessage("This browser cannot play HLS streams by itself (Safari and some others can). A link to an MP4 or WebM file plays everywhere.");
+      this.showMessage("This browser cannot play HLS streams by itself (Safari and some others can). A link to an MP4 or WebM file plays everywhere.", true);
       return;
     }
     const player: WatchPlayer = src.kind === "youtube" ? new YouTubePlayer(src.videoId) : new FilePlayer(s.url);
     player.on((ev, detail) => {
-      if (ev === "error") this.showMessage(`The video cannot play here: ${detail ?? "unknown error"}.`);
+      if (ev === "error") this.showMessage(`The video cannot play here: ${(detail ?? "unknown error").replace(/\.$/, "")}.`, true);
       else if (ev === "ready") this.showMessage("");
     });
     this.player = player;
@@ -266,9 +266,12 @@ export class WatchView {
     this.button.classList.remove("ctl-active");
   }
 
-  private showMessage(text: string): void {
+  // showMessage shows a line under the player, or instead of it (failed:
+  // nothing to watch here, say why where the video would be).
+  private showMessage(text: string, failed = false): void {
     setText(this.message, text);
     this.message.hidden = text === "";
+    this.el.classList.toggle("watch-failed", failed && text !== "");
   }
 
   // samplePings measures the server clock n times, one after the other.
