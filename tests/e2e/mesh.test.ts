@@ -19,8 +19,9 @@ const PAUSE_SAMPLE_MS = 2_500; // framesDecoded must not grow over this while hi
 // visible again) as the browser would, with the visibilitychange event.
 function setHidden(page: Page, hidden: boolean): Promise<void> {
   return page.evaluate((h) => {
-    Object.defineProperty(document, "visibilityState", { configurable: true, get: () => (h ? "hidden" : "visible") });
-    Object.defineProperty(document, "hidden", { configurable: true, get: () => h });
+    // Data properties (no named getter functions: tsx would wrap them in a __name() the page lacks).
+    Object.defineProperty(document, "visibilityState", { configurable: true, value: h ? "hidden" : "visible" });
+    Object.defineProperty(document, "hidden", { configurable: true, value: h });
     document.dispatchEvent(new Event("visibilitychange"));
   }, hidden);
 }

@@ -199,7 +199,7 @@ const fmtS = (ms: number | null) => (ms === null ? "—" : (ms / 1000).toFixed(1
 
 async function main(): Promise<void> {
   const loadBefore = readFileSync("/proc/loadavg", "utf8").trim();
-  const stack = await startStack({ chat: false, notes: false, recording: false });
+  const stack = await startStack({ recording: false }); // chat and notes too: the pre-join page connects to them
   const browser = await launchBrowser();
   const rows: Row[] = [];
   try {
