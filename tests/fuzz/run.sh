@@ -20,7 +20,11 @@ corpus=$work/corpus/$name
 mkdir -p "$corpus" "$work/crashes"
 args=(-max_total_time="$secs" -print_final_stats=1 -timeout=25 -rss_limit_mb=4096 -max_len=200000
 	-close_fd_mask=3 -artifact_prefix="$work/crashes/$name-")
-[[ -f $here/dict/$name.dict ]] && args+=(-dict="$here/dict/$name.dict")
+# Dictionaries: dict/<name>.dict, else the protobuf tags for the
+# harnesses whose input is protobuf (ws_frame, *_rpc).
+dict=$here/dict/$name.dict
+[[ -f $dict || ! ( $name == ws_frame || $name == *_rpc ) ]] || dict=$here/dict/protobuf.dict
+[[ -f $dict ]] && args+=(-dict="$dict")
 [[ -d $seeds ]] || seeds=
 log=$work/$name.$mode.log
 set +e
