@@ -62,8 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int64_t duration_ms;
 		uint64_t bytes;
 		if (res.duration_ms < 0 || res.packets == 0) {
-			fprintf(stderr, "rec_remux OK with duration %lld ms, %llu packets\n", (long long)res.duration_ms,
-				(unsigned long long)res.packets);
+			fprintf(stderr, "rec_remux OK with duration %lld ms, %llu packets\n",
+				(long long)res.duration_ms, (unsigned long long)res.packets);
 			abort(); // "OK" with nothing playable
 		}
 		hd_err perr = rec_probe(out, &duration_ms, &bytes);

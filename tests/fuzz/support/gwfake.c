@@ -249,7 +249,8 @@ static const char *meeting_of(const ProtobufCMessage *req)
 		if (sub == NULL || ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
 				    *(const uint32_t *)((const char *)req + f->quantifier_offset) != f->id))
 			continue;
-		const ProtobufCFieldDescriptor *mf = protobuf_c_message_descriptor_get_field_by_name(sub->descriptor, "meeting_id");
+		const ProtobufCFieldDescriptor *mf =
+			protobuf_c_message_descriptor_get_field_by_name(sub->descriptor, "meeting_id");
 		if (mf != NULL && mf->type == PROTOBUF_C_TYPE_STRING)
 			return *(char *const *)((const char *)sub + mf->offset);
 	}
@@ -555,8 +556,8 @@ int lws_add_http_header_by_name(struct lws *wsi, const unsigned char *name, cons
 	return add(p, end, (const char *)name, (const char *)value, (size_t)length);
 }
 
-int lws_add_http_common_headers(struct lws *wsi, unsigned int code, const char *content_type,
-				lws_filepos_t content_len, unsigned char **p, unsigned char *end)
+int lws_add_http_common_headers(struct lws *wsi, unsigned int code, const char *content_type, lws_filepos_t content_len,
+				unsigned char **p, unsigned char *end)
 {
 	char status[64];
 	if (code < 100 || code > 599)
