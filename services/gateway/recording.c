@@ -339,7 +339,9 @@ static void rec_go(struct gw_rec *r, struct gw_http *h)
 
 void gw_rec_body(struct gw_rec *r, struct gw_http *h, const void *in, size_t len)
 {
-	if (r->phase == REC_BODY && r->body != NULL && len <= r->want - r->got)
+	// got may already be past want (a longer body than announced): then
+	// want - got would wrap around and let the copy run past the buffer.
+	if (r->phase == REC_BODY && r->body != NULL && r->got <= r->want && len <= r->want - r->got)
 		memcpy(r->body + r->got, in, len);
 	r->got += len;
 }

@@ -552,7 +552,6 @@ static void registry_seeds(void)
 	emit("registry_rpc", "create", &b);
 }
 
-
 // ---- HTTP requests (http) ----
 
 enum { H_BODY = 0, H_DONE = 1, H_OK = 2, H_BYTES = 3, H_FAIL = 4, H_WRITE = 5, H_NEXT = 6, H_UPGRADE = 7 };
@@ -595,7 +594,8 @@ static void http_seeds(const uint8_t *webm, size_t webm_len)
 	put_u8(&b, H_WRITE);
 	emit("http", "readyz", &b);
 
-	static const char body[] = "{\"title\":\"Weekly\",\"access_mode\":\"waiting_room\",\"starts_at_ms\":1800000000000}";
+	static const char body[] =
+		"{\"title\":\"Weekly\",\"access_mode\":\"waiting_room\",\"starts_at_ms\":1800000000000}";
 	struct hdr post[] = {{HDR_LENGTH, "78"}, {HDR_HOST, "meet.example.com"}, {HDR_XFF, "198.51.100.7"}};
 	http_request(&b, M_POST, "/api/meetings", post, 3, NULL);
 	put_u8(&b, H_BODY);
@@ -622,7 +622,8 @@ static void http_seeds(const uint8_t *webm, size_t webm_len)
 	put_u8(&b, H_WRITE);
 	emit("http", "notes-export", &b);
 
-	static const char create[] = "{\"id\":\"fuzzrecording000000000\",\"kind\":\"camera\",\"mime_type\":\"video/webm\",\"recorder_name\":\"Ada\"}";
+	static const char create[] = "{\"id\":\"fuzzrecording000000000\",\"kind\":\"camera\",\"mime_type\":\"video/"
+				     "webm\",\"recorder_name\":\"Ada\"}";
 	char len[16];
 	snprintf(len, sizeof(len), "%zu", strlen(create));
 	struct hdr rec[] = {{HDR_RECTOKEN, ""}, {HDR_LENGTH, len}};
@@ -646,7 +647,8 @@ static void http_seeds(const uint8_t *webm, size_t webm_len)
 	emit("http", "recording-chunk", &b);
 
 	struct hdr range[] = {{HDR_RANGE, "bytes=0-99"}};
-	http_request(&b, M_GET, "/api/meetings/" MEETING "/recordings/fuzzrecording000000000/file", range, 1, "download=1");
+	http_request(&b, M_GET, "/api/meetings/" MEETING "/recordings/fuzzrecording000000000/file", range, 1,
+		     "download=1");
 	put_u8(&b, H_OK);
 	put_u8(&b, H_OK);
 	put_u8(&b, H_WRITE);
@@ -744,13 +746,20 @@ static void jwt_seeds(void)
 static void config_seeds(void)
 {
 	struct buf b = {0};
-	static const char *values[] = {"https://meet.example.com,http://localhost:8080", "s3cret", "redis://127.0.0.1:6379/2",
-				       "100", "8388608", "debug", "'self' https://lms.example.com", ""};
+	static const char *values[] = {"https://meet.example.com,http://localhost:8080",
+				       "s3cret",
+				       "redis://127.0.0.1:6379/2",
+				       "100",
+				       "8388608",
+				       "debug",
+				       "'self' https://lms.example.com",
+				       ""};
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		put_u8(&b, 0);
 		put_slice(&b, values[i], strlen(values[i]));
 	}
-	static const char uri[] = "mongodb://user:pass@db1.example.com:27017,db2/huddle?replicaSet=rs0&authSource=admin";
+	static const char uri[] =
+		"mongodb://user:pass@db1.example.com:27017,db2/huddle?replicaSet=rs0&authSource=admin";
 	put_slice(&b, uri, strlen(uri));
 	emit("config", "all-set", &b);
 	for (size_t i = 0; i < 8; i++) {

@@ -29,12 +29,12 @@
 #define FZ_PARTICIPANT "fuzzparticipant0000000"
 
 static const enum lws_token_indexes headers[] = {
-	WSI_TOKEN_HTTP_CONTENT_LENGTH, WSI_TOKEN_HTTP_AUTHORIZATION, WSI_TOKEN_ORIGIN,   WSI_TOKEN_HOST,
+	WSI_TOKEN_HTTP_CONTENT_LENGTH, WSI_TOKEN_HTTP_AUTHORIZATION, WSI_TOKEN_ORIGIN,        WSI_TOKEN_HOST,
 	WSI_TOKEN_X_FORWARDED_FOR,     WSI_TOKEN_HTTP_RANGE,         WSI_TOKEN_HTTP_IF_RANGE,
 };
 #define N_HEADERS (sizeof(headers) / sizeof(headers[0]))
 
-static const enum lws_token_indexes methods[] = {WSI_TOKEN_GET_URI, WSI_TOKEN_HEAD_URI, WSI_TOKEN_POST_URI,
+static const enum lws_token_indexes methods[] = {WSI_TOKEN_GET_URI, WSI_TOKEN_HEAD_URI,   WSI_TOKEN_POST_URI,
 						 WSI_TOKEN_PUT_URI, WSI_TOKEN_DELETE_URI, WSI_TOKEN_OPTIONS_URI};
 #define N_METHODS (sizeof(methods) / sizeof(methods[0]))
 

@@ -78,7 +78,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *why = NULL;
 		cfg.public_key_pem = text;
 		if (hd_jwt_check_config(&cfg, &why) == HD_OK)
-			verify(&cfg, "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb29tIjoiKiIsImV4cCI6MTgwMDAwMDA2MH0.c2ln",
+			verify(&cfg,
+			       "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJyb29tIjoiKiIsImV4cCI6MTgwMDAwMDA2MH0.c2ln",
 			       meeting);
 		free(text);
 		return 0;

@@ -40,8 +40,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	ctx.presence_ttl_ms = 30000;
 	// The meeting the seeds join (ids are random otherwise: no input could
 	// name one). Its host key is "fuzz-host-key" (hex SHA-256 below).
-	struct hd_meeting m = {.id = "fuzzmeeting00000000000", .created_at_ms = 1700000000000, .title = "fuzz",
-			       .access_mode = 1};
+	struct hd_meeting m = {
+		.id = "fuzzmeeting00000000000", .created_at_ms = 1700000000000, .title = "fuzz", .access_mode = 1};
 	if (hd_meeting_insert(ctx.store, &m) != HD_OK)
 		abort();
 	return 0;

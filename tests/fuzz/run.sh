@@ -4,7 +4,8 @@
 #               inputs kept in WORKDIR only (ctest's fuzz.<name>.smoke);
 #   MODE fuzz:  FUZZ_SECONDS (default 60), corpus kept in WORKDIR/corpus
 #               across runs (make fuzz), final stats appended to
-#               WORKDIR/stats.log.
+#               WORKDIR/stats.log (seconds it really ran, executions,
+#               coverage in edges, exit status).
 # A crash leaves its input in WORKDIR/crashes/ and fails the run.
 set -euo pipefail
 bin=$1 name=$2 mode=$3 work=$4
@@ -20,19 +21,25 @@ corpus=$work/corpus/$name
 mkdir -p "$corpus" "$work/crashes"
 args=(-max_total_time="$secs" -print_final_stats=1 -timeout=25 -rss_limit_mb=4096 -max_len=200000
 	-close_fd_mask=3 -artifact_prefix="$work/crashes/$name-")
-[[ -f $here/dict/$name.dict ]] && args+=(-dict="$here/dict/$name.dict")
+# Dictionaries: dict/<name>.dict, else the protobuf tags for the
+# harnesses whose input is protobuf (ws_frame, *_rpc).
+dict=$here/dict/$name.dict
+[[ -f $dict || ! ( $name == ws_frame || $name == *_rpc ) ]] || dict=$here/dict/protobuf.dict
+[[ -f $dict ]] && args+=(-dict="$dict")
 [[ -d $seeds ]] || seeds=
 log=$work/$name.$mode.log
 set +e
+start=$SECONDS
 "$bin" "${args[@]}" "$corpus" ${seeds:+"$seeds"} >"$log" 2>&1
 rv=$?
+took=$((SECONDS - start))
 set -e
 # libFuzzer's final stats: executions, coverage (edges), time.
 runs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log" | tail -1)
 cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-echo "fuzz $name ($mode): ${secs}s, ${runs:-?} executions, cov ${cov:-?} edges, exit $rv"
+echo "fuzz $name ($mode): ${took}s, ${runs:-?} executions, cov ${cov:-?} edges, exit $rv"
 if [[ $mode == fuzz ]]; then
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$secs" "${runs:-0}" "${cov:-0}" "$rv" >>"$work/stats.log"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$took" "${runs:-0}" "${cov:-0}" "$rv" >>"$work/stats.log"
 fi
 if ((rv != 0)); then
 	tail -60 "$log"

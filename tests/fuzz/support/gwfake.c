@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <nng/supplemental/util/platform.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -248,7 +249,8 @@ static const char *meeting_of(const ProtobufCMessage *req)
 		if (sub == NULL || ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
 				    *(const uint32_t *)((const char *)req + f->quantifier_offset) != f->id))
 			continue;
-		const ProtobufCFieldDescriptor *mf = protobuf_c_message_descriptor_get_field_by_name(sub->descriptor, "meeting_id");
+		const ProtobufCFieldDescriptor *mf =
+			protobuf_c_message_descriptor_get_field_by_name(sub->descriptor, "meeting_id");
 		if (mf != NULL && mf->type == PROTOBUF_C_TYPE_STRING)
 			return *(char *const *)((const char *)sub + mf->offset);
 	}
@@ -334,6 +336,57 @@ void fz_calls_answer_ok(const char *participant_id, const char *const *roster, s
 
 // ---- start-up ----
 
+// fz_never_called is the REP handler of the listening sockets the clients
+// connect to: the calls themselves never travel (see call above).
+static nng_msg *fz_never_called(void *state, nng_msg *msg)
+{
+	abort();
+}
+
+static void fz_no_event(void *arg, const char *topic, const uint8_t *data, size_t len)
+{
+}
+
+// open_endpoints gives gw real NNG clients and subscriptions, connected to
+// sockets listening in a private folder, as a started gateway has them
+// (readyz, /metrics, chat and notes subscriptions and the recording API
+// look at them); no call or event ever travels on them.
+static void open_endpoints(void)
+{
+	static char dir[] = "/tmp/huddle-fuzz-gw-XXXXXX";
+	static nng_socket pubs[3];
+	static struct hd_rpc_server *server;
+	static void *states[1];
+	char url[128];
+	struct hd_sub **subs[3] = {&gw.events, &gw.chat_events, &gw.notes_events};
+	struct hd_rpc_client **clients[4] = {&gw.registry, &gw.chat, &gw.notes, &gw.recording};
+	if (mkdtemp(dir) == NULL)
+		abort();
+	snprintf(url, sizeof(url), "ipc://%s/rep.ipc", dir);
+	if (hd_rpc_server_open(&server, url, 1, fz_never_called, states) != HD_OK)
+		abort();
+	for (int i = 0; i < 4; i++)
+		if (hd_rpc_client_open(clients[i], url) != HD_OK)
+			abort();
+	for (int i = 0; i < 3; i++) {
+		char pub[128];
+		snprintf(pub, sizeof(pub), "ipc://%s/pub%d.ipc", dir, i);
+		if (hd_pub_open(&pubs[i], pub) != HD_OK || hd_sub_open(subs[i], pub, fz_no_event, NULL) != HD_OK)
+			abort();
+	}
+	for (int waited = 0; waited < 5000; waited += 10) {
+		bool all = true;
+		for (int i = 0; i < 4; i++)
+			all = all && hd_rpc_client_connected(*clients[i]) > 0;
+		for (int i = 0; i < 3; i++)
+			all = all && hd_sub_connected(*subs[i]) > 0;
+		if (all)
+			return;
+		nng_msleep(10);
+	}
+	abort(); // the sockets did not connect
+}
+
 void fz_gw_init(const char *web_root)
 {
 	hd_log_level = -1; // quiet: a log line per input would dominate the run
@@ -371,6 +424,7 @@ void fz_gw_init(const char *web_root)
 	c->trust_x_forwarded_for = 1;
 	c->meeting_create_rate = 60;
 	gw.started_ms = hd_mono_ms();
+	open_endpoints();
 	if (gw_websec_open() != HD_OK)
 		abort();
 	static char *stun[] = {"stun:127.0.0.1:3478"};
@@ -502,8 +556,8 @@ int lws_add_http_header_by_name(struct lws *wsi, const unsigned char *name, cons
 	return add(p, end, (const char *)name, (const char *)value, (size_t)length);
 }
 
-int lws_add_http_common_headers(struct lws *wsi, unsigned int code, const char *content_type,
-				lws_filepos_t content_len, unsigned char **p, unsigned char *end)
+int lws_add_http_common_headers(struct lws *wsi, unsigned int code, const char *content_type, lws_filepos_t content_len,
+				unsigned char **p, unsigned char *end)
 {
 	char status[64];
 	if (code < 100 || code > 599)

@@ -30,7 +30,8 @@ static inline const char *fz_tmpdir(const char *name)
 // protobuf_c_message_free_unpacked) or NULL when the handler returned none.
 static inline ProtobufCMessage *fz_rpc_serve(hd_rpc_handler handler, void *state,
 					     const ProtobufCMessageDescriptor *req_desc,
-					     const ProtobufCMessageDescriptor *reply_desc, const uint8_t *data, size_t len)
+					     const ProtobufCMessageDescriptor *reply_desc, const uint8_t *data,
+					     size_t len)
 {
 	nng_msg *msg;
 	if (nng_msg_alloc(&msg, 0) != 0 || nng_msg_append(msg, data, len) != 0)
@@ -47,8 +48,10 @@ static inline ProtobufCMessage *fz_rpc_serve(hd_rpc_handler handler, void *state
 	if (q != NULL) {
 		const ProtobufCFieldDescriptor *qf = protobuf_c_message_descriptor_get_field(req_desc, 1);
 		const ProtobufCFieldDescriptor *rf = protobuf_c_message_descriptor_get_field(reply_desc, 1);
-		if (qf != NULL && rf != NULL && qf->type == PROTOBUF_C_TYPE_UINT64 && rf->type == PROTOBUF_C_TYPE_UINT64 &&
-		    *(const uint64_t *)((const char *)q + qf->offset) != *(const uint64_t *)((const char *)r + rf->offset))
+		if (qf != NULL && rf != NULL && qf->type == PROTOBUF_C_TYPE_UINT64 &&
+		    rf->type == PROTOBUF_C_TYPE_UINT64 &&
+		    *(const uint64_t *)((const char *)q + qf->offset) !=
+			    *(const uint64_t *)((const char *)r + rf->offset))
 			abort(); // the reply does not name its request
 		protobuf_c_message_free_unpacked(q, NULL);
 	}
