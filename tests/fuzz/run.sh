@@ -5,7 +5,9 @@
 #   MODE fuzz:  FUZZ_SECONDS (default 60), corpus kept in WORKDIR/corpus
 #               across runs (make fuzz), final stats appended to
 #               WORKDIR/stats.log (seconds it really ran, executions,
-#               coverage in edges, exit status).
+#               coverage in edges, exit status, CPU seconds the
+#               fuzzer used: under `nice` on a busy machine that is less
+#               than the seconds it ran).
 # A crash leaves its input in WORKDIR/crashes/ and fails the run.
 set -euo pipefail
 bin=$1 name=$2 mode=$3 work=$4
@@ -28,18 +30,26 @@ dict=$here/dict/$name.dict
 [[ -f $dict ]] && args+=(-dict="$dict")
 [[ -d $seeds ]] || seeds=
 log=$work/$name.$mode.log
+# CPU seconds (user + system) of this shell's children so far, from bash's
+# `times` run in this shell (in a subshell it would see none of them).
+cpu_file=$work/$name.$mode.cpu
+child_cpu() { awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$cpu_file"; }
 set +e
 start=$SECONDS
+times >"$cpu_file"
+cpu0=$(child_cpu)
 "$bin" "${args[@]}" "$corpus" ${seeds:+"$seeds"} >"$log" 2>&1
 rv=$?
 took=$((SECONDS - start))
+times >"$cpu_file"
+cpu=$(($(child_cpu) - cpu0))
 set -e
 # libFuzzer's final stats: executions, coverage (edges), time.
 runs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log" | tail -1)
 cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-echo "fuzz $name ($mode): ${took}s, ${runs:-?} executions, cov ${cov:-?} edges, exit $rv"
+echo "fuzz $name ($mode): ${took}s (${cpu} CPU s), ${runs:-?} executions, cov ${cov:-?} edges, exit $rv"
 if [[ $mode == fuzz ]]; then
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$took" "${runs:-0}" "${cov:-0}" "$rv" >>"$work/stats.log"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$name" "$took" "${runs:-0}" "${cov:-0}" "$rv" "$cpu" >>"$work/stats.log"
 fi
 if ((rv != 0)); then
 	tail -60 "$log"
