@@ -136,10 +136,14 @@ static struct call *queue_call(struct media_janus *j, enum call_kind kind, const
 	    cJSON_AddStringToObject(m, "transaction", c->txn) == NULL ||
 	    cJSON_AddStringToObject(m, "apisecret", j->cfg.api_secret) == NULL)
 		goto fail;
-	// Janus ids are up to 2^53 (JavaScript-safe): a double holds them exactly.
-	if (session != 0 && cJSON_AddNumberToObject(m, "session_id", (double)session) == NULL)
+	// Ids as integer literals: cJSON would print a double such as
+	// 8.61149956718517e+15, which Janus (jansson) reads as a real, not an id.
+	char id[24];
+	snprintf(id, sizeof(id), "%" PRIu64, session);
+	if (session != 0 && cJSON_AddRawToObject(m, "session_id", id) == NULL)
 		goto fail;
-	if (handle != 0 && cJSON_AddNumberToObject(m, "handle_id", (double)handle) == NULL)
+	snprintf(id, sizeof(id), "%" PRIu64, handle);
+	if (handle != 0 && cJSON_AddRawToObject(m, "handle_id", id) == NULL)
 		goto fail;
 	if (plugin != NULL && cJSON_AddStringToObject(m, "plugin", plugin) == NULL)
 		goto fail;
