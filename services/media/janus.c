@@ -49,9 +49,9 @@ struct call {
 	unsigned char *buf; // LWS_PRE bytes of headroom, then the JSON text
 	size_t len;
 	bool sent;
-	bool done;      // answered or failed (CALL_WORKER)
-	hd_err err;     // its outcome when done
-	cJSON *data;    // plugindata.data on success (moved to the worker)
+	bool done;   // answered or failed (CALL_WORKER)
+	hd_err err;  // its outcome when done
+	cJSON *data; // plugindata.data on success (moved to the worker)
 	char why[MEDIA_JANUS_WHY_MAX];
 };
 
@@ -623,8 +623,8 @@ hd_err media_janus_message(struct media_janus *j, const cJSON *body, cJSON **dat
 		snprintf(why, MEDIA_JANUS_WHY_MAX, "%s", c->why);
 	} else {
 		err = HD_ETIMEOUT;
-		snprintf(why, MEDIA_JANUS_WHY_MAX, "Janus did not answer within MEDIA_JANUS_TIMEOUT_MS (%" PRId64 " ms)",
-			 j->cfg.timeout_ms);
+		snprintf(why, MEDIA_JANUS_WHY_MAX,
+			 "Janus did not answer within MEDIA_JANUS_TIMEOUT_MS (%" PRId64 " ms)", j->cfg.timeout_ms);
 	}
 	unlink_call(j, c);
 	pthread_mutex_unlock(&j->mu);

@@ -102,8 +102,8 @@ static void app_close(void *p)
 	struct media_app *app = p;
 	struct media_janus_stats st;
 	media_janus_get_stats(app->janus, &st);
-	HD_INFO("stats: %llu connections to Janus, %llu sessions created, %llu claimed", (unsigned long long)st.connects,
-		(unsigned long long)st.sessions, (unsigned long long)st.claims);
+	HD_INFO("stats: %llu connections to Janus, %llu sessions created, %llu claimed",
+		(unsigned long long)st.connects, (unsigned long long)st.sessions, (unsigned long long)st.claims);
 	media_janus_close(app->janus);
 }
 
@@ -120,7 +120,8 @@ int main(int argc, char **argv)
 	static struct media_app app;
 	static const struct hd_daemon media = {
 		.name = "huddle-media",
-		.summary = "Huddle's SFU controller: one Janus VideoRoom per meeting, driven over Janus's WebSocket API.",
+		.summary =
+			"Huddle's SFU controller: one Janus VideoRoom per meeting, driven over Janus's WebSocket API.",
 		.config = config_table,
 		.n_config = sizeof(config_table) / sizeof(config_table[0]),
 		.listen_setting = "MEDIA_LISTEN",

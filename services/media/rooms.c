@@ -16,8 +16,7 @@
 // DERIVE_MAX is the room for a derived value: base64url of 32 bytes.
 #define DERIVE_MAX 44
 
-void media_derive(const char *key, const char *label, const char *room, const char *participant, char *out,
-		  size_t len)
+void media_derive(const char *key, const char *label, const char *room, const char *participant, char *out, size_t len)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int mac_len = 0;
@@ -50,8 +49,7 @@ static int vr_error(const cJSON *data, char *why)
 // request sends {"request": verb, "room": room} plus what fill adds, and
 // returns the answer in *data (the caller's). A VideoRoom error is returned
 // as HD_EINTERNAL unless it is `tolerated` (then HD_OK, *vr_code set).
-static hd_err request(const struct media_rooms *r, cJSON *body, cJSON **data, int tolerated, int *vr_code,
-		      char *why)
+static hd_err request(const struct media_rooms *r, cJSON *body, cJSON **data, int tolerated, int *vr_code, char *why)
 {
 	hd_err err = media_janus_message(r->janus, body, data, why);
 	if (vr_code != NULL)
@@ -146,8 +144,8 @@ hd_err media_room_ensure(const struct media_rooms *r, const char *meeting, uint3
 	    cJSON_AddTrueToObject(b, "require_pvtid") == NULL ||
 	    cJSON_AddNumberToObject(b, "publishers", publishers != 0 ? publishers : r->publishers_max) == NULL ||
 	    cJSON_AddNumberToObject(b, "bitrate", r->bitrate) == NULL ||
-	    cJSON_AddTrueToObject(b, "audiolevel_event") == NULL || cJSON_AddStringToObject(b, "videocodec", "vp8") == NULL ||
-	    cJSON_AddFalseToObject(b, "permanent") == NULL) {
+	    cJSON_AddTrueToObject(b, "audiolevel_event") == NULL ||
+	    cJSON_AddStringToObject(b, "videocodec", "vp8") == NULL || cJSON_AddFalseToObject(b, "permanent") == NULL) {
 		cJSON_Delete(b);
 		return oom(why);
 	}
@@ -238,7 +236,8 @@ hd_err media_room_cleanup(const struct media_rooms *r, const char *const *active
 	{
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(room, "room");
 		const cJSON *desc = cJSON_GetObjectItemCaseSensitive(room, "description");
-		if (!cJSON_IsString(id) || !cJSON_IsString(desc) || strcmp(desc->valuestring, MEDIA_ROOM_DESCRIPTION) != 0)
+		if (!cJSON_IsString(id) || !cJSON_IsString(desc) ||
+		    strcmp(desc->valuestring, MEDIA_ROOM_DESCRIPTION) != 0)
 			continue; // not one of ours
 		bool live = false;
 		for (size_t i = 0; i < n_active && !live; i++)

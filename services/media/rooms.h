@@ -29,16 +29,15 @@
 // worker threads; read-only after set-up).
 struct media_rooms {
 	struct media_janus *janus;
-	const char *key;          // JANUS_API_SECRET: the VideoRoom admin_key and the HMAC key
-	uint32_t publishers_max;  // a room's publisher limit when the request names none
-	uint32_t bitrate;         // a publisher's bitrate cap, bits/s (0: Janus's default)
+	const char *key;         // JANUS_API_SECRET: the VideoRoom admin_key and the HMAC key
+	uint32_t publishers_max; // a room's publisher limit when the request names none
+	uint32_t bitrate;        // a publisher's bitrate cap, bits/s (0: Janus's default)
 };
 
 // media_derive writes base64url(HMAC-SHA256(key, label ":" room [":" participant]))
 // cut to len characters (at most 43) and a NUL into out (len + 1 bytes).
 // participant may be NULL.
-void media_derive(const char *key, const char *label, const char *room, const char *participant, char *out,
-		  size_t len);
+void media_derive(const char *key, const char *label, const char *room, const char *participant, char *out, size_t len);
 
 // media_room_ensure creates the meeting's room (publishers: limit, 0 for
 // publishers_max) unless it exists; *created says which. Errors as

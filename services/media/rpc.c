@@ -39,7 +39,8 @@ static hd_err op_ensure_room(void *worker, const void *body, struct hd_rpc_reply
 	if ((err = check_id(c, "meeting_id", req->meeting_id, why)) != HD_OK)
 		return err;
 	if (req->publishers > c->rooms->publishers_max) {
-		snprintf(c->why, sizeof(c->why), "publishers is over MEDIA_PUBLISHERS_MAX (%u)", c->rooms->publishers_max);
+		snprintf(c->why, sizeof(c->why), "publishers is over MEDIA_PUBLISHERS_MAX (%u)",
+			 c->rooms->publishers_max);
 		*why = c->why;
 		return HD_EBADREQUEST;
 	}
@@ -141,7 +142,8 @@ static hd_err op_cleanup(void *worker, const void *body, struct hd_rpc_reply *re
 	const Huddle__V1__MediaCleanupRequest *req = body;
 	hd_err err;
 	if (req->n_active_meeting_ids > MEDIA_CLEANUP_ACTIVE_MAX) {
-		*why = "active_meeting_ids has more than MEDIA_CLEANUP_ACTIVE_MAX (" HD_XSTR(MEDIA_CLEANUP_ACTIVE_MAX) ") ids";
+		*why = "active_meeting_ids has more than MEDIA_CLEANUP_ACTIVE_MAX (" HD_XSTR(
+			MEDIA_CLEANUP_ACTIVE_MAX) ") ids";
 		return HD_ETOOLARGE;
 	}
 	for (size_t i = 0; i < req->n_active_meeting_ids; i++)

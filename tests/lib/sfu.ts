@@ -9,7 +9,7 @@
 // registered by tests/CMakeLists.txt): nothing here leaves that namespace.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { connect as netConnect, type Socket } from "node:net";
+import { connect as netConnect, createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import WebSocket from "ws";
@@ -86,8 +86,62 @@ async function waitTcp(port: number, proc: Child): Promise<void> {
 	}, START_MS, 50);
 }
 
+/**
+ * A TCP relay from a loopback port to Janus's API port: huddle-media dials it,
+ * so a test can cut huddle-media's WebSocket while Janus (and the session)
+ * stays up.
+ */
+export class Relay {
+	private conns = new Set<Socket>();
+	cuts = 0;
+
+	private constructor(
+		private server: Server,
+		readonly port: number,
+	) {}
+
+	static async open(target: number): Promise<Relay> {
+		const server = createServer();
+		const relay: Relay = await new Promise((res, rej) => {
+			server.once("error", rej);
+			server.listen(0, "127.0.0.1", () => {
+				const a = server.address();
+				res(new Relay(server, typeof a === "object" && a ? a.port : 0));
+			});
+		});
+		server.on("connection", (c) => {
+			const up = netConnect(target, "127.0.0.1");
+			relay.conns.add(c).add(up);
+			const drop = () => {
+				c.destroy();
+				up.destroy();
+				relay.conns.delete(c);
+				relay.conns.delete(up);
+			};
+			c.on("error", drop).on("close", drop);
+			up.on("error", drop).on("close", drop);
+			c.pipe(up);
+			up.pipe(c);
+		});
+		return relay;
+	}
+
+	/** Resets every relayed connection (both sides see it close). */
+	cut(): void {
+		this.cuts++;
+		for (const c of this.conns) c.resetAndDestroy();
+		this.conns.clear();
+	}
+
+	close(): void {
+		this.cut();
+		this.server.close();
+	}
+}
+
 export interface Sfu {
 	dir: string;
+	relay: Relay;
 	apiSecret: string;
 	janusPort: number;
 	janus: Child;
@@ -126,9 +180,10 @@ export async function startSfu(opts: { rtpRange?: string; mediaEnv?: Record<stri
 	const bin = join(BIN_DIR, "huddle-media");
 	if (!existsSync(bin)) throw new Error(`${bin} does not exist: build the daemons first`);
 	const mediaUrl = `tcp://127.0.0.1:${mediaPort}`;
+	const relay = await Relay.open(janusPort);
 	const mediaEnv = {
 		MEDIA_LISTEN: mediaUrl,
-		JANUS_URL: `ws://127.0.0.1:${janusPort}`,
+		JANUS_URL: `ws://127.0.0.1:${relay.port}`,
 		JANUS_API_SECRET: apiSecret,
 		MEDIA_KEEPALIVE_SECONDS: "2",
 		LOG_LEVEL: process.env.HUDDLE_TEST_LOG_LEVEL ?? "info",
@@ -136,6 +191,7 @@ export async function startSfu(opts: { rtpRange?: string; mediaEnv?: Record<stri
 	};
 	const sfu: Sfu = {
 		dir,
+		relay,
 		apiSecret,
 		janusPort,
 		janus,
@@ -149,6 +205,7 @@ export async function startSfu(opts: { rtpRange?: string; mediaEnv?: Record<stri
 		async stop() {
 			const m = await this.media.stop();
 			const j = await janus.stop();
+			relay.close();
 			const keep = process.env.HUDDLE_KEEP_LOGS !== undefined;
 			if (m.code !== 0 && m.signal !== "SIGKILL") {
 				throw new Error(`huddle-media did not exit 0 on SIGTERM (${JSON.stringify(m)}); log:\n${this.media.tail(60)}`);

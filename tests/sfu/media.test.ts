@@ -2,7 +2,9 @@
 // meeting (ensure creates, a second ensure reuses, destroy removes), checked
 // with Janus's own `exists`/`list` and the room's secret; publisher tokens
 // (a join with no token, a wrong one or no pin is refused, the issued token
-// is accepted; revoke removes the token and kicks); huddle-media SIGKILLed
+// is accepted; revoke removes the token and kicks); huddle-media's
+// WebSocket cut (through a relay) while Janus stays up: it reconnects and
+// claims the same session; huddle-media SIGKILLed
 // and restarted (the rooms stay usable, none is duplicated); cleanup of
 // rooms whose meeting ended; bad requests. Janus is spoken to directly over
 // its WebSocket API from here, as a browser's SDK would.
@@ -173,6 +175,25 @@ t("publishers need their token: none, a wrong one or no pin is refused; the issu
 		for (const c of opened) c.close();
 		await ok({ case: "destroyRoom", value: { meetingId: m } });
 	}
+});
+
+t("huddle-media's WebSocket cut while Janus stays up: it reconnects and claims the same session", async () => {
+	const m = newId();
+	await ensure(m);
+	const before = await ok({ case: "health", value: {} });
+	sfu.relay.cut();
+	await waitFor("huddle-media's claim after the cut", async () => {
+		const r = await media.call({ case: "health", value: {} });
+		return r.body.case === "health" && r.body.value.claims > before.claims;
+	}, READY_MS, 50);
+	const after = await ok({ case: "health", value: {} });
+	assert.equal(after.claims, before.claims + 1n, "one claim");
+	assert.ok(after.reconnects > before.reconnects, "a reconnection counted");
+	// The claimed session's handle still works: the room is there and usable.
+	assert.equal((await ensure(m)).created, false);
+	const token = await allow(m, newId());
+	assert.equal(token.length, TOKEN_LEN);
+	assert.equal((await ok({ case: "destroyRoom", value: { meetingId: m } })).destroyed, true);
 });
 
 t("huddle-media SIGKILLed and restarted: rooms still usable, none duplicated", async () => {
