@@ -13,6 +13,7 @@
 // ctest integration.sfu_media): Janus ignores the loopback interface.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { ErrorCode } from "../lib/proto.ts";
 import { derive, JanusClient, MediaClient, startSfu, type Sfu } from "../lib/sfu.ts";
@@ -78,8 +79,15 @@ async function code(body: { case: string; value: object }): Promise<{ code: Erro
 }
 
 const ensure = (meetingId: string) => ok({ case: "ensureRoom", value: { meetingId, publishers: 0 } });
-const allow = async (meetingId: string, participantId: string) =>
-	(await ok({ case: "allow", value: { meetingId, participantId } })).token as string;
+/** Every secret, pin and token this file saw: none may appear in a log. */
+const secrets = new Set<string>();
+const allow = async (meetingId: string, participantId: string) => {
+	const token = (await ok({ case: "allow", value: { meetingId, participantId } })).token as string;
+	secrets.add(token);
+	secrets.add(derive(sfu.apiSecret, "secret", meetingId, undefined, SECRET_LEN));
+	secrets.add(derive(sfu.apiSecret, "pin", meetingId, undefined, PIN_LEN));
+	return token;
+};
 
 /** Janus's own view: does the room exist? */
 async function exists(room: string): Promise<boolean> {
@@ -267,4 +275,14 @@ t("Janus restarted: huddle-media reconnects with a new session and serves again"
 	// Janus forgot its rooms: the next ensure creates the meeting's room again.
 	assert.equal((await ensure(m)).created, true);
 	assert.equal((await ok({ case: "destroyRoom", value: { meetingId: m } })).destroyed, true);
+});
+
+t("no secret, pin or token reaches huddle-media's or Janus's log", async () => {
+	secrets.add(sfu.apiSecret);
+	assert.ok(secrets.size >= 4);
+	for (const log of [sfu.media.log, sfu.janus.log]) {
+		const text = readFileSync(log, "utf8");
+		assert.ok(text.length > 0, `${log} is not empty`);
+		for (const s of secrets) assert.ok(!text.includes(s), `${log} holds a secret (${s.slice(0, 4)}...)`);
+	}
 });
