@@ -25,6 +25,13 @@ const START_MS = 20000;
 /** Bound on a process exiting after SIGTERM before it is SIGKILLed. */
 const STOP_MS = 10000;
 
+/** The environment without the SFU's settings a developer may have exported (each test sets its own). */
+function cleanEnv(): Record<string, string> {
+	const env: Record<string, string> = {};
+	for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/^(JANUS_|MEDIA_|LOG_LEVEL$)/.test(k)) env[k] = v;
+	return env;
+}
+
 /** A child process with its output in a log file. */
 export class Child {
 	child: ChildProcess | undefined;
@@ -40,7 +47,7 @@ export class Child {
 
 	start(): void {
 		const fd = openSync(this.log, "a");
-		const child = spawn(this.cmd, this.args, { env: { ...process.env, ...this.env }, stdio: ["ignore", fd, fd] });
+		const child = spawn(this.cmd, this.args, { env: { ...cleanEnv(), ...this.env }, stdio: ["ignore", fd, fd] });
 		closeSync(fd);
 		this.child = child;
 		this.exit = new Promise((res) => child.once("exit", (code, signal) => res({ code, signal })));
@@ -170,7 +177,7 @@ export async function startSfu(opts: { rtpRange?: string; mediaEnv?: Record<stri
 		JANUS_RECLAIM_TIMEOUT: "10",
 	};
 	const render = spawnSync(join(SOURCE_DIR, "deploy/janus/render.sh"), [join(dir, "janus")], {
-		env: { ...process.env, ...env },
+		env: { ...cleanEnv(), ...env },
 		encoding: "utf8",
 	});
 	if (render.status !== 0) throw new Error(`render.sh failed: ${render.stderr}`);
