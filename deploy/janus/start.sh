@@ -29,24 +29,30 @@ if ((EUID == 0)); then
 		echo "janus-start: error: JANUS_USER '$user' does not exist" >&2
 		exit 2
 	}
-	# The user must reach the directory through every parent: a checkout
-	# or a test's private directory under /root or mktemp's mode 700 may not
-	# let it. Then the configuration goes to a directory of its own in
-	# TMPDIR, one per API port (re-rendered on every start).
+	run_as=(setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups)
 	mkdir -p "$dir"
 	chown -R "$user:" "$dir"
-	if ! setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups test -r "$dir/janus.jcfg"; then
-		dir=${TMPDIR:-/tmp}/huddle-janus-$user-${JANUS_WS_PORT:-8188}
-		[[ ! -L $dir ]] || {
-			echo "janus-start: error: $dir is a symbolic link" >&2
-			exit 1
-		}
-		"$here/render.sh" "$dir"
-		chown -R "$user:" "$dir"
-		args=(-F "$dir" -C "$dir/janus.jcfg")
-	fi
 	# The parent-death signal (run.sh sets one) does not survive a change of
 	# user: set it again.
-	exec setpriv --reuid="$user" --regid="$(id -g "$user")" --init-groups --no-new-privs --pdeathsig TERM "$(command -v "$janus")" "${args[@]}"
+	if "${run_as[@]}" test -r "$dir/janus.jcfg"; then
+		exec "${run_as[@]}" --no-new-privs --pdeathsig TERM "$(command -v "$janus")" "${args[@]}"
+	fi
+	# The user cannot reach the directory through its parents (a checkout
+	# under /root, a test's mktemp directory of mode 700): the configuration
+	# goes to a private directory in TMPDIR instead, removed when Janus
+	# exits. This script stays Janus's parent for that and hands it
+	# SIGTERM/SIGINT/SIGHUP.
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/huddle-janus.XXXXXX")
+	"$here/render.sh" "$tmp"
+	chown -R "$user:" "$tmp"
+	"${run_as[@]}" --no-new-privs --pdeathsig TERM "$(command -v "$janus")" -F "$tmp" -C "$tmp/janus.jcfg" &
+	child=$!
+	trap 'kill -TERM "$child" 2>/dev/null || true' TERM INT HUP
+	rv=0
+	while kill -0 "$child" 2>/dev/null; do
+		wait "$child" && rv=0 || rv=$?
+	done
+	rm -rf "$tmp"
+	exit "$rv"
 fi
 exec "$janus" "${args[@]}"
