@@ -146,7 +146,7 @@ bench: bootstrap ## build (Release, build-bench/; BENCH_BUILD_DIR=...) and compa
 compose-check: ## validate docker-compose.yml (no Docker engine needed)
 	@if ! command -v docker-compose >/dev/null; then \
 		echo "make: docker-compose not installed; skipping"; exit 0; fi; \
-	TURN_SECRET=compose-check RECORDING_TOKEN_SECRET=compose-check docker-compose config -q && echo "docker-compose.yml: ok"; \
+	TURN_SECRET=compose-check RECORDING_TOKEN_SECRET=compose-check JANUS_API_SECRET=compose-check docker-compose config -q && echo "docker-compose.yml: ok"; \
 	if env -u TURN_SECRET docker-compose config -q 2>/dev/null; then \
 		echo "docker-compose.yml: TURN_SECRET should be required"; exit 1; fi
 

@@ -30,7 +30,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 
 # --- docker-compose.yml -------------------------------------------------------
 if have docker-compose; then
-	if out=$(TURN_SECRET=deploy-check RECORDING_TOKEN_SECRET=deploy-check docker-compose config -q 2>&1); then
+	if out=$(TURN_SECRET=deploy-check RECORDING_TOKEN_SECRET=deploy-check JANUS_API_SECRET=deploy-check docker-compose config -q 2>&1); then
 		ok "docker-compose.yml parses"
 	else
 		bad "docker-compose.yml: $out"
@@ -38,12 +38,17 @@ if have docker-compose; then
 	for secret in TURN_SECRET RECORDING_TOKEN_SECRET; do
 		other=TURN_SECRET
 		[[ $secret == TURN_SECRET ]] && other=RECORDING_TOKEN_SECRET
-		if env -u "$secret" "$other=deploy-check" docker-compose config -q >/dev/null 2>&1; then
+		if env -u "$secret" "$other=deploy-check" JANUS_API_SECRET=deploy-check docker-compose config -q >/dev/null 2>&1; then
 			bad "docker-compose.yml accepts a missing $secret"
 		else
 			ok "docker-compose.yml requires $secret"
 		fi
 	done
+	if env -u JANUS_API_SECRET TURN_SECRET=deploy-check RECORDING_TOKEN_SECRET=deploy-check docker-compose config -q >/dev/null 2>&1; then
+		bad "docker-compose.yml accepts a missing JANUS_API_SECRET"
+	else
+		ok "docker-compose.yml requires JANUS_API_SECRET"
+	fi
 else
 	skip "docker-compose.yml (docker-compose not installed)"
 fi

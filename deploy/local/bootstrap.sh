@@ -72,7 +72,7 @@ apt_install() {
 }
 
 # Services Debian would start on install and that would hold Huddle's ports
-# (redis 6379, coturn 3478): keep them stopped and disabled. Only the ones
+# (redis 6379, coturn 3478, janus 8188): keep them stopped and disabled. Only the ones
 # this run installed; an operator's existing setup is left alone.
 quiet_services() {
 	local svc
@@ -94,7 +94,7 @@ for p in "${packages[@]}"; do
 	installed "$p" || missing+=("$p")
 done
 services=()
-for svc in redis-server coturn; do
+for svc in redis-server coturn janus; do
 	installed "$svc" || services+=("$svc")
 done
 

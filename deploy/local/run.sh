@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh: runs Huddle on this machine (what `make run` does after building):
-# redis-server, turnserver, huddle-registry, huddle-chat, huddle-notes,
+# redis-server, turnserver, janus (the SFU, deploy/janus/start.sh),
+# huddle-media, huddle-registry, huddle-chat, huddle-notes,
 # huddle-recording and huddle-gateway, with state and logs in run/
 # (git-ignored), the embedded SQLite store (one file, run/huddle.db, shared
 # by the registry, huddle-chat, huddle-notes and huddle-recording), the
@@ -22,9 +23,14 @@
 #                           (default tcp://127.0.0.1:7005 and :7006)
 #   RECORDING_LISTEN                          huddle-recording's address
 #                           (default tcp://127.0.0.1:7007)
+#   MEDIA_LISTEN            huddle-media's address (default tcp://127.0.0.1:7008)
+#   JANUS_WS_PORT=8188      Janus API (WebSocket) port on 127.0.0.1
+#   JANUS_RTP_PORT_RANGE=10000-10999  Janus's UDP media ports
 # The TURN secret, the recording token secret and the join token secret
 # (signs the dashboard's signed join links) are generated once into
-# run/turn-secret, run/recording-token-secret and run/join-token-secret.
+# run/turn-secret, run/recording-token-secret and run/join-token-secret, and
+# the Janus API secret (Janus and huddle-media share it) into
+# run/janus-api-secret; Janus's rendered configuration is in run/janus/.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,12 +51,14 @@ chat_events_listen=${CHAT_EVENTS_LISTEN:-tcp://127.0.0.1:7004}
 notes_listen=${NOTES_LISTEN:-tcp://127.0.0.1:7005}
 notes_events_listen=${NOTES_EVENTS_LISTEN:-tcp://127.0.0.1:7006}
 recording_listen=${RECORDING_LISTEN:-tcp://127.0.0.1:7007}
+media_listen=${MEDIA_LISTEN:-tcp://127.0.0.1:7008}
+janus_ws_port=${JANUS_WS_PORT:-8188}
 store_uri=sqlite://$run/huddle.db
 
-for tool in redis-server turnserver openssl curl setsid setpriv; do
+for tool in redis-server turnserver janus openssl curl setsid setpriv; do
 	command -v "$tool" >/dev/null || hd_die "$tool not found (run 'make bootstrap')"
 done
-for bin in huddle-registry huddle-chat huddle-notes huddle-recording huddle-gateway; do
+for bin in huddle-registry huddle-chat huddle-notes huddle-recording huddle-media huddle-gateway; do
 	[[ -x $build/bin/$bin ]] || hd_die "$build/bin/$bin not found (run 'make build')"
 done
 [[ -f web/dist/index.html ]] || hd_log "warning: web/dist/index.html missing; the gateway will serve no web app (run 'make build')"
@@ -76,6 +84,8 @@ if p=$(port_of "$chat_events_listen"); then check_port "$p" "huddle-chat events"
 if p=$(port_of "$notes_listen"); then check_port "$p" "huddle-notes" "or set NOTES_LISTEN"; fi
 if p=$(port_of "$notes_events_listen"); then check_port "$p" "huddle-notes events" "or set NOTES_EVENTS_LISTEN"; fi
 if p=$(port_of "$recording_listen"); then check_port "$p" "huddle-recording" "or set RECORDING_LISTEN"; fi
+if p=$(port_of "$media_listen"); then check_port "$p" "huddle-media" "or set MEDIA_LISTEN"; fi
+check_port "$janus_ws_port" janus "a system janus: 'systemctl disable --now janus'; or set JANUS_WS_PORT"
 
 if [[ ! -s $run/turn-secret ]]; then
 	(umask 077 && openssl rand -hex 32 >"$run/turn-secret")
@@ -92,6 +102,11 @@ if [[ ! -s $run/join-token-secret ]]; then
 	hd_log "generated $run/join-token-secret"
 fi
 join_token_secret=$(<"$run/join-token-secret")
+if [[ ! -s $run/janus-api-secret ]]; then
+	(umask 077 && openssl rand -hex 32 >"$run/janus-api-secret")
+	hd_log "generated $run/janus-api-secret"
+fi
+janus_api_secret=$(<"$run/janus-api-secret")
 
 pids=() names=() logs=()
 stopping=0
@@ -163,6 +178,23 @@ start turnserver "$run/turnserver.log" turnserver -c deploy/coturn/turnserver-lo
 	--userdb="$run/turndb" --pidfile="$run/turnserver.pid"
 hd_wait_tcp 127.0.0.1 "$turn_port" 10 "${pids[-1]}" || fail_start turnserver "$run/turnserver.log"
 
+# Janus with Huddle's own configuration (run/janus/), the API on loopback;
+# as root it drops to nobody (deploy/janus/start.sh).
+start janus "$run/janus.log" env JANUS_API_SECRET="$janus_api_secret" \
+	JANUS_WS_IP=127.0.0.1 JANUS_WS_PORT="$janus_ws_port" \
+	JANUS_RTP_PORT_RANGE="${JANUS_RTP_PORT_RANGE:-10000-10999}" \
+	deploy/janus/start.sh "$run_abs/janus"
+hd_wait_tcp 127.0.0.1 "$janus_ws_port" 15 "${pids[-1]}" || fail_start janus "$run/janus.log"
+
+# huddle-media drives Janus (one VideoRoom per meeting); it reconnects by
+# itself, so only a crash is waited for.
+start huddle-media "$run/media.log" env \
+	MEDIA_LISTEN="$media_listen" JANUS_URL="ws://127.0.0.1:$janus_ws_port" \
+	JANUS_API_SECRET="$janus_api_secret" LOG_LEVEL="${LOG_LEVEL:-info}" \
+	"$build/bin/huddle-media"
+sleep 0.2
+hd_alive "${pids[-1]}" || fail_start huddle-media "$run/media.log"
+
 start huddle-registry "$run/registry.log" env \
 	REGISTRY_LISTEN="$registry_listen" REGISTRY_EVENTS_LISTEN="$events_listen" \
 	REDIS_URL="$redis_url" STORE_URI="$store_uri" \
@@ -228,7 +260,7 @@ until curl -fsS -o /dev/null --max-time 1 "http://127.0.0.1:$http_port/readyz" 2
 	sleep 0.2
 done
 
-hd_log "logs: $run/{redis,turnserver,registry,chat,notes,recording,gateway}.log"
+hd_log "logs: $run/{redis,turnserver,janus,media,registry,chat,notes,recording,gateway}.log"
 echo "Open http://localhost:$http_port"
 hd_log "Ctrl-C stops everything"
 

@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 ports=()
-while ((${#ports[@]} < 9)); do
+while ((${#ports[@]} < 11)); do
 	p=$(hd_pick_port) || hd_die "no free port"
 	[[ " ${ports[*]} " == *" $p "* ]] || ports+=("$p")
 done
@@ -39,7 +39,8 @@ export BUILD_DIR=$build RUN_DIR=$tmp/run HTTP_PORT=${ports[0]} TURN_PORT=${ports
 	REGISTRY_LISTEN=tcp://127.0.0.1:${ports[2]} REGISTRY_EVENTS_LISTEN=tcp://127.0.0.1:${ports[3]} \
 	CHAT_LISTEN=tcp://127.0.0.1:${ports[4]} CHAT_EVENTS_LISTEN=tcp://127.0.0.1:${ports[5]} \
 	NOTES_LISTEN=tcp://127.0.0.1:${ports[6]} NOTES_EVENTS_LISTEN=tcp://127.0.0.1:${ports[7]} \
-	RECORDING_LISTEN=tcp://127.0.0.1:${ports[8]}
+	RECORDING_LISTEN=tcp://127.0.0.1:${ports[8]} \
+	MEDIA_LISTEN=tcp://127.0.0.1:${ports[9]} JANUS_WS_PORT=${ports[10]}
 
 # launch N: starts run.sh (our child) and waits until it prints the URL.
 launch() {
@@ -77,7 +78,7 @@ all_gone() {
 
 launch 1
 mapfile -t children < <(pgrep -P "$launcher")
-((${#children[@]} >= 7)) || hd_die "expected redis, turnserver, registry, chat, notes, recording and gateway under run.sh; found ${#children[@]}"
+((${#children[@]} >= 9)) || hd_die "expected redis, turnserver, janus, huddle-media, registry, chat, notes, recording and gateway under run.sh; found ${#children[@]}"
 kill -KILL "$launcher"
 wait "$launcher" 2>/dev/null || true
 launcher=''
