@@ -16,6 +16,8 @@ struct reg_ctx {
 	struct hd_store *store;  // meeting records, shared
 	nng_socket pub;          // room events, shared
 	int64_t presence_ttl_ms; // a member unseen for longer is swept
+	int64_t max_participants; // MAX_PARTICIPANTS: members per meeting, waiting room included; 0: no limit
+	char why_buf[96];         // room for an error message with numbers in it (this thread's)
 };
 
 #endif
