@@ -616,7 +616,11 @@ static int http_route(struct gw_http *h, const char *uri, enum gw_http_method me
 			metrics(h);
 		return 0;
 	}
-	if (post && (strcmp(uri, "/api/meetings") == 0 || strcmp(uri, "/api/spaces") == 0) && create_limited(h))
+	// Every path that creates a meeting or a space shares one bucket.
+	if (post &&
+	    (strcmp(uri, "/api/meetings") == 0 || strcmp(uri, "/api/spaces") == 0 ||
+	     strcmp(uri, "/api/space/meetings") == 0) &&
+	    create_limited(h))
 		return 0;
 	if (gw_access_http_route(h, uri, method))
 		return 0;

@@ -722,7 +722,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				LOG_LEVEL,
 				// Every test client comes from 127.0.0.1, one "address" for a whole
 				// test file: the per-address limits are off unless a test sets them
-				// (limits_address.test.ts tests them with their defaults).
+				// (limits_caps.test.ts tests them with their defaults).
 				MEETINGS_PER_ADDRESS_PER_MINUTE: "0",
 				MAX_CONNECTIONS_PER_ADDRESS: "0",
 				...(opts.heartbeatMs !== undefined ? { HEARTBEAT_INTERVAL_MS: String(opts.heartbeatMs) } : {}),
