@@ -6,6 +6,7 @@
 #include <uthash.h>
 
 #include "gateway/access.h"
+#include "gateway/bridge.h"
 #include "gateway/chat.h"
 #include "gateway/gateway.h"
 #include "gateway/notes.h"
@@ -38,6 +39,7 @@ size_t gw_metrics_format(char *buf, size_t cap)
 	}
 	const struct metric all[] = {
 		{"huddle_gateway_ws_queued_bytes", NULL, "gauge", (double)queued},
+		{"huddle_gateway_bus_events_dropped_total", NULL, "counter", (double)gw_bridge_dropped()},
 		{"huddle_gateway_ws_queued_bytes_max", NULL, "gauge", (double)queued_max},
 		{"huddle_gateway_ws_slow_closed_total", NULL, "counter", (double)s->slow_closed},
 		{"huddle_gateway_ws_addresses", NULL, "gauge", (double)gw_websec_conn_addresses()},
