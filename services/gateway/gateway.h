@@ -65,9 +65,9 @@ struct gw_config {
 	const char *tls_key;           // PEM private key path
 	int64_t trust_x_forwarded_for; // 1: a client's address is X-Forwarded-For's last entry (behind a proxy)
 	int64_t meetings_per_address_per_minute; // POST /api/meetings and /api/spaces per client address per minute; 0: no limit
-	int64_t max_connections_per_address;     // WebSockets open at once per client address; 0: no limit
-	int64_t prejoin_turn_ttl_s;    // lifetime of pre-join TURN credentials, s (prejoin.c)
-	int64_t prejoin_ice_rate;      // pre-join ICE server requests per connection per GW_PREJOIN_WINDOW_S
+	int64_t max_connections_per_address; // WebSockets open at once per client address; 0: no limit
+	int64_t prejoin_turn_ttl_s;          // lifetime of pre-join TURN credentials, s (prejoin.c)
+	int64_t prejoin_ice_rate;            // pre-join ICE server requests per connection per GW_PREJOIN_WINDOW_S
 };
 
 // GW_REACTION_WINDOW_S is REACTION_RATE's window: a session may send

@@ -828,7 +828,7 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 				 (long long)gw.cfg.max_connections_per_address);
 			gw.stats.conn_refused++;
 			return gw_websec_refuse(wsi, GW_HTTP_STATUS_TOO_MANY_REQUESTS, HD_ERATELIMITED, why) == 0 ? 1
-															     : -1;
+														  : -1;
 		}
 		return 0;
 	case LWS_CALLBACK_HTTP: {

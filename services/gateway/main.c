@@ -120,7 +120,8 @@ static const struct hd_config config_table[] = {
 	 "WebSocket connections open at once per client address (IPv6: per /64) on this gateway; more get 429 at "
 	 "the upgrade (0: no limit)"},
 	{"TRUST_X_FORWARDED_FOR", HD_CONFIG_INT, "0", 0, 1, &gw.cfg.trust_x_forwarded_for,
-	 "1: the client's address (MEETINGS_PER_ADDRESS_PER_MINUTE, MAX_CONNECTIONS_PER_ADDRESS) is the last X-Forwarded-For entry, as the reverse proxy in "
+	 "1: the client's address (MEETINGS_PER_ADDRESS_PER_MINUTE, MAX_CONNECTIONS_PER_ADDRESS) is the last "
+	 "X-Forwarded-For entry, as the reverse proxy in "
 	 "front appends it; only when clients cannot reach the gateway but through that proxy"},
 	{"LOG_LEVEL", HD_CONFIG_LOG_LEVEL, "info", 0, 0, &gw.cfg.log_level, "error, warn, info or debug"},
 };

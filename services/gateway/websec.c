@@ -16,7 +16,8 @@
 #include "gateway/ratelimit.h"
 
 #define FRAME_ANCESTORS_MAX 512 // bytes of FRAME_ANCESTORS
-#define CREATE_COST 60.0        // tokens of one creation: the bucket fills at MEETINGS_PER_ADDRESS_PER_MINUTE tokens per second
+#define CREATE_COST                                                                                                    \
+	60.0 // tokens of one creation: the bucket fills at MEETINGS_PER_ADDRESS_PER_MINUTE tokens per second
 
 // The web app (web/dist) needs: its own scripts, modules and workers;
 // 'wasm-unsafe-eval' for background blur's WebAssembly (MediaPipe, served

@@ -47,7 +47,8 @@ static const struct hd_config config_table[] = {
 	{"SWEEP_INTERVAL_MS", HD_CONFIG_INT, "1000", 10, 600000, &cfg.sweep_interval_ms,
 	 "how often expired participants are swept, ms"},
 	{"MAX_PARTICIPANTS", HD_CONFIG_INT, "12", 0, 100000, &cfg.max_participants,
-	 "people per meeting, in the call and its waiting room together; a join past it gets MEETING_FULL (0: no limit)"},
+	 "people per meeting, in the call and its waiting room together; a join past it gets MEETING_FULL (0: no "
+	 "limit)"},
 	{"REGISTRY_WORKERS", HD_CONFIG_INT, "4", 1, 64, &cfg.workers,
 	 "request worker threads, each with its own Redis connection"},
 	{"REDIS_TIMEOUT_MS", HD_CONFIG_INT, "1000", 10, 60000, &cfg.redis_timeout_ms,

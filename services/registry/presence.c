@@ -188,8 +188,9 @@ static hd_err join_write(struct reg_ctx *c, const char *meeting_id, struct reg_j
 	reg_ms_string(cutoff, now_ms - c->presence_ttl_ms);
 
 	const char *add[] = {"EVAL", join_if_room, "2", members, seen, j->self.id, (const char *)rec, now, max, cutoff};
-	const size_t add_len[] = {4, strlen(join_if_room), 1, strlen(members), strlen(seen), strlen(j->self.id),
-				  rec_len, strlen(now), strlen(max), strlen(cutoff)};
+	const size_t add_len[] = {
+		4,       strlen(join_if_room), 1,           strlen(members), strlen(seen), strlen(j->self.id),
+		rec_len, strlen(now),          strlen(max), strlen(cutoff)};
 	const char *active[] = {"ZADD", active_key, now, meeting_id};
 	const char *hgetall[] = {"HGETALL", members};
 	const struct hd_redis_cmd fresh[] = {{10, add, add_len}, {4, active, NULL}, {2, hgetall, NULL}};
