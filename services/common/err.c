@@ -28,6 +28,7 @@ static const struct {
 	[HD_ETOKENINVALID] = {"TOKEN_INVALID", "the join link is invalid or expired"},
 	[HD_EBLOCKED] = {"BLOCKED", "a host removed you from this meeting"},
 	[HD_EDENIED] = {"DENIED", "a host did not let you in"},
+	[HD_EMEETINGFULL] = {"MEETING_FULL", "the meeting is full"},
 };
 
 const char *hd_strerror(int err)

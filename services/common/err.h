@@ -27,6 +27,7 @@ typedef enum hd_err {
 	HD_ETOKENINVALID = 18,  // join token missing, expired, forged or for another meeting
 	HD_EBLOCKED = 19,       // removed and blocked by a host for this meeting
 	HD_EDENIED = 20,        // a host denied admission
+	HD_EMEETINGFULL = 21,   // MAX_PARTICIPANTS people are in the meeting
 	HD_ERR_COUNT
 } hd_err;
 

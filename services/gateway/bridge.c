@@ -3,6 +3,7 @@
 
 #include <libwebsockets.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,8 @@
 static pthread_mutex_t bridge_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct gw_bridge_item *bridge_head, *bridge_tail;
 static struct lws_context *bridge_ctx;
+static size_t bridge_event_bytes; // of the events in the queue
+static uint64_t bridge_dropped;
 
 void gw_bridge_init(struct lws_context *ctx)
 {
@@ -49,9 +52,24 @@ void gw_bridge_push_reply(enum gw_bridge_kind kind, void *pending, hd_err err, n
 
 void gw_bridge_push_event(enum gw_bridge_kind kind, const uint8_t *data, size_t len)
 {
+	pthread_mutex_lock(&bridge_mtx);
+	bool full = bridge_event_bytes + len > GW_BRIDGE_EVENTS_MAX;
+	if (full)
+		bridge_dropped++;
+	else
+		bridge_event_bytes += len;
+	pthread_mutex_unlock(&bridge_mtx);
+	if (full) {
+		HD_WARN("bridge: %u bytes of events wait for the service thread; dropping one", GW_BRIDGE_EVENTS_MAX);
+		return;
+	}
 	struct gw_bridge_item *it = calloc(1, sizeof(*it));
 	if (it == NULL || (it->data = malloc(len > 0 ? len : 1)) == NULL) {
 		HD_ERROR("bridge: out of memory, dropping an event");
+		pthread_mutex_lock(&bridge_mtx);
+		bridge_event_bytes -= len;
+		bridge_dropped++;
+		pthread_mutex_unlock(&bridge_mtx);
 		free(it);
 		return;
 	}
@@ -66,8 +84,17 @@ struct gw_bridge_item *gw_bridge_take(void)
 	pthread_mutex_lock(&bridge_mtx);
 	struct gw_bridge_item *list = bridge_head;
 	bridge_head = bridge_tail = NULL;
+	bridge_event_bytes = 0; // the caller now holds them
 	pthread_mutex_unlock(&bridge_mtx);
 	return list;
+}
+
+uint64_t gw_bridge_dropped(void)
+{
+	pthread_mutex_lock(&bridge_mtx);
+	uint64_t n = bridge_dropped;
+	pthread_mutex_unlock(&bridge_mtx);
+	return n;
 }
 
 void gw_bridge_item_free(struct gw_bridge_item *it)

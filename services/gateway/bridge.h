@@ -48,6 +48,16 @@ void gw_bridge_init(struct lws_context *ctx);
 void gw_bridge_push_reply(enum gw_bridge_kind kind, void *pending, hd_err err, nng_msg *msg);
 void gw_bridge_push_event(enum gw_bridge_kind kind, const uint8_t *data, size_t len);
 
+// GW_BRIDGE_EVENTS_MAX bounds the bytes of events waiting for the service
+// thread: past it, gw_bridge_push_event drops the event (as a full NNG SUB
+// queue would) and counts it. Replies are never dropped: each answers a
+// pending request, and their number is bounded by the requests in flight.
+#define GW_BRIDGE_EVENTS_MAX (64u << 20)
+
+// gw_bridge_dropped is how many events were dropped (GW_BRIDGE_EVENTS_MAX or
+// no memory) since start. Any thread.
+uint64_t gw_bridge_dropped(void);
+
 // gw_bridge_take returns every queued item in push order (a list the caller
 // owns and frees with gw_bridge_item_free), or NULL. Service thread only.
 struct gw_bridge_item *gw_bridge_take(void);

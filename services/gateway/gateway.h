@@ -64,9 +64,10 @@ struct gw_config {
 	const char *tls_cert;          // PEM certificate chain path; with tls_key: HTTPS/WSS
 	const char *tls_key;           // PEM private key path
 	int64_t trust_x_forwarded_for; // 1: a client's address is X-Forwarded-For's last entry (behind a proxy)
-	int64_t meeting_create_rate;   // POST /api/meetings and /api/spaces per client address per minute
-	int64_t prejoin_turn_ttl_s;    // lifetime of pre-join TURN credentials, s (prejoin.c)
-	int64_t prejoin_ice_rate;      // pre-join ICE server requests per connection per GW_PREJOIN_WINDOW_S
+	int64_t meetings_per_address_per_minute; // POST /api/meetings and /api/spaces per client address per minute; 0: no limit
+	int64_t max_connections_per_address; // WebSockets open at once per client address; 0: no limit
+	int64_t prejoin_turn_ttl_s;          // lifetime of pre-join TURN credentials, s (prejoin.c)
+	int64_t prejoin_ice_rate;            // pre-join ICE server requests per connection per GW_PREJOIN_WINDOW_S
 };
 
 // GW_REACTION_WINDOW_S is REACTION_RATE's window: a session may send
@@ -80,7 +81,7 @@ struct gw_config {
 // gw_stats are counters for /metrics.
 struct gw_stats {
 	uint64_t ws_opened, ws_closed, frames_in, frames_out, joins, resumes, signals_local, signals_remote,
-		errors_sent, rate_limited, malformed, http_requests, origin_refused;
+		errors_sent, rate_limited, malformed, http_requests, origin_refused, conn_refused, slow_closed;
 	uint64_t chunks_in, chunked_in, chunked_out, chunk_errors;
 	uint64_t chat_subscribes, chat_posts, chat_history, chat_events_in, chat_delivered, chat_fills, chat_failures,
 		chat_exports;

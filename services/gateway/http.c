@@ -583,7 +583,7 @@ static bool path_safe(const char *uri)
 // ---- routing ----
 
 // create_limited answers 429 when the client's address made more than
-// MEETING_CREATE_RATE meetings or spaces in the last minute (websec.c).
+// MEETINGS_PER_ADDRESS_PER_MINUTE meetings or spaces in the last minute (websec.c).
 static bool create_limited(struct gw_http *h)
 {
 	int64_t retry_after_s;
@@ -616,7 +616,11 @@ static int http_route(struct gw_http *h, const char *uri, enum gw_http_method me
 			metrics(h);
 		return 0;
 	}
-	if (post && (strcmp(uri, "/api/meetings") == 0 || strcmp(uri, "/api/spaces") == 0) && create_limited(h))
+	// Every path that creates a meeting or a space shares one bucket.
+	if (post &&
+	    (strcmp(uri, "/api/meetings") == 0 || strcmp(uri, "/api/spaces") == 0 ||
+	     strcmp(uri, "/api/space/meetings") == 0) &&
+	    create_limited(h))
 		return 0;
 	if (gw_access_http_route(h, uri, method))
 		return 0;
@@ -808,13 +812,25 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		// Cross-site WebSocket hijacking (RFC 6455 section 10.2): a page of
 		// another site may not use a visitor's browser to reach the gateway.
-		if (gw_websec_origin_allowed(wsi))
-			return 0;
-		gw.stats.origin_refused++;
-		return gw_websec_refuse(wsi, HTTP_STATUS_FORBIDDEN, HD_EFORBIDDEN,
-					"this origin may not open a WebSocket here (ALLOWED_ORIGINS)") == 0
-			       ? 1
-			       : -1;
+		if (!gw_websec_origin_allowed(wsi)) {
+			gw.stats.origin_refused++;
+			return gw_websec_refuse(wsi, HTTP_STATUS_FORBIDDEN, HD_EFORBIDDEN,
+						"this origin may not open a WebSocket here (ALLOWED_ORIGINS)") == 0
+				       ? 1
+				       : -1;
+		}
+		// Counted at ESTABLISHED (ws.c), which follows at once on this
+		// thread: two upgrades cannot both take the last place.
+		if (!gw_websec_conn_allowed(wsi)) {
+			char why[128];
+			snprintf(why, sizeof(why),
+				 "too many connections from this address (MAX_CONNECTIONS_PER_ADDRESS=%lld)",
+				 (long long)gw.cfg.max_connections_per_address);
+			gw.stats.conn_refused++;
+			return gw_websec_refuse(wsi, GW_HTTP_STATUS_TOO_MANY_REQUESTS, HD_ERATELIMITED, why) == 0 ? 1
+														  : -1;
+		}
+		return 0;
 	case LWS_CALLBACK_HTTP: {
 		http_reset(h);
 		h->wsi = wsi;

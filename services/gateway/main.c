@@ -113,11 +113,15 @@ static const struct hd_config config_table[] = {
 	{"TLS_CERT", HD_CONFIG_OPTIONAL, "", 0, 0, &gw.cfg.tls_cert,
 	 "PEM certificate (chain) file: with TLS_KEY the gateway serves HTTPS and WSS only, with HSTS"},
 	{"TLS_KEY", HD_CONFIG_OPTIONAL, "", 0, 0, &gw.cfg.tls_key, "PEM private key file of TLS_CERT"},
-	{"MEETING_CREATE_RATE", HD_CONFIG_INT, "60", 1, 1000000, &gw.cfg.meeting_create_rate,
+	{"MEETINGS_PER_ADDRESS_PER_MINUTE", HD_CONFIG_INT, "30", 0, 1000000, &gw.cfg.meetings_per_address_per_minute,
 	 "POST /api/meetings and /api/spaces per client address (IPv6: per /64) per minute, in bursts of as "
-	 "many; over it: 429 with Retry-After"},
+	 "many; over it: 429 with Retry-After (0: no limit)"},
+	{"MAX_CONNECTIONS_PER_ADDRESS", HD_CONFIG_INT, "50", 0, 1000000, &gw.cfg.max_connections_per_address,
+	 "WebSocket connections open at once per client address (IPv6: per /64) on this gateway; more get 429 at "
+	 "the upgrade (0: no limit)"},
 	{"TRUST_X_FORWARDED_FOR", HD_CONFIG_INT, "0", 0, 1, &gw.cfg.trust_x_forwarded_for,
-	 "1: the client's address (MEETING_CREATE_RATE) is the last X-Forwarded-For entry, as the reverse proxy in "
+	 "1: the client's address (MEETINGS_PER_ADDRESS_PER_MINUTE, MAX_CONNECTIONS_PER_ADDRESS) is the last "
+	 "X-Forwarded-For entry, as the reverse proxy in "
 	 "front appends it; only when clients cannot reach the gateway but through that proxy"},
 	{"LOG_LEVEL", HD_CONFIG_LOG_LEVEL, "info", 0, 0, &gw.cfg.log_level, "error, warn, info or debug"},
 };

@@ -6,12 +6,14 @@
 #include <uthash.h>
 
 #include "gateway/access.h"
+#include "gateway/bridge.h"
 #include "gateway/chat.h"
 #include "gateway/gateway.h"
 #include "gateway/notes.h"
 #include "gateway/recording.h"
 #include "gateway/room.h"
 #include "gateway/session.h"
+#include "gateway/websec.h"
 
 // metric is one line of /metrics: a gauge or a counter, with an optional
 // label (name{label}).
@@ -29,7 +31,19 @@ size_t gw_metrics_format(char *buf, size_t cap)
 	gw_chat_count(&chat_rooms, &chat_subscribers);
 	gw_notes_count(&notes_rooms, &notes_subscribers);
 	const struct gw_stats *s = &gw.stats;
+	size_t queued = 0, queued_max = 0;
+	for (const struct gw_session *q = gw.sessions; q != NULL; q = q->hh.next) {
+		queued += q->out_bytes;
+		if (q->out_bytes > queued_max)
+			queued_max = q->out_bytes;
+	}
 	const struct metric all[] = {
+		{"huddle_gateway_ws_queued_bytes", NULL, "gauge", (double)queued},
+		{"huddle_gateway_bus_events_dropped_total", NULL, "counter", (double)gw_bridge_dropped()},
+		{"huddle_gateway_ws_queued_bytes_max", NULL, "gauge", (double)queued_max},
+		{"huddle_gateway_ws_slow_closed_total", NULL, "counter", (double)s->slow_closed},
+		{"huddle_gateway_ws_addresses", NULL, "gauge", (double)gw_websec_conn_addresses()},
+		{"huddle_gateway_ws_address_refused_total", NULL, "counter", (double)s->conn_refused},
 		{"huddle_gateway_sessions", NULL, "gauge", HASH_CNT(hh, gw.sessions)},
 		{"huddle_gateway_rooms", NULL, "gauge", (double)rooms},
 		{"huddle_gateway_participants", NULL, "gauge", (double)members},

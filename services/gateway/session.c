@@ -12,6 +12,7 @@
 #include "gateway/gateway.h"
 #include "gateway/notes.h"
 #include "gateway/room.h"
+#include "gateway/websec.h"
 
 struct gw_session *gw_session_alloc(struct lws *wsi)
 {
@@ -37,6 +38,7 @@ void gw_session_free(struct gw_session *s)
 	gw_chat_detach(s);
 	gw_notes_detach(s);
 	HASH_DELETE(hh, gw.sessions, s);
+	gw_websec_conn_close(s->addr_key);
 	struct gw_out *o = s->out_head;
 	while (o != NULL) {
 		struct gw_out *next = o->next;
@@ -138,9 +140,10 @@ hd_err gw_session_send(struct gw_session *s, const Huddle__V1__ServerMessage *m)
 	s->out_tail = tail;
 	size_t exempt = s->out_chunk_bytes < HD_WS_MESSAGE_MAX ? s->out_chunk_bytes : HD_WS_MESSAGE_MAX;
 	if (s->out_bytes - exempt > (size_t)gw.cfg.max_queue) {
-		HD_WARN("session %llu: %zu bytes queued, closing a slow client", (unsigned long long)s->id,
-			s->out_bytes);
-		gw_session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too slow");
+		HD_WARN("session %llu: %zu bytes queued, closing a slow client (WS_MAX_QUEUE)",
+			(unsigned long long)s->id, s->out_bytes);
+		gw.stats.slow_closed++;
+		gw_session_close(s, LWS_CLOSE_STATUS_POLICY_VIOLATION, "too slow (WS_MAX_QUEUE)");
 		return HD_ECLOSED;
 	}
 	lws_callback_on_writable(s->wsi);
@@ -195,6 +198,9 @@ void gw_session_close(struct gw_session *s, uint16_t code, const char *reason)
 	s->close_since_ms = hd_mono_ms();
 	snprintf(s->close_reason, sizeof(s->close_reason), "%s", reason);
 	HD_DEBUG("session %llu closing with %u: %s", (unsigned long long)s->id, code, reason);
+	// A client that stopped reading never makes the socket writeable
+	// again: its queue (bounded by WS_MAX_QUEUE) would stay forever.
+	lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, GW_CLOSE_KILL_S);
 	lws_callback_on_writable(s->wsi);
 }
 

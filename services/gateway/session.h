@@ -3,6 +3,7 @@
 #ifndef GW_SESSION_H
 #define GW_SESSION_H
 
+#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -147,6 +148,8 @@ struct gw_session {
 
 	struct gw_notes_sub notes; // shared documents (notes.c)
 
+	char addr_key[INET6_ADDRSTRLEN]; // MAX_CONNECTIONS_PER_ADDRESS's count this session is in; "" when none
+
 	UT_hash_handle hh;        // gw.sessions, by id
 	UT_hash_handle hh_member; // room->members, by participant id
 };
@@ -206,7 +209,8 @@ bool gw_session_registry_failed(struct gw_session *s, uint32_t request_id, hd_er
 				const Huddle__V1__RegistryReply *r);
 
 // gw_session_close asks lws to close s with a WebSocket close code (RFC 6455
-// section 7.4) once its queued messages are written.
+// section 7.4) once its queued messages are written, and drops the
+// connection anyway GW_CLOSE_KILL_S seconds later.
 void gw_session_close(struct gw_session *s, uint16_t code, const char *reason);
 
 // gw_session_writeable writes the next queued message. Returns 0, or -1 when
@@ -216,6 +220,10 @@ void gw_session_close(struct gw_session *s, uint16_t code, const char *reason);
 // unread input resets it and the peer would lose the close frame.
 #define GW_CLOSE_QUIET_MS 50
 #define GW_CLOSE_DRAIN_MS 2000
+// GW_CLOSE_KILL_S: a closing session whose socket stays unwriteable (a
+// client that stopped reading) is dropped this many seconds after
+// gw_session_close, close frame or not.
+#define GW_CLOSE_KILL_S 5
 int gw_session_writeable(struct gw_session *s);
 
 #endif

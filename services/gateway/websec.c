@@ -16,7 +16,8 @@
 #include "gateway/ratelimit.h"
 
 #define FRAME_ANCESTORS_MAX 512 // bytes of FRAME_ANCESTORS
-#define CREATE_COST 60.0        // tokens of one creation: the bucket fills at MEETING_CREATE_RATE tokens per second
+#define CREATE_COST                                                                                                    \
+	60.0 // tokens of one creation: the bucket fills at MEETINGS_PER_ADDRESS_PER_MINUTE tokens per second
 
 // The web app (web/dist) needs: its own scripts, modules and workers;
 // 'wasm-unsafe-eval' for background blur's WebAssembly (MediaPipe, served
@@ -47,6 +48,18 @@
 	"frame-src " CSP_YOUTUBE_FRAMES "; connect-src 'self' ws: wss:; "                                              \
 	"font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "
 #define PERMISSIONS_POLICY "camera=(self), microphone=(self), display-capture=(self)"
+
+// conn_client counts one client address's open WebSocket connections
+// (MAX_CONNECTIONS_PER_ADDRESS); dropped when its count is back at 0. The
+// table lives apart from gw.websec: sessions closing during shut-down
+// still count down after gw_websec_close.
+struct conn_client {
+	char addr[INET6_ADDRSTRLEN];
+	uint32_t n;
+	UT_hash_handle hh;
+};
+
+static struct conn_client *conn_clients; // by addr (uthash); lws thread only
 
 // create_client is one client address's bucket of creations.
 struct create_client {
@@ -359,12 +372,64 @@ static void sweep(struct gw_websec *w, uint32_t rate, uint32_t burst, int64_t no
 	}
 }
 
+bool gw_websec_conn_allowed(struct lws *wsi)
+{
+	char key[INET6_ADDRSTRLEN];
+	struct conn_client *c = NULL;
+	if (gw.cfg.max_connections_per_address <= 0 || !client_key(wsi, key))
+		return true;
+	HASH_FIND_STR(conn_clients, key, c);
+	return c == NULL || c->n < (uint64_t)gw.cfg.max_connections_per_address;
+}
+
+bool gw_websec_conn_open(struct lws *wsi, char key[INET6_ADDRSTRLEN])
+{
+	struct conn_client *c = NULL;
+	key[0] = '\0';
+	if (gw.cfg.max_connections_per_address <= 0 || !client_key(wsi, key)) {
+		key[0] = '\0';
+		return false;
+	}
+	HASH_FIND_STR(conn_clients, key, c);
+	if (c == NULL) {
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			key[0] = '\0';
+			return false; // not counted: fails open rather than refusing everyone
+		}
+		memcpy(c->addr, key, strlen(key) + 1);
+		HASH_ADD_STR(conn_clients, addr, c);
+	}
+	c->n++;
+	return true;
+}
+
+void gw_websec_conn_close(const char *key)
+{
+	struct conn_client *c = NULL;
+	if (key == NULL || key[0] == '\0')
+		return;
+	HASH_FIND_STR(conn_clients, key, c);
+	if (c == NULL)
+		return;
+	if (--c->n == 0) {
+		HASH_DEL(conn_clients, c);
+		free(c);
+	}
+}
+
+size_t gw_websec_conn_addresses(void)
+{
+	return HASH_COUNT(conn_clients);
+}
+
 bool gw_websec_create_take(const char *addr, int64_t now_ms, int64_t *retry_after_s)
 {
 	struct gw_websec *w = gw.websec;
 	struct create_client *c = NULL;
-	uint32_t rate = (uint32_t)gw.cfg.meeting_create_rate, burst = (uint32_t)(CREATE_COST * rate);
+	uint32_t rate = (uint32_t)gw.cfg.meetings_per_address_per_minute, burst = (uint32_t)(CREATE_COST * rate);
 	*retry_after_s = 60;
+	if (rate == 0)
+		return true; // MEETINGS_PER_ADDRESS_PER_MINUTE=0: no limit
 	if (w == NULL || strlen(addr) >= sizeof(c->addr))
 		return false;
 	HASH_FIND_STR(w->clients, addr, c);

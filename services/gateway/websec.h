@@ -55,7 +55,7 @@ int gw_websec_refuse(struct lws *wsi, unsigned int status, hd_err code, const ch
 
 // gw_websec_create_allowed takes one creation (meeting or space) from the
 // bucket of the client's address (IPv6: its /64) at now_ms (monotonic):
-// MEETING_CREATE_RATE per minute, bursts of as many. Returns true when it
+// MEETINGS_PER_ADDRESS_PER_MINUTE per minute, bursts of as many. Returns true when it
 // may go ahead; false with *retry_after_s (>= 1) when it must get 429 (also
 // when GW_CREATE_CLIENTS_MAX addresses are tracked and none can be dropped).
 bool gw_websec_create_allowed(struct lws *wsi, int64_t now_ms, int64_t *retry_after_s);
@@ -64,6 +64,27 @@ bool gw_websec_create_allowed(struct lws *wsi, int64_t now_ms, int64_t *retry_af
 // addr (a bucket key: an address, or an IPv6 /64). When the table is full,
 // buckets that have filled up again are dropped first.
 bool gw_websec_create_take(const char *addr, int64_t now_ms, int64_t *retry_after_s);
+
+// gw_websec_conn_allowed tells whether wsi's client (its address as for
+// meeting creation: X-Forwarded-For's last entry with TRUST_X_FORWARDED_FOR,
+// IPv6 by /64) may open one more WebSocket: fewer than
+// MAX_CONNECTIONS_PER_ADDRESS are open (always true when that is 0, or when
+// the address cannot be read). lws thread only.
+bool gw_websec_conn_allowed(struct lws *wsi);
+
+// gw_websec_conn_open counts one more WebSocket of wsi's client and writes
+// the client's key into key (the session keeps it for
+// gw_websec_conn_close). Returns false (key "") when nothing was counted:
+// no limit, no address, or no memory. lws thread only.
+bool gw_websec_conn_open(struct lws *wsi, char key[INET6_ADDRSTRLEN]);
+
+// gw_websec_conn_close counts down the connection that gw_websec_conn_open
+// counted under key ("" or NULL: a no-op). lws thread only.
+void gw_websec_conn_close(const char *key);
+
+// gw_websec_conn_addresses is how many client addresses have a WebSocket open
+// (counted ones).
+size_t gw_websec_conn_addresses(void);
 
 // gw_websec_create_clients is how many client addresses are tracked.
 size_t gw_websec_create_clients(void);

@@ -16,6 +16,7 @@
 #include "gateway/session.h"
 #include "gateway/turn.h"
 #include "gateway/watch.h"
+#include "gateway/websec.h"
 
 #define WS_MAX_MALFORMED 3      // the third undecodable frame closes (1007)
 #define WS_MAX_LIMIT_ERRORS 20  // RATE_LIMITED errors sent per second at most
@@ -518,8 +519,17 @@ int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		return 0;
 	}
 	case LWS_CALLBACK_ESTABLISHED:
+		// HTTP_CONFIRM_UPGRADE (http.c) refused the connection over the
+		// limit with 429; this only guards against a gap between the two.
+		if (!gw_websec_conn_allowed(wsi)) {
+			static const char why[] = "too many connections from this address";
+			gw.stats.conn_refused++;
+			lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, sizeof(why) - 1);
+			return -1;
+		}
 		if ((pss->s = gw_session_alloc(wsi)) == NULL)
 			return -1;
+		gw_websec_conn_open(wsi, pss->s->addr_key);
 		gw.stats.ws_opened++;
 		return 0;
 	case LWS_CALLBACK_RECEIVE:

@@ -24,6 +24,7 @@ struct reg_config {
 	const char *redis_url;
 	const char *store_uri;
 	int64_t presence_ttl_ms;
+	int64_t max_participants;
 	int64_t sweep_interval_ms;
 	int64_t workers;
 	int64_t redis_timeout_ms;
@@ -45,6 +46,9 @@ static const struct hd_config config_table[] = {
 	 "a participant not heard of for this long is removed, ms (also the resume window)"},
 	{"SWEEP_INTERVAL_MS", HD_CONFIG_INT, "1000", 10, 600000, &cfg.sweep_interval_ms,
 	 "how often expired participants are swept, ms"},
+	{"MAX_PARTICIPANTS", HD_CONFIG_INT, "12", 0, 100000, &cfg.max_participants,
+	 "people per meeting, in the call and its waiting room together; a join past it gets MEETING_FULL (0: no "
+	 "limit)"},
 	{"REGISTRY_WORKERS", HD_CONFIG_INT, "4", 1, 64, &cfg.workers,
 	 "request worker threads, each with its own Redis connection"},
 	{"REDIS_TIMEOUT_MS", HD_CONFIG_INT, "1000", 10, 60000, &cfg.redis_timeout_ms,
@@ -147,6 +151,7 @@ static hd_err ctx_open(struct reg_app *app, struct reg_ctx *c, char *why)
 	c->store = app->store;
 	c->pub = app->pub;
 	c->presence_ttl_ms = cfg.presence_ttl_ms;
+	c->max_participants = cfg.max_participants;
 	if ((err = hd_redis_open(&c->redis, cfg.redis_url, (int)cfg.redis_timeout_ms)) != HD_OK) {
 		char shown[HD_URI_LOG_MAX];
 		snprintf(why, HD_DAEMON_WHY_MAX, "REDIS_URL '%s' is not redis://host:port[/db] or unix:///path",

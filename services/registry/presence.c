@@ -28,6 +28,21 @@ static const char deactivate_if_idle[] = "local s = redis.call('ZSCORE', KEYS[1]
 					 "end\n"
 					 "return 0\n";
 
+// join_if_room adds a fresh member unless the meeting already has max (> 0)
+// members seen since the cutoff (the waiting room counts; members past the
+// TTL that the sweeper has not removed yet do not). Atomic, so concurrent
+// joins through any gateway and registry cannot both take the last place.
+// KEYS: members, seen. ARGV: participant, record, now, max, cutoff.
+// Returns 1 when added, 0 when full.
+static const char join_if_room[] = "local max = tonumber(ARGV[4])\n"
+				   "if max > 0 and redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and\n"
+				   "   redis.call('ZCOUNT', KEYS[2], ARGV[5], '+inf') >= max then\n"
+				   "  return 0\n"
+				   "end\n"
+				   "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+				   "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])\n"
+				   "return 1\n";
+
 static const char *multi_argv[] = {"MULTI"};
 static const char *exec_argv[] = {"EXEC"};
 
@@ -156,11 +171,11 @@ static hd_err join_decide(struct reg_ctx *c, const Huddle__V1__RegistryJoinReque
 static hd_err join_write(struct reg_ctx *c, const char *meeting_id, struct reg_join *j, int64_t now_ms,
 			 const char **why)
 {
-	char members[REG_KEY_MAX], seen[REG_KEY_MAX], now[REG_MS_MAX];
+	char members[REG_KEY_MAX], seen[REG_KEY_MAX], now[REG_MS_MAX], max[REG_MS_MAX], cutoff[REG_MS_MAX];
 	uint8_t rec[REG_MEMBER_PACKED_MAX];
 	size_t rec_len = reg_member_pack(&j->self, rec);
 	struct reg_room room;
-	redisReply *rep[6];
+	redisReply *rep[4];
 	hd_err err;
 	if (rec_len == 0) {
 		*why = "presence record too large";
@@ -169,19 +184,30 @@ static hd_err join_write(struct reg_ctx *c, const char *meeting_id, struct reg_j
 	reg_key_members(members, meeting_id);
 	reg_key_seen(seen, meeting_id);
 	reg_ms_string(now, now_ms);
+	reg_ms_string(max, c->max_participants);
+	reg_ms_string(cutoff, now_ms - c->presence_ttl_ms);
 
-	const char *hset[] = {"HSET", members, j->self.id, (const char *)rec};
-	const size_t hset_len[] = {4, strlen(members), strlen(j->self.id), rec_len};
-	const char *zadd[] = {"ZADD", seen, now, j->self.id};
+	const char *add[] = {"EVAL", join_if_room, "2", members, seen, j->self.id, (const char *)rec, now, max, cutoff};
+	const size_t add_len[] = {
+		4,       strlen(join_if_room), 1,           strlen(members), strlen(seen), strlen(j->self.id),
+		rec_len, strlen(now),          strlen(max), strlen(cutoff)};
 	const char *active[] = {"ZADD", active_key, now, meeting_id};
 	const char *hgetall[] = {"HGETALL", members};
-	const struct hd_redis_cmd fresh[] = {{1, multi_argv, NULL}, {4, hset, hset_len}, {4, zadd, NULL},
-					     {1, exec_argv, NULL},  {4, active, NULL},   {2, hgetall, NULL}};
-	const struct hd_redis_cmd *cmds = j->resumed ? fresh + 4 : fresh;
-	size_t n = j->resumed ? 2 : 6;
+	const struct hd_redis_cmd fresh[] = {{10, add, add_len}, {4, active, NULL}, {2, hgetall, NULL}};
+	const struct hd_redis_cmd *cmds = j->resumed ? fresh + 1 : fresh;
+	size_t n = j->resumed ? 2 : 3;
 	if ((err = hd_redis_pipeline(c->redis, cmds, n, rep, NULL)) != HD_OK)
 		return reg_redis_failed(err, why);
-	if ((err = reg_room_from_hash(rep[n - 1], j->self.id, &room)) != HD_OK) {
+	if (!j->resumed && (rep[0]->type != REDIS_REPLY_INTEGER || rep[0]->integer != 1)) {
+		if (rep[0]->type == REDIS_REPLY_INTEGER) {
+			snprintf(c->why_buf, sizeof(c->why_buf), "this meeting is full (%lld people)",
+				 (long long)c->max_participants);
+			*why = c->why_buf;
+			err = HD_EMEETINGFULL;
+		} else {
+			err = reg_redis_failed(HD_EINTERNAL, why);
+		}
+	} else if ((err = reg_room_from_hash(rep[n - 1], j->self.id, &room)) != HD_OK) {
 		reg_redis_failed(err, why);
 	} else {
 		j->host_present = room.host_present;

@@ -17,7 +17,7 @@ import { AccessMode, AdmissionState, ModerationAction, Role, WatchAction } from 
 const SECRET = randomBytes(32).toString("base64url");
 const REACTION_RATE = 3;
 const suite = useStack({
-	gatewayEnv: { JOIN_TOKEN_SECRET: SECRET, REACTION_RATE: String(REACTION_RATE), MEETING_CREATE_RATE: "100000" },
+	gatewayEnv: { JOIN_TOKEN_SECRET: SECRET, REACTION_RATE: String(REACTION_RATE) },
 });
 const QUIET_MS = 800;
 const WAITING = "waiting for a host to let you in";

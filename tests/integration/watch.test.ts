@@ -12,7 +12,7 @@ import { connect, createMeeting, fetchBounded, HuddleClient, type ClientBody } f
 import { ErrorCode, type JoinReply } from "../lib/proto.ts";
 import { AdmissionState, WatchAction, type WatchState } from "../../web/src/gen/huddle/v1/common_pb.ts";
 
-const suite = useStack({ gatewayEnv: { MEETING_CREATE_RATE: "100000" } });
+const suite = useStack();
 const QUIET_MS = 600;
 const VIDEO = "https://videos.example.org/clip.webm";
 // Registry limits (services/registry/watch.h).

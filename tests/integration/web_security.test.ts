@@ -217,7 +217,7 @@ suite.test("FRAME_ANCESTORS lets named sites embed the app", async (s) => {
 
 suite.test("meeting and space creation is rate limited per client address: 429 with Retry-After, then again", async (s) => {
 	const RATE = 10; // per minute, in bursts of 10: one more every 6 s
-	const g = await s.addGateway({ MEETING_CREATE_RATE: String(RATE) });
+	const g = await s.addGateway({ MEETINGS_PER_ADDRESS_PER_MINUTE: String(RATE) });
 	for (let i = 0; i < RATE; i++) {
 		const r = await post(g.httpUrl, "/api/meetings");
 		assert.equal(r.status, 201, `creation ${i + 1} of the burst: ${r.body}`);
@@ -241,7 +241,7 @@ suite.test("meeting and space creation is rate limited per client address: 429 w
 });
 
 suite.test("behind a proxy (TRUST_X_FORWARDED_FOR=1) the client is X-Forwarded-For's last address", async (s) => {
-	const g = await s.addGateway({ MEETING_CREATE_RATE: "1", TRUST_X_FORWARDED_FOR: "1" });
+	const g = await s.addGateway({ MEETINGS_PER_ADDRESS_PER_MINUTE: "1", TRUST_X_FORWARDED_FOR: "1" });
 	const from = (xff: string) => post(g.httpUrl, "/api/meetings", "127.0.0.1", { "x-forwarded-for": xff });
 	assert.equal((await from("203.0.113.9, 198.51.100.7")).status, 201);
 	// The proxy appended 198.51.100.7: what the client put before it is not its address.
@@ -303,7 +303,8 @@ suite.test("bad security settings stop the gateway at start with a clear error (
 		[{ FRAME_ANCESTORS: "'none'; script-src *" }, /FRAME_ANCESTORS/],
 		[{ ALLOWED_ORIGINS: "meet.example.com" }, /ALLOWED_ORIGINS entry 'meet.example.com'/],
 		[{ ALLOWED_ORIGINS: "https://meet.example.com/path" }, /ALLOWED_ORIGINS entry/],
-		[{ MEETING_CREATE_RATE: "0" }, /MEETING_CREATE_RATE/],
+		[{ MEETINGS_PER_ADDRESS_PER_MINUTE: "-1" }, /MEETINGS_PER_ADDRESS_PER_MINUTE/],
+		[{ MAX_CONNECTIONS_PER_ADDRESS: "-1" }, /MAX_CONNECTIONS_PER_ADDRESS/],
 	];
 	for (const [env, message] of cases) {
 		const r = spawnSync(join(BIN_DIR, "huddle-gateway"), [], {
@@ -325,6 +326,6 @@ suite.test("bad security settings stop the gateway at start with a clear error (
 	assert.doesNotMatch(r.stderr, /do-not-log-me/);
 	// --help lists the settings.
 	const help = spawnSync(join(BIN_DIR, "huddle-gateway"), ["--help"], { encoding: "utf8" });
-	for (const name of ["JOIN_TOKEN_SECRET", "JOIN_TOKEN_PUBLIC_KEY", "JOIN_TOKEN_ISSUER", "JOIN_TOKEN_AUDIENCE", "ALLOWED_ORIGINS", "FRAME_ANCESTORS", "TLS_CERT", "TLS_KEY", "MEETING_CREATE_RATE"])
+	for (const name of ["JOIN_TOKEN_SECRET", "JOIN_TOKEN_PUBLIC_KEY", "JOIN_TOKEN_ISSUER", "JOIN_TOKEN_AUDIENCE", "ALLOWED_ORIGINS", "FRAME_ANCESTORS", "TLS_CERT", "TLS_KEY", "MEETINGS_PER_ADDRESS_PER_MINUTE", "MAX_CONNECTIONS_PER_ADDRESS"])
 		assert.match(help.stdout, new RegExp(`^  ${name} `, "m"), `--help names ${name}`);
 });

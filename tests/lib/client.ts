@@ -202,7 +202,7 @@ export class HuddleClient {
 	/** Opens a WebSocket to wsUrl with subprotocol huddle.v1. */
 	static connect(
 		wsUrl: string,
-		opts: { label?: string; timeoutMs?: number; protocol?: string | null; origin?: string; ca?: string } = {},
+		opts: { label?: string; timeoutMs?: number; protocol?: string | null; origin?: string; ca?: string; localAddress?: string; headers?: Record<string, string> } = {},
 	): Promise<HuddleClient> {
 		const label = opts.label ?? "client";
 		const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -214,6 +214,9 @@ export class HuddleClient {
 				maxPayload: 1 << 20,
 				...(opts.origin !== undefined ? { origin: opts.origin } : {}),
 				...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+				// A client address of its own (127.0.0.x): per-address limits.
+				...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
+				...(opts.headers !== undefined ? { headers: opts.headers } : {}),
 			});
 			ws.binaryType = "nodebuffer";
 			const c = new HuddleClient(ws, label);

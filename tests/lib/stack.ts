@@ -324,7 +324,7 @@ async function listening(url: string): Promise<boolean> {
 // The daemons' settings a developer may have exported (make run, a shell profile) must
 // not leak into a test's stack: each stack sets what it needs and keeps the defaults.
 const DAEMON_ENV =
-	/^(GATEWAY_|REGISTRY_|CHAT_|NOTES_|RECORDING_|RECORDINGS_DIR$|TURN_|WS_|REDIS_URL$|STORE_URI$|PRESENCE_TTL_MS$|SWEEP_INTERVAL_MS$|HEARTBEAT_INTERVAL_MS$|LOG_LEVEL$|JOIN_TOKEN_|ALLOWED_ORIGINS$|FRAME_ANCESTORS$|TLS_CERT$|TLS_KEY$|MEETING_CREATE_RATE$)/;
+	/^(GATEWAY_|REGISTRY_|CHAT_|NOTES_|RECORDING_|RECORDINGS_DIR$|TURN_|WS_|REDIS_URL$|STORE_URI$|PRESENCE_TTL_MS$|SWEEP_INTERVAL_MS$|HEARTBEAT_INTERVAL_MS$|LOG_LEVEL$|JOIN_TOKEN_|ALLOWED_ORIGINS$|FRAME_ANCESTORS$|TLS_CERT$|TLS_KEY$|MEETINGS_PER_ADDRESS_PER_MINUTE$|MAX_CONNECTIONS_PER_ADDRESS$|MAX_PARTICIPANTS$|TRUST_X_FORWARDED_FOR$)/;
 function inheritedEnv(): Record<string, string> {
 	const env: Record<string, string> = {};
 	for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !DAEMON_ENV.test(k)) env[k] = v;
@@ -720,6 +720,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				TURN_TTL: String(turnTtlS),
 				GATEWAY_ID: id,
 				LOG_LEVEL,
+				// Every test client comes from 127.0.0.1, one "address" for a whole
+				// test file: the per-address limits are off unless a test sets them
+				// (limits_caps.test.ts tests them with their defaults).
+				MEETINGS_PER_ADDRESS_PER_MINUTE: "0",
+				MAX_CONNECTIONS_PER_ADDRESS: "0",
 				...(opts.heartbeatMs !== undefined ? { HEARTBEAT_INTERVAL_MS: String(opts.heartbeatMs) } : {}),
 				...opts.gatewayEnv,
 				...extra,

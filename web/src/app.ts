@@ -372,6 +372,10 @@ export class App {
       case ErrorCode.DENIED:
         this.endPage("denied", "A host did not let you in", "", [retry, home]);
         return true;
+      case ErrorCode.MEETING_FULL:
+        // The server names the limit: "this meeting is full (12 people)".
+        this.endPage("full", fullTitle(why), "Someone has to leave before you can join. Try again in a moment.", [retry, home]);
+        return true;
       default:
         void name;
         return false;
@@ -460,4 +464,11 @@ export class App {
     if (this.media !== media) return;
     await this.join(meetingId, name, media);
   }
+}
+
+// fullTitle makes the page title of a MEETING_FULL refusal from the server's
+// message, which names the limit ("this meeting is full (12 people)").
+export function fullTitle(message: string): string {
+  const m = /\((\d+) people\)/.exec(message);
+  return m ? `This meeting is full (${m[1]} people)` : "This meeting is full";
 }

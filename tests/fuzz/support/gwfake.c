@@ -422,7 +422,7 @@ void fz_gw_init(const char *web_root)
 	c->frame_ancestors = "'none'";
 	c->tls_cert = c->tls_key = "";
 	c->trust_x_forwarded_for = 1;
-	c->meeting_create_rate = 60;
+	c->meetings_per_address_per_minute = 60;
 	gw.started_ms = hd_mono_ms();
 	open_endpoints();
 	if (gw_websec_open() != HD_OK)

@@ -21,7 +21,7 @@ static void configure(const char *origins, const char *frame_ancestors, int64_t 
 		gw.cfg.join_token_audience = gw.cfg.tls_cert = gw.cfg.tls_key = "";
 	gw.cfg.allowed_origins = origins;
 	gw.cfg.frame_ancestors = frame_ancestors;
-	gw.cfg.meeting_create_rate = rate;
+	gw.cfg.meetings_per_address_per_minute = rate;
 }
 
 static void settings(void **state)

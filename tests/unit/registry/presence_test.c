@@ -2,6 +2,7 @@
 // Redis (directly, or through a proxy that loses a reply), with the clock
 // given explicitly (no sleeps for the TTL) and the room events read back
 // from a real PUB socket.
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -638,6 +639,101 @@ static void update_media(void **state)
 	reg_join_fini(&b);
 }
 
+// ---- MAX_PARTICIPANTS ----
+
+struct racer {
+	struct reg_ctx ctx;
+	const char *meeting;
+	int64_t now;
+	hd_err err;
+	pthread_t thread;
+};
+
+static void *racer_main(void *p)
+{
+	struct racer *r = p;
+	struct reg_join j;
+	r->err = join(&r->ctx, r->meeting, "Racer", NULL, NULL, r->now, &j);
+	if (r->err == HD_OK)
+		reg_join_fini(&j);
+	return NULL;
+}
+
+static long long members_of(const char *meeting)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "huddle:{%s}:members", meeting);
+	const char *argv[] = {"HLEN", key};
+	return redis_int(2, argv);
+}
+
+static void meeting_full(void **state)
+{
+	enum { MAX = 3, RACERS = 8 };
+	char m[23];
+	struct reg_join a, b, c, r;
+	Huddle__V1__RegistryJoinRequest req = HUDDLE__V1__REGISTRY_JOIN_REQUEST__INIT;
+	const char *why = NULL;
+	int64_t t0 = hd_now_ms();
+	T.ctx.max_participants = MAX;
+	reg_test_meeting(&T, m);
+	join_ok(m, "Alice", t0, &a);
+	join_ok(m, "Bob", t0, &b);
+	join_ok(m, "Carol", t0, &c);
+
+	// The fourth is refused, naming the limit; nothing is stored or published.
+	req.meeting_id = m;
+	req.display_name = "Dave";
+	req.gateway_id = "gw-1";
+	req.participant_id = req.resume_token = "";
+	assert_int_equal(reg_presence_join(&T.ctx, &req, t0 + 1, &r, &why), HD_EMEETINGFULL);
+	assert_string_equal(why, "this meeting is full (3 people)");
+	assert_int_equal(members_of(m), MAX);
+	usleep(QUIET_MS * 1000);
+	assert_int_equal(reg_test_count(&T, m, JOINED, NULL), MAX);
+
+	// A resume takes no new place.
+	assert_int_equal(join(&T.ctx, m, "Alice", a.self.id, a.self.resume_token, t0 + 2, &r), HD_OK);
+	reg_join_fini(&r);
+
+	// Eight contexts (workers or registry replicas) race for one place left.
+	assert_int_equal(reg_presence_leave(&T.ctx, m, b.self.id, &why), HD_OK);
+	struct racer racers[RACERS];
+	for (int i = 0; i < RACERS; i++) {
+		reg_test_ctx_open(&T, &racers[i].ctx);
+		racers[i].ctx.max_participants = MAX;
+		racers[i].meeting = m;
+		racers[i].now = t0 + 3;
+	}
+	for (int i = 0; i < RACERS; i++)
+		assert_int_equal(pthread_create(&racers[i].thread, NULL, racer_main, &racers[i]), 0);
+	int won = 0;
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(racers[i].thread, NULL);
+		if (racers[i].err == HD_OK)
+			won++;
+		else
+			assert_int_equal(racers[i].err, HD_EMEETINGFULL);
+		reg_test_ctx_close(&racers[i].ctx);
+	}
+	assert_int_equal(won, 1);
+	assert_int_equal(members_of(m), MAX);
+
+	// Members silent past the TTL no longer count, even before a sweep.
+	join_ok(m, "Erin", t0 + 3 + REG_TEST_TTL_MS + 1, &r);
+	reg_join_fini(&r);
+
+	// 0: no limit.
+	T.ctx.max_participants = 0;
+	for (int i = 0; i < 2 * MAX; i++) {
+		join_ok(m, "Many", t0 + 4 + REG_TEST_TTL_MS, &r);
+		reg_join_fini(&r);
+	}
+	reg_join_fini(&a);
+	reg_join_fini(&b);
+	reg_join_fini(&c);
+}
+
 static void redis_down(void **state)
 {
 	char m[23];
@@ -689,6 +785,7 @@ int main(void)
 		cmocka_unit_test_setup(leave_after_lost_reply, flush),
 		cmocka_unit_test_setup(sweep_after_lost_reply, flush),
 		cmocka_unit_test(update_media),
+		cmocka_unit_test_setup(meeting_full, flush),
 		cmocka_unit_test(redis_down),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

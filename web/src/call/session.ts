@@ -93,6 +93,7 @@ const FATAL_JOIN_ERRORS = new Set([
   ErrorCode.TOKEN_INVALID,
   ErrorCode.BLOCKED,
   ErrorCode.DENIED,
+  ErrorCode.MEETING_FULL,
 ]);
 
 export class CallSession {
