@@ -151,16 +151,30 @@ static hd_err join_decide(struct reg_ctx *c, const Huddle__V1__RegistryJoinReque
 	return HD_OK;
 }
 
+// store_if_in_time stores a fresh joiner (HSET its record, ZADD its
+// last-seen time) unless Redis runs it after ARGV[1], the deadline on Redis's
+// clock (hd_redis_deadline_ms): then the registry has already told the joiner
+// that Redis was unavailable, and a record stored now would be a member
+// nobody was told of. Returns 1 when stored, 0 when too late.
+static const char store_if_in_time[] = "local t = redis.call('TIME')\n"
+				       "if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[1]) then\n"
+				       "  return 0\n"
+				       "end\n"
+				       "redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])\n"
+				       "redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])\n"
+				       "return 1\n";
+
 // join_write stores a fresh joiner, and marks the meeting active and reads
 // its members (both also for a resume), in one round trip.
 static hd_err join_write(struct reg_ctx *c, const char *meeting_id, struct reg_join *j, int64_t now_ms,
 			 const char **why)
 {
-	char members[REG_KEY_MAX], seen[REG_KEY_MAX], now[REG_MS_MAX];
+	char members[REG_KEY_MAX], seen[REG_KEY_MAX], now[REG_MS_MAX], deadline[REG_MS_MAX];
 	uint8_t rec[REG_MEMBER_PACKED_MAX];
 	size_t rec_len = reg_member_pack(&j->self, rec);
 	struct reg_room room;
-	redisReply *rep[6];
+	redisReply *rep[3];
+	int64_t deadline_ms;
 	hd_err err;
 	if (rec_len == 0) {
 		*why = "presence record too large";
@@ -169,19 +183,24 @@ static hd_err join_write(struct reg_ctx *c, const char *meeting_id, struct reg_j
 	reg_key_members(members, meeting_id);
 	reg_key_seen(seen, meeting_id);
 	reg_ms_string(now, now_ms);
+	if ((err = hd_redis_deadline_ms(c->redis, &deadline_ms)) != HD_OK)
+		return reg_redis_failed(err, why);
+	reg_ms_string(deadline, deadline_ms);
 
-	const char *hset[] = {"HSET", members, j->self.id, (const char *)rec};
-	const size_t hset_len[] = {4, strlen(members), strlen(j->self.id), rec_len};
-	const char *zadd[] = {"ZADD", seen, now, j->self.id};
+	const char *store[] = {"EVAL", store_if_in_time, "2", members, seen, deadline, j->self.id, (const char *)rec, now};
+	const size_t store_len[] = {4, strlen(store_if_in_time), 1, strlen(members), strlen(seen), strlen(deadline),
+				    strlen(j->self.id), rec_len, strlen(now)};
 	const char *active[] = {"ZADD", active_key, now, meeting_id};
 	const char *hgetall[] = {"HGETALL", members};
-	const struct hd_redis_cmd fresh[] = {{1, multi_argv, NULL}, {4, hset, hset_len}, {4, zadd, NULL},
-					     {1, exec_argv, NULL},  {4, active, NULL},   {2, hgetall, NULL}};
-	const struct hd_redis_cmd *cmds = j->resumed ? fresh + 4 : fresh;
-	size_t n = j->resumed ? 2 : 6;
+	const struct hd_redis_cmd fresh[] = {{9, store, store_len}, {4, active, NULL}, {2, hgetall, NULL}};
+	const struct hd_redis_cmd *cmds = j->resumed ? fresh + 1 : fresh;
+	size_t n = j->resumed ? 2 : 3;
 	if ((err = hd_redis_pipeline(c->redis, cmds, n, rep, NULL)) != HD_OK)
 		return reg_redis_failed(err, why);
-	if ((err = reg_room_from_hash(rep[n - 1], j->self.id, &room)) != HD_OK) {
+	if (!j->resumed && !(rep[0]->type == REDIS_REPLY_INTEGER && rep[0]->integer == 1)) {
+		HD_WARN("a join reached Redis after its deadline (Redis hung?); not stored");
+		err = reg_redis_failed(HD_EUNAVAILABLE, why);
+	} else if ((err = reg_room_from_hash(rep[n - 1], j->self.id, &room)) != HD_OK) {
 		reg_redis_failed(err, why);
 	} else {
 		j->host_present = room.host_present;

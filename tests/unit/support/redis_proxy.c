@@ -46,7 +46,7 @@ struct hd_test_proxy {
 	bool held; // hung: nothing is read or accepted (see hd_test_proxy_hold)
 	int cuts;
 	int listen_fd;
-	int wake[2]; // hd_test_proxy_close writes here to stop the thread
+	int wake[2]; // "x": hd_test_proxy_close stops the thread; "h": the hold changed
 	struct sockaddr_in upstream;
 	char url[192];
 	struct proxy_conn conn[PROXY_CONNS]; // the proxy thread's alone
@@ -279,8 +279,12 @@ static void *proxy_main(void *arg)
 			perror("redis_proxy: poll");
 			break;
 		}
-		if (pf[0].revents != 0)
-			break;
+		if (pf[0].revents != 0) {
+			char why = 'x';
+			if (read(p->wake[0], &why, 1) != 1 || why == 'x')
+				break; // hd_test_proxy_close
+			continue;      // hd_test_proxy_hold: poll again with the new setting
+		}
 		// A slot closed in this round is only reused by the next accept.
 		for (nfds_t k = 2; k < n; k++) {
 			struct proxy_conn *c = owner[k];
@@ -373,6 +377,8 @@ void hd_test_proxy_hold(struct hd_test_proxy *p, bool held)
 	pthread_mutex_lock(&p->mtx);
 	p->held = held;
 	pthread_mutex_unlock(&p->mtx);
+	if (write(p->wake[1], "h", 1) != 1) // the thread may be in a poll without timeout
+		perror("redis_proxy: wake");
 }
 
 int hd_test_proxy_cuts(struct hd_test_proxy *p)
