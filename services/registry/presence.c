@@ -744,3 +744,22 @@ hd_err reg_presence_sweep(struct reg_ctx *c, int64_t now_ms, size_t *expired)
 	}
 	return HD_OK;
 }
+
+hd_err reg_presence_sweep_held(struct reg_ctx *c, struct reg_sweep_hold *h, int64_t now_ms, size_t *expired)
+{
+	*expired = 0;
+	if (h->down) {
+		if (hd_redis_ping(c->redis) != HD_OK)
+			return HD_EUNAVAILABLE;
+		h->down = false;
+		h->until_ms = now_ms + c->presence_ttl_ms;
+		HD_INFO("Redis answers: nobody is expired for %" PRId64 " ms (the heartbeats it could not take)",
+			c->presence_ttl_ms);
+	}
+	if (now_ms < h->until_ms)
+		return HD_OK;
+	hd_err err = reg_presence_sweep(c, now_ms, expired);
+	if (err == HD_EUNAVAILABLE)
+		h->down = true;
+	return err;
+}
