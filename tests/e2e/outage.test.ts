@@ -14,7 +14,7 @@ import { useE2E, participantId, peerIds } from "./suite.ts";
 import { joinThroughUi, poll, sleep, waitFramesFlowing, inboundVideo, type Participant } from "./browser.ts";
 
 const OUTAGE_MS = Number(process.env.OUTAGE_SECONDS ?? 30) * 1000;
-const SAMPLE_MS = 5000; // how often frames are sampled during the outage
+const SAMPLE_MS = Math.min(5000, OUTAGE_MS / 3); // how often frames are sampled during the outage
 // After the outage, both pages must be back in the call and decoding within
 // this: one heartbeat (HEARTBEAT_INTERVAL_MS, 10 s) finds them gone after a
 // data loss, then the client's reconnect backoff, a join and ICE.
