@@ -1,6 +1,7 @@
 // redis.c: a self-reconnecting hiredis connection.
 #include "common/redis.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,11 @@
 #include "common/log.h"
 #include "common/util.h"
 
+// HD_REDIS_CLOCK_SYNC_MS: how long a measure of the server's clock is
+// trusted before hd_redis_deadline_ms asks TIME again (a step of the server's
+// wall clock is followed within this).
+#define HD_REDIS_CLOCK_SYNC_MS 60000
+
 struct hd_redis {
 	redisContext *ctx;
 	char host[256];
@@ -16,6 +22,9 @@ struct hd_redis {
 	int port;
 	int db;
 	struct timeval timeout;
+	int64_t timeout_ms;
+	int64_t clock_offset_ms; // the server's TIME (ms) minus our hd_mono_ms, as last measured
+	int64_t clock_synced_ms; // hd_mono_ms of that measure; 0: never
 };
 
 static hd_err redis_parse(struct hd_redis *r, const char *url)
@@ -69,6 +78,26 @@ static hd_err redis_parse(struct hd_redis *r, const char *url)
 	return HD_EBADREQUEST;
 }
 
+// clock_sync measures the server's clock on c (TIME, halfway through the
+// round trip). Returns HD_OK or HD_EUNAVAILABLE.
+static hd_err clock_sync(struct hd_redis *r, redisContext *c)
+{
+	int64_t t0 = hd_mono_ms();
+	redisReply *rep = redisCommand(c, "TIME");
+	int64_t t1 = hd_mono_ms();
+	bool ok = rep != NULL && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+		  rep->element[0]->type == REDIS_REPLY_STRING && rep->element[1]->type == REDIS_REPLY_STRING;
+	if (ok) {
+		int64_t server_ms = strtoll(rep->element[0]->str, NULL, 10) * 1000 +
+				    strtoll(rep->element[1]->str, NULL, 10) / 1000;
+		r->clock_offset_ms = server_ms - (t0 + t1) / 2;
+		r->clock_synced_ms = t1 > 0 ? t1 : 1;
+	}
+	if (rep != NULL)
+		freeReplyObject(rep);
+	return ok ? HD_OK : HD_EUNAVAILABLE;
+}
+
 // redis_connect (re)establishes the connection and selects the database.
 static hd_err redis_connect(struct hd_redis *r)
 {
@@ -76,6 +105,7 @@ static hd_err redis_connect(struct hd_redis *r)
 		redisFree(r->ctx);
 		r->ctx = NULL;
 	}
+	r->clock_synced_ms = 0; // maybe another server now (a failover): measure again
 	redisContext *c = r->path[0] != '\0' ? redisConnectUnixWithTimeout(r->path, r->timeout)
 					     : redisConnectWithTimeout(r->host, r->port, r->timeout);
 	if (c == NULL)
@@ -119,6 +149,7 @@ hd_err hd_redis_open(struct hd_redis **out, const char *url, int timeout_ms)
 		free(r);
 		return HD_EBADREQUEST;
 	}
+	r->timeout_ms = timeout_ms;
 	r->timeout.tv_sec = timeout_ms / 1000;
 	r->timeout.tv_usec = (suseconds_t)(timeout_ms % 1000) * 1000;
 	if (redis_connect(r) != HD_OK) {
@@ -161,6 +192,22 @@ hd_err hd_redis_command(struct hd_redis *r, redisReply **reply, int argc, const 
 	}
 	*reply = NULL;
 	return HD_EUNAVAILABLE;
+}
+
+hd_err hd_redis_deadline_ms(struct hd_redis *r, int64_t *deadline_ms)
+{
+	if ((r->ctx == NULL || r->ctx->err != 0) && redis_connect(r) != HD_OK)
+		return HD_EUNAVAILABLE;
+	if (r->clock_synced_ms == 0 || hd_mono_ms() - r->clock_synced_ms > HD_REDIS_CLOCK_SYNC_MS) {
+		if (clock_sync(r, r->ctx) != HD_OK) {
+			HD_WARN("redis TIME failed: %s; reconnecting", r->ctx->err != 0 ? r->ctx->errstr : "bad reply");
+			redisFree(r->ctx);
+			r->ctx = NULL;
+			return HD_EUNAVAILABLE;
+		}
+	}
+	*deadline_ms = hd_mono_ms() + r->clock_offset_ms + r->timeout_ms;
+	return HD_OK;
 }
 
 hd_err hd_redis_ping(struct hd_redis *r)

@@ -6,6 +6,7 @@
 #include <hiredis/hiredis.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/err.h"
 
@@ -30,6 +31,17 @@ void hd_redis_close(struct hd_redis *r);
 // caller's (freeReplyObject); a Redis error reply gives HD_EINTERNAL (logged)
 // with *reply NULL; no connection gives HD_EUNAVAILABLE.
 hd_err hd_redis_command(struct hd_redis *r, redisReply **reply, int argc, const char **argv, const size_t *argvlen);
+
+// hd_redis_deadline_ms gives, on the Redis server's clock (ms since the
+// epoch, as its TIME tells), the moment after which a command sent now on r
+// is one the caller has stopped waiting for (now plus r's command timeout).
+// A write that must not happen once its caller was told it failed (a Redis
+// that hung, then resumed and ran what waited in its socket) carries it and
+// checks it against TIME in a script. The server's clock is measured on r's
+// connection (TIME, again after a minute), so the two hosts' clocks need
+// not agree. Connects when needed. Returns HD_OK (*deadline_ms set) or
+// HD_EUNAVAILABLE.
+hd_err hd_redis_deadline_ms(struct hd_redis *r, int64_t *deadline_ms);
 
 // hd_redis_ping checks the connection (PING). Returns HD_OK or HD_EUNAVAILABLE.
 hd_err hd_redis_ping(struct hd_redis *r);

@@ -14,7 +14,12 @@
 #include "common/store.h"
 #include "common/store_sqlite.h"
 
-#define BUSY_TIMEOUT_MS 5000
+// BUSY_TIMEOUT_MS stays under the gateways' call timeouts (CHAT_TIMEOUT_MS,
+// NOTES_TIMEOUT_MS, 5 s by default): a store held locked by another process
+// (a backup, a migration, a shell left in BEGIN EXCLUSIVE) then answers the
+// client UNAVAILABLE, "not stored", before the gateway gives up with TIMEOUT,
+// "outcome unknown". Writers sharing the file hold it for milliseconds.
+#define BUSY_TIMEOUT_MS 2000
 
 // sqlite_store holds two connections, each used under its own mutex: the
 // writer (SQLite serializes writers anyway) and a reader, so history pages

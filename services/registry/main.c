@@ -90,10 +90,11 @@ static bool sweeper_wait(struct sweeper *s)
 static void *sweeper_main(void *p)
 {
 	struct sweeper *s = p;
+	struct reg_sweep_hold hold = {.down = true}; // heartbeats were not taken before we started
 	hd_err last = HD_OK;
 	do {
 		size_t expired = 0;
-		hd_err err = reg_presence_sweep(&s->ctx, hd_now_ms(), &expired);
+		hd_err err = reg_presence_sweep_held(&s->ctx, &hold, hd_now_ms(), &expired);
 		if (err != last) {
 			if (err == HD_EUNAVAILABLE)
 				HD_WARN("Redis is unavailable: presence is not swept and calls fail until it is back");

@@ -30,11 +30,18 @@ static const char deactivate_if_idle[] = "local s = redis.call('ZSCORE', KEYS[1]
 
 // join_if_room adds a fresh member unless the meeting already has max (> 0)
 // members seen since the cutoff (the waiting room counts; members past the
-// TTL that the sweeper has not removed yet do not). Atomic, so concurrent
-// joins through any gateway and registry cannot both take the last place.
-// KEYS: members, seen. ARGV: participant, record, now, max, cutoff.
-// Returns 1 when added, 0 when full.
-static const char join_if_room[] = "local max = tonumber(ARGV[4])\n"
+// TTL that the sweeper has not removed yet do not), and unless Redis runs it
+// after the deadline on Redis's own clock (hd_redis_deadline_ms): then the
+// registry has already told the joiner that Redis was unavailable, and a
+// record stored now would be a member nobody was told of. Atomic, so
+// concurrent joins through any gateway and registry cannot both take the last
+// place. KEYS: members, seen. ARGV: participant, record, now, max, cutoff,
+// deadline. Returns 1 when added, 0 when full, -1 when too late.
+static const char join_if_room[] = "local t = redis.call('TIME')\n"
+				   "if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[6]) then\n"
+				   "  return -1\n"
+				   "end\n"
+				   "local max = tonumber(ARGV[4])\n"
 				   "if max > 0 and redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and\n"
 				   "   redis.call('ZCOUNT', KEYS[2], ARGV[5], '+inf') >= max then\n"
 				   "  return 0\n"
@@ -171,11 +178,13 @@ static hd_err join_decide(struct reg_ctx *c, const Huddle__V1__RegistryJoinReque
 static hd_err join_write(struct reg_ctx *c, const char *meeting_id, struct reg_join *j, int64_t now_ms,
 			 const char **why)
 {
-	char members[REG_KEY_MAX], seen[REG_KEY_MAX], now[REG_MS_MAX], max[REG_MS_MAX], cutoff[REG_MS_MAX];
+	char members[REG_KEY_MAX], seen[REG_KEY_MAX], now[REG_MS_MAX], max[REG_MS_MAX], cutoff[REG_MS_MAX],
+		deadline[REG_MS_MAX];
 	uint8_t rec[REG_MEMBER_PACKED_MAX];
 	size_t rec_len = reg_member_pack(&j->self, rec);
 	struct reg_room room;
 	redisReply *rep[4];
+	int64_t deadline_ms;
 	hd_err err;
 	if (rec_len == 0) {
 		*why = "presence record too large";
@@ -186,24 +195,31 @@ static hd_err join_write(struct reg_ctx *c, const char *meeting_id, struct reg_j
 	reg_ms_string(now, now_ms);
 	reg_ms_string(max, c->max_participants);
 	reg_ms_string(cutoff, now_ms - c->presence_ttl_ms);
+	if ((err = hd_redis_deadline_ms(c->redis, &deadline_ms)) != HD_OK)
+		return reg_redis_failed(err, why);
+	reg_ms_string(deadline, deadline_ms);
 
-	const char *add[] = {"EVAL", join_if_room, "2", members, seen, j->self.id, (const char *)rec, now, max, cutoff};
-	const size_t add_len[] = {
-		4,       strlen(join_if_room), 1,           strlen(members), strlen(seen), strlen(j->self.id),
-		rec_len, strlen(now),          strlen(max), strlen(cutoff)};
+	const char *add[] = {"EVAL", join_if_room, "2", members, seen, j->self.id, (const char *)rec, now, max, cutoff,
+			     deadline};
+	const size_t add_len[] = {4,           strlen(join_if_room), 1,           strlen(members),
+				  strlen(seen), strlen(j->self.id),  rec_len,     strlen(now),
+				  strlen(max),  strlen(cutoff),      strlen(deadline)};
 	const char *active[] = {"ZADD", active_key, now, meeting_id};
 	const char *hgetall[] = {"HGETALL", members};
-	const struct hd_redis_cmd fresh[] = {{10, add, add_len}, {4, active, NULL}, {2, hgetall, NULL}};
+	const struct hd_redis_cmd fresh[] = {{11, add, add_len}, {4, active, NULL}, {2, hgetall, NULL}};
 	const struct hd_redis_cmd *cmds = j->resumed ? fresh + 1 : fresh;
 	size_t n = j->resumed ? 2 : 3;
 	if ((err = hd_redis_pipeline(c->redis, cmds, n, rep, NULL)) != HD_OK)
 		return reg_redis_failed(err, why);
 	if (!j->resumed && (rep[0]->type != REDIS_REPLY_INTEGER || rep[0]->integer != 1)) {
-		if (rep[0]->type == REDIS_REPLY_INTEGER) {
+		if (rep[0]->type == REDIS_REPLY_INTEGER && rep[0]->integer == 0) {
 			snprintf(c->why_buf, sizeof(c->why_buf), "this meeting is full (%lld people)",
 				 (long long)c->max_participants);
 			*why = c->why_buf;
 			err = HD_EMEETINGFULL;
+		} else if (rep[0]->type == REDIS_REPLY_INTEGER) {
+			HD_WARN("a join reached Redis after its deadline (Redis hung?); not stored");
+			err = reg_redis_failed(HD_EUNAVAILABLE, why);
 		} else {
 			err = reg_redis_failed(HD_EINTERNAL, why);
 		}
@@ -750,4 +766,23 @@ hd_err reg_presence_sweep(struct reg_ctx *c, int64_t now_ms, size_t *expired)
 		offset += (long)(n - dropped);
 	}
 	return HD_OK;
+}
+
+hd_err reg_presence_sweep_held(struct reg_ctx *c, struct reg_sweep_hold *h, int64_t now_ms, size_t *expired)
+{
+	*expired = 0;
+	if (h->down) {
+		if (hd_redis_ping(c->redis) != HD_OK)
+			return HD_EUNAVAILABLE;
+		h->down = false;
+		h->until_ms = now_ms + c->presence_ttl_ms;
+		HD_INFO("Redis answers: nobody is expired for %" PRId64 " ms (the heartbeats it could not take)",
+			c->presence_ttl_ms);
+	}
+	if (now_ms < h->until_ms)
+		return HD_OK;
+	hd_err err = reg_presence_sweep(c, now_ms, expired);
+	if (err == HD_EUNAVAILABLE)
+		h->down = true;
+	return err;
 }

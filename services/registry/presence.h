@@ -101,4 +101,21 @@ hd_err reg_presence_relay(struct reg_ctx *c, const Huddle__V1__RelaySignalReques
 // The work per call is bounded; what is left is done by the next call.
 hd_err reg_presence_sweep(struct reg_ctx *c, int64_t now_ms, size_t *expired);
 
+// reg_sweep_hold is a sweeper's memory of Redis outages. While Redis (or the
+// registry itself) was unreachable no heartbeat could refresh anyone, so the
+// members' last-seen times say nothing about who is still there: nobody is
+// expired until one TTL after Redis answers again (heartbeats come more than
+// twice a TTL). Start with {.down = true}: a registry that was down missed
+// heartbeats as well.
+struct reg_sweep_hold {
+	bool down;        // the last sweep (or the start) found Redis unreachable
+	int64_t until_ms; // no expiry before this (same clock as now_ms)
+};
+
+// reg_presence_sweep_held runs reg_presence_sweep, unless Redis has not
+// answered for a TTL since it was last unreachable (h says, and is updated):
+// then it only PINGs, expires nobody and returns HD_OK with *expired 0.
+// Returns what reg_presence_sweep returns; HD_EUNAVAILABLE also from the PING.
+hd_err reg_presence_sweep_held(struct reg_ctx *c, struct reg_sweep_hold *h, int64_t now_ms, size_t *expired);
+
 #endif

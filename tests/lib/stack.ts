@@ -130,6 +130,13 @@ export interface Stack {
 	 * gateway is ready. Presence (Redis) is lost; meetings, chat history, documents and recordings survive. coturn keeps running.
 	 */
 	restartAll(opts?: { downMs?: number }): Promise<void>;
+	/**
+	 * Signals redis-server: SIGSTOP hangs it (connections are accepted by the kernel and never answered) until
+	 * SIGCONT; SIGKILL or SIGTERM stop it (waited for) until startRedis().
+	 */
+	signalRedis(signal: NodeJS.Signals): Promise<void>;
+	/** Starts redis-server again on the same port (empty: it keeps nothing on disk); waits until it answers PING. */
+	startRedis(): Promise<void>;
 	/** Sends one Redis command, returns the raw RESP reply. */
 	redis(...args: string[]): Promise<string>;
 	/** The last `lines` lines of every log file, for failure reports. */
@@ -933,6 +940,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				await chatConnected();
 				await notesConnected();
 			},
+			async signalRedis(signal) {
+				if (signal === "SIGSTOP" || signal === "SIGCONT") redis.child?.kill(signal);
+				else await redis.kill(signal, 5000);
+			},
+			async startRedis() {
+				redis.restarts++;
+				redis.start();
+				await redisReady();
+			},
 			redis: (...args) => redisCommand(redisPort, args),
 			logTail(lines = 60) {
 				return readdirSync(logDir)
@@ -951,6 +967,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				if (notes?.alive()) await expectCleanExit(notes).catch((e: Error) => failures.push(e.message));
 				if (chat?.alive()) await expectCleanExit(chat).catch((e: Error) => failures.push(e.message));
 				if (registry.alive()) await expectCleanExit(registry).catch((e: Error) => failures.push(e.message));
+				redis.child?.kill("SIGCONT"); // a test may have left it stopped
 				for (const p of [turn, redis]) if (p?.alive()) await p.kill("SIGTERM", 5000);
 				for (const p of procs) if (p.alive()) await p.kill("SIGKILL");
 				if (failures.length > 0) {

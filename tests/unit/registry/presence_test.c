@@ -760,6 +760,80 @@ static void redis_down(void **state)
 	hd_redis_close(down.redis);
 }
 
+// members_of counts a meeting's members (HLEN).
+static long long members_of(const char *meeting)
+{
+	char key[64];
+	snprintf(key, sizeof(key), "huddle:{%s}:members", meeting);
+	const char *argv[] = {"HLEN", key};
+	return redis_int(2, argv);
+}
+
+// A join refused because Redis hung (SIGSTOP) must not be stored when Redis
+// resumes and runs what waited in its socket: that was a member nobody was
+// told of, in every later roster until the sweeper took it (issue 13, "Redis
+// or the store unreachable").
+static void late_join_not_stored(void **state)
+{
+	enum { TIMEOUT_MS = 200, SETTLE_MS = 500 };
+	char m[23];
+	struct reg_ctx c;
+	struct hd_test_proxy *p;
+	struct reg_join a, late;
+	reg_test_meeting(&T, m);
+	if (hd_test_proxy_open(&p, T.redis_url) != 0)
+		skip(); // the fixture Redis is not at an IPv4 address
+	c = T.ctx;
+	assert_int_equal(hd_redis_open(&c.redis, hd_test_proxy_url(p), TIMEOUT_MS), HD_OK);
+	assert_int_equal(join(&c, m, "Ada", NULL, NULL, hd_now_ms(), &a), HD_OK);
+	reg_join_fini(&a);
+
+	hd_test_proxy_hold(p, true);
+	int64_t t0 = hd_mono_ms();
+	assert_int_equal(join(&c, m, "Late", NULL, NULL, hd_now_ms(), &late), HD_EUNAVAILABLE);
+	assert_true(hd_mono_ms() - t0 < 4 * TIMEOUT_MS); // timed out, did not block
+	hd_test_proxy_hold(p, false);
+	for (int64_t until = hd_mono_ms() + SETTLE_MS; hd_mono_ms() < until;)
+		usleep(10000); // the proxy forwards what waited; Redis runs it
+	assert_int_equal(members_of(m), 1);
+	proxy_ctx_close(&c, p);
+}
+
+// After Redis was unreachable, nobody is expired for a TTL: the heartbeats
+// it missed must have a chance to come again (issue 13: a 30 s outage with a
+// 30 s TTL ended every call when Redis came back with its data).
+static void sweep_held_after_outage(void **state)
+{
+	char m[23];
+	struct reg_ctx down = T.ctx;
+	struct reg_join a;
+	struct reg_sweep_hold hold = {.down = false};
+	size_t expired = 99;
+	int64_t t0 = hd_now_ms();
+	reg_test_meeting(&T, m);
+	join_ok(m, "Alice", t0, &a);
+	reg_join_fini(&a);
+
+	assert_int_equal(hd_redis_open(&down.redis, "redis://127.0.0.1:1", 200), HD_OK);
+	assert_int_equal(reg_presence_sweep_held(&down, &hold, t0 + 1, &expired), HD_EUNAVAILABLE);
+	assert_true(hold.down);
+	assert_int_equal(reg_presence_sweep_held(&down, &hold, t0 + 2, &expired), HD_EUNAVAILABLE);
+	hd_redis_close(down.redis);
+
+	// Redis answers again two TTLs later: Alice is stale but stays for a TTL.
+	int64_t back = t0 + 2 * REG_TEST_TTL_MS;
+	assert_int_equal(reg_presence_sweep_held(&T.ctx, &hold, back, &expired), HD_OK);
+	assert_int_equal(expired, 0);
+	assert_false(hold.down);
+	assert_int_equal(reg_presence_sweep_held(&T.ctx, &hold, back + REG_TEST_TTL_MS - 1, &expired), HD_OK);
+	assert_int_equal(expired, 0);
+	assert_int_equal(is_member(m, a.self.id), 1);
+	// Still silent a TTL after Redis came back: expired.
+	assert_int_equal(reg_presence_sweep_held(&T.ctx, &hold, back + REG_TEST_TTL_MS, &expired), HD_OK);
+	assert_int_equal(expired, 1);
+	assert_int_equal(is_member(m, a.self.id), 0);
+}
+
 static int group_setup(void **state)
 {
 	reg_test_open(&T, 11);
@@ -787,6 +861,8 @@ int main(void)
 		cmocka_unit_test(update_media),
 		cmocka_unit_test_setup(meeting_full, flush),
 		cmocka_unit_test(redis_down),
+		cmocka_unit_test(late_join_not_stored),
+		cmocka_unit_test_setup(sweep_held_after_outage, flush),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

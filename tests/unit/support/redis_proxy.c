@@ -24,6 +24,7 @@
 #define PROXY_CONNS 16         // client connections at once
 #define PROXY_CUT_WAIT_MS 2000 // bounds the wait for Redis to run a cut batch
 #define PROXY_IO 65536         // bytes per read
+#define PROXY_HOLD_POLL_MS 10  // while held, how often the thread looks whether it is released
 
 // The proxy's own command after a cut batch: Redis answers a connection's
 // commands in order, so its reply says everything before it has run.
@@ -40,11 +41,12 @@ struct proxy_conn {
 
 struct hd_test_proxy {
 	pthread_t thread;
-	pthread_mutex_t mtx; // guards armed and cuts
+	pthread_mutex_t mtx; // guards armed, held and cuts
 	bool armed;
+	bool held; // hung: nothing is read or accepted (see hd_test_proxy_hold)
 	int cuts;
 	int listen_fd;
-	int wake[2]; // hd_test_proxy_close writes here to stop the thread
+	int wake[2]; // "x": hd_test_proxy_close stops the thread; "h": the hold changed
 	struct sockaddr_in upstream;
 	char url[192];
 	struct proxy_conn conn[PROXY_CONNS]; // the proxy thread's alone
@@ -254,24 +256,35 @@ static void *proxy_main(void *arg)
 		struct pollfd pf[2 + 2 * PROXY_CONNS];
 		struct proxy_conn *owner[2 + 2 * PROXY_CONNS];
 		nfds_t n = 0;
+		pthread_mutex_lock(&p->mtx);
+		bool held = p->held;
+		pthread_mutex_unlock(&p->mtx);
+		// Held, every fd but the wake pipe is left out of the poll (a
+		// negative fd is ignored): bytes wait in the kernel's buffers and
+		// new connections in the accept queue, as with a stopped Redis.
+		int off = held ? -1 : 1;
 		pf[n++] = (struct pollfd){.fd = p->wake[0], .events = POLLIN};
-		pf[n++] = (struct pollfd){.fd = p->listen_fd, .events = POLLIN};
+		pf[n++] = (struct pollfd){.fd = off * p->listen_fd, .events = POLLIN};
 		for (int i = 0; i < PROXY_CONNS; i++) {
 			if (p->conn[i].client < 0)
 				continue;
 			owner[n] = &p->conn[i];
-			pf[n++] = (struct pollfd){.fd = p->conn[i].client, .events = POLLIN};
+			pf[n++] = (struct pollfd){.fd = off * p->conn[i].client, .events = POLLIN};
 			owner[n] = &p->conn[i];
-			pf[n++] = (struct pollfd){.fd = p->conn[i].server, .events = POLLIN};
+			pf[n++] = (struct pollfd){.fd = off * p->conn[i].server, .events = POLLIN};
 		}
-		if (poll(pf, n, -1) < 0) {
+		if (poll(pf, n, held ? PROXY_HOLD_POLL_MS : -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("redis_proxy: poll");
 			break;
 		}
-		if (pf[0].revents != 0)
-			break;
+		if (pf[0].revents != 0) {
+			char why = 'x';
+			if (read(p->wake[0], &why, 1) != 1 || why == 'x')
+				break; // hd_test_proxy_close
+			continue;      // hd_test_proxy_hold: poll again with the new setting
+		}
 		// A slot closed in this round is only reused by the next accept.
 		for (nfds_t k = 2; k < n; k++) {
 			struct proxy_conn *c = owner[k];
@@ -357,6 +370,15 @@ void hd_test_proxy_drop_exec_reply(struct hd_test_proxy *p)
 	pthread_mutex_lock(&p->mtx);
 	p->armed = true;
 	pthread_mutex_unlock(&p->mtx);
+}
+
+void hd_test_proxy_hold(struct hd_test_proxy *p, bool held)
+{
+	pthread_mutex_lock(&p->mtx);
+	p->held = held;
+	pthread_mutex_unlock(&p->mtx);
+	if (write(p->wake[1], "h", 1) != 1) // the thread may be in a poll without timeout
+		perror("redis_proxy: wake");
 }
 
 int hd_test_proxy_cuts(struct hd_test_proxy *p)

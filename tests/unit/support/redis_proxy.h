@@ -7,6 +7,8 @@
 #ifndef HD_TEST_REDIS_PROXY_H
 #define HD_TEST_REDIS_PROXY_H
 
+#include <stdbool.h>
+
 struct hd_test_proxy;
 
 // hd_test_proxy_open starts a proxy on a free 127.0.0.1 port in front of the
@@ -26,6 +28,13 @@ const char *hd_test_proxy_url(const struct hd_test_proxy *p);
 // client sends (on any connection) runs in Redis, and its connection closes
 // before any reply of its batch reaches the client.
 void hd_test_proxy_drop_exec_reply(struct hd_test_proxy *p);
+
+// hd_test_proxy_hold(p, true) hangs the proxy as SIGSTOP hangs Redis: it
+// reads nothing and accepts nothing (the kernel still completes new
+// connections), so what clients send waits in the socket buffers; with false
+// it goes on and forwards all of it, even from clients that gave up and
+// closed meanwhile (their bytes come before their end of stream).
+void hd_test_proxy_hold(struct hd_test_proxy *p, bool held);
 
 // hd_test_proxy_cuts counts the connections cut so far.
 int hd_test_proxy_cuts(struct hd_test_proxy *p);
