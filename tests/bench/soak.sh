@@ -110,6 +110,7 @@ start() { # start NAME CMD...: in its own session, dies with this script (parent
 	setsid setpriv --pdeathsig TERM "$@" </dev/null >>"$logs/$name.log" 2>&1 &
 	pids+=($!) names+=("$name")
 }
+# shellcheck disable=SC2317 # reached through traps
 stop_all() {
 	local i
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
@@ -124,7 +125,8 @@ on_exit() {
 	trap - EXIT INT TERM HUP
 	stop_all
 	if ((rv != 0 || keep_logs)); then
-		mkdir -p "$build/soak-logs" && cp "$logs"/*.log "$build/soak-logs/" 2>/dev/null || true
+		mkdir -p "$build/soak-logs"
+		cp "$logs"/*.log "$build/soak-logs/" 2>/dev/null || true
 		hd_log "daemon logs: $build/soak-logs/"
 	fi
 	rm -rf "$tmp"

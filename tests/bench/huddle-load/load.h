@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HL_ID_MAX 64 // participant ids, bytes with the NUL
+#define HL_ID_MAX 64  // participant ids, bytes with the NUL
 #define HL_PIDS_MAX 8 // --pid
 
 enum hl_state {
@@ -42,7 +42,7 @@ struct hl_worker;
 struct hl_client {
 	int idx;
 	struct hl_worker *w; // the thread that owns it
-	int meeting; // index into hl.meetings
+	int meeting;         // index into hl.meetings
 	struct lws *wsi;
 	enum hl_state state;
 	char participant_id[HL_ID_MAX];
@@ -127,18 +127,18 @@ struct hl_worker {
 	struct ev_loop *loop;
 	ev_timer tick_timer;
 	lws_sorted_usec_list_t tick_sul;
-	bool stop; // --poll loop: leave lws_service
-	int *ci, n; // indices into hl.c of its clients
+	bool stop;                                 // --poll loop: leave lws_service
+	int *ci, n;                                // indices into hl.c of its clients
 	double join_rate, leave_rate, rate, churn; // its share of the run's rates (per second)
-	enum hl_phase phase; // the phase it last acted on
+	enum hl_phase phase;                       // the phase it last acted on
 	int64_t phase_start_ns;
 	int n_connect_started, n_leave_started; // positions in ci
 	int64_t storm_sent_target;
 	int rr, churn_rr;
 	int64_t churn_leaves_due, churn_joins_due, last_sweep_ns;
-	int *drain_q, drain_head, drain_len; // soak: draining clients in leave order (ring of n)
+	int *drain_q, drain_head, drain_len;    // soak: draining clients in leave order (ring of n)
 	int *rejoin_q, rejoin_head, rejoin_len; // soak: left clients waiting to rejoin (ring of n)
-	double cpu_storm_start, cpu_storm_end; // this thread's CPU seconds
+	double cpu_storm_start, cpu_storm_end;  // this thread's CPU seconds
 	_Atomic bool join_done, drained, leave_done, finished;
 	_Atomic uint64_t ctr[HL_C_COUNT];
 	struct hl_hist join_lat, peer_lat, relay_lat;
@@ -169,9 +169,9 @@ struct hl_run {
 	int threads;
 	// soak (--soak): churn and per-interval reports during the storm
 	bool soak;
-	double churn;         // joins and leaves per second, all clients together
-	double interval_s;    // report every interval_s seconds
-	double churn_grace_s; // a churned client is no signal target for this long before it leaves
+	double churn;             // joins and leaves per second, all clients together
+	double interval_s;        // report every interval_s seconds
+	double churn_grace_s;     // a churned client is no signal target for this long before it leaves
 	double rss_tolerance_pct; // verdict: RSS growth allowed over the warm baseline
 	double rss_slack_kb;      // ... and at least this many KiB (small processes)
 

@@ -31,12 +31,12 @@
 #define HL_DRAIN_S 5.0
 #define HL_LEAVE_TIMEOUT_S 10.0
 #define HL_END_TIMEOUT_S 3.0
-#define HL_SWEEP_S 1.0      // soak: how often timeouts are looked for during the storm
-#define HL_QUEUE_MAX 64     // frames queued to one client before the storm skips it
-#define HL_THREADS_MAX 64   // --threads
+#define HL_SWEEP_S 1.0        // soak: how often timeouts are looked for during the storm
+#define HL_QUEUE_MAX 64       // frames queued to one client before the storm skips it
+#define HL_THREADS_MAX 64     // --threads
 #define HL_SOAK_SLACK_KB 2048 // verdict: growth always allowed, whatever the percentage (small processes)
-#define HL_SOAK_BASE 1      // verdict: the baseline interval (0-based: the second, "minute 2")
-#define HL_SOAK_LAST 2      // verdict: the last intervals compared with the baseline (their maximum)
+#define HL_SOAK_BASE 1        // verdict: the baseline interval (0-based: the second, "minute 2")
+#define HL_SOAK_LAST 2        // verdict: the last intervals compared with the baseline (their maximum)
 #define HL_INTERVALS_MAX 10000
 
 struct hl_run hl;
@@ -48,7 +48,7 @@ static double storm_seconds;
 
 // One soak interval's figures (main thread).
 struct hl_interval {
-	double t_s;         // since the storm began, at the interval's end
+	double t_s;             // since the storm began, at the interval's end
 	uint64_t d[HL_C_COUNT]; // counter increments in the interval
 	double relay_p50, relay_p99, relay_max;
 	uint64_t relay_n;
@@ -273,7 +273,8 @@ static void tick_storm(struct hl_worker *w, int64_t now)
 static void tick_drain(struct hl_worker *w, int64_t now)
 {
 	uint64_t sent = w->ctr[HL_C_SIGNALS_SENT];
-	bool all_in = w->ctr[HL_C_DELIVERIES] + w->ctr[HL_C_BAD_DELIVERIES] >= sent && w->ctr[HL_C_SIGNAL_REPLIES] >= sent;
+	bool all_in =
+		w->ctr[HL_C_DELIVERIES] + w->ctr[HL_C_BAD_DELIVERIES] >= sent && w->ctr[HL_C_SIGNAL_REPLIES] >= sent;
 	if (hl.soak) { // churned clients still joining or leaving finish first
 		int pj, pl;
 		sweep(w, now, &pj, &pl);
@@ -428,8 +429,8 @@ static void soak_begin(void)
 	read_pids_cpu(soak_cpu_prev);
 	soak_client_cpu_prev = cpu_s(CLOCK_PROCESS_CPUTIME_ID);
 	soak_out = stdout;
-	fprintf(soak_out, "%-8s %7s %7s %9s %6s %9s %9s", "interval", "joins", "leaves", "relayed", "errors", "relay p50",
-		"relay p99");
+	fprintf(soak_out, "%-8s %7s %7s %9s %6s %9s %9s", "interval", "joins", "leaves", "relayed", "errors",
+		"relay p50", "relay p99");
 	for (int i = 0; i < hl.n_pids; i++)
 		fprintf(soak_out, " %14s", hl.pid_names[i]);
 	fprintf(soak_out, " %8s\n", "load CPU");
@@ -472,10 +473,9 @@ static void soak_interval(double t_s, double len_s)
 
 	char name[32];
 	snprintf(name, sizeof(name), "%d (%.0fs)", n_intervals, t_s);
-	fprintf(soak_out, "%-8s %7llu %7llu %9llu %6llu %9.3f %9.3f", name,
-		(unsigned long long)iv->d[HL_C_CHURN_JOINS], (unsigned long long)iv->d[HL_C_CHURN_LEAVES],
-		(unsigned long long)iv->d[HL_C_DELIVERIES], (unsigned long long)errors_of(iv->d), iv->relay_p50,
-		iv->relay_p99);
+	fprintf(soak_out, "%-8s %7llu %7llu %9llu %6llu %9.3f %9.3f", name, (unsigned long long)iv->d[HL_C_CHURN_JOINS],
+		(unsigned long long)iv->d[HL_C_CHURN_LEAVES], (unsigned long long)iv->d[HL_C_DELIVERIES],
+		(unsigned long long)errors_of(iv->d), iv->relay_p50, iv->relay_p99);
 	for (int i = 0; i < hl.n_pids; i++) {
 		char cell[32];
 		snprintf(cell, sizeof(cell), "%.1f/%.0f", iv->rss_kb[i] / 1024.0, iv->cpu[i] * 100);
@@ -494,7 +494,9 @@ static int soak_verdict(FILE *f, char *json, size_t jlen)
 	size_t used = 0;
 	json[0] = '\0';
 	if (n_intervals < HL_SOAK_BASE + 2) {
-		fprintf(f, "verdict: no verdict — %d interval(s); at least %d needed (warm-up, baseline, one to compare)\n",
+		fprintf(f,
+			"verdict: no verdict — %d interval(s); at least %d needed (warm-up, baseline, one to "
+			"compare)\n",
 			n_intervals, HL_SOAK_BASE + 2);
 		return -1;
 	}
@@ -502,8 +504,9 @@ static int soak_verdict(FILE *f, char *json, size_t jlen)
 	if (from <= HL_SOAK_BASE)
 		from = HL_SOAK_BASE + 1;
 	int ok = 1;
-	fprintf(f, "RSS growth once warm: interval %d (baseline) vs the largest of intervals %d..%d; tolerance %.1f%% "
-		   "or %d KiB, whichever is larger\n",
+	fprintf(f,
+		"RSS growth once warm: interval %d (baseline) vs the largest of intervals %d..%d; tolerance %.1f%% "
+		"or %d KiB, whichever is larger\n",
 		HL_SOAK_BASE + 1, from + 1, n_intervals, hl.rss_tolerance_pct, HL_SOAK_SLACK_KB);
 	fprintf(f, "  %-12s %12s %12s %10s %10s  %s\n", "process", "base MiB", "last MiB", "growth %", "allowed %",
 		"verdict");
@@ -520,8 +523,8 @@ static int soak_verdict(FILE *f, char *json, size_t jlen)
 		fprintf(f, "  %-12s %12.1f %12.1f %+10.2f %10.2f  %s\n", hl.pid_names[i], base / 1024.0, last / 1024.0,
 			growth, base > 0 ? 100.0 * allowed_kb / (double)base : 0, pass ? "ok" : "GREW");
 		used += (size_t)snprintf(json + used, used < jlen ? jlen - used : 0,
-					 "%s{\"name\":\"%s\",\"base_kb\":%ld,\"last_kb\":%ld,\"pass\":%s}", i ? "," : "",
-					 hl.pid_names[i], base, last, pass ? "true" : "false");
+					 "%s{\"name\":\"%s\",\"base_kb\":%ld,\"last_kb\":%ld,\"pass\":%s}",
+					 i ? "," : "", hl.pid_names[i], base, last, pass ? "true" : "false");
 		if (used >= jlen)
 			used = jlen - 1;
 	}
@@ -645,7 +648,9 @@ static int report(void)
 		bool pass = verdict == 1 && errors == 0 && lost == 0;
 		printf("soak verdict: %s (errors %llu, lost %llu, RSS %s)\n", pass ? "PASS" : "FAIL",
 		       (unsigned long long)errors, (unsigned long long)lost,
-		       verdict == 1 ? "flat" : verdict == 0 ? "grew" : "not judged: too short");
+		       verdict == 1   ? "flat"
+		       : verdict == 0 ? "grew"
+				      : "not judged: too short");
 	}
 	printf("{\"label\":\"%s\",\"target\":\"%s\",\"clients\":%d,\"meetings\":%d,\"threads\":%d,\"joined\":%d,"
 	       "\"left\":%d,",
@@ -658,21 +663,23 @@ static int report(void)
 	json_lat(stdout, "relay_ms", &relay_lat);
 	printf(",\"storm_s\":%.3f,\"signals_sent\":%llu,\"delivered\":%llu,\"relayed_per_s\":%.1f,\"lost\":%llu,"
 	       "\"skipped\":%llu,",
-	       storm_seconds, (unsigned long long)c[HL_C_SIGNALS_SENT_STORM], (unsigned long long)c[HL_C_DELIVERIES_STORM],
-	       relayed_per_s, (unsigned long long)lost, (unsigned long long)c[HL_C_BACKPRESSURE_SKIPS]);
+	       storm_seconds, (unsigned long long)c[HL_C_SIGNALS_SENT_STORM],
+	       (unsigned long long)c[HL_C_DELIVERIES_STORM], relayed_per_s, (unsigned long long)lost,
+	       (unsigned long long)c[HL_C_BACKPRESSURE_SKIPS]);
 	printf("\"rss_kb_before\":%ld,\"rss_kb_after\":%ld,\"rss_per_conn_kb\":%.3f,\"rss_per_conn_kb_first\":%.3f,"
 	       "\"server_cpu\":%.3f,\"server_cpu_first\":%.3f,\"client_cpu\":%.3f,\"client_cpu_thread_max\":%.3f,",
 	       rss_b, rss_a, rss_all, rss_first, server_cpu, first_cpu, client_cpu, thread_cpu_max);
 	printf("\"errors\":{\"total\":%llu,\"connect\":%llu,\"closed\":%llu,\"server\":%llu,\"join_timeout\":%llu,"
 	       "\"leave_timeout\":%llu,\"protocol\":%llu,\"bad_deliveries\":%llu},\"first_error\":",
-	       (unsigned long long)errors, (unsigned long long)c[HL_C_ERR_CONNECT], (unsigned long long)c[HL_C_ERR_CLOSED],
-	       (unsigned long long)c[HL_C_ERR_SERVER], (unsigned long long)c[HL_C_ERR_JOIN_TIMEOUT],
-	       (unsigned long long)c[HL_C_ERR_LEAVE_TIMEOUT], (unsigned long long)c[HL_C_ERR_PROTOCOL],
-	       (unsigned long long)c[HL_C_BAD_DELIVERIES]);
+	       (unsigned long long)errors, (unsigned long long)c[HL_C_ERR_CONNECT],
+	       (unsigned long long)c[HL_C_ERR_CLOSED], (unsigned long long)c[HL_C_ERR_SERVER],
+	       (unsigned long long)c[HL_C_ERR_JOIN_TIMEOUT], (unsigned long long)c[HL_C_ERR_LEAVE_TIMEOUT],
+	       (unsigned long long)c[HL_C_ERR_PROTOCOL], (unsigned long long)c[HL_C_BAD_DELIVERIES]);
 	json_str(first_error);
 	if (hl.soak) {
 		printf(",\"soak\":{\"churn\":%.1f,\"churn_joins\":%llu,\"churn_leaves\":%llu,\"interval_s\":%.1f,"
-		       "\"rss_tolerance_pct\":%.2f,\"rss_slack_kb\":%d,\"verdict\":%d,\"processes\":[%s],\"intervals\":[",
+		       "\"rss_tolerance_pct\":%.2f,\"rss_slack_kb\":%d,\"verdict\":%d,\"processes\":[%s],\"intervals\":"
+		       "[",
 		       hl.churn, (unsigned long long)c[HL_C_CHURN_JOINS], (unsigned long long)c[HL_C_CHURN_LEAVES],
 		       hl.interval_s, hl.rss_tolerance_pct, HL_SOAK_SLACK_KB, verdict, vjson);
 		for (int k = 0; k < n_intervals; k++) {
@@ -789,7 +796,19 @@ static int default_threads(void)
 
 static int parse_options(int argc, char **argv)
 {
-	enum { O_LEAVE = 256, O_HOLD, O_JTIMEOUT, O_SRC, O_POLL, O_THREADS, O_SOAK, O_CHURN, O_INTERVAL, O_GRACE, O_TOL };
+	enum {
+		O_LEAVE = 256,
+		O_HOLD,
+		O_JTIMEOUT,
+		O_SRC,
+		O_POLL,
+		O_THREADS,
+		O_SOAK,
+		O_CHURN,
+		O_INTERVAL,
+		O_GRACE,
+		O_TOL
+	};
 	static const struct option opts[] = {
 		{"target", required_argument, NULL, 't'},
 		{"url", required_argument, NULL, 'u'},
