@@ -33,6 +33,7 @@
 #   SOAK_INTERVAL=60          seconds per report line
 #   SOAK_MEETING_SIZE=4       participants per meeting
 #   SOAK_JOIN_RATE=500        connects + joins per second while filling up
+#   SOAK_MAX_PENDING=200      ... with at most this many handshakes + joins in flight
 #   SOAK_RSS_TOLERANCE=5      verdict: RSS growth allowed once warm (percent)
 #   SOAK_THREADS=             huddle-load threads (default: the cores)
 #   SOAK_SRC_ADDRS=4          loopback source addresses for huddle-load
@@ -56,6 +57,7 @@ rate=${SOAK_RATE:-1000}
 interval=${SOAK_INTERVAL:-60}
 size=${SOAK_MEETING_SIZE:-4}
 join_rate=${SOAK_JOIN_RATE:-500}
+max_pending=${SOAK_MAX_PENDING:-200}
 tolerance=${SOAK_RSS_TOLERANCE:-5}
 threads=${SOAK_THREADS:-}
 src_addrs=${SOAK_SRC_ADDRS:-4}
@@ -70,6 +72,7 @@ is_num SOAK_RATE "$rate"
 is_num SOAK_INTERVAL "$interval"
 is_num SOAK_MEETING_SIZE "$size"
 is_num SOAK_JOIN_RATE "$join_rate"
+is_num SOAK_MAX_PENDING "$max_pending"
 is_num SOAK_RSS_TOLERANCE "$tolerance"
 is_num SOAK_SRC_ADDRS "$src_addrs"
 [[ -z $threads ]] || is_num SOAK_THREADS "$threads"
@@ -179,7 +182,7 @@ pid_args=()
 for i in "${!pids[@]}"; do pid_args+=(--pid "${names[i]}=${pids[i]}"); done
 # gateway first: huddle-load also reports the first pid alone
 pid_args=(--pid "gateway=${pids[-1]}" "${pid_args[@]:0:${#pid_args[@]}-2}")
-args=(-t huddle -u "http://127.0.0.1:$http_port" -n "$conns" -m "$meetings" -j "$join_rate" --leave-rate 1000
+args=(-t huddle -u "http://127.0.0.1:$http_port" -n "$conns" -m "$meetings" -j "$join_rate" --max-pending "$max_pending" --leave-rate 1000
 	--hold 5 -d "$seconds" -r "$rate" --soak --churn "$churn" --interval "$interval"
 	--rss-tolerance "$tolerance" --src-addrs "$src_addrs" --join-timeout 30 -l soak "${pid_args[@]}")
 [[ -z $threads ]] || args+=(--threads "$threads")

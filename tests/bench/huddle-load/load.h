@@ -134,6 +134,7 @@ struct hl_worker {
 	int64_t phase_start_ns;
 	int n_connect_started, n_leave_started; // positions in ci
 	int64_t storm_sent_target;
+	int max_pending; // its share of --max-pending (0: none)
 	int rr, churn_rr;
 	int64_t churn_leaves_due, churn_joins_due, last_sweep_ns;
 	int *drain_q, drain_head, drain_len;    // soak: draining clients in leave order (ring of n)
@@ -167,6 +168,7 @@ struct hl_run {
 	bool evlib_ev;     // lws on libev (epoll); false: lws's poll() loop
 	const char *label; // scenario name for the report
 	int threads;
+	int max_pending; // join phase: clients connecting or joining at once (0: no limit)
 	// soak (--soak): churn and per-interval reports during the storm
 	bool soak;
 	double churn;             // joins and leaves per second, all clients together

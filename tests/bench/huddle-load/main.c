@@ -167,7 +167,11 @@ static void tick_join(struct hl_worker *w, int64_t now)
 	int due = w->join_rate > 0 ? (int)(t * w->join_rate) + 1 : w->n;
 	if (due > w->n)
 		due = w->n;
-	while (w->n_connect_started < due)
+	// --max-pending: at most that many handshakes + joins in flight (each
+	// started client ends joined or gone during this phase).
+	int64_t cap = w->max_pending > 0 ? (int64_t)w->ctr[HL_C_JOINED] + (int64_t)w->ctr[HL_C_GONE] + w->max_pending
+					 : INT64_MAX;
+	while (w->n_connect_started < due && w->n_connect_started < cap)
 		hl_client_connect(cli(w, w->n_connect_started++));
 	if (w->n_connect_started < w->n)
 		return;
@@ -724,6 +728,9 @@ static void usage(FILE *f)
 		   "  -r, --rate R                  signals per second, all clients together (default 100);\n"
 		   "                                0: as fast as the server replies, --window in flight per client\n"
 		   "  -w, --window W                signals in flight per client when --rate is 0 (default 4)\n"
+		   "      --max-pending P           while joining, at most P clients connecting or awaiting their\n"
+		   "                                join reply at once (default 0: no limit; a server starved of\n"
+		   "                                CPU otherwise overflows its accept queue and resets them)\n"
 		   "      --join-timeout S          a client not joined after S seconds fails (default 20)\n"
 		   "      --src-addrs K             bind clients round-robin to 127.0.0.2 .. 127.0.0.(K+1) so more\n"
 		   "                                than one address's ~28k ephemeral ports are usable (default 4;\n"
@@ -807,7 +814,8 @@ static int parse_options(int argc, char **argv)
 		O_CHURN,
 		O_INTERVAL,
 		O_GRACE,
-		O_TOL
+		O_TOL,
+		O_PENDING
 	};
 	static const struct option opts[] = {
 		{"target", required_argument, NULL, 't'},
@@ -831,6 +839,7 @@ static int parse_options(int argc, char **argv)
 		{"interval", required_argument, NULL, O_INTERVAL},
 		{"churn-grace", required_argument, NULL, O_GRACE},
 		{"rss-tolerance", required_argument, NULL, O_TOL},
+		{"max-pending", required_argument, NULL, O_PENDING},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -946,6 +955,11 @@ static int parse_options(int argc, char **argv)
 			if (!parse_num(optarg, 0, 1000, &hl.rss_tolerance_pct))
 				goto bad;
 			break;
+		case O_PENDING:
+			if (!parse_num(optarg, 0, 1000000, &v))
+				goto bad;
+			hl.max_pending = (int)v;
+			break;
 		case 'q':
 			hl.quiet = true;
 			break;
@@ -1032,6 +1046,7 @@ static int setup_workers(void)
 		w->leave_rate = hl.leave_rate * share;
 		w->rate = hl.rate * share;
 		w->churn = hl.churn * share;
+		w->max_pending = hl.max_pending > 0 ? (int)ceil(hl.max_pending * share) : 0;
 		w->n = 0; // refilled below
 	}
 	for (int i = 0; i < hl.clients; i++) {
