@@ -99,6 +99,7 @@ bool hl_client_connect(struct hl_client *c)
 	c->sio_open = false;
 	c->close_now = false;
 	c->participant_id[0] = '\0';
+	c->close_why[0] = '\0';
 	if (lws_client_connect_via_info(&ci) == NULL) {
 		c->wsi = NULL;
 		hl_fail(c, HL_C_ERR_CONNECT, "lws_client_connect_via_info failed");
@@ -307,10 +308,22 @@ int hl_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 			hl_client_closed(c);
 		}
 		return 0;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		// The server's close code and reason, for the error message.
+		if (c != NULL && len >= 2) {
+			const uint8_t *b = in;
+			snprintf(c->close_why, sizeof(c->close_why), ": %u %.*s", (unsigned)(b[0] << 8 | b[1]),
+				 (int)(len - 2 < 80 ? len - 2 : 80), (const char *)b + 2);
+		}
+		return 0;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		if (c != NULL) {
-			if (c->state != HL_DONE && c->state != HL_FAILED)
-				hl_fail(c, HL_C_ERR_CLOSED, "the server closed the connection");
+			if (c->state != HL_DONE && c->state != HL_FAILED) {
+				char what[160];
+				snprintf(what, sizeof(what), "the server closed the connection%s", c->close_why);
+				hl_fail(c, HL_C_ERR_CLOSED, what);
+			}
+			c->close_why[0] = '\0';
 			c->wsi = NULL;
 			hl_client_free(c);
 			hl_client_closed(c);

@@ -55,6 +55,7 @@ struct hl_client {
 	int queued;    // frames in the out queue
 	bool sio_open; // socket.io: namespace connect acknowledged
 	bool close_now;
+	char close_why[96]; // ": CODE reason" of the server's close frame, or ""
 	struct hl_out *out_head, *out_tail;
 	uint8_t *rx;
 	size_t rx_len, rx_cap;
