@@ -28,7 +28,7 @@ SHELL_SCRIPTS = .ci/run $(wildcard deploy/local/*.sh deploy/coturn/*.sh deploy/*
 
 .PHONY: help bootstrap build build-c build-asan web run test test-unit \
 	test-integration test-e2e lint format format-check clean distclean \
-	compose-check deploy-check fuzz build-fuzz fuzz-seeds bench-chat bench-notes bench-filters bench-recording bench-mesh bench-files bench
+	compose-check deploy-check fuzz build-fuzz fuzz-seeds bench-chat bench-notes bench-filters bench-recording bench-mesh bench-files bench soak
 
 help: ## list the targets
 	@echo "Huddle — make targets:"
@@ -142,6 +142,9 @@ format-check: ## fail if a C source is not clang-formatted
 
 bench: bootstrap ## build (Release, build-bench/; BENCH_BUILD_DIR=...) and compare Huddle with the socket.io reference (tests/bench/run.sh)
 	@JOBS=$(JOBS) tests/bench/run.sh
+
+soak: bootstrap ## soak: SOAK_CONNECTIONS (10000) clients for SOAK_SECONDS (600) with churn and relay traffic; RSS per daemon per SOAK_INTERVAL, verdict (tests/bench/soak.sh; report in build-bench/soak.log)
+	@JOBS=$(JOBS) tests/bench/soak.sh
 
 compose-check: ## validate docker-compose.yml (no Docker engine needed)
 	@if ! command -v docker-compose >/dev/null; then \

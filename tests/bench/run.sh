@@ -8,9 +8,13 @@
 # stopped at the end, also on failure or Ctrl-C.
 #
 # With two or more cores the servers are pinned to core 0 and huddle-load to
-# core 1 (taskset). The gateway runs with WS_RATE/WS_BURST (and MEETING_CREATE_RATE) raised to 1000000:
+# core 1 (taskset; BENCH_PIN=0: no pinning). huddle-load runs one worker
+# thread per core it may use (so one when pinned; BENCH_LOAD_THREADS=N sets
+# it), and reports its CPU (all threads and the busiest) beside the servers'
+# over the storm, so the table shows which side was the limit. The gateway runs with WS_RATE/WS_BURST raised to 1000000 (and the per-address limits MEETINGS_PER_ADDRESS_PER_MINUTE, MAX_CONNECTIONS_PER_ADDRESS off):
 # its per-connection rate limit (50 msgs/s by default) would otherwise refuse
-# the storm (the reference has no rate limit). Open-file limits: this script
+# the storm (the reference has no rate limit); MAX_CONNECTIONS_PER_ADDRESS and
+# MEETINGS_PER_ADDRESS_PER_MINUTE are 0 (off): every client is on 127.0.0.x. Open-file limits: this script
 # raises its soft RLIMIT_NOFILE to the hard limit, which the servers and
 # huddle-load inherit; the 10k scenario needs about 10,100 per process.
 #
@@ -19,6 +23,8 @@
 #   BENCH_OUT=<build dir>/bench   results: results.jsonl, table.md, logs/
 #   BENCH_SCENARIOS="latency throughput idle10k joins"   which ones, in order
 #   BENCH_QUICK=1                 shorter scenarios (a few seconds each)
+#   BENCH_PIN=1                   0: do not pin servers and huddle-load to cores
+#   BENCH_LOAD_THREADS=           huddle-load --threads (default: the cores it may use)
 #   JOBS=N                        build jobs (default: nproc)
 set -euo pipefail
 
@@ -33,6 +39,9 @@ build=${BENCH_BUILD_DIR:-$root/build-bench}
 out=${BENCH_OUT:-$build/bench}
 scenarios=${BENCH_SCENARIOS:-latency throughput idle10k joins}
 quick=${BENCH_QUICK:-0}
+pin=${BENCH_PIN:-1}
+load_threads=${BENCH_LOAD_THREADS:-}
+[[ -z $load_threads || $load_threads =~ ^[0-9]+$ ]] || hd_die "BENCH_LOAD_THREADS must be a number"
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 for tool in cmake redis-server node npm curl setsid; do
@@ -64,7 +73,9 @@ if [[ $nofile != unlimited ]] && ((nofile < 10200)); then
 fi
 server_pin=() load_pin=()
 ncpu=$(nproc 2>/dev/null || echo 1)
-if ((ncpu >= 2)) && command -v taskset >/dev/null; then
+if ((pin == 0)); then
+	hd_log "BENCH_PIN=0: servers and huddle-load share all $ncpu cores"
+elif ((ncpu >= 2)) && command -v taskset >/dev/null; then
 	server_pin=(taskset -c 0)
 	load_pin=(taskset -c 1)
 	hd_log "servers pinned to core 0, huddle-load to core 1"
@@ -72,6 +83,7 @@ else
 	hd_log "one core: servers and huddle-load share it (numbers are not comparable to a 2-core run)"
 fi
 
+loadavg=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$out/logs"
 results=$out/results.jsonl
 : >"$results"
@@ -137,12 +149,13 @@ start_huddle() {
 		GATEWAY_HTTP_PORT="$http_port" GATEWAY_WEB_ROOT="$root/web/dist" \
 		REGISTRY_URL="ipc://$dir/registry.ipc" REGISTRY_EVENTS_URL="ipc://$dir/events.ipc" \
 		CHAT_URL="ipc://$dir/chat.ipc" CHAT_EVENTS_URL="ipc://$dir/chat-events.ipc" \
-		TURN_SECRET=bench-"$RANDOM" WS_RATE=1000000 WS_BURST=1000000 MEETING_CREATE_RATE=1000000 LOG_LEVEL=warn \
+		TURN_SECRET=bench-"$RANDOM" WS_RATE=1000000 WS_BURST=1000000 MEETINGS_PER_ADDRESS_PER_MINUTE=0 MAX_CONNECTIONS_PER_ADDRESS=0 \
+		MAX_CONNECTIONS_PER_ADDRESS=0 MEETINGS_PER_ADDRESS_PER_MINUTE=0 LOG_LEVEL=warn \
 		"$build/bin/huddle-gateway"
 	local gateway_pid=${pids[-1]}
 	wait_http "http://127.0.0.1:$http_port/readyz" 30 "$gateway_pid" || { hd_tail gateway "$logs/gateway.log"; hd_die "gateway not ready"; }
 	url=http://127.0.0.1:$http_port
-	load_pids=(--pid "$gateway_pid" --pid "$registry_pid" --pid "$redis_pid")
+	load_pids=(--pid "gateway=$gateway_pid" --pid "registry=$registry_pid" --pid "redis=$redis_pid")
 }
 
 start_reference() {
@@ -153,7 +166,7 @@ start_reference() {
 	local pid=${pids[-1]}
 	wait_http "http://127.0.0.1:$port/healthz" 30 "$pid" || { hd_tail reference "$logs/reference.log"; hd_die "reference did not start"; }
 	url=http://127.0.0.1:$port
-	load_pids=(--pid "$pid")
+	load_pids=(--pid "node=$pid")
 }
 
 # scenario_args NAME: huddle-load's arguments for a scenario.
@@ -181,6 +194,7 @@ for s in $scenarios; do
 		hd_log "$s: $target: huddle-load ${args[*]}"
 		rc=0
 		"${load_pin[@]}" "$build/bin/huddle-load" -t "$target" -u "$url" "${load_pids[@]}" -l "$s" "${args[@]}" \
+			${load_threads:+--threads "$load_threads"} \
 			>"$logs/load.out" 2>"$logs/load.err" || rc=$?
 		grep -v '^{' "$logs/load.out" >&2 || true
 		if ((rc >= 2)) || ! tail -n 1 "$logs/load.out" | grep -q '^{'; then
@@ -194,7 +208,7 @@ for s in $scenarios; do
 done
 
 {
-	echo "Huddle vs. the socket.io reference — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)), $(uname -r)"
+	echo "Huddle vs. the socket.io reference — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1)), $(uname -r), $( ((${#load_pin[@]})) && echo "servers on core 0, huddle-load on core 1" || echo "not pinned"), load average before $loadavg"
 	echo
 	node "$here/table.mjs" "$results"
 } | tee "$out/table.md"

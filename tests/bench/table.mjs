@@ -15,6 +15,15 @@ const find = (label, target) => runs.find((r) => r.label === label && r.target =
 
 // Each scenario: a title and its rows [name, unit, value(run), better ("lower"|"higher")].
 const lat = (key, p) => (r) => r[key].n > 0 ? r[key][p] : undefined;
+// bottleneck: which side ran out of CPU first. The server's event loop and
+// each huddle-load thread can use one core at most; SATURATED of a core counts as full.
+const SATURATED = 0.9;
+const bottleneck = (r) => {
+	if (r.server_cpu_first === undefined || r.client_cpu_thread_max === undefined) return undefined;
+	const s = r.server_cpu_first >= SATURATED;
+	const c = r.client_cpu_thread_max >= SATURATED;
+	return s && !c ? "server" : c && !s ? "huddle-load" : s && c ? "both saturated" : "neither (CPU shared?)";
+};
 const errs = (r) => r.errors.total + r.lost + (r.clients - r.joined);
 const scenarios = [
 	{
@@ -38,9 +47,13 @@ const scenarios = [
 			["relayed (max)", "msg/s", (r) => r.relayed_per_s],
 			["relay latency p50", "ms", lat("relay_ms", "p50")],
 			["relay latency p99", "ms", lat("relay_ms", "p99")],
-			["server CPU", "% of a core", (r) => r.server_cpu * 100],
-			["huddle-load CPU", "% of a core", (r) => r.client_cpu * 100],
+			["server CPU, all processes", "% of a core", (r) => r.server_cpu * 100],
+			["server CPU, gateway / node process", "% of a core", (r) => r.server_cpu_first * 100],
+			["huddle-load CPU, all threads", "% of a core", (r) => r.client_cpu * 100],
+			["huddle-load CPU, busiest thread", "% of a core", (r) => r.client_cpu_thread_max * 100],
+			["huddle-load threads", "", (r) => r.threads],
 			["errors + lost", "", errs],
+			["the limit", "", bottleneck],
 		],
 	},
 	{
@@ -73,6 +86,7 @@ const scenarios = [
 
 const fmt = (v) => {
 	if (v === undefined || v === null || Number.isNaN(v)) return "—";
+	if (typeof v === "string") return v;
 	if (Number.isInteger(v)) return String(v);
 	const a = Math.abs(v);
 	return a >= 100 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toFixed(3);
@@ -90,7 +104,7 @@ for (const s of scenarios) {
 	for (const [name, unit, get] of s.rows) {
 		const hv = h ? get(h) : undefined;
 		const rv = r ? get(r) : undefined;
-		const ratio = hv !== undefined && rv !== undefined && rv !== 0 ? `${(hv / rv).toFixed(2)}×` : "—";
+		const ratio = typeof hv === "number" && typeof rv === "number" && rv !== 0 ? `${(hv / rv).toFixed(2)}×` : "—";
 		out.push(`| ${first ? title : ""} | ${name}${unit ? ` (${unit})` : ""} | ${fmt(hv)} | ${fmt(rv)} | ${ratio} |`);
 		first = false;
 	}

@@ -1,4 +1,4 @@
-// huddle-load smoke run: a few clients against a real stack for a couple of
+// huddle-load smoke runs: a few clients against a real stack for a couple of
 // seconds. Asserts that everyone joined and left, signals were relayed and
 // nothing failed or got lost; no timing assertions (`make bench` measures).
 import assert from "node:assert/strict";
@@ -52,6 +52,39 @@ test("huddle-load: 12 clients in 3 meetings join, relay signals and leave withou
 		assert.equal(rep.lost, 0, `lost${ctx}`);
 		assert.ok(rep.peer_notify_ms.n > 0, `participant_joined events arrived${ctx}`);
 		assert.equal(r.code, 0, `huddle-load exit status${ctx}`);
+	} finally {
+		await stack.stop();
+	}
+});
+
+test("huddle-load --soak: churn and relay traffic on two threads, a report per interval, no errors", async () => {
+	assert.ok(existsSync(LOAD), `${LOAD} does not exist: build the tree (tests/bench/huddle-load)`);
+	const stack = await startStack({ gatewayEnv: { WS_RATE: "10000", WS_BURST: "10000" } });
+	try {
+		const gw = stack.gateways[0];
+		const args = ["--target", "huddle", "--url", gw.httpUrl, "--clients", "24", "--meetings", "6", "--threads", "2"];
+		args.push("--join-rate", "50", "--hold", "0.5", "--duration", "6", "--rate", "60", "--label", "soak-smoke");
+		args.push("--soak", "--churn", "4", "--churn-grace", "0.5", "--interval", "2");
+		if (gw.pid !== undefined) args.push("--pid", `gateway=${gw.pid}`);
+		const r = await run(args, 90000);
+		const last = r.stdout.trim().split("\n").at(-1) ?? "";
+		assert.ok(last.startsWith("{"), `no JSON report (exit ${r.code})\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+		const rep = JSON.parse(last);
+		const ctx = `\n${r.stdout}\n${r.stderr}\n${stack.logTail(20)}`;
+		assert.equal(rep.threads, 2, `threads${ctx}`);
+		assert.equal(rep.errors.total, 0, `errors: ${JSON.stringify(rep.errors)} first: ${rep.first_error}${ctx}`);
+		assert.equal(rep.lost, 0, `lost${ctx}`);
+		assert.ok(rep.soak.churn_leaves > 0 && rep.soak.churn_joins > 0, `churn happened${ctx}`);
+		// Every client joined once, plus once per rejoin; every join was answered by a leave.
+		assert.equal(rep.joined, 24 + rep.soak.churn_joins, `joins${ctx}`);
+		assert.equal(rep.left, rep.joined, `leaves${ctx}`);
+		assert.equal(rep.soak.intervals.length, 3, `one report per 2 s interval${ctx}`);
+		for (const iv of rep.soak.intervals) {
+			assert.ok(iv.relayed > 0, `signals relayed in every interval${ctx}`);
+			assert.ok(iv.relay_p99_ms > 0, `a p99 per interval${ctx}`);
+			assert.ok(iv.rss_kb[0] > 0, `the gateway's RSS per interval${ctx}`);
+		}
+		assert.ok(rep.soak.verdict === 0 || rep.soak.verdict === 1, `the RSS verdict was judged${ctx}`);
 	} finally {
 		await stack.stop();
 	}

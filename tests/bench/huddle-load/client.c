@@ -14,15 +14,22 @@ int64_t hl_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void hl_fail(struct hl_client *c, uint64_t *counter, const char *what)
+void hl_note_error(struct hl_worker *w, int idx, const char *what)
+{
+	if (w->first_error[0] != '\0')
+		return;
+	snprintf(w->first_error, sizeof(w->first_error), "client %d: %s", idx, what);
+	w->first_error_ns = hl_now_ns();
+}
+
+void hl_fail(struct hl_client *c, enum hl_ctr counter, const char *what)
 {
 	if (c->state == HL_FAILED || c->state == HL_DONE)
 		return; // counted once
-	(*counter)++;
-	if (hl.first_error[0] == '\0')
-		snprintf(hl.first_error, sizeof(hl.first_error), "client %d: %s", c->idx, what);
+	c->w->ctr[counter]++;
+	hl_note_error(c->w, c->idx, what);
 	c->state = HL_FAILED;
-	hl.n_gone++;
+	c->w->ctr[HL_C_GONE]++;
 }
 
 void hl_send(struct hl_client *c, const void *data, size_t len, bool binary)
@@ -72,7 +79,7 @@ bool hl_client_connect(struct hl_client *c)
 {
 	struct lws_client_connect_info ci;
 	memset(&ci, 0, sizeof(ci));
-	ci.context = hl.ctx;
+	ci.context = c->w->ctx;
 	ci.address = hl.host;
 	ci.port = hl.port;
 	ci.path = hl.target->path;
@@ -87,9 +94,15 @@ bool hl_client_connect(struct hl_client *c)
 		ci.iface = hl.src[c->idx % hl.src_addrs];
 	c->state = HL_CONNECTING;
 	c->start_ns = hl_now_ns();
+	c->join_sent_ns = 0;
+	c->inflight = 0;
+	c->sio_open = false;
+	c->close_now = false;
+	c->participant_id[0] = '\0';
+	c->close_why[0] = '\0';
 	if (lws_client_connect_via_info(&ci) == NULL) {
 		c->wsi = NULL;
-		hl_fail(c, &hl.err_connect, "lws_client_connect_via_info failed");
+		hl_fail(c, HL_C_ERR_CONNECT, "lws_client_connect_via_info failed");
 		return false;
 	}
 	return true;
@@ -108,27 +121,24 @@ void hl_on_join_reply(struct hl_client *c, const char *participant_id, size_t ro
 {
 	if (c->state != HL_JOINING)
 		return;
-	hl_samples_add(&hl.join_lat, hl_now_ns() - c->join_sent_ns);
+	hl_hist_add(&c->w->join_lat, hl_now_ns() - c->join_sent_ns);
 	snprintf(c->participant_id, sizeof(c->participant_id), "%s", participant_id);
-	struct hl_client *dup = NULL;
-	HASH_FIND_STR(hl.by_participant, c->participant_id, dup);
-	if (dup == NULL)
-		HASH_ADD_STR(hl.by_participant, participant_id, c);
 	c->state = HL_JOINED;
-	hl.n_joined++;
+	c->w->ctr[HL_C_JOINED]++;
 	(void)roster_n;
 }
 
 void hl_on_peer_joined(struct hl_client *c, const char *display_name)
 {
-	hl.peer_joined_events++;
+	c->w->ctr[HL_C_PEER_JOINED_EVENTS]++;
 	// The joiner is found by its name: the event can beat its own join reply.
 	if (strncmp(display_name, "load-", 5) != 0)
 		return;
 	long i = strtol(display_name + 5, NULL, 10);
-	if (i < 0 || i >= hl.clients || hl.c[i].join_sent_ns == 0)
+	// Same meeting, so the same worker: hl.c[i] is this thread's.
+	if (i < 0 || i >= hl.clients || hl.c[i].w != c->w || hl.c[i].join_sent_ns == 0)
 		return;
-	hl_samples_add(&hl.peer_lat, hl_now_ns() - hl.c[i].join_sent_ns);
+	hl_hist_add(&c->w->peer_lat, hl_now_ns() - hl.c[i].join_sent_ns);
 }
 
 bool hl_signal_peer(struct hl_client *c)
@@ -152,39 +162,42 @@ bool hl_signal_peer(struct hl_client *c)
 			 (long long)hl_now_ns(), 1 + c->idx % 250, 40000 + c->idx % 20000);
 		hl.target->send_signal(c, p->participant_id, cand);
 		c->inflight++;
-		hl.signals_sent++;
-		if (hl.phase == HL_PH_STORM)
-			hl.signals_sent_storm++;
+		c->w->ctr[HL_C_SIGNALS_SENT]++;
+		if (c->w->phase == HL_PH_STORM)
+			c->w->ctr[HL_C_SIGNALS_SENT_STORM]++;
 		return true;
 	}
 }
 
 void hl_on_signal_reply(struct hl_client *c)
 {
-	hl.signal_replies++;
+	c->w->ctr[HL_C_SIGNAL_REPLIES]++;
 	if (c->inflight > 0)
 		c->inflight--;
 	// Windowed storm: every reply lets the next signal go.
-	if (hl.phase == HL_PH_STORM && hl.rate <= 0)
+	if (c->w->phase == HL_PH_STORM && hl.rate <= 0)
 		hl_signal_peer(c);
 }
 
 void hl_on_delivery(struct hl_client *c, const char *candidate, size_t len)
 {
 	int64_t now = hl_now_ns();
-	hl.deliveries++;
-	if (hl.phase == HL_PH_STORM)
-		hl.deliveries_storm++;
+	struct hl_worker *w = c->w;
+	w->ctr[HL_C_DELIVERIES]++;
+	if (w->phase == HL_PH_STORM)
+		w->ctr[HL_C_DELIVERIES_STORM]++;
 	if (len < 11 || strncmp(candidate, "candidate:", 10) != 0) {
-		hl.bad_deliveries++;
+		w->ctr[HL_C_BAD_DELIVERIES]++;
+		hl_note_error(w, c->idx, "a delivery without the candidate sent");
 		return;
 	}
 	long long sent = strtoll(candidate + 10, NULL, 10);
 	if (sent <= 0 || sent > now) {
-		hl.bad_deliveries++;
+		w->ctr[HL_C_BAD_DELIVERIES]++;
+		hl_note_error(w, c->idx, "a delivery with a bad send time");
 		return;
 	}
-	hl_samples_add(&hl.relay_lat, now - sent);
+	hl_hist_add(&w->relay_lat, now - sent);
 }
 
 void hl_on_leave_reply(struct hl_client *c)
@@ -192,7 +205,7 @@ void hl_on_leave_reply(struct hl_client *c)
 	if (c->state != HL_LEAVING)
 		return;
 	c->state = HL_DONE;
-	hl.n_left++;
+	c->w->ctr[HL_C_LEFT]++;
 	hl_client_close(c);
 }
 
@@ -200,16 +213,15 @@ void hl_on_error(struct hl_client *c, uint32_t rid, const char *code, const char
 {
 	char what[200];
 	snprintf(what, sizeof(what), "server error %s on request %u: %s", code, rid, message);
-	hl.err_server++;
-	if (hl.first_error[0] == '\0')
-		snprintf(hl.first_error, sizeof(hl.first_error), "client %d: %s", c->idx, what);
+	c->w->ctr[HL_C_ERR_SERVER]++;
+	hl_note_error(c->w, c->idx, what);
 	if (rid != 0 && rid == c->join_rid && c->state == HL_JOINING) {
 		c->state = HL_FAILED;
-		hl.n_gone++;
+		c->w->ctr[HL_C_GONE]++;
 		hl_client_close(c);
 	} else if (rid != 0 && rid == c->leave_rid && c->state == HL_LEAVING) {
 		c->state = HL_DONE; // it asked to leave; count the error, then go
-		hl.n_left++;
+		c->w->ctr[HL_C_LEFT]++;
 		hl_client_close(c);
 	} else if (rid != 0 && c->inflight > 0) {
 		c->inflight--; // a refused signal
@@ -278,7 +290,7 @@ int hl_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 		if (c == NULL)
 			return -1;
 		if (receive(wsi, c, in, len) != 0) {
-			hl_fail(c, &hl.err_protocol, "undecodable or unexpected frame");
+			hl_fail(c, HL_C_ERR_PROTOCOL, "undecodable or unexpected frame");
 			return -1;
 		}
 		return 0;
@@ -290,17 +302,31 @@ int hl_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 		if (c != NULL) {
 			char what[200];
 			snprintf(what, sizeof(what), "connect failed: %s", in != NULL ? (const char *)in : "?");
-			hl_fail(c, &hl.err_connect, what);
+			hl_fail(c, HL_C_ERR_CONNECT, what);
 			c->wsi = NULL;
 			hl_client_free(c);
+			hl_client_closed(c);
+		}
+		return 0;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		// The server's close code and reason, for the error message.
+		if (c != NULL && len >= 2) {
+			const uint8_t *b = in;
+			snprintf(c->close_why, sizeof(c->close_why), ": %u %.*s", (unsigned)(b[0] << 8 | b[1]),
+				 (int)(len - 2 < 80 ? len - 2 : 80), (const char *)b + 2);
 		}
 		return 0;
 	case LWS_CALLBACK_CLIENT_CLOSED:
 		if (c != NULL) {
-			if (c->state != HL_DONE && c->state != HL_FAILED)
-				hl_fail(c, &hl.err_closed, "the server closed the connection");
+			if (c->state != HL_DONE && c->state != HL_FAILED) {
+				char what[160];
+				snprintf(what, sizeof(what), "the server closed the connection%s", c->close_why);
+				hl_fail(c, HL_C_ERR_CLOSED, what);
+			}
+			c->close_why[0] = '\0';
 			c->wsi = NULL;
 			hl_client_free(c);
+			hl_client_closed(c);
 		}
 		return 0;
 	default:

@@ -7,6 +7,35 @@
 #include "huddle/v1/client.pb-c.h"
 #include "load.h"
 
+// Decoding a ServerMessage takes several small allocations (the message,
+// the signal, its candidate, the strings): they come from a per-thread bump
+// arena, reset after each message, instead of malloc; larger ones (a big
+// roster) fall back to malloc.
+#define HL_ARENA_BYTES 16384
+struct arena {
+	size_t used;
+	_Alignas(16) uint8_t buf[HL_ARENA_BYTES];
+};
+static _Thread_local struct arena arena;
+
+static void *arena_alloc(void *data, size_t size)
+{
+	struct arena *a = data;
+	size_t n = (size + 15) & ~(size_t)15;
+	if (n > HL_ARENA_BYTES - a->used)
+		return malloc(size);
+	void *p = a->buf + a->used;
+	a->used += n;
+	return p;
+}
+
+static void arena_free(void *data, void *p)
+{
+	struct arena *a = data;
+	if ((uint8_t *)p < a->buf || (uint8_t *)p >= a->buf + HL_ARENA_BYTES)
+		free(p);
+}
+
 static void send_message(struct hl_client *c, Huddle__V1__ClientMessage *m)
 {
 	uint8_t stack[1024];
@@ -73,7 +102,9 @@ static int huddle_message(struct hl_client *c, const uint8_t *data, size_t len, 
 {
 	if (!binary)
 		return -1;
-	Huddle__V1__ServerMessage *m = huddle__v1__server_message__unpack(NULL, len, data);
+	ProtobufCAllocator alloc = {.alloc = arena_alloc, .free = arena_free, .allocator_data = &arena};
+	arena.used = 0;
+	Huddle__V1__ServerMessage *m = huddle__v1__server_message__unpack(&alloc, len, data);
 	if (m == NULL)
 		return -1;
 	switch (m->body_case) {
@@ -107,7 +138,7 @@ static int huddle_message(struct hl_client *c, const uint8_t *data, size_t len, 
 	default: // participant_left / updated, pong: not measured
 		break;
 	}
-	huddle__v1__server_message__free_unpacked(m, NULL);
+	huddle__v1__server_message__free_unpacked(m, &alloc);
 	return 0;
 }
 
