@@ -88,10 +88,11 @@ bool gw_access_gate(struct gw_session *s, const Huddle__V1__ClientMessage *cm)
 // send_join sends s its JoinReply, for request_id or (as_event) inside an
 // admission_event: with participants (borrowed), ICE servers and a
 // recording token when s is admitted, with the waiting list (borrowed) when
-// it is an admitted host, and the shared player (watch, may be NULL) when admitted.
+// it is an admitted host, and the shared player (watch, may be NULL) and the
+// media mode (media_mode, may be NULL) when admitted.
 static void send_join(struct gw_session *s, uint32_t request_id, Huddle__V1__Participant **participants, size_t n,
 		      bool resumed, Huddle__V1__WaitingParticipant **waiting, size_t n_waiting, bool as_event,
-		      Huddle__V1__WatchState *watch)
+		      Huddle__V1__WatchState *watch, Huddle__V1__MediaModeState *media_mode)
 {
 	bool admitted = s->admission == GW_ADMISSION_ADMITTED;
 	Huddle__V1__JoinReply jr = HUDDLE__V1__JOIN_REPLY__INIT;
@@ -120,6 +121,7 @@ static void send_join(struct gw_session *s, uint32_t request_id, Huddle__V1__Par
 	char rec_token[GW_RECTOKEN_MAX];
 	if (admitted) {
 		jr.watch = gw_watch_stamp(watch);
+		jr.media_mode = media_mode;
 		jr.n_participants = n;
 		jr.participants = participants;
 		if (s->role == HUDDLE__V1__ROLE__ROLE_HOST) {
@@ -186,7 +188,7 @@ void gw_access_join_reply(struct gw_session *s, uint32_t request_id, const Huddl
 	keep_meeting(s, r->meeting);
 	s->presence_ttl_ms = r->presence_ttl_ms;
 	send_join(s, request_id, r->participants, r->n_participants, r->resumed, r->waiting, r->n_waiting, false,
-		  r->watch);
+		  r->watch, r->media_mode);
 }
 
 // ---- requests ----
@@ -397,7 +399,7 @@ static void on_roster(struct gw_session *s, const struct gw_pending *p, hd_err e
 		if (l->participants[i] != NULL && strcmp(l->participants[i]->id, s->participant_id) != 0)
 			others[n++] = l->participants[i];
 	s->admission = GW_ADMISSION_ADMITTED;
-	send_join(s, 0, others, n, false, NULL, 0, true, l->watch);
+	send_join(s, 0, others, n, false, NULL, 0, true, l->watch, l->media_mode);
 	gw_room_replay(s, others, n);
 	free(others);
 	gw.stats.admissions++;
@@ -467,6 +469,7 @@ bool gw_access_is_event(const Huddle__V1__RoomEvent *ev)
 	case HUDDLE__V1__ROOM_EVENT__BODY_MEETING_ENDED:
 	case HUDDLE__V1__ROOM_EVENT__BODY_REACTION:
 	case HUDDLE__V1__ROOM_EVENT__BODY_WATCH_STATE:
+	case HUDDLE__V1__ROOM_EVENT__BODY_MEDIA_MODE:
 		return true;
 	default:
 		return false;
@@ -564,6 +567,11 @@ static void on_event_for(struct gw_session *s, const Huddle__V1__RoomEvent *ev)
 		break;
 	case HUDDLE__V1__ROOM_EVENT__BODY_WATCH_STATE:
 		gw_watch_on_event(s, ev->watch_state);
+		break;
+	case HUDDLE__V1__ROOM_EVENT__BODY_MEDIA_MODE:
+		// Every admitted participant; a waiting one learns the mode on admission.
+		if (s->admission == GW_ADMISSION_ADMITTED)
+			gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_MEDIA_MODE, ev->media_mode);
 		break;
 	default:
 		break;

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "registry/events.h"
 #include "registry/meetings.h"
+#include "registry/mode.h"
 #include "registry/watch.h"
 
 const char *const reg_reaction_emoji[] = {
@@ -138,6 +139,8 @@ static hd_err admit_ids(struct reg_ctx *c, const char *meeting_id, char *const *
 	}
 	if (done->n > 0)
 		reg_publish_waiting(c, meeting_id);
+	if (done->n > 0 && !deny)
+		reg_mode_update_logged(c, meeting_id, now_ms, NULL);
 	reg_roster_fini(&none);
 	if (err != HD_OK)
 		reg_roster_fini(done);
@@ -246,8 +249,10 @@ hd_err reg_host_moderate(struct reg_ctx *c, const Huddle__V1__RegistryModerateRe
 	if (o == REG_MODIFY_WRITE)
 		reg_member_publish(c, mt.id, &m, false);
 	reg_event_moderated(c->pub, mt.id, m.id, action, who.id, who.name);
-	if (o == REG_MODIFY_DELETE && !reg_member_waiting(&m))
+	if (o == REG_MODIFY_DELETE && !reg_member_waiting(&m)) {
 		reg_event_left(c->pub, mt.id, m.id, HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_REMOVED);
+		reg_mode_update_logged(c, mt.id, now_ms, NULL);
+	}
 	if ((o == REG_MODIFY_DELETE && (reg_member_waiting(&m) || reg_member_host(&m))) ||
 	    action == HUDDLE__V1__MODERATION_ACTION__MODERATION_ACTION_MAKE_HOST)
 		reg_publish_waiting(c, mt.id);
@@ -315,6 +320,7 @@ hd_err reg_host_end(struct reg_ctx *c, const Huddle__V1__RegistryEndMeetingReque
 		reg_event_left(c->pub, mt.id, room.admitted.members[i].id,
 			       HUDDLE__V1__LEAVE_REASON__LEAVE_REASON_ENDED);
 	reg_event_waiting(c->pub, mt.id, NULL, 0, false);
+	reg_mode_update_logged(c, mt.id, hd_now_ms(), NULL);
 	HD_INFO("meeting %s ended for all by a host (%zu in the call, %zu waiting)", mt.id, room.admitted.n,
 		room.waiting.n);
 	reg_room_fini(&room);

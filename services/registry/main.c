@@ -28,6 +28,10 @@ struct reg_config {
 	int64_t sweep_interval_ms;
 	int64_t workers;
 	int64_t redis_timeout_ms;
+	int64_t sfu_enabled;
+	int64_t mesh_max;
+	int64_t sfu_down_max;
+	int64_t sfu_down_seconds;
 	int log_level; // enum hd_log_level
 };
 
@@ -53,6 +57,14 @@ static const struct hd_config config_table[] = {
 	 "request worker threads, each with its own Redis connection"},
 	{"REDIS_TIMEOUT_MS", HD_CONFIG_INT, "1000", 10, 60000, &cfg.redis_timeout_ms,
 	 "bound on connecting to Redis and on each Redis round trip, ms"},
+	{"SFU_ENABLED", HD_CONFIG_INT, "0", 0, 1, &cfg.sfu_enabled,
+	 "1: meetings past MESH_MAX move to the SFU (Janus); 0: always a mesh (the browser SFU path is not built yet)"},
+	{"MESH_MAX", HD_CONFIG_INT, "4", 1, 1000, &cfg.mesh_max,
+	 "a meeting is a mesh up to this many participants; one more moves it to the SFU"},
+	{"SFU_DOWN_MAX", HD_CONFIG_INT, "3", 0, 1000, &cfg.sfu_down_max,
+	 "an SFU meeting moves back to the mesh once it has had at most this many participants ..."},
+	{"SFU_DOWN_SECONDS", HD_CONFIG_INT, "30", 0, 86400, &cfg.sfu_down_seconds,
+	 "... continuously for this long, s"},
 	{"LOG_LEVEL", HD_CONFIG_LOG_LEVEL, "info", 0, 0, &cfg.log_level, "error, warn, info or debug"},
 };
 
@@ -153,6 +165,10 @@ static hd_err ctx_open(struct reg_app *app, struct reg_ctx *c, char *why)
 	c->pub = app->pub;
 	c->presence_ttl_ms = cfg.presence_ttl_ms;
 	c->max_participants = cfg.max_participants;
+	c->mode = (struct reg_mode_policy){.sfu_enabled = cfg.sfu_enabled != 0,
+					   .mesh_max = cfg.mesh_max,
+					   .down_max = cfg.sfu_down_max,
+					   .down_ms = cfg.sfu_down_seconds * 1000};
 	if ((err = hd_redis_open(&c->redis, cfg.redis_url, (int)cfg.redis_timeout_ms)) != HD_OK) {
 		char shown[HD_URI_LOG_MAX];
 		snprintf(why, HD_DAEMON_WHY_MAX, "REDIS_URL '%s' is not redis://host:port[/db] or unix:///path",
@@ -187,6 +203,13 @@ static hd_err app_start(void *p, char *why)
 	struct reg_app *app = p;
 	hd_err err;
 	app->sweeper.interval_ms = cfg.sweep_interval_ms;
+	if (cfg.sfu_down_max >= cfg.mesh_max) {
+		// Otherwise a meeting just past MESH_MAX would count as small
+		// enough to leave the SFU, and flap.
+		snprintf(why, HD_DAEMON_WHY_MAX, "SFU_DOWN_MAX (%lld) must be below MESH_MAX (%lld)",
+			 (long long)cfg.sfu_down_max, (long long)cfg.mesh_max);
+		return HD_EBADREQUEST;
+	}
 	if ((err = ctx_open(app, &app->sweeper.ctx, why)) != HD_OK)
 		return err;
 	if ((err = sweeper_start(&app->sweeper)) != HD_OK) {

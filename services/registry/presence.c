@@ -312,9 +312,13 @@ hd_err reg_presence_join(struct reg_ctx *c, const Huddle__V1__RegistryJoinReques
 		reg_join_fini(out);
 		return err;
 	}
+	if (!out->resumed && !reg_member_waiting(&out->self))
+		reg_member_publish(c, req->meeting_id, &out->self, true);
+	// After participant_joined, so that receivers know the joiner that
+	// tipped the meeting over when they hear of the new mode.
+	if (!reg_member_waiting(&out->self))
+		reg_mode_update_logged(c, req->meeting_id, now_ms, &out->mode);
 	if (!out->resumed) {
-		if (!reg_member_waiting(&out->self))
-			reg_member_publish(c, req->meeting_id, &out->self, true);
 		// A new waiting guest changes the waiting room, a new host maybe
 		// host_present.
 		if (reg_member_waiting(&out->self) || reg_member_host(&out->self))
@@ -372,6 +376,7 @@ hd_err reg_presence_leave(struct reg_ctx *c, const char *meeting_id, const char 
 		if (!known || reg_member_waiting(&m) || reg_member_host(&m))
 			reg_publish_waiting(c, meeting_id);
 		reg_watch_end_if_empty(c, meeting_id); // the last one out closes the shared player
+		reg_mode_update_logged(c, meeting_id, hd_now_ms(), NULL);
 		HD_DEBUG("%s left meeting %s%s", participant_id, meeting_id, removed ? "" : " (after a lost reply)");
 	}
 	return HD_OK;
@@ -656,8 +661,10 @@ static hd_err sweep_expire(struct reg_ctx *c, struct sweep_meeting *m, size_t nm
 		}
 		if (waiting_changed)
 			reg_publish_waiting(c, m[i].id);
-		if (m[i].stale->elements > 0)
+		if (m[i].stale->elements > 0) {
 			reg_watch_end_if_empty(c, m[i].id); // the last one out closes the shared player
+			reg_mode_update_logged(c, m[i].id, now_ms, NULL);
+		}
 	}
 	// Empty and idle meetings leave the active set, unless something
 	// touched them in between (checked in Redis, see deactivate_if_idle).
@@ -743,6 +750,18 @@ static hd_err sweep_page(struct reg_ctx *c, int64_t now_ms, long offset, size_t 
 	}
 	if (err == HD_OK)
 		err = sweep_expire(c, m, nm, now_ms, cutoff, expired, dropped);
+	// SFU meetings whose move back to MESH is due (mode.h).
+	if (err == HD_OK) {
+		const char **ids = calloc(nm > 0 ? nm : 1, sizeof(*ids));
+		if (ids == NULL) {
+			err = HD_ENOMEM;
+		} else {
+			for (size_t i = 0; i < nm; i++)
+				ids[i] = m[i].id;
+			err = reg_mode_sweep(c, ids, nm, now_ms);
+			free(ids);
+		}
+	}
 	for (size_t i = 0; i < nm; i++)
 		freeReplyObject(rep[i]);
 out:

@@ -20,6 +20,7 @@
 #include "common/util.h"
 #include "huddle/v1/registry.pb-c.h"
 #include "registry/members.h"
+#include "registry/mode.h"
 #include "registry/registry.h"
 
 #define REG_HEARTBEAT_MAX 10000 // presence refs in one heartbeat
@@ -33,6 +34,7 @@ struct reg_join {
 	struct hd_meeting meeting;
 	bool host_present; // an admitted host is in the meeting (self included)
 	bool resumed;
+	struct reg_mode mode; // an admitted joiner's meeting media mode, this join counted
 };
 
 // reg_join_fini frees what a successful reg_presence_join left in j.

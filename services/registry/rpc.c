@@ -11,6 +11,7 @@
 #include "registry/hosts.h"
 #include "registry/meetings.h"
 #include "registry/presence.h"
+#include "registry/mode.h"
 #include "registry/watch.h"
 
 // op_create_meeting makes a meeting: with space_key in that space, else with
@@ -167,6 +168,7 @@ static hd_err op_join(void *worker, const void *req, struct hd_rpc_reply *rep, c
 	struct reg_join j;
 	struct reg_watch watch;
 	Huddle__V1__WatchState watch_pb;
+	Huddle__V1__MediaModeState mode_pb;
 	hd_err err;
 	if ((err = reg_presence_join(c, req, hd_now_ms(), &j, why)) != HD_OK)
 		return err;
@@ -177,6 +179,8 @@ static hd_err op_join(void *worker, const void *req, struct hd_rpc_reply *rep, c
 		reg_watch_for_join(c, jr->meeting_id, !j.resumed && j.others.n == 0, &watch);
 		reg_watch_to_pb(&watch, &watch_pb);
 		body.watch = &watch_pb;
+		reg_mode_to_pb(&j.mode, &mode_pb);
+		body.media_mode = &mode_pb;
 	}
 	if ((err = roster_pb_init(&others, &j.others)) != HD_OK ||
 	    (err = waiting_pb_init(&waiting, &j.waiting)) != HD_OK) {
@@ -263,6 +267,15 @@ static hd_err op_list_participants(void *worker, const void *req, struct hd_rpc_
 	reg_watch_for_join(c, lp->meeting_id, false, &watch);
 	reg_watch_to_pb(&watch, &watch_pb);
 	body.watch = &watch_pb;
+	// ... and the media mode now (a failed read gives MESH, epoch 0: the
+	// next media_mode event has a higher epoch).
+	struct reg_mode mode;
+	Huddle__V1__MediaModeState mode_pb;
+	const char *mode_why;
+	if (reg_mode_read(c, lp->meeting_id, &mode, &mode_why) != HD_OK)
+		HD_WARN("meeting %s: media mode not read: %s", lp->meeting_id, mode_why);
+	reg_mode_to_pb(&mode, &mode_pb);
+	body.media_mode = &mode_pb;
 	err = hd_rpc_reply_pack(rep, &body.base);
 fail:
 	roster_pb_fini(&pb);

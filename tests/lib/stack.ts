@@ -331,7 +331,7 @@ async function listening(url: string): Promise<boolean> {
 // The daemons' settings a developer may have exported (make run, a shell profile) must
 // not leak into a test's stack: each stack sets what it needs and keeps the defaults.
 const DAEMON_ENV =
-	/^(GATEWAY_|REGISTRY_|CHAT_|NOTES_|RECORDING_|RECORDINGS_DIR$|TURN_|WS_|REDIS_URL$|STORE_URI$|PRESENCE_TTL_MS$|SWEEP_INTERVAL_MS$|HEARTBEAT_INTERVAL_MS$|LOG_LEVEL$|JOIN_TOKEN_|ALLOWED_ORIGINS$|FRAME_ANCESTORS$|TLS_CERT$|TLS_KEY$|MEETINGS_PER_ADDRESS_PER_MINUTE$|MAX_CONNECTIONS_PER_ADDRESS$|MAX_PARTICIPANTS$|TRUST_X_FORWARDED_FOR$)/;
+	/^(GATEWAY_|REGISTRY_|CHAT_|NOTES_|RECORDING_|RECORDINGS_DIR$|TURN_|WS_|REDIS_URL$|STORE_URI$|PRESENCE_TTL_MS$|SWEEP_INTERVAL_MS$|HEARTBEAT_INTERVAL_MS$|LOG_LEVEL$|JOIN_TOKEN_|ALLOWED_ORIGINS$|FRAME_ANCESTORS$|TLS_CERT$|TLS_KEY$|MEETINGS_PER_ADDRESS_PER_MINUTE$|MAX_CONNECTIONS_PER_ADDRESS$|MAX_PARTICIPANTS$|TRUST_X_FORWARDED_FOR$|SFU_ENABLED$|MESH_MAX$|SFU_DOWN_MAX$|SFU_DOWN_SECONDS$)/;
 function inheritedEnv(): Record<string, string> {
 	const env: Record<string, string> = {};
 	for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !DAEMON_ENV.test(k)) env[k] = v;

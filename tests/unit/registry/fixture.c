@@ -156,6 +156,7 @@ static bool event_matches(const Huddle__V1__RoomEvent *ev, const char *meeting_i
 	case HUDDLE__V1__ROOM_EVENT__BODY_MEETING_UPDATED:
 	case HUDDLE__V1__ROOM_EVENT__BODY_MEETING_ENDED:
 	case HUDDLE__V1__ROOM_EVENT__BODY_WATCH_STATE:
+	case HUDDLE__V1__ROOM_EVENT__BODY_MEDIA_MODE:
 		return who == NULL; // about the meeting, not one participant
 	default:
 		return false;

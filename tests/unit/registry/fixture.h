@@ -66,7 +66,7 @@ const Huddle__V1__RoomEvent *reg_test_find(struct reg_test *t, const char *meeti
 
 // reg_test_last returns the latest matching event (owned by t), or NULL.
 // Events about the meeting as a whole (waiting_changed, meeting_updated,
-// meeting_ended, watch_state) match only who NULL.
+// meeting_ended, watch_state, media_mode) match only who NULL.
 const Huddle__V1__RoomEvent *reg_test_last(struct reg_test *t, const char *meeting_id, int body_case, const char *who);
 
 // reg_test_host_meeting creates a meeting with this access mode (1..4) and

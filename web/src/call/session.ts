@@ -13,10 +13,12 @@ import {
   AdmissionState,
   ErrorCode,
   LeaveReason,
+  MediaMode,
   ModerationAction,
   Role,
   type IceServer,
   type JoinReply,
+  type MediaModeState,
   type MediaState,
   type Participant,
   type Signal,
@@ -130,6 +132,11 @@ export class CallSession {
   // (JoinReply, watch_state_event, our WatchReply); url "" or null: none.
   watchState: WatchState | null = null;
   private watchListeners = new Set<(s: WatchState) => void>();
+  // The meeting's media mode and its epoch as the registry last said
+  // (JoinReply, media_mode events; an event with a lower epoch is old news).
+  // Only kept for now: the browser's SFU path is a later round.
+  mediaMode: MediaMode = MediaMode.MESH;
+  mediaEpoch = 0;
 
   private resumeToken = "";
   private iceServers: RTCIceServer[] = [];
@@ -518,6 +525,7 @@ export class CallSession {
     }
     for (const p of reply.participants) this.ensurePeer(p.id);
     this.applyWatch(reply.watch, true);
+    this.applyMediaMode(reply.mediaMode, true);
     if (this.firstJoin) {
       this.firstJoin = false;
       this.state = "joined";
@@ -582,6 +590,9 @@ export class CallSession {
       case "watchStateEvent":
         this.applyWatch(body.value.state, false);
         break;
+      case "mediaMode":
+        this.applyMediaMode(body.value, false);
+        break;
       case "reactionEvent":
         this.notify({ kind: "reaction", participantId: body.value.participantId, emoji: body.value.emoji });
         break;
@@ -622,6 +633,16 @@ export class CallSession {
         break;
     }
     this.emit();
+  }
+
+  // applyMediaMode keeps the meeting's media mode: a join reply's always (a
+  // fresh snapshot), an event's unless its epoch is older than ours.
+  private applyMediaMode(m: MediaModeState | undefined, fromJoin: boolean): void {
+    if (!m) return;
+    const epoch = Number(m.epoch);
+    if (!fromJoin && epoch < this.mediaEpoch) return;
+    this.mediaMode = m.mode === MediaMode.SFU ? MediaMode.SFU : MediaMode.MESH;
+    this.mediaEpoch = epoch;
   }
 
   // onSignal hands a signal to its peer link; true when it made a placeholder participant.

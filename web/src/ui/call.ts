@@ -37,7 +37,7 @@ import { filtersControl } from "../filters/control";
 import { WatchView } from "../watch/view";
 import { FileTransfers } from "../files/manager";
 import { renderFiles } from "../files/view";
-import { Role } from "../proto";
+import { MediaMode, Role } from "../proto";
 import {
   WaitingRoomPanel,
   RaisedHands,
@@ -278,7 +278,10 @@ export function renderCall(
   );
 
   const main = h("div", { class: "call-main" }, indicator.el, hands.el, stageCol, waitingPanel.el, chatPanel?.el, docs?.el, recordings?.el);
-  root.replaceChildren(h("div", { class: "page call-page" }, banner, main, bar, settings.el, meetingSettings.el, watch.dialog, files.el, shortcuts.el));
+  // The call root; data-media-mode ("mesh" or "sfu") is a debug attribute
+  // until the browser has an SFU path (README, "SFU (Janus VideoRoom)").
+  const callPage = h("div", { class: "page call-page", attrs: { "data-media-mode": "mesh" } }, banner, main, bar, settings.el, meetingSettings.el, watch.dialog, files.el, shortcuts.el);
+  root.replaceChildren(callPage);
   syncChatButton();
 
   const tiles = new Map<string, TileView>();
@@ -335,6 +338,7 @@ export function renderCall(
     mic.el.disabled = !session.media.audio;
     cam.el.disabled = !session.media.camera;
     banner.hidden = session.state !== "reconnecting";
+    callPage.dataset.mediaMode = session.mediaMode === MediaMode.SFU ? "sfu" : "mesh";
     indicator.refresh();
     setText(code, session.meetingTitle || session.meetingId);
     const host = session.isHost;
