@@ -116,9 +116,17 @@ const SAMPLER = `(() => {
   };
 })()`;
 
+/** Every read of a page is bounded: a page that does not answer fails the round, it does not hang the test. */
+const EVAL_TIMEOUT_MS = 10_000;
+function bounded<T>(what: string, p: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const t = new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`${what}: no answer in ${EVAL_TIMEOUT_MS} ms`)), EVAL_TIMEOUT_MS)));
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
 type Gaps = Record<string, { gap: number; last: number; moved: boolean }>;
-const readGaps = (p: Participant): Promise<Gaps> => p.page.evaluate("window.__chaos.read()") as Promise<Gaps>;
-const resetGaps = (p: Participant): Promise<unknown> => p.page.evaluate("window.__chaos.reset()");
+const readGaps = (p: Participant): Promise<Gaps> => bounded(`${p.name}: media sampler`, p.page.evaluate("window.__chaos.read()") as Promise<Gaps>);
+const resetGaps = (p: Participant): Promise<unknown> => bounded(`${p.name}: media sampler`, p.page.evaluate("window.__chaos.reset()"));
 
 interface PageState {
   connection: string;
@@ -131,7 +139,7 @@ interface PageState {
   notesState: string;
 }
 function pageState(p: Participant): Promise<PageState> {
-  return p.page.evaluate(() => ({
+  return bounded(`${p.name}: state`, p.page.evaluate(() => ({
     connection: window.huddle.connection,
     state: window.huddle.state,
     tiles: [...document.querySelectorAll(".tile[data-participant-id]")].map((t) => t.getAttribute("data-participant-id") ?? "").sort(),
@@ -140,7 +148,7 @@ function pageState(p: Participant): Promise<PageState> {
     chatOwn: (window.huddle.chat?.messages ?? []).filter((m) => m.own).map((m) => m.text),
     notesPending: window.huddle.notes?.notes?.pending ?? -1,
     notesState: window.huddle.notes?.state ?? "none",
-  }));
+  })));
 }
 
 // A background loop, stopped by stop(); errors are kept to fail the test.
@@ -347,10 +355,10 @@ e2e.test(
       for (let round = 1; round <= ROUNDS; round++) {
         for (const v of VICTIMS) {
           const tag = `round ${round} ${v}`;
-          await Promise.all(parts.map(resetGaps));
           let rid = "";
           let recT0 = 0;
           try {
+            await Promise.all(parts.map(resetGaps));
             if (v === "recording") {
               await posters[0].hold(async () => {
                 await a.page.getByRole("button", { name: "Record", exact: true }).click({ timeout: 10_000 });
@@ -465,6 +473,7 @@ e2e.test(
           } catch (e) {
             failures.push(`${tag}: ${(e as Error).message.split("\n")[0]}`);
             console.log(`# ${tag} failed: ${(e as Error).message}`);
+            for (const p of parts) console.log(p.console.slice(-15).join("\n"));
           }
         }
       }
