@@ -17,6 +17,7 @@ ASAN_DIR   ?= build-asan
 FUZZ_DIR   ?= build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 10
+CHAOS_ROUNDS ?= 10
 CTEST_ARGS ?=
 CTEST      := ctest --test-dir $(ASAN_DIR) --output-on-failure --timeout 600
 CTEST_FUZZ := ctest --test-dir $(FUZZ_DIR) --output-on-failure --timeout 600 -L fuzz
@@ -28,7 +29,7 @@ SHELL_SCRIPTS = .ci/run $(wildcard deploy/local/*.sh deploy/coturn/*.sh deploy/*
 
 .PHONY: help bootstrap build build-c build-asan web run test test-unit \
 	test-integration test-e2e lint format format-check clean distclean \
-	compose-check deploy-check fuzz build-fuzz fuzz-seeds bench-chat bench-notes bench-filters bench-recording bench-mesh bench-files bench soak
+	compose-check deploy-check chaos fuzz build-fuzz fuzz-seeds bench-chat bench-notes bench-filters bench-recording bench-mesh bench-files bench soak
 
 help: ## list the targets
 	@echo "Huddle — make targets:"
@@ -90,6 +91,14 @@ test-integration: bootstrap ## daemons over real sockets with Redis and coturn (
 test-e2e: bootstrap ## browser tests, Chromium in a private network namespace (ctest -L e2e)
 	@$(MAKE) build-asan web
 	$(WITH_SERVERS) $(CTEST) -L e2e $(CTEST_ARGS)
+
+chaos: bootstrap ## chaos test, CHAOS_ROUNDS (10) rounds: SIGKILL + restart each process with 3 browsers in a call; time to recover p50/p95 per process
+	@$(MAKE) build-asan web
+	@rv=0; cd tests && HUDDLE_BIN_DIR=$(abspath $(ASAN_DIR))/bin HUDDLE_WEB_ROOT=$(abspath web/dist) HUDDLE_SOURCE_DIR=$(CURDIR) \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+		CHAOS_ROUNDS=$(CHAOS_ROUNDS) HUDDLE_TEST_LOG_LEVEL=info \
+		unshare -rn sh -c 'ip link set lo up && exec node_modules/.bin/tsx --test e2e/chaos.run.ts' 2>&1 | tee $(abspath $(ASAN_DIR))/chaos.log || rv=$$?; \
+	echo "time to recover per process (ms), $(CHAOS_ROUNDS) rounds:"; grep -o 'chaos_recover_summary.*' $(abspath $(ASAN_DIR))/chaos.log | sort -u || true; exit $$rv
 
 bench-filters: bootstrap ## video filters: cost per 640x480 frame of each filter and background blur, headless Chromium (tests/bench/filters)
 	node tests/bench/filters/run.mjs

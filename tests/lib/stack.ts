@@ -124,6 +124,10 @@ export interface Stack {
 	startRecording(): Promise<void>;
 	/** killRecording({signal}) (default SIGTERM), waits downMs, then startRecording(). No-op without recording. */
 	restartRecording(opts?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
+	/** Kills redis-server with `signal` (default SIGKILL), waits downMs, starts it again on the same port (empty: nothing is persisted) and waits for PING. */
+	restartRedis(opts?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
+	/** Kills coturn with `signal` (default SIGKILL; its allocations are lost), waits downMs, starts it again on the same ports and secret and waits for a STUN binding. No-op without coturn. */
+	restartCoturn(opts?: { signal?: NodeJS.Signals; downMs?: number }): Promise<void>;
 	/**
 	 * Stops every gateway, huddle-recording, huddle-notes, huddle-chat, the registry and Redis (SIGTERM, clean exits asserted),
 	 * waits downMs, then starts them all again on the same ports, addresses and store file, and waits until every
@@ -502,6 +506,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 		// coturn: the infra helper's local config when there is one; flags override what must be per-test.
 		let turnPort = 0;
 		let turn: Proc | undefined;
+		const turnReady = async () => {
+			const t = turn;
+			if (!t) return;
+			await waitFor(
+				"coturn STUN binding",
+				async () => {
+					if (!t.alive()) throw new Fatal(`turnserver exited: ${JSON.stringify(await t.exit)}`);
+					return stunBinding(turnPort, 300);
+				},
+				readyMs,
+				50,
+			);
+		};
 		if (opts.coturn) {
 			turnPort = await freeUdpTcpPort();
 			const relayBase = 40000 + Math.floor(Math.random() * 20000);
@@ -533,15 +550,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 			);
 			procs.push(turn);
 			turn.start();
-			const t = turn;
-			await waitFor(
-				"coturn STUN binding",
-				async () => {
-					if (!t.alive()) throw new Fatal(`turnserver exited: ${JSON.stringify(await t.exit)}`);
-					return stunBinding(turnPort, 300);
-				},
-				readyMs,
-			);
+			await turnReady();
 		}
 		const tp = opts.coturn ? turnPort : await freePort();
 		const turnUrls = [`stun:127.0.0.1:${tp}`, `turn:127.0.0.1:${tp}?transport=udp`, `turn:127.0.0.1:${tp}?transport=tcp`];
@@ -915,6 +924,22 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 				await stopRecording(signal);
 				await sleep(downMs);
 				await launchRecording();
+			},
+			async restartRedis({ signal = "SIGKILL", downMs = 0 } = {}) {
+				await redis.kill(signal, 5000);
+				await sleep(downMs);
+				redis.restarts++;
+				redis.start();
+				await redisReady();
+			},
+			async restartCoturn({ signal = "SIGKILL", downMs = 0 } = {}) {
+				if (!turn) return;
+				await turn.kill(signal, 5000);
+				rmSync(join(dir, "turnserver.pid"), { force: true });
+				await sleep(downMs);
+				turn.restarts++;
+				turn.start();
+				await turnReady();
 			},
 			async restartAll({ downMs = 0 } = {}) {
 				// Stop in the order of stop(): gateways, recording, notes, chat, registry, then Redis.

@@ -760,15 +760,6 @@ static void redis_down(void **state)
 	hd_redis_close(down.redis);
 }
 
-// members_of counts a meeting's members (HLEN).
-static long long members_of(const char *meeting)
-{
-	char key[64];
-	snprintf(key, sizeof(key), "huddle:{%s}:members", meeting);
-	const char *argv[] = {"HLEN", key};
-	return redis_int(2, argv);
-}
-
 // A join refused because Redis hung (SIGSTOP) must not be stored when Redis
 // resumes and runs what waited in its socket: that was a member nobody was
 // told of, in every later roster until the sweeper took it (issue 13, "Redis

@@ -58,7 +58,14 @@ export class Compositor {
     this.draw();
     try {
       this.ticker = new Worker(new URL("./ticker.worker.ts", import.meta.url), { type: "module" });
-      this.ticker.onmessage = () => this.draw();
+      const ticker = this.ticker;
+      ticker.onmessage = () => {
+        try {
+          this.draw();
+        } finally {
+          ticker.postMessage(-1); // drawn: the worker may send the next tick
+        }
+      };
       this.ticker.postMessage(Math.round(1000 / fps));
     } catch (e) {
       console.warn("huddle: recording ticker worker unavailable, drawing on page timers", e);
