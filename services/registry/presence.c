@@ -37,18 +37,19 @@ static const char deactivate_if_idle[] = "local s = redis.call('ZSCORE', KEYS[1]
 // concurrent joins through any gateway and registry cannot both take the last
 // place. KEYS: members, seen. ARGV: participant, record, now, max, cutoff,
 // deadline. Returns 1 when added, 0 when full, -1 when too late.
-static const char join_if_room[] = "local t = redis.call('TIME')\n"
-				   "if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[6]) then\n"
-				   "  return -1\n"
-				   "end\n"
-				   "local max = tonumber(ARGV[4])\n"
-				   "if max > 0 and redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and\n"
-				   "   redis.call('ZCOUNT', KEYS[2], ARGV[5], '+inf') >= max then\n"
-				   "  return 0\n"
-				   "end\n"
-				   "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
-				   "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])\n"
-				   "return 1\n";
+static const char join_if_room[] =
+	"local t = redis.call('TIME')\n"
+	"if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[6]) then\n"
+	"  return -1\n"
+	"end\n"
+	"local max = tonumber(ARGV[4])\n"
+	"if max > 0 and redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 and\n"
+	"   redis.call('ZCOUNT', KEYS[2], ARGV[5], '+inf') >= max then\n"
+	"  return 0\n"
+	"end\n"
+	"redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+	"redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])\n"
+	"return 1\n";
 
 static const char *multi_argv[] = {"MULTI"};
 static const char *exec_argv[] = {"EXEC"};
@@ -199,11 +200,11 @@ static hd_err join_write(struct reg_ctx *c, const char *meeting_id, struct reg_j
 		return reg_redis_failed(err, why);
 	reg_ms_string(deadline, deadline_ms);
 
-	const char *add[] = {"EVAL", join_if_room, "2", members, seen, j->self.id, (const char *)rec, now, max, cutoff,
-			     deadline};
-	const size_t add_len[] = {4,           strlen(join_if_room), 1,           strlen(members),
-				  strlen(seen), strlen(j->self.id),  rec_len,     strlen(now),
-				  strlen(max),  strlen(cutoff),      strlen(deadline)};
+	const char *add[] = {"EVAL", join_if_room, "2",    members, seen, j->self.id, (const char *)rec,
+			     now,    max,          cutoff, deadline};
+	const size_t add_len[] = {
+		4,       strlen(join_if_room), 1,           strlen(members), strlen(seen),    strlen(j->self.id),
+		rec_len, strlen(now),          strlen(max), strlen(cutoff),  strlen(deadline)};
 	const char *active[] = {"ZADD", active_key, now, meeting_id};
 	const char *hgetall[] = {"HGETALL", members};
 	const struct hd_redis_cmd fresh[] = {{11, add, add_len}, {4, active, NULL}, {2, hgetall, NULL}};
@@ -695,8 +696,11 @@ out:
 }
 
 // sweep_page sweeps the active meetings from index offset on; *n is how many
-// it read, *dropped how many left the active set.
-static hd_err sweep_page(struct reg_ctx *c, int64_t now_ms, long offset, size_t *expired, size_t *n, size_t *dropped)
+// it read, *dropped how many left the active set. With expire false it only
+// moves back the SFU meetings that are due (the hold after an outage, when
+// nobody may be expired but the media mode policy still runs).
+static hd_err sweep_page(struct reg_ctx *c, int64_t now_ms, long offset, bool expire, size_t *expired, size_t *n,
+			 size_t *dropped)
 {
 	char start[REG_MS_MAX], stop[REG_MS_MAX], cutoff[REG_MS_MAX], cutoff_excl[REG_MS_MAX + 1], batch[REG_MS_MAX];
 	int64_t cutoff_ms = now_ms - c->presence_ttl_ms;
@@ -748,7 +752,7 @@ static hd_err sweep_page(struct reg_ctx *c, int64_t now_ms, long offset, size_t 
 		if (!string_pairs(rep[i]))
 			err = HD_EINTERNAL;
 	}
-	if (err == HD_OK)
+	if (err == HD_OK && expire)
 		err = sweep_expire(c, m, nm, now_ms, cutoff, expired, dropped);
 	// SFU meetings whose move back to MESH is due (mode.h).
 	if (err == HD_OK) {
@@ -770,13 +774,14 @@ out:
 	return err;
 }
 
-hd_err reg_presence_sweep(struct reg_ctx *c, int64_t now_ms, size_t *expired)
+// sweep_all runs sweep_page over every page of active meetings.
+static hd_err sweep_all(struct reg_ctx *c, int64_t now_ms, bool expire, size_t *expired)
 {
 	long offset = 0;
 	*expired = 0;
 	for (int page = 0; page < SWEEP_MAX_PAGES; page++) {
 		size_t n, dropped;
-		hd_err err = sweep_page(c, now_ms, offset, expired, &n, &dropped);
+		hd_err err = sweep_page(c, now_ms, offset, expire, expired, &n, &dropped);
 		if (err != HD_OK)
 			return err;
 		if (n < SWEEP_PAGE)
@@ -785,6 +790,11 @@ hd_err reg_presence_sweep(struct reg_ctx *c, int64_t now_ms, size_t *expired)
 		offset += (long)(n - dropped);
 	}
 	return HD_OK;
+}
+
+hd_err reg_presence_sweep(struct reg_ctx *c, int64_t now_ms, size_t *expired)
+{
+	return sweep_all(c, now_ms, true, expired);
 }
 
 hd_err reg_presence_sweep_held(struct reg_ctx *c, struct reg_sweep_hold *h, int64_t now_ms, size_t *expired)
@@ -798,9 +808,7 @@ hd_err reg_presence_sweep_held(struct reg_ctx *c, struct reg_sweep_hold *h, int6
 		HD_INFO("Redis answers: nobody is expired for %" PRId64 " ms (the heartbeats it could not take)",
 			c->presence_ttl_ms);
 	}
-	if (now_ms < h->until_ms)
-		return HD_OK;
-	hd_err err = reg_presence_sweep(c, now_ms, expired);
+	hd_err err = sweep_all(c, now_ms, now_ms >= h->until_ms, expired);
 	if (err == HD_EUNAVAILABLE)
 		h->down = true;
 	return err;

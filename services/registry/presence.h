@@ -116,8 +116,10 @@ struct reg_sweep_hold {
 
 // reg_presence_sweep_held runs reg_presence_sweep, unless Redis has not
 // answered for a TTL since it was last unreachable (h says, and is updated):
-// then it only PINGs, expires nobody and returns HD_OK with *expired 0.
-// Returns what reg_presence_sweep returns; HD_EUNAVAILABLE also from the PING.
+// then it expires nobody (*expired 0) and only moves back the SFU meetings
+// whose move is due (mode.h), so the media mode policy does not wait for the
+// hold. Returns what reg_presence_sweep returns; HD_EUNAVAILABLE also from the
+// PING it sends while Redis was last found down.
 hd_err reg_presence_sweep_held(struct reg_ctx *c, struct reg_sweep_hold *h, int64_t now_ms, size_t *expired);
 
 #endif

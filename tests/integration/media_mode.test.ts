@@ -18,7 +18,7 @@ const MESH_MAX = 4;
 const SFU_DOWN_SECONDS = 2;
 const suite = useStack({
 	gateways: 2,
-	gatewayEnv: { MEETING_CREATE_RATE: "100000" },
+	gatewayEnv: { MEETINGS_PER_ADDRESS_PER_MINUTE: "0" },
 	registryEnv: { SFU_ENABLED: "1", MESH_MAX: String(MESH_MAX), SFU_DOWN_MAX: "3", SFU_DOWN_SECONDS: String(SFU_DOWN_SECONDS), SWEEP_INTERVAL_MS: "100" },
 });
 const QUIET_MS = 600;
