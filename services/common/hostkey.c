@@ -40,7 +40,7 @@ void hd_key_hash(const char *key, char hash[HD_KEY_HASH_LEN + 1])
 		hash[0] = '\0'; // matches nothing (hd_key_hash_equal needs the full length)
 		return;
 	}
-	for (unsigned int i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		hash[2 * i] = hex[md[i] >> 4];
 		hash[2 * i + 1] = hex[md[i] & 15];
 	}

@@ -88,8 +88,8 @@ static hd_err clock_sync(struct hd_redis *r, redisContext *c)
 	bool ok = rep != NULL && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
 		  rep->element[0]->type == REDIS_REPLY_STRING && rep->element[1]->type == REDIS_REPLY_STRING;
 	if (ok) {
-		int64_t server_ms = strtoll(rep->element[0]->str, NULL, 10) * 1000 +
-				    strtoll(rep->element[1]->str, NULL, 10) / 1000;
+		int64_t server_ms =
+			strtoll(rep->element[0]->str, NULL, 10) * 1000 + strtoll(rep->element[1]->str, NULL, 10) / 1000;
 		r->clock_offset_ms = server_ms - (t0 + t1) / 2;
 		r->clock_synced_ms = t1 > 0 ? t1 : 1;
 	}

@@ -63,8 +63,7 @@ static const struct hd_config config_table[] = {
 	 "a meeting is a mesh up to this many participants; one more moves it to the SFU"},
 	{"SFU_DOWN_MAX", HD_CONFIG_INT, "3", 0, 1000, &cfg.sfu_down_max,
 	 "an SFU meeting moves back to the mesh once it has had at most this many participants ..."},
-	{"SFU_DOWN_SECONDS", HD_CONFIG_INT, "30", 0, 86400, &cfg.sfu_down_seconds,
-	 "... continuously for this long, s"},
+	{"SFU_DOWN_SECONDS", HD_CONFIG_INT, "30", 0, 86400, &cfg.sfu_down_seconds, "... continuously for this long, s"},
 	{"LOG_LEVEL", HD_CONFIG_LOG_LEVEL, "info", 0, 0, &cfg.log_level, "error, warn, info or debug"},
 };
 

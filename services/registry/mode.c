@@ -259,6 +259,6 @@ void reg_mode_to_pb(const struct reg_mode *m, Huddle__V1__MediaModeState *pb)
 {
 	huddle__v1__media_mode_state__init(pb);
 	pb->mode = m->mode == HUDDLE__V1__MEDIA_MODE__MEDIA_MODE_SFU ? HUDDLE__V1__MEDIA_MODE__MEDIA_MODE_SFU
-								       : HUDDLE__V1__MEDIA_MODE__MEDIA_MODE_MESH;
+								     : HUDDLE__V1__MEDIA_MODE__MEDIA_MODE_MESH;
 	pb->epoch = m->epoch;
 }
