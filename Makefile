@@ -97,7 +97,7 @@ chaos: bootstrap ## chaos test, CHAOS_ROUNDS (10) rounds: SIGKILL + restart each
 	@rv=0; cd tests && HUDDLE_BIN_DIR=$(abspath $(ASAN_DIR))/bin HUDDLE_WEB_ROOT=$(abspath web/dist) HUDDLE_SOURCE_DIR=$(CURDIR) \
 		ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 		CHAOS_ROUNDS=$(CHAOS_ROUNDS) HUDDLE_TEST_LOG_LEVEL=info \
-		unshare -rn sh -c 'ip link set lo up && exec node_modules/.bin/tsx --test e2e/chaos.run.ts' 2>&1 | tee $(abspath $(ASAN_DIR))/chaos.log || rv=$$?; \
+		unshare -n sh -c 'ip link set lo up && exec node_modules/.bin/tsx --test e2e/chaos.run.ts' 2>&1 | tee $(abspath $(ASAN_DIR))/chaos.log || rv=$$?; \
 	echo "time to recover per process (ms), $(CHAOS_ROUNDS) rounds:"; grep -o 'chaos_recover_summary.*' $(abspath $(ASAN_DIR))/chaos.log | sort -u || true; exit $$rv
 
 bench-filters: bootstrap ## video filters: cost per 640x480 frame of each filter and background blur, headless Chromium (tests/bench/filters)
