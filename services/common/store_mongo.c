@@ -28,6 +28,16 @@
 
 #define DEFAULT_DATABASE "huddle"
 #define DEFAULT_SERVER_SELECTION_MS 5000
+// Unless STORE_URI sets socketTimeoutMS: the longest an operation waits on an
+// established connection (libmongoc's own default, 300000 ms, would hold a
+// writer five minutes on a server that hangs), ms.
+#define DEFAULT_SOCKET_TIMEOUT_MS 10000
+// Unless STORE_URI sets wTimeoutMS: the longest a w:majority write waits for
+// the majority (without it, a replica set that lost its majority holds the
+// write until an election ends it), ms. A write that times out fails with
+// UNAVAILABLE and may have reached the primary: retries are idempotent (the
+// unique client message id and update id indexes).
+#define DEFAULT_WTIMEOUT_MS 10000
 
 #define COLL_CHAT "chat_messages"
 
@@ -552,6 +562,11 @@ hd_err hd_store_mongo_open(struct hd_store **out, const char *uri_string)
 	}
 	if (!mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS))
 		mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, DEFAULT_SERVER_SELECTION_MS);
+	if (!mongoc_uri_has_option(uri, MONGOC_URI_SOCKETTIMEOUTMS))
+		mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, DEFAULT_SOCKET_TIMEOUT_MS);
+	// The store's write concern replaces the URI's, so its wTimeoutMS is read here.
+	mongoc_write_concern_set_wtimeout_int64(
+		s->wc, mongoc_uri_get_option_as_int32(uri, MONGOC_URI_WTIMEOUTMS, DEFAULT_WTIMEOUT_MS));
 	int32_t wait_ms =
 		mongoc_uri_get_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, DEFAULT_SERVER_SELECTION_MS);
 	mongoc_uri_set_write_concern(uri, s->wc);
