@@ -223,6 +223,18 @@ static void op_ping(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 	gw_session_send_body(s, cm->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_PONG, &pong);
 }
 
+// op_sfu answers ClientMessage.sfu (proto/huddle/v1/sfu.proto, README "SFU
+// (Janus VideoRoom)"). NOT DONE: forwarding to huddle-media; until then a
+// joined, admitted session gets UNAVAILABLE (a waiting one FORBIDDEN from
+// gw_access_gate, one not joined NOT_JOINED), so a client can tell "no SFU
+// signaling here" from a message it got wrong.
+static void op_sfu(struct gw_session *s, Huddle__V1__ClientMessage *cm)
+{
+	if (!require_joined(s, cm->request_id))
+		return;
+	gw_session_send_error(s, cm->request_id, HD_EUNAVAILABLE, "SFU signaling is not available on this gateway");
+}
+
 // ws_ops dispatches a ClientMessage by its body, indexed by field number.
 static void (*const ws_ops[])(struct gw_session *, Huddle__V1__ClientMessage *) = {
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_JOIN] = op_join,
@@ -248,6 +260,7 @@ static void (*const ws_ops[])(struct gw_session *, Huddle__V1__ClientMessage *) 
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_REACTION] = gw_access_op_reaction,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_WATCH] = gw_watch_op,
 	[HUDDLE__V1__CLIENT_MESSAGE__BODY_ICE_SERVERS] = gw_prejoin_op_ice_servers,
+	[HUDDLE__V1__CLIENT_MESSAGE__BODY_SFU] = op_sfu,
 	// FrameChunk (30) is taken apart before dispatch (ws_chunk).
 };
 

@@ -129,6 +129,7 @@ function everyRequest(meetingId: string, peer: string): ClientBody[] {
 		{ case: "reaction", value: { emoji: "👍" } },
 		// The pre-join check's ICE servers: not for a waiting session either.
 		{ case: "iceServers", value: { meetingId } },
+		{ case: "sfu", value: { body: { case: "leave", value: {} } } },
 		{ case: "watch", value: { action: WatchAction.START, url: "https://example.org/v.webm" } },
 	] as never;
 }
