@@ -73,6 +73,7 @@ export async function joinThroughUi(p: Participant): Promise<number> {
 
 export interface VideoStats {
   framesDecoded: number;
+  framesReceived: number; // frames that arrived (a starved page decodes them later)
   bytesReceived: number;
 }
 
@@ -80,18 +81,20 @@ export interface VideoStats {
 // by remote participant id.
 export function inboundVideo(page: Page): Promise<Record<string, VideoStats>> {
   return page.evaluate(async () => {
-    const out: Record<string, { framesDecoded: number; bytesReceived: number }> = {};
+    const out: Record<string, { framesDecoded: number; framesReceived: number; bytesReceived: number }> = {};
     for (const [id, pc] of window.huddle.peers) {
       const stats = await pc.getStats();
       let frames = 0;
+      let received = 0;
       let bytes = 0;
       stats.forEach((s) => {
         if (s.type === "inbound-rtp" && s.kind === "video") {
           frames += s.framesDecoded ?? 0;
+          received += s.framesReceived ?? 0;
           bytes += s.bytesReceived ?? 0;
         }
       });
-      out[id] = { framesDecoded: frames, bytesReceived: bytes };
+      out[id] = { framesDecoded: frames, framesReceived: received, bytesReceived: bytes };
     }
     return out;
   });

@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { useE2E, participantId } from "./suite.ts";
-import { joinThroughUi, metric, poll, screenshot, sleep, waitFramesFlowing, type Participant } from "./browser.ts";
+import { joinThroughUi, inboundVideo, metric, poll, screenshot, sleep, waitFramesFlowing, type Participant } from "./browser.ts";
 
 const e2e = useE2E();
 const N = Number(process.env.HUDDLE_MESH_E2E_N ?? 4);
@@ -46,21 +46,6 @@ function frameHeights(page: Page): Promise<Record<string, number>> {
       (await pc.getStats()).forEach((s) => {
         if (s.type === "inbound-rtp" && s.kind === "video") out[id] = s.frameHeight ?? 0;
       });
-    }
-    return out;
-  });
-}
-
-// framesReceived: inbound video framesReceived per remote participant id.
-function framesReceived(page: Page): Promise<Record<string, number>> {
-  return page.evaluate(async () => {
-    const out: Record<string, number> = {};
-    for (const [id, pc] of window.huddle.peers) {
-      let n = 0;
-      (await pc.getStats()).forEach((s) => {
-        if (s.type === "inbound-rtp" && s.kind === "video") n += s.framesReceived ?? 0;
-      });
-      out[id] = n;
     }
     return out;
   });
@@ -100,10 +85,10 @@ e2e.test(`${N} participants in one Chromium: the mesh settles, a hidden tab's vi
   const H = parts[hIndex];
   await setHidden(H.page, true);
   await poll(`${H.name}'s inbound video to stop while hidden`, async () => {
-    const a = await framesReceived(H.page);
+    const a = await inboundVideo(H.page);
     await sleep(PAUSE_SAMPLE_MS);
-    const b = await framesReceived(H.page);
-    const growing = others(hIndex).filter((o) => (b[o] ?? 0) > (a[o] ?? 0));
+    const b = await inboundVideo(H.page);
+    const growing = others(hIndex).filter((o) => (b[o]?.framesReceived ?? 0) > (a[o]?.framesReceived ?? 0));
     return growing.length === 0 ? true : undefined;
   }, PAUSE_WITHIN_MS, 0);
   const e0 = await framesEncodedTo(parts[0].page, ids[hIndex]);
