@@ -11,10 +11,14 @@
 // player that cannot nudge, YouTube, beyond NO_NUDGE_SEEK_S).
 //
 // No echo: a player event is sent only when it disagrees with the state we
-// hold. Applying remote state makes the player agree with it before its
-// events arrive (play when the state plays, pause when it does; our own
-// seeks are marked, and a rate we set is remembered), so nothing caused by
-// applying remote state goes back to the server. A change we send is
+// hold and is not one we caused. Applying remote state makes the player
+// agree with it before its events arrive (play when the state plays, pause
+// when it does), and every play, pause and seek we start is marked as ours
+// until its event comes (a rate we set is remembered), so nothing caused by
+// applying remote state goes back to the server, whatever order the events
+// come in. While the player is paused or playing and its event has not come
+// yet (the user's own pause, say), the player is left alone: the event
+// decides. A change we send is
 // applied locally at once (optimistically) and replaced by the server's
 // state when it comes back (or undone when refused).
 import { WatchAction, type WatchState } from "../proto";
@@ -29,6 +33,8 @@ export const RATE_NUDGE = 0.1; // fraction of the rate added or removed while nu
 export const SYNC_INTERVAL_MS = 250;
 export const SEEK_ECHO_S = 0.75; // a seek this close to the shared position changes nothing
 export const OWN_SEEK_MS = 3000; // our seek's "seeked" is expected within this
+export const OWN_EVENT_MS = 3000; // our play's "play" (our pause's "pause") is expected within this
+export const EVENT_PENDING_MAX_MS = 1000; // a play or pause whose event has not come within this is taken as done
 export const SEEK_SEND_DELAY_MS = 200; // dragging the timeline sends its last position only
 export const END_SLACK_S = 0.25; // this close to the end counts as the end
 export const RATE_MIN = 0.25; // the registry's REG_WATCH_RATE_MIN .. MAX
@@ -79,6 +85,10 @@ export class WatchSync {
   private nudging = false;
   private rateSet = Number.NaN; // the playbackRate we gave the player last
   private ownSeekUntil = 0; // performance.now() until which a "seeked" is ours
+  // performance.now() until which a "play" / "pause" event is ours (0: none expected).
+  private ownEventUntil: Record<"play" | "pause", number> = { play: 0, pause: 0 };
+  private seenPaused: boolean; // paused or playing, as the player's last play/pause event said
+  private pendingSince = 0; // performance.now() since the player differs from seenPaused (0: it does not)
   private seekSend?: ReturnType<typeof setTimeout>;
   private readonly timer: ReturnType<typeof setInterval>;
 
@@ -89,6 +99,7 @@ export class WatchSync {
   ) {
     this.confirmed = shared(state);
     this.local = { ...this.confirmed };
+    this.seenPaused = player.paused();
     player.on((ev) => this.onPlayer(ev));
     this.timer = setInterval(() => this.correct(), SYNC_INTERVAL_MS);
   }
@@ -133,25 +144,59 @@ export class WatchSync {
     this.player.seek(t);
   }
 
+  // ownEvent marks the "play" or "pause" event of a change we just asked
+  // the player for as ours, if the player took the change.
+  private ownEvent(ev: "play" | "pause"): void {
+    if (this.player.paused() === (ev === "pause")) this.ownEventUntil[ev] = performance.now() + OWN_EVENT_MS;
+  }
+
+  // isOwnEvent: ev is the event of a change we asked for (and no longer expected).
+  private isOwnEvent(ev: "play" | "pause"): boolean {
+    const own = performance.now() < this.ownEventUntil[ev];
+    this.ownEventUntil[ev] = 0;
+    return own;
+  }
+
   private startPlaying(): void {
-    this.player.play().catch((e: unknown) => {
+    const p = this.player;
+    const asked = p.play();
+    this.ownEvent("play");
+    asked.catch((e: unknown) => {
       if (!(e instanceof DOMException) || e.name !== "NotAllowedError" || !this.local.playing) return;
       // No user gesture yet: muted playback is always allowed.
-      this.player.setMuted(true);
+      p.setMuted(true);
       this.opts.onAutoplayBlocked();
-      this.player.play().catch(() => {});
+      const again = p.play();
+      this.ownEvent("play");
+      again.catch(() => {});
     });
+  }
+
+  // eventPending: the player is paused (or playing) and its event has not
+  // come yet, for at most EVENT_PENDING_MAX_MS.
+  private eventPending(): boolean {
+    if (this.player.paused() === this.seenPaused) {
+      this.pendingSince = 0;
+      return false;
+    }
+    const now = performance.now();
+    if (this.pendingSince === 0) this.pendingSince = now;
+    if (now - this.pendingSince < EVENT_PENDING_MAX_MS) return true;
+    this.seenPaused = this.player.paused(); // no event is coming
+    this.pendingSince = 0;
+    return false;
   }
 
   // correct brings the player to the shared state.
   correct(): void {
     const p = this.player;
-    if (!p.ready) return;
+    if (!p.ready || this.eventPending()) return;
     const target = this.targetS();
     if (this.local.playing) {
       if (p.paused() && !this.atEnd(target)) this.startPlaying();
     } else if (!p.paused()) {
       p.pause();
+      this.ownEvent("pause");
     }
     if (p.seeking() || performance.now() < this.ownSeekUntil) return; // until our seek lands
     const drift = p.position() - target;
@@ -198,12 +243,16 @@ export class WatchSync {
         this.correct();
         break;
       case "play":
+        this.seenPaused = false;
+        if (this.isOwnEvent("play")) break;
         if (!this.local.playing) {
           const positionMs = Math.round(p.position() * 1000);
           this.change({ playing: true, positionMs }, { action: WatchAction.PLAY, positionMs });
         }
         break;
       case "pause":
+        this.seenPaused = true;
+        if (this.isOwnEvent("pause")) break;
         // The end of the video pauses it too: that is nobody's pause.
         if (this.local.playing && !this.atEnd(p.position())) {
           const positionMs = Math.round(p.position() * 1000);
@@ -225,6 +274,9 @@ export class WatchSync {
         }, SEEK_SEND_DELAY_MS);
         break;
       }
+      case "ended":
+        this.seenPaused = p.paused();
+        break;
       case "ratechange": {
         const r = p.rate();
         if (Math.abs(r - this.rateSet) < 1e-3) break; // ours (a nudge, or the shared rate)
