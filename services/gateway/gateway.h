@@ -66,13 +66,26 @@ struct gw_config {
 	int64_t trust_x_forwarded_for; // 1: a client's address is X-Forwarded-For's last entry (behind a proxy)
 	int64_t meetings_per_address_per_minute; // POST /api/meetings and /api/spaces per client address per minute; 0: no limit
 	int64_t max_connections_per_address; // WebSockets open at once per client address; 0: no limit
-	int64_t prejoin_turn_ttl_s;          // lifetime of pre-join TURN credentials, s (prejoin.c)
-	int64_t prejoin_ice_rate;            // pre-join ICE server requests per connection per GW_PREJOIN_WINDOW_S
+	int64_t max_connections;    // WebSockets open at once on this gateway (main sets it from the fd limit when 0)
+	int64_t prejoin_turn_ttl_s; // lifetime of pre-join TURN credentials, s (prejoin.c)
+	int64_t prejoin_ice_rate;   // pre-join ICE server requests per connection per GW_PREJOIN_WINDOW_S
 };
 
 // GW_REACTION_WINDOW_S is REACTION_RATE's window: a session may send
 // REACTION_RATE reactions per this many seconds, all at once at most.
 #define GW_REACTION_WINDOW_S 10
+
+// GW_FD_RESERVE is how many of the process's file descriptors (ulimit -n)
+// are kept from clients: NNG sockets and pipes, Redis, the store, logs,
+// lws's own. lws is told to stop accepting at the limit minus this, so that
+// accept() never fails with EMFILE (with lws 4.1.6 a listening socket whose
+// accept fails stays readable and the loop spins on it).
+#define GW_FD_RESERVE 128
+// GW_HTTP_FD_HEADROOM: client descriptors left for plain HTTP (the web app,
+// API, downloads) when MAX_CONNECTIONS comes from the fd limit.
+#define GW_HTTP_FD_HEADROOM 128
+// GW_FD_MIN is the smallest fd limit the gateway starts with.
+#define GW_FD_MIN (GW_FD_RESERVE + GW_HTTP_FD_HEADROOM + 16)
 
 // GW_WS_CHUNK_BURST is the bucket of WS_CHUNK_RATE, bytes: two largest
 // messages may arrive back to back.
@@ -81,7 +94,8 @@ struct gw_config {
 // gw_stats are counters for /metrics.
 struct gw_stats {
 	uint64_t ws_opened, ws_closed, frames_in, frames_out, joins, resumes, signals_local, signals_remote,
-		errors_sent, rate_limited, malformed, http_requests, origin_refused, conn_refused, slow_closed;
+		errors_sent, rate_limited, malformed, http_requests, origin_refused, conn_refused, slow_closed,
+		full_refused;
 	uint64_t chunks_in, chunked_in, chunked_out, chunk_errors;
 	uint64_t chat_subscribes, chat_posts, chat_history, chat_events_in, chat_delivered, chat_fills, chat_failures,
 		chat_exports;

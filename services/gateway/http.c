@@ -821,6 +821,15 @@ int gw_http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *us
 		}
 		// Counted at ESTABLISHED (ws.c), which follows at once on this
 		// thread: two upgrades cannot both take the last place.
+		if (gw.cfg.max_connections > 0 &&
+		    gw.stats.ws_opened - gw.stats.ws_closed >= (uint64_t)gw.cfg.max_connections) {
+			char why[128];
+			snprintf(why, sizeof(why), "this gateway is full (MAX_CONNECTIONS=%lld); try again later",
+				 (long long)gw.cfg.max_connections);
+			gw.stats.full_refused++;
+			return gw_websec_refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, HD_EUNAVAILABLE, why) == 0 ? 1
+														 : -1;
+		}
 		if (!gw_websec_conn_allowed(wsi)) {
 			char why[128];
 			snprintf(why, sizeof(why),

@@ -7,6 +7,7 @@
 #include <libwebsockets.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -116,6 +117,11 @@ static const struct hd_config config_table[] = {
 	{"MEETINGS_PER_ADDRESS_PER_MINUTE", HD_CONFIG_INT, "30", 0, 1000000, &gw.cfg.meetings_per_address_per_minute,
 	 "POST /api/meetings and /api/spaces per client address (IPv6: per /64) per minute, in bursts of as "
 	 "many; over it: 429 with Retry-After (0: no limit)"},
+	{"MAX_CONNECTIONS", HD_CONFIG_INT, "0", 0, 10000000, &gw.cfg.max_connections,
+	 "WebSocket connections open at once on this gateway; more get 503 at the upgrade (0: what the open-file "
+	 "limit allows, ulimit -n minus " HD_XSTR(GW_FD_RESERVE) " for the gateway's own files and sockets "
+								 "and " HD_XSTR(
+									 GW_HTTP_FD_HEADROOM) " for plain HTTP)"},
 	{"MAX_CONNECTIONS_PER_ADDRESS", HD_CONFIG_INT, "50", 0, 1000000, &gw.cfg.max_connections_per_address,
 	 "WebSocket connections open at once per client address (IPv6: per /64) on this gateway; more get 429 at "
 	 "the upgrade (0: no limit)"},
@@ -125,6 +131,36 @@ static const struct hd_config config_table[] = {
 	 "front appends it; only when clients cannot reach the gateway but through that proxy"},
 	{"LOG_LEVEL", HD_CONFIG_LOG_LEVEL, "info", 0, 0, &gw.cfg.log_level, "error, warn, info or debug"},
 };
+
+// fd_budget sizes the gateway to its open-file limit: *lws_fds is what lws
+// may use (the limit minus GW_FD_RESERVE), and gw.cfg.max_connections,
+// when 0, becomes that minus GW_HTTP_FD_HEADROOM; a MAX_CONNECTIONS the
+// limit cannot hold is lowered to it with a warning. Returns false (told on
+// stderr) when the limit is below GW_FD_MIN.
+static bool fd_budget(unsigned int *lws_fds)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 10000000)
+		rl.rlim_cur = 10000000;
+	if (rl.rlim_cur < GW_FD_MIN) {
+		HD_ERROR("the open-file limit (ulimit -n) is %llu; the gateway needs at least %d",
+			 (unsigned long long)rl.rlim_cur, GW_FD_MIN);
+		return false;
+	}
+	*lws_fds = (unsigned int)(rl.rlim_cur - GW_FD_RESERVE);
+	int64_t fit = (int64_t)*lws_fds - GW_HTTP_FD_HEADROOM;
+	if (gw.cfg.max_connections == 0) {
+		gw.cfg.max_connections = fit;
+	} else if (gw.cfg.max_connections > fit) {
+		HD_WARN("MAX_CONNECTIONS=%lld does not fit the open-file limit (ulimit -n %llu): %lld at most; raise "
+			"the limit (LimitNOFILE=, ulimit -n)",
+			(long long)gw.cfg.max_connections, (unsigned long long)rl.rlim_cur, (long long)fit);
+		gw.cfg.max_connections = fit;
+	}
+	HD_INFO("at most %lld WebSocket connections (open-file limit %llu)", (long long)gw.cfg.max_connections,
+		(unsigned long long)rl.rlim_cur);
+	return true;
+}
 
 // ---- timers, signals, logs ----
 
@@ -241,6 +277,11 @@ int main(int argc, char **argv)
 			"every gateway");
 	if (gw_websec_open() != HD_OK)
 		return 2; // a bad setting, told on stderr
+	unsigned int lws_fds;
+	if (!fd_budget(&lws_fds)) {
+		gw_websec_close();
+		return 2;
+	}
 	if (split_urls(gw.cfg.turn_urls) != HD_OK)
 		goto out_urls;
 	lws_set_log_level(LLL_ERR | LLL_WARN | (hd_log_level >= HD_LOG_DEBUG ? LLL_NOTICE : 0), lws_log_emit);
@@ -263,6 +304,7 @@ int main(int argc, char **argv)
 	info.vhost_name = "huddle";
 	info.retry_and_idle_policy = &retry;
 	info.count_threads = 1;
+	info.fd_limit_per_thread = lws_fds; // lws stops accepting here, before EMFILE
 	info.pt_serv_buf_size = 32768;
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (info.iface != NULL);
 	if (gw_websec_tls()) {

@@ -170,6 +170,38 @@ suite.test("MAX_CONNECTIONS_PER_ADDRESS: the 51st WebSocket from one address get
 	last.close();
 });
 
+suite.test("MAX_CONNECTIONS: a full gateway refuses the next WebSocket with 503 and a JSON error; a close makes room; 0 comes from the open-file limit", async (s, track) => {
+	const LIMIT = 4;
+	const g = await s.addGateway({ MAX_CONNECTIONS: String(LIMIT) });
+	assert.equal(await metric(g.httpUrl, "huddle_gateway_ws_max_connections"), LIMIT);
+	const meeting = await createMeeting(g.httpUrl);
+	// From different addresses: the per-address limit is not what refuses.
+	const conns: Client[] = [];
+	for (let i = 0; i < LIMIT; i++) conns.push(track(await connectFrom(g.wsUrl, `c${i}`, `127.0.0.${10 + i}`)));
+	await conns[0].join(meeting.id, "C0");
+	const refused = await upgrade(g.httpUrl, "127.0.0.20");
+	assert.equal(refused.status, 503, `status ${refused.status} ${refused.body}`);
+	const err = JSON.parse(refused.body) as { error: { code: string; message: string } };
+	assert.equal(err.error.code, "UNAVAILABLE");
+	assert.match(err.error.message, /gateway is full \(MAX_CONNECTIONS=4\)/);
+	assert.equal(await metric(g.httpUrl, "huddle_gateway_ws_full_refused_total"), 1);
+	assert.equal(await metric(g.httpUrl, "huddle_gateway_ws_address_refused_total"), 0);
+	// Nothing else changed: the four are open and served.
+	for (const c of conns) assert.ok(c.isOpen, `${c.label} still open`);
+	assert.equal((await conns[3].ping()).body.case, "pong");
+	// Plain HTTP is still served while the WebSockets are full.
+	assert.equal((await fetchBounded(`${g.httpUrl}/healthz`)).status, 200);
+	await conns[1].close();
+	await until("the gateway to count the close", async () => (await metric(g.httpUrl, "huddle_gateway_sessions")) === LIMIT - 1);
+	const again = await upgrade(g.httpUrl, "127.0.0.20");
+	assert.equal(again.status, 101, "a place was free again");
+	again.close();
+	// The default follows the open-file limit (the harness's gateways run with
+	// the test runner's ulimit -n): a positive number below it.
+	const auto = await metric(s.httpUrl, "huddle_gateway_ws_max_connections");
+	assert.ok(auto > 0, `MAX_CONNECTIONS from the fd limit: ${auto}`);
+});
+
 suite.test("MEETINGS_PER_ADDRESS_PER_MINUTE: the 31st creation in a minute gets 429, Retry-After and a JSON error; 0 is no limit", async (s) => {
 	const LIMIT = 30; // the default, set explicitly
 	const g = await s.addGateway({ MEETINGS_PER_ADDRESS_PER_MINUTE: String(LIMIT) });
