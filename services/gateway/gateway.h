@@ -77,15 +77,28 @@ struct gw_config {
 
 // GW_FD_RESERVE is how many of the process's file descriptors (ulimit -n)
 // are kept from clients: NNG sockets and pipes, Redis, the store, logs,
-// lws's own. lws is told to stop accepting at the limit minus this, so that
-// accept() never fails with EMFILE (with lws 4.1.6 a listening socket whose
-// accept fails stays readable and the loop spins on it).
+// lws's own. With MAX_CONNECTIONS from the limit (main.c fd_budget), the
+// WebSockets and GW_HTTP_FD_HEADROOM plain HTTP connections fit beside
+// them, so accept() does not fail with EMFILE (seen at 10,000 connections
+// with a limit of 11,024 before the cap).
 #define GW_FD_RESERVE 128
 // GW_HTTP_FD_HEADROOM: client descriptors left for plain HTTP (the web app,
 // API, downloads) when MAX_CONNECTIONS comes from the fd limit.
 #define GW_HTTP_FD_HEADROOM 128
 // GW_FD_MIN is the smallest fd limit the gateway starts with.
 #define GW_FD_MIN (GW_FD_RESERVE + GW_HTTP_FD_HEADROOM + 16)
+
+// Keepalive (RFC 6455 section 5.5.2): a client silent for GW_PING_AFTER_S
+// gets a WebSocket PING (browsers answer with a PONG by themselves), and
+// one silent for GW_HANGUP_AFTER_S is dropped. Checked every
+// GW_KEEPALIVE_CHECK_MS over all sessions (gw_ws_keepalive), with the time
+// of the last frame kept per session. Not lws's retry policy: lws 4.1.6
+// re-inserts a connection's validity timer into one sorted list on every
+// frame received, a walk over every connection (with 10,000 connections it
+// was a quarter of the gateway's CPU and relays waited for seconds).
+#define GW_PING_AFTER_S 20
+#define GW_HANGUP_AFTER_S 35
+#define GW_KEEPALIVE_CHECK_MS 1000
 
 // GW_WS_CHUNK_BURST is the bucket of WS_CHUNK_RATE, bytes: two largest
 // messages may arrive back to back.
@@ -95,7 +108,7 @@ struct gw_config {
 struct gw_stats {
 	uint64_t ws_opened, ws_closed, frames_in, frames_out, joins, resumes, signals_local, signals_remote,
 		errors_sent, rate_limited, malformed, http_requests, origin_refused, conn_refused, slow_closed,
-		full_refused;
+		full_refused, idle_closed;
 	uint64_t chunks_in, chunked_in, chunked_out, chunk_errors;
 	uint64_t chat_subscribes, chat_posts, chat_history, chat_events_in, chat_delivered, chat_fills, chat_failures,
 		chat_exports;
@@ -128,6 +141,7 @@ struct gw {
 	size_t n_stun, n_turn;
 	struct gw_stats stats;
 	lws_sorted_usec_list_t heartbeat_timer;
+	lws_sorted_usec_list_t keepalive_timer;
 	int64_t started_ms;
 	// jwt verifies (and mints, with a secret) signed join links: filled at
 	// start from JOIN_TOKEN_* (the public key's PEM text read from its file).

@@ -132,12 +132,11 @@ static const struct hd_config config_table[] = {
 	{"LOG_LEVEL", HD_CONFIG_LOG_LEVEL, "info", 0, 0, &gw.cfg.log_level, "error, warn, info or debug"},
 };
 
-// fd_budget sizes the gateway to its open-file limit: *lws_fds is what lws
-// may use (the limit minus GW_FD_RESERVE), and gw.cfg.max_connections,
-// when 0, becomes that minus GW_HTTP_FD_HEADROOM; a MAX_CONNECTIONS the
+// fd_budget sizes the gateway to its open-file limit: gw.cfg.max_connections,
+// when 0, becomes the limit minus GW_FD_RESERVE and GW_HTTP_FD_HEADROOM; a MAX_CONNECTIONS the
 // limit cannot hold is lowered to it with a warning. Returns false (told on
 // stderr) when the limit is below GW_FD_MIN.
-static bool fd_budget(unsigned int *lws_fds)
+static bool fd_budget(void)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > 10000000)
@@ -147,8 +146,7 @@ static bool fd_budget(unsigned int *lws_fds)
 			 (unsigned long long)rl.rlim_cur, GW_FD_MIN);
 		return false;
 	}
-	*lws_fds = (unsigned int)(rl.rlim_cur - GW_FD_RESERVE);
-	int64_t fit = (int64_t)*lws_fds - GW_HTTP_FD_HEADROOM;
+	int64_t fit = (int64_t)rl.rlim_cur - GW_FD_RESERVE - GW_HTTP_FD_HEADROOM;
 	if (gw.cfg.max_connections == 0) {
 		gw.cfg.max_connections = fit;
 	} else if (gw.cfg.max_connections > fit) {
@@ -163,6 +161,12 @@ static bool fd_budget(unsigned int *lws_fds)
 }
 
 // ---- timers, signals, logs ----
+
+static void keepalive_tick(lws_sorted_usec_list_t *sul)
+{
+	gw_ws_keepalive(hd_mono_ms());
+	lws_sul_schedule(gw.ctx, 0, &gw.keepalive_timer, keepalive_tick, GW_KEEPALIVE_CHECK_MS * LWS_US_PER_MS);
+}
 
 static void heartbeat_tick(lws_sorted_usec_list_t *sul)
 {
@@ -256,9 +260,11 @@ int main(int argc, char **argv)
 	char host[64] = "gateway";
 	struct lws_protocols protocols[3];
 	struct lws_context_creation_info info;
+	// lws's validity checks off (a hangup of 0): gw_ws_keepalive pings and
+	// drops silent clients instead (GW_PING_AFTER_S explains why).
 	static const lws_retry_bo_t retry = {
-		.secs_since_valid_ping = 20,   // WebSocket PING after 20 s of silence
-		.secs_since_valid_hangup = 35, // and drop a peer that stays silent
+		.secs_since_valid_ping = 0,
+		.secs_since_valid_hangup = 0,
 	};
 	int status = 1;
 
@@ -277,8 +283,7 @@ int main(int argc, char **argv)
 			"every gateway");
 	if (gw_websec_open() != HD_OK)
 		return 2; // a bad setting, told on stderr
-	unsigned int lws_fds;
-	if (!fd_budget(&lws_fds)) {
+	if (!fd_budget()) {
 		gw_websec_close();
 		return 2;
 	}
@@ -304,7 +309,6 @@ int main(int argc, char **argv)
 	info.vhost_name = "huddle";
 	info.retry_and_idle_policy = &retry;
 	info.count_threads = 1;
-	info.fd_limit_per_thread = lws_fds; // lws stops accepting here, before EMFILE
 	info.pt_serv_buf_size = 32768;
 	info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (info.iface != NULL);
 	if (gw_websec_tls()) {
@@ -340,6 +344,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	lws_sul_schedule(gw.ctx, 0, &gw.heartbeat_timer, heartbeat_tick, gw.cfg.heartbeat_ms * LWS_US_PER_MS);
+	lws_sul_schedule(gw.ctx, 0, &gw.keepalive_timer, keepalive_tick, GW_KEEPALIVE_CHECK_MS * LWS_US_PER_MS);
 	gw_chat_start();
 	gw_notes_start();
 	HD_INFO("listening on %s://%s:%lld (gateway %s)", gw_websec_tls() ? "https" : "http", gw.cfg.http_addr,
@@ -360,6 +365,7 @@ int main(int argc, char **argv)
 	gw_calls_close();
 	gw_bridge_init(NULL);
 	lws_sul_cancel(&gw.heartbeat_timer);
+	lws_sul_cancel(&gw.keepalive_timer);
 	gw_chat_stop();
 	gw_notes_stop();
 	lws_context_destroy(gw.ctx); // closes every connection, stops lws's watchers

@@ -45,6 +45,7 @@ size_t gw_metrics_format(char *buf, size_t cap)
 		{"huddle_gateway_ws_addresses", NULL, "gauge", (double)gw_websec_conn_addresses()},
 		{"huddle_gateway_ws_address_refused_total", NULL, "counter", (double)s->conn_refused},
 		{"huddle_gateway_ws_full_refused_total", NULL, "counter", (double)s->full_refused},
+		{"huddle_gateway_ws_idle_closed_total", NULL, "counter", (double)s->idle_closed},
 		{"huddle_gateway_ws_max_connections", NULL, "gauge", (double)gw.cfg.max_connections},
 		{"huddle_gateway_sessions", NULL, "gauge", HASH_CNT(hh, gw.sessions)},
 		{"huddle_gateway_rooms", NULL, "gauge", (double)rooms},

@@ -22,6 +22,7 @@ struct gw_session *gw_session_alloc(struct lws *wsi)
 	s->id = gw_next_id();
 	s->wsi = wsi;
 	s->state = GW_SESSION_CONNECTED;
+	s->last_rx_ms = hd_mono_ms(); // the upgrade counts as hearing from the client
 	gw_ratelimit_init(&s->rl, (uint32_t)gw.cfg.burst, hd_mono_ms());
 	gw_ratelimit_init(&s->chunk_rl, GW_WS_CHUNK_BURST, hd_mono_ms());
 	gw_ratelimit_init(&s->reactions, (uint32_t)(gw.cfg.reaction_rate * GW_REACTION_WINDOW_S), hd_mono_ms());
@@ -206,6 +207,18 @@ void gw_session_close(struct gw_session *s, uint16_t code, const char *reason)
 
 int gw_session_writeable(struct gw_session *s)
 {
+	if (s->ping_due) {
+		// A payload (the session id) for the PONG to echo: lws 4.1.6 reports
+		// no LWS_CALLBACK_RECEIVE_PONG for an empty one.
+		unsigned char ping[LWS_PRE + sizeof(s->id)];
+		s->ping_due = false;
+		memcpy(ping + LWS_PRE, &s->id, sizeof(s->id));
+		if (lws_write(s->wsi, ping + LWS_PRE, sizeof(s->id), LWS_WRITE_PING) < 0)
+			return -1;
+		if (s->out_head != NULL || s->close_code != 0)
+			lws_callback_on_writable(s->wsi);
+		return 0;
+	}
 	struct gw_out *o = s->out_head;
 	if (o != NULL) {
 		s->out_head = o->next;

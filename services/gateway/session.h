@@ -121,6 +121,8 @@ struct gw_session {
 	char close_reason[64];
 	int64_t close_since_ms; // monotonic ms when closing began
 	int64_t last_rx_ms;     // monotonic ms of the last data received
+	bool ping_due;          // a keepalive PING waits for the next writeable
+	bool ping_sent;         // a PING went out since the last frame received
 
 	// Room events that arrived while JOINING: the registry may publish
 	// them before its join reply reaches us; replayed after the reply.

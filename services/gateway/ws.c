@@ -342,6 +342,27 @@ void gw_ws_heartbeat(void)
 		heartbeat_send(ptrs, n);
 }
 
+void gw_ws_keepalive(int64_t now_ms)
+{
+	struct gw_session *s, *tmp;
+	HASH_ITER(hh, gw.sessions, s, tmp)
+	{
+		if (s->wsi == NULL)
+			continue;
+		int64_t idle = now_ms - s->last_rx_ms;
+		if (idle >= GW_HANGUP_AFTER_S * 1000) {
+			HD_DEBUG("session %llu: nothing received for %d s; dropped", (unsigned long long)s->id,
+				 GW_HANGUP_AFTER_S);
+			gw.stats.idle_closed++;
+			s->last_rx_ms = now_ms; // once: the close below is asynchronous
+			lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		} else if (idle >= GW_PING_AFTER_S * 1000 && !s->ping_sent) {
+			s->ping_sent = s->ping_due = true;
+			lws_callback_on_writable(s->wsi);
+		}
+	}
+}
+
 void gw_ws_on_heartbeat(hd_err err, Huddle__V1__RegistryReply *r)
 {
 	if (err != HD_OK || r == NULL || r->body_case != HUDDLE__V1__REGISTRY_REPLY__BODY_HEARTBEAT) {
@@ -483,6 +504,7 @@ int gw_ws_message(struct gw_session *s, const uint8_t *data, size_t len)
 static int ws_receive(struct lws *wsi, struct gw_session *s, const uint8_t *in, size_t len)
 {
 	s->last_rx_ms = hd_mono_ms();
+	s->ping_sent = false;
 	if (s->close_code != 0)
 		return 0; // closing: read and drop until the peer is quiet
 	size_t remaining = lws_remaining_packet_payload(wsi);
@@ -549,6 +571,12 @@ int gw_ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		if (pss->s == NULL)
 			return -1;
 		return ws_receive(wsi, pss->s, in, len);
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (pss->s != NULL) {
+			pss->s->last_rx_ms = hd_mono_ms();
+			pss->s->ping_sent = false;
+		}
+		return 0;
 	case LWS_CALLBACK_TIMER: // a closing session's quiet check
 		if (pss->s != NULL)
 			lws_callback_on_writable(wsi);

@@ -26,6 +26,12 @@ void gw_ws_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__Registry
 // gw_ws_heartbeat sends the presence of every joined session to the
 // registry; gw_ws_on_heartbeat closes sessions the registry no longer knows.
 void gw_ws_heartbeat(void);
+
+// gw_ws_keepalive (every GW_KEEPALIVE_CHECK_MS, on the lws thread) asks for a
+// WebSocket PING to each session silent for GW_PING_AFTER_S and drops the
+// ones silent for GW_HANGUP_AFTER_S (RFC 6455 section 5.5.2). now_ms:
+// hd_mono_ms().
+void gw_ws_keepalive(int64_t now_ms);
 void gw_ws_on_heartbeat(hd_err err, Huddle__V1__RegistryReply *reply);
 
 #endif
