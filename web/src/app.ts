@@ -52,6 +52,19 @@ export interface HuddleDebug {
   // The call screen: tiles made, tile updates that changed something, layout
   // runs, the arrangement, layout (grid / speaker), pinned and featured tile.
   readonly callScreen: ReturnType<typeof callScreenDebug>;
+  // The SFU link (call/sfu.ts) while the meeting is in SFU mode, else null:
+  // its peer connections (tests read getStats), which path the tiles show,
+  // subscriber mid -> whose track, and the layer asked for per mid.
+  readonly sfu: SfuDebug | null;
+}
+
+export interface SfuDebug {
+  readonly publisher: RTCPeerConnection;
+  readonly subscriber: RTCPeerConnection | null;
+  readonly path: string;
+  readonly tracks: Record<string, { participantId: string; kind: string; screen: boolean }>;
+  readonly layers: Record<string, string>;
+  readonly talking: string[];
 }
 
 declare global {
@@ -96,6 +109,19 @@ export class App {
       },
       get session() {
         return app.session;
+      },
+      get sfu() {
+        const s = app.session;
+        const link = s?.sfu;
+        if (!s || !link) return null;
+        return {
+          publisher: link.publisher,
+          subscriber: link.subscriber,
+          path: s.mediaPath,
+          tracks: Object.fromEntries(link.tracks),
+          layers: Object.fromEntries(link.layers),
+          talking: [...link.talking],
+        };
       },
       get firstFrameMs() {
         const s = app.session;

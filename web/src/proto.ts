@@ -9,3 +9,4 @@ export * from "./gen/huddle/v1/notes_pb";
 export * from "./gen/huddle/v1/events_pb";
 export * from "./gen/huddle/v1/recording_pb";
 export * from "./gen/huddle/v1/registry_pb";
+export * from "./gen/huddle/v1/sfu_pb";

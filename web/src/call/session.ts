@@ -25,10 +25,13 @@ import {
   type WaitingParticipant,
   type WatchAction,
   type WatchState,
+  type SfuEvent,
+  type SfuReply,
 } from "../proto";
 import { PeerLink, type SignalInit } from "./peer";
 import { applyCapture, applyPlan, parseView, planFor, sameView, screenPlan, type RemoteView, type EncodingPlan } from "./adapt";
 import type { LocalMedia } from "./media";
+import { SfuLink, type SfuRequestBody } from "./sfu";
 import { SpeakerDetector, SPEAKER_POLL_MS, receiverLevel, senderLevel } from "../ui/speaker";
 
 // waiting: in the meeting's waiting room until a host admits us. The end
@@ -85,6 +88,25 @@ export const REACTION_EMOJI = ["👍", "👏", "😂", "❤️", "🎉", "😮"]
 
 const SIGNAL_RETRIES = 5;
 
+// The SFU path (sfu.ts). Make-before-break: the mesh closes once media from
+// every other participant arrives over the SFU (and our publisher is
+// connected), or after SFU_SWITCH_WAIT_MS; going back, the SFU is left once
+// every mesh peer connected, or after MESH_SWITCH_WAIT_MS. Both are checked
+// every SWITCH_POLL_MS.
+export const SFU_SWITCH_WAIT_MS = 10_000;
+export const MESH_SWITCH_WAIT_MS = 10_000;
+const SWITCH_POLL_MS = 250;
+// A refused or failed publish (the gateway has no SFU yet) is tried again after this (ms).
+const SFU_RETRY_MS = 3_000;
+// Bound on one SfuRequest's reply (ms).
+const SFU_REQUEST_TIMEOUT_MS = 10_000;
+// The level a talking event stands for in the speaker detector (0..1,
+// above SPEAKING_ON_LEVEL).
+const SFU_TALKING_LEVEL = 0.1;
+// In SFU mode the camera is captured as for a two-person meeting (720p):
+// the simulcast layers scale it down for small tiles.
+const SFU_CAPTURE_AS_SIZE = 2;
+
 // Errors that retrying will not fix: the first join gives up on them.
 const FATAL_JOIN_ERRORS = new Set([
   ErrorCode.UNKNOWN_MEETING,
@@ -134,9 +156,21 @@ export class CallSession {
   private watchListeners = new Set<(s: WatchState) => void>();
   // The meeting's media mode and its epoch as the registry last said
   // (JoinReply, media_mode events; an event with a lower epoch is old news).
-  // Only kept for now: the browser's SFU path is a later round.
   mediaMode: MediaMode = MediaMode.MESH;
   mediaEpoch = 0;
+  // The SFU link while the meeting is in SFU mode (window.huddle.sfu), and
+  // which path's streams the tiles show: "mesh" until a switch to the SFU
+  // completed, "sfu" until a switch back completed.
+  sfu: SfuLink | null = null;
+  mediaPath: "mesh" | "sfu" = "mesh";
+  // Whether mesh peer connections are made and signals for them taken.
+  private meshWanted = true;
+  private switchTimer?: ReturnType<typeof setInterval>;
+  private switchChecking = false;
+  private sfuRetryTimer?: ReturnType<typeof setTimeout>;
+  // Janus was lost and huddle-media reconnects: start anew with the next publishers event.
+  private sfuStopped = false;
+  private lastPublishers: SfuEvent | null = null;
 
   private resumeToken = "";
   private iceServers: RTCIceServer[] = [];
@@ -167,6 +201,7 @@ export class CallSession {
   private adaptedSize = 0;
   private readonly onVisibility = () => {
     for (const id of this.peers.keys()) this.sendView(id);
+    this.sfu?.setViews(this.localViews, document.visibilityState === "hidden");
   };
   // Active speaker: see activeSpeakerId, speakingIds, onSpeaker.
   private readonly speakers = new SpeakerDetector();
@@ -233,12 +268,20 @@ export class CallSession {
     this.speakerPolling = true;
     try {
       const levels = new Map<string, number>();
-      for (const [id, link] of this.peers) {
-        const muted = this.participants.get(id)?.media.audioMuted ?? true;
-        levels.set(id, muted ? 0 : receiverLevel(link.pc));
+      let ownPc: RTCPeerConnection | undefined;
+      const sfu = this.sfu;
+      if (this.mediaPath === "sfu" && sfu) {
+        // Janus's talking events say who speaks.
+        for (const [id, p] of this.participants) levels.set(id, !p.media.audioMuted && sfu.talking.has(id) ? SFU_TALKING_LEVEL : 0);
+        ownPc = sfu.publisher;
+      } else {
+        for (const [id, link] of this.peers) {
+          const muted = this.participants.get(id)?.media.audioMuted ?? true;
+          levels.set(id, muted ? 0 : receiverLevel(link.pc));
+        }
+        ownPc = this.peers.values().next().value?.pc;
       }
-      const first = this.peers.values().next().value;
-      const own = this.localMediaState().audioMuted || !first ? 0 : await senderLevel(first.pc).catch(() => 0);
+      const own = this.localMediaState().audioMuted || !ownPc ? 0 : await senderLevel(ownPc).catch(() => 0);
       if (this.participantId) levels.set(this.participantId, own);
       if (this.speakers.update(levels, performance.now())) for (const fn of this.speakerListeners) fn();
     } finally {
@@ -343,6 +386,7 @@ export class CallSession {
     if (this.state === "left") return;
     removeEventListener("pagehide", this.onPageHide);
     document.removeEventListener("visibilitychange", this.onVisibility);
+    this.sfu?.close(true);
     try {
       if (this.client.state === "ready") await this.client.request({ case: "leave", value: {} }, { timeoutMs: 2000, queue: false });
     } catch (e) {
@@ -356,6 +400,10 @@ export class CallSession {
     this.client.close();
     clearInterval(this.speakerTimer);
     this.speakerTimer = undefined;
+    this.stopSwitch();
+    clearTimeout(this.sfuRetryTimer);
+    this.sfu?.close(false);
+    this.sfu = null;
     for (const id of [...this.peers.keys()]) this.dropPeer(id);
     this.participants.clear();
     this.unsubscribeMedia();
@@ -501,9 +549,17 @@ export class CallSession {
     if (!resumed && oldId) {
       // New identity: every old peer connection belongs to the old one, and
       // so do the signals still queued for them.
-      this.client.discardQueued((b) => b.case === "signal");
+      this.client.discardQueued((b) => b.case === "signal" || b.case === "sfu");
       for (const id of [...this.peers.keys()]) this.dropPeer(id);
       this.participants.clear();
+      // So does the SFU link (huddle-media knows the new id only).
+      this.stopSwitch();
+      this.sfu?.close(false);
+      this.sfu = null;
+      this.mediaPath = "mesh";
+      this.meshWanted = true;
+      this.sfuStopped = false;
+      this.lastPublishers = null;
     }
     // Reconcile the roster: drop who is gone, add who is new.
     const present = new Set(reply.participants.map((p) => p.id));
@@ -523,9 +579,11 @@ export class CallSession {
         if (ice === "failed" || ice === "disconnected") link.restartIce();
       }
     }
-    for (const p of reply.participants) this.ensurePeer(p.id);
     this.applyWatch(reply.watch, true);
     this.applyMediaMode(reply.mediaMode, true);
+    // Joining a meeting in SFU mode: no mesh to make first.
+    if (this.mediaMode === MediaMode.SFU && this.peers.size === 0 && this.mediaPath === "mesh") this.meshWanted = false;
+    if (this.meshWanted) for (const p of reply.participants) this.ensurePeer(p.id);
     if (this.firstJoin) {
       this.firstJoin = false;
       this.state = "joined";
@@ -535,6 +593,7 @@ export class CallSession {
     }
     this.speakerTimer ??= setInterval(() => void this.pollSpeakers(), SPEAKER_POLL_MS);
     if (wasWaiting) this.notify({ kind: "admitted" });
+    this.reconcileMediaPath();
     // The media may have changed since the join was sent (or, on a resume,
     // since a media_state lost with the old socket).
     this.publishMediaState();
@@ -592,6 +651,10 @@ export class CallSession {
         break;
       case "mediaMode":
         this.applyMediaMode(body.value, false);
+        this.reconcileMediaPath();
+        break;
+      case "sfuEvent":
+        this.onSfuEvent(body.value);
         break;
       case "reactionEvent":
         this.notify({ kind: "reaction", participantId: body.value.participantId, emoji: body.value.emoji });
@@ -648,6 +711,8 @@ export class CallSession {
   // onSignal hands a signal to its peer link; true when it made a placeholder participant.
   private onSignal(from: string, signal: Signal): boolean {
     if (!from || from === this.participantId) return false;
+    // On the SFU: a mesh peer still switching over must not rebuild our mesh.
+    if (!this.meshWanted) return false;
     const fresh = !this.participants.has(from);
     if (fresh) {
       // A signal can overtake the participant_joined event (they travel
@@ -678,14 +743,16 @@ export class CallSession {
       cur.role = p.role || Role.GUEST;
       cur.handRaisedAtMs = Number(p.handRaisedAtMs);
     } else {
+      // On the SFU, their media may have come before the event.
+      const sfu = this.mediaPath === "sfu" ? this.sfu : null;
       this.participants.set(p.id, {
         id: p.id,
         displayName: p.displayName,
         media,
         joinedAtMs: Number(p.joinedAtMs),
-        stream: null,
-        screenStream: null,
-        connection: "new",
+        stream: sfu?.streams.get(p.id) ?? null,
+        screenStream: sfu?.screens.get(p.id) ?? null,
+        connection: sfu?.subscriber?.connectionState ?? "new",
         role: p.role || Role.GUEST,
         handRaisedAtMs: Number(p.handRaisedAtMs),
       });
@@ -695,6 +762,203 @@ export class CallSession {
   private removeParticipant(id: string): void {
     this.dropPeer(id);
     this.participants.delete(id);
+  }
+
+  // ---- the SFU path (sfu.ts) ----
+
+  // reconcileMediaPath starts the SFU (mode SFU) or goes back to the mesh
+  // (mode MESH) once joined.
+  private reconcileMediaPath(): void {
+    if (this.state !== "joined" && this.state !== "reconnecting") return;
+    if (this.mediaMode === MediaMode.SFU) {
+      if (!this.sfu && !this.sfuStopped) this.startSfu();
+    } else if (this.sfu || this.mediaPath === "sfu") {
+      this.backToMesh();
+    }
+  }
+
+  private sfuRequest(body: SfuRequestBody): Promise<SfuReply> {
+    return this.client
+      .request({ case: "sfu", value: { body } }, { queue: false, timeoutMs: SFU_REQUEST_TIMEOUT_MS })
+      .then((msg) => {
+        if (msg.body.case !== "sfu") throw new Error("unexpected reply to sfu");
+        return msg.body.value;
+      });
+  }
+
+  // startSfu publishes and subscribes; the mesh, if any, stays until the
+  // SFU's media flows (checkSwitch).
+  private startSfu(): void {
+    clearTimeout(this.sfuRetryTimer);
+    const link = new SfuLink({
+      selfId: this.participantId,
+      config: this.rtcConfig(),
+      audio: this.media.audio,
+      video: this.media.videoTrack,
+      stream: this.media.stream,
+      request: (body) => this.sfuRequest(body),
+      onStream: (id, screen, stream) => {
+        const p = this.participants.get(id);
+        if (!p || this.mediaPath !== "sfu" || this.sfu !== link) return;
+        if (screen) p.screenStream = stream;
+        else p.stream = stream;
+        this.emit();
+      },
+      onChange: () => {
+        if (this.sfu !== link || this.mediaPath !== "sfu") return;
+        this.sfuConnections(link);
+        this.emit();
+      },
+    });
+    this.sfu = link;
+    link.setViews(this.localViews, document.visibilityState === "hidden");
+    if (this.lastPublishers) link.handleEvent(this.lastPublishers);
+    if (this.peers.size === 0) {
+      // Nothing to keep meanwhile: the SFU's streams go to the tiles at once.
+      this.meshWanted = false;
+      this.mediaPath = "sfu";
+      this.adaptAll();
+    } else {
+      this.startSwitch(performance.now() + SFU_SWITCH_WAIT_MS);
+    }
+    link.publish().catch((e) => {
+      if (this.sfu !== link) return;
+      console.warn("huddle: sfu publish", e);
+      // No SFU to be had now: keep (or rebuild) the mesh, try again later.
+      this.sfu = null;
+      link.close(true);
+      this.fallBackToMesh();
+      this.sfuRetryTimer = setTimeout(() => this.reconcileMediaPath(), SFU_RETRY_MS);
+    });
+  }
+
+  private startSwitch(deadline: number): void {
+    this.stopSwitch();
+    this.switchTimer = setInterval(() => void this.checkSwitch(deadline), SWITCH_POLL_MS);
+  }
+
+  private stopSwitch(): void {
+    clearInterval(this.switchTimer);
+    this.switchTimer = undefined;
+  }
+
+  // checkSwitch completes a switch in progress once the new path carries
+  // everyone's media, or at the deadline.
+  private async checkSwitch(deadline: number): Promise<void> {
+    if (this.switchChecking) return;
+    this.switchChecking = true;
+    try {
+      const late = performance.now() >= deadline;
+      const link = this.sfu;
+      if (this.mediaPath === "mesh") {
+        if (!link) return this.stopSwitch();
+        const flowing = await link.flowingFrom();
+        const up = link.publisher.connectionState === "connected";
+        if (this.sfu !== link || this.mediaPath !== "mesh") return;
+        if (late || (up && link.published && [...this.participants.keys()].every((id) => flowing.has(id)))) {
+          if (late) console.info("huddle: sfu switch: not every participant flows yet, closing the mesh anyway");
+          this.completeSfuSwitch(link);
+        }
+      } else {
+        const connected = [...this.participants.keys()].every((id) => this.peers.get(id)?.pc.connectionState === "connected");
+        if (late || connected) this.completeMeshSwitch();
+      }
+    } finally {
+      this.switchChecking = false;
+    }
+  }
+
+  // completeSfuSwitch: the tiles show the SFU's streams; the mesh closes.
+  private completeSfuSwitch(link: SfuLink): void {
+    this.stopSwitch();
+    this.mediaPath = "sfu";
+    this.meshWanted = false;
+    for (const id of [...this.peers.keys()]) this.dropPeer(id);
+    for (const [id, p] of this.participants) {
+      p.stream = link.streams.get(id) ?? null;
+      p.screenStream = link.screens.get(id) ?? null;
+    }
+    this.sfuConnections(link);
+    this.adaptAll();
+    this.emit();
+  }
+
+  // sfuConnections: every participant's connection state is the subscriber's.
+  private sfuConnections(link: SfuLink): void {
+    const s = link.subscriber?.connectionState ?? "new";
+    for (const p of this.participants.values()) p.connection = s;
+  }
+
+  // backToMesh: the mesh is made again first; the SFU is left once it connected.
+  private backToMesh(): void {
+    clearTimeout(this.sfuRetryTimer);
+    this.sfuStopped = false;
+    if (this.mediaPath === "mesh") {
+      // The switch to the SFU never completed: the mesh is still there.
+      this.stopSwitch();
+      this.sfu?.close(true);
+      this.sfu = null;
+      return;
+    }
+    this.meshWanted = true;
+    for (const id of this.participants.keys()) this.ensurePeer(id);
+    if (this.participants.size === 0) this.completeMeshSwitch();
+    else this.startSwitch(performance.now() + MESH_SWITCH_WAIT_MS);
+  }
+
+  // fallBackToMesh: the SFU failed; the tiles go back to the mesh's streams
+  // (made anew when it had been closed).
+  private fallBackToMesh(): void {
+    this.stopSwitch();
+    if (this.mediaPath === "mesh") return;
+    this.meshWanted = true;
+    for (const id of this.participants.keys()) this.ensurePeer(id);
+    this.completeMeshSwitch();
+  }
+
+  // completeMeshSwitch: the tiles show the mesh's streams; the SFU is left.
+  private completeMeshSwitch(): void {
+    this.stopSwitch();
+    this.mediaPath = "mesh";
+    for (const [id, p] of this.participants) {
+      const link = this.peers.get(id);
+      p.stream = link && link.remoteStream.getTracks().length > 0 ? link.remoteStream : null;
+      p.screenStream = link && link.remoteScreenStream.getTracks().length > 0 ? link.remoteScreenStream : null;
+      p.connection = link?.pc.connectionState ?? "new";
+    }
+    this.sfu?.close(true);
+    this.sfu = null;
+    this.adaptAll();
+    this.emit();
+  }
+
+  private onSfuEvent(ev: SfuEvent): void {
+    switch (ev.body.case) {
+      case "mediaStopped":
+        if (ev.body.value.reconnecting) {
+          // Janus comes back: publish and subscribe anew on the next publishers event.
+          this.sfu?.close(false);
+          this.sfu = null;
+          this.lastPublishers = null;
+          this.sfuStopped = true;
+        } else {
+          this.sfu?.close(false);
+          this.sfu = null;
+          this.fallBackToMesh();
+        }
+        return;
+      case "publishers":
+        this.lastPublishers = ev;
+        if (this.sfuStopped && this.mediaMode === MediaMode.SFU) {
+          this.sfuStopped = false;
+          this.startSfu(); // hands it lastPublishers
+          return;
+        }
+        break;
+      default:
+        break;
+    }
+    this.sfu?.handleEvent(ev);
   }
 
   // ---- peers ----
@@ -719,17 +983,17 @@ export class CallSession {
       sendSignal: (signal) => this.sendSignal(remoteId, signal),
       onRemoteStream: (stream) => {
         const p = this.participants.get(remoteId);
-        if (p) p.stream = stream;
+        if (p && this.mediaPath === "mesh") p.stream = stream;
         this.emit();
       },
       onRemoteScreen: (stream) => {
         const p = this.participants.get(remoteId);
-        if (p) p.screenStream = stream;
+        if (p && this.mediaPath === "mesh") p.screenStream = stream;
         this.emit();
       },
       onStateChange: (s) => {
         const p = this.participants.get(remoteId);
-        if (p) p.connection = s;
+        if (p && this.mediaPath === "mesh") p.connection = s;
         if (s === "connected") this.adaptPeer(remoteId);
         this.emit();
       },
@@ -771,6 +1035,7 @@ export class CallSession {
   setRemoteView(participantId: string, view: { width: number; height: number; visible: boolean }): void {
     this.localViews.set(participantId, { width: Math.round(view.width), height: Math.round(view.height), visible: view.visible });
     this.sendView(participantId);
+    this.sfu?.setViews(this.localViews, document.visibilityState === "hidden");
   }
 
   private sendView(participantId: string): void {
@@ -792,7 +1057,7 @@ export class CallSession {
     this.adaptedSize = this.meetingSize();
     const camera = this.media.camera;
     if (camera && camera.readyState === "live") {
-      applyCapture(camera, this.adaptedSize)
+      applyCapture(camera, this.mediaPath === "sfu" ? SFU_CAPTURE_AS_SIZE : this.adaptedSize)
         .then((changed) => {
           if (changed) for (const id of this.peers.keys()) this.adaptPeer(id);
         })
@@ -845,10 +1110,11 @@ export class CallSession {
       const sender = link.pc.getSenders().find((s) => s.track?.kind === "audio" || (!s.track && isAudioSender(link.pc, s)));
       if (sender && sender.track !== this.media.audio) void sender.replaceTrack(this.media.audio);
     }
+    this.sfu?.setTracks(this.media.audio, video);
   }
 
   noteFirstFrame(remoteId: string): void {
-    if (!this.firstFrameAt.has(remoteId) && this.peers.has(remoteId)) {
+    if (!this.firstFrameAt.has(remoteId) && (this.peers.has(remoteId) || this.mediaPath === "sfu")) {
       this.firstFrameAt.set(remoteId, performance.now());
     }
   }
