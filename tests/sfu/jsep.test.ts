@@ -1,0 +1,328 @@
+// huddle-media drives each participant's JSEP through Janus VideoRoom
+// (issue 14 step 1): two real Chromium pages in this test's network
+// namespace, with WebRTC over the veth pair (Janus ignores loopback). Page A
+// publishes its fake camera and microphone (offer -> MediaRequest.sfu
+// publish -> Janus's answer; its candidates trickled through huddle-media);
+// page B subscribes to A (Janus's offer -> B's answer -> start; candidates
+// trickled) and must decode A's video and receive A's audio (getStats keeps
+// growing). The MediaEvents socket must carry the meeting's publisher list
+// (A with its audio and video) and, after A unpublishes, the list without A.
+// Refusals: a participant without allow (no token) is FORBIDDEN, an offer
+// over MEDIA_SDP_MAX is BAD_REQUEST naming the limit, a meeting without a
+// room is UNKNOWN_MEETING, a trickle before any publish is BAD_REQUEST.
+//
+// Runs in its own network namespace with a veth pair (tests/lib/netns-veth.sh;
+// ctest integration.sfu_jsep).
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import { after, before, test } from "node:test";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { ErrorCode } from "../lib/proto.ts";
+import { MediaClient, MediaEvents, startSfu, type Sfu } from "../lib/sfu.ts";
+import { sleep, waitFor } from "../lib/stack.ts";
+
+/** A fresh id as Huddle makes them: 16 random bytes, base64url (22 characters). */
+const newId = () => randomBytes(16).toString("base64url");
+/** services/media/sfu.h MEDIA_SDP_MAX, bytes. */
+const MEDIA_SDP_MAX = 64 * 1024;
+/** Bound on huddle-media reporting a ready Janus session. */
+const READY_MS = 20000;
+/** Bound on ICE gathering in a page. */
+const GATHER_MS = 10000;
+/** Bound on B decoding A's media once started. */
+const MEDIA_MS = 30000;
+/** Bound on an event arriving on the MediaEvents socket. */
+const EVENT_MS = 10000;
+/** How long B's counters must keep growing over. */
+const GROW_MS = 2000;
+
+const CHROMIUM_ARGS = [
+	"--use-fake-device-for-media-stream",
+	"--use-fake-ui-for-media-stream",
+	"--no-sandbox",
+	"--disable-gpu",
+	"--no-first-run",
+	"--autoplay-policy=no-user-gesture-required",
+	// Real host addresses in candidates (Janus cannot resolve mDNS names).
+	"--disable-features=WebRtcHideLocalIpsWithMdns",
+];
+
+let sfu: Sfu;
+let media: MediaClient;
+let events: MediaEvents;
+let browser: Browser;
+let http: Server;
+let origin: string;
+let failed = false;
+const pageLog: string[] = [];
+
+before(async () => {
+	sfu = await startSfu();
+	media = new MediaClient(sfu.mediaUrl);
+	events = await MediaEvents.open(sfu.eventsUrl);
+	await waitFor("huddle-media's Janus session", async () => {
+		const r = await media.call({ case: "health", value: {} });
+		return r.body.case === "health" && r.body.value.janusConnected;
+	}, READY_MS, 100);
+	// A page on http://127.0.0.1 is a secure context (getUserMedia works).
+	http = createServer((_req, res) => {
+		res.writeHead(200, { "content-type": "text/html" });
+		res.end("<!doctype html><title>jsep</title>");
+	});
+	await new Promise<void>((res) => http.listen(0, "127.0.0.1", () => res()));
+	const a = http.address();
+	origin = `http://127.0.0.1:${typeof a === "object" && a ? a.port : 0}`;
+	browser = await chromium.launch({
+		executablePath: process.env.HUDDLE_CHROMIUM ?? "/usr/bin/chromium",
+		headless: true,
+		args: CHROMIUM_ARGS,
+		timeout: 30000,
+	});
+});
+
+after(async () => {
+	await browser?.close();
+	http?.close();
+	media?.close();
+	events?.close();
+	if (failed && sfu) {
+		console.error(`--- pages\n${pageLog.slice(-40).join("\n")}`);
+		console.error(`--- huddle-media\n${sfu.media.tail(60)}\n--- janus\n${sfu.janus.tail(30)}`);
+	}
+	await sfu?.stop();
+});
+
+function t(name: string, fn: () => Promise<void>): void {
+	test(name, { timeout: 120000 }, async () => {
+		try {
+			await fn();
+		} catch (e) {
+			failed = true;
+			throw e;
+		}
+	});
+}
+
+type SfuBody = { case: string; value: object };
+
+/** Sends one participant's SfuRequest; returns the reply (error or body). */
+async function sfuCall(meetingId: string, participantId: string, body: SfuBody) {
+	const r = await media.call({ case: "sfu", value: { meetingId, participantId, request: { body } } });
+	return {
+		code: r.error?.code ?? ErrorCode.OK,
+		message: r.error?.message ?? "",
+		reply: r.body.case === "sfu" ? r.body.value : undefined,
+	};
+}
+
+async function sfuOk(meetingId: string, participantId: string, body: SfuBody) {
+	const r = await sfuCall(meetingId, participantId, body);
+	assert.equal(r.code, ErrorCode.OK, `sfu ${body.case}: ${r.message}`);
+	assert.ok(r.reply, `sfu ${body.case}: a reply body`);
+	return r.reply!;
+}
+
+async function ok(body: SfuBody): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+	const r = await media.call(body);
+	assert.equal(r.error?.code ?? ErrorCode.OK, ErrorCode.OK, `${body.case}: ${r.error?.message}`);
+	return r.body.value;
+}
+
+async function openPage(name: string): Promise<Page> {
+	const context = await browser.newContext();
+	await context.grantPermissions(["camera", "microphone"], { origin });
+	const page = await context.newPage();
+	page.on("console", (m) => pageLog.push(`[${name}] ${m.type()}: ${m.text()}`));
+	page.on("pageerror", (e) => pageLog.push(`[${name}] pageerror: ${e.message}`));
+	await page.goto(origin, { timeout: 20000 });
+	// One peer connection per page; its candidates are kept for the trickle.
+	await page.evaluate(() => {
+		const w = window as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+		w.cands = [];
+		w.gathered = false;
+		w.pc = new RTCPeerConnection({});
+		w.pc.onicecandidate = (e: RTCPeerConnectionIceEvent) => {
+			if (e.candidate && e.candidate.candidate) w.cands.push(e.candidate.toJSON());
+			else if (!e.candidate) w.gathered = true;
+		};
+		// Received tracks are played (Chromium counts audio samples as it plays them out).
+		w.pc.ontrack = (e: RTCTrackEvent) => {
+			const el = document.createElement(e.track.kind === "video" ? "video" : "audio");
+			el.autoplay = true;
+			el.srcObject = new MediaStream([e.track]);
+			document.body.appendChild(el);
+			void el.play().catch((err) => console.error(`play: ${err}`));
+		};
+	});
+	return page;
+}
+
+/** Trickles the page's candidates (once gathered) to the handle, then end-of-candidates. */
+async function trickleAll(page: Page, meetingId: string, participantId: string, handle: number): Promise<number> {
+	await waitFor("ICE gathering", () => page.evaluate(() => (window as any).gathered as boolean), GATHER_MS, 100); // eslint-disable-line @typescript-eslint/no-explicit-any
+	const cands = (await page.evaluate(() => (window as any).cands)) as RTCIceCandidateInit[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+	for (const c of cands) {
+		await sfuOk(meetingId, participantId, {
+			case: "trickle",
+			value: { handle, candidate: c.candidate, sdpMid: c.sdpMid ?? "", sdpMlineIndex: c.sdpMLineIndex ?? 0 },
+		});
+	}
+	await sfuOk(meetingId, participantId, { case: "trickle", value: { handle, completed: true } });
+	return cands.length;
+}
+
+/** Sum of B's inbound video frames decoded and audio samples received. */
+function inbound(page: Page): Promise<{ frames: number; samples: number }> {
+	return page.evaluate(async () => {
+		const stats: RTCStatsReport = await (window as any).pc.getStats(); // eslint-disable-line @typescript-eslint/no-explicit-any
+		let frames = 0,
+			samples = 0;
+		stats.forEach((s: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+			if (s.type === "inbound-rtp" && s.kind === "video") frames += s.framesDecoded ?? 0;
+			if (s.type === "inbound-rtp" && s.kind === "audio") samples += s.totalSamplesReceived ?? 0;
+		});
+		return { frames, samples };
+	});
+}
+
+/** The newest publisher list event of the meeting (undefined: none yet). */
+function lastPublishers(meetingId: string) {
+	for (let i = events.events.length - 1; i >= 0; i--) {
+		const e = events.events[i];
+		if (e.meetingId === meetingId && e.event?.body.case === "publishers") return e.event.body.value.publishers;
+	}
+	return undefined;
+}
+
+const SFU_HANDLE_PUBLISHER = 1;
+const SFU_HANDLE_SUBSCRIBER = 2;
+
+t("a page publishes through huddle-media and Janus; another subscribes and decodes its video and audio", async () => {
+	const m = newId(),
+		a = newId(),
+		b = newId();
+	await ok({ case: "ensureRoom", value: { meetingId: m } });
+	await ok({ case: "allow", value: { meetingId: m, participantId: a } });
+	await ok({ case: "allow", value: { meetingId: m, participantId: b } });
+
+	// A trickle before any publish has no handle to go to.
+	const early = await sfuCall(m, a, { case: "trickle", value: { handle: SFU_HANDLE_PUBLISHER, completed: true } });
+	assert.equal(early.code, ErrorCode.BAD_REQUEST, early.message);
+
+	const pa = await openPage("A");
+	const offer = await pa.evaluate(async () => {
+		const w = window as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+		const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+		for (const track of s.getTracks()) w.pc.addTransceiver(track, { direction: "sendonly" });
+		const o = await w.pc.createOffer();
+		await w.pc.setLocalDescription(o);
+		return o.sdp as string;
+	});
+	const pub = await sfuOk(m, a, { case: "publish", value: { offerSdp: offer, audio: true, video: true } });
+	assert.equal(pub.body.case, "publish");
+	const answer = (pub.body.value as { answerSdp: string }).answerSdp;
+	assert.match(answer, /^v=0/, "Janus's answer is an SDP");
+	await pa.evaluate((sdp) => (window as any).pc.setRemoteDescription({ type: "answer", sdp }), answer); // eslint-disable-line @typescript-eslint/no-explicit-any
+	const na = await trickleAll(pa, m, a, SFU_HANDLE_PUBLISHER);
+	assert.ok(na > 0, "A gathered candidates to trickle");
+
+	// The meeting's publisher list: A, with an audio and a video stream.
+	await waitFor("a publishers event listing A", () => {
+		const list = lastPublishers(m);
+		const mine = list?.find((p) => p.participantId === a);
+		return !!mine && mine.streams.some((s) => s.kind === "audio") && mine.streams.some((s) => s.kind === "video");
+	}, EVENT_MS, 50);
+
+	const pb = await openPage("B");
+	const sub = await sfuOk(m, b, { case: "subscribe", value: { feeds: [{ participantId: a, mid: "" }] } });
+	assert.equal(sub.body.case, "subscribe");
+	const subOffer = (sub.body.value as { offerSdp: string }).offerSdp;
+	assert.match(subOffer, /m=video/, "Janus's subscriber offer carries A's video");
+	assert.match(subOffer, /m=audio/, "... and A's audio");
+	const subAnswer = await pb.evaluate(async (sdp) => {
+		const w = window as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+		await w.pc.setRemoteDescription({ type: "offer", sdp });
+		const ans = await w.pc.createAnswer();
+		await w.pc.setLocalDescription(ans);
+		return ans.sdp as string;
+	}, subOffer);
+	const started = await sfuOk(m, b, { case: "start", value: { answerSdp: subAnswer } });
+	assert.equal(started.body.case, "ok");
+	await trickleAll(pb, m, b, SFU_HANDLE_SUBSCRIBER);
+
+	let first = { frames: 0, samples: 0 };
+	try {
+		await waitFor("B decoding A's video and receiving A's audio", async () => {
+			first = await inbound(pb);
+			return first.frames > 0 && first.samples > 0;
+		}, MEDIA_MS, 250);
+	} catch (e) {
+		const states = await pb.evaluate(() => `${(window as any).pc.connectionState} ${(window as any).pc.iceConnectionState}`); // eslint-disable-line @typescript-eslint/no-explicit-any
+		throw new Error(`${e}; last ${JSON.stringify(first)}; B's connection ${states}`);
+	}
+	await sleep(GROW_MS);
+	const later = await inbound(pb);
+	assert.ok(later.frames > first.frames, `B's framesDecoded grows (${first.frames} -> ${later.frames})`);
+	assert.ok(later.samples > first.samples, `B's audio samples grow (${first.samples} -> ${later.samples})`);
+
+	// Layer choice on B's subscriber (A sends no simulcast: layer 0) is accepted.
+	const mids = [...subOffer.matchAll(/^a=mid:(\S+)/gm)].map((x) => x[1]);
+	assert.ok(mids.length >= 2, `subscriber mids: ${mids.join(",")}`);
+	await sfuOk(m, b, { case: "configure", value: { streams: [{ participantId: a, mid: mids[1], substream: 0 }] } });
+
+	// A unpublishes: the list no longer has A.
+	await sfuOk(m, a, { case: "unpublish", value: {} });
+	await waitFor("a publishers event without A", () => {
+		const list = lastPublishers(m);
+		return !!list && !list.some((p) => p.participantId === a);
+	}, EVENT_MS, 50);
+
+	await sfuOk(m, b, { case: "leave", value: {} });
+	await sfuOk(m, a, { case: "leave", value: {} });
+	// After a leave the participant starts over: a start has no subscription.
+	const again = await sfuCall(m, b, { case: "start", value: { answerSdp: subAnswer } });
+	assert.equal(again.code, ErrorCode.BAD_REQUEST, again.message);
+	await pa.context().close();
+	await pb.context().close();
+});
+
+t("refusals: no allow (no token) is FORBIDDEN, an SDP over MEDIA_SDP_MAX BAD_REQUEST, no room UNKNOWN_MEETING", async () => {
+	const m = newId(),
+		allowed = newId(),
+		stranger = newId();
+	await ok({ case: "ensureRoom", value: { meetingId: m } });
+	await ok({ case: "allow", value: { meetingId: m, participantId: allowed } });
+	const page = await openPage("C");
+	const offer = await page.evaluate(async () => {
+		const w = window as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+		const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+		for (const track of s.getTracks()) w.pc.addTransceiver(track, { direction: "sendonly" });
+		const o = await w.pc.createOffer();
+		return o.sdp as string;
+	});
+	await page.context().close();
+
+	const forbidden = await sfuCall(m, stranger, { case: "publish", value: { offerSdp: offer } });
+	assert.equal(forbidden.code, ErrorCode.FORBIDDEN, `a participant never allowed: ${forbidden.message}`);
+	const subForbidden = await sfuCall(m, stranger, { case: "subscribe", value: { feeds: [{ participantId: allowed, mid: "" }] } });
+	assert.equal(subForbidden.code, ErrorCode.FORBIDDEN, `... nor subscribe: ${subForbidden.message}`);
+
+	const big = "v=0\r\n" + "a=x\r\n".repeat(Math.ceil(MEDIA_SDP_MAX / 5));
+	assert.ok(big.length > MEDIA_SDP_MAX);
+	const tooBig = await sfuCall(m, allowed, { case: "publish", value: { offerSdp: big } });
+	assert.equal(tooBig.code, ErrorCode.BAD_REQUEST, tooBig.message);
+	assert.match(tooBig.message, /MEDIA_SDP_MAX/);
+
+	const noRoom = await sfuCall(newId(), allowed, { case: "publish", value: { offerSdp: offer } });
+	assert.equal(noRoom.code, ErrorCode.UNKNOWN_MEETING, `a meeting without a room: ${noRoom.message}`);
+
+	const notId = await sfuCall(m, "not-an-id", { case: "publish", value: { offerSdp: offer } });
+	assert.equal(notId.code, ErrorCode.BAD_REQUEST, notId.message);
+
+	// The allowed participant is let in with the same offer (the token works).
+	const pub = await sfuOk(m, allowed, { case: "publish", value: { offerSdp: offer } });
+	assert.equal(pub.body.case, "publish");
+	await sfuOk(m, allowed, { case: "leave", value: {} });
+	await sfuOk(m, stranger, { case: "leave", value: {} });
+});
