@@ -1,12 +1,15 @@
 // huddle-media drives each participant's JSEP through Janus VideoRoom
 // (issue 14 step 1): two real Chromium pages in this test's network
 // namespace, with WebRTC over the veth pair (Janus ignores loopback). Page A
-// publishes its fake camera and microphone (offer -> MediaRequest.sfu
+// publishes its fake camera and a steady tone (offer -> MediaRequest.sfu
 // publish -> Janus's answer; its candidates trickled through huddle-media);
 // page B subscribes to A (Janus's offer -> B's answer -> start; candidates
 // trickled) and must decode A's video and receive A's audio (getStats keeps
 // growing). The MediaEvents socket must carry the meeting's publisher list
-// (A with its audio and video) and, after A unpublishes, the list without A.
+// (A with its audio and video), a talking event for A (the tone is loud
+// enough for Janus's audio level), and, after A unpublishes, the list without A
+// and a Janus-initiated subscriber offer for B; a cut connection to Janus
+// (through the relay) tells the meeting its SFU media stopped.
 // Refusals: a participant without allow (no token) is FORBIDDEN, an offer
 // over MEDIA_SDP_MAX is BAD_REQUEST naming the limit, a meeting without a
 // room is UNKNOWN_MEETING, a trickle before any publish is BAD_REQUEST.
@@ -213,8 +216,17 @@ t("a page publishes through huddle-media and Janus; another subscribes and decod
 	const pa = await openPage("A");
 	const offer = await pa.evaluate(async () => {
 		const w = window as any; // eslint-disable-line @typescript-eslint/no-explicit-any
-		const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
-		for (const track of s.getTracks()) w.pc.addTransceiver(track, { direction: "sendonly" });
+		const s = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 } });
+		// A steady loud tone instead of the fake microphone's short beeps, so
+		// that Janus's audio level (averaged over 2 s) says A is talking.
+		const ctx = new AudioContext();
+		const osc = ctx.createOscillator();
+		const dest = ctx.createMediaStreamDestination();
+		osc.connect(dest);
+		osc.start();
+		w.tone = ctx;
+		for (const track of [...dest.stream.getAudioTracks(), ...s.getVideoTracks()])
+			w.pc.addTransceiver(track, { direction: "sendonly" });
 		const o = await w.pc.createOffer();
 		await w.pc.setLocalDescription(o);
 		return o.sdp as string;
@@ -266,6 +278,11 @@ t("a page publishes through huddle-media and Janus; another subscribes and decod
 	assert.ok(later.frames > first.frames, `B's framesDecoded grows (${first.frames} -> ${later.frames})`);
 	assert.ok(later.samples > first.samples, `B's audio samples grow (${first.samples} -> ${later.samples})`);
 
+	// A's steady tone: Janus says A is talking (audiolevel_event, rooms.c).
+	await waitFor("a talking event for A", () => events.events.some((e) =>
+		e.meetingId === m && e.participantId === "" && e.event?.body.case === "talking" &&
+		e.event.body.value.participantId === a && e.event.body.value.talking), MEDIA_MS, 100);
+
 	// Layer choice on B's subscriber (A sends no simulcast: layer 0) is accepted.
 	const mids = [...subOffer.matchAll(/^a=mid:(\S+)/gm)].map((x) => x[1]);
 	assert.ok(mids.length >= 2, `subscriber mids: ${mids.join(",")}`);
@@ -278,6 +295,22 @@ t("a page publishes through huddle-media and Janus; another subscribes and decod
 		return !!list && !list.some((p) => p.participantId === a);
 	}, EVENT_MS, 50);
 
+	// B's subscription carried A's streams: Janus renegotiates it, and B is told.
+	await waitFor("a subscriber offer for B", () => events.events.some((e) =>
+		e.meetingId === m && e.participantId === b && e.event?.body.case === "subscriberOffer" &&
+		/^v=0/.test(e.event.body.value.offerSdp)), EVENT_MS, 50);
+
+	// huddle-media's connection to Janus cut: the meeting hears its SFU media stopped.
+	sfu.relay.cut();
+	await waitFor("media stopped for the meeting", () => events.events.some((e) =>
+		e.meetingId === m && e.participantId === "" && e.event?.body.case === "mediaStopped" &&
+		e.event.body.value.reconnecting), EVENT_MS, 50);
+	await waitFor("huddle-media's Janus session back", async () => {
+		const r = await media.call({ case: "health", value: {} });
+		return r.body.case === "health" && r.body.value.janusConnected;
+	}, READY_MS, 100);
+
+	// The session was claimed, so the handles still exist: leave detaches them.
 	await sfuOk(m, b, { case: "leave", value: {} });
 	await sfuOk(m, a, { case: "leave", value: {} });
 	// After a leave the participant starts over: a start has no subscription.
