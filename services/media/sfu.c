@@ -1,6 +1,6 @@
 // sfu.c: participants' publisher and subscriber handles and the VideoRoom
 // requests behind MediaRequest.sfu (see sfu.h); the event callback turns
-// Janus's unsolicited VideoRoom events into MediaEvents.
+// Janus's unsolicited messages to the participants' handles over to events.c.
 #include "media/sfu.h"
 
 #include <inttypes.h>
@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "common/log.h"
-#include "common/rpc.h"
 #include "common/util.h"
+#include "media/events.h"
 
 // VideoRoom error codes (janus_videoroom.c, JANUS_VIDEOROOM_ERROR_*).
 #define VR_NO_SUCH_ROOM 426
@@ -21,6 +21,9 @@
 // PEER_RETRIES bounds how often a request looks its participant up again
 // when a leave removed the entry while the request waited for it.
 #define PEER_RETRIES 4
+// MEDIA_LOST_MEETINGS_MAX bounds the meetings told at once that Janus was
+// lost (a stack array on the service thread).
+#define MEDIA_LOST_MEETINGS_MAX 1024
 
 // peer is one participant of one meeting and their two handles. Linked in
 // s->peers until a leave; freed when the last request using it is over.
@@ -41,24 +44,11 @@ struct peer {
 	uint64_t private_id; // the publisher's, which the subscriber presents
 };
 
-// room is what the events need of one meeting: its publishers and who is
-// talking, to publish the whole list (only when it changed) and each talking
-// change once, though every handle in the room hears the same event.
-struct room {
-	struct room *next;
-	char meeting[HD_ID_LEN + 1];
-	cJSON *publishers; // {participant id: [Janus stream objects]}
-	cJSON *talking;    // {participant id: true}
-	char *last;        // the list last published (printed), NULL: none yet
-};
-
 struct media_sfu {
 	const struct media_rooms *rooms;
-	nng_socket pub;
-	bool events;
-	pthread_mutex_t mu; // guards peers, rooms and the peers' fields marked so
+	struct media_events *events;
+	pthread_mutex_t mu; // guards peers and the peers' fields marked so
 	struct peer *peers;
-	struct room *room_list;
 };
 
 static hd_err oom(char *why)
@@ -256,247 +246,47 @@ static hd_err attach_handle(struct media_sfu *s, struct peer *p, uint64_t *h, ch
 
 // ---- events ----
 
-// room_find finds (or, with make, creates) the meeting's event state (s->mu held).
-static struct room *room_find(struct media_sfu *s, const char *meeting, bool make)
-{
-	struct room *r = s->room_list;
-	while (r != NULL && strcmp(r->meeting, meeting) != 0)
-		r = r->next;
-	if (r != NULL || !make)
-		return r;
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return NULL;
-	snprintf(r->meeting, sizeof(r->meeting), "%s", meeting);
-	if ((r->publishers = cJSON_CreateObject()) == NULL || (r->talking = cJSON_CreateObject()) == NULL) {
-		cJSON_Delete(r->publishers);
-		free(r);
-		return NULL;
-	}
-	r->next = s->room_list;
-	s->room_list = r;
-	return r;
-}
-
-static void room_free(struct room *r)
-{
-	cJSON_Delete(r->publishers);
-	cJSON_Delete(r->talking);
-	free(r->last);
-	free(r);
-}
-
-// send_event publishes ev for meeting (to participant, "" = everyone) (any thread).
-static void send_event(struct media_sfu *s, const char *meeting, const char *participant, Huddle__V1__SfuEvent *ev)
-{
-	if (!s->events)
-		return;
-	Huddle__V1__MediaEvent me = HUDDLE__V1__MEDIA_EVENT__INIT;
-	me.meeting_id = (char *)meeting;
-	me.participant_id = (char *)participant;
-	me.event = ev;
-	nng_msg *m = NULL;
-	if (hd_pub_pack(meeting, &me.base, &m) != HD_OK) {
-		HD_WARN("sfu: out of memory packing an event for meeting %s", meeting);
-		return;
-	}
-	hd_pub_send_msg(s->pub, m);
-}
-
-// stream_type reads a Janus publisher stream's kind and whether it is a screen.
-static Huddle__V1__SfuStreamType stream_type(const cJSON *st)
-{
-	const cJSON *d = cJSON_GetObjectItemCaseSensitive(st, "description");
-	return cJSON_IsString(d) && strcmp(d->valuestring, "screen") == 0
-		       ? HUDDLE__V1__SFU_STREAM_TYPE__SFU_STREAM_TYPE_SCREEN
-		       : HUDDLE__V1__SFU_STREAM_TYPE__SFU_STREAM_TYPE_CAMERA;
-}
-
-// publish_list publishes r's publisher list if it changed since the last
-// time (s->mu held; NNG's pub send never blocks).
-static void publish_list(struct media_sfu *s, struct room *r)
-{
-	char *text = cJSON_PrintUnformatted(r->publishers);
-	if (text == NULL || (r->last != NULL && strcmp(text, r->last) == 0)) {
-		cJSON_free(text);
-		return;
-	}
-	free(r->last);
-	r->last = strdup(text);
-	cJSON_free(text);
-	size_t n = (size_t)cJSON_GetArraySize(r->publishers), k = 0;
-	Huddle__V1__SfuPublisher *pubs = calloc(n + 1, sizeof(*pubs));
-	Huddle__V1__SfuPublisher **pp = calloc(n + 1, sizeof(*pp));
-	size_t n_streams = 0;
-	const cJSON *e, *st;
-	cJSON_ArrayForEach(e, r->publishers) n_streams += (size_t)cJSON_GetArraySize(e);
-	Huddle__V1__SfuStream *streams = calloc(n_streams + 1, sizeof(*streams));
-	Huddle__V1__SfuStream **sp = calloc(n_streams + 1, sizeof(*sp));
-	if (pubs == NULL || pp == NULL || streams == NULL || sp == NULL) {
-		HD_WARN("sfu: out of memory building meeting %s's publisher list", r->meeting);
-		goto done;
-	}
-	size_t si = 0;
-	cJSON_ArrayForEach(e, r->publishers)
-	{
-		Huddle__V1__SfuPublisher *p = &pubs[k];
-		huddle__v1__sfu_publisher__init(p);
-		p->participant_id = e->string;
-		p->streams = &sp[si];
-		cJSON_ArrayForEach(st, e)
-		{
-			const cJSON *type = cJSON_GetObjectItemCaseSensitive(st, "type");
-			const cJSON *mid = cJSON_GetObjectItemCaseSensitive(st, "mid");
-			if (!cJSON_IsString(type) || !cJSON_IsString(mid) || strcmp(type->valuestring, "data") == 0 ||
-			    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(st, "disabled")))
-				continue;
-			Huddle__V1__SfuStream *x = &streams[si];
-			huddle__v1__sfu_stream__init(x);
-			x->mid = mid->valuestring;
-			x->kind = type->valuestring;
-			x->type = stream_type(st);
-			sp[si++] = x;
-			p->n_streams++;
-		}
-		pp[k++] = p;
-	}
-	Huddle__V1__SfuPublishers list = HUDDLE__V1__SFU_PUBLISHERS__INIT;
-	list.publishers = pp;
-	list.n_publishers = k;
-	Huddle__V1__SfuEvent ev = HUDDLE__V1__SFU_EVENT__INIT;
-	ev.body_case = HUDDLE__V1__SFU_EVENT__BODY_PUBLISHERS;
-	ev.publishers = &list;
-	send_event(s, r->meeting, "", &ev);
-done:
-	free(pubs);
-	free(pp);
-	free(streams);
-	free(sp);
-}
-
-// set_publisher records participant's streams (a copy of streams; NULL:
-// none known yet) in meeting's list, or removes them (remove) (s->mu held).
-static void set_publisher(struct media_sfu *s, const char *meeting, const char *participant, const cJSON *streams,
-			  bool remove)
-{
-	struct room *r = room_find(s, meeting, !remove);
-	if (r == NULL)
-		return;
-	if (remove) {
-		cJSON_DeleteItemFromObjectCaseSensitive(r->publishers, participant);
-		cJSON_DeleteItemFromObjectCaseSensitive(r->talking, participant);
-	} else {
-		cJSON *copy = streams != NULL ? cJSON_Duplicate(streams, 1) : cJSON_CreateArray();
-		if (copy == NULL)
-			return;
-		if (cJSON_GetObjectItemCaseSensitive(r->publishers, participant) != NULL)
-			cJSON_ReplaceItemInObjectCaseSensitive(r->publishers, participant, copy);
-		else
-			cJSON_AddItemToObject(r->publishers, participant, copy);
-	}
-	publish_list(s, r);
-}
-
-// add_publishers records each entry of a VideoRoom "publishers" array (s->mu held).
-static void add_publishers(struct media_sfu *s, const char *meeting, const cJSON *list)
-{
-	const cJSON *e;
-	cJSON_ArrayForEach(e, list)
-	{
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
-		if (cJSON_IsString(id) && hd_id_valid(id->valuestring))
-			set_publisher(s, meeting, id->valuestring, cJSON_GetObjectItemCaseSensitive(e, "streams"),
-				      false);
-	}
-}
-
-// on_lost tells every meeting that has participants that its SFU media
-// stopped, and forgets the lists (Janus's rooms are rebuilt as people
-// publish again) (s->mu held).
-static void on_lost(struct media_sfu *s)
-{
-	for (struct room *r = s->room_list, *next; r != NULL; r = next) {
-		next = r->next;
-		room_free(r);
-	}
-	s->room_list = NULL;
-	for (struct peer *p = s->peers; p != NULL; p = p->next) {
-		bool seen = false;
-		for (struct peer *q = s->peers; q != p && !seen; q = q->next)
-			seen = strcmp(q->meeting, p->meeting) == 0;
-		if (seen)
-			continue;
-		Huddle__V1__SfuMediaStopped stopped = HUDDLE__V1__SFU_MEDIA_STOPPED__INIT;
-		stopped.reconnecting = true;
-		Huddle__V1__SfuEvent ev = HUDDLE__V1__SFU_EVENT__INIT;
-		ev.body_case = HUDDLE__V1__SFU_EVENT__BODY_MEDIA_STOPPED;
-		ev.media_stopped = &stopped;
-		send_event(s, p->meeting, "", &ev);
-	}
-}
-
-// on_janus_event is the media_janus_event_fn (the lws service thread).
+// on_janus_event is the media_janus_event_fn (the lws service thread): it
+// finds whose handle spoke and hands the message to events.c, or tells
+// every meeting with participants that Janus was lost.
 static void on_janus_event(void *arg, uint64_t handle, const cJSON *msg)
 {
 	struct media_sfu *s = arg;
-	pthread_mutex_lock(&s->mu);
+	char meeting[HD_ID_LEN + 1], participant[HD_ID_LEN + 1];
 	if (handle == 0) {
-		on_lost(s);
+		// One event per meeting: the peers of a meeting are found under s->mu,
+		// the events sent outside it (events.c has its own lock).
+		char done[MEDIA_LOST_MEETINGS_MAX][HD_ID_LEN + 1];
+		size_t n = 0;
+		pthread_mutex_lock(&s->mu);
+		for (struct peer *p = s->peers; p != NULL && n < MEDIA_LOST_MEETINGS_MAX; p = p->next) {
+			bool seen = false;
+			for (size_t i = 0; i < n && !seen; i++)
+				seen = strcmp(done[i], p->meeting) == 0;
+			if (!seen)
+				snprintf(done[n++], sizeof(done[0]), "%s", p->meeting);
+		}
 		pthread_mutex_unlock(&s->mu);
+		for (size_t i = 0; i < n; i++)
+			media_events_stopped(s->events, done[i]);
+		if (n == MEDIA_LOST_MEETINGS_MAX)
+			HD_WARN("sfu: Janus lost; media_stopped sent to the first MEDIA_LOST_MEETINGS_MAX (%d) "
+				"meetings only",
+				MEDIA_LOST_MEETINGS_MAX);
 		return;
 	}
+	pthread_mutex_lock(&s->mu);
 	struct peer *p = s->peers;
 	while (p != NULL && p->pub != handle && p->sub != handle)
 		p = p->next;
-	const cJSON *data =
-		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(msg, "plugindata"), "data");
-	const cJSON *vr = cJSON_GetObjectItemCaseSensitive(data, "videoroom");
-	if (p == NULL || !cJSON_IsString(vr)) {
-		pthread_mutex_unlock(&s->mu);
-		return; // not a participant's (the room handle's, or a handle just detached), or not VideoRoom's
-	}
-	const cJSON *jsep = cJSON_GetObjectItemCaseSensitive(msg, "jsep");
-	const cJSON *sdp = cJSON_GetObjectItemCaseSensitive(jsep, "sdp");
-	if (handle == p->sub && cJSON_IsString(sdp)) {
-		// Janus renegotiates the subscription (a publisher it carries left or changed).
-		Huddle__V1__SfuSubscribeReply offer = HUDDLE__V1__SFU_SUBSCRIBE_REPLY__INIT;
-		offer.offer_sdp = sdp->valuestring;
-		Huddle__V1__SfuEvent ev = HUDDLE__V1__SFU_EVENT__INIT;
-		ev.body_case = HUDDLE__V1__SFU_EVENT__BODY_SUBSCRIBER_OFFER;
-		ev.subscriber_offer = &offer;
-		send_event(s, p->meeting, p->participant, &ev);
-	}
-	if (handle == p->pub && strcmp(vr->valuestring, "event") == 0) {
-		const cJSON *x;
-		add_publishers(s, p->meeting, cJSON_GetObjectItemCaseSensitive(data, "publishers"));
-		if (cJSON_IsString(x = cJSON_GetObjectItemCaseSensitive(data, "unpublished")))
-			set_publisher(s, p->meeting,
-				      strcmp(x->valuestring, "ok") == 0 ? p->participant : x->valuestring, NULL, true);
-		if (cJSON_IsString(x = cJSON_GetObjectItemCaseSensitive(data, "leaving")))
-			set_publisher(s, p->meeting,
-				      strcmp(x->valuestring, "ok") == 0 ? p->participant : x->valuestring, NULL, true);
-		if (cJSON_IsString(x = cJSON_GetObjectItemCaseSensitive(data, "kicked")))
-			set_publisher(s, p->meeting, x->valuestring, NULL, true);
-	}
-	bool talking = strcmp(vr->valuestring, "talking") == 0;
-	if (handle == p->pub && (talking || strcmp(vr->valuestring, "stopped-talking") == 0)) {
-		const cJSON *id = cJSON_GetObjectItemCaseSensitive(data, "id");
-		struct room *r = room_find(s, p->meeting, true);
-		if (r != NULL && cJSON_IsString(id) && hd_id_valid(id->valuestring) &&
-		    talking != (cJSON_GetObjectItemCaseSensitive(r->talking, id->valuestring) != NULL)) {
-			if (talking)
-				cJSON_AddTrueToObject(r->talking, id->valuestring);
-			else
-				cJSON_DeleteItemFromObjectCaseSensitive(r->talking, id->valuestring);
-			Huddle__V1__SfuTalking t = HUDDLE__V1__SFU_TALKING__INIT;
-			t.participant_id = id->valuestring;
-			t.talking = talking;
-			Huddle__V1__SfuEvent ev = HUDDLE__V1__SFU_EVENT__INIT;
-			ev.body_case = HUDDLE__V1__SFU_EVENT__BODY_TALKING;
-			ev.talking = &t;
-			send_event(s, p->meeting, "", &ev);
-		}
+	bool subscriber = p != NULL && p->sub == handle;
+	if (p != NULL) {
+		memcpy(meeting, p->meeting, sizeof(meeting));
+		memcpy(participant, p->participant, sizeof(participant));
 	}
 	pthread_mutex_unlock(&s->mu);
+	if (p != NULL) // else the room handle's, or a handle just detached
+		media_events_janus(s->events, meeting, participant, subscriber, msg);
 }
 
 // ---- requests ----
@@ -604,9 +394,7 @@ static void joined(struct media_sfu *s, struct peer *p, const cJSON *data)
 	const cJSON *pvt = cJSON_GetObjectItemCaseSensitive(data, "private_id");
 	p->joined = true;
 	p->private_id = cJSON_IsNumber(pvt) && pvt->valuedouble > 0 ? (uint64_t)pvt->valuedouble : 0;
-	pthread_mutex_lock(&s->mu);
-	add_publishers(s, p->meeting, cJSON_GetObjectItemCaseSensitive(data, "publishers"));
-	pthread_mutex_unlock(&s->mu);
+	media_events_joined(s->events, p->meeting, cJSON_GetObjectItemCaseSensitive(data, "publishers"));
 }
 
 static hd_err do_publish(struct media_sfu *s, struct peer *p, const Huddle__V1__SfuPublish *req, char **sdp, char *why)
@@ -629,9 +417,8 @@ static hd_err do_publish(struct media_sfu *s, struct peer *p, const Huddle__V1__
 		snprintf(why, MEDIA_JANUS_WHY_MAX, "Janus accepted the offer but sent no answer");
 		return HD_EINTERNAL;
 	}
-	pthread_mutex_lock(&s->mu);
-	set_publisher(s, p->meeting, p->participant, cJSON_GetObjectItemCaseSensitive(data, "streams"), false);
-	pthread_mutex_unlock(&s->mu);
+	media_events_publisher(s->events, p->meeting, p->participant, cJSON_GetObjectItemCaseSensitive(data, "streams"),
+			       false);
 	cJSON_Delete(data);
 	return HD_OK;
 }
@@ -764,10 +551,8 @@ static hd_err do_leave(struct media_sfu *s, struct peer *p, char *why)
 		if (e != HD_OK && e != HD_EINTERNAL && err == HD_OK)
 			err = e;
 	}
-	pthread_mutex_lock(&s->mu);
 	if (p->publishing)
-		set_publisher(s, p->meeting, p->participant, NULL, true);
-	pthread_mutex_unlock(&s->mu);
+		media_events_publisher(s->events, p->meeting, p->participant, NULL, true);
 	peer_remove(s, p);
 	if (err == HD_OK)
 		why[0] = '\0';
@@ -809,9 +594,7 @@ hd_err media_sfu_handle(struct media_sfu *s, const char *meeting, const char *pa
 		err = send_req(s, p, p->pub, simple_body("unpublish"), NULL, NULL, NULL, NULL, why);
 		if (err == HD_OK) {
 			p->publishing = false;
-			pthread_mutex_lock(&s->mu);
-			set_publisher(s, p->meeting, p->participant, NULL, true);
-			pthread_mutex_unlock(&s->mu);
+			media_events_publisher(s->events, p->meeting, p->participant, NULL, true);
 		}
 		break;
 	case HUDDLE__V1__SFU_REQUEST__BODY_LEAVE:
@@ -835,8 +618,10 @@ hd_err media_sfu_open(struct media_sfu **out, const struct media_rooms *rooms, n
 	if (s == NULL)
 		return HD_ENOMEM;
 	s->rooms = rooms;
-	s->pub = pub;
-	s->events = nng_socket_id(pub) > 0;
+	if (media_events_open(&s->events, pub) != HD_OK) {
+		free(s);
+		return HD_ENOMEM;
+	}
 	pthread_mutex_init(&s->mu, NULL);
 	media_janus_set_events(rooms->janus, on_janus_event, s);
 	*out = s;
@@ -853,11 +638,7 @@ void media_sfu_close(struct media_sfu *s)
 		pthread_mutex_destroy(&p->op);
 		free(p);
 	}
-	while (s->room_list != NULL) {
-		struct room *r = s->room_list;
-		s->room_list = r->next;
-		room_free(r);
-	}
+	media_events_close(s->events);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
 }
