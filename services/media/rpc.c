@@ -87,6 +87,8 @@ static hd_err op_revoke(void *worker, const void *body, struct hd_rpc_reply *rep
 		return err;
 	if ((err = media_room_revoke(c->rooms, req->meeting_id, req->participant_id, &kicked, c->why)) != HD_OK)
 		return failed(c, "revoke", err, why);
+	if (c->sfu != NULL) // their subscription too: a removed participant stops receiving
+		media_sfu_forget(c->sfu, req->meeting_id, req->participant_id);
 	HD_INFO("room %s: participant %s revoked%s", req->meeting_id, req->participant_id, kicked ? " and kicked" : "");
 	Huddle__V1__MediaRevokeReply out = HUDDLE__V1__MEDIA_REVOKE_REPLY__INIT;
 	out.kicked = kicked;
@@ -103,6 +105,8 @@ static hd_err op_destroy_room(void *worker, const void *body, struct hd_rpc_repl
 		return err;
 	if ((err = media_room_destroy(c->rooms, req->meeting_id, &destroyed, c->why)) != HD_OK)
 		return failed(c, "destroy_room", err, why);
+	if (c->sfu != NULL)
+		media_sfu_forget(c->sfu, req->meeting_id, NULL);
 	if (destroyed)
 		HD_INFO("room %s destroyed", req->meeting_id);
 	Huddle__V1__MediaDestroyRoomReply out = HUDDLE__V1__MEDIA_DESTROY_ROOM_REPLY__INIT;
@@ -154,6 +158,8 @@ static hd_err op_cleanup(void *worker, const void *body, struct hd_rpc_reply *re
 	uint32_t kept = 0;
 	err = media_room_cleanup(c->rooms, (const char *const *)req->active_meeting_ids, req->n_active_meeting_ids,
 				 on_destroyed, &l, &kept, c->why);
+	for (size_t i = 0; i < l.n && c->sfu != NULL; i++)
+		media_sfu_forget(c->sfu, l.ids[i], NULL);
 	if (err == HD_OK && l.nomem)
 		err = HD_ENOMEM;
 	if (err == HD_OK) {

@@ -27,7 +27,8 @@ struct media_ctx {
 // not HD_ID_LEN base64url characters get BAD_REQUEST naming the field;
 // Janus not connected UNAVAILABLE; no answer in time TIMEOUT; Janus refusing
 // INTERNAL with its reason; allow on a room that does not exist
-// UNKNOWN_MEETING. sfu (a participant's JSEP, sfu.h): checked by
+// UNKNOWN_MEETING. revoke, destroy_room and cleanup also detach the
+// participants' handles (media_sfu_forget). sfu (a participant's JSEP, sfu.h): checked by
 // media_sfu_check (SDP over MEDIA_SDP_MAX: BAD_REQUEST), then errors as
 // media_sfu_handle (FORBIDDEN for a participant not allowed,
 // UNKNOWN_MEETING for a meeting without a room). Bytes that do not decode

@@ -559,6 +559,37 @@ static hd_err do_leave(struct media_sfu *s, struct peer *p, char *why)
 	return err;
 }
 
+void media_sfu_forget(struct media_sfu *s, const char *meeting, const char *participant)
+{
+	// Bounded by the participants there were: one leaves per round, and
+	// one that arrives meanwhile is not waited for.
+	size_t rounds = 0;
+	pthread_mutex_lock(&s->mu);
+	for (struct peer *p = s->peers; p != NULL; p = p->next)
+		rounds++;
+	pthread_mutex_unlock(&s->mu);
+	for (; rounds > 0; rounds--) {
+		char who[HD_ID_LEN + 1] = "";
+		pthread_mutex_lock(&s->mu);
+		for (struct peer *p = s->peers; p != NULL && who[0] == '\0'; p = p->next)
+			if (strcmp(p->meeting, meeting) == 0 &&
+			    (participant == NULL || strcmp(p->participant, participant) == 0))
+				memcpy(who, p->participant, sizeof(who));
+		pthread_mutex_unlock(&s->mu);
+		if (who[0] == '\0')
+			return;
+		struct peer *p = peer_get(s, meeting, who);
+		if (p == NULL)
+			return; // out of memory: the rest stay until they leave
+		char why[MEDIA_JANUS_WHY_MAX];
+		peer_fresh(s, p);
+		if (do_leave(s, p, why) != HD_OK)
+			HD_DEBUG("sfu: meeting %s participant %s forgotten, its handles not detached: %s", meeting, who,
+				 why);
+		peer_put(s, p);
+	}
+}
+
 hd_err media_sfu_handle(struct media_sfu *s, const char *meeting, const char *participant,
 			const Huddle__V1__SfuRequest *req, char **sdp, char *why)
 {

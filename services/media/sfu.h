@@ -72,4 +72,11 @@ hd_err media_sfu_check(const Huddle__V1__SfuRequest *req, char *why);
 hd_err media_sfu_handle(struct media_sfu *s, const char *meeting, const char *participant,
 			const Huddle__V1__SfuRequest *req, char **sdp, char *why);
 
+// media_sfu_forget makes a participant (participant NULL: everyone in the
+// meeting) leave as SfuLeave does: their handles are detached, so they stop
+// publishing and receiving, and their next request starts over. For revoke
+// (removed by a host), destroy_room and cleanup. Errors from Janus are
+// logged at debug (a handle of a lost session is gone already).
+void media_sfu_forget(struct media_sfu *s, const char *meeting, const char *participant);
+
 #endif

@@ -5,7 +5,8 @@
 // publish -> Janus's answer; its candidates trickled through huddle-media);
 // page B subscribes to A (Janus's offer -> B's answer -> start; candidates
 // trickled) and must decode A's video and receive A's audio (getStats keeps
-// growing). The MediaEvents socket must carry the meeting's publisher list
+// growing). Page C subscribes too and is removed by a host (revoke): C
+// stops receiving, B goes on, C can neither start nor subscribe again. The MediaEvents socket must carry the meeting's publisher list
 // (A with its audio and video), a talking event for A (the tone is loud
 // enough for Janus's audio level), and, after A unpublishes, the list without A
 // and a Janus-initiated subscriber offer for B; a cut connection to Janus
@@ -175,17 +176,20 @@ async function trickleAll(page: Page, meetingId: string, participantId: string, 
 	return cands.length;
 }
 
-/** Sum of B's inbound video frames decoded and audio samples received. */
-function inbound(page: Page): Promise<{ frames: number; samples: number }> {
+/** Sums of a page's inbound video frames decoded, audio samples (concealed ones included) and RTP packets received. */
+function inbound(page: Page): Promise<{ frames: number; samples: number; packets: number }> {
 	return page.evaluate(async () => {
 		const stats: RTCStatsReport = await (window as any).pc.getStats(); // eslint-disable-line @typescript-eslint/no-explicit-any
 		let frames = 0,
-			samples = 0;
+			samples = 0,
+			packets = 0;
 		stats.forEach((s: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-			if (s.type === "inbound-rtp" && s.kind === "video") frames += s.framesDecoded ?? 0;
-			if (s.type === "inbound-rtp" && s.kind === "audio") samples += s.totalSamplesReceived ?? 0;
+			if (s.type !== "inbound-rtp") return;
+			packets += s.packetsReceived ?? 0;
+			if (s.kind === "video") frames += s.framesDecoded ?? 0;
+			if (s.kind === "audio") samples += s.totalSamplesReceived ?? 0;
 		});
-		return { frames, samples };
+		return { frames, samples, packets };
 	});
 }
 
@@ -198,13 +202,50 @@ function lastPublishers(meetingId: string) {
 	return undefined;
 }
 
+/** Subscribes participant (a fresh page) to feed: Janus's offer, the page's answer, start, candidates trickled. */
+async function subscribeTo(meetingId: string, participant: string, feed: string, name: string) {
+	const page = await openPage(name);
+	const sub = await sfuOk(meetingId, participant, { case: "subscribe", value: { feeds: [{ participantId: feed, mid: "" }] } });
+	assert.equal(sub.body.case, "subscribe");
+	const offer = (sub.body.value as { offerSdp: string }).offerSdp;
+	assert.match(offer, /m=video/, `Janus's subscriber offer for ${name} carries the feed's video`);
+	assert.match(offer, /m=audio/, "... and its audio");
+	const answer = await page.evaluate(async (sdp) => {
+		const w = window as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+		await w.pc.setRemoteDescription({ type: "offer", sdp });
+		const ans = await w.pc.createAnswer();
+		await w.pc.setLocalDescription(ans);
+		return ans.sdp as string;
+	}, offer);
+	const started = await sfuOk(meetingId, participant, { case: "start", value: { answerSdp: answer } });
+	assert.equal(started.body.case, "ok");
+	await trickleAll(page, meetingId, participant, SFU_HANDLE_SUBSCRIBER);
+	return { page, offer, answer };
+}
+
+/** Waits (bounded) until the page decodes video frames and receives audio samples; returns the counters. */
+async function flowing(page: Page, name: string): Promise<{ frames: number; samples: number; packets: number }> {
+	let last = { frames: 0, samples: 0, packets: 0 };
+	try {
+		await waitFor(`${name} decoding video and receiving audio`, async () => {
+			last = await inbound(page);
+			return last.frames > 0 && last.samples > 0;
+		}, MEDIA_MS, 250);
+	} catch (e) {
+		const states = await page.evaluate(() => `${(window as any).pc.connectionState} ${(window as any).pc.iceConnectionState}`); // eslint-disable-line @typescript-eslint/no-explicit-any
+		throw new Error(`${e}; last ${JSON.stringify(last)}; ${name}'s connection ${states}`);
+	}
+	return last;
+}
+
 const SFU_HANDLE_PUBLISHER = 1;
 const SFU_HANDLE_SUBSCRIBER = 2;
 
 t("a page publishes through huddle-media and Janus; another subscribes and decodes its video and audio", async () => {
 	const m = newId(),
 		a = newId(),
-		b = newId();
+		b = newId(),
+		c = newId();
 	await ok({ case: "ensureRoom", value: { meetingId: m } });
 	await ok({ case: "allow", value: { meetingId: m, participantId: a } });
 	await ok({ case: "allow", value: { meetingId: m, participantId: b } });
@@ -246,37 +287,37 @@ t("a page publishes through huddle-media and Janus; another subscribes and decod
 		return !!mine && mine.streams.some((s) => s.kind === "audio") && mine.streams.some((s) => s.kind === "video");
 	}, EVENT_MS, 50);
 
-	const pb = await openPage("B");
-	const sub = await sfuOk(m, b, { case: "subscribe", value: { feeds: [{ participantId: a, mid: "" }] } });
-	assert.equal(sub.body.case, "subscribe");
-	const subOffer = (sub.body.value as { offerSdp: string }).offerSdp;
-	assert.match(subOffer, /m=video/, "Janus's subscriber offer carries A's video");
-	assert.match(subOffer, /m=audio/, "... and A's audio");
-	const subAnswer = await pb.evaluate(async (sdp) => {
-		const w = window as any; // eslint-disable-line @typescript-eslint/no-explicit-any
-		await w.pc.setRemoteDescription({ type: "offer", sdp });
-		const ans = await w.pc.createAnswer();
-		await w.pc.setLocalDescription(ans);
-		return ans.sdp as string;
-	}, subOffer);
-	const started = await sfuOk(m, b, { case: "start", value: { answerSdp: subAnswer } });
-	assert.equal(started.body.case, "ok");
-	await trickleAll(pb, m, b, SFU_HANDLE_SUBSCRIBER);
-
-	let first = { frames: 0, samples: 0 };
-	try {
-		await waitFor("B decoding A's video and receiving A's audio", async () => {
-			first = await inbound(pb);
-			return first.frames > 0 && first.samples > 0;
-		}, MEDIA_MS, 250);
-	} catch (e) {
-		const states = await pb.evaluate(() => `${(window as any).pc.connectionState} ${(window as any).pc.iceConnectionState}`); // eslint-disable-line @typescript-eslint/no-explicit-any
-		throw new Error(`${e}; last ${JSON.stringify(first)}; B's connection ${states}`);
-	}
+	const { page: pb, offer: subOffer, answer: subAnswer } = await subscribeTo(m, b, a, "B");
+	const first = await flowing(pb, "B");
 	await sleep(GROW_MS);
 	const later = await inbound(pb);
 	assert.ok(later.frames > first.frames, `B's framesDecoded grows (${first.frames} -> ${later.frames})`);
 	assert.ok(later.samples > first.samples, `B's audio samples grow (${first.samples} -> ${later.samples})`);
+
+	// C subscribes too, then a host removes C (revoke): C's handles are
+	// detached, so C stops receiving while B goes on.
+	await ok({ case: "allow", value: { meetingId: m, participantId: c } });
+	const { page: pc } = await subscribeTo(m, c, a, "C");
+	await flowing(pc, "C");
+	await ok({ case: "revoke", value: { meetingId: m, participantId: c } });
+	let cPrev = await inbound(pc);
+	await waitFor("C no longer receiving", async () => {
+		await sleep(GROW_MS);
+		const now = await inbound(pc);
+		// Packets, not samples: Chromium counts concealed audio samples as received.
+		const still = now.frames === cPrev.frames && now.packets === cPrev.packets;
+		cPrev = now;
+		return still;
+	}, MEDIA_MS, 0);
+	const bBefore = await inbound(pb);
+	await sleep(GROW_MS);
+	const bAfter = await inbound(pb);
+	assert.ok(bAfter.frames > bBefore.frames, `B still decodes after C's removal (${bBefore.frames} -> ${bAfter.frames})`);
+	const cStart = await sfuCall(m, c, { case: "start", value: { answerSdp: subAnswer } });
+	assert.equal(cStart.code, ErrorCode.BAD_REQUEST, `C's subscription is gone: ${cStart.message}`);
+	const cAgain = await sfuCall(m, c, { case: "subscribe", value: { feeds: [{ participantId: a, mid: "" }] } });
+	assert.equal(cAgain.code, ErrorCode.FORBIDDEN, `C cannot subscribe again: ${cAgain.message}`);
+	await pc.context().close();
 
 	// A's steady tone: Janus says A is talking (audiolevel_event, rooms.c).
 	await waitFor("a talking event for A", () => events.events.some((e) =>
