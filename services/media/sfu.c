@@ -403,10 +403,11 @@ static hd_err do_publish(struct media_sfu *s, struct peer *p, const Huddle__V1__
 	cJSON *data = NULL;
 	if ((err = attach_handle(s, p, &p->pub, why)) != HD_OK)
 		return err;
-	// First: join and publish at once; joined (to subscribe) but not
-	// publishing: publish; publishing: configure (a renegotiation).
-	cJSON *body =
-		!p->joined ? join_body(s, p, "joinandconfigure") : simple_body(p->publishing ? "configure" : "publish");
+	// First: join and publish at once. Once joined (to subscribe, or to
+	// publish before): configure, which publishes or renegotiates alike
+	// (VideoRoom's "publish" refuses a participant that still has an SDP,
+	// e.g. after a hangup Janus saw before huddle-media did).
+	cJSON *body = !p->joined ? join_body(s, p, "joinandconfigure") : simple_body("configure");
 	if ((err = send_req(s, p, p->pub, body, "offer", req->offer_sdp, &data, sdp, why)) != HD_OK)
 		return err;
 	if (!p->joined)

@@ -5,7 +5,8 @@
 // publish -> Janus's answer; its candidates trickled through huddle-media);
 // page B subscribes to A (Janus's offer -> B's answer -> start; candidates
 // trickled) and must decode A's video and receive A's audio (getStats keeps
-// growing). Page C subscribes too and is removed by a host (revoke): C
+// growing); B then publishes its camera from a second connection (B is in
+// the room already, so this is VideoRoom's configure) and A renegotiates. Page C subscribes too and is removed by a host (revoke): C
 // stops receiving, B goes on, C can neither start nor subscribe again. The MediaEvents socket must carry the meeting's publisher list
 // (A with its audio and video), a talking event for A (the tone is loud
 // enough for Janus's audio level), and, after A unpublishes, the list without A
@@ -141,22 +142,24 @@ async function openPage(name: string): Promise<Page> {
 	page.on("pageerror", (e) => pageLog.push(`[${name}] pageerror: ${e.message}`));
 	await page.goto(origin, { timeout: 20000 });
 	// One peer connection per page; its candidates are kept for the trickle.
+	// (Page code reaches the DOM through globalThis: tests/tsconfig.json has
+	// no DOM library, and adding it to the whole program breaks Node types.)
 	await page.evaluate(() => {
-		const w = window as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+		const w = globalThis as any; // eslint-disable-line @typescript-eslint/no-explicit-any
 		w.cands = [];
 		w.gathered = false;
-		w.pc = new RTCPeerConnection({});
-		w.pc.onicecandidate = (e: RTCPeerConnectionIceEvent) => {
+		w.pc = new w.RTCPeerConnection({});
+		w.pc.onicecandidate = (e: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
 			if (e.candidate && e.candidate.candidate) w.cands.push(e.candidate.toJSON());
 			else if (!e.candidate) w.gathered = true;
 		};
-		// Received tracks are played (Chromium counts audio samples as it plays them out).
-		w.pc.ontrack = (e: RTCTrackEvent) => {
-			const el = document.createElement(e.track.kind === "video" ? "video" : "audio");
+		// Received tracks are played, as a call page does.
+		w.pc.ontrack = (e: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+			const el = w.document.createElement(e.track.kind === "video" ? "video" : "audio");
 			el.autoplay = true;
-			el.srcObject = new MediaStream([e.track]);
-			document.body.appendChild(el);
-			void el.play().catch((err) => console.error(`play: ${err}`));
+			el.srcObject = new w.MediaStream([e.track]);
+			w.document.body.appendChild(el);
+			void el.play().catch((err: unknown) => console.error(`play: ${err}`));
 		};
 	});
 	return page;
@@ -164,8 +167,8 @@ async function openPage(name: string): Promise<Page> {
 
 /** Trickles the page's candidates (once gathered) to the handle, then end-of-candidates. */
 async function trickleAll(page: Page, meetingId: string, participantId: string, handle: number): Promise<number> {
-	await waitFor("ICE gathering", () => page.evaluate(() => (window as any).gathered as boolean), GATHER_MS, 100); // eslint-disable-line @typescript-eslint/no-explicit-any
-	const cands = (await page.evaluate(() => (window as any).cands)) as RTCIceCandidateInit[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+	await waitFor("ICE gathering", () => page.evaluate(() => (globalThis as any).gathered as boolean), GATHER_MS, 100); // eslint-disable-line @typescript-eslint/no-explicit-any
+	const cands = (await page.evaluate(() => (globalThis as any).cands)) as { candidate: string; sdpMid?: string; sdpMLineIndex?: number }[]; // eslint-disable-line @typescript-eslint/no-explicit-any
 	for (const c of cands) {
 		await sfuOk(meetingId, participantId, {
 			case: "trickle",
@@ -179,7 +182,7 @@ async function trickleAll(page: Page, meetingId: string, participantId: string, 
 /** Sums of a page's inbound video frames decoded, audio samples (concealed ones included) and RTP packets received. */
 function inbound(page: Page): Promise<{ frames: number; samples: number; packets: number }> {
 	return page.evaluate(async () => {
-		const stats: RTCStatsReport = await (window as any).pc.getStats(); // eslint-disable-line @typescript-eslint/no-explicit-any
+		const stats: Map<string, any> = await (globalThis as any).pc.getStats(); // eslint-disable-line @typescript-eslint/no-explicit-any
 		let frames = 0,
 			samples = 0,
 			packets = 0;
@@ -211,7 +214,7 @@ async function subscribeTo(meetingId: string, participant: string, feed: string,
 	assert.match(offer, /m=video/, `Janus's subscriber offer for ${name} carries the feed's video`);
 	assert.match(offer, /m=audio/, "... and its audio");
 	const answer = await page.evaluate(async (sdp) => {
-		const w = window as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+		const w = globalThis as any; // eslint-disable-line @typescript-eslint/no-explicit-any
 		await w.pc.setRemoteDescription({ type: "offer", sdp });
 		const ans = await w.pc.createAnswer();
 		await w.pc.setLocalDescription(ans);
@@ -232,7 +235,7 @@ async function flowing(page: Page, name: string): Promise<{ frames: number; samp
 			return last.frames > 0 && last.samples > 0;
 		}, MEDIA_MS, 250);
 	} catch (e) {
-		const states = await page.evaluate(() => `${(window as any).pc.connectionState} ${(window as any).pc.iceConnectionState}`); // eslint-disable-line @typescript-eslint/no-explicit-any
+		const states = await page.evaluate(() => `${(globalThis as any).pc.connectionState} ${(globalThis as any).pc.iceConnectionState}`); // eslint-disable-line @typescript-eslint/no-explicit-any
 		throw new Error(`${e}; last ${JSON.stringify(last)}; ${name}'s connection ${states}`);
 	}
 	return last;
@@ -256,11 +259,11 @@ t("a page publishes through huddle-media and Janus; another subscribes and decod
 
 	const pa = await openPage("A");
 	const offer = await pa.evaluate(async () => {
-		const w = window as any; // eslint-disable-line @typescript-eslint/no-explicit-any
-		const s = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 } });
+		const w = globalThis as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+		const s = await w.navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 } });
 		// A steady loud tone instead of the fake microphone's short beeps, so
 		// that Janus's audio level (averaged over 2 s) says A is talking.
-		const ctx = new AudioContext();
+		const ctx = new w.AudioContext();
 		const osc = ctx.createOscillator();
 		const dest = ctx.createMediaStreamDestination();
 		osc.connect(dest);
@@ -276,7 +279,7 @@ t("a page publishes through huddle-media and Janus; another subscribes and decod
 	assert.equal(pub.body.case, "publish");
 	const answer = (pub.body.value as { answerSdp: string }).answerSdp;
 	assert.match(answer, /^v=0/, "Janus's answer is an SDP");
-	await pa.evaluate((sdp) => (window as any).pc.setRemoteDescription({ type: "answer", sdp }), answer); // eslint-disable-line @typescript-eslint/no-explicit-any
+	await pa.evaluate((sdp) => (globalThis as any).pc.setRemoteDescription({ type: "answer", sdp }), answer); // eslint-disable-line @typescript-eslint/no-explicit-any
 	const na = await trickleAll(pa, m, a, SFU_HANDLE_PUBLISHER);
 	assert.ok(na > 0, "A gathered candidates to trickle");
 
@@ -319,6 +322,27 @@ t("a page publishes through huddle-media and Janus; another subscribes and decod
 	assert.equal(cAgain.code, ErrorCode.FORBIDDEN, `C cannot subscribe again: ${cAgain.message}`);
 	await pc.context().close();
 
+	// B, in the room to subscribe (a publisher without media), now publishes
+	// its camera too from a second connection: the configure path.
+	const bOffer = await pb.evaluate(async () => {
+		const w = globalThis as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+		w.pub = new w.RTCPeerConnection({});
+		const s = await w.navigator.mediaDevices.getUserMedia({ video: true });
+		for (const track of s.getTracks()) w.pub.addTransceiver(track, { direction: "sendonly" });
+		const o = await w.pub.createOffer();
+		await w.pub.setLocalDescription(o);
+		return o.sdp as string;
+	});
+	const bPub = await sfuOk(m, b, { case: "publish", value: { offerSdp: bOffer, video: true } });
+	assert.equal(bPub.body.case, "publish");
+	const bAnswer = (bPub.body.value as { answerSdp: string }).answerSdp;
+	assert.match(bAnswer, /^v=0/);
+	await pb.evaluate((sdp) => (globalThis as any).pub.setRemoteDescription({ type: "answer", sdp }), bAnswer); // eslint-disable-line @typescript-eslint/no-explicit-any
+	await waitFor("a publishers event listing A and B", () => {
+		const list = lastPublishers(m);
+		return !!list && list.some((p) => p.participantId === a) && list.some((p) => p.participantId === b);
+	}, EVENT_MS, 50);
+
 	// A's steady tone: Janus says A is talking (audiolevel_event, rooms.c).
 	await waitFor("a talking event for A", () => events.events.some((e) =>
 		e.meetingId === m && e.participantId === "" && e.event?.body.case === "talking" &&
@@ -328,6 +352,10 @@ t("a page publishes through huddle-media and Janus; another subscribes and decod
 	const mids = [...subOffer.matchAll(/^a=mid:(\S+)/gm)].map((x) => x[1]);
 	assert.ok(mids.length >= 2, `subscriber mids: ${mids.join(",")}`);
 	await sfuOk(m, b, { case: "configure", value: { streams: [{ participantId: a, mid: mids[1], substream: 0 }] } });
+
+	// A renegotiates (the same offer again): configure, and an answer back.
+	const again = await sfuOk(m, a, { case: "publish", value: { offerSdp: offer } });
+	assert.match((again.body.value as { answerSdp: string }).answerSdp, /^v=0/, "a renegotiation is answered");
 
 	// A unpublishes: the list no longer has A.
 	await sfuOk(m, a, { case: "unpublish", value: {} });
@@ -355,8 +383,8 @@ t("a page publishes through huddle-media and Janus; another subscribes and decod
 	await sfuOk(m, b, { case: "leave", value: {} });
 	await sfuOk(m, a, { case: "leave", value: {} });
 	// After a leave the participant starts over: a start has no subscription.
-	const again = await sfuCall(m, b, { case: "start", value: { answerSdp: subAnswer } });
-	assert.equal(again.code, ErrorCode.BAD_REQUEST, again.message);
+	const gone = await sfuCall(m, b, { case: "start", value: { answerSdp: subAnswer } });
+	assert.equal(gone.code, ErrorCode.BAD_REQUEST, gone.message);
 	await pa.context().close();
 	await pb.context().close();
 });
@@ -369,8 +397,8 @@ t("refusals: no allow (no token) is FORBIDDEN, an SDP over MEDIA_SDP_MAX BAD_REQ
 	await ok({ case: "allow", value: { meetingId: m, participantId: allowed } });
 	const page = await openPage("C");
 	const offer = await page.evaluate(async () => {
-		const w = window as any; // eslint-disable-line @typescript-eslint/no-explicit-any
-		const s = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+		const w = globalThis as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+		const s = await w.navigator.mediaDevices.getUserMedia({ audio: true, video: true });
 		for (const track of s.getTracks()) w.pc.addTransceiver(track, { direction: "sendonly" });
 		const o = await w.pc.createOffer();
 		return o.sdp as string;
