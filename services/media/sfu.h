@@ -1,7 +1,7 @@
 // sfu.h: each participant's JSEP through Janus VideoRoom (issue 14; the
 // VideoRoom API: https://janus.conf.meetecho.com/docs/videoroom). A
 // participant of a meeting gets, lazily, two handles in huddle-media's Janus
-// session: a publisher (joinandconfigure / publish / configure with the
+// session: a publisher (joinandconfigure, then configure, with the
 // browser's offer, Janus's answer back) and a multistream subscriber (join
 // as subscriber / update gives Janus's offer, start takes the browser's
 // answer, configure picks simulcast layers). The publisher joins the room
@@ -27,8 +27,8 @@
 #include "media/rooms.h"
 
 // MEDIA_SDP_MAX is the largest offer or answer a request may carry, bytes
-// (a 3-layer simulcast camera, a screen and audio are ~10 KiB).
-#define MEDIA_SDP_MAX (64 * 1024)
+// (64 KiB; a 3-layer simulcast camera, a screen and audio are ~10 KiB).
+#define MEDIA_SDP_MAX 65536
 // MEDIA_CANDIDATE_MAX is the largest ICE candidate line (or mid) a trickle
 // may carry, bytes.
 #define MEDIA_CANDIDATE_MAX 1024
