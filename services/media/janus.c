@@ -342,8 +342,11 @@ static void on_message(struct media_janus *j, const char *text, size_t len)
 		j->state = ST_OPENING;
 		queue_call(j, CALL_ATTACH, "attach", j->session_id, 0, NULL, JANUS_PLUGIN);
 		lws_callback_on_writable(j->wsi);
-	} else if (json_u64(msg, "sender") != 0) {
-		unsolicited = true; // a participant's handle: the callback reads it below
+	} else if (txn == NULL && json_u64(msg, "sender") != 0) {
+		// Janus speaking unasked about a participant's handle: the callback
+		// reads it below. (An answer whose caller gave up waiting has a
+		// transaction: it is no news, only late.)
+		unsolicited = true;
 	} else {
 		HD_DEBUG("janus: %s event (transaction %s)", verb, txn != NULL ? txn : "none");
 	}

@@ -100,8 +100,8 @@ hd_err media_janus_send(struct media_janus *j, uint64_t handle, const cJSON *bod
 hd_err media_janus_trickle(struct media_janus *j, uint64_t handle, const cJSON *candidate, char *why);
 
 // media_janus_event_fn receives, on the lws service thread and without j's
-// lock held, every message Janus sends about a handle that answers no
-// request (VideoRoom events such as "publishers", "talking", a subscriber
+// lock held, every message Janus sends unasked (no transaction) about a handle
+// (VideoRoom events such as "publishers", "talking", a subscriber
 // renegotiation; "webrtcup", "hangup", ...): handle is its "sender" and msg
 // the whole message (borrowed for the call). handle 0 with msg NULL means
 // Janus was lost (the connection dropped or the session expired): every
