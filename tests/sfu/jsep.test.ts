@@ -3,8 +3,9 @@
 // namespace, with WebRTC over the veth pair (Janus ignores loopback). Page A
 // publishes its fake camera and a steady tone (offer -> MediaRequest.sfu
 // publish -> Janus's answer; its candidates trickled through huddle-media);
-// page B subscribes to A (Janus's offer -> B's answer -> start; candidates
-// trickled) and must decode A's video and receive A's audio (getStats keeps
+// page B subscribes to A's video (Janus's offer -> B's answer -> start;
+// candidates trickled), then adds A's audio (update: a new offer, answered,
+// started), and must decode A's video and receive A's audio (getStats keeps
 // growing); B then publishes its camera from a second connection (B is in
 // the room already, so this is VideoRoom's configure) and A renegotiates. Page C subscribes too and is removed by a host (revoke): C
 // stops receiving, B goes on, C can neither start nor subscribe again. The MediaEvents socket must carry the meeting's publisher list
@@ -205,14 +206,8 @@ function lastPublishers(meetingId: string) {
 	return undefined;
 }
 
-/** Subscribes participant (a fresh page) to feed: Janus's offer, the page's answer, start, candidates trickled. */
-async function subscribeTo(meetingId: string, participant: string, feed: string, name: string) {
-	const page = await openPage(name);
-	const sub = await sfuOk(meetingId, participant, { case: "subscribe", value: { feeds: [{ participantId: feed, mid: "" }] } });
-	assert.equal(sub.body.case, "subscribe");
-	const offer = (sub.body.value as { offerSdp: string }).offerSdp;
-	assert.match(offer, /m=video/, `Janus's subscriber offer for ${name} carries the feed's video`);
-	assert.match(offer, /m=audio/, "... and its audio");
+/** Answers Janus's subscriber offer in the page and starts the subscription with it; returns the answer. */
+async function answerAndStart(page: Page, meetingId: string, participant: string, offer: string): Promise<string> {
 	const answer = await page.evaluate(async (sdp) => {
 		const w = globalThis as any; // eslint-disable-line @typescript-eslint/no-explicit-any
 		await w.pc.setRemoteDescription({ type: "offer", sdp });
@@ -222,8 +217,32 @@ async function subscribeTo(meetingId: string, participant: string, feed: string,
 	}, offer);
 	const started = await sfuOk(meetingId, participant, { case: "start", value: { answerSdp: answer } });
 	assert.equal(started.body.case, "ok");
+	return answer;
+}
+
+/**
+ * Subscribes participant (a fresh page) to feed (mid "": all its streams):
+ * Janus's offer, the page's answer, start, candidates trickled.
+ */
+async function subscribeTo(meetingId: string, participant: string, feed: string, name: string, mid = "") {
+	const page = await openPage(name);
+	const sub = await sfuOk(meetingId, participant, { case: "subscribe", value: { feeds: [{ participantId: feed, mid }] } });
+	assert.equal(sub.body.case, "subscribe");
+	const offer = (sub.body.value as { offerSdp: string }).offerSdp;
+	assert.match(offer, /m=video/, `Janus's subscriber offer for ${name} carries the feed's video`);
+	if (mid === "") assert.match(offer, /m=audio/, "... and its audio");
+	else assert.doesNotMatch(offer, /m=audio/, `... and only the stream ${mid} named`);
+	const answer = await answerAndStart(page, meetingId, participant, offer);
 	await trickleAll(page, meetingId, participant, SFU_HANDLE_SUBSCRIBER);
 	return { page, offer, answer };
+}
+
+/** The mid of the first m= section of kind in sdp. */
+function midOf(sdp: string, kind: string): string {
+	const section = sdp.split(/^(?=m=)/m).find((x) => x.startsWith(`m=${kind}`));
+	const mid = section && /^a=mid:(\S+)/m.exec(section);
+	assert.ok(mid, `a ${kind} mid in ${sdp.slice(0, 200)}...`);
+	return mid[1];
 }
 
 /** Waits (bounded) until the page decodes video frames and receives audio samples; returns the counters. */
@@ -290,7 +309,15 @@ t("a page publishes through huddle-media and Janus; another subscribes and decod
 		return !!mine && mine.streams.some((s) => s.kind === "audio") && mine.streams.some((s) => s.kind === "video");
 	}, EVENT_MS, 50);
 
-	const { page: pb, offer: subOffer, answer: subAnswer } = await subscribeTo(m, b, a, "B");
+	// B subscribes to A's video first (its mid in A's offer), then adds A's
+	// audio: the update's new offer, answered and started again.
+	const { page: pb } = await subscribeTo(m, b, a, "B", midOf(offer, "video"));
+	const upd = await sfuOk(m, b, { case: "subscribe", value: { feeds: [{ participantId: a, mid: midOf(offer, "audio") }] } });
+	assert.equal(upd.body.case, "subscribe");
+	const subOffer = (upd.body.value as { offerSdp: string }).offerSdp;
+	assert.match(subOffer, /m=video/, "the updated offer keeps A's video");
+	assert.match(subOffer, /m=audio/, "... and adds A's audio");
+	const subAnswer = await answerAndStart(pb, m, b, subOffer);
 	const first = await flowing(pb, "B");
 	await sleep(GROW_MS);
 	const later = await inbound(pb);
@@ -349,9 +376,7 @@ t("a page publishes through huddle-media and Janus; another subscribes and decod
 		e.event.body.value.participantId === a && e.event.body.value.talking), MEDIA_MS, 100);
 
 	// Layer choice on B's subscriber (A sends no simulcast: layer 0) is accepted.
-	const mids = [...subOffer.matchAll(/^a=mid:(\S+)/gm)].map((x) => x[1]);
-	assert.ok(mids.length >= 2, `subscriber mids: ${mids.join(",")}`);
-	await sfuOk(m, b, { case: "configure", value: { streams: [{ participantId: a, mid: mids[1], substream: 0 }] } });
+	await sfuOk(m, b, { case: "configure", value: { streams: [{ participantId: a, mid: midOf(subOffer, "video"), substream: 0 }] } });
 
 	// A renegotiates (the same offer again): configure, and an answer back.
 	const again = await sfuOk(m, a, { case: "publish", value: { offerSdp: offer } });
