@@ -23,7 +23,8 @@
 #                           (default tcp://127.0.0.1:7005 and :7006)
 #   RECORDING_LISTEN                          huddle-recording's address
 #                           (default tcp://127.0.0.1:7007)
-#   MEDIA_LISTEN            huddle-media's address (default tcp://127.0.0.1:7008)
+#   MEDIA_LISTEN, MEDIA_EVENTS_LISTEN         huddle-media addresses
+#                           (default tcp://127.0.0.1:7008 and :7009)
 #   JANUS_WS_PORT=8188      Janus API (WebSocket) port on 127.0.0.1
 #   JANUS_RTP_PORT_RANGE=10000-10999  Janus's UDP media ports
 # The TURN secret, the recording token secret and the join token secret
@@ -52,6 +53,7 @@ notes_listen=${NOTES_LISTEN:-tcp://127.0.0.1:7005}
 notes_events_listen=${NOTES_EVENTS_LISTEN:-tcp://127.0.0.1:7006}
 recording_listen=${RECORDING_LISTEN:-tcp://127.0.0.1:7007}
 media_listen=${MEDIA_LISTEN:-tcp://127.0.0.1:7008}
+media_events_listen=${MEDIA_EVENTS_LISTEN:-tcp://127.0.0.1:7009}
 janus_ws_port=${JANUS_WS_PORT:-8188}
 store_uri=sqlite://$run/huddle.db
 
@@ -85,6 +87,7 @@ if p=$(port_of "$notes_listen"); then check_port "$p" "huddle-notes" "or set NOT
 if p=$(port_of "$notes_events_listen"); then check_port "$p" "huddle-notes events" "or set NOTES_EVENTS_LISTEN"; fi
 if p=$(port_of "$recording_listen"); then check_port "$p" "huddle-recording" "or set RECORDING_LISTEN"; fi
 if p=$(port_of "$media_listen"); then check_port "$p" "huddle-media" "or set MEDIA_LISTEN"; fi
+if p=$(port_of "$media_events_listen"); then check_port "$p" "huddle-media events" "or set MEDIA_EVENTS_LISTEN"; fi
 check_port "$janus_ws_port" janus "a system janus: 'systemctl disable --now janus'; or set JANUS_WS_PORT"
 
 if [[ ! -s $run/turn-secret ]]; then
@@ -189,7 +192,8 @@ hd_wait_tcp 127.0.0.1 "$janus_ws_port" 15 "${pids[-1]}" || fail_start janus "$ru
 # huddle-media drives Janus (one VideoRoom per meeting); it reconnects by
 # itself, so only a crash is waited for.
 start huddle-media "$run/media.log" env \
-	MEDIA_LISTEN="$media_listen" JANUS_URL="ws://127.0.0.1:$janus_ws_port" \
+	MEDIA_LISTEN="$media_listen" MEDIA_EVENTS_LISTEN="$media_events_listen" \
+	JANUS_URL="ws://127.0.0.1:$janus_ws_port" \
 	JANUS_API_SECRET="$janus_api_secret" LOG_LEVEL="${LOG_LEVEL:-info}" \
 	"$build/bin/huddle-media"
 sleep 0.2

@@ -2,6 +2,7 @@
 // limits, host and participant requests, the access room events, and the
 // JoinReply of a join or an admission.
 #include "gateway/access.h"
+#include "gateway/sfu.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,10 @@ static void send_join(struct gw_session *s, uint32_t request_id, Huddle__V1__Par
 	if (admitted) {
 		jr.watch = gw_watch_stamp(watch);
 		jr.media_mode = media_mode;
+		if (media_mode != NULL) {
+			s->media_mode = (int)media_mode->mode;
+			s->media_epoch = media_mode->epoch;
+		}
 		jr.n_participants = n;
 		jr.participants = participants;
 		if (s->role == HUDDLE__V1__ROLE__ROLE_HOST) {
@@ -529,6 +534,7 @@ static void on_moderated(struct gw_session *s, const Huddle__V1__Moderated *m)
 	if (m->action == HUDDLE__V1__MODERATION_ACTION__MODERATION_ACTION_REMOVE ||
 	    m->action == HUDDLE__V1__MODERATION_ACTION__MODERATION_ACTION_BLOCK) {
 		HD_INFO("participant %s of %s removed by a host", s->participant_id, s->meeting_id);
+		gw_sfu_left(s, true); // revoked and kicked from the SFU room
 		gw_room_detach(s);
 		gw.stats.removals++;
 	} else if (m->action == HUDDLE__V1__MODERATION_ACTION__MODERATION_ACTION_MAKE_HOST) {
@@ -572,6 +578,10 @@ static void on_event_for(struct gw_session *s, const Huddle__V1__RoomEvent *ev)
 		// Every admitted participant; a waiting one learns the mode on admission.
 		if (s->admission == GW_ADMISSION_ADMITTED)
 			gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_MEDIA_MODE, ev->media_mode);
+		if (ev->media_mode != NULL && (ev->media_mode->epoch >= s->media_epoch || s->media_epoch == 0)) {
+			s->media_mode = (int)ev->media_mode->mode;
+			s->media_epoch = ev->media_mode->epoch;
+		}
 		break;
 	default:
 		break;

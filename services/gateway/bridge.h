@@ -21,6 +21,8 @@ enum gw_bridge_kind {
 	GW_BRIDGE_NOTES_REPLY,     // a huddle-notes reply (or error)
 	GW_BRIDGE_NOTES_EVENT,     // a notes event from huddle-notes' bus
 	GW_BRIDGE_RECORDING_REPLY, // a huddle-recording reply (or error)
+	GW_BRIDGE_MEDIA_REPLY,     // a huddle-media reply (or error)
+	GW_BRIDGE_MEDIA_EVENT,     // a MediaEvent from huddle-media's bus
 };
 
 // gw_bridge_item is one hand-off. For the replies: pending (owned by the

@@ -11,6 +11,7 @@
 #include "gateway/notes.h"
 #include "gateway/room.h"
 #include "gateway/route.h"
+#include "gateway/sfu.h"
 
 struct gw gw;
 
@@ -40,6 +41,11 @@ static void on_notes_reply(void *arg, hd_err err, nng_msg *reply)
 static void on_recording_reply(void *arg, hd_err err, nng_msg *reply)
 {
 	gw_bridge_push_reply(GW_BRIDGE_RECORDING_REPLY, arg, err, reply);
+}
+
+static void on_media_reply(void *arg, hd_err err, nng_msg *reply)
+{
+	gw_bridge_push_reply(GW_BRIDGE_MEDIA_REPLY, arg, err, reply);
 }
 
 // pending_call sends req (its request_id already set) on client with a
@@ -93,6 +99,14 @@ hd_err gw_recording_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, H
 	return pending_call(gw.recording, on_recording_reply, (int32_t)gw.cfg.recording_timeout_ms, &p, &req->base);
 }
 
+hd_err gw_media_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__MediaRequest *req)
+{
+	static uint64_t seq;
+	struct gw_pending p = {.op = op, .conn_id = conn_id, .request_id = request_id};
+	req->request_id = ++seq;
+	return pending_call(gw.media, on_media_reply, (int32_t)gw.cfg.media_timeout_ms, &p, &req->base);
+}
+
 hd_err gw_registry_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__RegistryRequest *req)
 {
 	static uint64_t seq;
@@ -123,6 +137,11 @@ static void on_notes_event(void *arg, const char *topic, const uint8_t *data, si
 	gw_bridge_push_event(GW_BRIDGE_NOTES_EVENT, data, len);
 }
 
+static void on_media_event(void *arg, const char *topic, const uint8_t *data, size_t len)
+{
+	gw_bridge_push_event(GW_BRIDGE_MEDIA_EVENT, data, len);
+}
+
 void gw_drain(void)
 {
 	struct gw_bridge_item *it = gw_bridge_take();
@@ -150,6 +169,12 @@ void gw_drain(void)
 		case GW_BRIDGE_RECORDING_REPLY:
 			gw_route_recording_reply(it->pending, it->err, it->msg);
 			break;
+		case GW_BRIDGE_MEDIA_REPLY:
+			gw_route_media_reply(it->pending, it->err, it->msg);
+			break;
+		case GW_BRIDGE_MEDIA_EVENT:
+			gw_sfu_on_event(it->data, it->len);
+			break;
 		}
 		free(it->pending);
 		gw_bridge_item_free(it);
@@ -160,7 +185,8 @@ void gw_drain(void)
 // ---- opening and closing ----
 
 // service is one NNG endpoint the gateway uses: a request client or an
-// event subscription, with the setting that names its address.
+// event subscription, with the setting that names its address (an empty
+// address leaves an optional one closed: NULL).
 struct service {
 	const char *setting;
 	const char **url;
@@ -177,6 +203,8 @@ static const struct service services[] = {
 	{"NOTES_URL", &gw.cfg.notes_url, &gw.notes, NULL, NULL},
 	{"NOTES_EVENTS_URL", &gw.cfg.notes_events_url, NULL, &gw.notes_events, on_notes_event},
 	{"RECORDING_URL", &gw.cfg.recording_url, &gw.recording, NULL, NULL},
+	{"MEDIA_URL", &gw.cfg.media_url, &gw.media, NULL, NULL},
+	{"MEDIA_EVENTS_URL", &gw.cfg.media_events_url, NULL, &gw.media_events, on_media_event},
 };
 #define N_SERVICES (sizeof(services) / sizeof(services[0]))
 
@@ -199,6 +227,8 @@ hd_err gw_calls_open(void)
 {
 	for (size_t i = 0; i < N_SERVICES; i++) {
 		const struct service *sv = &services[i];
+		if (*sv->url == NULL || (*sv->url)[0] == '\0')
+			continue; // optional and unset (MEDIA_URL, MEDIA_EVENTS_URL)
 		hd_err err = sv->client != NULL ? hd_rpc_client_open(sv->client, *sv->url)
 						: hd_sub_open(sv->sub, *sv->url, sv->on_event, NULL);
 		if (err != HD_OK) {

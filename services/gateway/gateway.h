@@ -10,6 +10,7 @@
 #include "common/rpc.h"
 #include "common/util.h"
 #include "huddle/v1/chat.pb-c.h"
+#include "huddle/v1/media.pb-c.h"
 #include "huddle/v1/notes.pb-c.h"
 #include "huddle/v1/recording.pb-c.h"
 #include "huddle/v1/registry.pb-c.h"
@@ -47,6 +48,9 @@ struct gw_config {
 	int64_t max_queue;            // bytes queued to one slow client before closing it
 	const char *recording_url;
 	int64_t recording_timeout_ms;
+	const char *media_url;        // huddle-media (SFU) requests; "" = no SFU on this gateway
+	const char *media_events_url; // huddle-media's MediaEvents; "" = none
+	int64_t media_timeout_ms;
 	const char *recording_token_secret;
 	int64_t recording_token_ttl_s;
 	int64_t recording_rate;       // recording writes per second per participant (bucket: twice that)
@@ -135,6 +139,8 @@ struct gw {
 	struct hd_sub *notes_events;       // huddle-notes event bus; thread-safe
 	struct gw_notes_room *notes_rooms; // by meeting id (uthash)
 	struct hd_rpc_client *recording;   // huddle-recording requests; thread-safe
+	struct hd_rpc_client *media;       // huddle-media requests (NULL: no MEDIA_URL); thread-safe
+	struct hd_sub *media_events;       // huddle-media's event bus (NULL: no MEDIA_EVENTS_URL)
 	struct gw_http *https;             // HTTP requests waiting for the registry
 	uint64_t next_id;
 	char **stun_urls, **turn_urls;
@@ -203,7 +209,10 @@ enum gw_op {
 	GW_OP_HTTP_NOTES_EXPORT, // the newest snapshot for a notes export
 	// huddle-recording calls
 	GW_OP_HTTP_RECORDING, // a call for a recording request over HTTP (recording.c knows its step)
-	GW_OP_COUNT,          // the number of ops; keep last
+	// huddle-media calls
+	GW_OP_SFU,        // a session's ClientMessage.sfu (sfu.c)
+	GW_OP_SFU_NOTICE, // a leave or revoke the gateway sends on a participant's behalf (sfu.c)
+	GW_OP_COUNT,      // the number of ops; keep last
 };
 
 // gw_pending travels with a registry, chat, notes or recording call and comes back
@@ -242,6 +251,11 @@ hd_err gw_chat_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle
 // HD_ENOMEM / HD_ECLOSED (nothing sent; the caller answers).
 hd_err gw_notes_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, uint32_t document,
 		     Huddle__V1__NotesRequest *req);
+
+// gw_media_call sends req (its request_id is set here) to huddle-media for
+// op on behalf of conn_id/request_id. Returns HD_OK, HD_ECLOSED without
+// MEDIA_URL, or the send's error (HD_ENOMEM).
+hd_err gw_media_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__MediaRequest *req);
 
 // gw_recording_call sends req to huddle-recording (RECORDING_TIMEOUT_MS
 // bound); the reply reaches op's handler in route.c on the service thread.

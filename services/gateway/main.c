@@ -58,6 +58,13 @@ static const struct hd_config config_table[] = {
 	 "notes_update requests per second per connection (bursts of twice that)"},
 	{"NOTES_AWARENESS_RATE", HD_CONFIG_INT, "20", 1, 100000, &gw.cfg.notes_awareness_rate,
 	 "notes_awareness requests per second per connection (bursts of twice that)"},
+	{"MEDIA_URL", HD_CONFIG_OPTIONAL, "", 0, 0, &gw.cfg.media_url,
+	 "huddle-media (the SFU controller) to send SFU signaling to (tcp://host:7008); unset: meetings stay "
+	 "peer to peer and SFU requests get UNAVAILABLE"},
+	{"MEDIA_EVENTS_URL", HD_CONFIG_OPTIONAL, "", 0, 0, &gw.cfg.media_events_url,
+	 "huddle-media's event bus (tcp://host:7009): SFU publisher lists, offers, talking"},
+	{"MEDIA_TIMEOUT_MS", HD_CONFIG_INT, "10000", 100, 120000, &gw.cfg.media_timeout_ms,
+	 "most time an SFU request waits for huddle-media, ms"},
 	{"RECORDING_URL", HD_CONFIG_STRING, "tcp://127.0.0.1:7007", 0, 0, &gw.cfg.recording_url,
 	 "huddle-recording request address(es), comma-separated"},
 	{"RECORDING_TIMEOUT_MS", HD_CONFIG_INT, "10000", 100, 120000, &gw.cfg.recording_timeout_ms,

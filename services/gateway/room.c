@@ -1,6 +1,8 @@
 // room.c: local rooms, membership and delivery of room events.
 #include "gateway/room.h"
 
+#include "gateway/sfu.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <utlist.h>
@@ -84,6 +86,7 @@ void gw_room_add_member(struct gw_session *s, const char *participant_id)
 	if (old != NULL && old != s) {
 		HD_INFO("participant %s resumed on session %llu; closing session %llu", participant_id,
 			(unsigned long long)s->id, (unsigned long long)old->id);
+		old->sfu_used = false; // the participant goes on: no SFU leave for them
 		gw_room_detach(old);
 		gw_session_close(old, GW_CLOSE_REPLACED, "replaced by a resumed connection");
 	}
@@ -110,6 +113,7 @@ void gw_room_detach(struct gw_session *s)
 	roster_forget(s); // it names participants of the room being left
 	if (r == NULL)
 		return;
+	gw_sfu_left(s, false); // their Janus handles go too
 	early_drop(r, s);
 	if (s->state == GW_SESSION_JOINED && gw_room_find_member(r, s->participant_id) == s)
 		HASH_DELETE(hh_member, r->members, s);

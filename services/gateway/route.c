@@ -5,6 +5,7 @@
 #include "gateway/access.h"
 #include "gateway/access_http.h"
 #include "gateway/chat.h"
+#include "gateway/sfu.h"
 #include "gateway/http.h"
 #include "gateway/notes.h"
 #include "gateway/notes_ops.h"
@@ -65,6 +66,8 @@ static const struct gw_route routes[] = {
 	[GW_OP_NOTES_VERSION] = {.notes = gw_notes_op_on_reply},
 	[GW_OP_HTTP_NOTES_EXPORT] = {.notes = gw_http_on_notes_reply},
 	[GW_OP_HTTP_RECORDING] = {.recording = gw_http_on_recording_reply},
+	[GW_OP_SFU] = {.media = gw_sfu_on_reply},
+	[GW_OP_SFU_NOTICE] = {.media = gw_sfu_on_notice_reply},
 };
 _Static_assert(sizeof(routes) / sizeof(routes[0]) == GW_OP_COUNT, "every gw_op needs an entry in routes");
 
@@ -153,4 +156,24 @@ void gw_route_recording_reply(const struct gw_pending *p, hd_err err, nng_msg *m
 	route->recording(p, err, r);
 	if (r != NULL)
 		huddle__v1__recording_reply__free_unpacked(r, NULL);
+}
+
+void gw_route_media_reply(const struct gw_pending *p, hd_err err, nng_msg *msg)
+{
+	const struct gw_route *route = gw_route_of(p->op);
+	Huddle__V1__MediaReply *r = NULL;
+	if (route == NULL || route->media == NULL) {
+		HD_ERROR("a huddle-media reply for op %d, which is no huddle-media call, dropped", (int)p->op);
+		return;
+	}
+	if (err == HD_OK) {
+		r = huddle__v1__media_reply__unpack(NULL, nng_msg_len(msg), nng_msg_body(msg));
+		if (r == NULL) {
+			HD_ERROR("undecodable reply from huddle-media");
+			err = HD_EINTERNAL;
+		}
+	}
+	route->media(p, err, r);
+	if (r != NULL)
+		huddle__v1__media_reply__free_unpacked(r, NULL);
 }

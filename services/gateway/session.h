@@ -123,6 +123,9 @@ struct gw_session {
 	int64_t last_rx_ms;     // monotonic ms of the last data received
 	bool ping_due;          // a keepalive PING waits for the next writeable
 	bool ping_sent;         // a PING went out since the last frame received
+	int media_mode;         // huddle.v1.MediaMode of the joined meeting (join reply, media_mode events)
+	uint64_t media_epoch;   // ... and its epoch
+	bool sfu_used;          // an SFU request went to huddle-media (a leave follows when the session goes)
 
 	// Room events that arrived while JOINING: the registry may publish
 	// them before its join reply reaches us; replayed after the reply.

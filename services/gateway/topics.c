@@ -32,6 +32,12 @@ hd_err gw_topics_watch(const char *meeting_id)
 		free(t);
 		return HD_ENOMEM;
 	}
+	if (gw.media_events != NULL && hd_sub_subscribe(gw.media_events, t->meeting_id) != HD_OK) {
+		if (gw.events != NULL)
+			hd_sub_unsubscribe(gw.events, t->meeting_id);
+		free(t);
+		return HD_ENOMEM;
+	}
 	t->users = 1;
 	HASH_ADD_STR(topics, meeting_id, t);
 	return HD_OK;
@@ -45,6 +51,8 @@ void gw_topics_unwatch(const char *meeting_id)
 		return;
 	if (gw.events != NULL) // NULL while shutting down
 		hd_sub_unsubscribe(gw.events, t->meeting_id);
+	if (gw.media_events != NULL)
+		hd_sub_unsubscribe(gw.media_events, t->meeting_id);
 	HASH_DEL(topics, t);
 	free(t);
 }

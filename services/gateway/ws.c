@@ -15,6 +15,7 @@
 #include "gateway/room.h"
 #include "gateway/session.h"
 #include "gateway/turn.h"
+#include "gateway/sfu.h"
 #include "gateway/watch.h"
 #include "gateway/websec.h"
 
@@ -223,16 +224,11 @@ static void op_ping(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 	gw_session_send_body(s, cm->request_id, HUDDLE__V1__SERVER_MESSAGE__BODY_PONG, &pong);
 }
 
-// op_sfu answers ClientMessage.sfu (proto/huddle/v1/sfu.proto, README "SFU
-// (Janus VideoRoom)"). NOT DONE: forwarding to huddle-media; until then a
-// joined, admitted session gets UNAVAILABLE (a waiting one FORBIDDEN from
-// gw_access_gate, one not joined NOT_JOINED), so a client can tell "no SFU
-// signaling here" from a message it got wrong.
+// op_sfu forwards ClientMessage.sfu to huddle-media (sfu.c; a waiting
+// session gets FORBIDDEN from gw_access_gate first).
 static void op_sfu(struct gw_session *s, Huddle__V1__ClientMessage *cm)
 {
-	if (!require_joined(s, cm->request_id))
-		return;
-	gw_session_send_error(s, cm->request_id, HD_EUNAVAILABLE, "SFU signaling is not available on this gateway");
+	gw_sfu_op(s, cm);
 }
 
 // ws_ops dispatches a ClientMessage by its body, indexed by field number.

@@ -49,9 +49,10 @@ struct call {
 	unsigned char *buf; // LWS_PRE bytes of headroom, then the JSON text
 	size_t len;
 	bool sent;
-	bool done;   // answered or failed (CALL_WORKER)
-	hd_err err;  // its outcome when done
-	cJSON *data; // plugindata.data on success (moved to the worker)
+	bool ack_ends; // Janus's "ack" is the whole answer (trickle)
+	bool done;     // answered or failed (CALL_WORKER)
+	hd_err err;    // its outcome when done
+	cJSON *data;   // Janus's whole answer on success (moved to the worker)
 	char why[MEDIA_JANUS_WHY_MAX];
 };
 
@@ -74,6 +75,8 @@ struct media_janus {
 	uint64_t next_txn;
 	struct call *calls;
 	struct media_janus_stats stats;
+	media_janus_event_fn on_event; // unsolicited messages and losses (set once, before use)
+	void *event_arg;
 
 	// Service thread only.
 	struct lws *wsi;
@@ -119,11 +122,12 @@ static void finish(struct media_janus *j, struct call *c, hd_err err, const char
 	call_free(c);
 }
 
-// new_call builds a message {"janus": verb, "transaction", "apisecret",
-// session/handle ids when given, body when given} (mutex held) and queues it.
-// Returns the call (linked), or NULL when out of memory.
-static struct call *queue_call(struct media_janus *j, enum call_kind kind, const char *verb, uint64_t session,
-			       uint64_t handle, const cJSON *body, const char *plugin)
+// queue_call builds a message {"janus": verb, "transaction", "apisecret",
+// session/handle ids when given, body when given, a copy of each member of
+// extra (such as "jsep" or "candidate") when given} (mutex held) and queues
+// it. Returns the call (linked), or NULL when out of memory.
+static struct call *queue_call_extra(struct media_janus *j, enum call_kind kind, const char *verb, uint64_t session,
+				     uint64_t handle, const cJSON *body, const char *plugin, const cJSON *extra)
 {
 	struct call *c = calloc(1, sizeof(*c));
 	cJSON *m = cJSON_CreateObject();
@@ -154,6 +158,15 @@ static struct call *queue_call(struct media_janus *j, enum call_kind kind, const
 			goto fail;
 		}
 	}
+	const cJSON *x;
+	cJSON_ArrayForEach(x, extra)
+	{
+		cJSON *copy = cJSON_Duplicate(x, 1);
+		if (copy == NULL || !cJSON_AddItemToObject(m, x->string, copy)) {
+			cJSON_Delete(copy);
+			goto fail;
+		}
+	}
 	if ((text = cJSON_PrintUnformatted(m)) == NULL)
 		goto fail;
 	c->len = strlen(text);
@@ -173,6 +186,12 @@ fail:
 	cJSON_Delete(m);
 	call_free(c);
 	return NULL;
+}
+
+static struct call *queue_call(struct media_janus *j, enum call_kind kind, const char *verb, uint64_t session,
+			       uint64_t handle, const cJSON *body, const char *plugin)
+{
+	return queue_call_extra(j, kind, verb, session, handle, body, plugin, NULL);
 }
 
 // fail_all completes every call with err (mutex held), on a lost
@@ -222,10 +241,16 @@ static void janus_error(const cJSON *msg, char *why, size_t cap)
 }
 
 // on_answer handles Janus's answer to call c (mutex held, service thread).
-static void on_answer(struct media_janus *j, struct call *c, const char *verb, cJSON *msg)
+// A worker's call takes *msgp (then NULL).
+static void on_answer(struct media_janus *j, struct call *c, const char *verb, cJSON **msgp)
 {
 	char why[MEDIA_JANUS_WHY_MAX];
+	cJSON *msg = *msgp;
 	bool ok = strcmp(verb, "success") == 0;
+	if (strcmp(verb, "ack") == 0 && c->kind == CALL_WORKER && c->ack_ends) {
+		finish(j, c, HD_OK, NULL);
+		return;
+	}
 	if (strcmp(verb, "ack") == 0 && c->kind != CALL_KEEPALIVE)
 		return; // an asynchronous answer follows as an "event" with the same transaction
 	if (!ok && strcmp(verb, "event") != 0 && strcmp(verb, "ack") != 0)
@@ -238,13 +263,8 @@ static void on_answer(struct media_janus *j, struct call *c, const char *verb, c
 			finish(j, c, HD_EINTERNAL, why);
 			return;
 		}
-		const cJSON *pd = cJSON_GetObjectItemCaseSensitive(msg, "plugindata");
-		cJSON *data = cJSON_DetachItemFromObjectCaseSensitive((cJSON *)pd, "data");
-		if (data == NULL) {
-			finish(j, c, HD_EINTERNAL, "janus answered without plugindata.data");
-			return;
-		}
-		c->data = data;
+		c->data = msg;
+		*msgp = NULL;
 		finish(j, c, HD_OK, NULL);
 		return;
 	}
@@ -301,12 +321,13 @@ static void on_message(struct media_janus *j, const char *text, size_t len)
 	}
 	pthread_mutex_lock(&j->mu);
 	struct call *c = NULL;
+	bool lost = false, unsolicited = false;
 	if (txn != NULL)
 		for (c = j->calls; c != NULL; c = c->next)
 			if (c->sent && !(c->kind == CALL_WORKER && c->done) && strcmp(c->txn, txn) == 0)
 				break;
 	if (c != NULL) {
-		on_answer(j, c, verb, msg);
+		on_answer(j, c, verb, &msg);
 	} else if (strcmp(verb, "timeout") == 0 && json_u64(msg, "session_id") == j->session_id) {
 		// Janus dropped the session (no keepalive in time): start over.
 		HD_WARN("janus: session %" PRIu64 " timed out in Janus; creating a new one", j->session_id);
@@ -314,12 +335,18 @@ static void on_message(struct media_janus *j, const char *text, size_t len)
 		j->handle_id = 0;
 		fail_all(j, HD_EUNAVAILABLE, "the Janus session timed out");
 		open_session(j);
+		lost = true;
 	} else if (strcmp(verb, "detached") == 0 && json_u64(msg, "sender") == j->handle_id) {
 		HD_WARN("janus: the VideoRoom handle was detached; attaching again");
 		j->handle_id = 0;
 		j->state = ST_OPENING;
 		queue_call(j, CALL_ATTACH, "attach", j->session_id, 0, NULL, JANUS_PLUGIN);
 		lws_callback_on_writable(j->wsi);
+	} else if (txn == NULL && json_u64(msg, "sender") != 0) {
+		// Janus speaking unasked about a participant's handle: the callback
+		// reads it below. (An answer whose caller gave up waiting has a
+		// transaction: it is no news, only late.)
+		unsolicited = true;
 	} else {
 		HD_DEBUG("janus: %s event (transaction %s)", verb, txn != NULL ? txn : "none");
 	}
@@ -329,7 +356,15 @@ static void on_message(struct media_janus *j, const char *text, size_t len)
 			lws_callback_on_writable(j->wsi);
 			break;
 		}
+	media_janus_event_fn fn = j->on_event;
+	void *arg = j->event_arg;
 	pthread_mutex_unlock(&j->mu);
+	// Outside the mutex: the callback may take its own locks (a worker holding
+	// one of them may be waiting on j->mu).
+	if (fn != NULL && unsolicited)
+		fn(arg, json_u64(msg, "sender"), msg);
+	if (fn != NULL && lost)
+		fn(arg, 0, NULL);
 	cJSON_Delete(msg);
 }
 
@@ -387,11 +422,15 @@ static void on_closed(struct media_janus *j, const char *what)
 	j->state = ST_DISCONNECTED;
 	fail_all(j, HD_EUNAVAILABLE, "the connection to Janus was lost");
 	bool stopping = j->stopping;
+	media_janus_event_fn fn = j->on_event;
+	void *arg = j->event_arg;
 	pthread_mutex_unlock(&j->mu);
 	if (was)
 		HD_WARN("janus: connection %s", what);
 	else
 		HD_DEBUG("janus: connection %s", what);
+	if (was && fn != NULL)
+		fn(arg, 0, NULL);
 	free(j->rx);
 	j->rx = NULL;
 	j->rx_len = j->rx_cap = 0;
@@ -579,9 +618,14 @@ void media_janus_close(struct media_janus *j)
 	free(j);
 }
 
-hd_err media_janus_message(struct media_janus *j, const cJSON *body, cJSON **data, char *why)
+// worker_call sends one message (verb; to handle, or to the room handle when
+// handle is 0 and the verb needs one) and waits for its answer, which it
+// returns whole in *answer (the caller's). Errors as media_janus_message.
+static hd_err worker_call(struct media_janus *j, const char *verb, uint64_t handle, bool needs_handle,
+			  const cJSON *body, const char *plugin, const cJSON *extra, bool ack_ends, cJSON **answer,
+			  char *why)
 {
-	*data = NULL;
+	*answer = NULL;
 	pthread_mutex_lock(&j->mu);
 	if (j->stopping) {
 		pthread_mutex_unlock(&j->mu);
@@ -594,12 +638,15 @@ hd_err media_janus_message(struct media_janus *j, const cJSON *body, cJSON **dat
 			 j->state == ST_DISCONNECTED ? "Janus is not connected" : "the Janus session is not ready yet");
 		return HD_EUNAVAILABLE;
 	}
-	struct call *c = queue_call(j, CALL_WORKER, "message", j->session_id, j->handle_id, body, NULL);
+	if (needs_handle && handle == 0)
+		handle = j->handle_id;
+	struct call *c = queue_call_extra(j, CALL_WORKER, verb, j->session_id, handle, body, plugin, extra);
 	if (c == NULL) {
 		pthread_mutex_unlock(&j->mu);
 		snprintf(why, MEDIA_JANUS_WHY_MAX, "out of memory");
 		return HD_ENOMEM;
 	}
+	c->ack_ends = ack_ends;
 	pthread_mutex_unlock(&j->mu);
 	lws_cancel_service(j->ctx);
 
@@ -618,7 +665,7 @@ hd_err media_janus_message(struct media_janus *j, const cJSON *body, cJSON **dat
 	hd_err err;
 	if (c->done) {
 		err = c->err;
-		*data = c->data;
+		*answer = c->data;
 		c->data = NULL;
 		snprintf(why, MEDIA_JANUS_WHY_MAX, "%s", c->why);
 	} else {
@@ -630,6 +677,108 @@ hd_err media_janus_message(struct media_janus *j, const cJSON *body, cJSON **dat
 	pthread_mutex_unlock(&j->mu);
 	call_free(c);
 	return err;
+}
+
+hd_err media_janus_message(struct media_janus *j, const cJSON *body, cJSON **data, char *why)
+{
+	cJSON *answer = NULL;
+	*data = NULL;
+	hd_err err = worker_call(j, "message", 0, true, body, NULL, NULL, false, &answer, why);
+	if (err != HD_OK)
+		return err;
+	cJSON *pd = cJSON_GetObjectItemCaseSensitive(answer, "plugindata");
+	*data = cJSON_DetachItemFromObjectCaseSensitive(pd, "data");
+	cJSON_Delete(answer);
+	if (*data == NULL) {
+		snprintf(why, MEDIA_JANUS_WHY_MAX, "janus answered without plugindata.data");
+		return HD_EINTERNAL;
+	}
+	return HD_OK;
+}
+
+hd_err media_janus_attach(struct media_janus *j, uint64_t *handle, uint64_t *session, char *why)
+{
+	cJSON *answer = NULL;
+	*handle = 0;
+	hd_err err = worker_call(j, "attach", 0, false, NULL, JANUS_PLUGIN, NULL, false, &answer, why);
+	if (err != HD_OK)
+		return err;
+	*handle = json_u64(cJSON_GetObjectItemCaseSensitive(answer, "data"), "id");
+	*session = json_u64(answer, "session_id");
+	cJSON_Delete(answer);
+	if (*handle == 0) {
+		snprintf(why, MEDIA_JANUS_WHY_MAX, "janus answered attach without a handle id");
+		return HD_EINTERNAL;
+	}
+	return HD_OK;
+}
+
+hd_err media_janus_detach(struct media_janus *j, uint64_t handle, char *why)
+{
+	cJSON *answer = NULL;
+	hd_err err = worker_call(j, "detach", handle, false, NULL, NULL, NULL, false, &answer, why);
+	cJSON_Delete(answer);
+	return err;
+}
+
+hd_err media_janus_send(struct media_janus *j, uint64_t handle, const cJSON *body, const cJSON *jsep, cJSON **data,
+			cJSON **jsep_out, char *why)
+{
+	cJSON *answer = NULL, *extra = NULL;
+	*data = NULL;
+	if (jsep_out != NULL)
+		*jsep_out = NULL;
+	if (jsep != NULL) {
+		cJSON *copy = cJSON_Duplicate(jsep, 1);
+		if ((extra = cJSON_CreateObject()) == NULL || copy == NULL ||
+		    !cJSON_AddItemToObject(extra, "jsep", copy)) {
+			cJSON_Delete(copy);
+			cJSON_Delete(extra);
+			snprintf(why, MEDIA_JANUS_WHY_MAX, "out of memory");
+			return HD_ENOMEM;
+		}
+	}
+	hd_err err = worker_call(j, "message", handle, false, body, NULL, extra, false, &answer, why);
+	cJSON_Delete(extra);
+	if (err != HD_OK)
+		return err;
+	cJSON *pd = cJSON_GetObjectItemCaseSensitive(answer, "plugindata");
+	*data = cJSON_DetachItemFromObjectCaseSensitive(pd, "data");
+	if (jsep_out != NULL)
+		*jsep_out = cJSON_DetachItemFromObjectCaseSensitive(answer, "jsep");
+	cJSON_Delete(answer);
+	if (*data == NULL) {
+		if (jsep_out != NULL) {
+			cJSON_Delete(*jsep_out);
+			*jsep_out = NULL;
+		}
+		snprintf(why, MEDIA_JANUS_WHY_MAX, "janus answered without plugindata.data");
+		return HD_EINTERNAL;
+	}
+	return HD_OK;
+}
+
+hd_err media_janus_trickle(struct media_janus *j, uint64_t handle, const cJSON *candidate, char *why)
+{
+	cJSON *answer = NULL, *extra = cJSON_CreateObject(), *copy = cJSON_Duplicate(candidate, 1);
+	if (extra == NULL || copy == NULL || !cJSON_AddItemToObject(extra, "candidate", copy)) {
+		cJSON_Delete(copy);
+		cJSON_Delete(extra);
+		snprintf(why, MEDIA_JANUS_WHY_MAX, "out of memory");
+		return HD_ENOMEM;
+	}
+	hd_err err = worker_call(j, "trickle", handle, false, NULL, NULL, extra, true, &answer, why);
+	cJSON_Delete(extra);
+	cJSON_Delete(answer);
+	return err;
+}
+
+void media_janus_set_events(struct media_janus *j, media_janus_event_fn fn, void *arg)
+{
+	pthread_mutex_lock(&j->mu);
+	j->on_event = fn;
+	j->event_arg = arg;
+	pthread_mutex_unlock(&j->mu);
 }
 
 void media_janus_get_stats(struct media_janus *j, struct media_janus_stats *st)

@@ -1,11 +1,16 @@
 // janus.h: huddle-media's one connection to Janus's WebSocket API (a
 // libwebsockets client, subprotocol "janus-protocol"; the Janus API is
 // documented at https://janus.conf.meetecho.com/docs/rest.html). It owns a
-// Janus session with one VideoRoom handle: it creates them, keeps the
-// session alive, reconnects with backoff when the WebSocket drops and then
-// claims the same session, and matches each reply to its request by
-// transaction id. Requests come from REP worker threads and block until
-// their reply; one lws service thread does all the I/O.
+// Janus session with one VideoRoom handle (the room handle, for rooms.c's
+// administrative requests): it creates them, keeps the session alive,
+// reconnects with backoff when the WebSocket drops and then claims the same
+// session, and matches each answer to its request by transaction id, both
+// synchronous ("success") and asynchronous ("ack", then an "event" with the
+// same transaction). Participants' own handles (attached in the same
+// session by media_janus_attach) carry the JSEP requests; messages Janus
+// sends about them unasked go to the event callback by sender. Requests come
+// from REP worker threads and block until their answer; one lws service
+// thread does all the I/O.
 #ifndef MEDIA_JANUS_H
 #define MEDIA_JANUS_H
 
@@ -65,6 +70,47 @@ void media_janus_close(struct media_janus *j);
 // reason), HD_ECLOSED, HD_ENOMEM. why (MEDIA_JANUS_WHY_MAX bytes) is set on
 // error. Thread-safe; blocks the calling thread.
 hd_err media_janus_message(struct media_janus *j, const cJSON *body, cJSON **data, char *why);
+
+// media_janus_attach attaches a new VideoRoom handle in the session (a
+// participant's publisher or subscriber) and writes its id to *handle and
+// the session's id to *session (handles die with their session: a caller
+// compares it with media_janus_get_stats' session_id to know whether its
+// handles still exist). Errors as media_janus_message.
+hd_err media_janus_attach(struct media_janus *j, uint64_t *handle, uint64_t *session, char *why);
+
+// media_janus_detach detaches handle (Janus hangs its PeerConnection up and
+// the VideoRoom makes it leave its room). Errors as media_janus_message;
+// HD_EINTERNAL also when Janus does not know the handle.
+hd_err media_janus_detach(struct media_janus *j, uint64_t handle, char *why);
+
+// media_janus_send sends body (a VideoRoom request; borrowed) with jsep
+// ({"type", "sdp"}; borrowed; NULL: none) to handle and waits for its
+// answer, synchronous or asynchronous (the "event" after Janus's "ack"). On
+// HD_OK *data is the answer's plugindata.data and, when jsep_out is not
+// NULL, *jsep_out its "jsep" (NULL when it has none); both the caller's to
+// cJSON_Delete. VideoRoom error answers come back as HD_OK, as
+// media_janus_message's. Errors as media_janus_message. Thread-safe; blocks.
+hd_err media_janus_send(struct media_janus *j, uint64_t handle, const cJSON *body, const cJSON *jsep, cJSON **data,
+			cJSON **jsep_out, char *why);
+
+// media_janus_trickle passes candidate to handle's ICE agent: an object
+// {"candidate", "sdpMid", "sdpMLineIndex"} or {"completed": true}
+// (borrowed). Janus's "ack" is the whole answer. Errors as
+// media_janus_message.
+hd_err media_janus_trickle(struct media_janus *j, uint64_t handle, const cJSON *candidate, char *why);
+
+// media_janus_event_fn receives, on the lws service thread and without j's
+// lock held, every message Janus sends unasked (no transaction) about a handle
+// (VideoRoom events such as "publishers", "talking", a subscriber
+// renegotiation; "webrtcup", "hangup", ...): handle is its "sender" and msg
+// the whole message (borrowed for the call). handle 0 with msg NULL means
+// Janus was lost (the connection dropped or the session expired): every
+// participant's media stopped. It must not call the blocking functions
+// above (they need this thread).
+typedef void (*media_janus_event_fn)(void *arg, uint64_t handle, const cJSON *msg);
+
+// media_janus_set_events installs fn (NULL: none) with arg. Thread-safe.
+void media_janus_set_events(struct media_janus *j, media_janus_event_fn fn, void *arg);
 
 // media_janus_get_stats copies the counters. Thread-safe.
 void media_janus_get_stats(struct media_janus *j, struct media_janus_stats *st);

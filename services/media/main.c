@@ -1,8 +1,10 @@
 // main.c: huddle-media: the controller of Huddle's SFU. It drives Janus's
-// VideoRoom plugin over Janus's WebSocket API (janus.c: one session, one
-// handle, keepalives, reconnect and claim) and serves the gateways' calls on
-// a REP socket with a pool of workers (rpc.c, rooms.c); the skeleton
-// (common/daemon.h) runs them.
+// VideoRoom plugin over Janus's WebSocket API (janus.c: one session, a room
+// handle and each participant's publisher and subscriber handles,
+// keepalives, reconnect and claim), serves the gateways' calls on a REP
+// socket with a pool of workers (rpc.c, rooms.c, sfu.c) and publishes
+// MediaEvents on MEDIA_EVENTS_LISTEN; the skeleton (common/daemon.h) runs
+// them.
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@
 // media_config is what main reads from the environment (see config_table).
 struct media_config {
 	const char *listen;
+	const char *events_listen;
 	int64_t workers;
 	const char *janus_url;
 	const char *api_secret;
@@ -43,6 +46,9 @@ static struct media_config cfg;
 static const struct hd_config config_table[] = {
 	{"MEDIA_LISTEN", HD_CONFIG_STRING, "tcp://127.0.0.1:7008", 0, 0, &cfg.listen,
 	 "NNG REP address for MediaRequest calls (tcp://host:port or ipc:///path)"},
+	{"MEDIA_EVENTS_LISTEN", HD_CONFIG_STRING, "tcp://127.0.0.1:7009", 0, 0, &cfg.events_listen,
+	 "NNG PUB address for MediaEvents (topic = meeting id): publisher lists, subscriber offers, talking, "
+	 "media stopped"},
 	{"MEDIA_WORKERS", HD_CONFIG_INT, "8", 1, 256, &cfg.workers,
 	 "request worker threads (each waits for Janus while its request runs)"},
 	{"JANUS_URL", HD_CONFIG_STRING, "ws://127.0.0.1:8188", 0, 0, &cfg.janus_url,
@@ -67,6 +73,7 @@ static const struct hd_config config_table[] = {
 struct media_app {
 	struct media_janus *janus;
 	struct media_rooms rooms;
+	struct media_sfu *sfu;
 };
 
 static hd_err app_open(void *p, struct hd_store *store, nng_socket pub, char *why)
@@ -94,6 +101,11 @@ static hd_err app_open(void *p, struct hd_store *store, nng_socket pub, char *wh
 	app->rooms.key = cfg.api_secret;
 	app->rooms.publishers_max = (uint32_t)cfg.publishers_max;
 	app->rooms.bitrate = (uint32_t)cfg.bitrate;
+	if ((err = media_sfu_open(&app->sfu, &app->rooms, pub)) != HD_OK) {
+		media_janus_close(app->janus);
+		snprintf(why, HD_DAEMON_WHY_MAX, "out of memory");
+		return err;
+	}
 	return HD_OK;
 }
 
@@ -105,6 +117,7 @@ static void app_close(void *p)
 	HD_INFO("stats: %llu connections to Janus, %llu sessions created, %llu claimed",
 		(unsigned long long)st.connects, (unsigned long long)st.sessions, (unsigned long long)st.claims);
 	media_janus_close(app->janus);
+	media_sfu_close(app->sfu); // after Janus: its event callback ran until then
 }
 
 static hd_err worker_init(void *p, void *worker, char *why)
@@ -112,6 +125,7 @@ static hd_err worker_init(void *p, void *worker, char *why)
 	struct media_app *app = p;
 	struct media_ctx *c = worker;
 	c->rooms = &app->rooms;
+	c->sfu = app->sfu;
 	return HD_OK;
 }
 
@@ -125,6 +139,7 @@ int main(int argc, char **argv)
 		.config = config_table,
 		.n_config = sizeof(config_table) / sizeof(config_table[0]),
 		.listen_setting = "MEDIA_LISTEN",
+		.events_setting = "MEDIA_EVENTS_LISTEN",
 		.workers_setting = "MEDIA_WORKERS",
 		.handle = media_rpc_handle,
 		.worker_size = sizeof(struct media_ctx),

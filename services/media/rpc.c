@@ -1,5 +1,6 @@
 // rpc.c: huddle-media's op table: validates each MediaRequest body and runs
-// the room operation (rooms.c) on the worker's thread.
+// the room operation (rooms.c) or the participant's JSEP step (sfu.c) on the
+// worker's thread.
 #include "media/rpc.h"
 
 #include <stdio.h>
@@ -86,6 +87,8 @@ static hd_err op_revoke(void *worker, const void *body, struct hd_rpc_reply *rep
 		return err;
 	if ((err = media_room_revoke(c->rooms, req->meeting_id, req->participant_id, &kicked, c->why)) != HD_OK)
 		return failed(c, "revoke", err, why);
+	if (c->sfu != NULL) // their subscription too: a removed participant stops receiving
+		media_sfu_forget(c->sfu, req->meeting_id, req->participant_id);
 	HD_INFO("room %s: participant %s revoked%s", req->meeting_id, req->participant_id, kicked ? " and kicked" : "");
 	Huddle__V1__MediaRevokeReply out = HUDDLE__V1__MEDIA_REVOKE_REPLY__INIT;
 	out.kicked = kicked;
@@ -102,6 +105,8 @@ static hd_err op_destroy_room(void *worker, const void *body, struct hd_rpc_repl
 		return err;
 	if ((err = media_room_destroy(c->rooms, req->meeting_id, &destroyed, c->why)) != HD_OK)
 		return failed(c, "destroy_room", err, why);
+	if (c->sfu != NULL)
+		media_sfu_forget(c->sfu, req->meeting_id, NULL);
 	if (destroyed)
 		HD_INFO("room %s destroyed", req->meeting_id);
 	Huddle__V1__MediaDestroyRoomReply out = HUDDLE__V1__MEDIA_DESTROY_ROOM_REPLY__INIT;
@@ -153,6 +158,8 @@ static hd_err op_cleanup(void *worker, const void *body, struct hd_rpc_reply *re
 	uint32_t kept = 0;
 	err = media_room_cleanup(c->rooms, (const char *const *)req->active_meeting_ids, req->n_active_meeting_ids,
 				 on_destroyed, &l, &kept, c->why);
+	for (size_t i = 0; i < l.n && c->sfu != NULL; i++)
+		media_sfu_forget(c->sfu, l.ids[i], NULL);
 	if (err == HD_OK && l.nomem)
 		err = HD_ENOMEM;
 	if (err == HD_OK) {
@@ -187,6 +194,60 @@ static hd_err op_health(void *worker, const void *body, struct hd_rpc_reply *rep
 	return hd_rpc_reply_pack(rep, &out.base);
 }
 
+// op_sfu runs one participant's SfuRequest (sfu.c) and answers with the SDP
+// Janus sent (publish, subscribe) or ok.
+static hd_err op_sfu(void *worker, const void *body, struct hd_rpc_reply *rep, const char **why)
+{
+	struct media_ctx *c = worker;
+	const Huddle__V1__MediaSfuRequest *req = body;
+	hd_err err;
+	char *sdp = NULL;
+	if ((err = check_id(c, "meeting_id", req->meeting_id, why)) != HD_OK ||
+	    (err = check_id(c, "participant_id", req->participant_id, why)) != HD_OK)
+		return err;
+	if (req->request == NULL) {
+		*why = "sfu.request is missing";
+		return HD_EBADREQUEST;
+	}
+	if ((err = media_sfu_check(req->request, c->why)) != HD_OK) {
+		*why = c->why;
+		return err;
+	}
+	if (c->sfu == NULL) {
+		*why = "SFU signaling is not set up in this huddle-media";
+		return HD_EUNAVAILABLE;
+	}
+	err = media_sfu_handle(c->sfu, req->meeting_id, req->participant_id, req->request, &sdp, c->why);
+	if (err != HD_OK) {
+		if (err == HD_EINTERNAL || err == HD_ETIMEOUT)
+			HD_WARN("sfu: meeting %s participant %s: %s", req->meeting_id, req->participant_id, c->why);
+		*why = c->why;
+		return err;
+	}
+	Huddle__V1__SfuReply out = HUDDLE__V1__SFU_REPLY__INIT;
+	Huddle__V1__SfuPublishReply pub = HUDDLE__V1__SFU_PUBLISH_REPLY__INIT;
+	Huddle__V1__SfuSubscribeReply sub = HUDDLE__V1__SFU_SUBSCRIBE_REPLY__INIT;
+	switch (req->request->body_case) {
+	case HUDDLE__V1__SFU_REQUEST__BODY_PUBLISH:
+		pub.answer_sdp = sdp;
+		out.body_case = HUDDLE__V1__SFU_REPLY__BODY_PUBLISH;
+		out.publish = &pub;
+		break;
+	case HUDDLE__V1__SFU_REQUEST__BODY_SUBSCRIBE:
+		sub.offer_sdp = sdp;
+		out.body_case = HUDDLE__V1__SFU_REPLY__BODY_SUBSCRIBE;
+		out.subscribe = &sub;
+		break;
+	default:
+		out.body_case = HUDDLE__V1__SFU_REPLY__BODY_OK;
+		out.ok = true;
+		break;
+	}
+	err = hd_rpc_reply_pack(rep, &out.base);
+	free(sdp);
+	return err;
+}
+
 static const hd_rpc_op rpc_ops[] = {
 	[HUDDLE__V1__MEDIA_REQUEST__BODY_ENSURE_ROOM] = op_ensure_room,
 	[HUDDLE__V1__MEDIA_REQUEST__BODY_ALLOW] = op_allow,
@@ -194,6 +255,7 @@ static const hd_rpc_op rpc_ops[] = {
 	[HUDDLE__V1__MEDIA_REQUEST__BODY_DESTROY_ROOM] = op_destroy_room,
 	[HUDDLE__V1__MEDIA_REQUEST__BODY_CLEANUP] = op_cleanup,
 	[HUDDLE__V1__MEDIA_REQUEST__BODY_HEALTH] = op_health,
+	[HUDDLE__V1__MEDIA_REQUEST__BODY_SFU] = op_sfu,
 };
 
 static const struct hd_rpc_service media_service = {

@@ -6,6 +6,7 @@
 
 #include "media/janus.h"
 #include "media/rooms.h"
+#include "media/sfu.h"
 
 // MEDIA_CLEANUP_ACTIVE_MAX is the most meeting ids one cleanup request may
 // name as still active.
@@ -16,6 +17,7 @@
 // a test).
 struct media_ctx {
 	const struct media_rooms *rooms;
+	struct media_sfu *sfu;         // participants' handles (shared, thread-safe)
 	char why[MEDIA_JANUS_WHY_MAX]; // the reason of the last failure, for its reply
 };
 
@@ -25,8 +27,12 @@ struct media_ctx {
 // not HD_ID_LEN base64url characters get BAD_REQUEST naming the field;
 // Janus not connected UNAVAILABLE; no answer in time TIMEOUT; Janus refusing
 // INTERNAL with its reason; allow on a room that does not exist
-// UNKNOWN_MEETING. Bytes that do not decode get MALFORMED, an unknown body
-// UNKNOWN_TYPE. Returns NULL only when even an error reply cannot be
+// UNKNOWN_MEETING. revoke, destroy_room and cleanup also detach the
+// participants' handles (media_sfu_forget). sfu (a participant's JSEP, sfu.h): checked by
+// media_sfu_check (SDP over MEDIA_SDP_MAX: BAD_REQUEST), then errors as
+// media_sfu_handle (FORBIDDEN for a participant not allowed,
+// UNKNOWN_MEETING for a meeting without a room). Bytes that do not decode
+// get MALFORMED, an unknown body UNKNOWN_TYPE. Returns NULL only when even an error reply cannot be
 // allocated. msg is borrowed.
 nng_msg *media_rpc_handle(void *worker_state, nng_msg *msg);
 

@@ -90,9 +90,12 @@ daemons=(huddle-gateway huddle-registry huddle-chat huddle-notes huddle-recordin
 cmake --build "$build" -j"$jobs" --target "${daemons[@]}" huddle-load
 
 # ---- open files ----
-# The gateway: one per client plus its own (NNG, files): SOAK_CONNECTIONS + 1024
-# is ample; huddle-load the same. Redis sees only the registry's few.
-need=$((conns + 1024))
+# The gateway: one per client, plus the connections churn has opened while
+# the ones it left are still closing, plus its own (NNG, files; the gateway
+# keeps 256 of its limit from WebSockets, MAX_CONNECTIONS): SOAK_CONNECTIONS
+# + a fifth + 1024; huddle-load the same. (SOAK_CONNECTIONS + 1024 was too
+# few at 10,000: the gateway hit EMFILE.) Redis sees only the registry's few.
+need=$((conns + conns / 5 + 1024))
 hard=$(ulimit -Hn)
 if [[ $hard != unlimited ]] && ((hard < need)); then
 	hd_die "open-file hard limit $hard < $need needed for $conns connections; raise it (ulimit -Hn $need as root, or LimitNOFILE=)"

@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 
 ports=()
-while ((${#ports[@]} < 11)); do
+while ((${#ports[@]} < 12)); do
 	p=$(hd_pick_port) || hd_die "no free port"
 	[[ " ${ports[*]} " == *" $p "* ]] || ports+=("$p")
 done
@@ -40,7 +40,8 @@ export BUILD_DIR=$build RUN_DIR=$tmp/run HTTP_PORT=${ports[0]} TURN_PORT=${ports
 	CHAT_LISTEN=tcp://127.0.0.1:${ports[4]} CHAT_EVENTS_LISTEN=tcp://127.0.0.1:${ports[5]} \
 	NOTES_LISTEN=tcp://127.0.0.1:${ports[6]} NOTES_EVENTS_LISTEN=tcp://127.0.0.1:${ports[7]} \
 	RECORDING_LISTEN=tcp://127.0.0.1:${ports[8]} \
-	MEDIA_LISTEN=tcp://127.0.0.1:${ports[9]} JANUS_WS_PORT=${ports[10]}
+	MEDIA_LISTEN=tcp://127.0.0.1:${ports[9]} JANUS_WS_PORT=${ports[10]} \
+	MEDIA_EVENTS_LISTEN=tcp://127.0.0.1:${ports[11]}
 
 # launch N: starts run.sh (our child) and waits until it prints the URL.
 launch() {

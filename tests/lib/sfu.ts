@@ -15,7 +15,13 @@ import { join, resolve } from "node:path";
 import WebSocket from "ws";
 import { createHmac } from "node:crypto";
 import { create, fromBinary, toBinary } from "./proto.ts";
-import { MediaReplySchema, MediaRequestSchema, type MediaReply } from "../../web/src/gen/huddle/v1/media_pb.ts";
+import {
+	MediaEventSchema,
+	MediaReplySchema,
+	MediaRequestSchema,
+	type MediaEvent,
+	type MediaReply,
+} from "../../web/src/gen/huddle/v1/media_pb.ts";
 import { freePort, sleep, waitFor } from "./stack.ts";
 
 const SOURCE_DIR = process.env.HUDDLE_SOURCE_DIR ?? resolve(import.meta.dirname, "../..");
@@ -154,6 +160,8 @@ export interface Sfu {
 	janus: Child;
 	media: Child;
 	mediaUrl: string;
+	/** huddle-media's MEDIA_EVENTS_LISTEN (tcp://127.0.0.1:port). */
+	eventsUrl: string;
 	startMedia(): Promise<void>;
 	stop(): Promise<void>;
 }
@@ -167,6 +175,7 @@ export async function startSfu(opts: { rtpRange?: string; mediaEnv?: Record<stri
 	const apiSecret = `test-${Math.random().toString(36).slice(2)}-${Date.now()}`;
 	const janusPort = await freePort();
 	const mediaPort = await freePort();
+	const eventsPort = await freePort();
 	const env = {
 		JANUS_API_SECRET: apiSecret,
 		JANUS_WS_IP: "127.0.0.1",
@@ -187,9 +196,11 @@ export async function startSfu(opts: { rtpRange?: string; mediaEnv?: Record<stri
 	const bin = join(BIN_DIR, "huddle-media");
 	if (!existsSync(bin)) throw new Error(`${bin} does not exist: build the daemons first`);
 	const mediaUrl = `tcp://127.0.0.1:${mediaPort}`;
+	const eventsUrl = `tcp://127.0.0.1:${eventsPort}`;
 	const relay = await Relay.open(janusPort);
 	const mediaEnv = {
 		MEDIA_LISTEN: mediaUrl,
+		MEDIA_EVENTS_LISTEN: eventsUrl,
 		JANUS_URL: `ws://127.0.0.1:${relay.port}`,
 		JANUS_API_SECRET: apiSecret,
 		MEDIA_KEEPALIVE_SECONDS: "2",
@@ -204,6 +215,7 @@ export async function startSfu(opts: { rtpRange?: string; mediaEnv?: Record<stri
 		janus,
 		media: new Child("huddle-media", bin, [], mediaEnv, join(dir, "media.log")),
 		mediaUrl,
+		eventsUrl,
 		async startMedia() {
 			this.media = new Child("huddle-media", bin, [], mediaEnv, join(dir, "media.log"));
 			this.media.start();
@@ -320,6 +332,66 @@ export class MediaClient {
 	close(): void {
 		this.sock?.destroy();
 		this.sock = undefined;
+	}
+}
+
+/** SP protocol numbers (nng/protocol/pubsub0): PUB 0x20, SUB 0x21. */
+const SP_PUB = 0x20;
+const SP_SUB = 0x21;
+
+/**
+ * A SUB socket on huddle-media's MEDIA_EVENTS_LISTEN: every MediaEvent it
+ * publishes (SUB filters locally in libnng, so the wire carries them all:
+ * topic, a NUL, the packed MediaEvent), kept in order in events.
+ */
+export class MediaEvents {
+	readonly events: MediaEvent[] = [];
+	private buf = Buffer.alloc(0);
+	private handshook = false;
+
+	private constructor(private sock: Socket) {
+		sock.on("data", (d) => this.onData(d));
+		sock.on("error", () => undefined);
+	}
+
+	static async open(url: string): Promise<MediaEvents> {
+		const m = /^tcp:\/\/([^:]+):(\d+)$/.exec(url);
+		if (!m) throw new Error(`not a tcp:// URL: ${url}`);
+		const sock = netConnect(Number(m[2]), m[1]);
+		await new Promise<void>((res, rej) => {
+			sock.once("connect", () => res());
+			sock.once("error", rej);
+		});
+		sock.write(Buffer.from([0, 0x53, 0x50, 0, 0, SP_SUB, 0, 0]));
+		return new MediaEvents(sock);
+	}
+
+	private onData(d: Buffer): void {
+		this.buf = Buffer.concat([this.buf, d]);
+		if (!this.handshook) {
+			if (this.buf.length < 8) return;
+			if (this.buf[1] !== 0x53 || this.buf[2] !== 0x50 || this.buf.readUInt16BE(4) !== SP_PUB) {
+				this.sock.destroy();
+				return;
+			}
+			this.buf = this.buf.subarray(8);
+			this.handshook = true;
+		}
+		while (this.buf.length >= 8) {
+			const len = Number(this.buf.readBigUInt64BE(0));
+			if (this.buf.length < 8 + len) return;
+			const msg = this.buf.subarray(8, 8 + len);
+			this.buf = this.buf.subarray(8 + len);
+			const nul = msg.indexOf(0);
+			if (nul < 0) continue;
+			const ev = fromBinary(MediaEventSchema, new Uint8Array(msg.subarray(nul + 1)));
+			if (ev.meetingId !== msg.subarray(0, nul).toString()) throw new Error(`event topic ${msg.subarray(0, nul)} is not its meeting ${ev.meetingId}`);
+			this.events.push(ev);
+		}
+	}
+
+	close(): void {
+		this.sock.destroy();
 	}
 }
 

@@ -29,6 +29,8 @@ enum owner {
 	OWNER_HTTP_ACCESS,
 	OWNER_WATCH,
 	OWNER_PREJOIN,
+	OWNER_SFU,
+	OWNER_SFU_NOTICE,
 };
 
 // service names who answers a call.
@@ -37,6 +39,7 @@ enum service {
 	SERVICE_CHAT,
 	SERVICE_NOTES,
 	SERVICE_RECORDING,
+	SERVICE_MEDIA,
 	SERVICE_COUNT,
 };
 
@@ -86,6 +89,8 @@ static const enum owner want[GW_OP_COUNT] = {
 	[GW_OP_NOTES_VERSION] = OWNER_NOTES_OP,
 	[GW_OP_HTTP_NOTES_EXPORT] = OWNER_HTTP_NOTES,
 	[GW_OP_HTTP_RECORDING] = OWNER_HTTP_RECORDING,
+	[GW_OP_SFU] = OWNER_SFU,
+	[GW_OP_SFU_NOTICE] = OWNER_SFU_NOTICE,
 };
 
 // seen is what the last handler call got.
@@ -188,6 +193,16 @@ void gw_http_on_recording_reply(const struct gw_pending *p, hd_err err, Huddle__
 	saw(OWNER_HTTP_RECORDING, p, err, r != NULL ? r->request_id : 0, r != NULL);
 }
 
+void gw_sfu_on_reply(const struct gw_pending *p, hd_err err, Huddle__V1__MediaReply *r)
+{
+	saw(OWNER_SFU, p, err, r != NULL ? r->request_id : 0, r != NULL);
+}
+
+void gw_sfu_on_notice_reply(const struct gw_pending *p, hd_err err, Huddle__V1__MediaReply *r)
+{
+	saw(OWNER_SFU_NOTICE, p, err, r != NULL ? r->request_id : 0, r != NULL);
+}
+
 static void forget(void)
 {
 	memset(&seen, 0, sizeof(seen));
@@ -205,6 +220,9 @@ static enum service service_of(enum owner o)
 		return SERVICE_NOTES;
 	case OWNER_HTTP_RECORDING:
 		return SERVICE_RECORDING;
+	case OWNER_SFU:
+	case OWNER_SFU_NOTICE:
+		return SERVICE_MEDIA;
 	default:
 		return SERVICE_REGISTRY;
 	}
@@ -223,6 +241,9 @@ static void reply(enum service service, const struct gw_pending *p, hd_err err, 
 	case SERVICE_RECORDING:
 		gw_route_recording_reply(p, err, msg);
 		break;
+	case SERVICE_MEDIA:
+		gw_route_media_reply(p, err, msg);
+		break;
 	default:
 		gw_route_registry_reply(p, err, msg);
 		break;
@@ -235,7 +256,7 @@ static void every_op_has_one_handler(void **state)
 		const struct gw_route *r = gw_route_of((enum gw_op)op);
 		int handlers = r == NULL ? 0
 					 : (r->registry != NULL) + (r->chat != NULL) + (r->notes != NULL) +
-						   (r->recording != NULL);
+						   (r->recording != NULL) + (r->media != NULL);
 		if (handlers != 1)
 			fail_msg("gw_op %d has %s reply handler in route.c", op,
 				 handlers == 0 ? "no" : "more than one");
@@ -325,6 +346,18 @@ static void replies_are_decoded(void **state)
 	assert_int_equal(seen.err, HD_OK);
 	assert_true(seen.has_reply);
 	assert_int_equal(seen.request_id, 9);
+	nng_msg_free(msg);
+
+	Huddle__V1__MediaReply mr = HUDDLE__V1__MEDIA_REPLY__INIT;
+	struct gw_pending sfu = {.op = GW_OP_SFU, .conn_id = 5, .request_id = 11};
+	mr.request_id = 10;
+	assert_int_equal(hd_msg_pack(&mr.base, &msg), HD_OK);
+	forget();
+	gw_route_media_reply(&sfu, HD_OK, msg);
+	assert_int_equal(seen.owner, OWNER_SFU);
+	assert_int_equal(seen.err, HD_OK);
+	assert_true(seen.has_reply);
+	assert_int_equal(seen.request_id, 10);
 	nng_msg_free(msg);
 
 	// Field 1 as 5 bytes long, with one present: undecodable either way.

@@ -3,6 +3,8 @@
 // cleanup over its limit TOO_LARGE, valid requests UNAVAILABLE (never a
 // hang), bytes that do not decode MALFORMED; media_janus_open refuses a
 // URL that is not ws://, and closing while reconnecting is clean (ASan).
+// MediaRequest.sfu: an offer over MEDIA_SDP_MAX is BAD_REQUEST naming the
+// limit, no request BAD_REQUEST, a valid publish UNAVAILABLE at once.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +26,7 @@
 static struct media_janus *J;
 static struct media_rooms R;
 static struct media_ctx C;
+static struct media_sfu *S;
 
 static int setup(void **state)
 {
@@ -41,12 +44,16 @@ static int setup(void **state)
 	R.key = cfg.api_secret;
 	R.publishers_max = 12;
 	C.rooms = &R;
+	nng_socket none = NNG_SOCKET_INITIALIZER;
+	assert_int_equal(media_sfu_open(&S, &R, none), HD_OK);
+	C.sfu = S;
 	return 0;
 }
 
 static int teardown(void **state)
 {
 	media_janus_close(J);
+	media_sfu_close(S);
 	return 0;
 }
 
@@ -151,6 +158,48 @@ static void test_malformed(void **state)
 	huddle__v1__media_reply__free_unpacked(r, NULL);
 }
 
+static void test_sfu(void **state)
+{
+	Huddle__V1__MediaRequest req = HUDDLE__V1__MEDIA_REQUEST__INIT;
+	Huddle__V1__MediaSfuRequest sfu = HUDDLE__V1__MEDIA_SFU_REQUEST__INIT;
+	Huddle__V1__SfuRequest sr = HUDDLE__V1__SFU_REQUEST__INIT;
+	Huddle__V1__SfuPublish pub = HUDDLE__V1__SFU_PUBLISH__INIT;
+	req.body_case = HUDDLE__V1__MEDIA_REQUEST__BODY_SFU;
+	req.sfu = &sfu;
+	sfu.meeting_id = ID;
+	sfu.participant_id = ID;
+	Huddle__V1__MediaReply *r = call(&req); // no request
+	assert_int_equal(code_of(r), HD_EBADREQUEST);
+	huddle__v1__media_reply__free_unpacked(r, NULL);
+
+	sfu.request = &sr;
+	sr.body_case = HUDDLE__V1__SFU_REQUEST__BODY_PUBLISH;
+	sr.publish = &pub;
+	char *big = malloc(MEDIA_SDP_MAX + 2);
+	assert_non_null(big);
+	memset(big, 'a', MEDIA_SDP_MAX + 1);
+	big[MEDIA_SDP_MAX + 1] = '\0';
+	pub.offer_sdp = big;
+	r = call(&req);
+	assert_int_equal(code_of(r), HD_EBADREQUEST);
+	assert_non_null(strstr(r->error->message, "MEDIA_SDP_MAX"));
+	huddle__v1__media_reply__free_unpacked(r, NULL);
+	free(big);
+
+	pub.offer_sdp = "v=0\r\n";
+	int64_t t0 = hd_mono_ms();
+	r = call(&req);
+	assert_int_equal(code_of(r), HD_EUNAVAILABLE);
+	assert_true(hd_mono_ms() - t0 < 500);
+	huddle__v1__media_reply__free_unpacked(r, NULL);
+
+	sfu.participant_id = "short";
+	r = call(&req);
+	assert_int_equal(code_of(r), HD_EBADREQUEST);
+	assert_non_null(strstr(r->error->message, "participant_id"));
+	huddle__v1__media_reply__free_unpacked(r, NULL);
+}
+
 static void test_bad_url(void **state)
 {
 	struct media_janus *j = NULL;
@@ -172,7 +221,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_ids),     cmocka_unit_test(test_cleanup_limit),
 		cmocka_unit_test(test_unavailable), cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_bad_url),
+		cmocka_unit_test(test_bad_url),     cmocka_unit_test(test_sfu),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
