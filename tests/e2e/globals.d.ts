@@ -78,6 +78,15 @@ interface Window {
       pinned: string;
       featured: string;
     };
+    // The SFU link (web/src/app.ts SfuDebug) while the meeting is in SFU mode, else null.
+    readonly sfu: {
+      readonly publisher: RTCPeerConnection;
+      readonly subscriber: RTCPeerConnection | null;
+      readonly path: string;
+      readonly tracks: Record<string, { participantId: string; kind: string; screen: boolean }>;
+      readonly layers: Record<string, string>;
+      readonly talking: string[];
+    } | null;
     readonly filters: {
       choice: string;
       active: boolean;

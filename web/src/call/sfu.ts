@@ -37,6 +37,11 @@ export const SUBSTREAM_MID_MAX_PX = 400;
 export const SUBSTREAM_DEFAULT = 1;
 // Configure requests wait this long (ms) so a burst of tile resizes is one request.
 export const CONFIGURE_DEBOUNCE_MS = 200;
+// A refused subscribe (the publisher is not publishing yet, or any more) is
+// asked again after SUBSCRIBE_RETRY_MS, at most SUBSCRIBE_RETRIES times per
+// publishers event, while the publisher is still listed.
+export const SUBSCRIBE_RETRY_MS = 1_000;
+export const SUBSCRIBE_RETRIES = 5;
 
 // SfuTrack: what a subscriber m-line carries.
 export interface SfuTrackInfo {
@@ -208,23 +213,28 @@ export class SfuLink {
     }
   }
 
-  // subscribeNew asks for every stream of every other publisher not asked for yet.
-  private subscribeNew(): void {
-    const feeds: Wanted[] = [];
+  // subscribeNew asks for every stream of every other publisher not asked
+  // for yet: one request per publisher, so one that is gone (VideoRoom
+  // refuses the whole request) does not hold back the others.
+  private subscribeNew(attempt = 0): void {
+    // A publisher gone: its streams may come back (a reconnect) under new mids.
+    for (const key of [...this.subscribed]) {
+      if (!this.publishers.has(key.slice(0, key.indexOf("/")))) this.subscribed.delete(key);
+    }
     for (const [id, streams] of this.publishers) {
       if (id === this.opts.selfId) continue;
+      const feeds: Wanted[] = [];
       for (const s of streams) {
         const key = `${id}/${s.mid}`;
         if (this.subscribed.has(key)) continue;
         this.subscribed.add(key);
         feeds.push({ participantId: id, mid: s.mid, kind: s.kind, screen: s.type === SfuStreamType.SCREEN });
       }
+      if (feeds.length > 0) this.subscribeFeeds(feeds, attempt);
     }
-    // A publisher gone: its streams may come back (a reconnect) under new mids.
-    for (const key of [...this.subscribed]) {
-      if (!this.publishers.has(key.slice(0, key.indexOf("/")))) this.subscribed.delete(key);
-    }
-    if (feeds.length === 0) return;
+  }
+
+  private subscribeFeeds(feeds: Wanted[], attempt: number): void {
     this.subChain = this.subChain
       .then(async () => {
         if (this.closed) return;
@@ -241,7 +251,9 @@ export class SfuLink {
         // Not subscribed: ask again with the next publishers event.
         for (const f of feeds) this.subscribed.delete(`${f.participantId}/${f.mid}`);
         this.pending = this.pending.filter((w) => !feeds.includes(w));
-        if (!this.closed) console.warn("huddle: sfu subscribe", e);
+        if (this.closed) return;
+        console.warn("huddle: sfu subscribe", e);
+        if (attempt + 1 < SUBSCRIBE_RETRIES) setTimeout(() => !this.closed && this.subscribeNew(attempt + 1), SUBSCRIBE_RETRY_MS);
       });
   }
 
