@@ -83,6 +83,7 @@ interface Window {
       readonly publisher: RTCPeerConnection;
       readonly subscriber: RTCPeerConnection | null;
       readonly path: string;
+      readonly lastSwitch: { how: string; ms: number };
       readonly tracks: Record<string, { participantId: string; kind: string; screen: boolean }>;
       readonly layers: Record<string, string>;
       readonly talking: string[];

@@ -149,6 +149,10 @@ async function participantId(p: Participant): Promise<string> {
 interface SfuCounters {
 	path: string;
 	mesh: number;
+	lastSwitch: { how: string; ms: number };
+	// subscriber mid -> "substream/paused" asked for, and whose video that mid carries
+	layers: Record<string, string>;
+	videoMids: Record<string, string>;
 	// participant id -> video frames decoded, audio packets received (over the SFU subscriber)
 	video: Record<string, number>;
 	audio: Record<string, number>;
@@ -160,7 +164,17 @@ function sfuCounters(p: Participant): Promise<SfuCounters | null> {
 		const huddle = (globalThis as any).huddle; // eslint-disable-line @typescript-eslint/no-explicit-any
 		const link = huddle.sfu;
 		if (!link) return null;
-		const out = { path: link.path as string, mesh: huddle.peers.size as number, video: {} as Record<string, number>, audio: {} as Record<string, number> };
+		const videoMids: Record<string, string> = {};
+		for (const [mid, t] of Object.entries(link.tracks as Record<string, { participantId: string; kind: string }>)) if (t.kind === "video") videoMids[mid] = t.participantId;
+		const out = {
+			path: link.path as string,
+			mesh: huddle.peers.size as number,
+			lastSwitch: link.lastSwitch as { how: string; ms: number },
+			layers: link.layers as Record<string, string>,
+			videoMids,
+			video: {} as Record<string, number>,
+			audio: {} as Record<string, number>,
+		};
 		if (!link.subscriber) return out;
 		const stats = await link.subscriber.getStats();
 		stats.forEach((s: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -206,6 +220,13 @@ test("three pages: the third join moves the meeting to the SFU; everyone decodes
 			);
 			assert.equal(await mediaModeAttr(p), "sfu", `${p.name}: data-media-mode`);
 		}
+		// Make-before-break: the two mesh pages closed their mesh because the
+		// SFU's media flowed from everyone, not at the deadline.
+		for (const p of [a, pages[1]]) {
+			const c = await sfuCounters(p);
+			console.log(`# ${p.name}: switch ${JSON.stringify(c?.lastSwitch)}`);
+			assert.equal(c?.lastSwitch.how, "sfu-flowing", `${p.name}: the mesh closed once the SFU's media flowed`);
+		}
 		// Every page decodes both others' video and receives their audio, growing.
 		for (const p of pages) {
 			const others = pages.filter((o) => o !== p).map((o) => ids.get(o)!);
@@ -228,6 +249,17 @@ test("three pages: the third join moves the meeting to the SFU; everyone decodes
 			for (const id of others) {
 				assert.ok(later.video[id] > first.video[id], `${p.name}: frames decoded from ${id} keep growing (${first.video[id]} -> ${later.video[id]})`);
 				assert.ok(later.audio[id] > first.audio[id], `${p.name}: audio packets from ${id} keep growing (${first.audio[id]} -> ${later.audio[id]})`);
+			}
+		}
+		// Each subscribed camera got a layer by its tile's size, not paused (the tiles are on screen).
+		for (const p of pages) {
+			const c = await sfuCounters(p);
+			assert.ok(c);
+			const others = pages.filter((o) => o !== p).map((o) => ids.get(o)!);
+			for (const id of others) {
+				const mids: string[] = Object.keys(c.videoMids).filter((m) => c.videoMids[m] === id);
+				assert.equal(mids.length, 1, `${p.name}: one video mid for ${id} (${JSON.stringify(c.videoMids)})`);
+				assert.match(c.layers[mids[0]] ?? "", /^[012]\/false$/, `${p.name}: a layer asked for ${id}'s camera (${JSON.stringify(c.layers)})`);
 			}
 		}
 		// The publisher sends simulcast: three outbound video encodings.

@@ -62,6 +62,8 @@ export interface SfuDebug {
   readonly publisher: RTCPeerConnection;
   readonly subscriber: RTCPeerConnection | null;
   readonly path: string;
+  // How the last switch completed and how long it took (CallSession.lastSwitch).
+  readonly lastSwitch: { how: string; ms: number };
   readonly tracks: Record<string, { participantId: string; kind: string; screen: boolean }>;
   readonly layers: Record<string, string>;
   readonly talking: string[];
@@ -118,6 +120,7 @@ export class App {
           publisher: link.publisher,
           subscriber: link.subscriber,
           path: s.mediaPath,
+          lastSwitch: s.lastSwitch,
           tracks: Object.fromEntries(link.tracks),
           layers: Object.fromEntries(link.layers),
           talking: [...link.talking],

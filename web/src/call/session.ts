@@ -96,8 +96,11 @@ const SIGNAL_RETRIES = 5;
 export const SFU_SWITCH_WAIT_MS = 10_000;
 export const MESH_SWITCH_WAIT_MS = 10_000;
 const SWITCH_POLL_MS = 250;
-// A refused or failed publish (the gateway has no SFU yet) is tried again after this (ms).
-const SFU_RETRY_MS = 3_000;
+// A refused or failed publish (the participant not allowed in the room yet,
+// Janus down) is tried again after SFU_RETRY_MS; a page that never had a
+// mesh tries SFU_DIRECT_RETRIES times before it makes one.
+const SFU_RETRY_MS = 1_000;
+const SFU_DIRECT_RETRIES = 3;
 // Bound on one SfuRequest's reply (ms).
 const SFU_REQUEST_TIMEOUT_MS = 10_000;
 // The level a talking event stands for in the speaker detector (0..1,
@@ -163,6 +166,11 @@ export class CallSession {
   // completed, "sfu" until a switch back completed.
   sfu: SfuLink | null = null;
   mediaPath: "mesh" | "sfu" = "mesh";
+  // How the last switch of path completed (debug, tests): "sfu-flowing" /
+  // "sfu-deadline" / "sfu-direct" (no mesh to keep), "mesh-connected" /
+  // "mesh-deadline" / "mesh-fallback" (the SFU failed); with its duration in ms.
+  lastSwitch = { how: "", ms: 0 };
+  private switchStartedAt = 0;
   // Whether mesh peer connections are made and signals for them taken.
   private meshWanted = true;
   private switchTimer?: ReturnType<typeof setInterval>;
@@ -170,6 +178,7 @@ export class CallSession {
   private sfuRetryTimer?: ReturnType<typeof setTimeout>;
   // Janus was lost and huddle-media reconnects: start anew with the next publishers event.
   private sfuStopped = false;
+  private sfuFailures = 0; // publishes failed in a row
   private lastPublishers: SfuEvent | null = null;
 
   private resumeToken = "";
@@ -817,23 +826,32 @@ export class CallSession {
       // Nothing to keep meanwhile: the SFU's streams go to the tiles at once.
       this.meshWanted = false;
       this.mediaPath = "sfu";
+      this.switchStartedAt = performance.now();
+      this.noteSwitch("sfu-direct");
       this.adaptAll();
     } else {
       this.startSwitch(performance.now() + SFU_SWITCH_WAIT_MS);
     }
-    link.publish().catch((e) => {
-      if (this.sfu !== link) return;
-      console.warn("huddle: sfu publish", e);
-      // No SFU to be had now: keep (or rebuild) the mesh, try again later.
-      this.sfu = null;
-      link.close(true);
-      this.fallBackToMesh();
-      this.sfuRetryTimer = setTimeout(() => this.reconcileMediaPath(), SFU_RETRY_MS);
-    });
+    link.publish().then(
+      () => {
+        this.sfuFailures = 0;
+      },
+      (e) => {
+        if (this.sfu !== link) return;
+        console.warn("huddle: sfu publish", e);
+        // No SFU to be had now: keep the mesh (or make one after
+        // SFU_DIRECT_RETRIES), try again later.
+        this.sfu = null;
+        link.close(true);
+        if (++this.sfuFailures >= SFU_DIRECT_RETRIES) this.fallBackToMesh();
+        this.sfuRetryTimer = setTimeout(() => this.reconcileMediaPath(), SFU_RETRY_MS);
+      },
+    );
   }
 
   private startSwitch(deadline: number): void {
     this.stopSwitch();
+    this.switchStartedAt = performance.now();
     this.switchTimer = setInterval(() => void this.checkSwitch(deadline), SWITCH_POLL_MS);
   }
 
@@ -857,15 +875,23 @@ export class CallSession {
         if (this.sfu !== link || this.mediaPath !== "mesh") return;
         if (late || (up && link.published && [...this.participants.keys()].every((id) => flowing.has(id)))) {
           if (late) console.info("huddle: sfu switch: not every participant flows yet, closing the mesh anyway");
+          this.noteSwitch(late ? "sfu-deadline" : "sfu-flowing");
           this.completeSfuSwitch(link);
         }
       } else {
         const connected = [...this.participants.keys()].every((id) => this.peers.get(id)?.pc.connectionState === "connected");
-        if (late || connected) this.completeMeshSwitch();
+        if (late || connected) {
+          this.noteSwitch(late ? "mesh-deadline" : "mesh-connected");
+          this.completeMeshSwitch();
+        }
       }
     } finally {
       this.switchChecking = false;
     }
+  }
+
+  private noteSwitch(how: string): void {
+    this.lastSwitch = { how, ms: Math.round(performance.now() - this.switchStartedAt) };
   }
 
   // completeSfuSwitch: the tiles show the SFU's streams; the mesh closes.
@@ -913,6 +939,8 @@ export class CallSession {
     if (this.mediaPath === "mesh") return;
     this.meshWanted = true;
     for (const id of this.participants.keys()) this.ensurePeer(id);
+    this.switchStartedAt = performance.now();
+    this.noteSwitch("mesh-fallback");
     this.completeMeshSwitch();
   }
 
