@@ -42,6 +42,8 @@ const READY_MS = 20000;
 const SWITCH_MS = 45000;
 /** Bound on every page decoding both others over the SFU. */
 const MEDIA_MS = 45000;
+/** Bound on a talking event reaching the speaker ring. */
+const TALKING_MS = 20000;
 /** The interval over which the counters must grow. */
 const GROW_MS = 2000;
 
@@ -97,14 +99,37 @@ interface Participant {
 	console: string[];
 }
 
-/** A page of its own context (own fake devices) on url. */
-async function openParticipant(name: string, url: string): Promise<Participant> {
+/** A page of its own context (own fake devices) on url; tone: its microphone is a steady loud tone. */
+async function openParticipant(name: string, url: string, tone = false): Promise<Participant> {
 	const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
 	await context.grantPermissions(["camera", "microphone"], { origin: stack.httpUrl });
 	const page = await context.newPage();
 	const log: string[] = [];
 	page.on("console", (m) => log.push(`[${name}] ${m.type()}: ${m.text()}`));
 	page.on("pageerror", (e) => log.push(`[${name}] pageerror: ${e.message}`));
+	if (tone) {
+		// Chromium's fake microphone beeps too briefly for Janus's talking
+		// detection: put a steady 440 Hz tone in its place.
+		await page.addInitScript(() => {
+			const g = globalThis as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+			const md = g.navigator.mediaDevices;
+			const real = md.getUserMedia.bind(md);
+			md.getUserMedia = async (c: any) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+				const s = await real(c);
+				if (!c?.audio) return s;
+				const ctx = new g.AudioContext();
+				const osc = ctx.createOscillator();
+				const gain = ctx.createGain();
+				gain.gain.value = 0.5;
+				const dst = ctx.createMediaStreamDestination();
+				osc.connect(gain).connect(dst);
+				osc.start();
+				for (const t of s.getAudioTracks()) s.removeTrack(t);
+				s.addTrack(dst.stream.getAudioTracks()[0]);
+				return s;
+			};
+		});
+	}
 	await page.goto(url, { timeout: 20000 });
 	const p = { name, context, page, console: log };
 	pages.push(p);
@@ -198,7 +223,7 @@ test("three pages: the third join moves the meeting to the SFU; everyone decodes
 		ids.set(a, await participantId(a));
 		await mediaOk({ case: "allow", value: { meetingId, participantId: ids.get(a)! } });
 		for (const name of ["Bob", "Cy"]) {
-			const p = await openParticipant(name, `${stack.httpUrl}/m/${meetingId}`);
+			const p = await openParticipant(name, `${stack.httpUrl}/m/${meetingId}`, name === "Bob");
 			await join(p);
 			ids.set(p, await participantId(p));
 			await mediaOk({ case: "allow", value: { meetingId, participantId: ids.get(p)! } });
@@ -262,6 +287,21 @@ test("three pages: the third join moves the meeting to the SFU; everyone decodes
 				assert.match(c.layers[mids[0]] ?? "", /^[012]\/false$/, `${p.name}: a layer asked for ${id}'s camera (${JSON.stringify(c.layers)})`);
 			}
 		}
+		console.log(`# Ann's subscriber m-lines: ${JSON.stringify(await a.page.evaluate(() => (globalThis as any).huddle.sfu.tracks))}`); // eslint-disable-line @typescript-eslint/no-explicit-any
+		// Janus's talking events (the fake microphone beeps) light someone's speaker ring on Ann's page.
+		await waitFor(
+			"Ann: Bob speaking (talking events)",
+			async () =>
+				a.page.evaluate(
+					(bob: string) => {
+						const h = (globalThis as any).huddle; // eslint-disable-line @typescript-eslint/no-explicit-any
+						return (h.session.speakingIds as Set<string>).has(bob) && (h.sfu.talking as string[]).includes(bob);
+					},
+					ids.get(pages[1])!,
+				),
+			TALKING_MS,
+			250,
+		);
 		// The publisher sends simulcast: three outbound video encodings.
 		const rids = await a.page.evaluate(async () => {
 			const stats = await (globalThis as any).huddle.sfu.publisher.getStats(); // eslint-disable-line @typescript-eslint/no-explicit-any

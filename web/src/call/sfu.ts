@@ -8,8 +8,8 @@
 // to it and decides when the mesh closes (make-before-break).
 //
 // Which participant a received track belongs to: Janus's subscriber offer
-// (joined with use_msid) may name the publisher in the msid's stream id;
-// otherwise the new m-lines of an offer are matched, in order and by kind,
+// (joined with use_msid) names the publisher in the msid's stream id (so
+// with Janus 1.1.2, integration.sfu_web); otherwise the new m-lines of an offer are matched, in order and by kind,
 // with the streams the subscribe request asked for (VideoRoom adds a
 // subscription's streams in request order).
 //
@@ -49,6 +49,7 @@ export interface SfuTrackInfo {
   pubMid: string; // the publisher's mid ("" when not known)
   kind: string; // "audio" | "video"
   screen: boolean;
+  by: "msid" | "order"; // how the m-line was told apart (debug, tests)
 }
 
 // SfuView: how the page shows one participant's camera (CallSession.setRemoteView).
@@ -297,12 +298,12 @@ export class SfuLink {
       if (m.msidStream && (this.publishers.has(m.msidStream) || this.pending.some((w) => w.participantId === m.msidStream))) {
         const at = this.pending.findIndex((w) => w.participantId === m.msidStream && w.kind === m.kind);
         const w = at >= 0 ? this.pending.splice(at, 1)[0] : undefined;
-        info = { participantId: m.msidStream, pubMid: w?.mid ?? "", kind: m.kind, screen: w?.screen ?? false };
+        info = { participantId: m.msidStream, pubMid: w?.mid ?? "", kind: m.kind, screen: w?.screen ?? false, by: "msid" };
       } else {
         const at = this.pending.findIndex((w) => w.kind === m.kind);
         if (at >= 0) {
           const w = this.pending.splice(at, 1)[0];
-          info = { participantId: w.participantId, pubMid: w.mid, kind: w.kind, screen: w.screen };
+          info = { participantId: w.participantId, pubMid: w.mid, kind: w.kind, screen: w.screen, by: "order" };
         }
       }
       if (info) this.tracks.set(m.mid, info);
