@@ -12,8 +12,9 @@ hd_die() {
 # hd_alive PID: true while PID exists and is not a zombie.
 hd_alive() {
 	local stat
-	[[ -r /proc/$1/stat ]] || return 1
-	stat=$(</proc/"$1"/stat) 2>/dev/null || return 1
+	# cat, not $(<...): the process may end between the test and the read,
+	# and a failed $(<...) prints its error whatever the redirection.
+	stat=$(cat /proc/"$1"/stat 2>/dev/null) || return 1
 	stat=${stat##*) }
 	[[ ${stat:0:1} != Z ]]
 }

@@ -244,6 +244,8 @@ start huddle-gateway "$run/gateway.log" env \
 	NOTES_URL="${notes_listen/0.0.0.0/127.0.0.1}" \
 	NOTES_EVENTS_URL="${notes_events_listen/0.0.0.0/127.0.0.1}" \
 	RECORDING_URL="${recording_listen/0.0.0.0/127.0.0.1}" \
+	MEDIA_URL="${media_listen/0.0.0.0/127.0.0.1}" \
+	MEDIA_EVENTS_URL="${media_events_listen/0.0.0.0/127.0.0.1}" \
 	TURN_URLS="stun:127.0.0.1:$turn_port,turn:127.0.0.1:$turn_port?transport=udp,turn:127.0.0.1:$turn_port?transport=tcp" \
 	TURN_SECRET="$turn_secret" \
 	RECORDING_TOKEN_SECRET="$recording_token_secret" \

@@ -217,6 +217,21 @@ static hd_err op_sfu(void *worker, const void *body, struct hd_rpc_reply *rep, c
 		*why = "SFU signaling is not set up in this huddle-media";
 		return HD_EUNAVAILABLE;
 	}
+	// The gateway vouches the participant is admitted in an SFU-mode
+	// meeting: before their publish or subscribe (a subscriber first joins
+	// as a publisher without media, for its private id: sfu.c) the room
+	// exists and their token is allowed. Both are idempotent.
+	if (req->admitted && (req->request->body_case == HUDDLE__V1__SFU_REQUEST__BODY_PUBLISH ||
+			      req->request->body_case == HUDDLE__V1__SFU_REQUEST__BODY_SUBSCRIBE)) {
+		bool created = false;
+		if ((err = media_room_ensure(c->rooms, req->meeting_id, 0, &created, c->why)) != HD_OK)
+			return failed(c, "ensure_room", err, why);
+		if (created)
+			HD_INFO("room %s created for the meeting's first SFU request", req->meeting_id);
+		char token[MEDIA_TOKEN_LEN + 1];
+		if ((err = media_room_allow(c->rooms, req->meeting_id, req->participant_id, token, c->why)) != HD_OK)
+			return failed(c, "allow", err, why);
+	}
 	err = media_sfu_handle(c->sfu, req->meeting_id, req->participant_id, req->request, &sdp, c->why);
 	if (err != HD_OK) {
 		if (err == HD_EINTERNAL || err == HD_ETIMEOUT)

@@ -24,6 +24,8 @@
 // MEDIA_LOST_MEETINGS_MAX bounds the meetings told at once that Janus was
 // lost (a stack array on the service thread).
 #define MEDIA_LOST_MEETINGS_MAX 1024
+// U64_TEXT_MAX holds a uint64_t in decimal and its NUL (21 bytes).
+#define U64_TEXT_MAX 24
 
 // peer is one participant of one meeting and their two handles. Linked in
 // s->peers until a leave; freed when the last request using it is over.
@@ -462,8 +464,9 @@ static hd_err do_subscribe(struct media_sfu *s, struct peer *p, const Huddle__V1
 	if (feeds == NULL)
 		return oom(why);
 	if (!p->subscribed) {
-		char pin[MEDIA_PIN_LEN + 1], pvt[24];
+		char pin[MEDIA_PIN_LEN + 1], pvt[U64_TEXT_MAX];
 		media_derive(s->rooms->key, "pin", p->meeting, NULL, pin, MEDIA_PIN_LEN);
+		// An integer literal: cJSON prints big numbers as doubles (janus.c).
 		snprintf(pvt, sizeof(pvt), "%" PRIu64, p->private_id);
 		body = cJSON_CreateObject();
 		if (body == NULL || cJSON_AddStringToObject(body, "request", "join") == NULL ||

@@ -198,6 +198,7 @@ args=(-t huddle -u "http://127.0.0.1:$http_port" -n "$conns" -m "$meetings" -j "
 hd_log "huddle-load ${args[*]}"
 rc=0
 "$build/bin/huddle-load" "${args[@]}" 2> >(grep -v '^huddle-load: lws' >&2) | tee -a "$log" || rc=$?
+((rc == 0)) || hd_log "huddle-load exited with status $rc"
 for i in "${!pids[@]}"; do
 	hd_alive "${pids[i]}" || { hd_log "${names[i]} died during the soak"; keep_logs=1; rc=1; }
 done

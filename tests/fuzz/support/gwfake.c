@@ -34,7 +34,7 @@ void gw_drain(void)
 {
 }
 
-enum fz_service { FZ_REGISTRY, FZ_CHAT, FZ_NOTES, FZ_RECORDING };
+enum fz_service { FZ_REGISTRY, FZ_CHAT, FZ_NOTES, FZ_RECORDING, FZ_MEDIA };
 
 struct fz_call {
 	struct fz_call *next;
@@ -106,6 +106,14 @@ hd_err gw_recording_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, H
 	return call(FZ_RECORDING, &p, &req->base);
 }
 
+hd_err gw_media_call(enum gw_op op, uint64_t conn_id, uint32_t request_id, Huddle__V1__MediaRequest *req)
+{
+	static uint64_t seq;
+	struct gw_pending p = {.op = op, .conn_id = conn_id, .request_id = request_id};
+	req->request_id = ++seq;
+	return call(FZ_MEDIA, &p, &req->base);
+}
+
 size_t fz_calls_pending(void)
 {
 	return n_pending;
@@ -145,6 +153,9 @@ static void deliver(struct fz_call *c, hd_err err, nng_msg *msg)
 	case FZ_RECORDING:
 		gw_route_recording_reply(&c->p, err, msg);
 		break;
+	case FZ_MEDIA:
+		gw_route_media_reply(&c->p, err, msg);
+		break;
 	}
 	if (msg != NULL)
 		nng_msg_free(msg);
@@ -161,6 +172,8 @@ static const ProtobufCMessageDescriptor *reply_descriptor(enum fz_service s)
 		return &huddle__v1__chat_reply__descriptor;
 	case FZ_NOTES:
 		return &huddle__v1__notes_reply__descriptor;
+	case FZ_MEDIA:
+		return &huddle__v1__media_reply__descriptor;
 	default:
 		return &huddle__v1__recording_reply__descriptor;
 	}
@@ -423,7 +436,14 @@ void fz_gw_init(const char *web_root)
 	c->tls_cert = c->tls_key = "";
 	c->trust_x_forwarded_for = 1;
 	c->meetings_per_address_per_minute = 60;
+	c->media_url = c->media_events_url = "fuzz";
+	c->media_timeout_ms = 10000;
+	c->max_connections = 0; // no cap: the harness opens what it likes
 	gw.started_ms = hd_mono_ms();
+	// Never dereferenced (gw_media_call above stands in for the client): a
+	// gateway with MEDIA_URL, so SFU requests are forwarded and fuzzed.
+	static char media_stand_in;
+	gw.media = (struct hd_rpc_client *)&media_stand_in;
 	open_endpoints();
 	if (gw_websec_open() != HD_OK)
 		abort();
