@@ -8,18 +8,15 @@
 // framesDecoded growing on window.huddle.sfu.subscriber, mapped to each
 // participant) and receive their audio (packets growing).
 //
-// The gateway and registry do not yet create the meeting's Janus room or
-// allow its participants (MediaRequest ensure_room / allow): this test asks
-// huddle-media for both itself, the room before anyone joins and each
-// participant once its id is known (a publish refused meanwhile is retried
-// by the client).
+// The gateway vouches for each admitted participant (MediaSfuRequest
+// admitted): huddle-media makes the room and allows them on their first
+// request, nothing is set up by the test.
 //
 // Runs in its own network namespace with a veth pair (tests/lib/netns-veth.sh;
 // ctest integration.sfu_web): Janus ignores loopback.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { ErrorCode } from "../lib/proto.ts";
 import { MediaClient, startSfu, type Sfu } from "../lib/sfu.ts";
 import { startStack, waitFor, sleep, type Stack } from "../lib/stack.ts";
 
@@ -159,11 +156,6 @@ function mediaModeAttr(p: Participant): Promise<string | undefined> {
 	return p.page.evaluate(() => (globalThis as any).document.querySelector(".call-page")?.dataset.mediaMode); // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-async function mediaOk(body: { case: string; value: object }): Promise<void> {
-	const r = await media.call(body);
-	assert.equal(r.error?.code ?? ErrorCode.OK, ErrorCode.OK, `${body.case}: ${r.error?.message}`);
-}
-
 /** The page's participant id once joined. */
 async function participantId(p: Participant): Promise<string> {
 	let id = "";
@@ -217,16 +209,13 @@ test("three pages: the third join moves the meeting to the SFU; everyone decodes
 	try {
 		const a = await openParticipant("Ann", `${stack.httpUrl}/`);
 		const meetingId = await createMeeting(a);
-		await mediaOk({ case: "ensureRoom", value: { meetingId } });
 		await join(a);
 		const ids = new Map<Participant, string>();
 		ids.set(a, await participantId(a));
-		await mediaOk({ case: "allow", value: { meetingId, participantId: ids.get(a)! } });
 		for (const name of ["Bob", "Cy"]) {
 			const p = await openParticipant(name, `${stack.httpUrl}/m/${meetingId}`, name === "Bob");
 			await join(p);
 			ids.set(p, await participantId(p));
-			await mediaOk({ case: "allow", value: { meetingId, participantId: ids.get(p)! } });
 			if (name === "Bob") {
 				// Two: still a mesh.
 				assert.equal(await mediaModeAttr(a), "mesh", "two participants: a mesh");

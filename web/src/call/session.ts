@@ -93,7 +93,7 @@ const SIGNAL_RETRIES = 5;
 // connected), or after SFU_SWITCH_WAIT_MS; going back, the SFU is left once
 // every mesh peer connected, or after MESH_SWITCH_WAIT_MS. Both are checked
 // every SWITCH_POLL_MS.
-export const SFU_SWITCH_WAIT_MS = 10_000;
+export const SFU_SWITCH_WAIT_MS = 20_000;
 export const MESH_SWITCH_WAIT_MS = 10_000;
 const SWITCH_POLL_MS = 250;
 // A refused or failed publish (the participant not allowed in the room yet,
