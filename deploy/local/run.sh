@@ -25,6 +25,7 @@
 #                           (default tcp://127.0.0.1:7007)
 #   MEDIA_LISTEN, MEDIA_EVENTS_LISTEN         huddle-media addresses
 #                           (default tcp://127.0.0.1:7008 and :7009)
+#   SFU_ENABLED=1           meetings past MESH_MAX (4) move to Janus; 0: always a mesh
 #   JANUS_WS_PORT=8188      Janus API (WebSocket) port on 127.0.0.1
 #   JANUS_RTP_PORT_RANGE=10000-10999  Janus's UDP media ports
 # The TURN secret, the recording token secret and the join token secret
@@ -202,6 +203,7 @@ hd_alive "${pids[-1]}" || fail_start huddle-media "$run/media.log"
 start huddle-registry "$run/registry.log" env \
 	REGISTRY_LISTEN="$registry_listen" REGISTRY_EVENTS_LISTEN="$events_listen" \
 	REDIS_URL="$redis_url" STORE_URI="$store_uri" \
+	SFU_ENABLED="${SFU_ENABLED:-1}" \
 	LOG_LEVEL="${LOG_LEVEL:-info}" \
 	"$build/bin/huddle-registry"
 
