@@ -125,7 +125,7 @@ static void send_join(struct gw_session *s, uint32_t request_id, Huddle__V1__Par
 		jr.media_mode = media_mode;
 		if (media_mode != NULL) {
 			s->media_mode = (int)media_mode->mode;
-			s->media_epoch = media_mode->epoch;
+			s->media_epoch = (uint32_t)media_mode->epoch;
 		}
 		jr.n_participants = n;
 		jr.participants = participants;
@@ -578,9 +578,10 @@ static void on_event_for(struct gw_session *s, const Huddle__V1__RoomEvent *ev)
 		// Every admitted participant; a waiting one learns the mode on admission.
 		if (s->admission == GW_ADMISSION_ADMITTED)
 			gw_session_send_body(s, 0, HUDDLE__V1__SERVER_MESSAGE__BODY_MEDIA_MODE, ev->media_mode);
-		if (ev->media_mode != NULL && (ev->media_mode->epoch >= s->media_epoch || s->media_epoch == 0)) {
+		if (ev->media_mode != NULL &&
+		    ((uint32_t)ev->media_mode->epoch >= s->media_epoch || s->media_epoch == 0)) {
 			s->media_mode = (int)ev->media_mode->mode;
-			s->media_epoch = ev->media_mode->epoch;
+			s->media_epoch = (uint32_t)ev->media_mode->epoch;
 		}
 		break;
 	default:

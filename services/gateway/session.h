@@ -99,6 +99,8 @@ struct gw_session {
 	int role;                            // huddle.v1.Role
 	int access_mode;                     // huddle.v1.AccessMode of the joined meeting
 	uint32_t presence_ttl_ms;
+	int media_mode;       // huddle.v1.MediaMode of the joined meeting (join reply, media_mode events)
+	uint32_t media_epoch; // its epoch (low 32 bits: a meeting switches far fewer times)
 	char resume_token[HD_ID_LEN + 1];
 	char display_name[GW_NAME_MAX + 1];
 	char title[HD_MEETING_TITLE_MAX + 1];
@@ -121,18 +123,16 @@ struct gw_session {
 	char close_reason[64];
 	int64_t close_since_ms; // monotonic ms when closing began
 	int64_t last_rx_ms;     // monotonic ms of the last data received
-	bool ping_due;          // a keepalive PING waits for the next writeable
-	bool ping_sent;         // a PING went out since the last frame received
-	int media_mode;         // huddle.v1.MediaMode of the joined meeting (join reply, media_mode events)
-	uint64_t media_epoch;   // ... and its epoch
-	bool sfu_used;          // an SFU request went to huddle-media (a leave follows when the session goes)
 
 	// Room events that arrived while JOINING: the registry may publish
 	// them before its join reply reaches us; replayed after the reply.
 	// Also while ADMITTING: the admission's roster is read then.
 	struct gw_early_event *early, *early_tail;
 	size_t n_early;
-	bool buffering;                                 // on room->joining: events are kept in early
+	bool buffering; // on room->joining: events are kept in early
+	bool ping_due;  // a keepalive PING waits for the next writeable
+	bool ping_sent; // a PING went out since the last frame received
+	bool sfu_used;  // an SFU request went to huddle-media (a leave follows when the session goes)
 	struct gw_session *joining_prev, *joining_next; // room->joining list
 	// Participants of the join reply's roster whose participant_joined may
 	// still arrive late (the registry read them before publishing): each is

@@ -346,13 +346,13 @@ void gw_ws_keepalive(int64_t now_ms)
 		if (s->wsi == NULL)
 			continue;
 		int64_t idle = now_ms - s->last_rx_ms;
-		if (idle >= GW_HANGUP_AFTER_S * 1000) {
+		if (idle >= (int64_t)GW_HANGUP_AFTER_S * 1000) {
 			HD_DEBUG("session %llu: nothing received for %d s; dropped", (unsigned long long)s->id,
 				 GW_HANGUP_AFTER_S);
 			gw.stats.idle_closed++;
 			s->last_rx_ms = now_ms; // once: the close below is asynchronous
 			lws_set_timeout(s->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-		} else if (idle >= GW_PING_AFTER_S * 1000 && !s->ping_sent) {
+		} else if (idle >= (int64_t)GW_PING_AFTER_S * 1000 && !s->ping_sent) {
 			s->ping_sent = s->ping_due = true;
 			lws_callback_on_writable(s->wsi);
 		}
