@@ -245,11 +245,54 @@ const SP_REP = 0x31;
 /** A REQ client's reply wait, ms. */
 const REQ_TIMEOUT_MS = 15000;
 
+/** Connects to a tcp:// NNG address and sends the SP header for our protocol. */
+async function spConnect(url: string, ours: number): Promise<Socket> {
+	const m = /^tcp:\/\/([^:]+):(\d+)$/.exec(url);
+	if (!m) throw new Error(`not a tcp:// URL: ${url}`);
+	const sock = netConnect(Number(m[2]), m[1]);
+	await new Promise<void>((res, rej) => {
+		sock.once("connect", () => res());
+		sock.once("error", rej);
+	});
+	// SP header: 0x00 'S' 'P' 0x00, our protocol (BE u16), reserved.
+	sock.write(Buffer.from([0, 0x53, 0x50, 0, 0, ours, 0, 0]));
+	return sock;
+}
+
+/**
+ * SP over TCP framing: the peer's 8-byte header, then messages each led by
+ * a 64-bit big-endian length. push() returns the whole messages received so
+ * far, or null when the peer's header does not name protocol `peer`.
+ */
+class SpFramer {
+	private buf = Buffer.alloc(0);
+	private handshook = false;
+
+	constructor(private readonly peer: number) {}
+
+	push(d: Buffer): Buffer[] | null {
+		this.buf = Buffer.concat([this.buf, d]);
+		if (!this.handshook) {
+			if (this.buf.length < 8) return [];
+			if (this.buf[1] !== 0x53 || this.buf[2] !== 0x50 || this.buf.readUInt16BE(4) !== this.peer) return null;
+			this.buf = this.buf.subarray(8);
+			this.handshook = true;
+		}
+		const out: Buffer[] = [];
+		while (this.buf.length >= 8) {
+			const len = Number(this.buf.readBigUInt64BE(0));
+			if (this.buf.length < 8 + len) break;
+			out.push(this.buf.subarray(8, 8 + len));
+			this.buf = this.buf.subarray(8 + len);
+		}
+		return out;
+	}
+}
+
 /** One REQ socket to huddle-media: call() sends a MediaRequest and returns its MediaReply. */
 export class MediaClient {
 	private sock: Socket | undefined;
-	private buf = Buffer.alloc(0);
-	private handshook = false;
+	private framer = new SpFramer(SP_REP);
 	private nextId = 1;
 	private pending = new Map<number, (b: Buffer) => void>();
 
@@ -257,43 +300,25 @@ export class MediaClient {
 
 	private async open(): Promise<Socket> {
 		if (this.sock && !this.sock.destroyed) return this.sock;
-		const m = /^tcp:\/\/([^:]+):(\d+)$/.exec(this.url);
-		if (!m) throw new Error(`not a tcp:// URL: ${this.url}`);
-		const sock = netConnect(Number(m[2]), m[1]);
-		await new Promise<void>((res, rej) => {
-			sock.once("connect", () => res());
-			sock.once("error", rej);
-		});
-		this.buf = Buffer.alloc(0);
-		this.handshook = false;
+		const sock = await spConnect(this.url, SP_REQ);
+		this.framer = new SpFramer(SP_REP);
 		sock.on("data", (d) => this.onData(d));
 		sock.on("error", () => undefined);
 		sock.on("close", () => {
 			for (const [, cb] of this.pending) cb(Buffer.alloc(0));
 			this.pending.clear();
 		});
-		// SP header: 0x00 'S' 'P' 0x00, our protocol (BE u16), reserved.
-		sock.write(Buffer.from([0, 0x53, 0x50, 0, 0, SP_REQ, 0, 0]));
 		this.sock = sock;
 		return sock;
 	}
 
 	private onData(d: Buffer): void {
-		this.buf = Buffer.concat([this.buf, d]);
-		if (!this.handshook) {
-			if (this.buf.length < 8) return;
-			if (this.buf[1] !== 0x53 || this.buf[2] !== 0x50 || this.buf.readUInt16BE(4) !== SP_REP) {
-				this.sock?.destroy();
-				return;
-			}
-			this.buf = this.buf.subarray(8);
-			this.handshook = true;
+		const msgs = this.framer.push(d);
+		if (msgs === null) {
+			this.sock?.destroy();
+			return;
 		}
-		while (this.buf.length >= 8) {
-			const len = Number(this.buf.readBigUInt64BE(0));
-			if (this.buf.length < 8 + len) return;
-			const msg = this.buf.subarray(8, 8 + len);
-			this.buf = this.buf.subarray(8 + len);
+		for (const msg of msgs) {
 			if (msg.length < 4) continue;
 			const id = msg.readUInt32BE(0) & 0x7fffffff;
 			const cb = this.pending.get(id);
@@ -346,8 +371,7 @@ const SP_SUB = 0x21;
  */
 export class MediaEvents {
 	readonly events: MediaEvent[] = [];
-	private buf = Buffer.alloc(0);
-	private handshook = false;
+	private framer = new SpFramer(SP_PUB);
 
 	private constructor(private sock: Socket) {
 		sock.on("data", (d) => this.onData(d));
@@ -355,33 +379,16 @@ export class MediaEvents {
 	}
 
 	static async open(url: string): Promise<MediaEvents> {
-		const m = /^tcp:\/\/([^:]+):(\d+)$/.exec(url);
-		if (!m) throw new Error(`not a tcp:// URL: ${url}`);
-		const sock = netConnect(Number(m[2]), m[1]);
-		await new Promise<void>((res, rej) => {
-			sock.once("connect", () => res());
-			sock.once("error", rej);
-		});
-		sock.write(Buffer.from([0, 0x53, 0x50, 0, 0, SP_SUB, 0, 0]));
-		return new MediaEvents(sock);
+		return new MediaEvents(await spConnect(url, SP_SUB));
 	}
 
 	private onData(d: Buffer): void {
-		this.buf = Buffer.concat([this.buf, d]);
-		if (!this.handshook) {
-			if (this.buf.length < 8) return;
-			if (this.buf[1] !== 0x53 || this.buf[2] !== 0x50 || this.buf.readUInt16BE(4) !== SP_PUB) {
-				this.sock.destroy();
-				return;
-			}
-			this.buf = this.buf.subarray(8);
-			this.handshook = true;
+		const msgs = this.framer.push(d);
+		if (msgs === null) {
+			this.sock.destroy();
+			return;
 		}
-		while (this.buf.length >= 8) {
-			const len = Number(this.buf.readBigUInt64BE(0));
-			if (this.buf.length < 8 + len) return;
-			const msg = this.buf.subarray(8, 8 + len);
-			this.buf = this.buf.subarray(8 + len);
+		for (const msg of msgs) {
 			const nul = msg.indexOf(0);
 			if (nul < 0) continue;
 			const ev = fromBinary(MediaEventSchema, new Uint8Array(msg.subarray(nul + 1)));
@@ -475,3 +482,15 @@ export function derive(key: string, label: string, room: string, participant: st
 	const msg = participant === undefined ? `${label}:${room}` : `${label}:${room}:${participant}`;
 	return createHmac("sha256", key).update(msg).digest("base64url").slice(0, len);
 }
+
+/** Chromium's flags for the SFU browser tests: fake devices, autoplay, and
+ * real host addresses in candidates (Janus cannot resolve mDNS names). */
+export const SFU_CHROMIUM_ARGS = [
+	"--use-fake-device-for-media-stream",
+	"--use-fake-ui-for-media-stream",
+	"--no-sandbox",
+	"--disable-gpu",
+	"--no-first-run",
+	"--autoplay-policy=no-user-gesture-required",
+	"--disable-features=WebRtcHideLocalIpsWithMdns",
+];

@@ -25,7 +25,7 @@ import { createServer, type Server } from "node:http";
 import { after, before, test } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { ErrorCode } from "../lib/proto.ts";
-import { MediaClient, MediaEvents, startSfu, type Sfu } from "../lib/sfu.ts";
+import { MediaClient, MediaEvents, SFU_CHROMIUM_ARGS, startSfu, type Sfu } from "../lib/sfu.ts";
 import { sleep, waitFor } from "../lib/stack.ts";
 
 /** A fresh id as Huddle makes them: 16 random bytes, base64url (22 characters). */
@@ -42,17 +42,6 @@ const MEDIA_MS = 30000;
 const EVENT_MS = 10000;
 /** How long B's counters must keep growing over. */
 const GROW_MS = 2000;
-
-const CHROMIUM_ARGS = [
-	"--use-fake-device-for-media-stream",
-	"--use-fake-ui-for-media-stream",
-	"--no-sandbox",
-	"--disable-gpu",
-	"--no-first-run",
-	"--autoplay-policy=no-user-gesture-required",
-	// Real host addresses in candidates (Janus cannot resolve mDNS names).
-	"--disable-features=WebRtcHideLocalIpsWithMdns",
-];
 
 let sfu: Sfu;
 let media: MediaClient;
@@ -82,7 +71,7 @@ before(async () => {
 	browser = await chromium.launch({
 		executablePath: process.env.HUDDLE_CHROMIUM ?? "/usr/bin/chromium",
 		headless: true,
-		args: CHROMIUM_ARGS,
+		args: SFU_CHROMIUM_ARGS,
 		timeout: 30000,
 	});
 });

@@ -17,19 +17,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { MediaClient, startSfu, type Sfu } from "../lib/sfu.ts";
+import { MediaClient, SFU_CHROMIUM_ARGS, startSfu, type Sfu } from "../lib/sfu.ts";
 import { startStack, waitFor, sleep, type Stack } from "../lib/stack.ts";
-
-const CHROMIUM_ARGS = [
-	"--use-fake-device-for-media-stream",
-	"--use-fake-ui-for-media-stream",
-	"--no-sandbox",
-	"--disable-gpu",
-	"--no-first-run",
-	"--autoplay-policy=no-user-gesture-required",
-	// Real host addresses in candidates (Janus cannot resolve mDNS names).
-	"--disable-features=WebRtcHideLocalIpsWithMdns",
-];
 
 /** The registry's MESH_MAX: the third joiner moves the meeting to SFU. */
 const MESH_MAX = 2;
@@ -71,7 +60,7 @@ before(async () => {
 	browser = await chromium.launch({
 		executablePath: process.env.HUDDLE_CHROMIUM ?? "/usr/bin/chromium",
 		headless: true,
-		args: CHROMIUM_ARGS,
+		args: SFU_CHROMIUM_ARGS,
 		timeout: 30000,
 	});
 });
